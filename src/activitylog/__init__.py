@@ -1,0 +1,35 @@
+"""activitylog: a self-hosted, tamper-evident Activity Log for SaaS products."""
+
+from activitylog.access import Viewer
+from activitylog.catalog import ActionInfo, Catalog
+from activitylog.client import ActivityLog
+from activitylog.errors import (
+    AccessDenied,
+    ActivityLogError,
+    BatchValidationError,
+    ConfigurationError,
+    FieldError,
+    IntegrityError,
+    NotFound,
+    ValidationError,
+)
+from activitylog.selection import Selection
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccessDenied",
+    "ActionInfo",
+    "ActivityLog",
+    "ActivityLogError",
+    "BatchValidationError",
+    "Catalog",
+    "ConfigurationError",
+    "FieldError",
+    "IntegrityError",
+    "NotFound",
+    "Selection",
+    "ValidationError",
+    "Viewer",
+    "__version__",
+]

@@ -1,0 +1,93 @@
+"""Enrichment: validated content -> an event ready to sequence (catalog, device, body).
+
+Pure: the store only adds ``seq`` and the hashes to what :func:`prepare` returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from activitylog.catalog import DEFAULT_CATALOG, ActionInfo, Catalog
+from activitylog.device import parse_device
+from activitylog.events import CONTENT_FIELDS, canonical_json
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A validated, enriched event; ``body`` is the canonical JSON that gets hashed."""
+
+    content: dict[str, Any]
+    body: bytes
+    occurred_us: int
+    info: ActionInfo
+    device: dict[str, str] | None
+    search_text: str
+
+
+def prepare(content: dict[str, Any], catalog: Catalog = DEFAULT_CATALOG) -> Prepared:
+    info = catalog.describe(content["action"])
+    user_agent = content.get("user_agent")
+    return Prepared(
+        content=content,
+        body=canonical_json(content),
+        occurred_us=to_micros(content["occurred_at"]),
+        info=info,
+        device=parse_device(user_agent) if user_agent else None,
+        search_text=search_text(content, info),
+    )
+
+
+def to_micros(timestamp: str) -> int:
+    """Microseconds since the epoch of an RFC 3339 UTC timestamp ending in ``Z``."""
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def search_text(content: dict[str, Any], info: ActionInfo) -> str:
+    """The lowercased text free-text search looks in: label, action, description,
+    subject type and name, actor name and IP."""
+    subject = content.get("subject") or {}
+    actor = content.get("actor") or {}
+    parts = (
+        info.label,
+        content["action"],
+        content.get("description"),
+        subject.get("type"),
+        subject.get("name"),
+        actor.get("name"),
+        content.get("ip"),
+    )
+    return " | ".join(p for p in parts if p).lower()
+
+
+def event_dict(
+    content: dict[str, Any],
+    *,
+    seq: int,
+    info: ActionInfo,
+    device: dict[str, str] | None,
+    content_hash: str,
+    chain_hash: str,
+) -> dict[str, Any]:
+    """The event as every reader sees it: all fields present, nulls included."""
+    event = {field: content.get(field) for field in CONTENT_FIELDS}
+    event.update(
+        seq=seq,
+        category=info.category,
+        verb=info.verb,
+        kind=info.kind,
+        label=info.label,
+        device=device,
+        content_hash=content_hash,
+        chain_hash=chain_hash,
+        deleted_at=None,
+        deleted_by=None,
+        delete_reason=None,
+    )
+    return event

@@ -1,0 +1,73 @@
+"""Exceptions raised by activitylog.
+
+Every exception derives from :class:`ActivityLogError`; those that map to an HTTP
+reply carry the status once, so callers never hand-build error replies::
+
+    ActivityLogError
+    ├── ValidationError        422  one event is invalid (field + reason)
+    │   └── BatchValidationError 422  a batch holds invalid events (index -> errors)
+    ├── AccessDenied           403  the viewer may not read or do this
+    ├── NotFound               404  no such event (or not visible to the viewer)
+    ├── ConfigurationError     500  bad settings, unknown database URL scheme
+    └── IntegrityError         500  the store refused an append it should accept
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+class ActivityLogError(Exception):
+    """Root of every error activitylog raises."""
+
+    status: int = 500
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One reason an event is invalid: the dotted field path and the reason."""
+
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+class ValidationError(ActivityLogError):
+    """An event is invalid; ``errors`` lists every field and reason."""
+
+    status = 422
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("; ".join(str(e) for e in self.errors))
+
+
+class BatchValidationError(ValidationError):
+    """Some events of a batch are invalid; nothing of the batch was stored.
+
+    ``by_index`` maps the position of each invalid event to its errors.
+    """
+
+    def __init__(self, by_index: Mapping[int, Sequence[FieldError]]) -> None:
+        self.by_index = {i: tuple(errs) for i, errs in sorted(by_index.items())}
+        flat = [FieldError(f"[{i}].{e.field}", e.reason) for i, es in self.by_index.items() for e in es]
+        super().__init__(flat)
+
+
+class AccessDenied(ActivityLogError):
+    status = 403
+
+
+class NotFound(ActivityLogError):
+    status = 404
+
+
+class ConfigurationError(ActivityLogError):
+    status = 500
+
+
+class IntegrityError(ActivityLogError):
+    status = 500

@@ -1,0 +1,321 @@
+"""The event: its input schema, validation, normalisation and canonical form.
+
+:func:`validate` turns what a caller sends (a mapping in the JSON shape of the API) into
+the event's *content*: a plain dict holding only the fields below, normalised (UTC
+timestamps as RFC 3339 strings with microseconds, IPs compressed, absent actor = System).
+The content is what gets hashed; :func:`canonical_json` is its one canonical encoding.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import orjson
+import uuid_utils
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
+
+from activitylog.errors import BatchValidationError, FieldError, ValidationError
+
+ACTION_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+NAME_MAX = 200
+DESCRIPTION_MAX = 2000
+URL_MAX = 2000
+USER_AGENT_MAX = 1000
+JSON_MAX_BYTES = 64 * 1024
+FUTURE_TOLERANCE = timedelta(minutes=5)
+RESULTS = ("success", "warning", "failure")
+LAYERS = ("workspace", "platform")
+ACTOR_TYPES = ("user", "system", "api")
+SYSTEM_ACTOR: dict[str, str] = {"id": "system", "name": "System", "type": "system"}
+
+#: Content fields in the order the API documents them (all hashed when present).
+CONTENT_FIELDS: tuple[str, ...] = (
+    "id",
+    "workspace",
+    "layer",
+    "occurred_at",
+    "received_at",
+    "actor",
+    "impersonator",
+    "action",
+    "subject",
+    "related",
+    "result",
+    "ip",
+    "user_agent",
+    "description",
+    "changes",
+    "snapshot",
+    "details",
+    "request_id",
+    "session_id",
+    "batch_id",
+)
+#: Fields derived from the content at ingest (not hashed: reproducible from it).
+DERIVED_FIELDS: tuple[str, ...] = ("category", "verb", "kind", "label", "device")
+#: Fields the store assigns.
+CHAIN_FIELDS: tuple[str, ...] = ("seq", "content_hash", "chain_hash")
+TOMBSTONE_FIELDS: tuple[str, ...] = ("deleted_at", "deleted_by", "delete_reason")
+EVENT_FIELDS: tuple[str, ...] = (
+    "id",
+    "seq",
+    *[f for f in CONTENT_FIELDS if f != "id"],
+    *DERIVED_FIELDS,
+    "content_hash",
+    "chain_hash",
+    *TOMBSTONE_FIELDS,
+)
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)]
+OptName = Annotated[str, StringConstraints(max_length=NAME_MAX)] | None
+_ACTION_RE = re.compile(ACTION_PATTERN)
+_MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False, str_strip_whitespace=False)
+
+
+class Party(_Model):
+    """Who did it (``actor``) or on whose behalf (``impersonator``)."""
+
+    id: OptName = None
+    name: OptName = None
+    email: OptName = None
+    role: OptName = None
+    type: Literal["user", "system", "api"] = "user"
+
+
+class Subject(_Model):
+    """What the event affected, or a related record."""
+
+    type: Name
+    id: OptName = None
+    name: OptName = None
+    url: Annotated[str, StringConstraints(max_length=URL_MAX)] | None = None
+
+
+class EventIn(_Model):
+    """The input shape of one event (HTTP API, NDJSON, SDK keyword arguments)."""
+
+    id: str | None = None
+    workspace: Name
+    layer: Literal["workspace", "platform"] = "workspace"
+    occurred_at: datetime | None = None
+    actor: Party | None = None
+    impersonator: Party | None = None
+    action: Annotated[str, StringConstraints(max_length=NAME_MAX)]
+    subject: Subject | None = None
+    related: list[Subject] | None = Field(default=None, max_length=100)
+    result: Literal["success", "warning", "failure"] = "success"
+    ip: Annotated[str, StringConstraints(max_length=64)] | None = None
+    user_agent: Annotated[str, StringConstraints(max_length=USER_AGENT_MAX)] | None = None
+    description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None = None
+    changes: Any = None
+    snapshot: Any = None
+    details: Any = None
+    request_id: OptName = None
+    session_id: OptName = None
+    batch_id: OptName = None
+
+
+def new_id() -> str:
+    """A new UUIDv7 (time-ordered) as a string."""
+    return str(uuid_utils.uuid7())
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 UTC with microseconds: ``2026-11-22T19:42:53.123456Z``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(value: str) -> datetime:
+    """Inverse of :func:`format_time` (accepts any ISO 8601 with offset; naive = UTC)."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def canonical_json(content: Mapping[str, Any]) -> bytes:
+    """The canonical encoding hashed for integrity (see docs/INTEGRITY.md).
+
+    UTF-8 JSON, keys sorted at every level, no insignificant whitespace, fields whose
+    value is null, an empty list or an empty object left out.
+    """
+    return orjson.dumps(
+        {k: v for k, v in content.items() if v is not None and v != [] and v != {}},
+        option=orjson.OPT_SORT_KEYS,
+    )
+
+
+def validate(
+    raw: Mapping[str, Any], *, now: datetime | None = None, received_at: datetime | None = None
+) -> dict[str, Any]:
+    """Validate and normalise one event; raise :class:`ValidationError` naming every bad field."""
+    now = now or datetime.now(UTC)
+    errors: list[FieldError] = []
+    if not isinstance(raw, Mapping):
+        raise ValidationError([FieldError("event", "must be a JSON object")])
+    try:
+        model = EventIn.model_validate(raw)
+    except PydanticValidationError as exc:
+        errors.extend(_from_pydantic(exc))
+        _check_nul(raw, "", errors)
+        raise ValidationError(_dedupe(errors)) from None
+    content = _normalise(model, now, received_at or now, errors)
+    if _has_nul(content):
+        _check_nul(content, "", errors)
+    if errors:
+        raise ValidationError(_dedupe(errors))
+    return content
+
+
+def validate_batch(
+    raws: Sequence[Mapping[str, Any]], *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Validate a batch; any invalid event -> :class:`BatchValidationError` for all of them."""
+    now = now or datetime.now(UTC)
+    out: list[dict[str, Any]] = []
+    bad: dict[int, tuple[FieldError, ...]] = {}
+    for index, raw in enumerate(raws):
+        try:
+            out.append(validate(raw, now=now, received_at=now))
+        except ValidationError as exc:
+            bad[index] = exc.errors
+    if bad:
+        raise BatchValidationError(bad)
+    return out
+
+
+def _normalise(
+    model: EventIn, now: datetime, received_at: datetime, errors: list[FieldError]
+) -> dict[str, Any]:
+    event_id = model.id
+    if event_id is None:
+        event_id = new_id()
+    else:
+        try:
+            event_id = str(uuid_utils.UUID(event_id))
+        except ValueError:
+            errors.append(FieldError("id", "must be a UUID"))
+    if not _ACTION_RE.match(model.action):
+        errors.append(
+            FieldError("action", "must be dotted lowercase like 'contact.updated' " f"(got {model.action!r})")
+        )
+    occurred = model.occurred_at or now
+    if occurred.tzinfo is None:
+        occurred = occurred.replace(tzinfo=UTC)
+    if occurred > now + FUTURE_TOLERANCE:
+        errors.append(FieldError("occurred_at", "is more than 5 minutes in the future"))
+    elif occurred < _MIN_TIME:
+        errors.append(FieldError("occurred_at", "is before 1970-01-01"))
+    ip = model.ip
+    if ip is not None:
+        try:
+            ip = ipaddress.ip_address(ip).compressed
+        except ValueError:
+            errors.append(FieldError("ip", f"is not a valid IPv4 or IPv6 address ({ip!r})"))
+    changes = _json_field("changes", model.changes, errors)
+    if changes is not None:
+        _check_changes(changes, errors)
+    return {
+        "id": event_id,
+        "workspace": model.workspace,
+        "layer": model.layer,
+        "occurred_at": format_time(occurred),
+        "received_at": format_time(received_at),
+        "actor": _party(model.actor) if model.actor else dict(SYSTEM_ACTOR),
+        "impersonator": _party(model.impersonator) if model.impersonator else None,
+        "action": model.action,
+        "subject": model.subject.model_dump(exclude_none=True) if model.subject else None,
+        "related": [r.model_dump(exclude_none=True) for r in model.related] if model.related else None,
+        "result": model.result,
+        "ip": ip,
+        "user_agent": model.user_agent or None,
+        "description": model.description or None,
+        "changes": changes,
+        "snapshot": _json_field("snapshot", model.snapshot, errors),
+        "details": _json_field("details", model.details, errors),
+        "request_id": model.request_id,
+        "session_id": model.session_id,
+        "batch_id": model.batch_id,
+    }
+
+
+def _party(party: Party) -> dict[str, Any]:
+    return party.model_dump(exclude_none=True)
+
+
+def _json_field(name: str, value: Any, errors: list[FieldError]) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str | bytes):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            errors.append(FieldError(name, "is not valid JSON"))
+            return None
+    if not isinstance(value, dict):
+        errors.append(FieldError(name, "must be a JSON object"))
+        return None
+    try:
+        encoded = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError as exc:
+        errors.append(FieldError(name, f"is not JSON-serialisable ({exc})"))
+        return None
+    if len(encoded) > JSON_MAX_BYTES:
+        errors.append(FieldError(name, f"is {len(encoded):,} bytes; the limit is 64 KiB"))
+        return None
+    return orjson.loads(encoded)
+
+
+def _check_changes(changes: dict[str, Any], errors: list[FieldError]) -> None:
+    for field, change in changes.items():
+        if not isinstance(change, dict) or not set(change) <= {"before", "after"} or not change:
+            errors.append(
+                FieldError(f"changes.{field}", "must be an object {before, after}")
+            )
+
+
+def _has_nul(content: Mapping[str, Any]) -> bool:
+    return b"\\u0000" in orjson.dumps(content)
+
+
+def _check_nul(value: Any, path: str, errors: list[FieldError]) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            errors.append(FieldError(path or "event", "contains a NUL byte"))
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                errors.append(FieldError(sub, "key contains a NUL byte"))
+            _check_nul(item, sub, errors)
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_nul(item, f"{path}[{i}]", errors)
+
+
+def _from_pydantic(exc: PydanticValidationError) -> Iterable[FieldError]:
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "event"
+        kind = err["type"]
+        if kind == "missing":
+            reason = "is required"
+        elif kind == "extra_forbidden":
+            reason = "is not a known field"
+        elif kind == "string_too_long":
+            reason = f"is longer than {err['ctx']['max_length']:,} characters"
+        elif kind == "literal_error":
+            reason = f"must be one of {err['ctx']['expected']}"
+        else:
+            reason = err["msg"][:1].lower() + err["msg"][1:]
+        yield FieldError(loc, reason)
+
+
+def _dedupe(errors: list[FieldError]) -> list[FieldError]:
+    return list(dict.fromkeys(errors))

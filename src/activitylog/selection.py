@@ -1,0 +1,74 @@
+"""What a caller asks to see -> the access rules' Visibility plus validated Filters.
+
+The SDK, the CLI and the web layer all describe a view with a :class:`Selection`; its
+:meth:`Selection.resolve` is the single path from a request to what the store may return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from activitylog.access import OPERATOR, Viewer, Visibility, visibility_for
+from activitylog.errors import FieldError, ValidationError
+from activitylog.query import Filters
+from activitylog.timeranges import DEFAULT_PRESET, parse_bound, resolve
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Filters as people give them: a preset or since/until, in a time zone."""
+
+    workspace: str | None = None
+    viewer: Viewer = OPERATOR
+    scope: str = "workspace"
+    range: str | None = None
+    since: str | datetime | None = None
+    until: str | datetime | None = None
+    tz: str = "UTC"
+    users: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+    results: tuple[str, ...] = ()
+    layer: str | None = None
+    subject_type: str | None = None
+    subject_id: str | None = None
+    ip: str | None = None
+    search: str | None = None
+    ids: tuple[str, ...] = field(default=())
+    now: datetime | None = None
+
+    def resolve(self, *, default_range: str | None = DEFAULT_PRESET) -> tuple[Visibility, Filters]:
+        visibility = visibility_for(self.viewer, self.scope, self.workspace)
+        since, until = self._window(default_range)
+        filters = Filters(
+            since=since,
+            until=until,
+            actor_ids=tuple(self.users),
+            categories=tuple(self.categories),
+            results=tuple(self.results),
+            layers=(self.layer,) if self.layer else (),
+            subject_type=self.subject_type or None,
+            subject_id=self.subject_id or None,
+            ip=self.ip or None,
+            search=(self.search or "").strip() or None,
+            ids=tuple(self.ids),
+        ).with_events(tuple(self.events))
+        return visibility, filters
+
+    def _window(self, default_range: str | None) -> tuple[datetime | None, datetime | None]:
+        if self.range and (self.since or self.until):
+            raise ValidationError([FieldError("range", "give a range or since/until, not both")])
+        if self.since or self.until:
+            return self._bound(self.since, is_end=False), self._bound(self.until, is_end=True)
+        preset = self.range or default_range
+        if preset is None:
+            return None, None
+        return resolve(preset, self.tz, self.now)
+
+    def _bound(self, value: str | datetime | None, *, is_end: bool) -> datetime | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, datetime):
+            return value
+        return parse_bound(value, self.tz, is_end=is_end)

@@ -1,0 +1,192 @@
+"""Statistics for a window: KPIs, volume series, split, top actors, events by category.
+
+Stores answer one primitive, :meth:`Aggregates.counts` (event counts grouped by some of
+``hour``, ``kind``, ``category``, ``actor_id``, read from rollups when the filters allow);
+this module turns those counts into what the Activity Log page shows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol, get_args
+
+from activitylog.access import Visibility
+from activitylog.errors import FieldError, ValidationError
+from activitylog.events import format_time
+from activitylog.query import Filters
+from activitylog.timeranges import previous_window, zone
+
+Group = Literal["hourly", "daily", "weekly"]
+GROUPS: tuple[str, ...] = get_args(Group)
+Dim = Literal["hour", "kind", "category", "actor_id", "verb"]
+TOP_ACTORS = 4
+HOUR = timedelta(hours=1)
+
+
+class Aggregates(Protocol):
+    """What a store offers the statistics."""
+
+    def counts(
+        self, visibility: Visibility, filters: Filters, dims: Sequence[Dim]
+    ) -> list[tuple[Any, ...]]:
+        """``(dim values..., count)`` rows for events matching; ``hour`` as epoch hours."""
+        ...
+
+    def unique_ips(self, visibility: Visibility, filters: Filters) -> int: ...
+
+    def actor_summaries(
+        self, visibility: Visibility, filters: Filters, actor_ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """``{actor_id: {"name", "last_seen"}}`` for the given actors in the window."""
+        ...
+
+
+@dataclass(frozen=True)
+class StatsSpec:
+    visibility: Visibility
+    filters: Filters
+    group: Group = "daily"
+    tz: str = "UTC"
+
+    def __post_init__(self) -> None:
+        if self.group not in GROUPS:
+            raise ValidationError([FieldError("group", f"must be one of {', '.join(GROUPS)}")])
+        if self.filters.since is None or self.filters.until is None:
+            raise ValidationError([FieldError("range", "stats need a window (since and until)")])
+        zone(self.tz)
+
+
+@dataclass
+class Stats:
+    kpis: dict[str, Any]
+    volume: list[dict[str, Any]]
+    split: dict[str, int]
+    top_actors: list[dict[str, Any]]
+    by_category: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def compute(spec: StatsSpec, store: Aggregates) -> Stats:
+    vis, filters = spec.visibility, spec.filters
+    assert filters.since is not None and filters.until is not None  # checked by StatsSpec
+    by_hour_kind = store.counts(vis, filters, ("hour", "kind"))
+    kinds: Counter[str] = Counter()
+    for _hour, kind, n in by_hour_kind:
+        kinds[kind] += n
+    total = sum(kinds.values())
+    prev_since, prev_until = previous_window(filters.since, filters.until)
+    previous = sum(
+        row[-1] for row in store.counts(vis, replace(filters, since=prev_since, until=prev_until), ())
+    )
+    sign_ins = sum(
+        row[-1] for row in store.counts(vis, replace(filters, verbs=("signed_in",)), ()) if row
+    ) if _verb_allowed(filters, "signed_in") else 0
+    by_category = sorted(
+        ({"category": c, "count": n} for c, n in store.counts(vis, filters, ("category",)) if n),
+        key=lambda item: (-item["count"], item["category"]),
+    )
+    kpis = {
+        "total": total,
+        "total_change_pct": _change_pct(total, previous),
+        "previous_total": previous,
+        "sign_ins": sign_ins,
+        "writes": kinds["write"],
+        "reads_other": kinds["read"],
+        "unique_ips": store.unique_ips(vis, filters),
+    }
+    return Stats(
+        kpis=kpis,
+        volume=_volume(by_hour_kind, filters.since, filters.until, spec.group, spec.tz),
+        split={"auth": kinds["auth"], "writes": kinds["write"], "reads": kinds["read"]},
+        top_actors=_top_actors(store, vis, filters),
+        by_category=by_category,
+    )
+
+
+def _verb_allowed(filters: Filters, verb: str) -> bool:
+    return not filters.verbs or verb in filters.verbs
+
+
+def _change_pct(current: int, previous: int) -> float | None:
+    if previous == 0:
+        return None
+    return round((current - previous) * 100.0 / previous, 1)
+
+
+def _top_actors(store: Aggregates, vis: Visibility, filters: Filters) -> list[dict[str, Any]]:
+    # Actors without an id (allowed by the event schema) can't be named or filtered on.
+    counts = [row for row in store.counts(vis, filters, ("actor_id",)) if row[0] is not None]
+    top = sorted(counts, key=lambda row: (-row[1], row[0]))[:TOP_ACTORS]
+    summaries = store.actor_summaries(vis, filters, [row[0] for row in top])
+    out = []
+    for actor_id, n in top:
+        info = summaries.get(actor_id, {})
+        name = info.get("name") or actor_id
+        out.append(
+            {
+                "id": actor_id,
+                "name": name,
+                "initials": initials(name),
+                "count": n,
+                "last_seen": info.get("last_seen"),
+            }
+        )
+    return out
+
+
+def initials(name: str) -> str:
+    """Up to two initials: "Ava Thompson" -> "AT", "System" -> "S"."""
+    parts = [p for p in name.replace(".", " ").split() if p[:1].isalnum()]
+    return "".join(p[0] for p in (parts[:1] + parts[1:][-1:])).upper() or "?"
+
+
+def _volume(
+    rows: Sequence[tuple[Any, ...]], since: datetime, until: datetime, group: Group, tz: str
+) -> list[dict[str, Any]]:
+    zi = zone(tz)
+    starts = _bucket_starts(since, until, group, tz)
+    series: dict[datetime, Counter[str]] = defaultdict(Counter)
+    for hour, kind, n in rows:
+        moment = datetime.fromtimestamp(hour * 3600, UTC)
+        series[_bucket_of(moment, group, zi)][kind] += n
+    return [
+        {
+            "start": format_time(start),
+            "label": start.astimezone(zi).strftime("%Y-%m-%d %H:00" if group == "hourly" else "%Y-%m-%d"),
+            "auth": series[start]["auth"],
+            "writes": series[start]["write"],
+            "other": series[start]["read"],
+        }
+        for start in starts
+    ]
+
+
+def _bucket_of(moment: datetime, group: Group, zi: Any) -> datetime:
+    local = moment.astimezone(zi)
+    if group == "hourly":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
+    if group == "weekly":
+        day = day - timedelta(days=day.weekday())
+    return datetime(day.year, day.month, day.day, tzinfo=zi).astimezone(UTC)
+
+
+def _bucket_starts(since: datetime, until: datetime, group: Group, tz: str) -> list[datetime]:
+    zi = zone(tz)
+    first = _bucket_of(since.astimezone(UTC).replace(minute=0, second=0, microsecond=0), group, zi)
+    starts = []
+    cursor = first
+    while cursor < until:
+        starts.append(cursor)
+        if group == "hourly":
+            cursor += HOUR
+        else:
+            step = 7 if group == "weekly" else 1
+            local = cursor.astimezone(zi) + timedelta(days=step)
+            cursor = datetime(local.year, local.month, local.day, tzinfo=zi).astimezone(UTC)
+    return starts

@@ -1,0 +1,32 @@
+"""Storage engines behind one interface, chosen by URL scheme and imported lazily."""
+
+from __future__ import annotations
+
+from activitylog.errors import ConfigurationError
+from activitylog.store.sql import CheckpointPolicy, SQLStore
+
+SCHEMES = {
+    "sqlite": "activitylog.store.sqlite:SQLiteStore",
+    "postgresql": "activitylog.store.postgres:PostgresStore",
+    "postgres": "activitylog.store.postgres:PostgresStore",
+}
+
+
+def open_store(url: str, policy: CheckpointPolicy, *, durability: str = "full") -> SQLStore:
+    """Open (and migrate) the store a database URL names: ``sqlite:///file.db`` or
+    ``postgresql://user@host/db``."""
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme not in SCHEMES:
+        raise ConfigurationError(
+            f"unsupported database URL scheme {scheme!r}; use sqlite:/// or postgresql://"
+        )
+    if scheme == "sqlite":
+        from activitylog.store.sqlite import SQLiteStore
+
+        return SQLiteStore(url, policy, durability=durability)
+    from activitylog.store.postgres import PostgresStore
+
+    return PostgresStore(url, policy)
+
+
+__all__ = ["CheckpointPolicy", "SQLStore", "open_store"]

@@ -1,0 +1,145 @@
+"""Visibility and filters -> SQL WHERE clauses, and the rollup planner.
+
+Time bounds become ``rid`` bounds (``rid = occurred_at_us * 1000 + slot``), so a time range
+is an index range. Counts read the hourly rollups for whole hours and raw events only for
+the partial hours at either end, whenever every filter is a rollup dimension.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Table, and_, or_
+
+from activitylog.access import Visibility
+from activitylog.query import Filters
+from activitylog.store.schema import RID_SLOTS
+
+HOUR_US = 3_600_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: Builds the dialect's search condition for ``term`` within ``[lo_rid, hi_rid)``.
+SearchClause = Callable[[str, int | None, int | None], ColumnElement[bool]]
+
+
+def micros(moment: datetime) -> int:
+    delta = moment.astimezone(UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@dataclass(frozen=True)
+class Window:
+    """A time window in microseconds; None = unbounded on that side."""
+
+    since_us: int | None
+    until_us: int | None
+
+    @classmethod
+    def of(cls, filters: Filters) -> Window:
+        return cls(
+            micros(filters.since) if filters.since else None,
+            micros(filters.until) if filters.until else None,
+        )
+
+    def split(self) -> tuple[int | None, int | None, list[Window]]:
+        """Whole hours ``[first_hour, end_hour)`` plus the partial-hour edge windows."""
+        edges: list[Window] = []
+        first_hour = end_hour = None
+        if self.since_us is not None:
+            first_hour = -(-self.since_us // HOUR_US)
+            if self.since_us % HOUR_US:
+                edge_end = first_hour * HOUR_US
+                if self.until_us is not None:
+                    edge_end = min(edge_end, self.until_us)
+                edges.append(Window(self.since_us, edge_end))
+        if self.until_us is not None:
+            end_hour = self.until_us // HOUR_US
+            if first_hour is not None and end_hour < first_hour:
+                return first_hour, first_hour, edges
+            if self.until_us % HOUR_US:
+                edges.append(Window(end_hour * HOUR_US, self.until_us))
+        return first_hour, end_hour, edges
+
+
+def visibility_clauses(t: Table, vis: Visibility) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if vis.workspace is not None:
+        clauses.append(t.c.workspace == vis.workspace)
+    if vis.actor_id is not None:
+        clauses.append(t.c.actor_id == vis.actor_id)
+    if vis.layers == "workspace":
+        clauses.append(t.c.layer == "workspace")
+    elif vis.layers == "workspace_and_impersonation":
+        clauses.append(
+            or_(t.c.layer == "workspace", and_(t.c.layer == "platform", t.c.category == "impersonation"))
+        )
+    return clauses
+
+
+def dimension_clauses(t: Table, filters: Filters) -> list[ColumnElement[bool]]:
+    """Clauses on columns both the events table and the rollups have."""
+    clauses: list[ColumnElement[bool]] = []
+    for column, values in (
+        ("actor_id", filters.actor_ids),
+        ("category", filters.categories),
+        ("verb", filters.verbs),
+        ("action", filters.actions),
+        ("result", filters.results),
+        ("layer", filters.layers),
+    ):
+        if values:
+            clauses.append(t.c[column].in_(values))
+    return clauses
+
+
+def event_clauses(
+    t: Table, vis: Visibility, filters: Filters, window: Window, search: SearchClause
+) -> list[ColumnElement[bool]]:
+    """Every condition on the events table for a visibility, filters and window."""
+    clauses = visibility_clauses(t, vis) + dimension_clauses(t, filters)
+    lo = window.since_us * RID_SLOTS if window.since_us is not None else None
+    hi = window.until_us * RID_SLOTS if window.until_us is not None else None
+    if lo is not None:
+        clauses.append(t.c.rid >= lo)
+    if hi is not None:
+        clauses.append(t.c.rid < hi)
+    if filters.subject_type:
+        clauses.append(t.c.subject_type == filters.subject_type)
+    if filters.subject_id:
+        clauses.append(t.c.subject_id == filters.subject_id)
+    if filters.ip:
+        clauses.append(t.c.ip == filters.ip)
+    if filters.ids:
+        clauses.append(t.c.id.in_(filters.ids))
+    if filters.search:
+        clauses.append(search(filters.search, lo, hi))
+    return clauses
+
+
+def rollup_clauses(
+    t: Table, vis: Visibility, filters: Filters, first_hour: int | None, end_hour: int | None
+) -> list[ColumnElement[bool]]:
+    clauses = visibility_clauses(t, vis) + dimension_clauses(t, filters)
+    if first_hour is not None:
+        clauses.append(t.c.hour >= first_hour)
+    if end_hour is not None:
+        clauses.append(t.c.hour < end_hour)
+    return clauses
+
+
+def rollup_covers(filters: Filters) -> bool:
+    """True when the hourly rollup can answer counts under these filters."""
+    return not (
+        filters.subject_type or filters.subject_id or filters.ip or filters.search or filters.ids
+    )
+
+
+def ip_rollup_covers(filters: Filters) -> bool:
+    return rollup_covers(filters) and not (filters.verbs or filters.actions or filters.results)
+
+
+def like_pattern(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

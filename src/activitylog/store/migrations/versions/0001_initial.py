@@ -1,0 +1,144 @@
+"""Initial schema: events, tombstones, chain heads, checkpoints, rollups, search index.
+
+Revision ID: 0001
+Revises:
+"""
+
+from alembic import op
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+# A frozen copy of the tables as this revision created them (schema.py moves on).
+metadata = MetaData()
+
+RID_SLOTS = 1000
+ROLLUP_DIMS: tuple[str, ...] = ("layer", "actor_id", "category", "action", "verb", "kind", "result")
+IP_ROLLUP_DIMS: tuple[str, ...] = ("layer", "actor_id", "category", "ip")
+
+events = Table(
+    "events",
+    metadata,
+    Column("rid", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", String(36), nullable=False),
+    Column("workspace", String(200), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("layer", String(16), nullable=False),
+    Column("actor_id", String(200), nullable=False),
+    Column("actor_name", String(200)),
+    Column("action", String(200), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("verb", String(200), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("result", String(8), nullable=False),
+    Column("ip", String(64)),
+    Column("subject_type", String(200)),
+    Column("subject_id", String(200)),
+    Column("device", Text),
+    Column("search_text", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    UniqueConstraint("id", name="uq_events_id"),
+    UniqueConstraint("workspace", "seq", name="uq_events_workspace_seq"),
+    Index("ix_events_workspace_rid", "workspace", "rid"),
+    Index("ix_events_workspace_actor_rid", "workspace", "actor_id", "rid"),
+    Index("ix_events_workspace_subject_rid", "workspace", "subject_type", "subject_id", "rid"),
+)
+
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("workspace", String(200), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("id", String(36), nullable=False),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("deleted_at", BigInteger, nullable=False),
+    Column("deleted_by", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    PrimaryKeyConstraint("workspace", "seq", name="pk_tombstones"),
+    UniqueConstraint("id", name="uq_tombstones_id"),
+)
+
+chain_heads = Table(
+    "chain_heads",
+    metadata,
+    Column("workspace", String(200), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("checkpoint_seq", BigInteger, nullable=False),
+    Column("checkpoint_at", BigInteger, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("workspace", String(200), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("signed_at", String(32), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("signature", String(128), nullable=False),
+    PrimaryKeyConstraint("workspace", "seq", name="pk_checkpoints"),
+)
+
+rollup_hourly = Table(
+    "rollup_hourly",
+    metadata,
+    Column("workspace", String(200), nullable=False),
+    Column("hour", Integer, nullable=False),
+    *(Column(dim, String(200), nullable=False) for dim in ROLLUP_DIMS),
+    Column("n", BigInteger, nullable=False),
+    PrimaryKeyConstraint("workspace", "hour", *ROLLUP_DIMS, name="pk_rollup_hourly"),
+)
+
+rollup_ips_hourly = Table(
+    "rollup_ips_hourly",
+    metadata,
+    Column("workspace", String(200), nullable=False),
+    Column("hour", Integer, nullable=False),
+    *(Column(dim, String(200), nullable=False) for dim in IP_ROLLUP_DIMS),
+    Column("n", BigInteger, nullable=False),
+    PrimaryKeyConstraint("workspace", "hour", *IP_ROLLUP_DIMS, name="pk_rollup_ips_hourly"),
+)
+
+
+SQLITE_SEARCH = (
+    """CREATE VIRTUAL TABLE events_fts USING fts5(
+        search_text, content='events', content_rowid='rid', tokenize='trigram')""",
+    """CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
+        INSERT INTO events_fts(rowid, search_text) VALUES (new.rid, new.search_text); END""",
+    """CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
+        INSERT INTO events_fts(events_fts, rowid, search_text)
+        VALUES ('delete', old.rid, old.search_text); END""",
+)
+POSTGRES_SEARCH = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX ix_events_search_trgm ON events USING gin (search_text gin_trgm_ops)",
+)
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    metadata.create_all(bind)
+    for statement in SQLITE_SEARCH if bind.dialect.name == "sqlite" else POSTGRES_SEARCH:
+        op.execute(statement)

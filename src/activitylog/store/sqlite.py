@@ -1,0 +1,81 @@
+"""The embedded SQLite engine: WAL, ``synchronous=FULL``, one writer per batch.
+
+Writers take ``BEGIN IMMEDIATE`` so concurrent processes queue for the write lock instead
+of failing mid-transaction; readers see a snapshot. Search uses an FTS5 trigram index
+whose rowid is the time-ordered ``rid``, so a time range narrows the match itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, create_engine, event, literal_column, select, text
+from sqlalchemy.engine import make_url
+
+from activitylog.errors import ConfigurationError
+from activitylog.store import migrate
+from activitylog.store.clauses import like_pattern
+from activitylog.store.schema import events
+from activitylog.store.sql import CheckpointPolicy, SQLStore
+
+INSERT_EVENTS = (
+    f"INSERT INTO events ({', '.join(c.name for c in events.columns)}) "
+    f"VALUES ({', '.join('?' for _ in events.columns)})"
+)
+SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+
+
+class SQLiteStore(SQLStore):
+    def __init__(self, url: str, policy: CheckpointPolicy, *, durability: str = "full") -> None:
+        parsed = make_url(url)
+        database = parsed.database or ""
+        if not database or database == ":memory:":
+            raise ConfigurationError("SQLite needs a file: sqlite:///path/to/activitylog.db")
+        if durability not in SYNCHRONOUS:
+            raise ConfigurationError("durability must be 'full' or 'normal'")
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(f"sqlite:///{database}", pool_size=8, max_overflow=8)
+        synchronous = SYNCHRONOUS[durability]
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi: sqlite3.Connection, _record: Any) -> None:
+            dbapi.isolation_level = None  # we issue BEGIN ourselves (below)
+            for pragma in (
+                "journal_mode=WAL",
+                f"synchronous={synchronous}",
+                "busy_timeout=60000",
+                "cache_size=-65536",
+                "temp_store=MEMORY",
+            ):
+                dbapi.execute(f"PRAGMA {pragma}")
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        super().__init__(engine, policy)
+        with self._write() as conn:
+            migrate.upgrade(conn)
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        return self.engine.execution_options(immediate=True).begin()
+
+    def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        conn.exec_driver_sql(INSERT_EVENTS, rows)
+
+    def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
+        needle = term.strip().lower()
+        if len(needle) < 3:
+            return events.c.search_text.like(like_pattern(needle), escape="\\")
+        match = select(literal_column("rowid")).select_from(text("events_fts")).where(
+            text("events_fts MATCH :fts_query").bindparams(fts_query='"' + needle.replace('"', '""') + '"')
+        )
+        if lo is not None:
+            match = match.where(text("rowid >= :fts_lo").bindparams(fts_lo=lo))
+        if hi is not None:
+            match = match.where(text("rowid < :fts_hi").bindparams(fts_hi=hi))
+        return events.c.rid.in_(match)
