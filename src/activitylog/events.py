@@ -202,7 +202,7 @@ def _normalise(
             event_id = str(uuid_utils.UUID(event_id))
         except ValueError:
             errors.append(FieldError("id", "must be a UUID"))
-    if not _ACTION_RE.match(model.action):
+    if not _ACTION_RE.fullmatch(model.action):  # match(): `$` allows a trailing newline
         errors.append(
             FieldError("action", "must be dotted lowercase like 'contact.updated' " f"(got {model.action!r})")
         )

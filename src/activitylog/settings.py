@@ -24,6 +24,13 @@ class Settings:
     checkpoint_seconds: float = 60.0
     durability: str = "full"
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signing_key", Path(self.signing_key))
+        if self.durability not in ("full", "normal"):
+            raise ConfigurationError("durability must be 'full' or 'normal'")
+        if self.checkpoint_every < 1 or self.checkpoint_seconds <= 0:
+            raise ConfigurationError("checkpoint_every and checkpoint_seconds must be positive")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

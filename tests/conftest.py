@@ -1,0 +1,65 @@
+"""Shared fixtures: a fresh store per test on every engine, and a signing key.
+
+PostgreSQL tests run when ``ACTIVITYLOG_TEST_POSTGRES`` names a server (each test gets its
+own schema); outside CI they skip with a reason when it is unset, in CI they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+
+from activitylog import ActivityLog
+from activitylog.settings import Settings
+
+POSTGRES_URL = os.environ.get("ACTIVITYLOG_TEST_POSTGRES")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def postgres_schema_url(base: str, schema: str) -> str:
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options={quote(f'-csearch_path={schema},public')}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a schema of their own, dropped afterwards."""
+    if not POSTGRES_URL:
+        if IN_CI:
+            pytest.fail("CI needs PostgreSQL: set ACTIVITYLOG_TEST_POSTGRES")
+        pytest.skip("PostgreSQL tests need ACTIVITYLOG_TEST_POSTGRES")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield postgres_schema_url(POSTGRES_URL, schema)
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL, once per engine."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'activitylog.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(signing_key=tmp_path / "signing-key.pem", checkpoint_every=10)
+
+
+@pytest.fixture
+def log(db_url: str, settings: Settings) -> Iterator[ActivityLog]:
+    """An ActivityLog on a fresh database (each engine), checkpoints every 10 events."""
+    with ActivityLog(db_url, settings=settings) as instance:
+        yield instance
