@@ -177,4 +177,3 @@ def _default_label(parts: list[str], category: str) -> str:
 
 
 DEFAULT_CATALOG = Catalog()
-

@@ -123,7 +123,9 @@ def verify_workspace(
     by_seq = {c.seq: c for c in checkpoints}
     for checkpoint in checkpoints:
         if signer is not None and not signer.verify(checkpoint):
-            report.broken = Break(workspace, checkpoint.seq, "bad_signature", "signature does not match")
+            report.broken = Break(
+                workspace, checkpoint.seq, "bad_signature", "signature does not match"
+            )
             return report
     sha = hashlib.sha256
     prev = bytes(32)

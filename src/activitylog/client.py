@@ -1,11 +1,11 @@
 """The Python SDK: :class:`ActivityLog`, writing to and reading from a local store.
 
-    from activitylog import ActivityLog
+from activitylog import ActivityLog
 
-    log = ActivityLog("sqlite:///activitylog.db")
-    with log.context(actor={"id": "u_1", "name": "Ava"}, workspace="acme", ip="203.0.113.9"):
-        log.record(action="contact.updated", subject={"type": "contact", "id": "c_9"},
-                   changes={"email": {"before": "a@x.io", "after": "b@x.io"}})
+log = ActivityLog("sqlite:///activitylog.db")
+with log.context(actor={"id": "u_1", "name": "Ava"}, workspace="acme", ip="203.0.113.9"):
+    log.record(action="contact.updated", subject={"type": "contact", "id": "c_9"},
+               changes={"email": {"before": "a@x.io", "after": "b@x.io"}})
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from activitylog.access import OPERATOR, Viewer, may_delete, visibility_for
@@ -36,8 +37,18 @@ from activitylog.signing import Checkpoint, CheckpointSigner
 from activitylog.stats import Stats, StatsSpec, compute
 from activitylog.store import CheckpointPolicy, SQLStore, open_store
 
-CONTEXT_FIELDS = ("actor", "workspace", "ip", "user_agent", "request_id", "session_id", "impersonator")
-_context: ContextVar[Mapping[str, Any]] = ContextVar("activitylog_context", default={})
+CONTEXT_FIELDS = (
+    "actor",
+    "workspace",
+    "ip",
+    "user_agent",
+    "request_id",
+    "session_id",
+    "impersonator",
+)
+_context: ContextVar[Mapping[str, Any]] = ContextVar(
+    "activitylog_context", default=MappingProxyType({})
+)
 
 
 class ActivityLog:
@@ -55,7 +66,9 @@ class ActivityLog:
         settings = settings or Settings.from_env()
         url = url or settings.db
         if url.startswith(("http://", "https://")):
-            raise ConfigurationError("only database URLs are supported (sqlite:/// or postgresql://)")
+            raise ConfigurationError(
+                "only database URLs are supported (sqlite:/// or postgresql://)"
+            )
         key_path = Path(signing_key) if signing_key else settings.signing_key
         self.url = url
         self.catalog = catalog
@@ -81,7 +94,10 @@ class ActivityLog:
         unknown = set(fields) - set(CONTEXT_FIELDS)
         if unknown:
             raise ValidationError(
-                [FieldError(name, f"cannot be set by context; use {', '.join(CONTEXT_FIELDS)}") for name in sorted(unknown)]
+                [
+                    FieldError(name, f"cannot be set by context; use {', '.join(CONTEXT_FIELDS)}")
+                    for name in sorted(unknown)
+                ]
             )
         token = _context.set({**_context.get(), **fields})
         try:
@@ -117,9 +133,14 @@ class ActivityLog:
         return self.store.delete(list(ids), by=by, reason=reason, visibility=visibility)
 
     # -- reading ---------------------------------------------------------------------------
-    def get(self, event_id: str, *, viewer: Viewer = OPERATOR, workspace: str | None = None) -> dict[str, Any]:
-        visibility = visibility_for(viewer, "workspace" if _sees_workspace(viewer) else "mine",
-                                    workspace or viewer.workspace or None)
+    def get(
+        self, event_id: str, *, viewer: Viewer = OPERATOR, workspace: str | None = None
+    ) -> dict[str, Any]:
+        visibility = visibility_for(
+            viewer,
+            "workspace" if _sees_workspace(viewer) else "mine",
+            workspace or viewer.workspace or None,
+        )
         event = self.store.get(event_id, visibility)
         if event is None:
             raise NotFound(f"no event {event_id}")
@@ -142,7 +163,9 @@ class ActivityLog:
         spec = QuerySpec(visibility, resolved, Sort.parse(sort), page, per_page)
         return self.store.query(spec)
 
-    def stats(self, selection: Selection | None = None, *, group: str = "daily", **filters: Any) -> Stats:
+    def stats(
+        self, selection: Selection | None = None, *, group: str = "daily", **filters: Any
+    ) -> Stats:
         chosen = _selection(selection, filters)
         visibility, resolved = chosen.resolve()
         return compute(StatsSpec(visibility, resolved, group, chosen.tz), self.store)  # type: ignore[arg-type]
@@ -167,7 +190,9 @@ class ActivityLog:
         on_progress: Callable[[int], None] | None = None,
     ) -> VerifyReport:
         """Recompute every chain (or one workspace's) and check the signed checkpoints."""
-        signer = CheckpointSigner.from_public_pem(public_key) if public_key else self._verify_signer()
+        signer = (
+            CheckpointSigner.from_public_pem(public_key) if public_key else self._verify_signer()
+        )
         names = [workspace] if workspace else self.store.workspaces()
         report = VerifyReport()
         for name in names:
@@ -206,7 +231,7 @@ def _selection(selection: Selection | None, filters: Mapping[str, Any]) -> Selec
         if isinstance(tuples.get(key), str):
             tuples[key] = (tuples[key],)
     try:
-        return replace(base, **tuples)
+        return replace(base, **tuples)  # type: ignore[arg-type]
     except TypeError as exc:
         raise ValidationError([FieldError("filters", str(exc))]) from None
 
@@ -223,4 +248,3 @@ def _check_head(report: WorkspaceReport, head_seq: int, head_hash: str) -> Works
     elif report.ok and head_seq == report.head_seq and head_hash != report.head_hash:
         report.broken = Break(report.workspace, head_seq, "modified", "chain head hash differs")
     return report
-

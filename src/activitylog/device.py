@@ -40,7 +40,9 @@ def _device_type(device: str, os_name: str, user_agent: str, browser: str = "Oth
         return "tablet"
     os_lower = os_name.lower()
     if any(os_lower.startswith(m) for m in _MOBILE_OS):
-        return "tablet" if "android" in os_lower and "mobile" not in user_agent.lower() else "mobile"
+        return (
+            "tablet" if "android" in os_lower and "mobile" not in user_agent.lower() else "mobile"
+        )
     if os_name == "Other" and family == "other":
         return "other"
     return "desktop"

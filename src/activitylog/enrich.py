@@ -13,7 +13,6 @@ from activitylog.catalog import DEFAULT_CATALOG, ActionInfo, Catalog
 from activitylog.device import parse_device
 from activitylog.events import CONTENT_FIELDS, canonical_json
 
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 

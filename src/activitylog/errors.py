@@ -53,7 +53,9 @@ class BatchValidationError(ValidationError):
 
     def __init__(self, by_index: Mapping[int, Sequence[FieldError]]) -> None:
         self.by_index = {i: tuple(errs) for i, errs in sorted(by_index.items())}
-        flat = [FieldError(f"[{i}].{e.field}", e.reason) for i, es in self.by_index.items() for e in es]
+        flat = [
+            FieldError(f"[{i}].{e.field}", e.reason) for i, es in self.by_index.items() for e in es
+        ]
         super().__init__(flat)
 
 

@@ -12,12 +12,14 @@ import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal, Required
 
 import orjson
 import uuid_utils
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, with_config
 from pydantic import ValidationError as PydanticValidationError
+from typing_extensions import TypedDict
 
 from activitylog.errors import BatchValidationError, FieldError, ValidationError
 
@@ -77,51 +79,56 @@ _ACTION_RE = re.compile(ACTION_PATTERN)
 _MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False, str_strip_whitespace=False)
+_STRICT = ConfigDict(extra="forbid")
 
 
-class Party(_Model):
+@with_config(_STRICT)
+class Party(TypedDict, total=False):
     """Who did it (``actor``) or on whose behalf (``impersonator``)."""
 
-    id: OptName = None
-    name: OptName = None
-    email: OptName = None
-    role: OptName = None
-    type: Literal["user", "system", "api"] = "user"
+    id: OptName
+    name: OptName
+    email: OptName
+    role: OptName
+    type: Literal["user", "system", "api"]
 
 
-class Subject(_Model):
+@with_config(_STRICT)
+class Subject(TypedDict, total=False):
     """What the event affected, or a related record."""
 
-    type: Name
-    id: OptName = None
-    name: OptName = None
-    url: Annotated[str, StringConstraints(max_length=URL_MAX)] | None = None
+    type: Required[Name]
+    id: OptName
+    name: OptName
+    url: Annotated[str, StringConstraints(max_length=URL_MAX)] | None
 
 
-class EventIn(_Model):
+@with_config(_STRICT)
+class EventIn(TypedDict, total=False):
     """The input shape of one event (HTTP API, NDJSON, SDK keyword arguments)."""
 
-    id: str | None = None
-    workspace: Name
-    layer: Literal["workspace", "platform"] = "workspace"
-    occurred_at: datetime | None = None
-    actor: Party | None = None
-    impersonator: Party | None = None
-    action: Annotated[str, StringConstraints(max_length=NAME_MAX)]
-    subject: Subject | None = None
-    related: list[Subject] | None = Field(default=None, max_length=100)
-    result: Literal["success", "warning", "failure"] = "success"
-    ip: Annotated[str, StringConstraints(max_length=64)] | None = None
-    user_agent: Annotated[str, StringConstraints(max_length=USER_AGENT_MAX)] | None = None
-    description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None = None
-    changes: Any = None
-    snapshot: Any = None
-    details: Any = None
-    request_id: OptName = None
-    session_id: OptName = None
-    batch_id: OptName = None
+    id: str | None
+    workspace: Required[Name]
+    layer: Literal["workspace", "platform"]
+    occurred_at: datetime | None
+    actor: Party | None
+    impersonator: Party | None
+    action: Required[Annotated[str, StringConstraints(max_length=NAME_MAX)]]
+    subject: Subject | None
+    related: Annotated[list[Subject], Field(max_length=100)] | None
+    result: Literal["success", "warning", "failure"]
+    ip: Annotated[str, StringConstraints(max_length=64)] | None
+    user_agent: Annotated[str, StringConstraints(max_length=USER_AGENT_MAX)] | None
+    description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None
+    changes: Any
+    snapshot: Any
+    details: Any
+    request_id: OptName
+    session_id: OptName
+    batch_id: OptName
+
+
+_EVENT_IN: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 
 def new_id() -> str:
@@ -131,7 +138,7 @@ def new_id() -> str:
 
 def format_time(value: datetime) -> str:
     """RFC 3339 UTC with microseconds: ``2026-11-22T19:42:53.123456Z``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_time(value: str) -> datetime:
@@ -161,9 +168,10 @@ def validate(
     if not isinstance(raw, Mapping):
         raise ValidationError([FieldError("event", "must be a JSON object")])
     try:
-        model = EventIn.model_validate(raw)
+        model = _EVENT_IN.validate_python(raw)
     except PydanticValidationError as exc:
         errors.extend(_from_pydantic(exc))
+        _check_raw(raw, errors)
         _check_nul(raw, "", errors)
         raise ValidationError(_dedupe(errors)) from None
     content = _normalise(model, now, received_at or now, errors)
@@ -194,7 +202,7 @@ def validate_batch(
 def _normalise(
     model: EventIn, now: datetime, received_at: datetime, errors: list[FieldError]
 ) -> dict[str, Any]:
-    event_id = model.id
+    event_id = model.get("id")
     if event_id is None:
         event_id = new_id()
     else:
@@ -202,52 +210,84 @@ def _normalise(
             event_id = str(uuid_utils.UUID(event_id))
         except ValueError:
             errors.append(FieldError("id", "must be a UUID"))
-    if not _ACTION_RE.fullmatch(model.action):  # match(): `$` allows a trailing newline
-        errors.append(
-            FieldError("action", "must be dotted lowercase like 'contact.updated' " f"(got {model.action!r})")
-        )
-    occurred = model.occurred_at or now
+    action = model["action"]
+    if not _ACTION_RE.fullmatch(action):  # match(): `$` allows a trailing newline
+        errors.append(_bad_action(action))
+    occurred = model.get("occurred_at") or now
     if occurred.tzinfo is None:
         occurred = occurred.replace(tzinfo=UTC)
     if occurred > now + FUTURE_TOLERANCE:
         errors.append(FieldError("occurred_at", "is more than 5 minutes in the future"))
     elif occurred < _MIN_TIME:
         errors.append(FieldError("occurred_at", "is before 1970-01-01"))
-    ip = model.ip
-    if ip is not None:
-        try:
-            ip = ipaddress.ip_address(ip).compressed
-        except ValueError:
-            errors.append(FieldError("ip", f"is not a valid IPv4 or IPv6 address ({ip!r})"))
-    changes = _json_field("changes", model.changes, errors)
+    raw_ip = model.get("ip")
+    ip = _normal_ip(raw_ip) if raw_ip is not None else None
+    if raw_ip is not None and ip is None:
+        errors.append(_bad_ip(raw_ip))
+    changes = _json_field("changes", model.get("changes"), errors)
     if changes is not None:
         _check_changes(changes, errors)
+    actor = model.get("actor")
+    impersonator = model.get("impersonator")
+    subject = model.get("subject")
+    related = model.get("related")
     return {
         "id": event_id,
-        "workspace": model.workspace,
-        "layer": model.layer,
+        "workspace": model["workspace"],
+        "layer": model.get("layer") or "workspace",
         "occurred_at": format_time(occurred),
         "received_at": format_time(received_at),
-        "actor": _party(model.actor) if model.actor else dict(SYSTEM_ACTOR),
-        "impersonator": _party(model.impersonator) if model.impersonator else None,
-        "action": model.action,
-        "subject": model.subject.model_dump(exclude_none=True) if model.subject else None,
-        "related": [r.model_dump(exclude_none=True) for r in model.related] if model.related else None,
-        "result": model.result,
+        "actor": _party(actor) if actor else dict(SYSTEM_ACTOR),
+        "impersonator": _party(impersonator) if impersonator else None,
+        "action": action,
+        "subject": _compact(subject) if subject else None,
+        "related": [_compact(r) for r in related] if related else None,
+        "result": model.get("result") or "success",
         "ip": ip,
-        "user_agent": model.user_agent or None,
-        "description": model.description or None,
+        "user_agent": model.get("user_agent") or None,
+        "description": model.get("description") or None,
         "changes": changes,
-        "snapshot": _json_field("snapshot", model.snapshot, errors),
-        "details": _json_field("details", model.details, errors),
-        "request_id": model.request_id,
-        "session_id": model.session_id,
-        "batch_id": model.batch_id,
+        "snapshot": _json_field("snapshot", model.get("snapshot"), errors),
+        "details": _json_field("details", model.get("details"), errors),
+        "request_id": model.get("request_id"),
+        "session_id": model.get("session_id"),
+        "batch_id": model.get("batch_id"),
     }
 
 
-def _party(party: Party) -> dict[str, Any]:
-    return party.model_dump(exclude_none=True)
+def _bad_action(action: str) -> FieldError:
+    return FieldError("action", f"must be dotted lowercase like 'contact.updated' (got {action!r})")
+
+
+def _bad_ip(ip: str) -> FieldError:
+    return FieldError("ip", f"is not a valid IPv4 or IPv6 address ({ip!r})")
+
+
+def _check_raw(raw: Mapping[str, Any], errors: list[FieldError]) -> None:
+    """The checks beyond the schema, for an event the schema already rejected."""
+    action, ip = raw.get("action"), raw.get("ip")
+    if isinstance(action, str) and not _ACTION_RE.match(action):
+        errors.append(_bad_action(action))
+    if isinstance(ip, str) and _normal_ip(ip) is None:
+        errors.append(_bad_ip(ip))
+
+
+@lru_cache(maxsize=65536)
+def _normal_ip(text: str) -> str | None:
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        return None
+
+
+def _party(party: Mapping[str, Any]) -> dict[str, Any]:
+    out = _compact(party)
+    out.setdefault("type", "user")
+    return out
+
+
+def _compact(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _json_field(name: str, value: Any, errors: list[FieldError]) -> Any:
@@ -276,9 +316,7 @@ def _json_field(name: str, value: Any, errors: list[FieldError]) -> Any:
 def _check_changes(changes: dict[str, Any], errors: list[FieldError]) -> None:
     for field, change in changes.items():
         if not isinstance(change, dict) or not set(change) <= {"before", "after"} or not change:
-            errors.append(
-                FieldError(f"changes.{field}", "must be an object {before, after}")
-            )
+            errors.append(FieldError(f"changes.{field}", "must be an object {before, after}"))
 
 
 def _has_nul(content: Mapping[str, Any]) -> bool:

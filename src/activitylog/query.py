@@ -42,7 +42,10 @@ class Filters:
     def __post_init__(self) -> None:
         errors = [
             FieldError(name, f"unknown value {bad!r}; expected one of {', '.join(allowed)}")
-            for name, values, allowed in (("result", self.results, RESULTS), ("layer", self.layers, LAYERS))
+            for name, values, allowed in (
+                ("result", self.results, RESULTS),
+                ("layer", self.layers, LAYERS),
+            )
             for bad in values
             if bad not in allowed
         ]
@@ -119,4 +122,9 @@ class Page:
     per_page: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"items": self.items, "total": self.total, "page": self.page, "per_page": self.per_page}
+        return {
+            "items": self.items,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+        }

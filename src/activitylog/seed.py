@@ -2,13 +2,13 @@
 
 Three workspaces of an "inbox" product (conversations, contacts, teams, notes,
 broadcasts, webhooks, settings) with a fixed cast of users and platform staff.
-:func:`generate_events` yields event dicts in the audit log's input shape, in time
-order, shaped by a business-hours rhythm in each workspace's own UTC offset.
+:func:`generate_events` yields event dicts in the audit log's input shape, oldest
+first, following a business-hours rhythm in each workspace's own UTC offset.
 
-It has to feed 10-million-event benchmarks, so the hot path avoids
-``random.Random`` convenience methods (``choice``, ``randint``) in favour of
-``random()`` indexing and ``bisect`` over precomputed cumulative weights, and all
-names, ids and devices are drawn once per call from fixed pools.
+It feeds 10-million-event benchmarks, so records are built once per call into pools
+padded to a power of two (picked with one ``getrandbits``), actions and streams are
+picked by ``bisect`` over cumulative weights, and each event only shallow-copies
+the pooled dicts it uses, so consumers may mutate what they receive.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from itertools import accumulate
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -46,47 +47,51 @@ WORKSPACES: tuple[Workspace, ...] = (
     Workspace("initech", "Initech Pty Ltd", 10),
 )
 
-_ROSTER = """
-acme owner Ava Thompson|acme admin Ben Ortiz|acme admin Chloe Nguyen|acme member Diego Alvarez
-acme member Emma Schultz|acme member Farah Khan|acme member Gavin Brooks|acme member Hana Sato
-acme viewer Ivan Petrov|globex owner Jonas Weber|globex admin Klara Fischer|globex member Lukas Braun
-globex member Mia Wagner|globex member Nico Rossi|globex member Olivia Martin
-globex member Paul Dubois|globex viewer Quinn Murphy|initech owner Ruby Walsh
-initech admin Sean Kelly|initech admin Tara Singh|initech member Umar Malik
-initech member Vera Costa|initech member Will Turner|initech member Xin Li
-initech viewer Yara Haddad|- platform_admin Sam Rivera|- platform_admin Zoe Carter
-"""
+
+def _words(text: str, sep: str = "|") -> tuple[str, ...]:
+    return tuple(text.split(sep))
 
 
-def _roster() -> tuple[SeedUser, ...]:
-    users = []
-    for line in _ROSTER.replace("\n", "|").split("|"):
-        if not line:
-            continue
-        ws, role, first, last = line.split()
-        domain = "helpdesk.example" if ws == "-" else f"{ws}.example"
-        email = f"{first.lower()}.{last.lower()}@{domain}"
-        users.append(SeedUser(f"u_{first.lower()}", f"{first} {last}", email, ws.strip("-"), role))
-    return tuple(users)
+# "First Last role" entries; the role defaults to member.
+_ROSTER = {
+    "acme": "Ava Thompson owner|Ben Ortiz admin|Chloe Nguyen admin|Diego Alvarez|Emma Schultz|"
+    "Farah Khan|Gavin Brooks|Hana Sato|Ivan Petrov viewer",
+    "globex": "Jonas Weber owner|Klara Fischer admin|Lukas Braun|Mia Wagner|Nico Rossi|"
+    "Olivia Martin|Paul Dubois|Quinn Murphy viewer",
+    "initech": "Ruby Walsh owner|Sean Kelly admin|Tara Singh admin|Umar Malik|Vera Costa|"
+    "Will Turner|Xin Li|Yara Haddad viewer",
+    "": "Sam Rivera platform_admin|Zoe Carter platform_admin",
+}
 
 
-USERS: tuple[SeedUser, ...] = tuple(u for u in _roster() if u.workspace)
-PLATFORM_ADMINS: tuple[SeedUser, ...] = tuple(u for u in _roster() if not u.workspace)
+def _cast() -> Iterator[SeedUser]:
+    for ws, entries in _ROSTER.items():
+        domain = f"{ws}.example" if ws else "helpdesk.example"
+        for entry in _words(entries):
+            first, last, role = (*entry.split(), "member")[:3]
+            email = f"{first.lower()}.{last.lower()}@{domain}"
+            yield SeedUser(f"u_{first.lower()}", f"{first} {last}", email, ws, role)
 
-_FIRST = (
+
+USERS: tuple[SeedUser, ...] = tuple(u for u in _cast() if u.workspace)
+PLATFORM_ADMINS: tuple[SeedUser, ...] = tuple(u for u in _cast() if not u.workspace)
+
+_FIRST = _words(
     "Aaron Abby Adele Bruno Carla Dmitri Elena Felix Grace Hugo Iris Jamal Kenji Laura Marco "
-    "Nadia Omar Priya Rosa Stefan Tomas Uma Victor Wendy Yusuf Zara Leo Maya Oscar Lina"
-).split()
-_LAST = (
+    "Nadia Omar Priya Rosa Stefan Tomas Uma Victor Wendy Yusuf Zara Leo Maya Oscar Lina",
+    " ",
+)
+_LAST = _words(
     "Adams Baker Chen Diaz Evans Fox Garcia Hoffmann Ito Jensen Kowalski Lopez Moreau Novak "
-    "Okafor Park Quist Reyes Silva Tanaka Ueda Vargas Wong Young Zimmer Berg Costa Dahl Ek Moss"
-).split()
-_TOPICS = (
+    "Okafor Park Quist Reyes Silva Tanaka Ueda Vargas Wong Young Zimmer Berg Costa Dahl Ek Moss",
+    " ",
+)
+_TOPICS = _words(
     "Refund for order {}|Cannot log in|Question about invoice {}|Shipping delay on order {}|"
     "Feature request: dark mode|Export times out|Password reset email not arriving|"
     "Upgrade to annual plan|Cancel subscription|API rate limit exceeded|Wrong item in order {}|"
     "Change billing address|SSO setup help|Duplicate charge on card|Bulk import failing"
-).split("|")
+)
 _UAS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Safari/537.36",
@@ -99,46 +104,30 @@ _UAS = (
     "Chrome/124.0.6367.82 Mobile Safari/537.36",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.67",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/124.0.0.0 Safari/537.36",
 )
-_SCRIPT_UA = "python-requests/2.31.0"
-_TEAMS = "Tier 1 Support|Tier 2 Support|Billing|Onboarding|VIP Accounts|Night Shift".split("|")
-_BROADCASTS = (
-    "Product update|Holiday opening hours|Webinar invite|Scheduled maintenance|"
-    "New pricing|Customer survey|Security notice|Release notes"
-).split("|")
-_API_KEYS = "Zapier|Data warehouse sync|Mobile app|Status page|CRM bridge|Staging".split("|")
-_FEATURES = {
-    "ai_summaries": "AI summaries",
-    "sla_policies": "SLA policies",
-    "csat_surveys": "CSAT surveys",
-    "custom_domains": "Custom domains",
-    "chatbot": "Chatbot",
+_ATTACK_UAS = ("python-requests/2.31.0", "curl/8.4.0", *_UAS[:3])
+_NOTES = _words(
+    "Customer confirmed the fix works|Escalated to engineering|Called customer, left voicemail|"
+    "Refund approved by billing|Waiting on carrier tracking update"
+)
+_BOOLS = (True, False)
+_SETTINGS = {
+    "Inbox settings": (
+        ("auto_close_days", (3, 7, 14, 30)),
+        ("csat_enabled", _BOOLS),
+        ("round_robin", _BOOLS),
+        ("business_hours", ("09:00-17:00", "08:00-18:00", "24/7")),
+    ),
+    "Email channel": (
+        ("from_name", ("Support", "Customer Care", "Help Team")),
+        ("dkim_enabled", _BOOLS),
+        ("reply_to", ("support@", "help@", "care@")),
+    ),
+    "Chat widget": (
+        ("color", ("#2563eb", "#16a34a", "#db2777")),
+        ("greeting", ("Hi! How can we help?", "Hello there", "Questions? Ask us")),
+    ),
 }
-_HOOK_EVENTS = ("conversation.created", "conversation.resolved", "contact.updated", "note.created")
-_NOTES = (
-    "Customer confirmed the fix works",
-    "Escalated to engineering, see ticket",
-    "Called customer, left voicemail",
-    "Refund approved by billing",
-    "Waiting on carrier tracking update",
-)
-_REASONS = ("Customer reported missing conversations", "Debug webhook setup", "Billing dispute")
-_PLANS = ("starter", "growth", "pro", "enterprise")
-_SETTINGS = (
-    ("timezone", ("America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC")),
-    ("business_hours", ("09:00-17:00", "08:00-18:00", "24/7")),
-    ("auto_close_days", (3, 7, 14, 30)),
-    ("csat_enabled", (True, False)),
-    ("default_language", ("en", "de", "fr", "es")),
-    ("round_robin", (True, False)),
-)
-_TEAM_FIELDS = (
-    ("auto_assign", (True, False)),
-    ("sla_minutes", (30, 60, 240, 480)),
-    ("max_open_per_agent", (10, 20, 40)),
-)
 
 
 def _mix(spec: str) -> dict[str, float]:
@@ -151,7 +140,7 @@ def _mix(spec: str) -> dict[str, float]:
 
 _AUTH = (
     "auth.signed_in 3 auth.signed_out 1.5 auth.sign_in_failed 1.8 auth.password_changed .1 "
-    "auth.password_reset .1 auth.mfa_enabled .06 "
+    "auth.password_reset .1 auth.mfa_enabled .08 "
 )
 _MEMBER = _AUTH + (
     "conversation.viewed 30 conversation.replied 18 conversation.assigned 7 "
@@ -171,35 +160,55 @@ _ADMIN = _AUTH + (
     "broadcast.created 1.5 broadcast.scheduled 1.2 broadcast.sent .4 broadcast.deleted .3 "
     "activity_log.viewed 3 activity_log.exported .3"
 )
-_MIXES: dict[str, dict[str, float]] = {
+_MIXES = {
     "owner": _mix(_ADMIN + " workspace.updated .5 workspace.ownership_transferred .01"),
     "admin": _mix(_ADMIN),
     "member": _mix(_MEMBER),
-    "viewer": _mix(_AUTH + "conversation.viewed 40 contact.viewed 12 activity_log.viewed .2"),
+    "viewer": _mix(_AUTH + "conversation.viewed 40 contact.viewed 12"),
 }
-#: Share of a workspace's events each role's users produce, per user.
+#: Relative activity of one user of each role.
 _ACTIVITY = {"owner": 0.6, "admin": 1.0, "member": 1.4, "viewer": 0.5}
-#: Background jobs: the builders read a missing actor as the System.
-_SYSTEM = _mix(
+_JOBS = _mix(
     "contact.created 35 webhook.delivery_failed 20 broadcast.sent 8 conversation.resolved 15 "
     "conversation.reopened 12 contact.deleted 3 billing.invoice_paid 1"
 )
-#: Platform staff, as shares of a workspace's user events.
+#: Platform staff's own actions, as shares of a workspace's user events.
 _STAFF = _mix("impersonation.started .0015 impersonation.ended .0015 workspace.plan_changed .0004")
-#: What users are seen doing while a platform admin impersonates them.
+#: What users are seen doing while a platform admin impersonates them (same scale).
 _IMPERSONATED = _mix(
     "conversation.viewed .003 settings.updated .001 contact.updated .001 webhook.updated .0005"
 )
-#: Hourly weight of background jobs against a business hour's weight of 10.
-_SYSTEM_HOURLY = 0.3
-_PLATFORM_ACTIONS = frozenset(
-    (
-        "impersonation.started",
-        "impersonation.ended",
-        "workspace.plan_changed",
-        "billing.invoice_paid",
-    )
-)
+#: Background jobs run around the clock; a business hour weighs 10 (see _hour_weight).
+_JOBS_HOURLY = 0.3
+
+#: Subject pool of an action (or of its first segment) when it is not named after it.
+_POOLS = {
+    "auth": "self",
+    "impersonation": "user",
+    "billing": "workspace",
+    "contact.exported": "segment",
+}
+#: Description templates, all formatted with (actor name, record label).
+_TEXT = {
+    "auth.signed_in": "%s signed in%s",
+    "auth.signed_out": "%s signed out%s",
+    "auth.sign_in_failed": "%s failed to sign in%s",
+    "auth.password_changed": "%s changed their password%s",
+    "auth.password_reset": "%s reset their password with an emailed link%s",
+    "auth.mfa_enabled": "%s enabled two-factor authentication%s",
+    "user.removed": "%s removed %s from the workspace",
+    "settings.updated": "%s updated %s",
+    "workspace.updated": "%s updated the settings of workspace %s",
+    "contact.exported": "%s exported contacts: %s",
+    "activity_log.viewed": "%s viewed the activity log%s",
+    "activity_log.exported": "%s exported the activity log%s",
+    "api_key.created": "%s created API key %s",
+    "api_key.revoked": "%s revoked API key %s",
+    "feature.enabled": "%s enabled %s",
+    "feature.disabled": "%s disabled %s",
+    "impersonation.started": "%s started impersonating %s",
+    "impersonation.ended": "%s stopped impersonating %s",
+}
 
 
 def _hour_weight(hour_of_week: int) -> int:
@@ -214,514 +223,442 @@ def _hour_weight(hour_of_week: int) -> int:
 _HOUR_WEIGHTS = tuple(_hour_weight(h) for h in range(168))
 
 
-class _Person:
-    """A user as an actor: reference dict, devices and a per-day session token."""
+_Fields = tuple[tuple[str, tuple[Any, ...]], ...]
 
-    __slots__ = ("devices", "index", "ref", "token", "user")
+
+class _Rec(NamedTuple):
+    """A pooled record: subject ref, label for descriptions, snapshot, diffable fields."""
+
+    ref: dict[str, Any]
+    label: str
+    snapshot: dict[str, Any]
+    fields: _Fields = ()
+    related: dict[str, Any] | None = None
+
+
+def _user_rec(user: SeedUser, label: str) -> _Rec:
+    ref = {"type": "user", "id": user.id, "name": user.name, "url": f"/settings/team/{user.id}"}
+    snap = {"id": user.id, "name": user.name, "email": user.email, "role": user.role}
+    return _Rec(ref, label, snap)
+
+
+class _Person:
+    """An actor: its ref, home devices, session token and own record (auth subjects)."""
+
+    __slots__ = ("devices", "index", "rec", "ref", "token", "user")
 
     def __init__(self, user: SeedUser, index: int, rng: random.Random) -> None:
-        self.user = user
-        self.index = index
+        self.user, self.index, self.rec = user, index, _user_rec(user, "")
         self.ref = {"id": user.id, "name": user.name, "email": user.email, "role": user.role}
         self.ref["type"] = "user"
         self.token = f"{rng.getrandbits(32):08x}"
-        homes = [(_home_ip(rng), rng.choice(_UAS)) for _ in range(rng.randint(1, 3))]
-        # The first device is the everyday one, so it is repeated to weigh more.
-        self.devices = [homes[0]] * 3 + homes[1:]
+        homes = [(_ip(rng, _HOME_NETS), rng.choice(_UAS)) for _ in range(rng.randint(1, 3))]
+        # Four slots, picked with getrandbits(2); the everyday device fills the spare ones.
+        self.devices = homes[:1] * (5 - len(homes)) + homes[1:]
 
 
-def _home_ip(rng: random.Random) -> str:
-    if rng.random() < 0.25:
+_HOME_NETS = (24, 50, 68, 73, 81, 86, 92, 98, 109, 151, 176, 203)
+_FOREIGN_NETS = (5, 31, 45, 91, 103, 141, 185, 193, 212)
+
+
+def _ip(rng: random.Random, nets: Sequence[int]) -> str:
+    if nets is _HOME_NETS and rng.random() < 0.25:
         return f"2a02:{rng.getrandbits(16):x}:{rng.getrandbits(16):x}::{rng.getrandbits(12):x}"
-    first = rng.choice((24, 50, 68, 73, 81, 86, 92, 98, 109, 151, 176, 203))
-    return f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    return f"{rng.choice(nets)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
 
 
-def _foreign_ip(rng: random.Random) -> str:
-    first = rng.choice((5, 31, 45, 91, 103, 141, 185, 193, 212))
-    return f"{first}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+Builder = Callable[[dict[str, Any], _Person], None]
+Extra = Callable[["_World", dict[str, Any], _Person, _Rec], None]
+_SYSTEM = _Person(SeedUser("system", "System", "", "", "system"), -1, random.Random(0))
 
 
-Builder = Callable[[dict[str, Any], _Person | None], None]
-_Record = tuple[
-    dict[str, Any], dict[str, Any], Sequence[tuple[str, Sequence[Any]]], list[dict[str, str]] | None
-]
+def _padded(recs: list[_Rec]) -> list[_Rec]:
+    """``recs`` repeated up to a power-of-two length, so getrandbits can index it."""
+    size = 1 << (len(recs) - 1).bit_length()
+    return (recs * size)[:size]
 
 
 class _World:
-    """One workspace's record pools and one builder per action it emits."""
+    """One workspace: its people, record pools and (lazily) one builder per action."""
 
     def __init__(self, ws: Workspace, rng: random.Random, people: Sequence[_Person]) -> None:
-        self.ws = ws
-        self.rng = rng
-        self.rand = rng.random
+        self.ws, self.rng, self.rand, self.bits = ws, rng, rng.random, rng.getrandbits
         self.people = [p for p in people if p.user.workspace == ws.id]
         self.staff = [p for p in people if not p.user.workspace]
-        self.staffable = [p for p in self.people if p.user.role != "owner"]
-        pick = rng.choice
-        self.contacts = []
-        for i in range(2000):
-            first, last = pick(_FIRST), pick(_LAST)
-            email = f"{first}.{last}{i % 97}@{pick(('gmail.com', 'outlook.com', 'mail.com'))}"
+        self.agents = [p for p in self.people if p.user.role in ("admin", "member")]
+        self.admins = [p for p in self.people if p.user.role == "admin"]
+        pick, pools = rng.choice, {}
+        contacts = []
+        for i in range(1, 2049):
+            cid, name = f"c_{i}", f"{pick(_FIRST)} {pick(_LAST)}"
+            email = f"{name.replace(' ', '.').lower()}{i % 97}@{pick(('gmail.com', 'gmx.de'))}"
             phone = f"+1 555 {rng.randrange(10**7):07d}"
-            self.contacts.append((f"c_{i + 1}", f"{first} {last}", email.lower(), phone))
-        self.convs = []
-        for i in range(5000):
-            number = 1000 + i
-            title = pick(_TOPICS).format(rng.randrange(1000, 9999))
-            self.convs.append((f"cv_{number}", f"#{number} {title}", number, rng.randrange(2000)))
-        self.teams = [(f"t_{i + 1}", name) for i, name in enumerate(_TEAMS)]
-        self.broadcasts = [(f"b_{i + 1}", f"{pick(_BROADCASTS)} {i + 1}") for i in range(80)]
-        self.webhooks = [
-            (f"wh_{i + 1}", f"https://hooks.{ws.id}.example/{name}")
-            for i, name in enumerate(("crm", "slack", "warehouse", "billing", "alerts"))
+            snap = {"id": cid, "name": name, "email": email, "phone": phone, "status": "customer"}
+            fields = (
+                ("email", (email, email.replace("@", ".work@"))),
+                ("phone", (phone, f"+44 20 7946 {i % 10000:04d}")),
+                ("status", ("lead", "customer", "churned", "vip")),
+                ("priority", ("low", "normal", "high", "urgent")),
+                ("name", (name, f"{name.split()[0]} {pick(_LAST)}")),
+            )
+            ref = {"type": "contact", "id": cid, "name": name, "url": f"/contacts/{cid}"}
+            contacts.append(_Rec(ref, name, snap, fields))
+        pools["contact"] = contacts
+        convs, notes = [], []
+        for number in range(1000, 5096):
+            cid, contact = f"cv_{number}", pick(contacts)
+            name = f"#{number} {pick(_TOPICS).format(rng.randrange(1000, 9999))}"
+            ref = {"type": "conversation", "id": cid, "name": name, "url": f"/inbox/{cid}"}
+            related = {"type": "contact", "id": contact.ref["id"], "name": contact.label}
+            convs.append(_Rec(ref, f"#{number}", {}, (), related))
+            nid, body = f"n_{number}", pick(_NOTES)
+            ref = {"type": "note", "id": nid, "name": f"Note on #{number}"}
+            ref["url"] = f"/inbox/{cid}#{nid}"
+            snap = {"id": nid, "conversation_id": cid, "body": body, "visibility": "internal"}
+            related = {"type": "conversation", "id": cid, "name": name}
+            notes.append(_Rec(ref, f"on #{number}", snap, (("body", _NOTES),), related))
+        pools["conversation"], pools["note"] = convs, notes
+        pools["team"] = [
+            self.rec("team", f"t_{i}", name, "/settings/teams/", {"sla_minutes": 60}, _TEAM)
+            for i, name in enumerate(_words(_TEAMS), 1)
         ]
-        self.api_keys = [(f"ak_{i + 1}", name) for i, name in enumerate(_API_KEYS)]
-        self.ws_ref = {"type": "workspace", "id": ws.id, "name": ws.name, "url": "/settings"}
+        pools["broadcast"] = [
+            self.rec("broadcast", f"b_{i}", f"{name} #{i}", "/broadcasts/", {}, _BROADCAST)
+            for i, name in enumerate(_words(_BROADCASTS) * 8, 1)
+        ]
+        pools["webhook"] = []
+        for i, path in enumerate(("crm", "slack", "warehouse", "billing", "alerts"), 1):
+            url = f"https://hooks.{ws.id}.example/{path}"
+            fields = (*_WEBHOOK, ("url", (url, url.replace("hooks.", "hooks-v2."))))
+            snap = {"url": url, "events": "conversation.*", "enabled": True}
+            hook = self.rec("webhook", f"wh_{i}", url, "/settings/webhooks/", snap, fields)
+            pools["webhook"].append(hook)
+        pools["api_key"] = [
+            self.rec("api_key", f"ak_{i}", name, "/settings/api/", {"prefix": f"ak_live_{i:02x}"})
+            for i, name in enumerate(_words(_API_KEYS), 1)
+        ]
+        pools["feature"] = [
+            self.rec("feature", key, label, "/settings/features/", {})
+            for key, label in (entry.split(":") for entry in _words(_FEATURES))
+        ]
+        pools["segment"] = [
+            self.rec("segment", f"seg_{i}", name, "/contacts?segment=", {})
+            for i, name in enumerate(("All contacts", "VIP customers", "Churned last 30 days"))
+        ]
+        pools["settings"] = [
+            self.rec("settings", f"{ws.id}_{name.split()[0].lower()}", name, "/settings/", {}, fs)
+            for name, fs in _SETTINGS.items()
+        ]
+        ws_fields = (("name", (ws.name, ws.name.split()[0])), ("data_retention_days", (90, 365)))
+        pools["workspace"] = [self.rec("workspace", ws.id, ws.name, "/settings/", {}, ws_fields)]
+        pools["activity_log"] = [self.rec("activity_log", ws.id, "", "/activity", {})]
+        members = [p.user for p in self.people if p.user.role in ("member", "viewer")]
+        pools["user"] = [_user_rec(u, u.name) for u in members]
+        self.pools = {kind: _padded(recs) for kind, recs in pools.items()}
+
+    @staticmethod
+    def rec(
+        kind: str, rid: str, name: str, url: str, extra: dict[str, Any], fields: _Fields = ()
+    ) -> _Rec:
+        ref = {"type": kind, "id": rid, "name": name, "url": url + rid}
+        return _Rec(ref, name, {"id": rid, "name": name, **extra}, fields)
 
     def pick(self, seq: Sequence[Any]) -> Any:
         return seq[int(self.rand() * len(seq))]
 
-    def diff(self, options: Sequence[tuple[str, Sequence[Any]]]) -> dict[str, Any]:
-        rng = self.rng
-        fields = rng.sample(options, min(len(options), 1 + int(self.rand() ** 3 * 3)))
-        return {f: dict(zip(("before", "after"), rng.sample(v, 2), strict=True)) for f, v in fields}
-
-    def teammate(self, p: _Person | None) -> SeedUser:
-        """Anyone but ``p`` and the owner: whom role changes and assignments target."""
-        while True:
-            q: _Person = self.pick(self.staffable)
-            if q is not p:
-                return q.user
+    def diff(self, fields: _Fields) -> dict[str, Any]:
+        """Mostly one changed field, sometimes two or three; before != after."""
+        rand, count = self.rand, len(fields)
+        first = int(rand() * count)
+        changes = {}
+        for j in range(1 if rand() < 0.75 else min(count, 2 + int(rand() * 2))):
+            name, values = fields[(first + j) % count]
+            i = int(rand() * len(values))
+            after = values[(i + 1 + int(rand() * (len(values) - 1))) % len(values)]
+            changes[name] = {"before": values[i], "after": after}
+        return changes
 
     def builder(self, action: str) -> Builder:
         kind, verb = action.split(".")
-        method: Builder | None = getattr(self, f"b_{kind}__{verb}", None)
-        if method:
-            return method
-        if kind == "conversation":
-            return self.conversation(verb)
-        return self.record(kind, verb)
+        pool = self.pools.get(_POOLS.get(action) or _POOLS.get(kind, kind))
+        size_bits = (len(pool) - 1).bit_length() if pool else 0
+        text = _TEXT.get(action) or f"%s {verb.replace('_', ' ')} {kind} %s"
+        extra = _EXTRAS.get(action)
+        snapshot, changes = verb in ("created", "deleted", "removed"), verb == "updated"
+        bits = self.bits
 
-    def conversation(self, verb: str) -> Builder:
-        action = f"conversation.{verb}"
-
-        def build(ev: dict[str, Any], p: _Person | None) -> None:
-            cid, name, number, ci = self.pick(self.convs)
-            contact = self.contacts[ci]
+        def build(ev: dict[str, Any], p: _Person) -> None:
+            rec = p.rec if pool is None else pool[bits(size_bits)]
             ev["action"] = action
-            ev["subject"] = {
-                "type": "conversation",
-                "id": cid,
-                "name": name,
-                "url": f"/inbox/{cid}",
-            }
-            ev["related"] = [{"type": "contact", "id": contact[0], "name": contact[1]}]
-            who = p.user.name if p else "System"
-            text = f"{who} {verb} conversation #{number}"
-            if verb == "assigned":
-                to = self.teammate(None)
-                text += f" to {to.name}"
-                ev["details"] = {"assignee_id": to.id}
-            elif verb == "snoozed":
-                ev["details"] = {"hours": self.pick((1, 4, 24, 72))}
-            elif verb == "replied":
-                ev["details"] = {"channel": self.pick(("email", "chat", "email", "whatsapp"))}
-                if self.rand() < 0.05:
-                    ev["result"] = "warning"
-                    ev["details"]["delivery"] = "delayed"
-            elif p is None:
-                why = "inactive for 7 days" if verb == "resolved" else "snooze expired"
-                text = f"Conversation #{number} automatically {verb} ({why})"
-            ev["description"] = text
+            ev["subject"] = rec.ref.copy()
+            if rec.related:
+                ev["related"] = [rec.related.copy()]
+            if snapshot:
+                ev["snapshot"] = rec.snapshot.copy()
+            elif changes:
+                ev["changes"] = self.diff(rec.fields)
+            ev["description"] = text % (p.user.name, rec.label)
+            if extra:
+                extra(self, ev, p, rec)
 
         return build
 
-    def record(self, kind: str, verb: str) -> Builder:
-        """created/updated/deleted of a pooled record, with a snapshot or changes."""
-        action = f"{kind}.{verb}"
 
-        def build(ev: dict[str, Any], p: _Person | None) -> None:
-            subject, snapshot, options, related = self.describe(kind)
-            ev["action"] = action
-            ev["subject"] = subject
-            if verb == "updated":
-                ev["changes"] = self.diff(options)
-            else:
-                ev["snapshot"] = snapshot
-            if related:
-                ev["related"] = related
-            if p is None:
-                text = self.system_record(ev, kind, verb)
-            else:
-                text = f"{p.user.name} {verb} {kind} {subject['name']}"
-            ev["description"] = text
+_TEAMS = "Tier 1 Support|Tier 2 Support|Billing|Onboarding|VIP Accounts|Night Shift"
+_TEAM = (("auto_assign", _BOOLS), ("sla_minutes", (30, 60, 240)), ("max_open", (10, 20, 40)))
+_BROADCASTS = "Product update|Holiday opening hours|Webinar invite|Maintenance window"
+_BROADCAST = (
+    ("audience", ("All customers", "Trial users", "EMEA")),
+    ("channel", ("email", "in_app")),
+)
+_WEBHOOK = (("enabled", _BOOLS), ("events", ("conversation.*", "contact.*", "*")))
+_API_KEYS = "Zapier|Data warehouse sync|Mobile app|Status page|CRM bridge|Staging"
+_FEATURES = (
+    "ai_summaries:AI summaries|sla_policies:SLA policies|csat_surveys:CSAT surveys|chatbot:Chatbot"
+)
+_EXTRAS: dict[str, Extra] = {}
 
-        return build
 
-    def describe(self, kind: str) -> _Record:
-        """A pooled record of ``kind``: subject ref, snapshot, fields to diff, related refs."""
-        if kind == "contact":
-            cid, name, email, phone = self.pick(self.contacts)
-            new_email = email.replace("@", ".work@")
-            snap = {"id": cid, "name": name, "email": email, "phone": phone, "status": "customer"}
-            options = (
-                ("email", (email, new_email)),
-                ("phone", (phone, f"+44 20 {cid[2:]:0>4} 0199")),
-                ("status", ("lead", "customer", "churned", "vip")),
-                ("priority", ("low", "normal", "high", "urgent")),
-                ("name", (name, f"{name.split()[0]} {self.pick(_LAST)}")),
-            )
-            ref = {"type": "contact", "id": cid, "name": name, "url": f"/contacts/{cid}"}
-            return ref, snap, options, None
-        if kind == "note":
-            cid, name, number, _ = self.pick(self.convs)
-            nid = f"n_{number}_{1 + int(self.rand() * 3)}"
-            body = self.pick(_NOTES)
-            url = f"/inbox/{cid}#{nid}"
-            snap = {"id": nid, "conversation_id": cid, "body": body, "visibility": "internal"}
-            ref = {"type": "note", "id": nid, "name": f"Note on {name}", "url": url}
-            related = [{"type": "conversation", "id": cid, "name": name}]
-            return ref, snap, (("body", _NOTES),), related
-        if kind == "broadcast":
-            bid, name = self.pick(self.broadcasts)
-            audience = self.pick(("All customers", "Trial users", "VIP customers", "EMEA"))
-            snap = {"id": bid, "name": name, "channel": "email", "audience": audience}
-            ref = {"type": "broadcast", "id": bid, "name": name, "url": f"/broadcasts/{bid}"}
-            return ref, snap, (), None
-        if kind == "webhook":
-            wid, url = self.pick(self.webhooks)
-            snap = {"id": wid, "url": url, "events": list(_HOOK_EVENTS[:3]), "enabled": True}
-            options = (
-                ("enabled", (True, False)),
-                ("url", (url, url.replace("hooks.", "hooks-v2."))),
-                ("events", (list(_HOOK_EVENTS[:2]), list(_HOOK_EVENTS))),
-            )
-            ref = {"type": "webhook", "id": wid, "name": url, "url": f"/settings/webhooks/{wid}"}
-            return ref, snap, options, None
-        tid, name = self.pick(self.teams)
-        snap = {"id": tid, "name": name, "auto_assign": True, "sla_minutes": 60}
-        ref = {"type": "team", "id": tid, "name": name, "url": f"/settings/teams/{tid}"}
-        return ref, snap, _TEAM_FIELDS, None
+def _extra(*actions: str) -> Callable[[Extra], Extra]:
+    """Registers the event-specific part (details, result, wording) of some actions."""
 
-    def system_record(self, ev: dict[str, Any], kind: str, verb: str) -> str:
-        day = f"{ev['occurred_at']:%Y%m%d}"
-        if verb == "deleted":
-            ev["details"] = {"reason": "retention_policy", "job_id": f"job_purge_{day}"}
-            return f"Contact {ev['subject']['name']} deleted by the retention policy"
-        ev["details"] = {"source": "csv_import", "import_id": f"imp_{self.ws.id}_{day}"}
-        if self.rand() < 0.05:
-            ev["result"] = "warning"
-            ev["details"]["warning"] = "duplicate email merged into existing contact"
-        return f"Nightly import created contact {ev['subject']['name']}"
+    def register(fn: Extra) -> Extra:
+        _EXTRAS.update(dict.fromkeys(actions, fn))
+        return fn
 
-    def user_ref(self, user: SeedUser) -> dict[str, Any]:
-        return {
-            "type": "user",
-            "id": user.id,
-            "name": user.name,
-            "url": f"/settings/team/{user.id}",
-        }
+    return register
 
-    def auth(self, ev: dict[str, Any], p: _Person, action: str, text: str) -> None:
-        ev["action"] = action
-        ev["subject"] = self.user_ref(p.user)
-        ev["description"] = f"{p.user.name} {text}"
 
-    def b_auth__signed_in(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        self.auth(ev, p, "auth.signed_in", "signed in")
-        method = self.pick(("password", "password", "password", "google", "saml_sso"))
-        ev["details"] = {"method": method, "mfa": method == "password" and self.rand() < 0.6}
-        if self.rand() < 0.12:
-            ev["result"] = "warning"
-            ev["ip"] = _foreign_ip(self.rng)
-            ev["details"]["new_device"] = True
-            ev["description"] += " from a new device"
+@_extra("conversation.assigned")
+def _assigned(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    to = w.pick(w.agents).user
+    ev["details"] = {"assignee_id": to.id}
+    ev["description"] += f" to {to.name}"
 
-    def b_auth__signed_out(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        self.auth(ev, p, "auth.signed_out", "signed out")
-        ev["details"] = {"reason": self.pick(("user", "user", "session_expired"))}
 
-    def b_auth__sign_in_failed(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        self.auth(ev, p, "auth.sign_in_failed", "failed to sign in")
+@_extra("conversation.snoozed")
+def _snoozed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    ev["details"] = {"hours": w.pick((1, 4, 24, 72))}
+
+
+@_extra("conversation.replied")
+def _replied(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    ev["details"] = {"channel": w.pick(("email", "email", "chat", "whatsapp"))}
+    if w.rand() < 0.05:
+        ev["result"] = "warning"
+        ev["details"]["delivery"] = "delayed"
+
+
+@_extra("conversation.resolved", "conversation.reopened")
+def _auto_status(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    if p is _SYSTEM:
+        resolved = ev["action"] == "conversation.resolved"
+        rule = "inactive_7_days" if resolved else "snooze_expired"
+        ev["details"] = {"rule": rule}
+        ev["description"] = f"Conversation {rec.label} was {ev['action'][13:]} by rule {rule}"
+
+
+@_extra("auth.signed_in")
+def _signed_in(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    method = w.pick(("password", "password", "password", "google", "saml_sso"))
+    ev["details"] = {"method": method, "mfa": method == "password" and w.rand() < 0.6}
+    if w.rand() < 0.12:
+        ev["result"] = "warning"
+        ev["ip"] = _ip(w.rng, _FOREIGN_NETS)
+        ev["details"]["new_device"] = True
+        ev["description"] += " from a new device"
+
+
+@_extra("auth.sign_in_failed")
+def _sign_in_failed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    ev["result"] = "failure"
+    del ev["session_id"]
+    reason = w.pick(("bad_password", "bad_password", "bad_password", "mfa_failed"))
+    ev["details"] = {"reason": reason, "attempted_email": p.user.email}
+    if w.rand() < 0.4:
+        ev["ip"], ev["user_agent"] = _ip(w.rng, _FOREIGN_NETS), w.pick(_ATTACK_UAS)
+        ev["description"] = f"Failed sign-in for {p.user.email} from an unknown location"
+
+
+@_extra("auth.signed_out", "auth.mfa_enabled")
+def _auth_details(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    if ev["action"] == "auth.signed_out":
+        ev["details"] = {"reason": w.pick(("user", "user", "session_expired"))}
+    else:
+        ev["details"] = {"method": w.pick(("totp", "webauthn"))}
+
+
+@_extra("user.invited")
+def _invited(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    email = f"{w.pick(_FIRST)}.{w.pick(_LAST)}@{w.ws.id}.example".lower()
+    role = w.pick(("member", "member", "viewer", "admin"))
+    ev["subject"] = {"type": "user", "id": f"u_{w.bits(40):010x}", "name": email}
+    ev["details"] = {"role": role}
+    ev["description"] = f"{p.user.name} invited {email} as {role}"
+    if w.rand() < 0.04:
         ev["result"] = "failure"
-        reason = self.pick(("bad_password", "bad_password", "bad_password", "mfa_failed"))
-        ev["details"] = {"reason": reason, "attempted_email": p.user.email}
-        if self.rand() < 0.4:
-            ev["ip"], ev["user_agent"] = _foreign_ip(self.rng), self.pick((_SCRIPT_UA, *_UAS))
-            ev["description"] = f"Failed sign-in for {p.user.email} from an unknown location"
-
-    def b_auth__password_changed(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        self.auth(ev, p, "auth.password_changed", "changed their password")
-
-    def b_auth__password_reset(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        self.auth(ev, p, "auth.password_reset", "reset their password via email link")
-        ev["details"] = {"via": "email_link"}
-
-    def b_auth__mfa_enabled(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        self.auth(ev, p, "auth.mfa_enabled", "enabled two-factor authentication")
-        ev["details"] = {"method": self.pick(("totp", "webauthn"))}
-
-    def b_user__invited(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        first, last = self.pick(_FIRST), self.pick(_LAST)
-        email = f"{first}.{last}@{self.ws.id}.example".lower()
-        ev["action"] = "user.invited"
-        ev["subject"] = {"type": "user", "id": f"u_{self.rng.getrandbits(40):010x}", "name": email}
-        ev["details"] = {"role": self.pick(("member", "member", "viewer", "admin"))}
-        ev["description"] = f"{p.user.name} invited {email} as {ev['details']['role']}"
-        if self.rand() < 0.04:
-            ev["result"] = "failure"
-            ev["details"]["error"] = "seat_limit_reached"
-
-    def b_user__role_changed(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        target = self.teammate(p)
-        after = self.pick([r for r in ("admin", "member", "viewer") if r != target.role])
-        ev["action"] = "user.role_changed"
-        ev["subject"] = self.user_ref(target)
-        ev["changes"] = {"role": {"before": target.role, "after": after}}
-        text = f"{p.user.name} changed {target.name}'s role from {target.role} to {after}"
-        ev["description"] = text
-
-    def b_user__removed(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        t = self.teammate(p)
-        ev["action"] = "user.removed"
-        ev["subject"] = self.user_ref(t)
-        ev["snapshot"] = {"id": t.id, "name": t.name, "email": t.email, "role": t.role}
-        ev["description"] = f"{p.user.name} removed {t.name} from {self.ws.name}"
-
-    def team_member(self, ev: dict[str, Any], p: _Person | None, verb: str) -> None:
-        assert p is not None
-        tid, name = self.pick(self.teams)
-        member = self.teammate(None)
-        ev["action"] = f"team.member_{verb}"
-        ev["subject"] = {"type": "team", "id": tid, "name": name, "url": f"/settings/teams/{tid}"}
-        ev["related"] = [{"type": "user", "id": member.id, "name": member.name}]
-        where = "to" if verb == "added" else "from"
-        ev["description"] = f"{p.user.name} {verb} {member.name} {where} team {name}"
-
-    def b_team__member_added(self, ev: dict[str, Any], p: _Person | None) -> None:
-        self.team_member(ev, p, "added")
-
-    def b_team__member_removed(self, ev: dict[str, Any], p: _Person | None) -> None:
-        self.team_member(ev, p, "removed")
-
-    def b_contact__viewed(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        cid, name, _, _ = self.pick(self.contacts)
-        ev["action"] = "contact.viewed"
-        ev["subject"] = {"type": "contact", "id": cid, "name": name, "url": f"/contacts/{cid}"}
-        ev["description"] = f"{p.user.name} viewed contact {name}"
-
-    def b_contact__merged(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        keep, gone = self.pick(self.contacts), self.pick(self.contacts)
-        ev["action"] = "contact.merged"
-        ev["subject"] = {"type": "contact", "id": keep[0], "name": keep[1]}
-        ev["subject"]["url"] = f"/contacts/{keep[0]}"
-        ev["related"] = [{"type": "contact", "id": gone[0], "name": gone[1]}]
-        ev["details"] = {"merged_id": gone[0], "kept_email": keep[2]}
-        if self.rand() < 0.1:
-            ev["result"] = "warning"
-            ev["details"]["conflicts"] = ["phone"]
-        ev["description"] = f"{p.user.name} merged contact {gone[1]} into {keep[1]}"
-
-    def export(self, ev: dict[str, Any], p: _Person | None, action: str, what: str) -> None:
-        assert p is not None
-        rows = int(self.rand() ** 2 * 20000) + 1
-        ev["action"] = action
-        ev["details"] = {"format": self.pick(("csv", "csv", "xlsx")), "rows": rows}
-        ev["description"] = f"{p.user.name} exported {rows} {what} rows"
-
-    def b_contact__exported(self, ev: dict[str, Any], p: _Person | None) -> None:
-        self.export(ev, p, "contact.exported", "contact")
-        segment = self.pick(("All contacts", "VIP customers", "Churned last 30 days"))
-        ev["subject"] = {
-            "type": "segment",
-            "id": segment.lower().replace(" ", "_"),
-            "name": segment,
-        }
-
-    def b_activity_log__exported(self, ev: dict[str, Any], p: _Person | None) -> None:
-        self.export(ev, p, "activity_log.exported", "activity log")
-        ev["subject"] = {"type": "activity_log", "id": self.ws.id, "name": "Activity log"}
-
-    def b_activity_log__viewed(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        ev["action"] = "activity_log.viewed"
-        ev["subject"] = {"type": "activity_log", "id": self.ws.id, "name": "Activity log"}
-        category = self.pick((None, None, "users", "webhooks", "auth", "settings"))
-        if category:
-            ev["details"] = {"filters": {"category": category}}
-        ev["description"] = f"{p.user.name} viewed the activity log"
-
-    def broadcast(self, ev: dict[str, Any], p: _Person | None, verb: str) -> None:
-        bid, name = self.pick(self.broadcasts)
-        ev["action"] = f"broadcast.{verb}"
-        ev["subject"] = {"type": "broadcast", "id": bid, "name": name, "url": f"/broadcasts/{bid}"}
-        who = p.user.name if p else "System"
-        ev["description"] = f"{who} {verb} broadcast {name}"
-
-    def b_broadcast__scheduled(self, ev: dict[str, Any], p: _Person | None) -> None:
-        self.broadcast(ev, p, "scheduled")
-        send_at = ev["occurred_at"] + timedelta(days=1 + int(self.rand() * 6))
-        ev["details"] = {"send_at": send_at.replace(minute=0, second=0, microsecond=0).isoformat()}
-
-    def b_broadcast__sent(self, ev: dict[str, Any], p: _Person | None) -> None:
-        self.broadcast(ev, p, "sent")
-        recipients = 200 + int(self.rand() * 20000)
-        bounced = int(recipients * self.rand() * 0.04)
-        ev["details"] = {"recipients": recipients, "bounced": bounced, "scheduled": p is None}
-        if bounced > recipients * 0.03:
-            ev["result"] = "warning"
-
-    def b_webhook__delivery_failed(self, ev: dict[str, Any], p: _Person | None) -> None:
-        wid, url = self.pick(self.webhooks)
-        status = self.pick((500, 502, 503, 504, 410, None))
-        ev["action"] = "webhook.delivery_failed"
-        ev["result"] = "failure"
-        ev["subject"] = {
-            "type": "webhook",
-            "id": wid,
-            "name": url,
-            "url": f"/settings/webhooks/{wid}",
-        }
-        ev["details"] = {
-            "event": self.pick(_HOOK_EVENTS),
-            "status_code": status,
-            "error": "timeout after 10s" if status is None else f"HTTP {status}",
-            "attempt": 1 + int(self.rand() * 5),
-            "delivery_id": f"dlv_{self.rng.getrandbits(48):012x}",
-        }
-        ev["description"] = f"Webhook delivery to {url} failed ({ev['details']['error']})"
-
-    def b_settings__updated(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        ev["action"] = "settings.updated"
-        ev["subject"] = {"type": "settings", "id": f"{self.ws.id}_inbox", "name": "Inbox settings"}
-        ev["changes"] = changes = self.diff(_SETTINGS)
-        ev["description"] = f"{p.user.name} updated inbox settings: {', '.join(changes)}"
-
-    def b_workspace__updated(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        ev["action"] = "workspace.updated"
-        ev["subject"] = dict(self.ws_ref)
-        options = (("name", (self.ws.name, self.ws.name.split()[0])), *_SETTINGS[:2])
-        ev["changes"] = self.diff(options)
-        ev["description"] = f"{p.user.name} updated workspace {self.ws.name}"
-
-    def b_workspace__ownership_transferred(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        heir = self.pick([q.user for q in self.people if q.user.role == "admin"])
-        ev["action"] = "workspace.ownership_transferred"
-        ev["subject"] = dict(self.ws_ref)
-        ev["related"] = [{"type": "user", "id": heir.id, "name": heir.name}]
-        ev["changes"] = {"owner_id": {"before": p.user.id, "after": heir.id}}
-        ev["description"] = f"{p.user.name} transferred ownership of {self.ws.name} to {heir.name}"
-
-    def b_workspace__plan_changed(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        before, after = self.rng.sample(_PLANS, 2)
-        ev["action"] = "workspace.plan_changed"
-        ev["subject"] = dict(self.ws_ref)
-        ev["changes"] = {"plan": {"before": before, "after": after}}
-        ev["details"] = {"ticket": f"SUP-{self.rng.randrange(1000, 9999)}"}
-        ev["description"] = f"{p.user.name} changed {self.ws.name}'s plan from {before} to {after}"
-
-    def b_billing__invoice_paid(self, ev: dict[str, Any], p: _Person | None) -> None:
-        number = f"INV-{ev['occurred_at']:%Y%m}-{self.ws.id.upper()}"
-        amount = self.pick((49.0, 199.0, 499.0, 1299.0))
-        ev["action"] = "billing.invoice_paid"
-        ev["subject"] = {"type": "invoice", "id": number.lower(), "name": number}
-        ev["details"] = {"amount": amount, "currency": "USD", "method": "card"}
-        ev["description"] = f"Invoice {number} paid ({amount:.2f} USD)"
-
-    def b_api_key__created(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        kid, name = self.pick(self.api_keys)
-        prefix = f"ak_live_{self.rng.getrandbits(16):04x}"
-        ev["action"] = "api_key.created"
-        ev["subject"] = {"type": "api_key", "id": kid, "name": name, "url": "/settings/api"}
-        ev["snapshot"] = {"id": kid, "name": name, "prefix": prefix, "scopes": ["read", "write"]}
-        ev["description"] = f"{p.user.name} created API key {name}"
-
-    def b_api_key__revoked(self, ev: dict[str, Any], p: _Person | None) -> None:
-        assert p is not None
-        kid, name = self.pick(self.api_keys)
-        ev["action"] = "api_key.revoked"
-        ev["subject"] = {"type": "api_key", "id": kid, "name": name, "url": "/settings/api"}
-        ev["details"] = {"last_used_days_ago": int(self.rand() * 120)}
-        ev["description"] = f"{p.user.name} revoked API key {name}"
-
-    def feature(self, ev: dict[str, Any], p: _Person | None, verb: str) -> None:
-        assert p is not None
-        key = self.pick(tuple(_FEATURES))
-        ev["action"] = f"feature.{verb}"
-        ev["subject"] = {"type": "feature", "id": key, "name": _FEATURES[key]}
-        ev["description"] = f"{p.user.name} {verb} {_FEATURES[key]}"
-
-    def b_feature__enabled(self, ev: dict[str, Any], p: _Person | None) -> None:
-        self.feature(ev, p, "enabled")
-
-    def b_feature__disabled(self, ev: dict[str, Any], p: _Person | None) -> None:
-        self.feature(ev, p, "disabled")
-
-    def impersonation(self, ev: dict[str, Any], p: _Person | None, verb: str) -> None:
-        assert p is not None
-        target = self.teammate(None)
-        ev["action"] = f"impersonation.{verb}"
-        ev["subject"] = self.user_ref(target)
-        ev["details"] = {"reason": self.pick(_REASONS), "ticket": f"SUP-{target.id[2:]}-4821"}
-        if verb == "ended":
-            ev["details"]["duration_minutes"] = 2 + int(self.rand() * 40)
-        ev["description"] = f"{p.user.name} {verb} impersonating {target.name}"
-
-    def b_impersonation__started(self, ev: dict[str, Any], p: _Person | None) -> None:
-        self.impersonation(ev, p, "started")
-
-    def b_impersonation__ended(self, ev: dict[str, Any], p: _Person | None) -> None:
-        self.impersonation(ev, p, "ended")
+        ev["details"]["error"] = "seat_limit_reached"
 
 
-#: (actor, impersonator, builder) plus cumulative weights for ``bisect``.
-_Stream = tuple[list[tuple[_Person | None, _Person | None, Builder]], list[float]]
+@_extra("user.role_changed")
+def _role_changed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    before = rec.snapshot["role"]
+    after = w.pick([role for role in ("admin", "member", "viewer") if role != before])
+    ev["changes"] = {"role": {"before": before, "after": after}}
+    ev["description"] = f"{p.user.name} changed {rec.label}'s role from {before} to {after}"
+
+
+@_extra("team.member_added", "team.member_removed")
+def _team_member(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    member = w.pick(w.agents).user
+    ev["related"] = [{"type": "user", "id": member.id, "name": member.name}]
+    how = "added {} to" if ev["action"] == "team.member_added" else "removed {} from"
+    ev["description"] = f"{p.user.name} {how.format(member.name)} team {rec.label}"
+
+
+@_extra("contact.created", "contact.deleted")
+def _contact_jobs(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    if p is not _SYSTEM:
+        return
+    day = f"{ev['occurred_at']:%Y%m%d}"
+    if ev["action"] == "contact.deleted":
+        ev["details"] = {"reason": "retention_policy", "job_id": f"job_purge_{day}"}
+        ev["description"] = f"Retention policy deleted contact {rec.label}"
+        return
+    ev["details"] = {"source": "csv_import", "import_id": f"imp_{w.ws.id}_{day}"}
+    ev["description"] = f"Scheduled import created contact {rec.label}"
+    if w.rand() < 0.05:
+        ev["result"] = "warning"
+        ev["details"]["warning"] = "email already used by another contact"
+
+
+@_extra("contact.merged")
+def _merged(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    gone = w.pick(w.pools["contact"])
+    ev["related"] = [{"type": "contact", "id": gone.ref["id"], "name": gone.label}]
+    ev["details"] = {"merged_id": gone.ref["id"]}
+    ev["description"] = f"{p.user.name} merged contact {gone.label} into {rec.label}"
+    if w.rand() < 0.1:
+        ev["result"] = "warning"
+        ev["details"]["conflicts"] = ["phone"]
+
+
+@_extra("contact.exported", "activity_log.exported")
+def _exported(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    rows = 1 + int(w.rand() ** 2 * 20000)
+    ev["details"] = {"format": w.pick(("csv", "csv", "xlsx", "json")), "rows": rows}
+    ev["description"] += f" ({rows} rows)"
+
+
+@_extra("activity_log.viewed")
+def _log_viewed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    category = w.pick((None, None, "users", "webhooks", "auth", "settings"))
+    if category:
+        ev["details"] = {"filters": {"category": category}}
+
+
+@_extra("broadcast.scheduled")
+def _scheduled(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    send_at = ev["occurred_at"] + timedelta(days=1 + int(w.rand() * 6))
+    ev["details"] = {"send_at": send_at.replace(minute=0, second=0, microsecond=0).isoformat()}
+
+
+@_extra("broadcast.sent")
+def _sent(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    recipients = 200 + int(w.rand() * 20000)
+    bounced = int(recipients * w.rand() * 0.04)
+    ev["details"] = {"recipients": recipients, "bounced": bounced}
+    if bounced > recipients * 0.03:
+        ev["result"] = "warning"
+    if p is _SYSTEM:
+        ev["description"] = f"Scheduled broadcast {rec.label} was sent to {recipients} contacts"
+
+
+@_extra("webhook.delivery_failed")
+def _delivery_failed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    status = w.pick((500, 502, 503, 504, 410, None))
+    error = "timeout after 10s" if status is None else f"HTTP {status}"
+    ev["result"] = "failure"
+    ev["details"] = {
+        "event": w.pick(("conversation.created", "conversation.resolved", "contact.updated")),
+        "status_code": status,
+        "error": error,
+        "attempt": 1 + int(w.rand() * 5),
+        "delivery_id": f"dlv_{w.bits(48):012x}",
+    }
+    ev["description"] = f"Webhook delivery to {rec.label} failed ({error})"
+
+
+@_extra("api_key.revoked")
+def _revoked(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    ev["details"] = {"last_used_days_ago": int(w.rand() * 120)}
+
+
+@_extra("workspace.ownership_transferred")
+def _transferred(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    heir = w.pick(w.admins).user
+    ev["related"] = [{"type": "user", "id": heir.id, "name": heir.name}]
+    ev["changes"] = {"owner_id": {"before": p.user.id, "after": heir.id}}
+    ev["description"] = f"{p.user.name} transferred ownership of {rec.label} to {heir.name}"
+
+
+@_extra("workspace.plan_changed")
+def _plan_changed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    before, after = w.rng.sample(("starter", "growth", "pro", "enterprise"), 2)
+    ev["layer"] = "platform"
+    ev["changes"] = {"plan": {"before": before, "after": after}}
+    ev["details"] = {"ticket": f"SUP-{w.rng.randrange(1000, 9999)}"}
+    ev["description"] = f"{p.user.name} changed the plan of {rec.label} from {before} to {after}"
+
+
+@_extra("billing.invoice_paid")
+def _invoice_paid(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    number = f"INV-{ev['occurred_at']:%Y%m}-{w.ws.id.upper()}"
+    amount = w.pick((49.0, 199.0, 499.0, 1299.0))
+    ev["layer"] = "platform"
+    ev["subject"] = {"type": "invoice", "id": number.lower(), "name": number}
+    ev["details"] = {"amount": amount, "currency": "USD", "method": "card"}
+    ev["description"] = f"Invoice {number} of {rec.label} was paid ({amount:.2f} USD)"
+
+
+@_extra("impersonation.started", "impersonation.ended")
+def _impersonation(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
+    ev["layer"] = "platform"
+    reason = w.pick(("Customer reported missing conversations", "Webhook setup help"))
+    ev["details"] = {"reason": reason, "ticket": f"SUP-{w.rng.randrange(1000, 9999)}"}
+    if ev["action"] == "impersonation.ended":
+        ev["details"]["duration_minutes"] = 2 + int(w.rand() * 40)
+
+
+#: (workspace id, entries, cumulative weights); an entry is (actor, impersonator, builder).
+_Stream = tuple[str, list[tuple[_Person, _Person | None, Builder]], list[float]]
 
 
 def _streams(world: _World) -> tuple[_Stream, _Stream]:
-    """The workspace's user stream and its background-job stream."""
-    build: dict[str, Builder] = {}
-    people: list[tuple[_Person | None, _Person | None, str, float]] = []
+    """The workspace's user stream (platform staff included) and its background jobs."""
+    weighted: list[tuple[_Person, _Person | None, str, float]] = []
     for p in world.people:
         mix = _MIXES[p.user.role]
-        total = sum(mix.values())
-        people += [(p, None, a, _ACTIVITY[p.user.role] * w / total) for a, w in mix.items()]
-    user_total = sum(w for *_, w in people)
-    staff = world.staff
-    for a, w in _STAFF.items():
-        people += [(s, None, a, user_total * w / len(staff)) for s in staff]
-    for a, w in _IMPERSONATED.items():
-        share = user_total * w / len(staff) / len(world.people)
-        people += [(p, s, a, share) for s in staff for p in world.people]
-    jobs = [(None, None, a, w) for a, w in _SYSTEM.items()]
+        scale = _ACTIVITY[p.user.role] / sum(mix.values())
+        weighted += [(p, None, action, w * scale) for action, w in mix.items()]
+    total = sum(entry[3] for entry in weighted)
+    for action, w in _STAFF.items():
+        weighted += [(s, None, action, total * w / len(world.staff)) for s in world.staff]
+    for action, w in _IMPERSONATED.items():
+        share = total * w / len(world.staff) / len(world.people)
+        weighted += [(p, s, action, share) for s in world.staff for p in world.people]
+    jobs: list[tuple[_Person, _Person | None, str, float]]
+    jobs = [(_SYSTEM, None, action, w) for action, w in _JOBS.items()]
+    builders: dict[str, Builder] = {}
 
-    def stream(entries: list[tuple[_Person | None, _Person | None, str, float]]) -> _Stream:
-        cum, acc = [], 0.0
-        for *_, w in entries:
-            acc += w
-            cum.append(acc)
-        for _, _, a, _ in entries:
-            build.setdefault(a, world.builder(a))
-        return [(p, s, build[a]) for p, s, a, _ in entries], cum
+    def stream(entries: list[tuple[_Person, _Person | None, str, float]]) -> _Stream:
+        for _, _, action, _ in entries:
+            if action not in builders:
+                builders[action] = world.builder(action)
+        picks = [(p, s, builders[action]) for p, s, action, _ in entries]
+        return world.ws.id, picks, list(accumulate(entry[3] for entry in entries))
 
-    return stream(people), stream(jobs)
+    return stream(weighted), stream(jobs)
 
 
 def generate_events(
@@ -740,67 +677,75 @@ def generate_events(
     return _generate(n, random.Random(seed), now.astimezone(UTC), days)
 
 
+_HOUR_US = 3_600_000_000
+
+
 def _generate(n: int, rng: random.Random, end: datetime, days: int) -> Iterator[dict[str, Any]]:
     people = [_Person(u, i, rng) for i, u in enumerate(USERS + PLATFORM_ADMINS)]
     worlds = [_World(ws, rng, people) for ws in WORKSPACES]
-    streams = [(w, s) for w in worlds for s in _streams(w)]
+    streams = [s for w in worlds for s in _streams(w)]
     start = end - timedelta(days=days)
-    # Each workspace's hour-of-week at the middle of the first slot, in its own offset.
-    first_hours = []
-    for w in worlds:
-        local = start + timedelta(hours=w.ws.utc_offset, minutes=30)
-        first_hours.append(local.weekday() * 24 + local.hour)
-    sizes = [len(w.people) / 8 for w in worlds]
-    slots = days * 24
-    slot_weights = []
-    for slot in range(slots):
+    # Hours are aligned to UTC hours so each maps to one local hour of every workspace;
+    # the first and last are partial, with weights and offsets cut to [start, end].
+    first = start.replace(minute=0, second=0, microsecond=0)
+    first_hour_of_week = first.weekday() * 24 + first.hour
+    hours = -(-(end - first) // timedelta(hours=1))
+    windows, slot_weights = [], []
+    for hour in range(hours):
+        hour_start = first + timedelta(hours=hour)
+        lo = max(0, (start - hour_start) // timedelta(microseconds=1))
+        hi = min(_HOUR_US, (end - hour_start) // timedelta(microseconds=1))
+        share = (hi - lo) / _HOUR_US
         weights = []
-        for first, size in zip(first_hours, sizes, strict=True):
-            weights += [size * _HOUR_WEIGHTS[(first + slot) % 168], size * _SYSTEM_HOURLY]
-        slot_weights.append(weights)
-    # Integer apportionment of n over the hours by cumulative weight: exact, no randomness.
-    cum_int, acc = [], 0
-    for weights in slot_weights:
-        acc += round(sum(weights) * 1000)
-        cum_int.append(acc)
-    rand, bits = rng.random, rng.getrandbits
+        for w in worlds:
+            local = (first_hour_of_week + hour + w.ws.utc_offset) % 168
+            size = len(w.people) / 8 * share
+            weights += [size * _HOUR_WEIGHTS[local], size * _JOBS_HOURLY]
+        windows.append((hour_start, lo, hi - lo))
+        slot_weights.append(list(accumulate(weights)))
+    # Deterministic apportionment of n over the hours: rounding the running total.
+    totals = list(accumulate(weights[-1] for weights in slot_weights))
+    rand, bits, td = rng.random, rng.getrandbits, timedelta
     sessions: list[str] = []
     done = 0
-    for slot, weights in enumerate(slot_weights):
-        count = n * cum_int[slot] // acc - done
-        if not count:
+    for hour, ((hour_start, lo, span), cum) in enumerate(zip(windows, slot_weights, strict=True)):
+        count = round(n * totals[hour] / totals[-1]) - done
+        if count <= 0:
             continue
         done += count
-        if not sessions or slot % 24 == 0:
-            sessions = [f"sess_{p.token}{slot // 24:04x}" for p in people]
-        slot_start = start + timedelta(hours=slot)
-        cum, total = [], 0.0
-        for weight in weights:
-            total += weight
-            cum.append(total)
-        hi = len(cum) - 1
-        for offset in sorted([int(rand() * 3_600_000_000) for _ in range(count)]):
-            world, (entries, ecum) = streams[bisect(cum, rand() * total, 0, hi)]
-            actor, impersonator, builder = entries[
-                bisect(ecum, rand() * ecum[-1], 0, len(ecum) - 1)
-            ]
-            ev: dict[str, Any] = {
-                "workspace": world.ws.id,
-                "layer": "workspace",
-                "occurred_at": slot_start + timedelta(microseconds=offset),
-                "result": "success",
-                "request_id": f"req_{bits(64):016x}",
-            }
-            if actor is not None:
-                ev["actor"] = dict(actor.ref)
-                # While impersonating, the platform admin's own browser does the request.
-                device = actor
-                if impersonator is not None:
-                    ev["impersonator"] = dict(impersonator.ref)
-                    device = impersonator
-                ev["session_id"] = sessions[device.index]
-                ev["ip"], ev["user_agent"] = device.devices[int(rand() * len(device.devices))]
-            builder(ev, actor)
-            if ev["action"] in _PLATFORM_ACTIONS:
-                ev["layer"] = "platform"
+        if not sessions or hour_start.hour == 0:
+            sessions = [f"sess_{p.token}{hour_start:%y%m%d}" for p in people]
+        offsets = sorted([lo + int(rand() * span) for _ in range(count)])
+        hexes = rng.randbytes(8 * count).hex()
+        ids = ["req_" + hexes[i : i + 16] for i in range(0, 16 * count, 16)]
+        total = cum[-1]
+        for offset, request_id in zip(offsets, ids, strict=True):
+            ws_id, entries, ecum = streams[bisect(cum, rand() * total, 0, 5)]
+            actor, impersonator, build = entries[bisect(ecum, rand() * ecum[-1], 0, len(ecum) - 1)]
+            if actor is _SYSTEM:
+                ev: dict[str, Any] = {
+                    "workspace": ws_id,
+                    "layer": "workspace",
+                    "occurred_at": hour_start + td(0, 0, offset),
+                    "result": "success",
+                    "request_id": request_id,
+                }
+            else:
+                # While impersonating, the platform admin's own browser makes the request.
+                device = impersonator or actor
+                ip, user_agent = device.devices[bits(2)]
+                ev = {
+                    "workspace": ws_id,
+                    "layer": "workspace",
+                    "occurred_at": hour_start + td(0, 0, offset),
+                    "result": "success",
+                    "request_id": request_id,
+                    "actor": actor.ref.copy(),
+                    "session_id": sessions[device.index],
+                    "ip": ip,
+                    "user_agent": user_agent,
+                }
+                if impersonator:
+                    ev["impersonator"] = impersonator.ref.copy()
+            build(ev, actor)
             yield ev

@@ -58,6 +58,13 @@ class StatsSpec:
             raise ValidationError([FieldError("range", "stats need a window (since and until)")])
         zone(self.tz)
 
+    @property
+    def window(self) -> tuple[datetime, datetime]:
+        since, until = self.filters.since, self.filters.until
+        if since is None or until is None:
+            raise ValidationError([FieldError("range", "stats need a window (since and until)")])
+        return since, until
+
 
 @dataclass
 class Stats:
@@ -73,19 +80,22 @@ class Stats:
 
 def compute(spec: StatsSpec, store: Aggregates) -> Stats:
     vis, filters = spec.visibility, spec.filters
-    assert filters.since is not None and filters.until is not None  # checked by StatsSpec
+    since, until = spec.window
     by_hour_kind = store.counts(vis, filters, ("hour", "kind"))
     kinds: Counter[str] = Counter()
     for _hour, kind, n in by_hour_kind:
         kinds[kind] += n
     total = sum(kinds.values())
-    prev_since, prev_until = previous_window(filters.since, filters.until)
+    prev_since, prev_until = previous_window(since, until)
     previous = sum(
-        row[-1] for row in store.counts(vis, replace(filters, since=prev_since, until=prev_until), ())
+        row[-1]
+        for row in store.counts(vis, replace(filters, since=prev_since, until=prev_until), ())
     )
-    sign_ins = sum(
-        row[-1] for row in store.counts(vis, replace(filters, verbs=("signed_in",)), ()) if row
-    ) if _verb_allowed(filters, "signed_in") else 0
+    sign_ins = (
+        sum(row[-1] for row in store.counts(vis, replace(filters, verbs=("signed_in",)), ()) if row)
+        if _verb_allowed(filters, "signed_in")
+        else 0
+    )
     by_category = sorted(
         ({"category": c, "count": n} for c, n in store.counts(vis, filters, ("category",)) if n),
         key=lambda item: (-item["count"], item["category"]),
@@ -101,7 +111,7 @@ def compute(spec: StatsSpec, store: Aggregates) -> Stats:
     }
     return Stats(
         kpis=kpis,
-        volume=_volume(by_hour_kind, filters.since, filters.until, spec.group, spec.tz),
+        volume=_volume(by_hour_kind, since, until, spec.group, spec.tz),
         split={"auth": kinds["auth"], "writes": kinds["write"], "reads": kinds["read"]},
         top_actors=_top_actors(store, vis, filters),
         by_category=by_category,
@@ -157,7 +167,9 @@ def _volume(
     return [
         {
             "start": format_time(start),
-            "label": start.astimezone(zi).strftime("%Y-%m-%d %H:00" if group == "hourly" else "%Y-%m-%d"),
+            "label": start.astimezone(zi).strftime(
+                "%Y-%m-%d %H:00" if group == "hourly" else "%Y-%m-%d"
+            ),
             "auth": series[start]["auth"],
             "writes": series[start]["write"],
             "other": series[start]["read"],

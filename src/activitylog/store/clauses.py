@@ -73,7 +73,10 @@ def visibility_clauses(t: Table, vis: Visibility) -> list[ColumnElement[bool]]:
         clauses.append(t.c.layer == "workspace")
     elif vis.layers == "workspace_and_impersonation":
         clauses.append(
-            or_(t.c.layer == "workspace", and_(t.c.layer == "platform", t.c.category == "impersonation"))
+            or_(
+                t.c.layer == "workspace",
+                and_(t.c.layer == "platform", t.c.category == "impersonation"),
+            )
         )
     return clauses
 

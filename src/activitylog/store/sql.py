@@ -116,13 +116,16 @@ class SQLStore:
         """Create missing heads, then read (and on PostgreSQL lock) them in name order."""
         conn.execute(
             text(
-                "INSERT INTO chain_heads (workspace, seq, chain_hash, checkpoint_seq, checkpoint_at) "
-                "VALUES (:workspace, 0, :genesis, 0, :now) ON CONFLICT DO NOTHING"
+                "INSERT INTO chain_heads"
+                " (workspace, seq, chain_hash, checkpoint_seq, checkpoint_at)"
+                " VALUES (:workspace, 0, :genesis, 0, :now) ON CONFLICT DO NOTHING"
             ),
             [{"workspace": w, "genesis": GENESIS, "now": int(time.time())} for w in workspaces],
         )
         stmt = self._for_update(
-            select(chain_heads).where(chain_heads.c.workspace.in_(workspaces)).order_by(chain_heads.c.workspace)
+            select(chain_heads)
+            .where(chain_heads.c.workspace.in_(workspaces))
+            .order_by(chain_heads.c.workspace)
         )
         return {
             r.workspace: Head(r.seq, r.chain_hash, r.checkpoint_seq, r.checkpoint_at)
@@ -138,6 +141,8 @@ class SQLStore:
     def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
         raise NotImplementedError
 
+    def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
+        conn.execute(events.delete().where(events.c.rid == rid))
 
     # -- writing -------------------------------------------------------------------------
     def append(self, batch: Sequence[Prepared]) -> list[dict[str, Any]]:
@@ -207,7 +212,17 @@ class SQLStore:
             hour = p.occurred_us // HOUR_US
             layer = content["layer"]
             rollup[
-                (workspace, hour, layer, actor_id, info.category, content["action"], info.verb, info.kind, content["result"])
+                (
+                    workspace,
+                    hour,
+                    layer,
+                    actor_id,
+                    info.category,
+                    content["action"],
+                    info.verb,
+                    info.kind,
+                    content["result"],
+                )
             ] += 1
             if content.get("ip"):
                 ip_rollup[(workspace, hour, layer, actor_id, info.category, content["ip"])] += 1
@@ -227,7 +242,9 @@ class SQLStore:
     def _assign_rids(self, conn: Connection, batch: list[Prepared]) -> list[int]:
         # Start each event at a slot derived from its id's random tail, then step past
         # slots already taken in this batch or in the table.
-        wanted = [p.occurred_us * RID_SLOTS + int(p.content["id"][-3:], 16) % RID_SLOTS for p in batch]
+        wanted = [
+            p.occurred_us * RID_SLOTS + int(p.content["id"][-3:], 16) % RID_SLOTS for p in batch
+        ]
         taken = self._taken_rids(conn, wanted)
         used: set[int] = set()
         rids = []
@@ -250,7 +267,9 @@ class SQLStore:
     def _taken_rids(self, conn: Connection, rids: Sequence[int]) -> set[int]:
         taken: set[int] = set()
         for chunk in _chunks(rids):
-            taken.update(conn.execute(select(events.c.rid).where(events.c.rid.in_(chunk))).scalars())
+            taken.update(
+                conn.execute(select(events.c.rid).where(events.c.rid.in_(chunk))).scalars()
+            )
         return taken
 
     def _existing_ids(self, conn: Connection, ids: Sequence[str]) -> set[str]:
@@ -277,7 +296,10 @@ class SQLStore:
                 names = ("workspace", "hour", *dims)
                 conn.execute(
                     _upsert(table, names),
-                    [{**dict(zip(names, key, strict=True)), "n": sign * n} for key, n in counts.items()],
+                    [
+                        {**dict(zip(names, key, strict=True)), "n": sign * n}
+                        for key, n in counts.items()
+                    ],
                 )
 
     def _save_heads(self, conn: Connection, heads: dict[str, Head]) -> None:
@@ -317,7 +339,9 @@ class SQLStore:
             self._save_heads(conn, {workspace: head})
         return self.checkpoints(workspace)[-1]
 
-    def delete(self, ids: Sequence[str], *, by: str, reason: str, visibility: Visibility) -> list[str]:
+    def delete(
+        self, ids: Sequence[str], *, by: str, reason: str, visibility: Visibility
+    ) -> list[str]:
         """Tombstone visible events: content removed, seq and hashes kept; returns ids done."""
         done: list[str] = []
         rollup: Counter[tuple[Any, ...]] = Counter()
@@ -326,7 +350,13 @@ class SQLStore:
         with self._write() as conn:
             for chunk in _chunks(ids):
                 stmt = select(events).where(
-                    *event_clauses(events, visibility, Filters(ids=tuple(chunk)), Window(None, None), self._search)
+                    *event_clauses(
+                        events,
+                        visibility,
+                        Filters(ids=tuple(chunk)),
+                        Window(None, None),
+                        self._search,
+                    )
                 )
                 for row in conn.execute(stmt).mappings():
                     conn.execute(
@@ -342,7 +372,7 @@ class SQLStore:
                             reason=reason,
                         )
                     )
-                    conn.execute(events.delete().where(events.c.rid == row["rid"]))
+                    self._delete_event(conn, row["rid"], row["search_text"])
                     hour = row["occurred_at"] // HOUR_US
                     rollup[(row["workspace"], hour, *(row[d] for d in ROLLUP_DIMS))] += 1
                     if row["ip"]:
@@ -355,7 +385,9 @@ class SQLStore:
     def get(self, event_id: str, visibility: Visibility) -> dict[str, Any] | None:
         """One event (or its tombstone) if ``visibility`` allows it."""
         stmt = select(*READ_COLUMNS).where(
-            *event_clauses(events, visibility, Filters(ids=(event_id,)), Window(None, None), self._search)
+            *event_clauses(
+                events, visibility, Filters(ids=(event_id,)), Window(None, None), self._search
+            )
         )
         with self.engine.connect() as conn:
             row = conn.execute(stmt).first()
@@ -422,7 +454,9 @@ class SQLStore:
                 stmt = select(events.c.rid, *READ_COLUMNS).where(*where)
                 if last is not None:
                     stmt = stmt.where(events.c.rid < last if descending else events.c.rid > last)
-                stmt = stmt.order_by(events.c.rid.desc() if descending else events.c.rid).limit(chunk)
+                stmt = stmt.order_by(events.c.rid.desc() if descending else events.c.rid).limit(
+                    chunk
+                )
                 rows = conn.execute(stmt).all()
                 for row in rows:
                     yield row_to_event(row[1:])
@@ -437,7 +471,9 @@ class SQLStore:
     def _count(self, conn: Connection, vis: Visibility, filters: Filters) -> int:
         return sum(row[-1] for row in self._counts(conn, vis, filters, ()))
 
-    def counts(self, visibility: Visibility, filters: Filters, dims: Sequence[Dim]) -> list[tuple[Any, ...]]:
+    def counts(
+        self, visibility: Visibility, filters: Filters, dims: Sequence[Dim]
+    ) -> list[tuple[Any, ...]]:
         with self.engine.connect() as conn:
             return self._counts(conn, visibility, filters, dims)
 
@@ -468,7 +504,8 @@ class SQLStore:
         self, vis: Visibility, filters: Filters, window: Window, dims: Sequence[Dim]
     ) -> Select[Any]:
         columns: list[ColumnElement[Any]] = [
-            (events.c.occurred_at // HOUR_US).label("hour") if d == "hour" else events.c[d] for d in dims
+            (events.c.occurred_at // HOUR_US).label("hour") if d == "hour" else events.c[d]
+            for d in dims
         ]
         stmt = select(*columns, func.count()).where(
             *event_clauses(events, vis, filters, window, self._search)
@@ -523,13 +560,19 @@ class SQLStore:
 
     def workspaces(self) -> list[str]:
         with self.engine.connect() as conn:
-            return list(conn.execute(select(chain_heads.c.workspace).order_by(chain_heads.c.workspace)).scalars())
+            return list(
+                conn.execute(
+                    select(chain_heads.c.workspace).order_by(chain_heads.c.workspace)
+                ).scalars()
+            )
 
     # -- integrity -----------------------------------------------------------------------
     def head(self, workspace: str) -> tuple[int, str]:
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(chain_heads.c.seq, chain_heads.c.chain_hash).where(chain_heads.c.workspace == workspace)
+                select(chain_heads.c.seq, chain_heads.c.chain_hash).where(
+                    chain_heads.c.workspace == workspace
+                )
             ).first()
         return (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
@@ -551,7 +594,11 @@ class SQLStore:
             yield from _merge_by_seq((ChainRow(s, bytes(b), c, h) for s, b, c, h in rows), graves)
 
     def checkpoints(self, workspace: str) -> list[Checkpoint]:
-        stmt = select(checkpoints).where(checkpoints.c.workspace == workspace).order_by(checkpoints.c.seq)
+        stmt = (
+            select(checkpoints)
+            .where(checkpoints.c.workspace == workspace)
+            .order_by(checkpoints.c.seq)
+        )
         with self.engine.connect() as conn:
             return [
                 Checkpoint(r.workspace, r.seq, r.chain_hash, r.signed_at, r.key_id, r.signature)

@@ -12,7 +12,16 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, create_engine, event, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    create_engine,
+    event,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 
 from activitylog.errors import ConfigurationError
@@ -25,6 +34,9 @@ INSERT_EVENTS = (
     f"INSERT INTO events ({', '.join(c.name for c in events.columns)}) "
     f"VALUES ({', '.join('?' for _ in events.columns)})"
 )
+SEARCH_TEXT = [c.name for c in events.columns].index("search_text")
+INSERT_SEARCH = "INSERT INTO events_fts (rowid, search_text) VALUES (?, ?)"
+DELETE_SEARCH = "INSERT INTO events_fts (events_fts, rowid, search_text) VALUES ('delete', ?, ?)"
 SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 
 
@@ -66,13 +78,24 @@ class SQLiteStore(SQLStore):
 
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         conn.exec_driver_sql(INSERT_EVENTS, rows)
+        conn.exec_driver_sql(INSERT_SEARCH, [(row[0], row[SEARCH_TEXT]) for row in rows])
+
+    def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
+        conn.exec_driver_sql(DELETE_SEARCH, (rid, search_text))
+        super()._delete_event(conn, rid, search_text)
 
     def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
         needle = term.strip().lower()
         if len(needle) < 3:
             return events.c.search_text.like(like_pattern(needle), escape="\\")
-        match = select(literal_column("rowid")).select_from(text("events_fts")).where(
-            text("events_fts MATCH :fts_query").bindparams(fts_query='"' + needle.replace('"', '""') + '"')
+        match: Select[Any] = (
+            select(literal_column("rowid"))
+            .select_from(text("events_fts"))
+            .where(
+                text("events_fts MATCH :fts_query").bindparams(
+                    fts_query='"' + needle.replace('"', '""') + '"'
+                )
+            )
         )
         if lo is not None:
             match = match.where(text("rowid >= :fts_lo").bindparams(fts_lo=lo))

@@ -1,0 +1,210 @@
+"""Streaming exports of events: CSV, a JSON array, and NDJSON, all with flat memory.
+
+Every writer takes an iterable of events as readers see them (the dicts
+:meth:`activitylog.ActivityLog.export` yields) and a text stream, writes as it reads, and
+returns how many events it wrote. Nothing is held beyond a chunk of :data:`CHUNK` rows.
+
+CSV (:func:`write_csv`)
+    One header row of :data:`CSV_COLUMNS`, then one row per event. Nested parts are
+    flattened (``actor_*``, ``impersonator_*``, ``subject_*``, the device's ``browser``,
+    ``os`` and ``device_type``); ``changes``, ``snapshot``, ``details`` and ``related``
+    are compact JSON. Missing values are empty cells. Open files with ``newline=""``:
+    rows end in ``\\r\\n`` as RFC 4180 asks.
+
+    **Formula injection.** Spreadsheets run a cell starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return as a formula, and event text (names, descriptions,
+    user agents...) comes from users. Such cells are written with a single quote ``'``
+    prepended (``=HYPERLINK(...)`` becomes ``'=HYPERLINK(...)``), which spreadsheets show
+    as text. The quote is part of the exported value: strip a leading ``'`` from cells
+    starting ``'=``, ``'+``, ``'-``, ``'@``, ``'\\t`` or ``'\\r`` to get the original.
+
+JSON (:func:`write_json`)
+    One JSON array, streamed element by element: ``[``, the events separated by
+    ``,`` and a newline, ``]``. Each element holds every event field (nulls included),
+    exactly as the SDK and ``activitylog query --format json`` return it.
+
+NDJSON (:func:`write_ndjson`)
+    The same objects, one per line, no enclosing array: handy for ``jq`` and for
+    re-ingest pipelines (``activitylog ingest`` reads the content fields back).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any, TextIO
+
+import orjson
+
+CHUNK = 1000
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "id",
+    "seq",
+    "occurred_at",
+    "received_at",
+    "workspace",
+    "layer",
+    "actor_id",
+    "actor_name",
+    "actor_email",
+    "actor_role",
+    "actor_type",
+    "impersonator_id",
+    "impersonator_name",
+    "action",
+    "category",
+    "verb",
+    "kind",
+    "label",
+    "result",
+    "subject_type",
+    "subject_id",
+    "subject_name",
+    "subject_url",
+    "ip",
+    "user_agent",
+    "browser",
+    "os",
+    "device_type",
+    "description",
+    "changes",
+    "snapshot",
+    "details",
+    "related",
+    "request_id",
+    "session_id",
+    "batch_id",
+    "content_hash",
+    "chain_hash",
+)
+
+#: First characters a spreadsheet treats as the start of a formula.
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+_EMPTY: dict[str, Any] = {}
+
+
+def neutralise(value: str) -> str:
+    """``value`` made safe to open in a spreadsheet (see the module docstring)."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def _text(value: Any) -> Any:
+    # Only strings can hold a formula; ints (seq) and None pass through untouched.
+    if value.__class__ is str and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _json_cell(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def csv_row(event: dict[str, Any]) -> list[Any]:
+    """The cells of one event, in :data:`CSV_COLUMNS` order, already neutralised."""
+    get = event.get
+    actor = get("actor") or _EMPTY
+    imp = get("impersonator") or _EMPTY
+    subject = get("subject") or _EMPTY
+    device = get("device") or _EMPTY
+    t = _text
+    return [
+        t(get("id")),
+        get("seq"),
+        t(get("occurred_at")),
+        t(get("received_at")),
+        t(get("workspace")),
+        t(get("layer")),
+        t(actor.get("id")),
+        t(actor.get("name")),
+        t(actor.get("email")),
+        t(actor.get("role")),
+        t(actor.get("type")),
+        t(imp.get("id")),
+        t(imp.get("name")),
+        t(get("action")),
+        t(get("category")),
+        t(get("verb")),
+        t(get("kind")),
+        t(get("label")),
+        t(get("result")),
+        t(subject.get("type")),
+        t(subject.get("id")),
+        t(subject.get("name")),
+        t(subject.get("url")),
+        t(get("ip")),
+        t(get("user_agent")),
+        t(device.get("browser")),
+        t(device.get("os")),
+        t(device.get("device_type")),
+        t(get("description")),
+        _json_cell(get("changes")),
+        _json_cell(get("snapshot")),
+        _json_cell(get("details")),
+        _json_cell(get("related")),
+        t(get("request_id")),
+        t(get("session_id")),
+        t(get("batch_id")),
+        t(get("content_hash")),
+        t(get("chain_hash")),
+    ]
+
+
+def write_csv(events: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Write the header and one row per event to ``out``; returns the rows written."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for chunk in _chunks(events):
+        writer.writerows(map(csv_row, chunk))
+        count += len(chunk)
+    return count
+
+
+def write_json(events: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Write one JSON array of the events to ``out``; returns the events written."""
+    count = 0
+    out.write("[")
+    for chunk in _chunks(events):
+        out.write(("\n" if count == 0 else ",\n") + _joined(chunk, b",\n"))
+        count += len(chunk)
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def write_ndjson(events: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """Write the events to ``out`` one JSON object per line; returns the events written."""
+    count = 0
+    for chunk in _chunks(events):
+        out.write(_joined(chunk, b"\n") + "\n")
+        count += len(chunk)
+    return count
+
+
+def _joined(chunk: list[dict[str, Any]], separator: bytes) -> str:
+    dumps = orjson.dumps
+    return separator.join([dumps(event) for event in chunk]).decode()
+
+
+def _chunks(events: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(events)
+    while chunk := list(islice(iterator, CHUNK)):
+        yield chunk
+
+
+Writer = Callable[[Iterable[dict[str, Any]], TextIO], int]
+
+#: Writers by ``--format`` name.
+WRITERS: dict[str, Writer] = {"csv": write_csv, "json": write_json, "ndjson": write_ndjson}
+
+__all__ = [
+    "CSV_COLUMNS",
+    "FORMULA_PREFIXES",
+    "WRITERS",
+    "csv_row",
+    "neutralise",
+    "write_csv",
+    "write_json",
+    "write_ndjson",
+]
