@@ -6,9 +6,9 @@ broadcasts, webhooks, settings) with a fixed cast of users and platform staff.
 first, following a business-hours rhythm in each workspace's own UTC offset.
 
 It feeds 10-million-event benchmarks, so records are built once per call into pools
-padded to a power of two (picked with one ``getrandbits``), actions and streams are
-picked by ``bisect`` over cumulative weights, and each event only shallow-copies
-the pooled dicts it uses, so consumers may mutate what they receive.
+padded to a power of two (indexed with one ``getrandbits``), each event is drawn with
+one ``bisect`` over cumulative weights, and events shallow-copy the pooled dicts they
+use (every value in them is immutable), so consumers may mutate what they receive.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _words(text: str, sep: str = "|") -> tuple[str, ...]:
     return tuple(text.split(sep))
 
 
-# "First Last role" entries; the role defaults to member.
+# "First Last [role]" entries; the role defaults to member.
 _ROSTER = {
     "acme": "Ava Thompson owner|Ben Ortiz admin|Chloe Nguyen admin|Diego Alvarez|Emma Schultz|"
     "Farah Khan|Gavin Brooks|Hana Sato|Ivan Petrov viewer",
@@ -92,6 +92,10 @@ _TOPICS = _words(
     "Upgrade to annual plan|Cancel subscription|API rate limit exceeded|Wrong item in order {}|"
     "Change billing address|SSO setup help|Duplicate charge on card|Bulk import failing"
 )
+_NOTES = _words(
+    "Customer confirmed the fix works|Escalated to engineering|Called customer, left voicemail|"
+    "Refund approved by billing|Waiting on carrier tracking update"
+)
 _UAS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Safari/537.36",
@@ -106,27 +110,27 @@ _UAS = (
     "Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.67",
 )
 _ATTACK_UAS = ("python-requests/2.31.0", "curl/8.4.0", *_UAS[:3])
-_NOTES = _words(
-    "Customer confirmed the fix works|Escalated to engineering|Called customer, left voicemail|"
-    "Refund approved by billing|Waiting on carrier tracking update"
-)
+_HOME_NETS = (24, 50, 68, 73, 81, 86, 92, 98, 109, 151, 176, 203)
+_FOREIGN_NETS = (5, 31, 45, 91, 103, 141, 185, 193, 212)
 _BOOLS = (True, False)
-_SETTINGS = {
+_TEAMS = "Tier 1 Support|Tier 2 Support|Billing|Onboarding|VIP Accounts|Night Shift"
+_BROADCASTS = "Product update|Holiday opening hours|Webinar invite|Maintenance window"
+_API_KEYS = "Zapier|Data warehouse sync|Mobile app|Status page|CRM bridge|Staging"
+_FEATURES = "ai_summaries:AI summaries|sla_policies:SLA policies|chatbot:Chatbot|csat:CSAT surveys"
+_Fields = tuple[tuple[str, tuple[Any, ...]], ...]
+_TEAM: _Fields = (("auto_assign", _BOOLS), ("sla_minutes", (30, 60, 240)), ("max_open", (10, 40)))
+_BROADCAST: _Fields = (("audience", ("All customers", "Trial users")), ("channel", ("email", "app")))
+_WEBHOOK: _Fields = (("enabled", _BOOLS), ("events", ("conversation.*", "contact.*", "*")))
+_STATUS: _Fields = (("status", ("lead", "customer", "churned")), ("priority", ("low", "high")))
+_SETTINGS: dict[str, _Fields] = {
     "Inbox settings": (
         ("auto_close_days", (3, 7, 14, 30)),
         ("csat_enabled", _BOOLS),
         ("round_robin", _BOOLS),
         ("business_hours", ("09:00-17:00", "08:00-18:00", "24/7")),
     ),
-    "Email channel": (
-        ("from_name", ("Support", "Customer Care", "Help Team")),
-        ("dkim_enabled", _BOOLS),
-        ("reply_to", ("support@", "help@", "care@")),
-    ),
-    "Chat widget": (
-        ("color", ("#2563eb", "#16a34a", "#db2777")),
-        ("greeting", ("Hi! How can we help?", "Hello there", "Questions? Ask us")),
-    ),
+    "Email channel": (("from_name", ("Support", "Help Team")), ("dkim_enabled", _BOOLS)),
+    "Chat widget": (("color", ("#2563eb", "#16a34a")), ("greeting", ("Hi!", "How can we help?"))),
 }
 
 
@@ -182,12 +186,8 @@ _IMPERSONATED = _mix(
 _JOBS_HOURLY = 0.3
 
 #: Subject pool of an action (or of its first segment) when it is not named after it.
-_POOLS = {
-    "auth": "self",
-    "impersonation": "user",
-    "billing": "workspace",
-    "contact.exported": "segment",
-}
+_POOLS = {"auth": "self", "impersonation": "user", "billing": "workspace"}
+_POOLS["contact.exported"] = "segment"
 #: Description templates, all formatted with (actor name, record label).
 _TEXT = {
     "auth.signed_in": "%s signed in%s",
@@ -209,6 +209,18 @@ _TEXT = {
     "impersonation.started": "%s started impersonating %s",
     "impersonation.ended": "%s stopped impersonating %s",
 }
+#: Actions whose details hold one key drawn from a few values.
+_DETAILS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "conversation.snoozed": ("hours", (1, 4, 24, 72)),
+    "conversation.replied": ("channel", ("email", "email", "chat", "whatsapp")),
+    "auth.signed_in": ("method", ("password", "password", "password", "google", "saml_sso")),
+    "auth.signed_out": ("reason", ("user", "user", "session_expired")),
+    "auth.sign_in_failed": ("reason", ("bad_password", "bad_password", "mfa_failed")),
+    "auth.mfa_enabled": ("method", ("totp", "webauthn")),
+    "api_key.revoked": ("last_used_days_ago", (0, 1, 3, 14, 90)),
+    "impersonation.started": ("reason", ("Customer reported missing data", "Webhook setup")),
+    "impersonation.ended": ("duration_minutes", (3, 12, 25, 40)),
+}
 
 
 def _hour_weight(hour_of_week: int) -> int:
@@ -223,9 +235,6 @@ def _hour_weight(hour_of_week: int) -> int:
 _HOUR_WEIGHTS = tuple(_hour_weight(h) for h in range(168))
 
 
-_Fields = tuple[tuple[str, tuple[Any, ...]], ...]
-
-
 class _Rec(NamedTuple):
     """A pooled record: subject ref, label for descriptions, snapshot, diffable fields."""
 
@@ -236,10 +245,14 @@ class _Rec(NamedTuple):
     related: dict[str, Any] | None = None
 
 
+def _rec(kind: str, rid: str, name: str, url: str, extra: Any = None, fields: _Fields = ()) -> _Rec:
+    ref = {"type": kind, "id": rid, "name": name, "url": url + rid}
+    return _Rec(ref, name, {"id": rid, "name": name, **(extra or {})}, fields)
+
+
 def _user_rec(user: SeedUser, label: str) -> _Rec:
-    ref = {"type": "user", "id": user.id, "name": user.name, "url": f"/settings/team/{user.id}"}
-    snap = {"id": user.id, "name": user.name, "email": user.email, "role": user.role}
-    return _Rec(ref, label, snap)
+    snap = {"email": user.email, "role": user.role}
+    return _rec("user", user.id, user.name, "/settings/team/", snap)._replace(label=label)
 
 
 class _Person:
@@ -257,29 +270,27 @@ class _Person:
         self.devices = homes[:1] * (5 - len(homes)) + homes[1:]
 
 
-_HOME_NETS = (24, 50, 68, 73, 81, 86, 92, 98, 109, 151, 176, 203)
-_FOREIGN_NETS = (5, 31, 45, 91, 103, 141, 185, 193, 212)
-
-
 def _ip(rng: random.Random, nets: Sequence[int]) -> str:
     if nets is _HOME_NETS and rng.random() < 0.25:
         return f"2a02:{rng.getrandbits(16):x}:{rng.getrandbits(16):x}::{rng.getrandbits(12):x}"
     return f"{rng.choice(nets)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
 
 
-Builder = Callable[[dict[str, Any], _Person], None]
-Extra = Callable[["_World", dict[str, Any], _Person, _Rec], None]
+Ev = dict[str, Any]
+Builder = Callable[[Ev, _Person], None]
+Extra = Callable[["_World", Ev, _Person, _Rec], None]
+#: Stands for background jobs: events it builds carry no actor, session or device.
 _SYSTEM = _Person(SeedUser("system", "System", "", "", "system"), -1, random.Random(0))
 
 
 def _padded(recs: list[_Rec]) -> list[_Rec]:
     """``recs`` repeated up to a power-of-two length, so getrandbits can index it."""
     size = 1 << (len(recs) - 1).bit_length()
-    return (recs * size)[:size]
+    return (recs * (size // len(recs) + 1))[:size]
 
 
 class _World:
-    """One workspace: its people, record pools and (lazily) one builder per action."""
+    """One workspace: its people, record pools and a builder per action."""
 
     def __init__(self, ws: Workspace, rng: random.Random, people: Sequence[_Person]) -> None:
         self.ws, self.rng, self.rand, self.bits = ws, rng, rng.random, rng.getrandbits
@@ -287,43 +298,38 @@ class _World:
         self.staff = [p for p in people if not p.user.workspace]
         self.agents = [p for p in self.people if p.user.role in ("admin", "member")]
         self.admins = [p for p in self.people if p.user.role == "admin"]
-        pick, pools = rng.choice, {}
-        contacts = []
+        rand, pick = rng.random, self.pick
+        contacts, convs, notes = [], [], []
         for i in range(1, 2049):
-            cid, name = f"c_{i}", f"{pick(_FIRST)} {pick(_LAST)}"
+            name = f"{pick(_FIRST)} {pick(_LAST)}"
             email = f"{name.replace(' ', '.').lower()}{i % 97}@{pick(('gmail.com', 'gmx.de'))}"
-            phone = f"+1 555 {rng.randrange(10**7):07d}"
-            snap = {"id": cid, "name": name, "email": email, "phone": phone, "status": "customer"}
+            phone = f"+1 555 {int(rand() * 1e7):07d}"
             fields = (
                 ("email", (email, email.replace("@", ".work@"))),
                 ("phone", (phone, f"+44 20 7946 {i % 10000:04d}")),
-                ("status", ("lead", "customer", "churned", "vip")),
-                ("priority", ("low", "normal", "high", "urgent")),
-                ("name", (name, f"{name.split()[0]} {pick(_LAST)}")),
+                *_STATUS,
             )
-            ref = {"type": "contact", "id": cid, "name": name, "url": f"/contacts/{cid}"}
-            contacts.append(_Rec(ref, name, snap, fields))
-        pools["contact"] = contacts
-        convs, notes = [], []
+            snap = {"email": email, "phone": phone, "status": "customer"}
+            contacts.append(_rec("contact", f"c_{i}", name, "/contacts/", snap, fields))
+        links = [{"type": "contact", "id": c.ref["id"], "name": c.label} for c in contacts]
         for number in range(1000, 5096):
-            cid, contact = f"cv_{number}", pick(contacts)
-            name = f"#{number} {pick(_TOPICS).format(rng.randrange(1000, 9999))}"
-            ref = {"type": "conversation", "id": cid, "name": name, "url": f"/inbox/{cid}"}
-            related = {"type": "contact", "id": contact.ref["id"], "name": contact.label}
-            convs.append(_Rec(ref, f"#{number}", {}, (), related))
-            nid, body = f"n_{number}", pick(_NOTES)
-            ref = {"type": "note", "id": nid, "name": f"Note on #{number}"}
-            ref["url"] = f"/inbox/{cid}#{nid}"
-            snap = {"id": nid, "conversation_id": cid, "body": body, "visibility": "internal"}
-            related = {"type": "conversation", "id": cid, "name": name}
-            notes.append(_Rec(ref, f"on #{number}", snap, (("body", _NOTES),), related))
-        pools["conversation"], pools["note"] = convs, notes
+            cid, name = f"cv_{number}", f"#{number} {pick(_TOPICS).format(number * 7 % 9000)}"
+            ref = {"type": "conversation", "id": cid, "name": name, "url": "/inbox/" + cid}
+            convs.append(_Rec(ref, f"#{number}", {}, (), pick(links)))
+            if number % 4 == 0:  # one conversation in four has a note
+                nid = f"n_{number}"
+                snap = {"conversation_id": cid, "body": pick(_NOTES), "visibility": "internal"}
+                note = _rec("note", nid, f"Note on #{number}", f"/inbox/{cid}#", snap)
+                link = {"type": "conversation", "id": cid, "name": name}
+                notes.append(note._replace(label=f"on #{number}", fields=(("body", _NOTES),)))
+                notes[-1] = notes[-1]._replace(related=link)
+        pools: dict[str, list[_Rec]] = {"contact": contacts, "conversation": convs, "note": notes}
         pools["team"] = [
-            self.rec("team", f"t_{i}", name, "/settings/teams/", {"sla_minutes": 60}, _TEAM)
+            _rec("team", f"t_{i}", name, "/settings/teams/", {"sla_minutes": 60}, _TEAM)
             for i, name in enumerate(_words(_TEAMS), 1)
         ]
         pools["broadcast"] = [
-            self.rec("broadcast", f"b_{i}", f"{name} #{i}", "/broadcasts/", {}, _BROADCAST)
+            _rec("broadcast", f"b_{i}", f"{name} #{i}", "/broadcasts/", None, _BROADCAST)
             for i, name in enumerate(_words(_BROADCASTS) * 8, 1)
         ]
         pools["webhook"] = []
@@ -331,37 +337,30 @@ class _World:
             url = f"https://hooks.{ws.id}.example/{path}"
             fields = (*_WEBHOOK, ("url", (url, url.replace("hooks.", "hooks-v2."))))
             snap = {"url": url, "events": "conversation.*", "enabled": True}
-            hook = self.rec("webhook", f"wh_{i}", url, "/settings/webhooks/", snap, fields)
-            pools["webhook"].append(hook)
+            pools["webhook"].append(_rec("webhook", f"wh_{i}", url, "/settings/webhooks/", snap))
+            pools["webhook"][-1] = pools["webhook"][-1]._replace(fields=fields)
         pools["api_key"] = [
-            self.rec("api_key", f"ak_{i}", name, "/settings/api/", {"prefix": f"ak_live_{i:02x}"})
+            _rec("api_key", f"ak_{i}", name, "/settings/api/", {"prefix": f"ak_live_{i:02x}"})
             for i, name in enumerate(_words(_API_KEYS), 1)
         ]
         pools["feature"] = [
-            self.rec("feature", key, label, "/settings/features/", {})
+            _rec("feature", key, label, "/settings/features/")
             for key, label in (entry.split(":") for entry in _words(_FEATURES))
         ]
         pools["segment"] = [
-            self.rec("segment", f"seg_{i}", name, "/contacts?segment=", {})
+            _rec("segment", f"seg_{i}", name, "/contacts?segment=")
             for i, name in enumerate(("All contacts", "VIP customers", "Churned last 30 days"))
         ]
         pools["settings"] = [
-            self.rec("settings", f"{ws.id}_{name.split()[0].lower()}", name, "/settings/", {}, fs)
+            _rec("settings", f"{ws.id}_{name.split()[0].lower()}", name, "/settings/", None, fs)
             for name, fs in _SETTINGS.items()
         ]
         ws_fields = (("name", (ws.name, ws.name.split()[0])), ("data_retention_days", (90, 365)))
-        pools["workspace"] = [self.rec("workspace", ws.id, ws.name, "/settings/", {}, ws_fields)]
-        pools["activity_log"] = [self.rec("activity_log", ws.id, "", "/activity", {})]
+        pools["workspace"] = [_rec("workspace", ws.id, ws.name, "/settings/", None, ws_fields)]
+        pools["activity_log"] = [_rec("activity_log", ws.id, "", "/activity#")]
         members = [p.user for p in self.people if p.user.role in ("member", "viewer")]
         pools["user"] = [_user_rec(u, u.name) for u in members]
         self.pools = {kind: _padded(recs) for kind, recs in pools.items()}
-
-    @staticmethod
-    def rec(
-        kind: str, rid: str, name: str, url: str, extra: dict[str, Any], fields: _Fields = ()
-    ) -> _Rec:
-        ref = {"type": kind, "id": rid, "name": name, "url": url + rid}
-        return _Rec(ref, name, {"id": rid, "name": name, **extra}, fields)
 
     def pick(self, seq: Sequence[Any]) -> Any:
         return seq[int(self.rand() * len(seq))]
@@ -383,11 +382,12 @@ class _World:
         pool = self.pools.get(_POOLS.get(action) or _POOLS.get(kind, kind))
         size_bits = (len(pool) - 1).bit_length() if pool else 0
         text = _TEXT.get(action) or f"%s {verb.replace('_', ' ')} {kind} %s"
+        key, values = _DETAILS.get(action, ("", ()))
         extra = _EXTRAS.get(action)
         snapshot, changes = verb in ("created", "deleted", "removed"), verb == "updated"
-        bits = self.bits
+        bits, rand = self.bits, self.rand
 
-        def build(ev: dict[str, Any], p: _Person) -> None:
+        def build(ev: Ev, p: _Person) -> None:
             rec = p.rec if pool is None else pool[bits(size_bits)]
             ev["action"] = action
             ev["subject"] = rec.ref.copy()
@@ -397,355 +397,10 @@ class _World:
                 ev["snapshot"] = rec.snapshot.copy()
             elif changes:
                 ev["changes"] = self.diff(rec.fields)
+            if values:
+                ev["details"] = {key: values[int(rand() * len(values))]}
             ev["description"] = text % (p.user.name, rec.label)
             if extra:
                 extra(self, ev, p, rec)
 
         return build
-
-
-_TEAMS = "Tier 1 Support|Tier 2 Support|Billing|Onboarding|VIP Accounts|Night Shift"
-_TEAM = (("auto_assign", _BOOLS), ("sla_minutes", (30, 60, 240)), ("max_open", (10, 20, 40)))
-_BROADCASTS = "Product update|Holiday opening hours|Webinar invite|Maintenance window"
-_BROADCAST = (
-    ("audience", ("All customers", "Trial users", "EMEA")),
-    ("channel", ("email", "in_app")),
-)
-_WEBHOOK = (("enabled", _BOOLS), ("events", ("conversation.*", "contact.*", "*")))
-_API_KEYS = "Zapier|Data warehouse sync|Mobile app|Status page|CRM bridge|Staging"
-_FEATURES = (
-    "ai_summaries:AI summaries|sla_policies:SLA policies|csat_surveys:CSAT surveys|chatbot:Chatbot"
-)
-_EXTRAS: dict[str, Extra] = {}
-
-
-def _extra(*actions: str) -> Callable[[Extra], Extra]:
-    """Registers the event-specific part (details, result, wording) of some actions."""
-
-    def register(fn: Extra) -> Extra:
-        _EXTRAS.update(dict.fromkeys(actions, fn))
-        return fn
-
-    return register
-
-
-@_extra("conversation.assigned")
-def _assigned(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    to = w.pick(w.agents).user
-    ev["details"] = {"assignee_id": to.id}
-    ev["description"] += f" to {to.name}"
-
-
-@_extra("conversation.snoozed")
-def _snoozed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    ev["details"] = {"hours": w.pick((1, 4, 24, 72))}
-
-
-@_extra("conversation.replied")
-def _replied(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    ev["details"] = {"channel": w.pick(("email", "email", "chat", "whatsapp"))}
-    if w.rand() < 0.05:
-        ev["result"] = "warning"
-        ev["details"]["delivery"] = "delayed"
-
-
-@_extra("conversation.resolved", "conversation.reopened")
-def _auto_status(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    if p is _SYSTEM:
-        resolved = ev["action"] == "conversation.resolved"
-        rule = "inactive_7_days" if resolved else "snooze_expired"
-        ev["details"] = {"rule": rule}
-        ev["description"] = f"Conversation {rec.label} was {ev['action'][13:]} by rule {rule}"
-
-
-@_extra("auth.signed_in")
-def _signed_in(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    method = w.pick(("password", "password", "password", "google", "saml_sso"))
-    ev["details"] = {"method": method, "mfa": method == "password" and w.rand() < 0.6}
-    if w.rand() < 0.12:
-        ev["result"] = "warning"
-        ev["ip"] = _ip(w.rng, _FOREIGN_NETS)
-        ev["details"]["new_device"] = True
-        ev["description"] += " from a new device"
-
-
-@_extra("auth.sign_in_failed")
-def _sign_in_failed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    ev["result"] = "failure"
-    del ev["session_id"]
-    reason = w.pick(("bad_password", "bad_password", "bad_password", "mfa_failed"))
-    ev["details"] = {"reason": reason, "attempted_email": p.user.email}
-    if w.rand() < 0.4:
-        ev["ip"], ev["user_agent"] = _ip(w.rng, _FOREIGN_NETS), w.pick(_ATTACK_UAS)
-        ev["description"] = f"Failed sign-in for {p.user.email} from an unknown location"
-
-
-@_extra("auth.signed_out", "auth.mfa_enabled")
-def _auth_details(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    if ev["action"] == "auth.signed_out":
-        ev["details"] = {"reason": w.pick(("user", "user", "session_expired"))}
-    else:
-        ev["details"] = {"method": w.pick(("totp", "webauthn"))}
-
-
-@_extra("user.invited")
-def _invited(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    email = f"{w.pick(_FIRST)}.{w.pick(_LAST)}@{w.ws.id}.example".lower()
-    role = w.pick(("member", "member", "viewer", "admin"))
-    ev["subject"] = {"type": "user", "id": f"u_{w.bits(40):010x}", "name": email}
-    ev["details"] = {"role": role}
-    ev["description"] = f"{p.user.name} invited {email} as {role}"
-    if w.rand() < 0.04:
-        ev["result"] = "failure"
-        ev["details"]["error"] = "seat_limit_reached"
-
-
-@_extra("user.role_changed")
-def _role_changed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    before = rec.snapshot["role"]
-    after = w.pick([role for role in ("admin", "member", "viewer") if role != before])
-    ev["changes"] = {"role": {"before": before, "after": after}}
-    ev["description"] = f"{p.user.name} changed {rec.label}'s role from {before} to {after}"
-
-
-@_extra("team.member_added", "team.member_removed")
-def _team_member(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    member = w.pick(w.agents).user
-    ev["related"] = [{"type": "user", "id": member.id, "name": member.name}]
-    how = "added {} to" if ev["action"] == "team.member_added" else "removed {} from"
-    ev["description"] = f"{p.user.name} {how.format(member.name)} team {rec.label}"
-
-
-@_extra("contact.created", "contact.deleted")
-def _contact_jobs(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    if p is not _SYSTEM:
-        return
-    day = f"{ev['occurred_at']:%Y%m%d}"
-    if ev["action"] == "contact.deleted":
-        ev["details"] = {"reason": "retention_policy", "job_id": f"job_purge_{day}"}
-        ev["description"] = f"Retention policy deleted contact {rec.label}"
-        return
-    ev["details"] = {"source": "csv_import", "import_id": f"imp_{w.ws.id}_{day}"}
-    ev["description"] = f"Scheduled import created contact {rec.label}"
-    if w.rand() < 0.05:
-        ev["result"] = "warning"
-        ev["details"]["warning"] = "email already used by another contact"
-
-
-@_extra("contact.merged")
-def _merged(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    gone = w.pick(w.pools["contact"])
-    ev["related"] = [{"type": "contact", "id": gone.ref["id"], "name": gone.label}]
-    ev["details"] = {"merged_id": gone.ref["id"]}
-    ev["description"] = f"{p.user.name} merged contact {gone.label} into {rec.label}"
-    if w.rand() < 0.1:
-        ev["result"] = "warning"
-        ev["details"]["conflicts"] = ["phone"]
-
-
-@_extra("contact.exported", "activity_log.exported")
-def _exported(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    rows = 1 + int(w.rand() ** 2 * 20000)
-    ev["details"] = {"format": w.pick(("csv", "csv", "xlsx", "json")), "rows": rows}
-    ev["description"] += f" ({rows} rows)"
-
-
-@_extra("activity_log.viewed")
-def _log_viewed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    category = w.pick((None, None, "users", "webhooks", "auth", "settings"))
-    if category:
-        ev["details"] = {"filters": {"category": category}}
-
-
-@_extra("broadcast.scheduled")
-def _scheduled(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    send_at = ev["occurred_at"] + timedelta(days=1 + int(w.rand() * 6))
-    ev["details"] = {"send_at": send_at.replace(minute=0, second=0, microsecond=0).isoformat()}
-
-
-@_extra("broadcast.sent")
-def _sent(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    recipients = 200 + int(w.rand() * 20000)
-    bounced = int(recipients * w.rand() * 0.04)
-    ev["details"] = {"recipients": recipients, "bounced": bounced}
-    if bounced > recipients * 0.03:
-        ev["result"] = "warning"
-    if p is _SYSTEM:
-        ev["description"] = f"Scheduled broadcast {rec.label} was sent to {recipients} contacts"
-
-
-@_extra("webhook.delivery_failed")
-def _delivery_failed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    status = w.pick((500, 502, 503, 504, 410, None))
-    error = "timeout after 10s" if status is None else f"HTTP {status}"
-    ev["result"] = "failure"
-    ev["details"] = {
-        "event": w.pick(("conversation.created", "conversation.resolved", "contact.updated")),
-        "status_code": status,
-        "error": error,
-        "attempt": 1 + int(w.rand() * 5),
-        "delivery_id": f"dlv_{w.bits(48):012x}",
-    }
-    ev["description"] = f"Webhook delivery to {rec.label} failed ({error})"
-
-
-@_extra("api_key.revoked")
-def _revoked(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    ev["details"] = {"last_used_days_ago": int(w.rand() * 120)}
-
-
-@_extra("workspace.ownership_transferred")
-def _transferred(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    heir = w.pick(w.admins).user
-    ev["related"] = [{"type": "user", "id": heir.id, "name": heir.name}]
-    ev["changes"] = {"owner_id": {"before": p.user.id, "after": heir.id}}
-    ev["description"] = f"{p.user.name} transferred ownership of {rec.label} to {heir.name}"
-
-
-@_extra("workspace.plan_changed")
-def _plan_changed(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    before, after = w.rng.sample(("starter", "growth", "pro", "enterprise"), 2)
-    ev["layer"] = "platform"
-    ev["changes"] = {"plan": {"before": before, "after": after}}
-    ev["details"] = {"ticket": f"SUP-{w.rng.randrange(1000, 9999)}"}
-    ev["description"] = f"{p.user.name} changed the plan of {rec.label} from {before} to {after}"
-
-
-@_extra("billing.invoice_paid")
-def _invoice_paid(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    number = f"INV-{ev['occurred_at']:%Y%m}-{w.ws.id.upper()}"
-    amount = w.pick((49.0, 199.0, 499.0, 1299.0))
-    ev["layer"] = "platform"
-    ev["subject"] = {"type": "invoice", "id": number.lower(), "name": number}
-    ev["details"] = {"amount": amount, "currency": "USD", "method": "card"}
-    ev["description"] = f"Invoice {number} of {rec.label} was paid ({amount:.2f} USD)"
-
-
-@_extra("impersonation.started", "impersonation.ended")
-def _impersonation(w: _World, ev: dict[str, Any], p: _Person, rec: _Rec) -> None:
-    ev["layer"] = "platform"
-    reason = w.pick(("Customer reported missing conversations", "Webhook setup help"))
-    ev["details"] = {"reason": reason, "ticket": f"SUP-{w.rng.randrange(1000, 9999)}"}
-    if ev["action"] == "impersonation.ended":
-        ev["details"]["duration_minutes"] = 2 + int(w.rand() * 40)
-
-
-#: (workspace id, entries, cumulative weights); an entry is (actor, impersonator, builder).
-_Stream = tuple[str, list[tuple[_Person, _Person | None, Builder]], list[float]]
-
-
-def _streams(world: _World) -> tuple[_Stream, _Stream]:
-    """The workspace's user stream (platform staff included) and its background jobs."""
-    weighted: list[tuple[_Person, _Person | None, str, float]] = []
-    for p in world.people:
-        mix = _MIXES[p.user.role]
-        scale = _ACTIVITY[p.user.role] / sum(mix.values())
-        weighted += [(p, None, action, w * scale) for action, w in mix.items()]
-    total = sum(entry[3] for entry in weighted)
-    for action, w in _STAFF.items():
-        weighted += [(s, None, action, total * w / len(world.staff)) for s in world.staff]
-    for action, w in _IMPERSONATED.items():
-        share = total * w / len(world.staff) / len(world.people)
-        weighted += [(p, s, action, share) for s in world.staff for p in world.people]
-    jobs: list[tuple[_Person, _Person | None, str, float]]
-    jobs = [(_SYSTEM, None, action, w) for action, w in _JOBS.items()]
-    builders: dict[str, Builder] = {}
-
-    def stream(entries: list[tuple[_Person, _Person | None, str, float]]) -> _Stream:
-        for _, _, action, _ in entries:
-            if action not in builders:
-                builders[action] = world.builder(action)
-        picks = [(p, s, builders[action]) for p, s, action, _ in entries]
-        return world.ws.id, picks, list(accumulate(entry[3] for entry in entries))
-
-    return stream(weighted), stream(jobs)
-
-
-def generate_events(
-    n: int, *, seed: int = 7, now: datetime | None = None, days: int = 90
-) -> Iterator[dict[str, Any]]:
-    """Yield ``n`` demo events, oldest first, spread over the ``days`` days ending at ``now``.
-
-    ``now`` defaults to the current UTC minute. The same arguments give the same events.
-    """
-    if n < 0 or days < 1:
-        raise ValueError("n must be >= 0 and days >= 1")
-    if now is None:
-        now = datetime.now(UTC).replace(second=0, microsecond=0)
-    elif now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return _generate(n, random.Random(seed), now.astimezone(UTC), days)
-
-
-_HOUR_US = 3_600_000_000
-
-
-def _generate(n: int, rng: random.Random, end: datetime, days: int) -> Iterator[dict[str, Any]]:
-    people = [_Person(u, i, rng) for i, u in enumerate(USERS + PLATFORM_ADMINS)]
-    worlds = [_World(ws, rng, people) for ws in WORKSPACES]
-    streams = [s for w in worlds for s in _streams(w)]
-    start = end - timedelta(days=days)
-    # Hours are aligned to UTC hours so each maps to one local hour of every workspace;
-    # the first and last are partial, with weights and offsets cut to [start, end].
-    first = start.replace(minute=0, second=0, microsecond=0)
-    first_hour_of_week = first.weekday() * 24 + first.hour
-    hours = -(-(end - first) // timedelta(hours=1))
-    windows, slot_weights = [], []
-    for hour in range(hours):
-        hour_start = first + timedelta(hours=hour)
-        lo = max(0, (start - hour_start) // timedelta(microseconds=1))
-        hi = min(_HOUR_US, (end - hour_start) // timedelta(microseconds=1))
-        share = (hi - lo) / _HOUR_US
-        weights = []
-        for w in worlds:
-            local = (first_hour_of_week + hour + w.ws.utc_offset) % 168
-            size = len(w.people) / 8 * share
-            weights += [size * _HOUR_WEIGHTS[local], size * _JOBS_HOURLY]
-        windows.append((hour_start, lo, hi - lo))
-        slot_weights.append(list(accumulate(weights)))
-    # Deterministic apportionment of n over the hours: rounding the running total.
-    totals = list(accumulate(weights[-1] for weights in slot_weights))
-    rand, bits, td = rng.random, rng.getrandbits, timedelta
-    sessions: list[str] = []
-    done = 0
-    for hour, ((hour_start, lo, span), cum) in enumerate(zip(windows, slot_weights, strict=True)):
-        count = round(n * totals[hour] / totals[-1]) - done
-        if count <= 0:
-            continue
-        done += count
-        if not sessions or hour_start.hour == 0:
-            sessions = [f"sess_{p.token}{hour_start:%y%m%d}" for p in people]
-        offsets = sorted([lo + int(rand() * span) for _ in range(count)])
-        hexes = rng.randbytes(8 * count).hex()
-        ids = ["req_" + hexes[i : i + 16] for i in range(0, 16 * count, 16)]
-        total = cum[-1]
-        for offset, request_id in zip(offsets, ids, strict=True):
-            ws_id, entries, ecum = streams[bisect(cum, rand() * total, 0, 5)]
-            actor, impersonator, build = entries[bisect(ecum, rand() * ecum[-1], 0, len(ecum) - 1)]
-            if actor is _SYSTEM:
-                ev: dict[str, Any] = {
-                    "workspace": ws_id,
-                    "layer": "workspace",
-                    "occurred_at": hour_start + td(0, 0, offset),
-                    "result": "success",
-                    "request_id": request_id,
-                }
-            else:
-                # While impersonating, the platform admin's own browser makes the request.
-                device = impersonator or actor
-                ip, user_agent = device.devices[bits(2)]
-                ev = {
-                    "workspace": ws_id,
-                    "layer": "workspace",
-                    "occurred_at": hour_start + td(0, 0, offset),
-                    "result": "success",
-                    "request_id": request_id,
-                    "actor": actor.ref.copy(),
-                    "session_id": sessions[device.index],
-                    "ip": ip,
-                    "user_agent": user_agent,
-                }
-                if impersonator:
-                    ev["impersonator"] = impersonator.ref.copy()
-            build(ev, actor)
-            yield ev

@@ -7,12 +7,12 @@ The SDK, the CLI and the web layer all describe a view with a :class:`Selection`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from activitylog.access import OPERATOR, Viewer, Visibility, visibility_for
 from activitylog.errors import FieldError, ValidationError
 from activitylog.query import Filters
-from activitylog.timeranges import DEFAULT_PRESET, parse_bound, resolve
+from activitylog.timeranges import DEFAULT_PRESET, parse_bound, resolve, zone
 
 
 @dataclass(frozen=True)
@@ -70,5 +70,6 @@ class Selection:
         if value is None or value == "":
             return None
         if isinstance(value, datetime):
-            return value
+            aware = value if value.tzinfo else value.replace(tzinfo=zone(self.tz))
+            return aware.astimezone(UTC)
         return parse_bound(value, self.tz, is_end=is_end)

@@ -66,7 +66,7 @@ class CheckpointSigner:
         if path.exists():
             try:
                 key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            except ValueError as exc:
+            except (ValueError, TypeError) as exc:
                 raise ConfigurationError(f"signing key {path}: not a PEM private key") from exc
             if not isinstance(key, Ed25519PrivateKey):
                 raise ConfigurationError(f"signing key {path}: not an Ed25519 key")
@@ -80,9 +80,20 @@ class CheckpointSigner:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Write a private temporary file, then link it into place: the key appears whole
+        # or not at all, and when another process won the race we use its key.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(pem)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return cls.from_file(path, create=False)
+        finally:
+            tmp.unlink()
         return cls(key, key.public_key())
 
     @classmethod

@@ -161,8 +161,13 @@ def _volume(
     zi = zone(tz)
     starts = _bucket_starts(since, until, group, tz)
     series: dict[datetime, Counter[str]] = defaultdict(Counter)
+    first_moment = since.astimezone(UTC)
     for hour, kind, n in rows:
         moment = datetime.fromtimestamp(hour * 3600, UTC)
+        if moment < first_moment < moment + HOUR:
+            # The window starts inside this hour (zones at :30/:45 offsets): its counts
+            # only hold events from ``since`` on, so they belong to the first bucket.
+            moment = first_moment
         series[_bucket_of(moment, group, zi)][kind] += n
     return [
         {
@@ -190,7 +195,8 @@ def _bucket_of(moment: datetime, group: Group, zi: Any) -> datetime:
 
 def _bucket_starts(since: datetime, until: datetime, group: Group, tz: str) -> list[datetime]:
     zi = zone(tz)
-    first = _bucket_of(since.astimezone(UTC).replace(minute=0, second=0, microsecond=0), group, zi)
+    # No truncation to the UTC hour first: in a :30 zone that lands in the day before.
+    first = _bucket_of(since.astimezone(UTC), group, zi)
     starts = []
     cursor = first
     while cursor < until:

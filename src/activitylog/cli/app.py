@@ -1,0 +1,137 @@
+"""The ``activitylog`` command group and what every command shares.
+
+Errors the library raises (:class:`~activitylog.errors.ActivityLogError`) become one line
+on stderr, ``error: <field>: <reason>``, and exit code 2, without a traceback. Usage
+errors click detects itself (unknown flags, bad choices) also exit with 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+from activitylog.client import ActivityLog
+from activitylog.errors import ActivityLogError
+from activitylog.settings import DEFAULT_DB, Settings
+
+T = TypeVar("T")
+EXIT_ERROR = 2
+
+
+class CliError(click.ClickException):
+    """A one-line ``error: ...`` on stderr, exit code 2."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def error_message(exc: ActivityLogError) -> str:
+    """One line: ``field: reason; field: reason`` for validation errors, else the text."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ActivityLogError as exc:
+            raise CliError(error_message(exc)) from None
+
+
+@dataclass
+class State:
+    db: str | None = None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    metavar="URL",
+    help=f"Database URL (sqlite:///FILE or postgresql://...) [default: $ACTIVITYLOG_DB or {DEFAULT_DB}]",
+)
+@click.version_option(package_name="activitylog")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """A self-hosted, tamper-evident Activity Log (audit trail).
+
+    Settings come from the environment: ACTIVITYLOG_DB, ACTIVITYLOG_SIGNING_KEY,
+    ACTIVITYLOG_CHECKPOINT_EVERY, ACTIVITYLOG_CHECKPOINT_SECONDS, ACTIVITYLOG_DURABILITY.
+    """
+    ctx.obj = State(db=db)
+
+
+def open_log() -> ActivityLog:
+    """The ActivityLog for ``--db``, closed when the command ends."""
+    root = click.get_current_context().find_root()
+    state = root.obj if isinstance(root.obj, State) else State()
+    settings = Settings.from_env()
+    return root.with_resource(ActivityLog(state.db or settings.db, settings=settings))
+
+
+def echo_json(value: Any) -> None:
+    """Pretty JSON on stdout."""
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+@contextmanager
+def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """``advance(n)`` for a rich progress bar on stderr, a no-op unless stderr is a TTY."""
+    if not stderr_is_tty():
+        yield _ignore
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def counted(items: Iterable[T], advance: Callable[[int], None], every: int = 1000) -> Iterator[T]:
+    """``items`` unchanged, calling ``advance`` every ``every`` items (and at the end)."""
+    if advance is _ignore:
+        yield from items
+        return
+    n = 0
+    for item in items:
+        yield item
+        n += 1
+        if n == every:
+            advance(n)
+            n = 0
+    advance(n)
+
+
+def _ignore(_n: int) -> None:
+    return None
+
+
+def stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False

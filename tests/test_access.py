@@ -1,0 +1,118 @@
+"""access: role x scope x workspace -> Visibility (or AccessDenied), and may_delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from activitylog.access import (
+    OPERATOR,
+    ROLES,
+    Role,
+    Viewer,
+    Visibility,
+    may_delete,
+    visibility_for,
+)
+from activitylog.errors import AccessDenied, ValidationError
+
+OWN, OTHER, USER = "acme", "globex", "u_1"
+DENIED = None
+
+# (role, scope, workspace asked for) -> (actor_id, layers), or DENIED.
+MATRIX: dict[tuple[str, str, str], tuple[str | None, str] | None] = {
+    ("owner", "mine", OWN): (USER, "workspace_and_impersonation"),
+    ("owner", "workspace", OWN): (None, "workspace_and_impersonation"),
+    ("owner", "mine", OTHER): DENIED,
+    ("owner", "workspace", OTHER): DENIED,
+    ("admin", "mine", OWN): (USER, "workspace_and_impersonation"),
+    ("admin", "workspace", OWN): (None, "workspace_and_impersonation"),
+    ("admin", "mine", OTHER): DENIED,
+    ("admin", "workspace", OTHER): DENIED,
+    ("member", "mine", OWN): (USER, "workspace"),
+    ("member", "workspace", OWN): DENIED,
+    ("member", "mine", OTHER): DENIED,
+    ("member", "workspace", OTHER): DENIED,
+    ("viewer", "mine", OWN): (USER, "workspace"),
+    ("viewer", "workspace", OWN): DENIED,
+    ("viewer", "mine", OTHER): DENIED,
+    ("viewer", "workspace", OTHER): DENIED,
+    ("platform_admin", "mine", OWN): (USER, "all"),
+    ("platform_admin", "workspace", OWN): (None, "all"),
+    ("platform_admin", "mine", OTHER): (USER, "all"),
+    ("platform_admin", "workspace", OTHER): (None, "all"),
+}
+
+
+def test_matrix_is_complete() -> None:
+    assert {k[0] for k in MATRIX} == set(ROLES)
+    assert len(MATRIX) == len(ROLES) * 2 * 2
+
+
+@pytest.mark.parametrize(("role", "scope", "workspace"), sorted(MATRIX))
+def test_visibility_matrix(role: Role, scope: str, workspace: str) -> None:
+    viewer = Viewer(USER, role, OWN)
+    expected = MATRIX[(role, scope, workspace)]
+    if expected is DENIED:
+        with pytest.raises(AccessDenied) as info:
+            visibility_for(viewer, scope, workspace)
+        assert info.value.status == 403
+    else:
+        actor_id, layers = expected
+        assert visibility_for(viewer, scope, workspace) == Visibility(workspace, actor_id, layers)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("workspace", [OWN, OTHER, None])
+def test_platform_admin_without_workspace(workspace: str | None) -> None:
+    admin = Viewer(USER, "platform_admin")
+    assert visibility_for(admin, "workspace", workspace) == Visibility(workspace, None, "all")
+    assert visibility_for(admin, "mine", workspace) == Visibility(workspace, USER, "all")
+
+
+def test_operator_sees_everything() -> None:
+    assert visibility_for(OPERATOR, "workspace", None) == Visibility(None, None, "all")
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "member", "viewer"])
+@pytest.mark.parametrize("scope", ["mine", "workspace"])
+def test_workspace_roles_may_not_read_all_workspaces(role: Role, scope: str) -> None:
+    with pytest.raises(AccessDenied):
+        visibility_for(Viewer(USER, role, OWN), scope, None)
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "member", "viewer"])
+@pytest.mark.parametrize("asked", ["", None, OWN])
+def test_workspace_role_without_a_workspace_sees_nothing(role: Role, asked: str | None) -> None:
+    with pytest.raises(AccessDenied):
+        visibility_for(Viewer(USER, role), "mine", asked)
+
+
+@pytest.mark.parametrize("scope", ["all", "", "Mine", "everyone"])
+@pytest.mark.parametrize("role", ROLES)
+def test_unknown_scope(role: Role, scope: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        visibility_for(Viewer(USER, role, OWN), scope, OWN)
+    assert [e.field for e in info.value.errors] == ["scope"]
+
+
+@pytest.mark.parametrize("role", ["superuser", "", "Owner"])
+def test_unknown_role(role: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Viewer(USER, role, OWN)  # type: ignore[arg-type]
+    assert [e.field for e in info.value.errors] == ["role"]
+
+
+@pytest.mark.parametrize(
+    ("role", "viewer_workspace", "target", "allowed"),
+    [
+        ("owner", OWN, OWN, True),
+        ("owner", OWN, OTHER, False),
+        ("owner", "", "", False),
+        ("admin", OWN, OWN, False),
+        ("member", OWN, OWN, False),
+        ("viewer", OWN, OWN, False),
+        ("platform_admin", "", OWN, True),
+        ("platform_admin", OWN, OTHER, True),
+    ],
+)
+def test_may_delete(role: Role, viewer_workspace: str, target: str, allowed: bool) -> None:
+    assert may_delete(Viewer(USER, role, viewer_workspace), target) is allowed
