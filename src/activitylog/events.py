@@ -302,6 +302,8 @@ def _json_field(name: str, value: Any, errors: list[FieldError]) -> Any:
     if not isinstance(value, dict):
         errors.append(FieldError(name, "must be a JSON object"))
         return None
+    if not value:
+        return None  # an empty object is stored (and hashed) as absent
     try:
         encoded = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
     except TypeError as exc:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from activitylog.errors import ConfigurationError
-from activitylog.store.sql import CheckpointPolicy, SQLStore
+from activitylog.store.base import CheckpointPolicy
+from activitylog.store.sql import SQLStore
 
 SCHEMES = {
     "sqlite": "activitylog.store.sqlite:SQLiteStore",

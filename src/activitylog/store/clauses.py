@@ -1,8 +1,7 @@
 """Visibility and filters -> SQL WHERE clauses, and the rollup planner.
 
 Time bounds become ``rid`` bounds (``rid = occurred_at_us * 1000 + slot``), so a time range
-is an index range. Counts read the hourly rollups for whole hours and raw events only for
-the partial hours at either end, whenever every filter is a rollup dimension.
+is an index range of the events table and of its full-text index.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from activitylog.access import Visibility
 from activitylog.query import Filters
 from activitylog.store.schema import RID_SLOTS
 
-HOUR_US = 3_600_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: Builds the dialect's search condition for ``term`` within ``[lo_rid, hi_rid)``.
@@ -42,25 +40,6 @@ class Window:
             micros(filters.since) if filters.since else None,
             micros(filters.until) if filters.until else None,
         )
-
-    def split(self) -> tuple[int | None, int | None, list[Window]]:
-        """Whole hours ``[first_hour, end_hour)`` plus the partial-hour edge windows."""
-        edges: list[Window] = []
-        first_hour = end_hour = None
-        if self.since_us is not None:
-            first_hour = -(-self.since_us // HOUR_US)
-            if self.since_us % HOUR_US:
-                edge_end = first_hour * HOUR_US
-                if self.until_us is not None:
-                    edge_end = min(edge_end, self.until_us)
-                edges.append(Window(self.since_us, edge_end))
-        if self.until_us is not None:
-            end_hour = self.until_us // HOUR_US
-            if first_hour is not None and end_hour < first_hour:
-                return first_hour, first_hour, edges
-            if self.until_us % HOUR_US:
-                edges.append(Window(end_hour * HOUR_US, self.until_us))
-        return first_hour, end_hour, edges
 
 
 def visibility_clauses(t: Table, vis: Visibility) -> list[ColumnElement[bool]]:
@@ -121,26 +100,11 @@ def event_clauses(
     return clauses
 
 
-def rollup_clauses(
-    t: Table, vis: Visibility, filters: Filters, first_hour: int | None, end_hour: int | None
-) -> list[ColumnElement[bool]]:
-    clauses = visibility_clauses(t, vis) + dimension_clauses(t, filters)
-    if first_hour is not None:
-        clauses.append(t.c.hour >= first_hour)
-    if end_hour is not None:
-        clauses.append(t.c.hour < end_hour)
-    return clauses
-
-
 def rollup_covers(filters: Filters) -> bool:
     """True when the hourly rollup can answer counts under these filters."""
     return not (
         filters.subject_type or filters.subject_id or filters.ip or filters.search or filters.ids
     )
-
-
-def ip_rollup_covers(filters: Filters) -> bool:
-    return rollup_covers(filters) and not (filters.verbs or filters.actions or filters.results)
 
 
 def like_pattern(term: str) -> str:

@@ -9,6 +9,9 @@ Events are only ever inserted or deleted (a deletion leaves a row in ``tombstone
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -26,8 +29,6 @@ from sqlalchemy import (
 metadata = MetaData()
 
 RID_SLOTS = 1000
-ROLLUP_DIMS: tuple[str, ...] = ("layer", "actor_id", "category", "action", "verb", "kind", "result")
-IP_ROLLUP_DIMS: tuple[str, ...] = ("layer", "actor_id", "category", "ip")
 
 events = Table(
     "events",
@@ -99,22 +100,52 @@ checkpoints = Table(
     PrimaryKeyConstraint("workspace", "seq", name="pk_checkpoints"),
 )
 
-rollup_hourly = Table(
-    "rollup_hourly",
-    metadata,
-    Column("workspace", String(200), nullable=False),
-    Column("hour", Integer, nullable=False),
-    *(Column(dim, String(200), nullable=False) for dim in ROLLUP_DIMS),
-    Column("n", BigInteger, nullable=False),
-    PrimaryKeyConstraint("workspace", "hour", *ROLLUP_DIMS, name="pk_rollup_hourly"),
-)
 
-rollup_ips_hourly = Table(
-    "rollup_ips_hourly",
-    metadata,
-    Column("workspace", String(200), nullable=False),
-    Column("hour", Integer, nullable=False),
-    *(Column(dim, String(200), nullable=False) for dim in IP_ROLLUP_DIMS),
-    Column("n", BigInteger, nullable=False),
-    PrimaryKeyConstraint("workspace", "hour", *IP_ROLLUP_DIMS, name="pk_rollup_ips_hourly"),
+@dataclass(frozen=True)
+class Rollup:
+    """Event counts (``n``) per workspace, time bucket and the
+    dimension values in ``dims``; ``grain`` is ``hour`` or ``day`` (UTC, since the epoch)."""
+
+    table: Table
+    grain: Literal["hour", "day"]
+    dims: tuple[str, ...]
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return ("workspace", "bucket", *self.dims)
+
+
+def _rollup(name: str, grain: Literal["hour", "day"], dims: tuple[str, ...]) -> Rollup:
+    columns = [Column(dim, String(200), nullable=False) for dim in dims]
+    indexes = (
+        [Index(f"ix_{name}_actor", "workspace", "actor_id", "bucket")] if "actor_id" in dims else []
+    )
+    table = Table(
+        name,
+        metadata,
+        Column("workspace", String(200), nullable=False),
+        Column("bucket", Integer, nullable=False),
+        *columns,
+        Column("n", BigInteger, nullable=False),
+        PrimaryKeyConstraint("workspace", "bucket", *dims, name=f"pk_{name}"),
+        *indexes,
+    )
+    return Rollup(table, grain, dims)
+
+
+CATEGORY_DIMS = ("layer", "category", "kind")
+FULL_DIMS = ("layer", "actor_id", "category", "action", "verb", "kind", "result")
+IP_DIMS = ("layer", "actor_id", "category", "ip")
+
+#: Narrowest first: the planner takes the first rollup of a grain that has every
+#: dimension a question needs.
+ROLLUPS: tuple[Rollup, ...] = (
+    _rollup("rollup_day_category", "day", CATEGORY_DIMS),
+    _rollup("rollup_day", "day", FULL_DIMS),
+    _rollup("rollup_hour_category", "hour", CATEGORY_DIMS),
+    _rollup("rollup_hour", "hour", FULL_DIMS),
+)
+IP_ROLLUPS: tuple[Rollup, ...] = (
+    _rollup("rollup_day_ip", "day", IP_DIMS),
+    _rollup("rollup_hour_ip", "hour", IP_DIMS),
 )

@@ -61,6 +61,7 @@ class SQLiteStore(SQLStore):
                 "busy_timeout=60000",
                 "cache_size=-65536",
                 "temp_store=MEMORY",
+                "wal_autocheckpoint=8192",
             ):
                 dbapi.execute(f"PRAGMA {pragma}")
 

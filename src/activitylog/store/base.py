@@ -1,0 +1,100 @@
+"""What both SQL engines share before reading or writing: the engine, the checkpoint
+policy, the dialect hooks each engine fills in, and the row <-> event conversions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Connection, Engine, Select
+
+from activitylog.catalog import ActionInfo
+from activitylog.enrich import event_dict
+from activitylog.signing import CheckpointSigner
+from activitylog.store.schema import events
+
+READ_COLUMNS = (
+    events.c.seq,
+    events.c.category,
+    events.c.verb,
+    events.c.kind,
+    events.c.label,
+    events.c.device,
+    events.c.body,
+    events.c.content_hash,
+    events.c.chain_hash,
+)
+IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """Sign a workspace's head every ``every`` events or ``seconds`` seconds at ingest."""
+
+    signer: CheckpointSigner | None
+    every: int = 1000
+    seconds: float = 60.0
+
+
+class SQLBase:
+    """The engine plus the hooks an engine subclass provides."""
+
+    def __init__(self, engine: Engine, policy: CheckpointPolicy) -> None:
+        self.engine = engine
+        self.policy = policy
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        """A connection inside a write transaction."""
+        return self.engine.begin()
+
+    def _for_update(self, stmt: Select[Any]) -> Select[Any]:
+        """Lock the selected rows until commit, where the engine needs it."""
+        return stmt
+
+    def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        raise NotImplementedError
+
+    def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
+        conn.execute(events.delete().where(events.c.rid == rid))
+
+    def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
+        """The condition for free-text ``term`` among events with ``lo <= rid < hi``."""
+        raise NotImplementedError
+
+    def _marker(self, conn: Connection) -> str:
+        return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def row_to_event(row: Sequence[Any]) -> dict[str, Any]:
+    """An event from a row of :data:`READ_COLUMNS`."""
+    seq, category, verb, kind, label, device, body, content_hash, chain_hash = row
+    return event_dict(
+        orjson.loads(body),
+        seq=seq,
+        info=ActionInfo(category, verb, kind, label),
+        device=orjson.loads(device) if device else None,
+        content_hash=content_hash,
+        chain_hash=chain_hash,
+    )
+
+
+def format_time_us(micros: int) -> str:
+    """RFC 3339 UTC with microseconds from microseconds since the epoch."""
+    seconds, us = divmod(micros, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{us:06d}Z"
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,286 @@
+"""Reading: one event, pages, streams, counts and the chain, always under a Visibility."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, Connection, Select, Table, func, select
+
+from activitylog.access import Visibility
+from activitylog.chain import GENESIS, ChainRow
+from activitylog.events import EVENT_FIELDS
+from activitylog.query import Filters, Page, QuerySpec
+from activitylog.signing import Checkpoint
+from activitylog.stats import Dim
+from activitylog.store.base import READ_COLUMNS, SQLBase, format_time_us, row_to_event
+from activitylog.store.clauses import (
+    Window,
+    dimension_clauses,
+    event_clauses,
+    rollup_covers,
+    visibility_clauses,
+)
+from activitylog.store.rollups import DAY_US, HOUR_US, Segment, choose, needed_dims, segments
+from activitylog.store.schema import (
+    IP_DIMS,
+    IP_ROLLUPS,
+    ROLLUPS,
+    Rollup,
+    chain_heads,
+    checkpoints,
+    events,
+    tombstones,
+)
+
+SORT_COLUMNS: dict[str, Column[Any]] = {
+    "time": events.c.rid,
+    "actor": events.c.actor_name,
+    "category": events.c.category,
+    "verb": events.c.verb,
+    "ip": events.c.ip,
+    "result": events.c.result,
+}
+_UNIT = {"day": DAY_US, "hour": HOUR_US, "raw": 1}
+
+
+class SQLReads(SQLBase):
+    def get(self, event_id: str, visibility: Visibility) -> dict[str, Any] | None:
+        """One event (or its tombstone) if ``visibility`` allows it."""
+        where = event_clauses(
+            events, visibility, Filters(ids=(event_id,)), Window(None, None), self._search
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*READ_COLUMNS).where(*where)).first()
+            if row is not None:
+                return row_to_event(row)
+            return self._tombstone(conn, event_id, visibility)
+
+    def _tombstone(self, conn: Connection, event_id: str, vis: Visibility) -> dict[str, Any] | None:
+        row = conn.execute(select(tombstones).where(tombstones.c.id == event_id)).mappings().first()
+        if row is None or (vis.workspace is not None and row["workspace"] != vis.workspace):
+            return None
+        if vis.actor_id is not None:
+            return None  # a tombstone no longer says whose event it was
+        event: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
+        event.update(
+            id=row["id"],
+            workspace=row["workspace"],
+            seq=row["seq"],
+            occurred_at=format_time_us(row["occurred_at"]),
+            content_hash=row["content_hash"],
+            chain_hash=row["chain_hash"],
+            deleted_at=format_time_us(row["deleted_at"]),
+            deleted_by=row["deleted_by"],
+            delete_reason=row["reason"],
+        )
+        return event
+
+    def query(self, spec: QuerySpec) -> Page:
+        filters = spec.filters
+        where = event_clauses(events, spec.visibility, filters, Window.of(filters), self._search)
+        column = SORT_COLUMNS[spec.sort.key]
+        order = [column.desc() if spec.sort.descending else column.asc()]
+        if spec.sort.key != "time":
+            order.append(events.c.rid.desc())
+        # Page through the narrow index first, then fetch only the rows shown.
+        keys = select(events.c.rid).where(*where).order_by(*order)
+        keys = keys.limit(spec.per_page).offset(spec.offset)
+        stmt = select(*READ_COLUMNS).where(events.c.rid.in_(keys)).order_by(*order)
+        with self.engine.connect() as conn:
+            items = [row_to_event(row) for row in conn.execute(stmt)]
+            total = self._count(conn, spec.visibility, filters)
+        return Page(items=items, total=total, page=spec.page, per_page=spec.per_page)
+
+    def iter_events(
+        self, visibility: Visibility, filters: Filters, order: str = "-time", chunk: int = 5000
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching event in time order, fetched in keyset chunks: flat memory."""
+        where = event_clauses(events, visibility, filters, Window.of(filters), self._search)
+        descending = order.startswith("-")
+        last: int | None = None
+        while True:
+            stmt = select(events.c.rid, *READ_COLUMNS).where(*where)
+            if last is not None:
+                stmt = stmt.where(events.c.rid < last if descending else events.c.rid > last)
+            stmt = stmt.order_by(events.c.rid.desc() if descending else events.c.rid).limit(chunk)
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+            for row in rows:
+                yield row_to_event(row[1:])
+            if len(rows) < chunk:
+                return
+            last = rows[-1][0]
+
+    def count(self, visibility: Visibility, filters: Filters) -> int:
+        with self.engine.connect() as conn:
+            return self._count(conn, visibility, filters)
+
+    def _count(self, conn: Connection, vis: Visibility, filters: Filters) -> int:
+        return sum(row[-1] for row in self._counts(conn, vis, filters, ()))
+
+    def counts(
+        self, visibility: Visibility, filters: Filters, dims: Sequence[Dim]
+    ) -> list[tuple[Any, ...]]:
+        """``(dim values..., count)`` rows; ``hour`` as hours since the epoch."""
+        with self.engine.connect() as conn:
+            return self._counts(conn, visibility, filters, dims)
+
+    def _counts(
+        self, conn: Connection, vis: Visibility, filters: Filters, dims: Sequence[Dim]
+    ) -> list[tuple[Any, ...]]:
+        totals: Counter[tuple[Any, ...]] = Counter()
+        need = needed_dims(vis, filters, dims)
+        for segment in self._segments(filters, hourly="hour" in dims):
+            rollup = choose(ROLLUPS, segment.grain, need)
+            if rollup is None:
+                stmt = self._raw_counts(vis, filters, _window(segment), dims)
+            else:
+                stmt = self._rollup_counts(rollup, vis, filters, segment, dims)
+            for row in conn.execute(stmt):
+                if row[-1]:
+                    totals[tuple(row[:-1])] += int(row[-1])
+        return [(*key, n) for key, n in totals.items() if n]
+
+    def _segments(self, filters: Filters, *, hourly: bool) -> list[Segment]:
+        window = Window.of(filters)
+        if not rollup_covers(filters):
+            return [Segment("raw", window.since_us, window.until_us)]
+        return segments(window.since_us, window.until_us, hourly=hourly)
+
+    def _rollup_counts(
+        self,
+        rollup: Rollup,
+        vis: Visibility,
+        filters: Filters,
+        segment: Segment,
+        dims: Sequence[Dim],
+    ) -> Select[Any]:
+        t = rollup.table
+        columns = [t.c.bucket.label("hour") if d == "hour" else t.c[d] for d in dims]
+        stmt = select(*columns, func.sum(t.c.n)).where(*_rollup_where(t, vis, filters, segment))
+        return stmt.group_by(*columns) if columns else stmt
+
+    def _raw_counts(
+        self, vis: Visibility, filters: Filters, window: Window, dims: Sequence[Dim]
+    ) -> Select[Any]:
+        columns: list[ColumnElement[Any]] = [
+            (events.c.occurred_at // HOUR_US).label("hour") if d == "hour" else events.c[d]
+            for d in dims
+        ]
+        stmt = select(*columns, func.count()).where(
+            *event_clauses(events, vis, filters, window, self._search)
+        )
+        return stmt.group_by(*columns) if columns else stmt
+
+    def unique_ips(self, visibility: Visibility, filters: Filters) -> int:
+        need = needed_dims(visibility, filters, ())
+        ips: set[str] = set()
+        with self.engine.connect() as conn:
+            for segment in self._segments(filters, hourly=False):
+                rollup = choose(IP_ROLLUPS, segment.grain, need) if need <= set(IP_DIMS) else None
+                if rollup is None:
+                    where = event_clauses(
+                        events, visibility, filters, _window(segment), self._search
+                    )
+                    stmt = select(events.c.ip).where(events.c.ip.is_not(None), *where)
+                else:
+                    t = rollup.table
+                    stmt = select(t.c.ip).where(*_rollup_where(t, visibility, filters, segment))
+                ips.update(conn.execute(stmt.distinct()).scalars())
+        return len(ips)
+
+    def actor_summaries(
+        self, visibility: Visibility, filters: Filters, actor_ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Name and last-seen time in the window of each actor (one index seek each)."""
+        out: dict[str, dict[str, Any]] = {}
+        where = event_clauses(events, visibility, filters, Window.of(filters), self._search)
+        with self.engine.connect() as conn:
+            for actor_id in actor_ids:
+                stmt = (
+                    select(events.c.actor_name, events.c.occurred_at)
+                    .where(events.c.actor_id == actor_id, *where)
+                    .order_by(events.c.rid.desc())
+                    .limit(1)
+                )
+                row = conn.execute(stmt).first()
+                if row is not None:
+                    out[actor_id] = {"name": row[0], "last_seen": format_time_us(row[1])}
+        return out
+
+    def workspaces(self) -> list[str]:
+        stmt = select(chain_heads.c.workspace).order_by(chain_heads.c.workspace)
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def head(self, workspace: str) -> tuple[int, str]:
+        """``(seq, chain_hash)`` of the workspace's newest entry."""
+        stmt = select(chain_heads.c.seq, chain_heads.c.chain_hash).where(
+            chain_heads.c.workspace == workspace
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+    def chain_rows(self, workspace: str) -> Iterator[ChainRow]:
+        """Events and tombstones of ``workspace`` merged in seq order, streamed."""
+        dead = (
+            select(tombstones.c.seq, tombstones.c.content_hash, tombstones.c.chain_hash)
+            .where(tombstones.c.workspace == workspace)
+            .order_by(tombstones.c.seq)
+        )
+        live = (
+            select(events.c.seq, events.c.body, events.c.content_hash, events.c.chain_hash)
+            .where(events.c.workspace == workspace)
+            .order_by(events.c.seq)
+        )
+        with self.engine.connect() as conn:
+            graves = [ChainRow(s, None, c, h) for s, c, h in conn.execute(dead)]
+            rows = conn.execution_options(stream_results=True, yield_per=5000).execute(live)
+            yield from _merge_by_seq((ChainRow(s, bytes(b), c, h) for s, b, c, h in rows), graves)
+
+    def checkpoints(self, workspace: str) -> list[Checkpoint]:
+        stmt = (
+            select(checkpoints)
+            .where(checkpoints.c.workspace == workspace)
+            .order_by(checkpoints.c.seq)
+        )
+        with self.engine.connect() as conn:
+            return [
+                Checkpoint(r.workspace, r.seq, r.chain_hash, r.signed_at, r.key_id, r.signature)
+                for r in conn.execute(stmt)
+            ]
+
+
+def _window(segment: Segment) -> Window:
+    unit = _UNIT[segment.grain]
+    return Window(
+        None if segment.lo is None else segment.lo * unit,
+        None if segment.hi is None else segment.hi * unit,
+    )
+
+
+def _rollup_where(
+    t: Table, vis: Visibility, filters: Filters, segment: Segment
+) -> list[ColumnElement[bool]]:
+    clauses = visibility_clauses(t, vis) + dimension_clauses(t, filters)
+    if segment.lo is not None:
+        clauses.append(t.c.bucket >= segment.lo)
+    if segment.hi is not None:
+        clauses.append(t.c.bucket < segment.hi)
+    return clauses
+
+
+def _merge_by_seq(live: Iterator[ChainRow], graves: list[ChainRow]) -> Iterator[ChainRow]:
+    pending = iter(graves)
+    grave = next(pending, None)
+    for row in live:
+        while grave is not None and grave.seq <= row.seq:
+            yield grave
+            grave = next(pending, None)
+        yield row
+    while grave is not None:
+        yield grave
+        grave = next(pending, None)
