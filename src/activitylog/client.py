@@ -111,7 +111,8 @@ class ActivityLog:
         Recording an ``id`` already stored returns the stored event unchanged.
         """
         content = validate({**_context.get(), **fields})
-        return self.store.append([prepare(content, self.catalog)])[0]
+        fresh = fields.get("id") is None
+        return self.store.append([prepare(content, self.catalog, fresh_id=fresh)])[0]
 
     def record_many(self, events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Store a batch atomically: any invalid event -> BatchValidationError, nothing stored."""
@@ -119,7 +120,12 @@ class ActivityLog:
         raws = [{**ctx, **event} for event in events] if ctx else list(events)
         contents = validate_batch(raws)
         catalog = self.catalog
-        return self.store.append([prepare(content, catalog) for content in contents])
+        return self.store.append(
+            [
+                prepare(content, catalog, fresh_id=raw.get("id") is None)
+                for raw, content in zip(raws, contents, strict=True)
+            ]
+        )
 
     def delete(
         self, ids: Sequence[str], *, by: str, reason: str, viewer: Viewer = OPERATOR

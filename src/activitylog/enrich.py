@@ -27,9 +27,13 @@ class Prepared:
     info: ActionInfo
     device: dict[str, str] | None
     search_text: str
+    #: The id was generated here (UUIDv7), so it cannot be stored already.
+    fresh_id: bool = False
 
 
-def prepare(content: dict[str, Any], catalog: Catalog = DEFAULT_CATALOG) -> Prepared:
+def prepare(
+    content: dict[str, Any], catalog: Catalog = DEFAULT_CATALOG, *, fresh_id: bool = False
+) -> Prepared:
     info = catalog.describe(content["action"])
     user_agent = content.get("user_agent")
     return Prepared(
@@ -39,6 +43,7 @@ def prepare(content: dict[str, Any], catalog: Catalog = DEFAULT_CATALOG) -> Prep
         info=info,
         device=parse_device(user_agent) if user_agent else None,
         search_text=search_text(content, info),
+        fresh_id=fresh_id,
     )
 
 

@@ -65,9 +65,6 @@ class SQLBase:
         """The condition for free-text ``term`` among events with ``lo <= rid < hi``."""
         raise NotImplementedError
 
-    def _marker(self, conn: Connection) -> str:
-        return "?" if conn.dialect.paramstyle == "qmark" else "%s"
-
     def close(self) -> None:
         self.engine.dispose()
 

@@ -10,8 +10,9 @@ from sqlalchemy.engine import make_url
 
 from activitylog.store import migrate
 from activitylog.store.clauses import like_pattern
-from activitylog.store.schema import events
+from activitylog.store.schema import Rollup, events
 from activitylog.store.sql import CheckpointPolicy, SQLStore
+from activitylog.store.writes import upsert_sql
 
 COPY_EVENTS = f"COPY events ({', '.join(c.name for c in events.columns)}) FROM STDIN"
 MIGRATION_LOCK = 0x61637469  # any constant; serialises concurrent first opens
@@ -39,6 +40,15 @@ class PostgresStore(SQLStore):
         with driver.cursor() as cursor, cursor.copy(COPY_EVENTS) as copy:
             for row in rows:
                 copy.write_row(row)
+
+    def _upsert_rollup(self, conn: Connection, rollup: Rollup, rows: list[tuple[Any, ...]]) -> None:
+        # One statement per rollup and batch: the rows travel as one array per column.
+        types = ["bigint" if c in ("bucket", "n") else "text" for c in (*rollup.key_columns, "n")]
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        conn.exec_driver_sql(
+            upsert_sql(rollup, f"SELECT * FROM unnest({arrays})"),
+            tuple(list(column) for column in zip(*rows, strict=True)),
+        )
 
     def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
         return events.c.search_text.like(like_pattern(term.strip()), escape="\\")

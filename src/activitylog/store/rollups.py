@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from operator import itemgetter
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Literal
 
 from activitylog.access import Visibility

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy.exc
+
 from activitylog.access import OPERATOR, visibility_for
 from activitylog.enrich import Prepared
 from activitylog.errors import IntegrityError
@@ -19,7 +21,11 @@ class SQLStore(SQLWrites, SQLReads):
     def append(self, batch: Sequence[Prepared]) -> list[dict[str, Any]]:
         """Store a batch atomically; returns every event of it as stored, in order
         (for an id stored before, the event stored then)."""
-        written, repeated = self._append(batch)
+        try:
+            written, repeated = self._append(batch)
+        except sqlalchemy.exc.IntegrityError:
+            # A time slot or an id was taken meanwhile: redo the batch checking everything.
+            written, repeated = self._append(batch, careful=True)
         stored: dict[str, dict[str, Any]] = {}
         everything = visibility_for(OPERATOR, "workspace", None)
         for event_id in dict.fromkeys(repeated):

@@ -48,23 +48,32 @@ class Head:
 
 
 class SQLWrites(SQLBase):
-    def _append(self, batch: Sequence[Prepared]) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    def _append(
+        self, batch: Sequence[Prepared], *, careful: bool = False
+    ) -> tuple[dict[str, dict[str, Any]], list[str]]:
         """Store a batch atomically; returns the new events by id, and the ids of events
-        that were stored already (recorded again: nothing written for them)."""
+        that were stored already (recorded again: nothing written for them).
+
+        Ids generated here are not looked up, and rids are checked only when ``careful``:
+        the caller retries carefully if the optimistic insert hits a unique key.
+        """
         if not batch:
             return {}, []
         with self._write() as conn:
-            existing = self._existing_ids(conn, [p.content["id"] for p in batch])
+            given = [p.content["id"] for p in batch if careful or not p.fresh_id]
+            existing = self._existing_ids(conn, given) if given else set()
             fresh: dict[str, Prepared] = {}
             for p in batch:
                 if p.content["id"] not in existing:
                     fresh.setdefault(p.content["id"], p)
-            written = self._append_fresh(conn, list(fresh.values())) if fresh else {}
+            written = self._append_fresh(conn, list(fresh.values()), careful) if fresh else {}
         return written, [p.content["id"] for p in batch if p.content["id"] not in written]
 
-    def _append_fresh(self, conn: Connection, batch: list[Prepared]) -> dict[str, dict[str, Any]]:
+    def _append_fresh(
+        self, conn: Connection, batch: list[Prepared], careful: bool
+    ) -> dict[str, dict[str, Any]]:
         heads = self._lock_heads(conn, sorted({p.content["workspace"] for p in batch}))
-        rids = self._assign_rids(conn, batch)
+        rids = self._assign_rids(conn, batch, careful)
         rows: list[tuple[Any, ...]] = []
         written: dict[str, dict[str, Any]] = {}
         counts = Accumulator(ROLLUPS)
@@ -152,13 +161,13 @@ class SQLWrites(SQLBase):
             for r in conn.execute(stmt)
         }
 
-    def _assign_rids(self, conn: Connection, batch: list[Prepared]) -> list[int]:
+    def _assign_rids(self, conn: Connection, batch: list[Prepared], careful: bool) -> list[int]:
         # Start each event at a slot taken from its id's random tail, then step past the
-        # slots already used in this batch or in the table.
+        # slots already used in this batch (and, when careful, in the table).
         wanted = [
             p.occurred_us * RID_SLOTS + int(p.content["id"][-3:], 16) % RID_SLOTS for p in batch
         ]
-        taken = self._taken_rids(conn, wanted)
+        taken = self._taken_rids(conn, wanted) if careful else set()
         used: set[int] = set()
         rids = []
         for p, first in zip(batch, wanted, strict=True):
@@ -168,7 +177,7 @@ class SQLWrites(SQLBase):
                 if rid not in used and rid not in taken:
                     break
                 rid = base + (rid - base + 1) % RID_SLOTS
-                if rid not in used:
+                if careful and rid not in used:
                     taken |= self._taken_rids(conn, [rid])
             else:
                 raise IntegrityError(
@@ -196,10 +205,14 @@ class SQLWrites(SQLBase):
         return found
 
     def _add_rollups(self, conn: Connection, *accumulators: Accumulator) -> None:
-        mark = self._marker(conn)
         for accumulator in accumulators:
             for rollup, rows in accumulator.rows():
-                conn.exec_driver_sql(_upsert_sql(rollup, mark), rows)
+                self._upsert_rollup(conn, rollup, rows)
+
+    def _upsert_rollup(self, conn: Connection, rollup: Rollup, rows: list[tuple[Any, ...]]) -> None:
+        """Add ``(workspace, bucket, dims..., n)`` rows to a rollup's counts."""
+        marks = ", ".join(["?"] * (len(rollup.key_columns) + 1))
+        conn.exec_driver_sql(upsert_sql(rollup, f"VALUES ({marks})"), rows)
 
     def _save_heads(self, conn: Connection, heads: dict[str, Head]) -> None:
         now = time.time()
@@ -284,12 +297,12 @@ class SQLWrites(SQLBase):
         return done
 
 
-def _upsert_sql(rollup: Rollup, mark: str) -> str:
+def upsert_sql(rollup: Rollup, source: str) -> str:
+    """Add the counts from ``source`` (VALUES or a SELECT) to ``rollup``."""
     name = rollup.table.name
     keys = ", ".join(rollup.key_columns)
-    marks = ", ".join([mark] * (len(rollup.key_columns) + 1))
     return (
-        f"INSERT INTO {name} ({keys}, n) VALUES ({marks}) "
+        f"INSERT INTO {name} ({keys}, n) {source} "
         f"ON CONFLICT ({keys}) DO UPDATE SET n = {name}.n + excluded.n"
     )
 
