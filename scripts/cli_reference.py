@@ -1,6 +1,6 @@
 """Write docs/CLI.md from the commands' own --help (tests/test_docs.py keeps it current).
 
-    python scripts/cli_reference.py > docs/CLI.md
+python scripts/cli_reference.py > docs/CLI.md
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ def reference() -> str:
         for name in sorted(group.list_commands(ctx)):
             command = group.get_command(ctx, name)
             assert command is not None
-            with click.Context(command, info_name=f"activitylog {name}", parent=ctx,
-                               terminal_width=100) as sub:
+            with click.Context(command, info_name=name, parent=ctx, terminal_width=100) as sub:
                 lines += [f"## activitylog {name}", "", "```", command.get_help(sub), "```", ""]
     return "\n".join(lines)
 

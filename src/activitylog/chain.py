@@ -97,6 +97,8 @@ class WorkspaceReport:
 @dataclass
 class VerifyReport:
     workspaces: list[WorkspaceReport] = field(default_factory=list)
+    #: False when no key was at hand: checkpoints were compared, signatures not checked.
+    signatures_checked: bool = True
 
     @property
     def ok(self) -> bool:

@@ -11,7 +11,7 @@ with log.context(actor={"id": "u_1", "name": "Ava"}, workspace="acme", ip="203.0
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
@@ -75,7 +75,9 @@ class ActivityLog:
         self._key_path = key_path
         self._signer: CheckpointSigner | None = None
         policy = CheckpointPolicy(
-            signer=self.signer, every=settings.checkpoint_every, seconds=settings.checkpoint_seconds
+            signer=lambda: self.signer,
+            every=settings.checkpoint_every,
+            seconds=settings.checkpoint_seconds,
         )
         self.store: SQLStore = open_store(url, policy, durability=settings.durability)
 
@@ -200,11 +202,12 @@ class ActivityLog:
             CheckpointSigner.from_public_pem(public_key) if public_key else self._verify_signer()
         )
         names = [workspace] if workspace else self.store.workspaces()
-        report = VerifyReport()
+        report = VerifyReport(signatures_checked=signer is not None)
         for name in names:
-            result = verify_workspace(
-                name, self.store.chain_rows(name), self.store.checkpoints(name), signer, on_progress
-            )
+            with closing(self.store.chain_rows(name)) as rows:
+                result = verify_workspace(
+                    name, rows, self.store.checkpoints(name), signer, on_progress
+                )
             report.workspaces.append(_check_head(result, *self.store.head(name)))
         return report
 

@@ -1,14 +1,14 @@
 """Deterministic demo and benchmark events for a helpdesk SaaS.
 
 Three workspaces of an "inbox" product (conversations, contacts, teams, notes,
-broadcasts, webhooks, settings) with a fixed cast of users and platform staff.
-:func:`generate_events` yields event dicts in the audit log's input shape, oldest
-first, following a business-hours rhythm in each workspace's own UTC offset.
+broadcasts, webhooks, settings), a fixed cast of users and two platform admins.
+:func:`generate_events` yields events in the audit log's input shape, oldest first,
+following a business-hours rhythm in each workspace's own UTC offset.
 
-It feeds 10-million-event benchmarks, so records are built once per call into pools
+It feeds 10-million-event benchmarks: records are built once per process into pools
 padded to a power of two (indexed with one ``getrandbits``), each event is drawn with
-one ``bisect`` over cumulative weights, and events shallow-copy the pooled dicts they
-use (every value in them is immutable), so consumers may mutate what they receive.
+one ``bisect`` over cumulative weights, and events reuse the pooled dicts rather than
+copying them (see :func:`generate_events`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from itertools import accumulate
 from typing import Any, NamedTuple
 
@@ -52,7 +53,7 @@ def _words(text: str, sep: str = "|") -> tuple[str, ...]:
     return tuple(text.split(sep))
 
 
-# "First Last [role]" entries; the role defaults to member.
+# "First Last [role]"; the role defaults to member.
 _ROSTER = {
     "acme": "Ava Thompson owner|Ben Ortiz admin|Chloe Nguyen admin|Diego Alvarez|Emma Schultz|"
     "Farah Khan|Gavin Brooks|Hana Sato|Ivan Petrov viewer",
@@ -76,16 +77,9 @@ def _cast() -> Iterator[SeedUser]:
 USERS: tuple[SeedUser, ...] = tuple(u for u in _cast() if u.workspace)
 PLATFORM_ADMINS: tuple[SeedUser, ...] = tuple(u for u in _cast() if not u.workspace)
 
-_FIRST = _words(
-    "Aaron Abby Adele Bruno Carla Dmitri Elena Felix Grace Hugo Iris Jamal Kenji Laura Marco "
-    "Nadia Omar Priya Rosa Stefan Tomas Uma Victor Wendy Yusuf Zara Leo Maya Oscar Lina",
-    " ",
-)
-_LAST = _words(
-    "Adams Baker Chen Diaz Evans Fox Garcia Hoffmann Ito Jensen Kowalski Lopez Moreau Novak "
-    "Okafor Park Quist Reyes Silva Tanaka Ueda Vargas Wong Young Zimmer Berg Costa Dahl Ek Moss",
-    " ",
-)
+_FIRST = "Aaron Abby Adele Bruno Carla Dmitri Elena Felix Grace Hugo Iris Jamal Kenji Laura Marco"
+_LAST = "Adams Baker Chen Diaz Evans Fox Garcia Hoffmann Ito Jensen Kowalski Lopez Moreau Novak"
+_NAMES = tuple(f"{first} {last}" for first in _FIRST.split() for last in _LAST.split())
 _TOPICS = _words(
     "Refund for order {}|Cannot log in|Question about invoice {}|Shipping delay on order {}|"
     "Feature request: dark mode|Export times out|Password reset email not arriving|"
@@ -112,25 +106,28 @@ _UAS = (
 _ATTACK_UAS = ("python-requests/2.31.0", "curl/8.4.0", *_UAS[:3])
 _HOME_NETS = (24, 50, 68, 73, 81, 86, 92, 98, 109, 151, 176, 203)
 _FOREIGN_NETS = (5, 31, 45, 91, 103, 141, 185, 193, 212)
-_BOOLS = (True, False)
-_TEAMS = "Tier 1 Support|Tier 2 Support|Billing|Onboarding|VIP Accounts|Night Shift"
-_BROADCASTS = "Product update|Holiday opening hours|Webinar invite|Maintenance window"
-_API_KEYS = "Zapier|Data warehouse sync|Mobile app|Status page|CRM bridge|Staging"
-_FEATURES = "ai_summaries:AI summaries|sla_policies:SLA policies|chatbot:Chatbot|csat:CSAT surveys"
 _Fields = tuple[tuple[str, tuple[Any, ...]], ...]
-_TEAM: _Fields = (("auto_assign", _BOOLS), ("sla_minutes", (30, 60, 240)), ("max_open", (10, 40)))
-_BROADCAST: _Fields = (("audience", ("All customers", "Trial users")), ("channel", ("email", "app")))
-_WEBHOOK: _Fields = (("enabled", _BOOLS), ("events", ("conversation.*", "contact.*", "*")))
+_Json = dict[str, Any]
+_BOOLS = (True, False)
 _STATUS: _Fields = (("status", ("lead", "customer", "churned")), ("priority", ("low", "high")))
-_SETTINGS: dict[str, _Fields] = {
-    "Inbox settings": (
-        ("auto_close_days", (3, 7, 14, 30)),
-        ("csat_enabled", _BOOLS),
-        ("round_robin", _BOOLS),
-        ("business_hours", ("09:00-17:00", "08:00-18:00", "24/7")),
-    ),
-    "Email channel": (("from_name", ("Support", "Help Team")), ("dkim_enabled", _BOOLS)),
-    "Chat widget": (("color", ("#2563eb", "#16a34a")), ("greeting", ("Hi!", "How can we help?"))),
+_NOTE: _Fields = (("body", _NOTES),)
+_WEBHOOK: _Fields = (("enabled", _BOOLS), ("events", ("conversation.*", "contact.*", "*")))
+_TEAM: _Fields = (("auto_assign", _BOOLS), ("sla_minutes", (30, 60, 240)), ("max_open", (10, 40)))
+_BROADCAST: _Fields = (("audience", ("All customers", "Trials")), ("channel", ("email", "app")))
+_SETTINGS: _Fields = (
+    ("timezone", ("America/New_York", "Europe/Berlin", "Australia/Sydney")),
+    ("auto_close_days", (3, 7, 14, 30)),
+    ("csat_enabled", _BOOLS),
+    ("business_hours", ("09:00-17:00", "08:00-18:00", "24/7")),
+)
+#: Small pools: kind -> (id prefix, url prefix, names, fields an update changes).
+_SMALL: dict[str, tuple[str, str, str, _Fields]] = {
+    "team": ("t_", "/settings/teams/", "Tier 1|Tier 2|Billing|Onboarding|VIP Accounts", _TEAM),
+    "broadcast": ("b_", "/broadcasts/", "Product news|Webinar|Maintenance|Spring sale", _BROADCAST),
+    "api_key": ("ak_", "/settings/api/", "Zapier|Data warehouse sync|Mobile app|Status page", ()),
+    "feature": ("f_", "/settings/features/", "AI summaries|SLA policies|Chatbot", ()),
+    "segment": ("seg_", "/contacts?segment=", "All contacts|VIP customers|Churned", ()),
+    "settings": ("set_", "/settings/", "Inbox settings|Chat settings|Help center", _SETTINGS),
 }
 
 
@@ -143,7 +140,7 @@ def _mix(spec: str) -> dict[str, float]:
 
 
 _AUTH = (
-    "auth.signed_in 3 auth.signed_out 1.5 auth.sign_in_failed 1.8 auth.password_changed .1 "
+    "auth.signed_in 3 auth.signed_out 1.5 auth.sign_in_failed 1.4 auth.password_changed .1 "
     "auth.password_reset .1 auth.mfa_enabled .08 "
 )
 _MEMBER = _AUTH + (
@@ -182,34 +179,30 @@ _STAFF = _mix("impersonation.started .0015 impersonation.ended .0015 workspace.p
 _IMPERSONATED = _mix(
     "conversation.viewed .003 settings.updated .001 contact.updated .001 webhook.updated .0005"
 )
-#: Background jobs run around the clock; a business hour weighs 10 (see _hour_weight).
+#: Background jobs run around the clock; a weekday business hour weighs 10.
 _JOBS_HOURLY = 0.3
 
-#: Subject pool of an action (or of its first segment) when it is not named after it.
+#: Subject pool of an action (or of its first segment) when it is not named after it;
+#: "self" is the actor's own user record.
 _POOLS = {"auth": "self", "impersonation": "user", "billing": "workspace"}
 _POOLS["contact.exported"] = "segment"
-#: Description templates, all formatted with (actor name, record label).
+#: Description templates, formatted with (actor name, record label); "%.0s" drops a
+#: label the wording does not need (the actor's own record, the activity log).
 _TEXT = {
-    "auth.signed_in": "%s signed in%s",
-    "auth.signed_out": "%s signed out%s",
-    "auth.sign_in_failed": "%s failed to sign in%s",
-    "auth.password_changed": "%s changed their password%s",
-    "auth.password_reset": "%s reset their password with an emailed link%s",
-    "auth.mfa_enabled": "%s enabled two-factor authentication%s",
-    "user.removed": "%s removed %s from the workspace",
+    "auth.signed_in": "%s signed in%.0s",
+    "auth.signed_out": "%s signed out%.0s",
+    "auth.sign_in_failed": "%s failed to sign in%.0s",
+    "auth.password_changed": "%s changed their password%.0s",
+    "auth.password_reset": "%s reset their password with an emailed link%.0s",
+    "auth.mfa_enabled": "%s enabled two-factor authentication%.0s",
+    "conversation.replied": "%s replied to conversation %s",
     "settings.updated": "%s updated %s",
-    "workspace.updated": "%s updated the settings of workspace %s",
-    "contact.exported": "%s exported contacts: %s",
-    "activity_log.viewed": "%s viewed the activity log%s",
-    "activity_log.exported": "%s exported the activity log%s",
-    "api_key.created": "%s created API key %s",
-    "api_key.revoked": "%s revoked API key %s",
-    "feature.enabled": "%s enabled %s",
-    "feature.disabled": "%s disabled %s",
+    "activity_log.viewed": "%s viewed the activity log%.0s",
+    "activity_log.exported": "%s exported the activity log%.0s",
     "impersonation.started": "%s started impersonating %s",
     "impersonation.ended": "%s stopped impersonating %s",
 }
-#: Actions whose details hold one key drawn from a few values.
+#: Actions whose details start with one key drawn from a few values.
 _DETAILS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "conversation.snoozed": ("hours", (1, 4, 24, 72)),
     "conversation.replied": ("channel", ("email", "email", "chat", "whatsapp")),
@@ -217,6 +210,7 @@ _DETAILS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "auth.signed_out": ("reason", ("user", "user", "session_expired")),
     "auth.sign_in_failed": ("reason", ("bad_password", "bad_password", "mfa_failed")),
     "auth.mfa_enabled": ("method", ("totp", "webauthn")),
+    "activity_log.viewed": ("filter", ("all", "all", "users", "webhooks", "auth")),
     "api_key.revoked": ("last_used_days_ago", (0, 1, 3, 14, 90)),
     "impersonation.started": ("reason", ("Customer reported missing data", "Webhook setup")),
     "impersonation.ended": ("duration_minutes", (3, 12, 25, 40)),
@@ -238,30 +232,32 @@ _HOUR_WEIGHTS = tuple(_hour_weight(h) for h in range(168))
 class _Rec(NamedTuple):
     """A pooled record: subject ref, label for descriptions, snapshot, diffable fields."""
 
-    ref: dict[str, Any]
+    ref: _Json
     label: str
-    snapshot: dict[str, Any]
+    snapshot: _Json
     fields: _Fields = ()
-    related: dict[str, Any] | None = None
+    related: _Json | None = None
 
 
-def _rec(kind: str, rid: str, name: str, url: str, extra: Any = None, fields: _Fields = ()) -> _Rec:
+def _rec(
+    kind: str, rid: str, name: str, url: str, snap: _Json | None = None, fields: _Fields = ()
+) -> _Rec:
     ref = {"type": kind, "id": rid, "name": name, "url": url + rid}
-    return _Rec(ref, name, {"id": rid, "name": name, **(extra or {})}, fields)
+    return _Rec(ref, name, {"id": rid, "name": name, **(snap or {})}, fields)
 
 
-def _user_rec(user: SeedUser, label: str) -> _Rec:
+def _user_rec(user: SeedUser) -> _Rec:
     snap = {"email": user.email, "role": user.role}
-    return _rec("user", user.id, user.name, "/settings/team/", snap)._replace(label=label)
+    return _rec("user", user.id, user.name, "/settings/team/", snap)
 
 
 class _Person:
     """An actor: its ref, home devices, session token and own record (auth subjects)."""
 
-    __slots__ = ("devices", "index", "rec", "ref", "token", "user")
+    __slots__ = ("devices", "index", "name", "rec", "ref", "token", "user")
 
     def __init__(self, user: SeedUser, index: int, rng: random.Random) -> None:
-        self.user, self.index, self.rec = user, index, _user_rec(user, "")
+        self.user, self.name, self.index, self.rec = user, user.name, index, _user_rec(user)
         self.ref = {"id": user.id, "name": user.name, "email": user.email, "role": user.role}
         self.ref["type"] = "user"
         self.token = f"{rng.getrandbits(32):08x}"
@@ -276,10 +272,9 @@ def _ip(rng: random.Random, nets: Sequence[int]) -> str:
     return f"{rng.choice(nets)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
 
 
-Ev = dict[str, Any]
-Builder = Callable[[Ev, _Person], None]
-Extra = Callable[["_World", Ev, _Person, _Rec], None]
-#: Stands for background jobs: events it builds carry no actor, session or device.
+_Builder = Callable[[_Json, _Person], None]
+_Extra = Callable[["_World", _Json, _Person, _Rec], None]
+#: Background jobs: their events carry no actor, session or device.
 _SYSTEM = _Person(SeedUser("system", "System", "", "", "system"), -1, random.Random(0))
 
 
@@ -289,8 +284,52 @@ def _padded(recs: list[_Rec]) -> list[_Rec]:
     return (recs * (size // len(recs) + 1))[:size]
 
 
+@cache
+def _pools(ws: Workspace) -> dict[str, list[_Rec]]:
+    """The workspace's records by kind. The same for every seed (only the activity on
+    them varies), so they are built once per process."""
+    rand = random.Random(ws.id).random
+    pools: dict[str, list[_Rec]] = {"contact": [], "conversation": [], "note": []}
+    for i in range(1, 2049):
+        name = _NAMES[int(rand() * len(_NAMES))]
+        email = f"{name.replace(' ', '.').lower()}{i}@{'gmail.com' if i % 3 else 'gmx.de'}"
+        phone, new_phone = f"+1 555 {int(rand() * 1e7):07d}", f"+44 20 7946 {i:04d}"
+        contact = {"email": email, "phone": phone, "status": "customer"}
+        first, last = name.lower().split()
+        moved = (("email", (email, f"{first}@{last}.example")), ("phone", (phone, new_phone)))
+        fields: _Fields = (*moved, *_STATUS)
+        pools["contact"].append(_rec("contact", f"c_{i}", name, "/contacts/", contact, fields))
+    links = [{"type": "contact", "id": c.ref["id"], "name": c.label} for c in pools["contact"]]
+    for number in range(1000, 5096):
+        cid = f"cv_{number}"
+        name = f"#{number} {_TOPICS[int(rand() * len(_TOPICS))].format(number * 7 % 9000)}"
+        ref = {"type": "conversation", "id": cid, "name": name, "url": "/inbox/" + cid}
+        link = links[int(rand() * len(links))]
+        pools["conversation"].append(_Rec(ref, f"#{number}", {}, related=link))
+        if number % 4 == 0:  # one conversation in four has an internal note
+            note = {"conversation_id": cid, "body": _NOTES[number % len(_NOTES)]}
+            link = {"type": "conversation", "id": cid, "name": name}
+            rec = _rec("note", f"n_{number}", f"Note on #{number}", "/notes/", note, _NOTE)
+            pools["note"].append(rec._replace(label=f"on #{number}", related=link))
+    for kind, (prefix, url, names, fields) in _SMALL.items():
+        pools[kind] = [
+            _rec(kind, f"{prefix}{i}", name, url, None, fields)
+            for i, name in enumerate(_words(names), 1)
+        ]
+    pools["webhook"] = [
+        _rec("webhook", f"wh_{i}", url, "/settings/webhooks/", {"url": url}, _WEBHOOK)
+        for i, url in enumerate(f"https://{ws.id}.example/hooks/{i}" for i in range(5))
+    ]
+    renamed = (("name", (ws.name, ws.name.split()[0])), ("data_retention_days", (90, 365)))
+    pools["workspace"] = [_rec("workspace", ws.id, ws.name, "/settings/", None, renamed)]
+    pools["activity_log"] = [_rec("activity_log", ws.id, "Activity log", "/activity#")]
+    members = [u for u in USERS if u.workspace == ws.id and u.role in ("member", "viewer")]
+    pools["user"] = [_user_rec(u) for u in members]
+    return {kind: _padded(recs) for kind, recs in pools.items()}
+
+
 class _World:
-    """One workspace: its people, record pools and a builder per action."""
+    """One workspace in one run: its people, its pools and a builder per action."""
 
     def __init__(self, ws: Workspace, rng: random.Random, people: Sequence[_Person]) -> None:
         self.ws, self.rng, self.rand, self.bits = ws, rng, rng.random, rng.getrandbits
@@ -298,69 +337,7 @@ class _World:
         self.staff = [p for p in people if not p.user.workspace]
         self.agents = [p for p in self.people if p.user.role in ("admin", "member")]
         self.admins = [p for p in self.people if p.user.role == "admin"]
-        rand, pick = rng.random, self.pick
-        contacts, convs, notes = [], [], []
-        for i in range(1, 2049):
-            name = f"{pick(_FIRST)} {pick(_LAST)}"
-            email = f"{name.replace(' ', '.').lower()}{i % 97}@{pick(('gmail.com', 'gmx.de'))}"
-            phone = f"+1 555 {int(rand() * 1e7):07d}"
-            fields = (
-                ("email", (email, email.replace("@", ".work@"))),
-                ("phone", (phone, f"+44 20 7946 {i % 10000:04d}")),
-                *_STATUS,
-            )
-            snap = {"email": email, "phone": phone, "status": "customer"}
-            contacts.append(_rec("contact", f"c_{i}", name, "/contacts/", snap, fields))
-        links = [{"type": "contact", "id": c.ref["id"], "name": c.label} for c in contacts]
-        for number in range(1000, 5096):
-            cid, name = f"cv_{number}", f"#{number} {pick(_TOPICS).format(number * 7 % 9000)}"
-            ref = {"type": "conversation", "id": cid, "name": name, "url": "/inbox/" + cid}
-            convs.append(_Rec(ref, f"#{number}", {}, (), pick(links)))
-            if number % 4 == 0:  # one conversation in four has a note
-                nid = f"n_{number}"
-                snap = {"conversation_id": cid, "body": pick(_NOTES), "visibility": "internal"}
-                note = _rec("note", nid, f"Note on #{number}", f"/inbox/{cid}#", snap)
-                link = {"type": "conversation", "id": cid, "name": name}
-                notes.append(note._replace(label=f"on #{number}", fields=(("body", _NOTES),)))
-                notes[-1] = notes[-1]._replace(related=link)
-        pools: dict[str, list[_Rec]] = {"contact": contacts, "conversation": convs, "note": notes}
-        pools["team"] = [
-            _rec("team", f"t_{i}", name, "/settings/teams/", {"sla_minutes": 60}, _TEAM)
-            for i, name in enumerate(_words(_TEAMS), 1)
-        ]
-        pools["broadcast"] = [
-            _rec("broadcast", f"b_{i}", f"{name} #{i}", "/broadcasts/", None, _BROADCAST)
-            for i, name in enumerate(_words(_BROADCASTS) * 8, 1)
-        ]
-        pools["webhook"] = []
-        for i, path in enumerate(("crm", "slack", "warehouse", "billing", "alerts"), 1):
-            url = f"https://hooks.{ws.id}.example/{path}"
-            fields = (*_WEBHOOK, ("url", (url, url.replace("hooks.", "hooks-v2."))))
-            snap = {"url": url, "events": "conversation.*", "enabled": True}
-            pools["webhook"].append(_rec("webhook", f"wh_{i}", url, "/settings/webhooks/", snap))
-            pools["webhook"][-1] = pools["webhook"][-1]._replace(fields=fields)
-        pools["api_key"] = [
-            _rec("api_key", f"ak_{i}", name, "/settings/api/", {"prefix": f"ak_live_{i:02x}"})
-            for i, name in enumerate(_words(_API_KEYS), 1)
-        ]
-        pools["feature"] = [
-            _rec("feature", key, label, "/settings/features/")
-            for key, label in (entry.split(":") for entry in _words(_FEATURES))
-        ]
-        pools["segment"] = [
-            _rec("segment", f"seg_{i}", name, "/contacts?segment=")
-            for i, name in enumerate(("All contacts", "VIP customers", "Churned last 30 days"))
-        ]
-        pools["settings"] = [
-            _rec("settings", f"{ws.id}_{name.split()[0].lower()}", name, "/settings/", None, fs)
-            for name, fs in _SETTINGS.items()
-        ]
-        ws_fields = (("name", (ws.name, ws.name.split()[0])), ("data_retention_days", (90, 365)))
-        pools["workspace"] = [_rec("workspace", ws.id, ws.name, "/settings/", None, ws_fields)]
-        pools["activity_log"] = [_rec("activity_log", ws.id, "", "/activity#")]
-        members = [p.user for p in self.people if p.user.role in ("member", "viewer")]
-        pools["user"] = [_user_rec(u, u.name) for u in members]
-        self.pools = {kind: _padded(recs) for kind, recs in pools.items()}
+        self.pools = _pools(ws)
 
     def pick(self, seq: Sequence[Any]) -> Any:
         return seq[int(self.rand() * len(seq))]
@@ -377,30 +354,326 @@ class _World:
             changes[name] = {"before": values[i], "after": after}
         return changes
 
-    def builder(self, action: str) -> Builder:
+    def builder(self, action: str) -> _Builder:
         kind, verb = action.split(".")
         pool = self.pools.get(_POOLS.get(action) or _POOLS.get(kind, kind))
         size_bits = (len(pool) - 1).bit_length() if pool else 0
-        text = _TEXT.get(action) or f"%s {verb.replace('_', ' ')} {kind} %s"
+        noun = (_POOLS.get(action) or kind).replace("_", " ")
+        text = _TEXT.get(action) or f"%s {verb.replace('_', ' ')} {noun} %s"
         key, values = _DETAILS.get(action, ("", ()))
         extra = _EXTRAS.get(action)
         snapshot, changes = verb in ("created", "deleted", "removed"), verb == "updated"
         bits, rand = self.bits, self.rand
 
-        def build(ev: Ev, p: _Person) -> None:
+        def build(ev: _Json, p: _Person) -> None:
             rec = p.rec if pool is None else pool[bits(size_bits)]
             ev["action"] = action
-            ev["subject"] = rec.ref.copy()
+            ev["subject"] = rec.ref
             if rec.related:
-                ev["related"] = [rec.related.copy()]
+                ev["related"] = [rec.related]
             if snapshot:
-                ev["snapshot"] = rec.snapshot.copy()
+                ev["snapshot"] = rec.snapshot
             elif changes:
                 ev["changes"] = self.diff(rec.fields)
             if values:
                 ev["details"] = {key: values[int(rand() * len(values))]}
-            ev["description"] = text % (p.user.name, rec.label)
+            ev["description"] = text % (p.name, rec.label)
             if extra:
                 extra(self, ev, p, rec)
 
         return build
+
+
+_EXTRAS: dict[str, _Extra] = {}
+
+
+def _extra(*actions: str) -> Callable[[_Extra], _Extra]:
+    """Registers the event-specific part (details, result, wording) of some actions."""
+
+    def register(fn: _Extra) -> _Extra:
+        _EXTRAS.update(dict.fromkeys(actions, fn))
+        return fn
+
+    return register
+
+
+@_extra("conversation.assigned", "conversation.replied")
+@_extra("conversation.resolved", "conversation.reopened")
+def _conversation(w: _World, ev: _Json, p: _Person, rec: _Rec) -> None:
+    action = ev["action"]
+    if action == "conversation.assigned":
+        to = w.pick(w.agents).user
+        ev["details"] = {"assignee_id": to.id}
+        ev["description"] += f" to {to.name}"
+    elif action == "conversation.replied":
+        if w.rand() < 0.07:
+            ev["result"] = "warning"
+            ev["details"]["delivery"] = "delayed"
+    elif p is _SYSTEM:
+        rule = "inactive_7_days" if action == "conversation.resolved" else "snooze_expired"
+        ev["details"] = {"rule": rule}
+        ev["description"] = f"Conversation {rec.label} was {action[13:]} by rule {rule}"
+
+
+@_extra("auth.signed_in", "auth.sign_in_failed")
+def _sign_in(w: _World, ev: _Json, p: _Person, rec: _Rec) -> None:
+    details = ev["details"]
+    if ev["action"] == "auth.signed_in":
+        details["mfa"] = details["method"] == "password" and w.rand() < 0.6
+        if w.rand() < 0.15:
+            ev["result"], ev["ip"] = "warning", _ip(w.rng, _FOREIGN_NETS)
+            details["new_device"] = True
+            ev["description"] += " from a new device"
+        return
+    ev["result"] = "failure"
+    del ev["session_id"]
+    details["attempted_email"] = p.user.email
+    if w.rand() < 0.4:
+        ev["ip"], ev["user_agent"] = _ip(w.rng, _FOREIGN_NETS), w.pick(_ATTACK_UAS)
+        ev["description"] = f"Failed sign-in for {p.user.email} from an unknown location"
+
+
+@_extra("user.invited")
+def _invited(w: _World, ev: _Json, p: _Person, rec: _Rec) -> None:
+    email = f"{w.pick(_NAMES).replace(' ', '.')}@{w.ws.id}.example".lower()
+    role = w.pick(("member", "member", "viewer", "admin"))
+    ev["subject"] = {"type": "user", "id": f"u_{w.bits(40):010x}", "name": email}
+    ev["details"] = {"role": role}
+    ev["description"] = f"{p.name} invited {email} as {role}"
+    if w.rand() < 0.04:
+        ev["result"] = "failure"
+        ev["details"]["error"] = "seat_limit_reached"
+
+
+@_extra("user.role_changed", "workspace.ownership_transferred")
+def _role_changed(w: _World, ev: _Json, p: _Person, rec: _Rec) -> None:
+    if ev["action"] == "user.role_changed":
+        before = rec.snapshot["role"]
+        after = w.pick([role for role in ("admin", "member", "viewer") if role != before])
+        ev["changes"] = {"role": {"before": before, "after": after}}
+        ev["description"] = f"{p.name} changed {rec.label}'s role from {before} to {after}"
+        return
+    heir = w.pick(w.admins).user
+    ev["related"] = [{"type": "user", "id": heir.id, "name": heir.name}]
+    ev["changes"] = {"owner_id": {"before": p.user.id, "after": heir.id}}
+    ev["description"] = f"{p.name} transferred ownership of {rec.label} to {heir.name}"
+
+
+@_extra("team.member_added", "team.member_removed")
+def _team_member(w: _World, ev: _Json, p: _Person, rec: _Rec) -> None:
+    member = w.pick(w.agents).user
+    ev["related"] = [{"type": "user", "id": member.id, "name": member.name}]
+    how = "added {} to" if ev["action"] == "team.member_added" else "removed {} from"
+    ev["description"] = f"{p.name} {how.format(member.name)} team {rec.label}"
+
+
+@_extra("contact.created", "contact.deleted", "contact.merged")
+def _contact(w: _World, ev: _Json, p: _Person, rec: _Rec) -> None:
+    action, day = ev["action"], f"{ev['occurred_at']:%Y%m%d}"
+    if action == "contact.merged":
+        gone = w.pick(w.pools["contact"])
+        ev["related"] = [{"type": "contact", "id": gone.ref["id"], "name": gone.label}]
+        ev["details"] = {"merged_id": gone.ref["id"]}
+        ev["description"] = f"{p.name} merged contact {gone.label} into {rec.label}"
+        if w.rand() < 0.1:
+            ev["result"] = "warning"
+            ev["details"]["conflicts"] = ["phone"]
+    elif p is not _SYSTEM:
+        return
+    elif action == "contact.deleted":
+        ev["details"] = {"reason": "retention_policy", "job_id": f"job_purge_{day}"}
+        ev["description"] = f"Retention policy deleted contact {rec.label}"
+    else:
+        ev["details"] = {"source": "csv_import", "import_id": f"imp_{w.ws.id}_{day}"}
+        ev["description"] = f"Scheduled import created contact {rec.label}"
+        if w.rand() < 0.05:
+            ev["result"] = "warning"
+            ev["details"]["warning"] = "email already used by another contact"
+
+
+@_extra("contact.exported", "activity_log.exported")
+def _exported(w: _World, ev: _Json, p: _Person, rec: _Rec) -> None:
+    rows = 1 + int(w.rand() ** 2 * 20000)
+    ev["details"] = {"format": w.pick(("csv", "csv", "xlsx", "json")), "rows": rows}
+    ev["description"] += f" ({rows} rows)"
+
+
+@_extra("broadcast.scheduled", "broadcast.sent")
+def _broadcast(w: _World, ev: _Json, p: _Person, rec: _Rec) -> None:
+    if ev["action"] == "broadcast.scheduled":
+        send_at = ev["occurred_at"] + timedelta(days=1 + int(w.rand() * 6))
+        ev["details"] = {"send_at": f"{send_at:%Y-%m-%dT%H}:00:00Z"}
+        return
+    recipients = 200 + int(w.rand() * 20000)
+    bounced = int(recipients * w.rand() * 0.04)
+    ev["details"] = {"recipients": recipients, "bounced": bounced}
+    if bounced > recipients * 0.03:
+        ev["result"] = "warning"
+    if p is _SYSTEM:
+        ev["description"] = f"Scheduled broadcast {rec.label} was sent to {recipients} contacts"
+
+
+@_extra("webhook.delivery_failed")
+def _delivery_failed(w: _World, ev: _Json, p: _Person, rec: _Rec) -> None:
+    status = w.pick((500, 502, 503, 504, 410, None))
+    error = "timeout after 10s" if status is None else f"HTTP {status}"
+    ev["result"] = "failure"
+    ev["details"] = {
+        "event": w.pick(("conversation.created", "conversation.resolved", "contact.updated")),
+        "status_code": status,
+        "error": error,
+        "attempt": 1 + int(w.rand() * 5),
+        "delivery_id": f"dlv_{w.bits(48):012x}",
+    }
+    ev["description"] = f"Webhook delivery to {rec.label} failed ({error})"
+
+
+@_extra("impersonation.started", "impersonation.ended")
+@_extra("workspace.plan_changed", "billing.invoice_paid")
+def _platform(w: _World, ev: _Json, p: _Person, rec: _Rec) -> None:
+    ev["layer"] = "platform"
+    if ev["action"] == "billing.invoice_paid":
+        number = f"INV-{ev['occurred_at']:%Y%m}-{w.ws.id.upper()}"
+        amount = w.pick((49.0, 199.0, 499.0, 1299.0))
+        ev["subject"] = {"type": "invoice", "id": number.lower(), "name": number}
+        ev["details"] = {"amount": amount, "currency": "USD", "method": "card"}
+        ev["description"] = f"Invoice {number} of {rec.label} was paid ({amount:.2f} USD)"
+        return
+    ev.setdefault("details", {})["ticket"] = f"SUP-{1000 + int(w.rand() * 9000)}"
+    if ev["action"] == "workspace.plan_changed":
+        before, after = w.rng.sample(("starter", "growth", "pro", "enterprise"), 2)
+        ev["changes"] = {"plan": {"before": before, "after": after}}
+        ev["description"] = f"{p.name} changed the plan of {rec.label} to {after}"
+
+
+#: (workspace id, actor, impersonator, builder).
+_Entry = tuple[str, _Person, _Person | None, _Builder]
+_Weighted = list[tuple[_Entry, float]]
+
+
+def _streams(world: _World) -> tuple[_Weighted, _Weighted]:
+    """The workspace's user events (platform staff's included) and its background jobs,
+    each with weights summing to 1."""
+    raw: list[tuple[_Person, _Person | None, str, float]] = []
+    for p in world.people:
+        mix = _MIXES[p.user.role]
+        scale = _ACTIVITY[p.user.role] / sum(mix.values())
+        raw += [(p, None, action, w * scale) for action, w in mix.items()]
+    total = sum(entry[3] for entry in raw)
+    for action, w in _STAFF.items():
+        raw += [(s, None, action, total * w / len(world.staff)) for s in world.staff]
+    for action, w in _IMPERSONATED.items():
+        # Staff do, as a user, only what that user's role does.
+        pairs = [(p, s) for s in world.staff for p in world.people if action in _MIXES[p.user.role]]
+        raw += [(p, s, action, total * w / len(pairs)) for p, s in pairs]
+    jobs: list[tuple[_Person, _Person | None, str, float]]
+    jobs = [(_SYSTEM, None, action, w) for action, w in _JOBS.items()]
+    builders: dict[str, _Builder] = {}
+
+    def stream(entries: list[tuple[_Person, _Person | None, str, float]]) -> _Weighted:
+        total = sum(entry[3] for entry in entries)
+        for _, _, action, _ in entries:
+            if action not in builders:
+                builders[action] = world.builder(action)
+        return [((world.ws.id, p, s, builders[a]), w / total) for p, s, a, w in entries]
+
+    return stream(raw), stream(jobs)
+
+
+def generate_events(
+    n: int, *, seed: int = 7, now: datetime | None = None, days: int = 90
+) -> Iterator[dict[str, Any]]:
+    """Yield ``n`` demo events, oldest first, spread over the ``days`` days ending at ``now``.
+
+    ``now`` defaults to the current UTC minute; the same arguments give the same events.
+    Each event is a new dict, but for speed its nested ``actor``, ``impersonator``,
+    ``subject``, ``related`` items and ``snapshot`` are shared with other events: copy
+    them before changing them.
+    """
+    if n < 0 or days < 1:
+        raise ValueError("n must be >= 0 and days >= 1")
+    if now is None:
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+    elif now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return _generate(n, random.Random(seed), now.astimezone(UTC), days)
+
+
+_HOUR_US = 3_600_000_000
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _generate(n: int, rng: random.Random, end: datetime, days: int) -> Iterator[dict[str, Any]]:
+    people = [_Person(u, i, rng) for i, u in enumerate(USERS + PLATFORM_ADMINS)]
+    worlds = [_World(ws, rng, people) for ws in WORKSPACES]
+    streams = [(len(w.people) / 8, *_streams(w)) for w in worlds]
+    # Hours are aligned to UTC hours so each is one local hour of every workspace; the
+    # first and last are partial, with weights and offsets cut to [end - days, end].
+    start = end - timedelta(days=days)
+    first = start.replace(minute=0, second=0, microsecond=0)
+    lead, length = (start - first) // _MICROSECOND, (end - first) // _MICROSECOND
+    first_hour_of_week = first.weekday() * 24 + first.hour
+    # One merged table per combination of the workspaces' local hour weights.
+    tables: dict[tuple[int, ...], tuple[list[_Entry], list[float]]] = {}
+    hours = []
+    for hour in range(-(-length // _HOUR_US)):
+        lo, hi = lead if hour == 0 else 0, min(_HOUR_US, length - hour * _HOUR_US)
+        how = first_hour_of_week + hour
+        local = tuple(_HOUR_WEIGHTS[(how + w.ws.utc_offset) % 168] for w in worlds)
+        if local not in tables:
+            merged = [
+                (entry, weight * size * scale)
+                for (size, users, jobs), h in zip(streams, local, strict=True)
+                for part, scale in ((users, h), (jobs, _JOBS_HOURLY))
+                for entry, weight in part
+            ]
+            tables[local] = [e for e, _ in merged], list(accumulate(w for _, w in merged))
+        table = tables[local]
+        hours.append((hour, lo, hi - lo, table, table[1][-1] * (hi - lo) / _HOUR_US))
+    # Deterministic apportionment of n over the hours: rounding the running total.
+    totals = list(accumulate(hour[-1] for hour in hours))
+    rand, bits, td, system = rng.random, rng.getrandbits, timedelta, _SYSTEM
+    sessions: list[str] = []
+    done = session_day = 0
+    for (hour, lo, span, (entries, cum), _), running in zip(hours, totals, strict=True):
+        count = round(n * running / totals[-1]) - done
+        if not count:
+            continue
+        done += count
+        hour_start = first + td(hours=hour)
+        if not sessions or hour_start.toordinal() != session_day:
+            session_day = hour_start.toordinal()
+            sessions = [f"sess_{p.token}{hour_start:%y%m%d}" for p in people]
+        total, last = cum[-1], len(cum) - 1
+        offsets = sorted([lo + int(rand() * span) for _ in range(count)])
+        hexes = rng.randbytes(8 * count).hex()
+        ids = ["req_" + hexes[i : i + 16] for i in range(0, 16 * count, 16)]
+        for offset, request_id in zip(offsets, ids, strict=True):
+            ws_id, actor, impersonator, build = entries[bisect(cum, rand() * total, 0, last)]
+            if actor is system:
+                ev: _Json = {
+                    "workspace": ws_id,
+                    "layer": "workspace",
+                    "occurred_at": hour_start + td(0, 0, offset),
+                    "result": "success",
+                    "request_id": request_id,
+                }
+            else:
+                # While impersonating, the platform admin's own browser makes the request.
+                device = impersonator or actor
+                ip, user_agent = device.devices[bits(2)]
+                ev = {
+                    "workspace": ws_id,
+                    "layer": "workspace",
+                    "occurred_at": hour_start + td(0, 0, offset),
+                    "result": "success",
+                    "request_id": request_id,
+                    "actor": actor.ref,
+                    "session_id": sessions[device.index],
+                    "ip": ip,
+                    "user_agent": user_agent,
+                }
+                if impersonator:
+                    ev["impersonator"] = impersonator.ref
+            build(ev, actor)
+            yield ev

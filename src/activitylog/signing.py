@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -82,8 +83,8 @@ class CheckpointSigner:
         )
         # Write a private temporary file, then link it into place: the key appears whole
         # or not at all, and when another process won the race we use its key.
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+        tmp = Path(tmp_name)
         with os.fdopen(fd, "wb") as out:
             out.write(pem)
             out.flush()
@@ -99,9 +100,12 @@ class CheckpointSigner:
     @classmethod
     def from_public_pem(cls, pem: bytes) -> CheckpointSigner:
         """A verify-only signer from a public key (for third-party verification)."""
-        key = serialization.load_pem_public_key(pem)
+        try:
+            key = serialization.load_pem_public_key(pem)
+        except (ValueError, UnsupportedAlgorithm):
+            raise ConfigurationError("public_key: not a PEM public key") from None
         if not isinstance(key, Ed25519PublicKey):
-            raise ConfigurationError("public key is not an Ed25519 key")
+            raise ConfigurationError("public_key: not an Ed25519 key")
         return cls(None, key)
 
     def public_pem(self) -> bytes:

@@ -7,6 +7,7 @@ errors click detects itself (unknown flags, bad choices) also exit with 2.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -44,6 +45,18 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except ActivityLogError as exc:
             raise CliError(error_message(exc)) from None
+        except BrokenPipeError:  # e.g. `activitylog export | head`: stop quietly
+            _silence_stdout()
+            ctx.exit(1)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so flushing at exit does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 @dataclass
@@ -51,11 +64,12 @@ class State:
     db: str | None = None
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group)
 @click.option(
     "--db",
     metavar="URL",
-    help=f"Database URL (sqlite:///FILE or postgresql://...) [default: $ACTIVITYLOG_DB or {DEFAULT_DB}]",
+    help="Database URL: sqlite:///FILE or postgresql://... "
+    f"[default: $ACTIVITYLOG_DB, else {DEFAULT_DB}]",
 )
 @click.version_option(package_name="activitylog")
 @click.pass_context

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from cryptography.exceptions import UnsupportedAlgorithm
 
 from activitylog.chain import VerifyReport
 from activitylog.cli.app import cli, open_log, progress, stderr_is_tty
 from activitylog.client import ActivityLog
 from activitylog.errors import ConfigurationError, NotFound
 from activitylog.settings import Settings
+from activitylog.signing import CheckpointSigner
 
 
 @cli.command()
@@ -26,21 +28,33 @@ def verify(workspace: str | None, public_key: Path | None) -> None:
     Exit 0 with a summary when intact; exit 1 naming the workspace, the seq and the
     reason for each broken chain.
     """
+    key_path = Settings.from_env().signing_key
+    key_missing = public_key is None and not key_path.exists()
+    pem = _public_pem(public_key) if public_key else None
     log = open_log()
+    if key_missing:
+        click.echo(
+            f"note: no signing key was at {key_path}; checkpoints signed by another key "
+            "cannot be checked without it (pass --public-key)",
+            err=True,
+        )
     if workspace:
         _require_workspace(log, workspace)
-    pem = public_key.read_bytes() if public_key else None
-    if pem is None and not Settings.from_env().signing_key.exists():
-        click.echo("note: no signing key; checkpoint signatures not checked", err=True)
     total = _entries(log, workspace) if stderr_is_tty() else None
     with progress("verifying", total) as advance:
-        try:
-            report = log.verify(workspace, public_key=pem, on_progress=advance)
-        except ValueError as exc:  # the PEM did not parse
-            raise ConfigurationError(f"public_key: not a PEM public key ({exc})") from None
+        report = log.verify(workspace, public_key=pem, on_progress=advance)
     _print_report(report)
     if not report.ok:
         click.get_current_context().exit(1)
+
+
+def _public_pem(path: Path) -> bytes:
+    pem = path.read_bytes()
+    try:
+        CheckpointSigner.from_public_pem(pem)
+    except (ValueError, UnsupportedAlgorithm):
+        raise ConfigurationError(f"public_key: {path} is not a PEM public key") from None
+    return pem
 
 
 def _entries(log: ActivityLog, workspace: str | None) -> int:

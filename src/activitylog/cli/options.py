@@ -27,9 +27,15 @@ _FILTERS = (
         help="today, yesterday, this_week, last_7_days, last_24_hours, last_30_days, "
         "this_month, last_month, last_90_days.",
     ),
-    click.option("--since", metavar="DATE|DATETIME", help="Start (ISO 8601; a date = its midnight)."),
-    click.option("--until", metavar="DATE|DATETIME", help="End, exclusive (a date = the whole day)."),
-    click.option("--tz", default="UTC", show_default=True, help="IANA time zone for days and display."),
+    click.option(
+        "--since", metavar="DATE|DATETIME", help="Start (ISO 8601; a date = its midnight)."
+    ),
+    click.option(
+        "--until", metavar="DATE|DATETIME", help="End, exclusive (a date = the whole day)."
+    ),
+    click.option(
+        "--tz", default="UTC", show_default=True, help="IANA time zone for days and display."
+    ),
     click.option("--user", "users", multiple=True, metavar="ID", help="Actor id (repeatable)."),
     click.option("--category", "categories", multiple=True, help="Category (repeatable)."),
     click.option(
@@ -49,7 +55,9 @@ _FILTERS = (
 )
 
 _VIEWER = (
-    click.option("--as-user", metavar="ID", help="Read as this user (with --as-role, --workspace)."),
+    click.option(
+        "--as-user", metavar="ID", help="Read as this user (with --as-role, --workspace)."
+    ),
     click.option(
         "--as-role",
         metavar="ROLE",
@@ -103,10 +111,9 @@ def viewer_from(workspace: str | None, as_user: str | None, as_role: str | None)
         errors.append(FieldError("as_role", "is required with --as-user"))
     if as_role != "platform_admin" and not workspace:
         errors.append(FieldError("workspace", "is required with --as-user/--as-role"))
-    if errors:
+    if errors or not as_user or not as_role:
         raise ValidationError(errors)
-    assert as_user is not None and as_role is not None
-    return Viewer(as_user, as_role, workspace or "")  # type: ignore[arg-type]  # checked by Viewer
+    return Viewer(as_user, as_role, workspace or "")  # type: ignore[arg-type]  # Viewer checks
 
 
 def selection_from(options: dict[str, Any]) -> Selection:

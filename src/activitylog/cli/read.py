@@ -24,7 +24,9 @@ from activitylog.exports import WRITERS, write_csv
 
 @cli.command()
 @filter_options
-@click.option("--sort", default="-time", show_default=True, help="time, -time, actor:asc, ip:desc...")
+@click.option(
+    "--sort", default="-time", show_default=True, help="time, -time, actor:asc, ip:desc..."
+)
 @click.option("--page", type=int, default=1, show_default=True, help="Page number (from 1).")
 @click.option("--per-page", type=int, default=20, show_default=True, help="10, 20, 25, 50 or 100.")
 @click.option(
@@ -107,6 +109,6 @@ def export(fmt: str, out: str, **options: Any) -> None:
 
 def _open(path: str) -> TextIO:
     try:
-        return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        return open(path, "w", encoding="utf-8", newline="")
     except OSError as exc:
         raise CliError(f"out: cannot write {path} ({exc.strerror})") from None

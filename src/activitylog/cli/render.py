@@ -6,9 +6,12 @@ Every value goes in as :class:`rich.text.Text`, so event text is never read as m
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -20,7 +23,17 @@ from activitylog.timeranges import zone
 
 DESCRIPTION_WIDTH = 60
 BAR_WIDTH = 30
+PIPE_WIDTH = 160
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%m-%d %H:%M")
 _RESULT_STYLE = {"success": "green", "warning": "yellow", "failure": "red"}
+
+
+def make_console() -> Console:
+    """stdout; wide enough for a page of events when it is not a terminal (pipes, files)."""
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPE_WIDTH
+    return console
 
 
 def local_time(timestamp: str | None, tz: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -44,33 +57,70 @@ def who(event: dict[str, Any]) -> str:
     return f"{name} (via {by})" if by else name
 
 
+_PAGE_COLUMNS = ("#", "time", "user", "category", "event", "result", "ip", "description")
+#: Narrowest each column may get when the terminal is tight, shrunk in this order.
+_SHRINK = {"description": 8, "user": 8, "event": 12, "category": 8, "ip": 7}
+_CAPS = {"user": 28, "category": 16, "event": 32, "ip": 39, "description": DESCRIPTION_WIDTH}
+
+
+def page_rows(page: Page, tz: str, time_format: str = TIME_FORMATS[0]) -> list[list[str]]:
+    """The cells of the query table, one list per event."""
+    return [
+        [
+            str(event.get("seq") or ""),
+            local_time(event.get("occurred_at"), tz, time_format),
+            who(event),
+            str(event.get("category") or ""),
+            str(event.get("label") or event.get("action") or ""),
+            str(event.get("result") or ""),
+            str(event.get("ip") or ""),
+            truncate(event.get("description")),
+        ]
+        for event in page.items
+    ]
+
+
 def print_page(page: Page, tz: str, console: Console | None = None) -> None:
-    console = console or Console(highlight=False)
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for name in ("#", "time", "user", "category", "event", "result", "ip"):
-        table.add_column(name, justify="right" if name == "#" else "left", no_wrap=True)
-    table.add_column("description", overflow="ellipsis", max_width=DESCRIPTION_WIDTH)
-    for event in page.items:
-        result = str(event.get("result") or "")
-        table.add_row(
-            Text(str(event.get("seq") or "")),
-            Text(local_time(event.get("occurred_at"), tz)),
-            Text(who(event)),
-            Text(str(event.get("category") or "")),
-            Text(str(event.get("label") or event.get("action") or "")),
-            Text(result, style=_RESULT_STYLE.get(result, "")),
-            Text(str(event.get("ip") or "")),
-            Text(truncate(event.get("description"))),
-        )
-    if page.items:
+    console = console or make_console()
+    # Narrow terminals get shorter times: "2026-11-22 17:29", then "11-22 17:29".
+    time_format = TIME_FORMATS[(console.width < 130) + (console.width < 100)]
+    rows = page_rows(page, tz, time_format)
+    if rows:
+        widths = _fit(rows, console.width)
+        table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1))
+        for name, width in zip(_PAGE_COLUMNS, widths, strict=True):
+            justify: Literal["left", "right"] = "right" if name == "#" else "left"
+            table.add_column(name, justify=justify, width=width, no_wrap=True, overflow="ellipsis")
+        for cells in rows:
+            styles = ["", "", "", "", "", _RESULT_STYLE.get(cells[5], ""), "", ""]
+            table.add_row(*(Text(c, style=st) for c, st in zip(cells, styles, strict=True)))
         console.print(table)
     pages = max(1, math.ceil(page.total / page.per_page))
     noun = "event" if page.total == 1 else "events"
     console.print(Text(f"page {page.page} of {pages}, {page.total} {noun}"))
 
 
+def _fit(rows: list[list[str]], available: int) -> list[int]:
+    """Column widths: natural (capped), shrunk in :data:`_SHRINK` order to fit."""
+    widths = {
+        name: min(
+            _CAPS.get(name, 1000),
+            max(cell_len(name), *(cell_len(row[i]) for row in rows)),
+        )
+        for i, name in enumerate(_PAGE_COLUMNS)
+    }
+    excess = sum(widths.values()) + 2 * (len(widths) - 1) - available
+    for name, floor in _SHRINK.items():
+        if excess <= 0:
+            break
+        cut = max(0, min(excess, widths[name] - floor))
+        widths[name] -= cut
+        excess -= cut
+    return [widths[name] for name in _PAGE_COLUMNS]
+
+
 def print_stats(stats: Stats, tz: str, console: Console | None = None) -> None:
-    console = console or Console(highlight=False)
+    console = console or make_console()
     kpis = stats.kpis
     change = kpis.get("total_change_pct")
     trend = "no previous activity" if change is None else f"{change:+.1f}% vs previous period"
@@ -99,7 +149,9 @@ def print_stats(stats: Stats, tz: str, console: Console | None = None) -> None:
 
 
 def _volume_table(volume: list[dict[str, Any]]) -> Table:
-    table = Table(title="Volume", title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(
+        title="Volume", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
+    )
     for name in ("period", "auth", "writes", "other", "total"):
         table.add_column(name, justify="left" if name == "period" else "right", no_wrap=True)
     table.add_column("", no_wrap=True)
@@ -125,7 +177,13 @@ def _split_line(split: dict[str, int]) -> str:
 
 
 def _actors_table(actors: Iterable[dict[str, Any]], tz: str) -> Table:
-    table = Table(title="Top actors", title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(
+        title="Top actors",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
     for name in ("", "name", "id", "events", "last seen"):
         table.add_column(name, justify="right" if name == "events" else "left", no_wrap=True)
     for actor in actors:
@@ -140,7 +198,13 @@ def _actors_table(actors: Iterable[dict[str, Any]], tz: str) -> Table:
 
 
 def _category_table(categories: list[dict[str, Any]]) -> Table:
-    table = Table(title="By category", title_justify="left", show_edge=False, pad_edge=False)
+    table = Table(
+        title="By category",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
     table.add_column("category", no_wrap=True)
     table.add_column("events", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)

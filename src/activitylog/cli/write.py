@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import time
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -46,10 +47,14 @@ def event_from_flags(flags: dict[str, Any]) -> dict[str, Any]:
     """The input-shaped event ``record``'s flags describe (unset flags left out)."""
     event = {name: flags[name] for name in _PLAIN if flags.get(name) is not None}
     for party, keys in _PARTIES.items():
-        values = {key: flags[f"{party}_{key}"] for key in keys if flags.get(f"{party}_{key}") is not None}
+        values = {
+            key: flags[f"{party}_{key}"] for key in keys if flags.get(f"{party}_{key}") is not None
+        }
         if values:
             event[party] = values
-    subject = {key: flags[f"subject_{key}"] for key in _SUBJECT if flags.get(f"subject_{key}") is not None}
+    subject = {
+        key: flags[f"subject_{key}"] for key in _SUBJECT if flags.get(f"subject_{key}") is not None
+    }
     if subject:
         event["subject"] = subject
     return event
@@ -90,8 +95,8 @@ def record(**flags: Any) -> None:
 
 
 @cli.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"))
-def ingest(file: IO[str]) -> None:
+@click.argument("file", type=click.File("rb"))
+def ingest(file: IO[bytes]) -> None:
     """Record events from NDJSON FILE (or - for stdin), one event per line.
 
     Prints "accepted N, rejected M"; each rejected line goes to stderr as
@@ -123,15 +128,19 @@ def ingest(file: IO[str]) -> None:
 Line = tuple[int, Any, tuple[FieldError, ...] | None]
 
 
-def _numbered(lines: Iterable[str]) -> Iterator[Line]:
-    """``(line number, parsed JSON, None)`` per non-blank line, or errors when not JSON."""
+def _numbered(lines: Iterable[bytes]) -> Iterator[Line]:
+    """``(line number, parsed JSON, None)`` per non-blank line, or errors when not JSON
+    (or not UTF-8: bytes are parsed as they are, never patched up)."""
     for number, line in enumerate(lines, 1):
+        if number == 1:
+            line = line.removeprefix(codecs.BOM_UTF8)  # files saved by some editors
         if not line.strip():
             continue
         try:
             yield number, orjson.loads(line), None
         except orjson.JSONDecodeError as exc:
-            yield number, None, (FieldError("event", f"is not valid JSON ({exc})"),)
+            reason = f"is not valid JSON ({exc.msg} at column {exc.colno})"
+            yield number, None, (FieldError("event", reason),)
 
 
 def _check(raw: Any) -> tuple[FieldError, ...]:

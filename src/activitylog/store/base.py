@@ -4,7 +4,7 @@ policy, the dialect hooks each engine fills in, and the row <-> event conversion
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -33,9 +33,13 @@ IN_CHUNK = 500
 
 @dataclass(frozen=True)
 class CheckpointPolicy:
-    """Sign a workspace's head every ``every`` events or ``seconds`` seconds at ingest."""
+    """Sign a workspace's head every ``every`` events or ``seconds`` seconds at ingest.
 
-    signer: CheckpointSigner | None
+    ``signer`` is called when the first checkpoint is due (so the key file is created on
+    first use, not when a log is opened to be read); None signs nothing.
+    """
+
+    signer: Callable[[], CheckpointSigner] | None
     every: int = 1000
     seconds: float = 60.0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_ALEMBIC = threading.Lock()
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -30,6 +32,8 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def upgrade(connection: Connection) -> None:
-    """Bring the schema to the newest revision; the caller holds the migration lock."""
-    if current_revision(connection) != head_revision():
-        command.upgrade(_config(connection), "head")
+    """Bring the schema to the newest revision; the caller holds the database's migration
+    lock, and Alembic's process-wide context is used by one thread at a time."""
+    with _ALEMBIC:
+        if current_revision(connection) != head_revision():
+            command.upgrade(_config(connection), "head")

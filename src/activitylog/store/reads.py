@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, Select, Table, func, select
@@ -224,7 +224,7 @@ class SQLReads(SQLBase):
             row = conn.execute(stmt).first()
         return (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
-    def chain_rows(self, workspace: str) -> Iterator[ChainRow]:
+    def chain_rows(self, workspace: str) -> Generator[ChainRow, None, None]:
         """Events and tombstones of ``workspace`` merged in seq order, streamed."""
         dead = (
             select(tombstones.c.seq, tombstones.c.content_hash, tombstones.c.chain_hash)
@@ -239,7 +239,11 @@ class SQLReads(SQLBase):
         with self.engine.connect() as conn:
             graves = [ChainRow(s, None, c, h) for s, c, h in conn.execute(dead)]
             rows = conn.execution_options(stream_results=True, yield_per=5000).execute(live)
-            yield from _merge_by_seq((ChainRow(s, bytes(b), c, h) for s, b, c, h in rows), graves)
+            try:
+                live_rows = (ChainRow(s, bytes(b), c, h) for s, b, c, h in rows)
+                yield from _merge_by_seq(live_rows, graves)
+            finally:
+                rows.close()
 
     def checkpoints(self, workspace: str) -> list[Checkpoint]:
         stmt = (

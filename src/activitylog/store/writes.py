@@ -227,7 +227,7 @@ class SQLWrites(SQLBase):
             )
             if due and signer is not None:
                 signed_at = format_time(datetime.now(UTC))
-                checkpoint = signer.sign(workspace, head.seq, head.chain_hash, signed_at)
+                checkpoint = signer().sign(workspace, head.seq, head.chain_hash, signed_at)
                 conn.execute(checkpoints.insert().values(**_checkpoint_row(checkpoint)))
                 head.checkpoint_seq, head.checkpoint_at = head.seq, int(now)
             conn.execute(
@@ -246,6 +246,9 @@ class SQLWrites(SQLBase):
         if self.policy.signer is None:
             return None
         with self._write() as conn:
+            known = select(chain_heads.c.seq).where(chain_heads.c.workspace == workspace)
+            if conn.execute(known).first() is None:
+                return None
             head = self._lock_heads(conn, [workspace])[workspace]
             if head.seq == head.checkpoint_seq:
                 return None
