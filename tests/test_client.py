@@ -245,11 +245,6 @@ def record_some(log: ActivityLog) -> None:
         log.record(workspace="acme" if i % 3 else "globex", action="contact.updated")
 
 
-# verify() leaks its streaming cursor when it stops at a break (PostgreSQL warns); that bug
-# is tested on its own in tests/store/test_integrity.py::test_verify_closes_its_cursor_at_a_break.
-@pytest.mark.filterwarnings(
-    "ignore:Exception ignored in.*ServerCursorMixin:pytest.PytestUnraisableExceptionWarning"
-)
 def test_verify_one_workspace(log: ActivityLog) -> None:
     record_some(log)
     with log.store.engine.begin() as conn:

@@ -110,7 +110,7 @@ def test_volume_places_counts_in_local_day_buckets() -> None:
         (epoch_hour("2026-03-09T03:00"), "auth", 1),
         (epoch_hour("2026-03-01T12:00"), "write", 9),  # before the window: dropped
     ]
-    volume = _volume(rows, utc("2026-03-02T05:00"), utc("2026-03-09T04:00"), "daily", NY)
+    volume = _volume(rows, 3600, utc("2026-03-02T05:00"), utc("2026-03-09T04:00"), "daily", NY)
     assert [v["label"] for v in volume] == [f"2026-03-0{d}" for d in range(2, 9)]
     first = {"start": "2026-03-02T05:00:00.000000Z", "label": "2026-03-02", "auth": 2}
     assert volume[0] == {**first, "writes": 3, "other": 0}
@@ -121,7 +121,7 @@ def test_volume_places_counts_in_local_day_buckets() -> None:
 
 def test_volume_hourly_labels_in_zone() -> None:
     rows = [(epoch_hour("2026-03-05T15:00"), "write", 7)]
-    volume = _volume(rows, utc("2026-03-05T14:00"), utc("2026-03-05T17:00"), "hourly", NY)
+    volume = _volume(rows, 3600, utc("2026-03-05T14:00"), utc("2026-03-05T17:00"), "hourly", NY)
     assert [v["label"] for v in volume] == [
         "2026-03-05 09:00",
         "2026-03-05 10:00",
@@ -139,7 +139,7 @@ def test_volume_half_hour_zone_first_hour_goes_to_first_day() -> None:
         (epoch_hour("2026-03-31T19:00"), "read", 4),  # 00:30 IST on the second day
     ]
     since, until = utc("2026-03-30T18:30"), utc("2026-04-01T18:30")
-    volume = _volume(rows, since, until, "daily", KOLKATA)
+    volume = _volume(rows, 3600, since, until, "daily", KOLKATA)
     assert [(v["label"], v["auth"], v["writes"], v["other"]) for v in volume] == [
         ("2026-03-31", 1, 2, 0),
         ("2026-04-01", 0, 0, 4),

@@ -254,6 +254,10 @@ def _check_head(report: WorkspaceReport, head_seq: int, head_hash: str) -> Works
         report.broken = Break(
             report.workspace, report.head_seq + 1, "missing", f"the chain head is at seq {head_seq}"
         )
+    elif report.ok and head_seq < report.head_seq:
+        report.broken = Break(
+            report.workspace, head_seq + 1, "inserted", f"the chain head is at seq {head_seq}"
+        )
     elif report.ok and head_seq == report.head_seq and head_hash != report.head_hash:
         report.broken = Break(report.workspace, head_seq, "modified", "chain head hash differs")
     return report

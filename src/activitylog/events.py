@@ -191,7 +191,9 @@ def validate_batch(
     bad: dict[int, tuple[FieldError, ...]] = {}
     for index, raw in enumerate(raws):
         try:
-            out.append(validate(raw, now=now, received_at=now))
+            # Events without occurred_at get now + index µs: distinct, in batch order.
+            moment = now + timedelta(microseconds=index)
+            out.append(validate(raw, now=moment, received_at=now))
         except ValidationError as exc:
             bad[index] = exc.errors
     if bad:

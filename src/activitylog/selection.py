@@ -6,6 +6,7 @@ The SDK, the CLI and the web layer all describe a view with a :class:`Selection`
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -50,7 +51,7 @@ class Selection:
             layers=(self.layer,) if self.layer else (),
             subject_type=self.subject_type or None,
             subject_id=self.subject_id or None,
-            ip=self.ip or None,
+            ip=_normal_ip(self.ip) if self.ip else None,
             search=(self.search or "").strip() or None,
             ids=tuple(self.ids),
         ).with_events(tuple(self.events))
@@ -73,3 +74,11 @@ class Selection:
             aware = value if value.tzinfo else value.replace(tzinfo=zone(self.tz))
             return aware.astimezone(UTC)
         return parse_bound(value, self.tz, is_end=is_end)
+
+
+def _normal_ip(text: str) -> str:
+    """The stored (compressed) spelling of an address, so any spelling matches."""
+    try:
+        return ipaddress.ip_address(text.strip()).compressed
+    except ValueError:
+        raise ValidationError([FieldError("ip", f"is not a valid IP address ({text!r})")]) from None

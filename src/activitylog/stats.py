@@ -21,8 +21,9 @@ from activitylog.timeranges import previous_window, zone
 
 Group = Literal["hourly", "daily", "weekly"]
 GROUPS: tuple[str, ...] = get_args(Group)
-Dim = Literal["hour", "kind", "category", "actor_id", "verb"]
+Dim = Literal["hour", "quarter", "kind", "category", "actor_id", "verb"]
 TOP_ACTORS = 4
+STEP_SECONDS: dict[str, int] = {"hour": 3600, "quarter": 900}
 HOUR = timedelta(hours=1)
 
 
@@ -81,9 +82,12 @@ class Stats:
 def compute(spec: StatsSpec, store: Aggregates) -> Stats:
     vis, filters = spec.visibility, spec.filters
     since, until = spec.window
-    by_hour_kind = store.counts(vis, filters, ("hour", "kind"))
+    # Hourly rollups place events by UTC hour; in zones offset by :30 or :45 the local day
+    # starts mid-hour, so there the series is counted by quarter hour from raw events.
+    step: Dim = "hour" if _whole_hours(zone(spec.tz), since, until) else "quarter"
+    by_time_kind = store.counts(vis, filters, (step, "kind"))
     kinds: Counter[str] = Counter()
-    for _hour, kind, n in by_hour_kind:
+    for _time, kind, n in by_time_kind:
         kinds[kind] += n
     total = sum(kinds.values())
     prev_since, prev_until = previous_window(since, until)
@@ -91,10 +95,9 @@ def compute(spec: StatsSpec, store: Aggregates) -> Stats:
         row[-1]
         for row in store.counts(vis, replace(filters, since=prev_since, until=prev_until), ())
     )
+    sign_in_filters = _sign_in_filters(filters)
     sign_ins = (
-        sum(row[-1] for row in store.counts(vis, replace(filters, verbs=("signed_in",)), ()) if row)
-        if _verb_allowed(filters, "signed_in")
-        else 0
+        sum(row[-1] for row in store.counts(vis, sign_in_filters, ())) if sign_in_filters else 0
     )
     by_category = sorted(
         ({"category": c, "count": n} for c, n in store.counts(vis, filters, ("category",)) if n),
@@ -111,15 +114,22 @@ def compute(spec: StatsSpec, store: Aggregates) -> Stats:
     }
     return Stats(
         kpis=kpis,
-        volume=_volume(by_hour_kind, since, until, spec.group, spec.tz),
+        volume=_volume(by_time_kind, STEP_SECONDS[step], since, until, spec.group, spec.tz),
         split={"auth": kinds["auth"], "writes": kinds["write"], "reads": kinds["read"]},
         top_actors=_top_actors(store, vis, filters),
         by_category=by_category,
     )
 
 
-def _verb_allowed(filters: Filters, verb: str) -> bool:
-    return not filters.verbs or verb in filters.verbs
+def _sign_in_filters(filters: Filters) -> Filters | None:
+    """The filters narrowed to sign-ins (verb ``signed_in``), or None when they exclude them.
+
+    Verbs and actions of the events filter combine with OR.
+    """
+    if (not filters.verbs and not filters.actions) or "signed_in" in filters.verbs:
+        return replace(filters, verbs=("signed_in",), actions=())
+    actions = tuple(a for a in filters.actions if a.rsplit(".", 1)[-1] == "signed_in")
+    return replace(filters, verbs=(), actions=actions) if actions else None
 
 
 def _change_pct(current: int, previous: int) -> float | None:
@@ -155,15 +165,25 @@ def initials(name: str) -> str:
     return "".join(p[0] for p in (parts[:1] + parts[1:][-1:])).upper() or "?"
 
 
+def _whole_hours(zi: Any, since: datetime, until: datetime) -> bool:
+    offsets = (since.astimezone(zi).utcoffset(), until.astimezone(zi).utcoffset())
+    return all(o is not None and o.total_seconds() % 3600 == 0 for o in offsets)
+
+
 def _volume(
-    rows: Sequence[tuple[Any, ...]], since: datetime, until: datetime, group: Group, tz: str
+    rows: Sequence[tuple[Any, ...]],
+    step_seconds: int,
+    since: datetime,
+    until: datetime,
+    group: Group,
+    tz: str,
 ) -> list[dict[str, Any]]:
     zi = zone(tz)
     starts = _bucket_starts(since, until, group, tz)
     series: dict[datetime, Counter[str]] = defaultdict(Counter)
     first_moment = since.astimezone(UTC)
-    for hour, kind, n in rows:
-        moment = datetime.fromtimestamp(hour * 3600, UTC)
+    for step, kind, n in rows:
+        moment = datetime.fromtimestamp(step * step_seconds, UTC)
         if moment < first_moment < moment + HOUR:
             # The window starts inside this hour (zones at :30/:45 offsets): its counts
             # only hold events from ``since`` on, so they belong to the first bucket.

@@ -66,13 +66,19 @@ def dimension_clauses(t: Table, filters: Filters) -> list[ColumnElement[bool]]:
     for column, values in (
         ("actor_id", filters.actor_ids),
         ("category", filters.categories),
-        ("verb", filters.verbs),
-        ("action", filters.actions),
         ("result", filters.results),
         ("layer", filters.layers),
     ):
         if values:
             clauses.append(t.c[column].in_(values))
+    # "events" may name verbs and dotted actions at once: either one matches.
+    events_match = [
+        t.c[column].in_(values)
+        for column, values in (("verb", filters.verbs), ("action", filters.actions))
+        if values
+    ]
+    if events_match:
+        clauses.append(or_(*events_match) if len(events_match) > 1 else events_match[0])
     return clauses
 
 

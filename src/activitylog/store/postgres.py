@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg.errors
+import sqlalchemy.exc
 from sqlalchemy import ColumnElement, Connection, Select, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -37,9 +39,12 @@ class PostgresStore(SQLStore):
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         driver = conn.connection.driver_connection
         assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(COPY_EVENTS) as copy:
-            for row in rows:
-                copy.write_row(row)
+        try:
+            with driver.cursor() as cursor, cursor.copy(COPY_EVENTS) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.errors.IntegrityError as exc:
+            raise sqlalchemy.exc.IntegrityError(COPY_EVENTS, None, exc) from exc
 
     def _upsert_rollup(self, conn: Connection, rollup: Rollup, rows: list[tuple[Any, ...]]) -> None:
         # One statement per rollup and batch: the rows travel as one array per column.

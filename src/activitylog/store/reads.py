@@ -43,6 +43,7 @@ SORT_COLUMNS: dict[str, Column[Any]] = {
     "result": events.c.result,
 }
 _UNIT = {"day": DAY_US, "hour": HOUR_US, "raw": 1}
+STEP_US = {"hour": HOUR_US, "quarter": HOUR_US // 4}
 
 
 class SQLReads(SQLBase):
@@ -81,7 +82,7 @@ class SQLReads(SQLBase):
         filters = spec.filters
         where = event_clauses(events, spec.visibility, filters, Window.of(filters), self._search)
         column = SORT_COLUMNS[spec.sort.key]
-        order = [column.desc() if spec.sort.descending else column.asc()]
+        order = [(column.desc() if spec.sort.descending else column.asc()).nulls_last()]
         if spec.sort.key != "time":
             order.append(events.c.rid.desc())
         # Page through the narrow index first, then fetch only the rows shown.
@@ -132,7 +133,8 @@ class SQLReads(SQLBase):
     ) -> list[tuple[Any, ...]]:
         totals: Counter[tuple[Any, ...]] = Counter()
         need = needed_dims(vis, filters, dims)
-        for segment in self._segments(filters, hourly="hour" in dims):
+        raw = "quarter" in dims
+        for segment in self._segments(filters, hourly="hour" in dims, raw=raw):
             rollup = choose(ROLLUPS, segment.grain, need)
             if rollup is None:
                 stmt = self._raw_counts(vis, filters, _window(segment), dims)
@@ -143,9 +145,9 @@ class SQLReads(SQLBase):
                     totals[tuple(row[:-1])] += int(row[-1])
         return [(*key, n) for key, n in totals.items() if n]
 
-    def _segments(self, filters: Filters, *, hourly: bool) -> list[Segment]:
+    def _segments(self, filters: Filters, *, hourly: bool, raw: bool = False) -> list[Segment]:
         window = Window.of(filters)
-        if not rollup_covers(filters):
+        if raw or not rollup_covers(filters):
             return [Segment("raw", window.since_us, window.until_us)]
         return segments(window.since_us, window.until_us, hourly=hourly)
 
@@ -166,7 +168,7 @@ class SQLReads(SQLBase):
         self, vis: Visibility, filters: Filters, window: Window, dims: Sequence[Dim]
     ) -> Select[Any]:
         columns: list[ColumnElement[Any]] = [
-            (events.c.occurred_at // HOUR_US).label("hour") if d == "hour" else events.c[d]
+            (events.c.occurred_at // STEP_US[d]).label(d) if d in STEP_US else events.c[d]
             for d in dims
         ]
         stmt = select(*columns, func.count()).where(
@@ -269,7 +271,7 @@ def _window(segment: Segment) -> Window:
 def _rollup_where(
     t: Table, vis: Visibility, filters: Filters, segment: Segment
 ) -> list[ColumnElement[bool]]:
-    clauses = visibility_clauses(t, vis) + dimension_clauses(t, filters)
+    clauses = visibility_clauses(t, vis) + dimension_clauses(t, filters) + [t.c.n > 0]
     if segment.lo is not None:
         clauses.append(t.c.bucket >= segment.lo)
     if segment.hi is not None:

@@ -85,7 +85,7 @@ def _ceil(value: int | None, unit: int) -> int | None:
 
 def needed_dims(vis: Visibility, filters: Filters, group_by: Iterable[str]) -> set[str]:
     """The rollup dimensions a question touches."""
-    need = {d for d in group_by if d != "hour"}
+    need = {d for d in group_by if d not in ("hour", "quarter")}
     need.update(dim for attr, dim in _FILTER_DIMS if getattr(filters, attr))
     if vis.actor_id is not None:
         need.add("actor_id")

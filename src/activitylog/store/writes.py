@@ -60,19 +60,22 @@ class SQLWrites(SQLBase):
         if not batch:
             return {}, []
         with self._write() as conn:
+            heads = self._lock_heads(conn, sorted({p.content["workspace"] for p in batch}))
             given = [p.content["id"] for p in batch if careful or not p.fresh_id]
             existing = self._existing_ids(conn, given) if given else set()
             fresh: dict[str, Prepared] = {}
             for p in batch:
                 if p.content["id"] not in existing:
                     fresh.setdefault(p.content["id"], p)
-            written = self._append_fresh(conn, list(fresh.values()), careful) if fresh else {}
+            written: dict[str, dict[str, Any]] = {}
+            if fresh:
+                written = self._append_fresh(conn, list(fresh.values()), heads, careful)
+                self._save_heads(conn, heads)
         return written, [p.content["id"] for p in batch if p.content["id"] not in written]
 
     def _append_fresh(
-        self, conn: Connection, batch: list[Prepared], careful: bool
+        self, conn: Connection, batch: list[Prepared], heads: dict[str, Head], careful: bool
     ) -> dict[str, dict[str, Any]]:
-        heads = self._lock_heads(conn, sorted({p.content["workspace"] for p in batch}))
         rids = self._assign_rids(conn, batch, careful)
         rows: list[tuple[Any, ...]] = []
         written: dict[str, dict[str, Any]] = {}
@@ -138,7 +141,6 @@ class SQLWrites(SQLBase):
             )
         self._insert_events(conn, rows)
         self._add_rollups(conn, counts, ip_counts)
-        self._save_heads(conn, heads)
         return written
 
     def _lock_heads(self, conn: Connection, workspaces: Sequence[str]) -> dict[str, Head]:
