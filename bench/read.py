@@ -57,7 +57,7 @@ def scenarios(log: ActivityLog, base: Selection) -> dict[str, Callable[[], Any]]
         "stats_90d": lambda: log.stats(quarter, group="daily"),
         "stats_7d_hourly": lambda: log.stats(week, group="hourly"),
         "subject_history": lambda: log.query(
-            quarter, subject_type="contact", subject_id="c_acme_17"
+            quarter, subject_type="contact", subject_id="c_1475"
         ),
     }
 
