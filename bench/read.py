@@ -10,7 +10,7 @@ with scope Workspace; ``now`` is the newest event's time so presets cover the da
 from __future__ import annotations
 
 import argparse
-import io
+import os
 import subprocess
 import sys
 import time
@@ -95,10 +95,9 @@ def _throughput(log: ActivityLog, name: str) -> dict[str, Any]:
         report = log.verify("acme")
         rows = report.entries
     else:
-        sink = io.StringIO() if name == "export_csv" else io.BytesIO()
         writer = write_csv if name == "export_csv" else write_json
-        events = log.export(workspace="acme")
-        rows = writer(_take(events, EXPORT_ROWS), sink)  # type: ignore[arg-type]
+        with open(os.devnull, "w", encoding="utf-8", newline="") as sink:
+            rows = writer(_take(log.export(workspace="acme"), EXPORT_ROWS), sink)
     elapsed = time.perf_counter() - start
     return {
         "scenario": name,

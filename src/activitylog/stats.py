@@ -7,7 +7,8 @@ this module turns those counts into what the Activity Log page shows.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from bisect import bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -180,26 +181,28 @@ def _volume(
 ) -> list[dict[str, Any]]:
     zi = zone(tz)
     starts = _bucket_starts(since, until, group, tz)
-    series: dict[datetime, Counter[str]] = defaultdict(Counter)
-    first_moment = since.astimezone(UTC)
+    edges = [start.timestamp() for start in starts]
+    first, end = since.timestamp(), until.timestamp()
+    series = [Counter[str]() for _ in starts]
     for step, kind, n in rows:
-        moment = datetime.fromtimestamp(step * step_seconds, UTC)
-        if moment < first_moment < moment + HOUR:
-            # The window starts inside this hour (zones at :30/:45 offsets): its counts
+        moment = step * step_seconds
+        if moment < first < moment + step_seconds:
+            # The window starts inside this step (zones at :30/:45 offsets): its counts
             # only hold events from ``since`` on, so they belong to the first bucket.
-            moment = first_moment
-        series[_bucket_of(moment, group, zi)][kind] += n
+            moment = first
+        index = bisect_right(edges, moment) - 1
+        if index >= 0 and moment < end:
+            series[index][kind] += n
+    label = "%Y-%m-%d %H:%M" if group == "hourly" else "%Y-%m-%d"
     return [
         {
             "start": format_time(start),
-            "label": start.astimezone(zi).strftime(
-                "%Y-%m-%d %H:00" if group == "hourly" else "%Y-%m-%d"
-            ),
-            "auth": series[start]["auth"],
-            "writes": series[start]["write"],
-            "other": series[start]["read"],
+            "label": start.astimezone(zi).strftime(label),
+            "auth": counts["auth"],
+            "writes": counts["write"],
+            "other": counts["read"],
         }
-        for start in starts
+        for start, counts in zip(starts, series, strict=True)
     ]
 
 

@@ -82,7 +82,10 @@ class SQLReads(SQLBase):
         filters = spec.filters
         where = event_clauses(events, spec.visibility, filters, Window.of(filters), self._search)
         column = SORT_COLUMNS[spec.sort.key]
-        order = [(column.desc() if spec.sort.descending else column.asc()).nulls_last()]
+        direction = column.desc() if spec.sort.descending else column.asc()
+        # Missing names and IPs sort last on both engines; rid is never null, and a
+        # NULLS clause on it would keep PostgreSQL from walking the index in order.
+        order = [direction.nulls_last() if column.nullable else direction]
         if spec.sort.key != "time":
             order.append(events.c.rid.desc())
         # Page through the narrow index first, then fetch only the rows shown.
