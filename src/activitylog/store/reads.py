@@ -245,7 +245,9 @@ class SQLReads(SQLBase):
             graves = [ChainRow(s, None, c, h) for s, c, h in conn.execute(dead)]
             rows = conn.execution_options(stream_results=True, yield_per=5000).execute(live)
             try:
-                live_rows = (ChainRow(s, bytes(b), c, h) for s, b, c, h in rows)
+                live_rows = (
+                    ChainRow(s, b, c, h) for part in rows.partitions() for s, b, c, h in part
+                )
                 yield from _merge_by_seq(live_rows, graves)
             finally:
                 rows.close()
