@@ -14,7 +14,7 @@ import orjson
 from activitylog.cli.app import cli, open_log, progress
 from activitylog.client import ActivityLog
 from activitylog.errors import BatchValidationError, FieldError, ValidationError
-from activitylog.events import validate
+from activitylog.events import CONTENT_FIELDS, validate
 
 BATCH = 1000
 T = TypeVar("T")
@@ -24,22 +24,11 @@ _PARTIES = {
     "impersonator": ("id", "name", "email"),
 }
 _SUBJECT = ("type", "id", "name", "url")
-_PLAIN = (
-    "workspace",
-    "action",
-    "layer",
-    "result",
-    "ip",
-    "user_agent",
-    "description",
-    "changes",
-    "snapshot",
-    "details",
-    "request_id",
-    "session_id",
-    "batch_id",
-    "occurred_at",
-    "id",
+#: Content fields given as plain flags (the rest are objects built from --actor-* etc.).
+_PLAIN = tuple(
+    f
+    for f in CONTENT_FIELDS
+    if f not in ("actor", "impersonator", "subject", "related", "received_at")
 )
 
 
