@@ -6,11 +6,7 @@ from activitylog.errors import ConfigurationError
 from activitylog.store.base import CheckpointPolicy
 from activitylog.store.sql import SQLStore
 
-SCHEMES = {
-    "sqlite": "activitylog.store.sqlite:SQLiteStore",
-    "postgresql": "activitylog.store.postgres:PostgresStore",
-    "postgres": "activitylog.store.postgres:PostgresStore",
-}
+SCHEMES = ("sqlite", "postgresql", "postgres")
 
 
 def open_store(url: str, policy: CheckpointPolicy, *, durability: str = "full") -> SQLStore:

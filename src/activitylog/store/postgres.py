@@ -38,7 +38,8 @@ class PostgresStore(SQLStore):
 
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         driver = conn.connection.driver_connection
-        assert driver is not None
+        if driver is None:
+            raise sqlalchemy.exc.InvalidRequestError("the connection is closed")
         try:
             with driver.cursor() as cursor, cursor.copy(COPY_EVENTS) as copy:
                 for row in rows:
