@@ -11,8 +11,10 @@ from typing import Any
 
 from activitylog.catalog import DEFAULT_CATALOG, ActionInfo, Catalog
 from activitylog.device import parse_device
-from activitylog.events import CONTENT_FIELDS, canonical_json
+from activitylog.events import EVENT_FIELDS, canonical_json
 
+#: Every field of an event, null: what a reader sees before the event's own values.
+EMPTY_EVENT: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -80,7 +82,8 @@ def event_dict(
     chain_hash: str,
 ) -> dict[str, Any]:
     """The event as every reader sees it: all fields present, nulls included."""
-    event = {field: content.get(field) for field in CONTENT_FIELDS}
+    event = EMPTY_EVENT.copy()
+    event.update(content)
     event.update(
         seq=seq,
         category=info.category,
@@ -90,8 +93,5 @@ def event_dict(
         device=device,
         content_hash=content_hash,
         chain_hash=chain_hash,
-        deleted_at=None,
-        deleted_by=None,
-        delete_reason=None,
     )
     return event

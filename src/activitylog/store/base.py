@@ -12,8 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, Engine, Select
 
-from activitylog.catalog import ActionInfo
-from activitylog.enrich import event_dict
+from activitylog.enrich import EMPTY_EVENT
 from activitylog.signing import CheckpointSigner
 from activitylog.store.schema import events
 
@@ -74,16 +73,21 @@ class SQLBase:
 
 
 def row_to_event(row: Sequence[Any]) -> dict[str, Any]:
-    """An event from a row of :data:`READ_COLUMNS`."""
+    """An event from a row of :data:`READ_COLUMNS` (the export hot path: no copies)."""
     seq, category, verb, kind, label, device, body, content_hash, chain_hash = row
-    return event_dict(
-        orjson.loads(body),
+    event = EMPTY_EVENT.copy()
+    event.update(orjson.loads(body))
+    event.update(
         seq=seq,
-        info=ActionInfo(category, verb, kind, label),
+        category=category,
+        verb=verb,
+        kind=kind,
+        label=label,
         device=orjson.loads(device) if device else None,
         content_hash=content_hash,
         chain_hash=chain_hash,
     )
+    return event
 
 
 def format_time_us(micros: int) -> str:
