@@ -33,7 +33,10 @@ RID_SLOTS = 1000
 events = Table(
     "events",
     metadata,
-    Column("rid", BigInteger, primary_key=True, autoincrement=False),
+    # INTEGER on SQLite makes rid the table's rowid (no second index); BIGINT elsewhere.
+    Column(
+        "rid", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column("id", String(36), nullable=False),
     Column("workspace", String(200), nullable=False),
     Column("seq", BigInteger, nullable=False),
@@ -57,7 +60,8 @@ events = Table(
     Column("chain_hash", String(64), nullable=False),
     UniqueConstraint("id", name="uq_events_id"),
     UniqueConstraint("workspace", "seq", name="uq_events_workspace_seq"),
-    Index("ix_events_workspace_rid", "workspace", "rid"),
+    # layer and category ride along so visibility checks on a time range read no rows.
+    Index("ix_events_workspace_rid", "workspace", "rid", "layer", "category"),
     Index("ix_events_workspace_actor_rid", "workspace", "actor_id", "rid"),
     Index("ix_events_workspace_subject_rid", "workspace", "subject_type", "subject_id", "rid"),
 )
