@@ -135,7 +135,7 @@ class ActivityLog:
         """Tombstone events by id (owners of their workspace, or platform admins)."""
         if not reason.strip():
             raise ValidationError([FieldError("reason", "is required")])
-        if viewer.role != "platform_admin" and not may_delete(viewer, viewer.workspace):
+        if not may_delete(viewer, viewer.workspace):
             raise AccessDenied("only owners may delete activity")
         visibility = visibility_for(viewer, "workspace", viewer.workspace or None)
         return self.store.delete(list(ids), by=by, reason=reason, visibility=visibility)
