@@ -56,9 +56,7 @@ def scenarios(log: ActivityLog, base: Selection) -> dict[str, Callable[[], Any]]
         "search_30d_name": lambda: log.query(month, search="thompson"),
         "stats_90d": lambda: log.stats(quarter, group="daily"),
         "stats_7d_hourly": lambda: log.stats(week, group="hourly"),
-        "subject_history": lambda: log.query(
-            quarter, subject_type="contact", subject_id="c_1475"
-        ),
+        "subject_history": lambda: log.query(quarter, subject_type="contact", subject_id="c_1475"),
     }
 
 
@@ -69,8 +67,9 @@ def run_one(db: str, name: str) -> None:
         newest = next(log.export(workspace="acme"))
         now = parse_time(newest["occurred_at"])
         base = Selection(workspace="acme", viewer=ADMIN, scope="workspace", now=now)
+        size = {"events_in_db": log.total_events()}
         if name in THROUGHPUT:
-            emit(_throughput(log, name), "read")
+            emit({**_throughput(log, name), **size}, "read")
             return
         fn = scenarios(log, base)[name]
         median, runs = median_ms(fn)
