@@ -82,6 +82,7 @@ def run_one(db: str, name: str) -> None:
                 "median_ms": round(median, 1),
                 "runs_ms": [round(r, 1) for r in runs],
                 "rows": total,
+                **size,
             },
             "read",
         )
