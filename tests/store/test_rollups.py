@@ -91,6 +91,9 @@ def test_choose_takes_the_narrowest_rollup_that_has_every_dimension() -> None:
     assert full.table.name == "rollup_hour"
     assert choose(ROLLUPS, "day", {"ip"}) is None
     assert choose(IP_ROLLUPS, "day", {"ip", "actor_id"}) is not None
+    workspace_ips = choose(IP_ROLLUPS, "day", {"layer", "category"})
+    assert workspace_ips is not None
+    assert workspace_ips.table.name == "rollup_day_ip_category"
 
 
 def test_accumulator_sums_per_key_and_grain() -> None:

@@ -150,6 +150,8 @@ ROLLUPS: tuple[Rollup, ...] = (
     _rollup("rollup_hour", "hour", FULL_DIMS),
 )
 IP_ROLLUPS: tuple[Rollup, ...] = (
+    # Unique IPs of a whole workspace (no actor): the Activity Log page's usual question.
+    _rollup("rollup_day_ip_category", "day", ("layer", "category", "ip")),
     _rollup("rollup_day_ip", "day", IP_DIMS),
     _rollup("rollup_hour_ip", "hour", IP_DIMS),
 )
