@@ -4,6 +4,7 @@ policy, the dialect hooks each engine fills in, and the row <-> event conversion
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ class CheckpointPolicy:
     seconds: float = 60.0
 
 
-class SQLBase:
+class SQLBase(ABC):
     """The engine plus the hooks an engine subclass provides."""
 
     def __init__(self, engine: Engine, policy: CheckpointPolicy) -> None:
@@ -58,15 +59,16 @@ class SQLBase:
         """Lock the selected rows until commit, where the engine needs it."""
         return stmt
 
+    @abstractmethod
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-        raise NotImplementedError
+        """Insert event rows (columns in table order) and their search index entries."""
 
     def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
         conn.execute(events.delete().where(events.c.rid == rid))
 
+    @abstractmethod
     def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
         """The condition for free-text ``term`` among events with ``lo <= rid < hi``."""
-        raise NotImplementedError
 
     def close(self) -> None:
         self.engine.dispose()
