@@ -32,7 +32,6 @@ JSON_MAX_BYTES = 64 * 1024
 FUTURE_TOLERANCE = timedelta(minutes=5)
 RESULTS = ("success", "warning", "failure")
 LAYERS = ("workspace", "platform")
-ACTOR_TYPES = ("user", "system", "api")
 SYSTEM_ACTOR: dict[str, str] = {"id": "system", "name": "System", "type": "system"}
 
 #: Content fields in the order the API documents them (all hashed when present).
@@ -60,8 +59,6 @@ CONTENT_FIELDS: tuple[str, ...] = (
 )
 #: Fields derived from the content at ingest (not hashed: reproducible from it).
 DERIVED_FIELDS: tuple[str, ...] = ("category", "verb", "kind", "label", "device")
-#: Fields the store assigns.
-CHAIN_FIELDS: tuple[str, ...] = ("seq", "content_hash", "chain_hash")
 TOMBSTONE_FIELDS: tuple[str, ...] = ("deleted_at", "deleted_by", "delete_reason")
 EVENT_FIELDS: tuple[str, ...] = (
     "id",
