@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from activitylog.catalog import Catalog
-from activitylog.enrich import EMPTY_EVENT, event_dict, prepare, search_text, to_micros
-from activitylog.events import EVENT_FIELDS, canonical_json, validate
+from activitylog.enrich import EMPTY_EVENT, event_dict, prepare, search_text
+from activitylog.events import EVENT_FIELDS, canonical_json, to_micros, validate
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "

@@ -296,3 +296,11 @@ def test_parse_time_inverse_of_format_time(text: str) -> None:
     parsed = parse_time(text)
     assert parsed == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert format_time(parsed) == "2026-03-01T12:00:00.000000Z"
+
+
+def test_microsecond_conversions_round_trip() -> None:
+    from activitylog.events import format_micros, micros, to_micros
+
+    stamp = "2026-11-22T12:00:00.999999Z"
+    assert format_micros(to_micros(stamp)) == stamp
+    assert micros(datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)) == 1

@@ -6,17 +6,14 @@ Pure: the store only adds ``seq`` and the hashes to what :func:`prepare` returns
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from activitylog.catalog import DEFAULT_CATALOG, ActionInfo, Catalog
 from activitylog.device import parse_device
-from activitylog.events import EVENT_FIELDS, canonical_json
+from activitylog.events import EVENT_FIELDS, canonical_json, to_micros
 
 #: Every field of an event, null: what a reader sees before the event's own values.
 EMPTY_EVENT: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(slots=True)
@@ -47,12 +44,6 @@ def prepare(
         search_text=search_text(content, info),
         fresh_id=fresh_id,
     )
-
-
-def to_micros(timestamp: str) -> int:
-    """Microseconds since the epoch of an RFC 3339 UTC timestamp ending in ``Z``."""
-    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    return (moment - _EPOCH) // _MICROSECOND
 
 
 def search_text(content: dict[str, Any], info: ActionInfo) -> str:

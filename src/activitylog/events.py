@@ -73,7 +73,8 @@ EVENT_FIELDS: tuple[str, ...] = (
 Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)]
 OptName = Annotated[str, StringConstraints(max_length=NAME_MAX)] | None
 _ACTION_RE = re.compile(ACTION_PATTERN)
-_MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH = _MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 _STRICT = ConfigDict(extra="forbid")
@@ -136,6 +137,21 @@ def new_id() -> str:
 def format_time(value: datetime) -> str:
     """RFC 3339 UTC with microseconds: ``2026-11-22T19:42:53.123456Z``."""
     return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch (exact integer arithmetic)."""
+    return (moment.astimezone(UTC) - _EPOCH) // _MICROSECOND
+
+
+def to_micros(timestamp: str) -> int:
+    """Microseconds since the epoch of an RFC 3339 timestamp."""
+    return micros(parse_time(timestamp))
+
+
+def format_micros(value: int) -> str:
+    """RFC 3339 UTC with microseconds from microseconds since the epoch."""
+    return format_time(_EPOCH + value * _MICROSECOND)
 
 
 def parse_time(value: str) -> datetime:

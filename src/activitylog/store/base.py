@@ -92,12 +92,6 @@ def row_to_event(row: Sequence[Any]) -> dict[str, Any]:
     return event
 
 
-def format_time_us(micros: int) -> str:
-    """RFC 3339 UTC with microseconds from microseconds since the epoch."""
-    seconds, us = divmod(micros, 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{us:06d}Z"
-
-
 def now_us() -> int:
     return time.time_ns() // 1000
 

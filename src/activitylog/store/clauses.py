@@ -8,23 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Table, and_, or_
 
 from activitylog.access import Visibility
+from activitylog.events import micros
 from activitylog.query import Filters
 from activitylog.store.schema import RID_SLOTS
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
 #: Builds the dialect's search condition for ``term`` within ``[lo_rid, hi_rid)``.
 SearchClause = Callable[[str, int | None, int | None], ColumnElement[bool]]
-
-
-def micros(moment: datetime) -> int:
-    delta = moment.astimezone(UTC) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 @dataclass(frozen=True)

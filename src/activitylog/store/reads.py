@@ -10,11 +10,11 @@ from sqlalchemy import Column, ColumnElement, Connection, Select, Table, func, s
 
 from activitylog.access import Visibility
 from activitylog.chain import GENESIS, ChainRow
-from activitylog.events import EVENT_FIELDS
+from activitylog.events import EVENT_FIELDS, format_micros
 from activitylog.query import Filters, Page, QuerySpec
 from activitylog.signing import Checkpoint
 from activitylog.stats import Dim
-from activitylog.store.base import READ_COLUMNS, SQLBase, format_time_us, row_to_event
+from activitylog.store.base import READ_COLUMNS, SQLBase, row_to_event
 from activitylog.store.clauses import (
     Window,
     dimension_clauses,
@@ -69,10 +69,10 @@ class SQLReads(SQLBase):
             id=row["id"],
             workspace=row["workspace"],
             seq=row["seq"],
-            occurred_at=format_time_us(row["occurred_at"]),
+            occurred_at=format_micros(row["occurred_at"]),
             content_hash=row["content_hash"],
             chain_hash=row["chain_hash"],
-            deleted_at=format_time_us(row["deleted_at"]),
+            deleted_at=format_micros(row["deleted_at"]),
             deleted_by=row["deleted_by"],
             delete_reason=row["reason"],
         )
@@ -212,7 +212,7 @@ class SQLReads(SQLBase):
                 )
                 row = conn.execute(stmt).first()
                 if row is not None:
-                    out[actor_id] = {"name": row[0], "last_seen": format_time_us(row[1])}
+                    out[actor_id] = {"name": row[0], "last_seen": format_micros(row[1])}
         return out
 
     def workspaces(self) -> list[str]:
