@@ -336,13 +336,6 @@ def tamper(db_url: str, workspace: str, seq: int) -> None:
             )
 
 
-# SQLStore.chain_rows leaves its PostgreSQL server-side cursor open when verification
-# stops at a break (the generator is abandoned, not exhausted); psycopg warns when it is
-# collected. Remove this filter once chain_rows closes its result.
-@pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <function ServerCursorMixin.__del__"
-    ":pytest.PytestUnraisableExceptionWarning"
-)
 def test_verify_ok_then_tampered(db_url: str, stored: ActivityLog) -> None:
     populate(stored)
     ok = run(db_url, "verify")

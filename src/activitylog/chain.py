@@ -119,8 +119,10 @@ def verify_workspace(
     checkpoints: Sequence[Checkpoint],
     signer: CheckpointSigner | None,
     on_progress: Callable[[int], None] | None = None,
+    head: tuple[int, str] | None = None,
 ) -> WorkspaceReport:
-    """Recompute a workspace's chain from ``rows`` (in seq order) and check its checkpoints."""
+    """Recompute a workspace's chain from ``rows`` (in seq order) and check its checkpoints,
+    and, given the store's recorded ``head`` (seq, chain hash), that the rows end there."""
     report = WorkspaceReport(workspace)
     by_seq = {c.seq: c for c in checkpoints}
     for checkpoint in checkpoints:
@@ -178,7 +180,20 @@ def verify_workspace(
         report.broken = Break(
             workspace, report.head_seq + 1, "missing", f"a signed checkpoint covers seq {last}"
         )
+    elif head is not None:
+        report.broken = _check_head(report, *head)
     return report
+
+
+def _check_head(report: WorkspaceReport, head_seq: int, head_hash: str) -> Break | None:
+    at = f"the chain head is at seq {head_seq}"
+    if head_seq > report.head_seq:
+        return Break(report.workspace, report.head_seq + 1, "missing", at)
+    if head_seq < report.head_seq:
+        return Break(report.workspace, head_seq + 1, "inserted", at)
+    if head_hash != report.head_hash:
+        return Break(report.workspace, head_seq, "modified", "chain head hash differs")
+    return None
 
 
 def _explain_chain_mismatch(

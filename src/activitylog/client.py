@@ -11,7 +11,7 @@ with log.context(actor={"id": "u_1", "name": "Ava"}, workspace="acme", ip="203.0
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any
 
 from activitylog.access import OPERATOR, Viewer, may_delete, visibility_for
 from activitylog.catalog import DEFAULT_CATALOG, Catalog
-from activitylog.chain import Break, VerifyReport, WorkspaceReport, verify_workspace
+from activitylog.chain import VerifyReport, verify_workspace
 from activitylog.enrich import prepare
 from activitylog.errors import (
     AccessDenied,
@@ -204,11 +204,9 @@ class ActivityLog:
         names = [workspace] if workspace else self.store.workspaces()
         report = VerifyReport(signatures_checked=signer is not None)
         for name in names:
-            with closing(self.store.chain_rows(name)) as rows:
-                result = verify_workspace(
-                    name, rows, self.store.checkpoints(name), signer, on_progress
-                )
-            report.workspaces.append(_check_head(result, *self.store.head(name)))
+            with self.store.chain_snapshot(name) as (head, checkpoints, rows):
+                result = verify_workspace(name, rows, checkpoints, signer, on_progress, head=head)
+            report.workspaces.append(result)
         return report
 
     def checkpoint(self, workspace: str) -> Checkpoint | None:
@@ -247,17 +245,3 @@ def _selection(selection: Selection | None, filters: Mapping[str, Any]) -> Selec
 
 def _sees_workspace(viewer: Viewer) -> bool:
     return viewer.role in ("owner", "admin", "platform_admin")
-
-
-def _check_head(report: WorkspaceReport, head_seq: int, head_hash: str) -> WorkspaceReport:
-    if report.ok and head_seq > report.head_seq:
-        report.broken = Break(
-            report.workspace, report.head_seq + 1, "missing", f"the chain head is at seq {head_seq}"
-        )
-    elif report.ok and head_seq < report.head_seq:
-        report.broken = Break(
-            report.workspace, head_seq + 1, "inserted", f"the chain head is at seq {head_seq}"
-        )
-    elif report.ok and head_seq == report.head_seq and head_hash != report.head_hash:
-        report.broken = Break(report.workspace, head_seq, "modified", "chain head hash differs")
-    return report

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from activitylog import AccessDenied, ActivityLog, NotFound, ValidationError, Viewer
-from activitylog.chain import content_hash, extend, link
+from activitylog.chain import content_hash, extend, link, verify_workspace
+from activitylog.settings import Settings
 
 from ._support import ago, eid, sql, user
 
@@ -417,3 +418,16 @@ def test_a_tampered_tombstone_is_detected(filled: ActivityLog) -> None:
     filled.delete([eid(6)], by="op", reason="test")
     sql(filled, "UPDATE tombstones SET content_hash = :h WHERE id = :i", h="ef" * 32, i=eid(6))
     assert broken(filled)[0] == 6
+
+
+def test_appends_during_verification_are_neither_missing_nor_inserted(
+    log: ActivityLog, db_url: str, settings: Settings
+) -> None:
+    log.record_many([{"workspace": "acme", "action": "contact.updated"} for _ in range(30)])
+    with ActivityLog(db_url, settings=settings) as writer:
+        with log.store.chain_snapshot("acme") as (head, checkpoints, rows):
+            writer.record_many([{"workspace": "acme", "action": "note.created"}] * 5)
+            report = verify_workspace("acme", rows, checkpoints, log.signer, head=head)
+        assert report.ok, report.broken
+        assert report.head_seq == 30
+    assert log.verify("acme").ok

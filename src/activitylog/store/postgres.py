@@ -33,6 +33,9 @@ class PostgresStore(SQLStore):
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             migrate.upgrade(conn)
 
+    def _snapshot_options(self) -> dict[str, Any]:
+        return {"isolation_level": "REPEATABLE READ"}
+
     def _for_update(self, stmt: Select[Any]) -> Select[Any]:
         return stmt.with_for_update()
 

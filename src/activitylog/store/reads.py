@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, Select, Table, func, select
@@ -222,14 +223,26 @@ class SQLReads(SQLBase):
 
     def head(self, workspace: str) -> tuple[int, str]:
         """``(seq, chain_hash)`` of the workspace's newest entry."""
-        stmt = select(chain_heads.c.seq, chain_heads.c.chain_hash).where(
-            chain_heads.c.workspace == workspace
-        )
         with self.engine.connect() as conn:
-            row = conn.execute(stmt).first()
-        return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+            return _head(conn, workspace)
 
-    def chain_rows(self, workspace: str) -> Generator[ChainRow, None, None]:
+    @contextmanager
+    def chain_snapshot(self, workspace: str) -> Iterator[ChainSnapshot]:
+        """Head, checkpoints and rows of ``workspace`` read in one snapshot, so appends
+        made meanwhile neither look like missing nor like inserted entries."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**self._snapshot_options())
+            rows = self._chain_rows(conn, workspace)
+            try:
+                yield _head(conn, workspace), _checkpoints(conn, workspace), rows
+            finally:
+                rows.close()
+
+    def _snapshot_options(self) -> dict[str, Any]:
+        """Execution options for a consistent multi-statement read."""
+        return {}
+
+    def _chain_rows(self, conn: Connection, workspace: str) -> Generator[ChainRow, None, None]:
         """Events and tombstones of ``workspace`` merged in seq order, streamed."""
         dead = (
             select(tombstones.c.seq, tombstones.c.content_hash, tombstones.c.chain_hash)
@@ -241,28 +254,39 @@ class SQLReads(SQLBase):
             .where(events.c.workspace == workspace)
             .order_by(events.c.seq)
         )
-        with self.engine.connect() as conn:
-            graves = [ChainRow(s, None, c, h) for s, c, h in conn.execute(dead)]
-            rows = conn.execution_options(stream_results=True, yield_per=5000).execute(live)
-            try:
-                live_rows = (
-                    ChainRow(s, b, c, h) for part in rows.partitions() for s, b, c, h in part
-                )
-                yield from _merge_by_seq(live_rows, graves)
-            finally:
-                rows.close()
+        graves = [ChainRow(s, None, c, h) for s, c, h in conn.execute(dead)]
+        rows = conn.execution_options(stream_results=True, yield_per=5000).execute(live)
+        try:
+            live_rows = (ChainRow(s, b, c, h) for part in rows.partitions() for s, b, c, h in part)
+            yield from _merge_by_seq(live_rows, graves)
+        finally:
+            rows.close()
 
     def checkpoints(self, workspace: str) -> list[Checkpoint]:
-        stmt = (
-            select(checkpoints)
-            .where(checkpoints.c.workspace == workspace)
-            .order_by(checkpoints.c.seq)
-        )
         with self.engine.connect() as conn:
-            return [
-                Checkpoint(r.workspace, r.seq, r.chain_hash, r.signed_at, r.key_id, r.signature)
-                for r in conn.execute(stmt)
-            ]
+            return _checkpoints(conn, workspace)
+
+
+#: ``(head seq, head chain hash)``, the checkpoints and the rows, in seq order.
+ChainSnapshot = tuple[tuple[int, str], list[Checkpoint], Generator[ChainRow, None, None]]
+
+
+def _head(conn: Connection, workspace: str) -> tuple[int, str]:
+    stmt = select(chain_heads.c.seq, chain_heads.c.chain_hash).where(
+        chain_heads.c.workspace == workspace
+    )
+    row = conn.execute(stmt).first()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+
+def _checkpoints(conn: Connection, workspace: str) -> list[Checkpoint]:
+    stmt = (
+        select(checkpoints).where(checkpoints.c.workspace == workspace).order_by(checkpoints.c.seq)
+    )
+    return [
+        Checkpoint(r.workspace, r.seq, r.chain_hash, r.signed_at, r.key_id, r.signature)
+        for r in conn.execute(stmt)
+    ]
 
 
 def _window(segment: Segment) -> Window:
