@@ -116,3 +116,19 @@ def test_unknown_role(role: str) -> None:
 )
 def test_may_delete(role: Role, viewer_workspace: str, target: str, allowed: bool) -> None:
     assert may_delete(Viewer(USER, role, viewer_workspace), target) is allowed
+
+
+@pytest.mark.parametrize(
+    ("role", "scope"),
+    [
+        ("owner", "workspace"),
+        ("admin", "workspace"),
+        ("platform_admin", "workspace"),
+        ("member", "mine"),
+        ("viewer", "mine"),
+    ],
+)
+def test_widest_scope(role: str, scope: str) -> None:
+    from activitylog.access import widest_scope
+
+    assert widest_scope(Viewer("u", role, "acme")) == scope  # type: ignore[arg-type]

@@ -75,6 +75,11 @@ def visibility_for(viewer: Viewer, scope: str, workspace: str | None) -> Visibil
     return Visibility(workspace=workspace, actor_id=viewer.user_id, layers="workspace")
 
 
+def widest_scope(viewer: Viewer) -> Scope:
+    """The broadest scope a viewer may use: ``workspace``, or ``mine`` for members/viewers."""
+    return "workspace" if viewer.role in WORKSPACE_ADMIN_ROLES | {"platform_admin"} else "mine"
+
+
 def may_delete(viewer: Viewer, workspace: str) -> bool:
     """Only a workspace's owners (and platform admins) may tombstone its entries."""
     return viewer.role == "platform_admin" or (

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from activitylog.access import OPERATOR, Viewer, may_delete, visibility_for
+from activitylog.access import OPERATOR, Viewer, may_delete, visibility_for, widest_scope
 from activitylog.catalog import DEFAULT_CATALOG, Catalog
 from activitylog.chain import VerifyReport, verify_workspace
 from activitylog.enrich import prepare
@@ -146,7 +146,7 @@ class ActivityLog:
     ) -> dict[str, Any]:
         visibility = visibility_for(
             viewer,
-            "workspace" if _sees_workspace(viewer) else "mine",
+            widest_scope(viewer),
             workspace or viewer.workspace or None,
         )
         event = self.store.get(event_id, visibility)
@@ -241,7 +241,3 @@ def _selection(selection: Selection | None, filters: Mapping[str, Any]) -> Selec
         return replace(base, **tuples)  # type: ignore[arg-type]
     except TypeError as exc:
         raise ValidationError([FieldError("filters", str(exc))]) from None
-
-
-def _sees_workspace(viewer: Viewer) -> bool:
-    return viewer.role in ("owner", "admin", "platform_admin")
