@@ -15,7 +15,7 @@ from activitylog.events import EVENT_FIELDS, format_micros
 from activitylog.query import Filters, Page, QuerySpec
 from activitylog.signing import Checkpoint
 from activitylog.stats import Dim
-from activitylog.store.base import READ_COLUMNS, SQLBase, row_to_event
+from activitylog.store.base import READ_COLUMNS, SQLBase, chunks, row_to_event
 from activitylog.store.clauses import (
     Window,
     dimension_clauses,
@@ -50,14 +50,24 @@ STEP_US = {"hour": HOUR_US, "quarter": HOUR_US // 4}
 class SQLReads(SQLBase):
     def get(self, event_id: str, visibility: Visibility) -> dict[str, Any] | None:
         """One event (or its tombstone) if ``visibility`` allows it."""
-        where = event_clauses(
-            events, visibility, Filters(ids=(event_id,)), Window(None, None), self._search
-        )
+        return self.get_many([event_id], visibility).get(event_id)
+
+    def get_many(self, ids: Sequence[str], visibility: Visibility) -> dict[str, dict[str, Any]]:
+        """The events (or tombstones) with these ids that ``visibility`` allows, by id."""
+        found: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:
-            row = conn.execute(select(*READ_COLUMNS).where(*where)).first()
-            if row is not None:
-                return row_to_event(row)
-            return self._tombstone(conn, event_id, visibility)
+            for chunk in chunks(ids):
+                where = event_clauses(
+                    events, visibility, Filters(ids=tuple(chunk)), Window(None, None), self._search
+                )
+                for row in conn.execute(select(events.c.id, *READ_COLUMNS).where(*where)):
+                    found[row[0]] = row_to_event(row[1:])
+            for event_id in ids:
+                if event_id not in found:
+                    tombstone = self._tombstone(conn, event_id, visibility)
+                    if tombstone is not None:
+                        found[event_id] = tombstone
+        return found
 
     def _tombstone(self, conn: Connection, event_id: str, vis: Visibility) -> dict[str, Any] | None:
         row = conn.execute(select(tombstones).where(tombstones.c.id == event_id)).mappings().first()

@@ -26,13 +26,11 @@ class SQLStore(SQLWrites, SQLReads):
         except sqlalchemy.exc.IntegrityError:
             # A time slot or an id was taken meanwhile: redo the batch checking everything.
             written, repeated = self._append(batch, careful=True)
-        stored: dict[str, dict[str, Any]] = {}
         everything = visibility_for(OPERATOR, "workspace", None)
-        for event_id in dict.fromkeys(repeated):
-            event = self.get(event_id, everything)
-            if event is None:
-                raise IntegrityError(f"event {event_id} vanished while being recorded again")
-            stored[event_id] = event
+        stored = self.get_many(list(dict.fromkeys(repeated)), everything) if repeated else {}
+        missing = set(repeated) - set(stored)
+        if missing:
+            raise IntegrityError(f"events {sorted(missing)} vanished while being recorded again")
         return [written.get(p.content["id"]) or stored[p.content["id"]] for p in batch]
 
 
