@@ -448,3 +448,18 @@ def test_seed_then_query(db_url: str) -> None:
     assert data["total"] >= 1900
     assert len(data["items"]) == 100
     assert run(db_url, "verify").exit_code == 0
+
+
+def test_verify_without_a_key_says_signatures_were_not_checked(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(12):
+        assert (
+            run(db_url, "record", "--workspace", "acme", "--action", "note.created").exit_code == 0
+        )
+    absent = tmp_path / "elsewhere" / "key.pem"
+    monkeypatch.setenv("ACTIVITYLOG_SIGNING_KEY", str(absent))
+    result = run(db_url, "verify")
+    assert result.exit_code == 0, result.output
+    assert "checkpoint signatures were not checked" in result.stderr
+    assert not absent.exists()
