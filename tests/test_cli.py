@@ -453,7 +453,7 @@ def test_seed_then_query(db_url: str) -> None:
 def test_verify_without_a_key_says_signatures_were_not_checked(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for n in range(12):
+    for _ in range(12):
         assert (
             run(db_url, "record", "--workspace", "acme", "--action", "note.created").exit_code == 0
         )
