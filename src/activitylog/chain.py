@@ -43,14 +43,17 @@ def link(previous_chain_hash: str, this_content_hash: str) -> str:
     ).hexdigest()
 
 
+def append_body(head: str, body: bytes) -> tuple[str, str]:
+    """``(content_hash, chain_hash)`` of ``body`` appended after chain hash ``head``."""
+    digest = hashlib.sha256(body).digest()
+    return digest.hex(), hashlib.sha256(bytes.fromhex(head) + digest).hexdigest()
+
+
 def extend(head: str, bodies: Iterable[bytes]) -> Iterator[tuple[str, str]]:
     """``(content_hash, chain_hash)`` for each body appended after chain hash ``head``."""
-    sha = hashlib.sha256
-    prev = bytes.fromhex(head)
     for body in bodies:
-        digest = sha(body).digest()
-        prev = sha(prev + digest).digest()
-        yield digest.hex(), prev.hex()
+        content, head = append_body(head, body)
+        yield content, head
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ rollups, move the heads, sign the checkpoints that are due. Rows are never updat
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import orjson
 from sqlalchemy import Connection, select, text
 
 from activitylog.access import Visibility
-from activitylog.chain import GENESIS
+from activitylog.chain import GENESIS, append_body
 from activitylog.enrich import Prepared, event_dict
 from activitylog.errors import IntegrityError
 from activitylog.events import format_time
@@ -81,13 +80,11 @@ class SQLWrites(SQLBase):
         written: dict[str, dict[str, Any]] = {}
         counts = Accumulator(ROLLUPS)
         ip_counts = Accumulator(IP_ROLLUPS)
-        sha = hashlib.sha256
         for p, rid in zip(batch, rids, strict=True):
             content, info = p.content, p.info
             workspace = content["workspace"]
             head = heads[workspace]
-            digest = sha(p.body).digest()
-            chained = sha(bytes.fromhex(head.chain_hash) + digest).hexdigest()
+            digest, chained = append_body(head.chain_hash, p.body)
             head.seq += 1
             head.chain_hash = chained
             actor = content["actor"]
@@ -124,7 +121,7 @@ class SQLWrites(SQLBase):
                     orjson.dumps(p.device).decode() if p.device else None,
                     p.search_text,
                     p.body,
-                    digest.hex(),
+                    digest,
                     chained,
                 )
             )
@@ -136,7 +133,7 @@ class SQLWrites(SQLBase):
                 seq=head.seq,
                 info=info,
                 device=p.device,
-                content_hash=digest.hex(),
+                content_hash=digest,
                 chain_hash=chained,
             )
         self._insert_events(conn, rows)
