@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,8 +28,8 @@ def postgres_schema_url(base: str, schema: str) -> str:
     return f"{base}{separator}options={quote(f'-csearch_path={schema},public')}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def temporary_schema() -> Iterator[str]:
     """A PostgreSQL URL whose tables live in a schema of their own, dropped afterwards."""
     if not POSTGRES_URL:
         if IN_CI:
@@ -43,6 +44,19 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Callable[[], AbstractContextManager[str]]:
+    """:func:`temporary_schema`, for fixtures of other scopes."""
+    return temporary_schema
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL with a schema of its own for one test."""
+    with temporary_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
