@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -23,7 +24,9 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache
 def head_revision() -> str | None:
+    """The newest revision shipped with this package (read from disk once)."""
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
