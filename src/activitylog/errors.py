@@ -6,6 +6,7 @@ reply carry the status once, so callers never hand-build error replies::
     ActivityLogError
     ├── ValidationError        422  one event is invalid (field + reason)
     │   └── BatchValidationError 422  a batch holds invalid events (index -> errors)
+    ├── Unauthenticated        401  no credentials, or bad ones
     ├── AccessDenied           403  the viewer may not read or do this
     ├── NotFound               404  no such event (or not visible to the viewer)
     ├── ConfigurationError     500  bad settings, unknown database URL scheme
@@ -57,6 +58,10 @@ class BatchValidationError(ValidationError):
             FieldError(f"[{i}].{e.field}", e.reason) for i, es in self.by_index.items() for e in es
         ]
         super().__init__(flat)
+
+
+class Unauthenticated(ActivityLogError):
+    status = 401
 
 
 class AccessDenied(ActivityLogError):
