@@ -129,6 +129,24 @@ class EventIn(TypedDict, total=False):
 _EVENT_IN: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 
+def event_json_schema() -> dict[str, Any]:
+    """JSON Schema of the input shape (for the OpenAPI document), self-contained."""
+    schema = _EVENT_IN.json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    return _inline(schema, definitions)  # type: ignore[no-any-return]
+
+
+def _inline(node: Any, definitions: Mapping[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            return _inline(definitions[ref.rsplit("/", 1)[-1]], definitions)
+        return {k: _inline(v, definitions) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, definitions) for v in node]
+    return node
+
+
 def new_id() -> str:
     """A new UUIDv7 (time-ordered) as a string."""
     return str(uuid_utils.uuid7())

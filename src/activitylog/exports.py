@@ -36,6 +36,7 @@ NDJSON (:func:`write_ndjson`)
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any, TextIO
@@ -43,6 +44,8 @@ from typing import Any, TextIO
 import orjson
 
 CHUNK = 1000
+#: CSV rows encoded at a time (text is held three times while encoding: keep it small).
+CSV_PIECE = 100
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
@@ -155,47 +158,102 @@ def csv_row(event: dict[str, Any]) -> list[Any]:
     ]
 
 
+class Encoder:
+    """Encodes events as one format, a chunk of :data:`CHUNK` rows at a time, counting
+    them: iterate it for UTF-8 byte chunks (what an HTTP response streams), then read
+    :attr:`rows`."""
+
+    def __init__(self, fmt: str, events: Iterable[dict[str, Any]]) -> None:
+        if fmt not in ENCODINGS:
+            raise ValueError(f"unknown export format {fmt!r}")
+        self.format = fmt
+        self.rows = 0
+        self._events = events
+
+    def __iter__(self) -> Iterator[bytes | memoryview]:
+        return ENCODINGS[self.format](self)
+
+    def chunks(self) -> Iterator[list[dict[str, Any]]]:
+        for chunk in _chunks(self._events):
+            yield chunk
+            self.rows += len(chunk)
+
+
+class _Lines(list[str]):
+    """A csv.writer target that keeps the lines of one chunk."""
+
+    write = list.append
+
+
+def _encode_csv(encoder: Encoder) -> Iterator[bytes]:
+    lines = _Lines()
+    writer = csv.writer(lines)
+    writer.writerow(CSV_COLUMNS)
+    for chunk in encoder.chunks():
+        for start in range(0, len(chunk), CSV_PIECE):
+            writer.writerows(map(csv_row, chunk[start : start + CSV_PIECE]))
+            yield "".join(lines).encode()
+            lines.clear()
+    if lines:
+        yield "".join(lines).encode()
+
+
+def _encode_json(encoder: Encoder) -> Iterator[bytes | memoryview]:
+    yield b"["
+    first = True
+    for chunk in encoder.chunks():
+        # One dumps() per chunk: orjson gives every result a >= 16 KiB buffer, so a
+        # thousand separate results would cost 16 MB and many large mallocs.
+        yield b"\n" if first else b",\n"
+        yield memoryview(orjson.dumps(chunk))[1:-1]  # the elements, without [ ]
+        first = False
+    yield b"]\n" if first else b"\n]\n"
+
+
+def _encode_ndjson(encoder: Encoder) -> Iterator[bytes]:
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    for chunk in encoder.chunks():
+        lines = bytearray()
+        for event in chunk:
+            lines += dumps(event, option=newline)
+        yield bytes(lines)
+
+
+ENCODINGS: dict[str, Callable[[Encoder], Iterator[bytes | memoryview]]] = {
+    "csv": _encode_csv,
+    "json": _encode_json,
+    "ndjson": _encode_ndjson,
+}
+#: What each format is served as over HTTP.
+MEDIA_TYPES: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "ndjson": "application/x-ndjson",
+}
+
+
+def _write(fmt: str, events: Iterable[dict[str, Any]], out: TextIO) -> int:
+    encoder = Encoder(fmt, events)
+    write = _byte_writer(out)
+    for part in encoder:
+        write(part)
+    _flush(out)
+    return encoder.rows
+
+
 def write_csv(events: Iterable[dict[str, Any]], out: TextIO) -> int:
     """Write the header and one row per event to ``out``; returns the rows written."""
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    count = 0
-    for chunk in _chunks(events):
-        writer.writerows(map(csv_row, chunk))
-        count += len(chunk)
-    return count
+    return _write("csv", events, out)
 
 
 def write_json(events: Iterable[dict[str, Any]], out: TextIO) -> int:
     """Write one JSON array of the events to ``out``; returns the events written."""
-    write = _byte_writer(out)
-    count = 0
-    write(b"[")
-    for chunk in _chunks(events):
-        # One dumps() per chunk: orjson gives every result a >= 16 KiB buffer, so a
-        # thousand separate results would cost 16 MB and many large mallocs.
-        encoded = memoryview(orjson.dumps(chunk))[1:-1]  # the elements, without [ ]
-        write(b"\n" if count == 0 else b",\n")
-        write(encoded)
-        count += len(chunk)
-    write(b"\n]\n" if count else b"]\n")
-    _flush(out)
-    return count
+    return _write("json", events, out)
 
 
 def write_ndjson(events: Iterable[dict[str, Any]], out: TextIO) -> int:
     """Write the events to ``out`` one JSON object per line; returns the events written."""
-    write = _byte_writer(out)
-    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-    count = 0
-    for chunk in _chunks(events):
-        lines = bytearray()
-        for event in chunk:
-            lines += dumps(event, option=newline)
-        write(lines)
-        count += len(chunk)
-    _flush(out)
-    return count
+    return _write("ndjson", events, out)
 
 
 def _byte_writer(out: TextIO) -> Callable[[bytes | bytearray | memoryview], Any]:
@@ -227,6 +285,9 @@ WRITERS: dict[str, Writer] = {"csv": write_csv, "json": write_json, "ndjson": wr
 
 __all__ = [
     "CSV_COLUMNS",
+    "ENCODINGS",
+    "MEDIA_TYPES",
+    "Encoder",
     "FORMULA_PREFIXES",
     "WRITERS",
     "csv_row",

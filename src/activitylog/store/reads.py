@@ -252,18 +252,28 @@ class SQLReads(SQLBase):
         """Execution options for a consistent multi-statement read."""
         return {}
 
-    def _chain_rows(self, conn: Connection, workspace: str) -> Generator[ChainRow, None, None]:
+    def chain_range(self, workspace: str, first: int, last: int) -> list[ChainRow]:
+        """Entries ``first..last`` (by seq) of ``workspace``, tombstones included."""
+        with self.engine.connect() as conn:
+            return list(self._chain_rows(conn, workspace, first, last))
+
+    def _chain_rows(
+        self, conn: Connection, workspace: str, first: int = 1, last: int | None = None
+    ) -> Generator[ChainRow, None, None]:
         """Events and tombstones of ``workspace`` merged in seq order, streamed."""
         dead = (
             select(tombstones.c.seq, tombstones.c.content_hash, tombstones.c.chain_hash)
-            .where(tombstones.c.workspace == workspace)
+            .where(tombstones.c.workspace == workspace, tombstones.c.seq >= first)
             .order_by(tombstones.c.seq)
         )
         live = (
             select(events.c.seq, events.c.body, events.c.content_hash, events.c.chain_hash)
-            .where(events.c.workspace == workspace)
+            .where(events.c.workspace == workspace, events.c.seq >= first)
             .order_by(events.c.seq)
         )
+        if last is not None:
+            dead = dead.where(tombstones.c.seq <= last)
+            live = live.where(events.c.seq <= last)
         graves = [ChainRow(s, None, c, h) for s, c, h in conn.execute(dead)]
         rows = conn.execution_options(stream_results=True, yield_per=5000).execute(live)
         try:

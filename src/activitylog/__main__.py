@@ -1,0 +1,5 @@
+"""``python -m activitylog``: the command line."""
+
+from activitylog.cli import main
+
+main()
