@@ -1,0 +1,70 @@
+"""The demo: a log filled from the seed's helpdesk story, and a sign-in for every person in
+it (one shared password), so each role's view of the Activity Log can be tried."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import islice
+
+from activitylog.accounts import Accounts
+from activitylog.client import ActivityLog
+from activitylog.seed import generate_events
+from activitylog.seed.cast import PLATFORM_ADMINS, USERS, SeedUser
+
+DEMO_PASSWORD = "activitylog-demo"
+DEFAULT_EVENTS = 30_000
+BATCH = 1000
+#: The accounts printed on start: one per role, in the first workspace.
+SHOWN_ROLES = ("owner", "admin", "member", "viewer", "platform_admin")
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    role: str
+    workspace: str
+
+
+def fill(
+    log: ActivityLog, events: int = DEFAULT_EVENTS, on_progress: Callable[[int], None] | None = None
+) -> int:
+    """Seed ``events`` demo events when the log is empty; returns how many were added."""
+    if log.total_events() > 0:
+        return 0
+    source = generate_events(events)
+    added = 0
+    while batch := list(islice(source, BATCH)):
+        log.record_many(batch)
+        added += len(batch)
+        if on_progress:
+            on_progress(len(batch))
+    return added
+
+
+def ensure_accounts(accounts: Accounts, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
+    """A sign-in for every seeded person (kept if present); returns one per role."""
+    for person in (*USERS, *PLATFORM_ADMINS):
+        if accounts.get_user(person.email) is None:
+            _add(accounts, person, password)
+    shown: list[DemoAccount] = []
+    for role in SHOWN_ROLES:
+        person = next(
+            p for p in (*USERS, *PLATFORM_ADMINS) if p.role == role and p.workspace in ("", "acme")
+        )
+        shown.append(DemoAccount(person.email, person.name, role, person.workspace or "all"))
+    return shown
+
+
+def _add(accounts: Accounts, person: SeedUser, password: str) -> None:
+    platform = person.role == "platform_admin"
+    accounts.add_user(
+        person.email,
+        password=password,
+        name=person.name,
+        user_id=person.id,
+        workspace=None if platform else person.workspace,
+        role=None if platform else person.role,
+        platform_admin=platform,
+    )

@@ -1,0 +1,376 @@
+"""The JSON API, ``/api/v1``: ingest, list, detail, stats, export, delete, verify, and
+viewer tokens for embedding.
+
+Every read builds a :class:`~activitylog.selection.Selection` for the caller's viewer, so
+the core access rules apply: 401 without credentials, 403 for a role or key that may not,
+404 for an event the caller may not see. Errors are ``{"error", "message", "errors"}``
+(see :mod:`activitylog.web.errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from activitylog.accounts.tokens import mint_viewer_token
+from activitylog.errors import AccessDenied, BatchValidationError, FieldError, ValidationError
+from activitylog.exports import MEDIA_TYPES, Encoder
+from activitylog.web.body import read_json_body
+from activitylog.web.integrity import check_event
+from activitylog.web.openapi import ERRORS, INGEST_BODY, TOKEN_BODY, DELETE_BODY
+from activitylog.web.params import ViewParams, view_params
+from activitylog.web.principal import (
+    Principal,
+    check_csrf,
+    require_ingest,
+    require_reader,
+)
+from activitylog.web.state import AppState, app_state
+
+MAX_BATCH = 1000
+MAX_DELETE = 1000
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+class ORJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def _view(request: Request) -> ViewParams:
+    return view_params({k: request.query_params.getlist(k) for k in request.query_params})
+
+
+def view_query(
+    request: Request,
+    range: Annotated[str | None, Query(description="Preset, or `custom` with since/until.")] = None,
+    since: Annotated[
+        str | None, Query(description="Start (date or date-time), range=custom.")
+    ] = None,
+    until: Annotated[str | None, Query(description="End, exclusive, range=custom.")] = None,
+    tz: Annotated[str | None, Query(description="IANA time zone for days and presets.")] = None,
+    scope: Annotated[str | None, Query(description="`mine` or `workspace`.")] = None,
+    workspace: Annotated[
+        str | None, Query(description="Platform callers: which workspace.")
+    ] = None,
+    user: Annotated[list[str] | None, Query(description="Actor id (repeatable).")] = None,
+    category: Annotated[list[str] | None, Query(description="Category (repeatable).")] = None,
+    event: Annotated[list[str] | None, Query(description="Verb or action (repeatable).")] = None,
+    result: Annotated[list[str] | None, Query(description="success, warning, failure.")] = None,
+    id: Annotated[list[str] | None, Query(description="Event ids (repeatable).")] = None,
+    layer: Annotated[str | None, Query(description="`workspace` or `platform`.")] = None,
+    subject_type: Annotated[str | None, Query()] = None,
+    subject_id: Annotated[str | None, Query()] = None,
+    ip: Annotated[str | None, Query()] = None,
+    search: Annotated[str | None, Query(description="Free text.")] = None,
+    sort: Annotated[str | None, Query(description="time, -time, actor:asc, ...")] = None,
+    page: Annotated[str | None, Query(description="Page number, from 1.")] = None,
+    per_page: Annotated[str | None, Query(description="10, 20, 25, 50 or 100.")] = None,
+    group: Annotated[str | None, Query(description="Stats: hourly, daily, weekly.")] = None,
+) -> ViewParams:
+    """The view the query string describes (parameters declared here for the OpenAPI
+    document; one parser, :func:`view_params`, reads them)."""
+    return _view(request)
+
+
+View = Annotated[ViewParams, Depends(view_query)]
+Reader = Annotated[Principal, Depends(require_reader)]
+Ingester = Annotated[Principal, Depends(require_ingest)]
+
+
+@router.get("/health", summary="Liveness", responses=ERRORS)
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.post(
+    "/events",
+    status_code=201,
+    summary="Record one event or a batch (atomic, idempotent on id)",
+    openapi_extra=INGEST_BODY,
+    responses=ERRORS,
+    response_class=ORJSONResponse,
+)
+async def ingest(request: Request, principal: Ingester) -> ORJSONResponse:
+    state = app_state(request)
+    payload = await read_json_body(request, state.settings.max_body_bytes)
+    events = _batch(payload)
+    _check_key_may_write(principal, events)
+    stored = await run_in_threadpool(state.log.record_many, events)
+    body = [
+        {
+            "id": e["id"],
+            "seq": e["seq"],
+            "content_hash": e["content_hash"],
+            "chain_hash": e["chain_hash"],
+        }
+        for e in stored
+    ]
+    return ORJSONResponse({"events": body}, status_code=201)
+
+
+@router.get(
+    "/events",
+    summary="List events (filters, sort, page)",
+    responses=ERRORS,
+    response_class=ORJSONResponse,
+)
+def list_events(request: Request, principal: Reader, view: View) -> ORJSONResponse:
+    state = app_state(request)
+    selection = view.selection(principal)
+    page = state.log.query(selection, sort=view.sort, page=view.page, per_page=view.per_page)
+    _viewed(request, state, principal, selection.workspace, view)
+    return ORJSONResponse({**page.to_dict(), "sort": view.sort})
+
+
+@router.get(
+    "/events/{event_id}",
+    summary="One event, with its integrity",
+    responses=ERRORS,
+    response_class=ORJSONResponse,
+)
+def get_event(request: Request, principal: Reader, event_id: str) -> ORJSONResponse:
+    state = app_state(request)
+    event = state.log.get(event_id, viewer=principal.viewer, workspace=_workspace(request))
+    integrity = check_event(state.log, event)
+    _viewed(request, state, principal, event["workspace"], None)
+    return ORJSONResponse({**event, "integrity": integrity.__dict__})
+
+
+@router.get(
+    "/stats",
+    summary="KPIs, volume, split, top actors, by category",
+    responses=ERRORS,
+    response_class=ORJSONResponse,
+)
+def stats(request: Request, principal: Reader, view: View) -> ORJSONResponse:
+    state = app_state(request)
+    selection = view.selection(principal)
+    result = state.log.stats(selection, group=view.group)
+    _viewed(request, state, principal, selection.workspace, view)
+    return ORJSONResponse(result.to_dict())
+
+
+@router.get(
+    "/export",
+    summary="Export the current filters as CSV or JSON (streamed)",
+    responses={**ERRORS, 200: {"content": {m: {} for m in MEDIA_TYPES.values()}}},
+)
+def export(
+    request: Request,
+    principal: Reader,
+    view: View,
+    format: Annotated[str, Query(description="csv, json or ndjson")] = "csv",
+) -> StreamingResponse:
+    if format not in MEDIA_TYPES:
+        raise ValidationError([FieldError("format", "must be csv, json or ndjson")])
+    state = app_state(request)
+    selection = view.selection(principal)
+    if view.id:  # chosen rows are exported whatever the window
+        selection = replace(selection, range=None, since=None, until=None)
+    events = state.log.export(selection, order=view.sort)
+    encoder = Encoder(format, events)
+    filters = _filters(view)
+
+    def body() -> Iterator[bytes | memoryview]:
+        completed = False
+        try:
+            yield from encoder
+            completed = True
+        finally:
+            filters["completed"] = completed
+            state.audit.exported(
+                request,
+                principal,
+                selection.workspace,
+                fmt=format,
+                filters=filters,
+                rows=encoder.rows,
+            )
+
+    name = f"activity-{selection.workspace or 'all'}.{format}"
+    return StreamingResponse(
+        body(),
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post(
+    "/events/delete",
+    summary="Tombstone events (owners only)",
+    openapi_extra=DELETE_BODY,
+    responses=ERRORS,
+    response_class=ORJSONResponse,
+)
+async def delete_events(request: Request, principal: Reader) -> ORJSONResponse:
+    state = app_state(request)
+    check_csrf(request, principal)
+    payload = await read_json_body(request, state.settings.max_body_bytes)
+    ids, reason = _delete_request(payload)
+    viewer = principal.viewer
+    if principal.key is not None:
+        raise AccessDenied("API keys may not delete; an owner signs in to delete")
+    deleted = await run_in_threadpool(
+        state.log.delete, ids, by=viewer.user_id, reason=reason, viewer=viewer
+    )
+    missing = [i for i in ids if i not in set(deleted)]
+    if deleted:
+        state.audit.deleted(
+            request, principal, viewer.workspace or None, ids=deleted, reason=reason
+        )
+    return ORJSONResponse({"deleted": deleted, "not_found": missing, "count": len(deleted)})
+
+
+@router.get("/verify", summary="Integrity report of the caller's workspace", responses=ERRORS)
+def verify(request: Request, principal: Reader) -> ORJSONResponse:
+    state = app_state(request)
+    viewer = principal.viewer
+    if viewer.role not in ("owner", "admin", "platform_admin"):
+        raise AccessDenied("verifying the log is for owners and admins")
+    workspace = viewer.workspace or _workspace(request)
+    if not workspace:
+        raise ValidationError([FieldError("workspace", "is required for platform callers")])
+    report = state.log.verify(workspace)
+    result = report.workspaces[0]
+    return ORJSONResponse(
+        {
+            "workspace": workspace,
+            "ok": report.ok,
+            "entries": result.entries,
+            "tombstones": result.tombstones,
+            "head_seq": result.head_seq,
+            "head_hash": result.head_hash,
+            "checkpoints": result.checkpoints,
+            "signatures_checked": report.signatures_checked,
+            "first_break": _break(result.broken),
+        }
+    )
+
+
+@router.post(
+    "/viewer-tokens",
+    status_code=201,
+    summary="Mint a short-lived viewer token for embedding",
+    openapi_extra=TOKEN_BODY,
+    responses=ERRORS,
+)
+async def viewer_token(request: Request, principal: Reader) -> ORJSONResponse:
+    state = app_state(request)
+    if principal.key is None:
+        raise AccessDenied("viewer tokens are minted with an API key (scope 'read')")
+    payload = await read_json_body(request, 64 * 1024)
+    if not isinstance(payload, dict):
+        raise ValidationError([FieldError("body", "must be a JSON object")])
+    workspace = payload.get("workspace") or principal.key.workspace
+    if principal.key.workspace is not None and workspace != principal.key.workspace:
+        raise AccessDenied(f"this key may only mint tokens for {principal.key.workspace!r}")
+    ttl = payload.get("ttl_seconds", 900)
+    if not isinstance(ttl, int) or isinstance(ttl, bool):
+        raise ValidationError([FieldError("ttl_seconds", "must be a whole number of seconds")])
+    token = mint_viewer_token(
+        state.secret,
+        workspace=str(workspace or ""),
+        user_id=str(payload.get("user_id") or ""),
+        role=str(payload.get("role") or ""),
+        ttl=timedelta(seconds=ttl),
+        name=payload.get("name"),
+        email=payload.get("email"),
+    )
+    return ORJSONResponse({"token": token, "expires_in": ttl}, status_code=201)
+
+
+# -- helpers ----------------------------------------------------------------------------
+def _batch(payload: Any) -> list[dict[str, Any]]:
+    if isinstance(payload, dict) and "events" in payload:
+        events = payload["events"]
+        if not isinstance(events, list) or not events:
+            raise ValidationError([FieldError("events", "must be a non-empty list of events")])
+        if len(events) > MAX_BATCH:
+            raise ValidationError([FieldError("events", f"at most {MAX_BATCH} per request")])
+        bad = [i for i, e in enumerate(events) if not isinstance(e, dict)]
+        if bad:
+            raise BatchValidationError({i: [FieldError("", "must be an object")] for i in bad})
+        return events
+    if isinstance(payload, dict):
+        return [payload]
+    raise ValidationError([FieldError("body", "must be an event object or {'events': [...]}")])
+
+
+def _check_key_may_write(principal: Principal, events: list[dict[str, Any]]) -> None:
+    """A workspace key writes its own workspace (filled in when absent), never the
+    platform layer; a platform key writes anywhere."""
+    key = principal.key
+    if key is None or key.workspace is None:
+        return
+    for index, event in enumerate(events):
+        event.setdefault("workspace", key.workspace)
+        if event["workspace"] != key.workspace:
+            raise AccessDenied(
+                f"events[{index}]: this key may only write workspace {key.workspace!r}"
+            )
+        if event.get("layer") == "platform":
+            raise AccessDenied(f"events[{index}]: only a platform key may write the platform layer")
+
+
+def _delete_request(payload: Any) -> tuple[list[str], str]:
+    errors = []
+    if not isinstance(payload, dict):
+        raise ValidationError([FieldError("body", "must be {'ids': [...], 'reason': '...'}")])
+    ids = payload.get("ids")
+    reason = payload.get("reason")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        errors.append(FieldError("ids", "must be a non-empty list of event ids"))
+    elif len(ids) > MAX_DELETE:
+        errors.append(FieldError("ids", f"at most {MAX_DELETE} per request"))
+    if not isinstance(reason, str) or not reason.strip():
+        errors.append(FieldError("reason", "is required"))
+    if errors:
+        raise ValidationError(errors)
+    return list(dict.fromkeys(ids)), reason.strip()  # type: ignore[union-attr]
+
+
+def _workspace(request: Request) -> str | None:
+    return request.query_params.get("workspace") or None
+
+
+def _filters(view: ViewParams) -> dict[str, Any]:
+    """The view as recorded in audit entries: only what differs from the defaults."""
+    defaults = ViewParams()
+    return {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in view.__dict__.items()
+        if v != getattr(defaults, k) or k == "range"
+    }
+
+
+def _viewed(
+    request: Request,
+    state: AppState,
+    principal: Principal,
+    workspace: str | None,
+    view: ViewParams | None,
+) -> None:
+    state.audit.viewed(
+        request,
+        principal,
+        workspace,
+        page_visit=False,
+        filters=_filters(view) if view else {},
+    )
+
+
+def _break(first: Any) -> Mapping[str, Any] | None:
+    if first is None:
+        return None
+    return {"seq": first.seq, "reason": first.reason, "text": str(first)}
+
+
+__all__: Sequence[str] = ["router"]

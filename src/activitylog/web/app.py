@@ -1,0 +1,73 @@
+"""The ASGI application: ``create_app()`` wires the log, the accounts, the API, the pages
+and the security headers. ``activitylog serve`` runs it with uvicorn::
+
+    uvicorn --factory activitylog.web.app:create_app
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from activitylog import __version__
+from activitylog.accounts import Accounts
+from activitylog.accounts.secret import load_or_create_secret
+from activitylog.client import ActivityLog
+from activitylog.config import load_settings
+from activitylog.settings import Settings
+from activitylog.web import api, docs, errors, pages, security, signin
+from activitylog.web.audit import ReadAudit
+from activitylog.web.state import AppState
+
+STATIC = Path(__file__).parent / "static"
+DESCRIPTION = """Send events, read them with every filter of the Activity Log page, export,
+delete (owners) and verify integrity. Authenticate with `Authorization: Bearer <API key>`
+(`activitylog keys create`) or a viewer token; the web page uses its session cookie."""
+
+
+def create_app(settings: Settings | None = None, *, log: ActivityLog | None = None) -> FastAPI:
+    """The application for ``settings`` (default: flags-free :func:`load_settings`)."""
+    settings = settings or load_settings()
+    owned = log is None
+    log = log or ActivityLog(settings.db, settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:  # a log handed in belongs to the caller
+            log.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="activitylog",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.activitylog = AppState(
+        settings=settings,
+        log=log,
+        accounts=Accounts(log.store.engine),
+        secret=load_or_create_secret(settings.secret_key),
+        audit=ReadAudit(log),
+    )
+    security.install(app, settings)
+    errors.install(app)
+    app.mount(
+        "/static/swagger",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger",
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(signin.router)
+    app.include_router(pages.router)
+    app.include_router(docs.router)
+    return app

@@ -1,0 +1,198 @@
+"""The server's own entries in the log: reading, exporting and deleting activity, and
+signing in and out of the Activity Log itself.
+
+``activity_log.viewed`` is recorded once per page visit, and for API callers once per
+*API session*: the first read of a workspace by a key or person after
+:data:`API_SESSION_GAP` without reads.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import HTTPConnection
+
+from activitylog.events import SYSTEM_ACTOR
+
+if TYPE_CHECKING:
+    from activitylog.accounts import User
+    from activitylog.client import ActivityLog
+    from activitylog.web.principal import Principal
+
+#: Where events without a workspace go (failed sign-ins for unknown addresses).
+PLATFORM_WORKSPACE = "platform"
+API_SESSION_GAP = 30 * 60.0
+_REMEMBERED = 10_000
+
+
+class ReadAudit:
+    """Records what people do with the log, with the request's IP and user agent."""
+
+    def __init__(self, log: ActivityLog, *, api_session_gap: float = API_SESSION_GAP) -> None:
+        self._log = log
+        self._gap = api_session_gap
+        self._last_read: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def viewed(
+        self,
+        conn: HTTPConnection,
+        principal: Principal,
+        workspace: str | None,
+        *,
+        page_visit: bool,
+        filters: Mapping[str, Any],
+    ) -> None:
+        """A page visit always counts; API reads count once per API session."""
+        if not page_visit and not self._new_api_session(principal, workspace):
+            return
+        self._record(
+            conn,
+            principal,
+            workspace,
+            "activity_log.viewed",
+            description=f"{principal.name} viewed the activity log",
+            details={"filters": dict(filters), "via": "page" if page_visit else "api"},
+        )
+
+    def exported(
+        self,
+        conn: HTTPConnection,
+        principal: Principal,
+        workspace: str | None,
+        *,
+        fmt: str,
+        filters: Mapping[str, Any],
+        rows: int,
+    ) -> None:
+        self._record(
+            conn,
+            principal,
+            workspace,
+            "activity_log.exported",
+            description=f"{principal.name} exported {rows:,} entries as {fmt.upper()}",
+            details={"format": fmt, "filters": dict(filters), "rows": rows},
+        )
+
+    def deleted(
+        self,
+        conn: HTTPConnection,
+        principal: Principal,
+        workspace: str | None,
+        *,
+        ids: Sequence[str],
+        reason: str,
+    ) -> None:
+        self._record(
+            conn,
+            principal,
+            workspace,
+            "activity_log.deleted",
+            description=f"{principal.name} deleted {len(ids):,} entries: {reason}",
+            details={"ids": list(ids), "reason": reason, "count": len(ids)},
+        )
+
+    def signed_in(self, conn: HTTPConnection, user: User, workspace: str) -> None:
+        self._auth(conn, user, workspace, "auth.signed_in", f"{user.name} signed in")
+
+    def signed_out(self, conn: HTTPConnection, principal: Principal) -> None:
+        self._record(
+            conn,
+            principal,
+            principal.viewer.workspace or None,
+            "auth.signed_out",
+            description=f"{principal.name} signed out",
+        )
+
+    def sign_in_failed(
+        self, conn: HTTPConnection, email: str, user: User | None, *, locked: bool
+    ) -> None:
+        """Actor System; the attempted address is in the details (never the password)."""
+        workspace = next(iter(sorted(user.memberships)), None) if user else None
+        action = "auth.locked_out" if locked else "auth.sign_in_failed"
+        text = (
+            f"Sign-in locked for {email} after repeated failures"
+            if locked
+            else f"Failed sign-in for {email}"
+        )
+        self._log.record(
+            **_request_fields(conn),
+            workspace=workspace or PLATFORM_WORKSPACE,
+            layer="workspace" if workspace else "platform",
+            actor=SYSTEM_ACTOR,
+            action=action,
+            result="failure",
+            subject={"type": "user", "id": user.id, "name": user.name}
+            if user
+            else {"type": "user", "name": email},
+            description=text,
+            details={"email": email},
+        )
+
+    def _auth(
+        self, conn: HTTPConnection, user: User, workspace: str, action: str, text: str
+    ) -> None:
+        actor = {"id": user.id, "name": user.name, "email": user.email, "type": "user"}
+        self._log.record(
+            **_request_fields(conn),
+            workspace=workspace or PLATFORM_WORKSPACE,
+            layer="platform" if user.is_platform_admin else "workspace",
+            actor=actor,
+            action=action,
+            subject={"type": "user", "id": user.id, "name": user.name},
+            description=text,
+        )
+
+    def _record(
+        self,
+        conn: HTTPConnection,
+        principal: Principal,
+        workspace: str | None,
+        action: str,
+        *,
+        description: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        platform = principal.viewer.role == "platform_admin"
+        where = workspace or principal.viewer.workspace or PLATFORM_WORKSPACE
+        self._log.record(
+            **_request_fields(conn),
+            workspace=where,
+            layer="platform" if platform else "workspace",
+            actor=principal.actor,
+            action=action,
+            subject={"type": "activity_log", "id": where, "name": f"Activity log of {where}"},
+            description=description,
+            details=dict(details) if details else None,
+        )
+
+    def _new_api_session(self, principal: Principal, workspace: str | None) -> bool:
+        key = (principal.viewer.user_id, workspace or "")
+        now = time.monotonic()
+        with self._lock:
+            last = self._last_read.pop(key, None)
+            self._last_read[key] = now
+            while len(self._last_read) > _REMEMBERED:
+                self._last_read.popitem(last=False)
+        return last is None or now - last > self._gap
+
+
+def _request_fields(conn: HTTPConnection) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    host = conn.client.host if conn.client else ""
+    try:
+        fields["ip"] = ipaddress.ip_address(host).compressed
+    except ValueError:
+        pass  # a test client or a Unix socket: no address to record
+    agent = conn.headers.get("user-agent")
+    if agent:
+        fields["user_agent"] = agent[:1000]
+    request_id = conn.headers.get("x-request-id")
+    if request_id:
+        fields["request_id"] = request_id[:200]
+    return fields

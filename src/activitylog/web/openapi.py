@@ -1,0 +1,115 @@
+"""Schemas the OpenAPI document shows for bodies read by hand (fast paths that skip
+FastAPI's model parsing): the event input comes from the same pydantic type that
+validates it, so the document cannot drift from the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from activitylog.events import event_json_schema
+
+_EVENT = event_json_schema()
+_ERROR = {
+    "type": "object",
+    "required": ["error", "message", "errors"],
+    "properties": {
+        "error": {"type": "string", "examples": ["validation"]},
+        "message": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer", "description": "Position in the batch"},
+                    "field": {"type": "string"},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _json(_ERROR, "No or bad credentials"),
+    403: _json(_ERROR, "The caller's role or key may not do this"),
+    404: _json(_ERROR, "Not found, or not visible to the caller"),
+    413: _json(_ERROR, "Body too large"),
+    422: _json(_ERROR, "Invalid input: every field and reason"),
+}
+
+INGEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        _EVENT,
+                        {
+                            "type": "object",
+                            "required": ["events"],
+                            "properties": {
+                                "events": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": 1000,
+                                    "items": _EVENT,
+                                }
+                            },
+                        },
+                    ]
+                }
+            }
+        },
+    }
+}
+
+DELETE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["ids", "reason"],
+                    "properties": {
+                        "ids": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 1000,
+                            "items": {"type": "string"},
+                        },
+                        "reason": {"type": "string", "minLength": 1},
+                    },
+                }
+            }
+        },
+    }
+}
+
+TOKEN_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["user_id", "role"],
+                    "properties": {
+                        "workspace": {"type": "string"},
+                        "user_id": {"type": "string"},
+                        "role": {"enum": ["owner", "admin", "member", "viewer"]},
+                        "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 3600},
+                        "name": {"type": "string"},
+                        "email": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}

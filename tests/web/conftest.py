@@ -1,0 +1,38 @@
+"""Web fixtures: ``world`` (a seeded app, built once per module: seeding and Argon2 hashing
+are slow) and ``fresh`` (an empty one, for tests that change the log)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from activitylog.accounts import passwords
+
+from ._support import World, build_world
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Web tests sign in a lot: hash with minimal argon2 cost here (the accounts tests
+    keep the real parameters)."""
+    real = passwords._HASHER
+    passwords._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._HASHER = real
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    built = build_world(tmp_path_factory.mktemp("world"), 3000)
+    yield built
+    built.state.log.close()
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[World]:
+    built = build_world(tmp_path, 0)
+    yield built
+    built.state.log.close()

@@ -1,0 +1,396 @@
+"""The JSON API over HTTP: every endpoint, the role x scope matrix, every error status."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import orjson
+import pytest
+
+from activitylog.access import OPERATOR
+from ._support import EMAIL_BY_ROLE, PEOPLE, World, csrf_of, sign_in
+
+
+def _event(**extra: Any) -> dict[str, Any]:
+    return {
+        "workspace": "acme",
+        "actor": {"id": "u_api", "name": "Api Person"},
+        "action": "contact.updated",
+        "subject": {"type": "contact", "id": "c_1", "name": "Jane"},
+        "changes": {"email": {"before": "a@x.io", "after": "b@x.io"}},
+        **extra,
+    }
+
+
+def _count(world: World, **filters: Any) -> int:
+    return world.state.log.count(**filters)
+
+
+# -- ingest -----------------------------------------------------------------------------
+def test_one_event_is_stored_and_answered_with_id_seq_and_hashes(fresh: World) -> None:
+    reply = fresh.client().post("/api/v1/events", json=_event(), headers=fresh.bearer("acme_ingest"))
+    assert reply.status_code == 201, reply.text
+    [stored] = reply.json()["events"]
+    assert set(stored) == {"id", "seq", "content_hash", "chain_hash"}
+    assert stored["seq"] == 1
+    assert fresh.state.log.get(stored["id"])["action"] == "contact.updated"
+
+
+def test_a_batch_is_idempotent_on_id(fresh: World) -> None:
+    client = fresh.client()
+    events = [_event(id=f"0190b4a0-0000-7000-8000-00000000000{i}") for i in range(3)]
+    first = client.post("/api/v1/events", json={"events": events}, headers=fresh.bearer("acme_ingest"))
+    again = client.post("/api/v1/events", json={"events": events}, headers=fresh.bearer("acme_ingest"))
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert _count(fresh, workspace="acme") == 3
+
+
+def test_an_invalid_batch_lists_every_invalid_index_and_stores_nothing(fresh: World) -> None:
+    events = [_event(), _event(action="Bad Action"), _event(), _event(result="maybe")]
+    reply = fresh.client().post(
+        "/api/v1/events", json={"events": events}, headers=fresh.bearer("acme_ingest")
+    )
+    assert reply.status_code == 422
+    body = reply.json()
+    assert body["error"] == "validation"
+    assert {(e["index"], e["field"]) for e in body["errors"]} == {(1, "action"), (3, "result")}
+    assert _count(fresh) == 0
+
+
+def test_body_limits(fresh: World) -> None:
+    client, key = fresh.client(), fresh.bearer("acme_ingest")
+    huge = {"events": [_event(description="x" * 1900)] * 1000}
+    big = orjson.dumps({"padding": "x" * (fresh.state.settings.max_body_bytes + 1)})
+    assert client.post("/api/v1/events", content=big, headers=key).status_code == 413
+    too_many = client.post("/api/v1/events", json={"events": [_event()] * 1001}, headers=key)
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"][0]["field"] == "events"
+    assert client.post("/api/v1/events", json=huge, headers=key).status_code == 201
+    not_json = client.post("/api/v1/events", content=b"{nope", headers=key)
+    assert not_json.status_code == 422
+    assert not_json.json()["errors"][0]["field"] == "body"
+
+
+@pytest.mark.parametrize(
+    ("key", "event", "status"),
+    [
+        (None, _event(), 401),
+        ("acme_read", _event(), 403),
+        ("acme_ingest", _event(workspace="globex"), 403),
+        ("acme_ingest", _event(layer="platform"), 403),
+        ("platform_ingest", _event(workspace="globex", layer="platform"), 201),
+    ],
+)
+def test_who_may_send_what(fresh: World, key: str | None, event: dict[str, Any], status: int) -> None:
+    headers = fresh.bearer(key) if key else {}
+    reply = fresh.client().post("/api/v1/events", json=event, headers=headers)
+    assert reply.status_code == status, reply.text
+    if status != 201:
+        assert _count(fresh) == 0
+
+
+def test_a_workspace_key_fills_in_its_workspace(fresh: World) -> None:
+    event = _event()
+    del event["workspace"]
+    reply = fresh.client().post("/api/v1/events", json=event, headers=fresh.bearer("acme_ingest"))
+    assert reply.status_code == 201
+    assert fresh.state.log.get(reply.json()["events"][0]["id"])["workspace"] == "acme"
+
+
+def test_bad_and_revoked_keys_are_refused(fresh: World) -> None:
+    client = fresh.client()
+    assert client.get("/api/v1/events", headers={"Authorization": "Bearer alk_nope"}).status_code == 401
+    assert client.get("/api/v1/events", headers={"Authorization": "Basic x"}).status_code == 401
+    [key] = [k for k in fresh.state.accounts.list_keys() if k.name == "acme_read"]
+    fresh.state.accounts.revoke_key(key.id)
+    assert client.get("/api/v1/events", headers=fresh.bearer("acme_read")).status_code == 401
+
+
+# -- reading: the role x scope matrix ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("role", "scope", "status"),
+    [
+        ("owner", "workspace", 200),
+        ("owner", "mine", 200),
+        ("admin", "workspace", 200),
+        ("member", "workspace", 403),
+        ("member", "mine", 200),
+        ("viewer", "workspace", 403),
+        ("viewer", "mine", 200),
+        ("platform_admin", "workspace", 200),
+        ("platform_admin", "mine", 200),
+    ],
+)
+def test_role_by_scope(world: World, role: str, scope: str, status: int) -> None:
+    client = world.client(role)
+    reply = client.get("/api/v1/events", params={"scope": scope, "range": "last_30_days"})
+    assert reply.status_code == status, reply.text
+    if status != 200:
+        assert reply.json()["error"] == "forbidden"
+        return
+    items = reply.json()["items"]
+    user_id = PEOPLE[EMAIL_BY_ROLE[role]][0]
+    if scope == "mine":
+        assert all(e["actor"]["id"] == user_id for e in items)
+    elif role != "platform_admin":
+        assert {e["workspace"] for e in items} == {"acme"}
+        assert len({e["actor"]["id"] for e in items}) > 1
+
+
+def test_members_see_only_their_own_events_by_default(world: World) -> None:
+    body = world.client("member").get("/api/v1/events?range=last_30_days&per_page=100").json()
+    assert body["total"] > 0
+    assert {e["actor"]["id"] for e in body["items"]} == {"u_diego"}
+
+
+def test_platform_admins_read_any_workspace(world: World) -> None:
+    client = world.client("platform_admin")
+    reply = client.get("/api/v1/events?scope=workspace&workspace=globex&range=last_30_days")
+    assert reply.status_code == 200
+    assert {e["workspace"] for e in reply.json()["items"]} == {"globex"}
+
+
+def test_keys_read_their_workspace_only(world: World) -> None:
+    client = world.client()
+    own = client.get("/api/v1/events?range=last_30_days", headers=world.bearer("acme_read"))
+    assert own.status_code == 200
+    assert {e["workspace"] for e in own.json()["items"]} == {"acme"}
+    other = client.get("/api/v1/events?workspace=acme", headers=world.bearer("globex_read"))
+    assert other.status_code == 403
+    ingest = client.get("/api/v1/events", headers=world.bearer("acme_ingest"))
+    assert ingest.status_code == 403
+
+
+def test_no_credentials_is_401(world: World) -> None:
+    for path in ("/api/v1/events", "/api/v1/stats", "/api/v1/export", "/api/v1/verify"):
+        reply = world.client().get(path)
+        assert reply.status_code == 401, path
+        assert reply.headers["www-authenticate"] == "Bearer"
+
+
+def test_filters_sort_and_pages(world: World) -> None:
+    client = world.client("owner")
+    query = "scope=workspace&range=last_30_days&category=auth&sort=actor:asc&per_page=10&page=2"
+    body = client.get(f"/api/v1/events?{query}").json()
+    assert body["page"] == 2 and body["per_page"] == 10 and body["sort"] == "actor:asc"
+    assert {e["category"] for e in body["items"]} == {"auth"}
+    names = [e["actor"]["name"] for e in body["items"]]
+    assert names == sorted(names, key=str.casefold) or names == sorted(names)
+    bad = client.get("/api/v1/events?per_page=7&range=forever&tz=Mars/Base")
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"per_page", "range", "tz"}
+
+
+def test_hostile_parameters_cannot_inject_sql(world: World) -> None:
+    client = world.client("owner")
+    assert client.get("/api/v1/events?sort=time;DROP TABLE events").status_code == 422
+    for name in ("user", "category", "event", "search", "subject_id"):
+        reply = client.get("/api/v1/events", params={name: "x' OR '1'='1' --", "scope": "workspace"})
+        assert reply.status_code in (200, 422), name
+        if reply.status_code == 200:
+            assert reply.json()["total"] == 0, name
+    assert world.state.log.count() > 0
+
+
+# -- detail -------------------------------------------------------------------------------
+def _acme_event(world: World, actor: str | None = None) -> dict[str, Any]:
+    filters: dict[str, Any] = {"workspace": "acme", "range": "last_30_days", "per_page": 10}
+    if actor:
+        filters["users"] = (actor,)
+    return world.state.log.query(**filters).items[0]
+
+
+def test_detail_with_integrity(world: World) -> None:
+    event = _acme_event(world)
+    reply = world.client("owner").get(f"/api/v1/events/{event['id']}")
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["id"] == event["id"]
+    assert body["integrity"]["verified"] is True
+    assert body["integrity"]["content_ok"] is True
+
+
+def test_detail_of_an_event_the_caller_may_not_see_is_404(world: World) -> None:
+    someone_else = _acme_event(world, actor="u_ben")
+    assert world.client("member").get(f"/api/v1/events/{someone_else['id']}").status_code == 404
+    globex = world.state.log.query(workspace="globex", range="last_30_days").items[0]
+    assert world.client("owner").get(f"/api/v1/events/{globex['id']}").status_code == 404
+    assert world.client("owner").get("/api/v1/events/not-an-id").status_code == 404
+
+
+# -- stats ------------------------------------------------------------------------------
+def test_stats(world: World) -> None:
+    client = world.client("owner")
+    listed = client.get("/api/v1/events?scope=workspace&range=last_30_days").json()["total"]
+    body = client.get("/api/v1/stats?scope=workspace&range=last_30_days&group=weekly")
+    assert body.status_code == 200
+    stats = body.json()
+    assert set(stats) == {"kpis", "volume", "split", "top_actors", "by_category"}
+    assert stats["kpis"]["total"] == listed
+    assert all(c["count"] > 0 for c in stats["by_category"])
+    assert len(stats["top_actors"]) <= 4
+
+
+# -- export -----------------------------------------------------------------------------
+def test_csv_export_streams_the_filters_and_is_recorded(world: World) -> None:
+    client = world.client("owner")
+    reply = client.get("/api/v1/export?format=csv&scope=workspace&range=last_30_days&category=auth")
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("text/csv")
+    assert "attachment" in reply.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(reply.text)))
+    expected = world.state.log.count(workspace="acme", range="last_30_days", categories=("auth",))
+    assert len(rows) == expected
+    recorded = world.state.log.query(
+        workspace="acme", events=("activity_log.exported",), range="today", per_page=10
+    ).items[0]
+    assert recorded["actor"]["id"] == "u_ava"
+    assert recorded["details"]["rows"] == expected
+    assert recorded["details"]["filters"]["category"] == ["auth"]
+
+
+def test_json_export_of_chosen_ids(world: World) -> None:
+    ids = [e["id"] for e in world.state.log.query(workspace="acme", range="last_30_days").items[:3]]
+    query = "&".join(f"id={i}" for i in ids)
+    reply = world.client("owner").get(f"/api/v1/export?format=json&scope=workspace&{query}")
+    assert reply.status_code == 200
+    assert sorted(e["id"] for e in reply.json()) == sorted(ids)
+    assert world.client("owner").get("/api/v1/export?format=xml").status_code == 422
+
+
+def test_csv_export_neutralises_formulas(fresh: World) -> None:
+    fresh.state.log.record(**_event(description="=HYPERLINK(\"http://evil\")"))
+    reply = fresh.client("owner").get("/api/v1/export?format=csv&scope=workspace")
+    [row] = [r for r in csv.DictReader(io.StringIO(reply.text)) if r["action"] == "contact.updated"]
+    assert row["description"].startswith("'=")
+
+
+# -- delete -----------------------------------------------------------------------------
+def test_owners_delete_with_a_reason_and_it_is_recorded(fresh: World) -> None:
+    ids = [fresh.state.log.record(**_event())["id"] for _ in range(2)]
+    client = fresh.client("owner")
+    token = csrf_of(client)
+    reply = client.post(
+        "/api/v1/events/delete",
+        json={"ids": [*ids, "missing"], "reason": "GDPR request"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert reply.status_code == 200, reply.text
+    assert sorted(reply.json()["deleted"]) == sorted(ids)
+    assert reply.json()["not_found"] == ["missing"]
+    assert fresh.state.log.get(ids[0], viewer=OPERATOR)["deleted_at"] is not None
+    recorded = fresh.state.log.query(workspace="acme", events=("activity_log.deleted",)).items
+    assert recorded[0]["details"]["count"] == 2
+
+
+@pytest.mark.parametrize("role", ["admin", "member", "viewer"])
+def test_only_owners_delete(fresh: World, role: str) -> None:
+    event_id = fresh.state.log.record(**_event())["id"]
+    client = fresh.client(role)
+    reply = client.post(
+        "/api/v1/events/delete",
+        json={"ids": [event_id], "reason": "x"},
+        headers={"X-CSRF-Token": csrf_of(client)},
+    )
+    assert reply.status_code == 403
+    assert fresh.state.log.get(event_id)["deleted_at"] is None
+
+
+def test_delete_needs_csrf_and_a_reason(fresh: World) -> None:
+    event_id = fresh.state.log.record(**_event())["id"]
+    client = fresh.client("owner")
+    no_token = client.post("/api/v1/events/delete", json={"ids": [event_id], "reason": "x"})
+    assert no_token.status_code == 403
+    no_reason = client.post(
+        "/api/v1/events/delete",
+        json={"ids": [event_id], "reason": " "},
+        headers={"X-CSRF-Token": csrf_of(client)},
+    )
+    assert no_reason.status_code == 422
+    assert no_reason.json()["errors"][0]["field"] == "reason"
+    by_key = fresh.client().post(
+        "/api/v1/events/delete",
+        json={"ids": [event_id], "reason": "x"},
+        headers=fresh.bearer("acme_read"),
+    )
+    assert by_key.status_code == 403
+    assert fresh.state.log.get(event_id)["deleted_at"] is None
+
+
+# -- verify -----------------------------------------------------------------------------
+def test_verify(world: World) -> None:
+    body = world.client("owner").get("/api/v1/verify").json()
+    assert body["ok"] is True and body["workspace"] == "acme" and body["entries"] > 0
+    assert world.client("member").get("/api/v1/verify").status_code == 403
+    platform = world.client("platform_admin")
+    assert platform.get("/api/v1/verify").status_code == 422
+    assert platform.get("/api/v1/verify?workspace=globex").json()["workspace"] == "globex"
+
+
+# -- reading is recorded --------------------------------------------------------------------
+def test_api_reads_are_recorded_once_per_session(fresh: World) -> None:
+    client = fresh.client()
+    for _ in range(3):
+        client.get("/api/v1/events?range=today", headers=fresh.bearer("acme_read"))
+    viewed = fresh.state.log.query(workspace="acme", events=("activity_log.viewed",)).items
+    assert len(viewed) == 1
+    assert viewed[0]["actor"]["type"] == "api"
+
+
+# -- viewer tokens -------------------------------------------------------------------------
+def test_viewer_tokens_minted_by_a_read_key(world: World) -> None:
+    client = world.client()
+    body = {"user_id": "u_diego", "role": "member", "ttl_seconds": 600}
+    reply = client.post("/api/v1/viewer-tokens", json=body, headers=world.bearer("acme_read"))
+    assert reply.status_code == 201, reply.text
+    token = reply.json()["token"]
+    events = client.get(
+        "/api/v1/events?range=last_30_days", headers={"Authorization": f"Bearer {token}"}
+    ).json()["items"]
+    assert events and {e["actor"]["id"] for e in events} == {"u_diego"}
+    for key, payload, status in (
+        ("acme_ingest", body, 403),
+        ("globex_read", {**body, "workspace": "acme"}, 403),
+        ("acme_read", {**body, "ttl_seconds": 7200}, 422),
+    ):
+        assert client.post("/api/v1/viewer-tokens", json=payload, headers=world.bearer(key)).status_code == status
+
+
+# -- documents and headers -----------------------------------------------------------------
+def test_openapi_and_docs_are_served_without_a_cdn(world: World) -> None:
+    client = world.client()
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/v1/events", "/api/v1/events/{event_id}", "/api/v1/stats", "/api/v1/export",
+                 "/api/v1/events/delete", "/api/v1/verify"):
+        assert path in spec["paths"], path
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "//cdn" not in docs.text and "https://" not in docs.text
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+
+
+def test_security_headers(world: World) -> None:
+    reply = world.client().get("/signin")
+    csp = reply.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+def test_sign_in_failures_look_the_same_and_are_recorded(fresh: World) -> None:
+    client = fresh.client()
+    texts = []
+    for email in ("nobody@acme.example", EMAIL_BY_ROLE["owner"]):
+        page = client.get("/signin").text
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        reply = client.post("/signin", data={"email": email, "password": "wrong-password", "csrf_token": token})
+        assert reply.status_code == 401
+        texts.append("Wrong email or password." in reply.text)
+    assert texts == [True, True]
+    failed = fresh.state.log.query(events=("auth.sign_in_failed",), range="today").items
+    assert {e["details"]["email"] for e in failed} == {"nobody@acme.example", EMAIL_BY_ROLE["owner"]}
+    assert all(e["actor"]["name"] == "System" for e in failed)
+    sign_in(client, EMAIL_BY_ROLE["owner"])
+    assert fresh.state.log.query(events=("auth.signed_in",), range="today").total == 1
