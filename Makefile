@@ -25,11 +25,7 @@ pytest: $(STAMP)
 test: lint types pytest
 
 demo: $(STAMP)
-	rm -f activitylog.db activitylog.db-wal activitylog.db-shm
-	$(VENV)/bin/activitylog seed --events 20000
-	$(VENV)/bin/activitylog stats --workspace acme --range last_30_days --format table
-	$(VENV)/bin/activitylog query --workspace acme --range last_7_days --per-page 10
-	$(VENV)/bin/activitylog verify
+	$(VENV)/bin/activitylog demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache activitylog.db*

@@ -1,0 +1,74 @@
+"""``activitylog serve`` and ``activitylog demo``: the web server (uvicorn) on the log."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import click
+
+from activitylog.cli.app import cli, current_settings, open_log, progress
+from activitylog.settings import Settings
+
+_HOST = click.option("--host", help="Interface to listen on [default: 127.0.0.1].")
+_PORT = click.option("--port", type=click.IntRange(1, 65535), help="Port [default: 8000].")
+
+
+def _with(host: str | None, port: int | None) -> Settings:
+    settings = current_settings()
+    return replace(settings, host=host or settings.host, port=port or settings.port)
+
+
+def _run(settings: Settings) -> None:
+    import uvicorn
+
+    from activitylog.web.app import create_app
+
+    app = create_app(settings, log=open_log())
+    # One process: SQLite has one writer anyway, and the app keeps per-process state
+    # (API read sessions). Behind a proxy, uvicorn's --forwarded-allow-ips rules apply.
+    uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=True, log_level="info")
+
+
+@cli.command()
+@_HOST
+@_PORT
+def serve(host: str | None, port: int | None) -> None:
+    """Run the web server: the Activity Log page, the HTTP API, /docs."""
+    _run(_with(host, port))
+
+
+@cli.command()
+@_HOST
+@_PORT
+@click.option(
+    "--events",
+    type=click.IntRange(min=0),
+    default=30_000,
+    show_default=True,
+    help="Seed events to add when the log is empty.",
+)
+@click.option("--no-serve", is_flag=True, help="Set up the log and the accounts, then exit.")
+def demo(host: str | None, port: int | None, events: int, no_serve: bool) -> None:
+    """A demo: seeded log, a sign-in for every role (printed), the server on loopback."""
+    from activitylog.accounts import Accounts
+    from activitylog import demo as demo_data
+
+    settings = _with(host, port)
+    log = open_log()
+    with progress("seeding", events) as advance:
+        added = demo_data.fill(log, events, advance)
+    if added:
+        click.echo(f"seeded {added:,} demo events into {settings.db}")
+    else:
+        click.echo(f"using the events already in {settings.db}")
+    shown = demo_data.ensure_accounts(Accounts(log.store.engine))
+    url = f"http://{settings.host}:{settings.port}"
+    click.echo(f"\nOpen {url}/activity and sign in with password {demo_data.DEMO_PASSWORD!r}:")
+    for account in shown:
+        click.echo(f"  {account.role:<15} {account.email:<32} ({account.name}, {account.workspace})")
+    click.echo(f"API docs: {url}/docs\n")
+    if not no_serve:
+        _run(settings)
+
+
+__all__ = ["demo", "serve"]
