@@ -1,5 +1,6 @@
 """The ``activitylog`` command line: record, ingest, query, stats, verify, export, seed,
-delete, checkpoint, users, keys, token, serve and demo. ``activitylog --help`` lists them; each has ``--help``.
+delete, checkpoint, users, keys, token, serve and demo. ``activitylog --help`` lists them;
+each has ``--help``.
 
 ``main`` is the click group (the console script's entry point, and what tests invoke).
 """

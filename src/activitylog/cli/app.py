@@ -18,6 +18,7 @@ import click
 import orjson
 
 from activitylog.client import ActivityLog
+from activitylog.config import load_settings
 from activitylog.errors import ActivityLogError
 from activitylog.settings import DEFAULT_DB, Settings
 
@@ -62,6 +63,8 @@ def _silence_stdout() -> None:
 @dataclass
 class State:
     db: str | None = None
+    config: str | None = None
+    settings: Settings | None = None
 
 
 @click.group(cls=_Group)
@@ -71,23 +74,39 @@ class State:
     help="Database URL: sqlite:///FILE or postgresql://... "
     f"[default: $ACTIVITYLOG_DB, else {DEFAULT_DB}]",
 )
+@click.option(
+    "--config",
+    metavar="FILE",
+    help="TOML settings file [default: $ACTIVITYLOG_CONFIG, else ./activitylog.toml if it exists].",
+)
 @click.version_option(package_name="activitylog")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
     """A self-hosted, tamper-evident Activity Log (audit trail).
 
-    Settings come from the environment: ACTIVITYLOG_DB, ACTIVITYLOG_SIGNING_KEY,
-    ACTIVITYLOG_CHECKPOINT_EVERY, ACTIVITYLOG_CHECKPOINT_SECONDS, ACTIVITYLOG_DURABILITY.
+    Settings come from flags, then the environment (ACTIVITYLOG_DB, ACTIVITYLOG_SIGNING_KEY,
+    ... one ACTIVITYLOG_<NAME> per setting), then the TOML file, then the defaults.
     """
-    ctx.obj = State(db=db)
+    ctx.obj = State(db=db, config=config)
+
+
+def current_settings() -> Settings:
+    """The settings of this command: ``--db`` over the environment over the ``--config``
+    file over the defaults (read once per command)."""
+    root = click.get_current_context().find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    state: State = root.obj
+    if state.settings is None:
+        state.settings = load_settings({"db": state.db}, config_file=state.config)
+    return state.settings
 
 
 def open_log() -> ActivityLog:
-    """The ActivityLog for ``--db``, closed when the command ends."""
+    """The ActivityLog for the command's settings, closed when the command ends."""
+    settings = current_settings()
     root = click.get_current_context().find_root()
-    state = root.obj if isinstance(root.obj, State) else State()
-    settings = Settings.from_env()
-    return root.with_resource(ActivityLog(state.db or settings.db, settings=settings))
+    return root.with_resource(ActivityLog(settings.db, settings=settings))
 
 
 def echo_json(value: Any) -> None:

@@ -50,8 +50,8 @@ def serve(host: str | None, port: int | None) -> None:
 @click.option("--no-serve", is_flag=True, help="Set up the log and the accounts, then exit.")
 def demo(host: str | None, port: int | None, events: int, no_serve: bool) -> None:
     """A demo: seeded log, a sign-in for every role (printed), the server on loopback."""
-    from activitylog.accounts import Accounts
     from activitylog import demo as demo_data
+    from activitylog.accounts import Accounts
 
     settings = _with(host, port)
     log = open_log()
@@ -65,7 +65,8 @@ def demo(host: str | None, port: int | None, events: int, no_serve: bool) -> Non
     url = f"http://{settings.host}:{settings.port}"
     click.echo(f"\nOpen {url}/activity and sign in with password {demo_data.DEMO_PASSWORD!r}:")
     for account in shown:
-        click.echo(f"  {account.role:<15} {account.email:<32} ({account.name}, {account.workspace})")
+        who = f"{account.name}, {account.workspace}"
+        click.echo(f"  {account.role:<15} {account.email:<32} ({who})")
     click.echo(f"API docs: {url}/docs\n")
     if not no_serve:
         _run(settings)

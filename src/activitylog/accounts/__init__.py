@@ -1,0 +1,34 @@
+"""Who may use a log's web UI and HTTP API: users with workspace roles, sign-in with
+lockout, web sessions, API keys, and short-lived viewer tokens for embedding.
+
+| module | job |
+|---|---|
+| ``schema`` | the tables (same metadata as the events; migration 0003) |
+| ``fields`` | what each account field may hold |
+| ``database`` | the engine and write transactions every part shares |
+| ``passwords`` | argon2id hashes |
+| ``users`` | :class:`User` and reading users with their memberships |
+| ``throttle`` | the sign-in lockout policy and :class:`SignInFailed` |
+| ``sessions`` | web sessions (:class:`WebSession`; the ``WebSessions`` methods) |
+| ``keys`` | API keys (:class:`ApiKey`; the ``ApiKeys`` methods) |
+| ``service`` | :class:`Accounts`: users and sign-in, plus the session and key methods |
+| ``secret`` | the server secret file that signs viewer tokens |
+| ``tokens`` | viewer tokens (JWT, HS256) |
+"""
+
+from activitylog.accounts.keys import ApiKey
+from activitylog.accounts.service import Accounts
+from activitylog.accounts.sessions import WebSession
+from activitylog.accounts.throttle import FAILURE_WINDOW, LOCKOUT, MAX_FAILURES, SignInFailed
+from activitylog.accounts.users import User
+
+__all__ = [
+    "FAILURE_WINDOW",
+    "LOCKOUT",
+    "MAX_FAILURES",
+    "Accounts",
+    "ApiKey",
+    "SignInFailed",
+    "User",
+    "WebSession",
+]
