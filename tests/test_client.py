@@ -6,8 +6,9 @@ import contextlib
 import importlib.metadata
 import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,7 @@ def key_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "ACTIVITYLOG_CHECKPOINT_EVERY",
         "ACTIVITYLOG_CHECKPOINT_SECONDS",
         "ACTIVITYLOG_DURABILITY",
+        "ACTIVITYLOG_API_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
     key = tmp_path / "env-key.pem"
@@ -135,25 +137,34 @@ def test_without_activitylog_db_a_local_sqlite_file_is_used(
     assert (tmp_path / "activitylog.db").exists()
 
 
-@pytest.mark.parametrize("url", ["http://localhost:8000", "https://log.example.com/api/events"])
-def test_an_http_url_is_a_configuration_error(url: str, key_env: Path) -> None:
-    with pytest.raises(ConfigurationError, match="database URL"):
-        ActivityLog(url)
+@pytest.mark.parametrize("url", ["http://localhost:8000", "HTTPS://log.example.com/base"])
+def test_a_server_url_without_an_api_key_is_a_configuration_error(
+    url: str, key_env: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigurationError, match="API key"):
+        ActivityLog(url, spool_dir=tmp_path / "spool")
     assert not key_env.exists()
+    assert not (tmp_path / "spool").exists()
 
 
-def test_an_http_url_in_the_environment_is_a_configuration_error(
+def test_a_server_url_in_the_environment_needs_an_api_key(
     key_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ACTIVITYLOG_DB", "https://log.example.com")
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError, match="ACTIVITYLOG_API_KEY"):
         ActivityLog()
+
+
+@pytest.mark.parametrize("url", ["http://", "https:///path", "http://[::1"])
+def test_a_server_url_without_a_host_is_a_configuration_error(url: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="server URL"):
+        ActivityLog(url, api_key="alk_x", spool_dir=tmp_path)
 
 
 @pytest.mark.parametrize(
     "url",
     [
-        "HTTP://localhost",
+        "ftp://localhost",
         "mysql://user@localhost/log",
         "sqlite://",
         "sqlite:///:memory:",
@@ -308,3 +319,79 @@ def test_verify_with_an_unusable_public_key(log: ActivityLog, kind: str) -> None
         pem = b"-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"
     with pytest.raises(ConfigurationError):
         log.verify(public_key=pem)
+
+
+# -- remote mode (delivery itself: tests/remote) --------------------------------------------
+@pytest.fixture
+def remote(key_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ActivityLog]:
+    """A remote log whose server never answers (port 9, nothing listens), from the
+    environment: ``ACTIVITYLOG_API_KEY`` and ``ACTIVITYLOG_SPOOL_DIR``."""
+    monkeypatch.setenv("ACTIVITYLOG_API_KEY", "alk_from_env")
+    monkeypatch.setenv("ACTIVITYLOG_SPOOL_DIR", str(tmp_path / "spool"))
+    log = ActivityLog("http://127.0.0.1:9")
+    yield log
+    log.close(timeout=0)
+
+
+def test_remote_settings_come_from_the_environment(remote: ActivityLog, tmp_path: Path) -> None:
+    assert (tmp_path / "spool").is_dir()
+    event = remote.record(workspace="acme", action="contact.updated")
+    assert not remote.flush(timeout=0.2)
+    remote.close(timeout=0)
+    spooled = "".join(p.read_text() for p in (tmp_path / "spool").glob("*.ndjson"))
+    assert event["id"] in spooled
+
+
+@pytest.mark.parametrize(
+    ("method", "args"),
+    [
+        ("query", ()),
+        ("stats", ()),
+        ("export", ()),
+        ("count", ()),
+        ("get", ("00000000-0000-7000-8000-000000000000",)),
+        ("verify", ()),
+        ("checkpoint", ("acme",)),
+        ("total_events", ()),
+    ],
+)
+def test_reading_in_remote_mode_is_a_configuration_error(
+    remote: ActivityLog, method: str, args: tuple[str, ...]
+) -> None:
+    with pytest.raises(ConfigurationError, match="cannot read them"):
+        getattr(remote, method)(*args)
+
+
+def test_deleting_and_signing_in_remote_mode_are_configuration_errors(
+    remote: ActivityLog, key_env: Path
+) -> None:
+    with pytest.raises(ConfigurationError):
+        remote.delete(["00000000-0000-7000-8000-000000000000"], by="u_1", reason="GDPR")
+    with pytest.raises(ConfigurationError, match="server"):
+        _ = remote.signer
+    assert not key_env.exists()
+
+
+def test_flush_in_local_mode_has_nothing_to_wait_for(settings: Settings, tmp_path: Path) -> None:
+    with ActivityLog(f"sqlite:///{tmp_path / 'local.db'}", settings=settings) as log:
+        log.record(workspace="acme", action="contact.updated")
+        assert log.flush(timeout=0)
+
+
+def test_viewer_token_in_local_mode_is_signed_with_the_secret_key(tmp_path: Path) -> None:
+    from activitylog.accounts.secret import load_or_create_secret
+    from activitylog.accounts.tokens import read_viewer_token
+
+    secret_key = tmp_path / "secret-key"
+    settings = Settings(signing_key=tmp_path / "signing-key.pem", secret_key=secret_key)
+    with ActivityLog(f"sqlite:///{tmp_path / 'local.db'}", settings=settings) as log:
+        token = log.viewer_token(
+            workspace="acme", user_id="u_1", role="admin", ttl=timedelta(minutes=5)
+        )
+    claims = read_viewer_token(load_or_create_secret(secret_key), token)
+    assert (claims.viewer.workspace, claims.viewer.user_id, claims.viewer.role) == (
+        "acme",
+        "u_1",
+        "admin",
+    )
+    assert timedelta(minutes=4) < claims.expires_at - datetime.now(UTC) <= timedelta(minutes=5)

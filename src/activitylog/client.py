@@ -1,8 +1,9 @@
-"""The Python SDK: :class:`ActivityLog`, writing to and reading from a local store.
+"""The Python SDK: :class:`ActivityLog`, writing to and reading from a local store, or
+sending to a server (``http(s)://`` URL, see :mod:`activitylog.remote`).
 
 from activitylog import ActivityLog
 
-log = ActivityLog("sqlite:///activitylog.db")
+log = ActivityLog("sqlite:///activitylog.db")   # or ("https://log.example.com", api_key=...)
 with log.context(actor={"id": "u_1", "name": "Ava"}, workspace="acme", ip="203.0.113.9"):
     log.record(action="contact.updated", subject={"type": "contact", "id": "c_9"},
                changes={"email": {"before": "a@x.io", "after": "b@x.io"}})
@@ -14,9 +15,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from activitylog.access import OPERATOR, Viewer, may_delete, visibility_for, widest_scope
 from activitylog.catalog import DEFAULT_CATALOG, Catalog
@@ -37,6 +40,9 @@ from activitylog.signing import Checkpoint, CheckpointSigner
 from activitylog.stats import Stats, StatsSpec, compute
 from activitylog.store import CheckpointPolicy, SQLStore, open_store
 
+if TYPE_CHECKING:
+    from activitylog.remote import RemoteOptions, RemoteTransport
+
 CONTEXT_FIELDS = (
     "actor",
     "workspace",
@@ -53,7 +59,13 @@ _context: ContextVar[Mapping[str, Any]] = ContextVar(
 
 class ActivityLog:
     """Record and read activity. ``url`` is a database URL (default ``$ACTIVITYLOG_DB`` or
-    ``sqlite:///activitylog.db``); the checkpoint signing key lives in a file outside it."""
+    ``sqlite:///activitylog.db``); the checkpoint signing key lives in a file outside it.
+
+    With an ``http(s)://`` server URL and an ``api_key`` (default ``$ACTIVITYLOG_API_KEY``)
+    the log is remote: events are validated here and sent in the background, spooled in
+    ``spool_dir`` (default ``$ACTIVITYLOG_SPOOL_DIR``) while the server cannot be reached;
+    only writing and :meth:`viewer_token` work, reading goes through the server.
+    """
 
     def __init__(
         self,
@@ -62,28 +74,44 @@ class ActivityLog:
         catalog: Catalog = DEFAULT_CATALOG,
         settings: Settings | None = None,
         signing_key: str | Path | None = None,
+        api_key: str | None = None,
+        spool_dir: str | Path | None = None,
+        remote_options: RemoteOptions | None = None,
     ) -> None:
         settings = settings or Settings.from_env()
         url = url or settings.db
-        if url.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                "only database URLs are supported (sqlite:/// or postgresql://)"
-            )
-        key_path = Path(signing_key) if signing_key else settings.signing_key
         self.url = url
         self.catalog = catalog
-        self._key_path = key_path
+        self._key_path = Path(signing_key) if signing_key else settings.signing_key
+        self._secret_key = settings.secret_key
         self._signer: CheckpointSigner | None = None
+        self._store: SQLStore | None = None
+        self._remote: RemoteTransport | None = None
+        if url.lower().startswith(("http://", "https://")):
+            self._remote = _remote(url, settings, api_key, spool_dir, remote_options)
+            return
         policy = CheckpointPolicy(
             signer=lambda: self.signer,
             every=settings.checkpoint_every,
             seconds=settings.checkpoint_seconds,
         )
-        self.store: SQLStore = open_store(url, policy, durability=settings.durability)
+        self._store = open_store(url, policy, durability=settings.durability)
+
+    @property
+    def store(self) -> SQLStore:
+        """The local store; a :class:`ConfigurationError` in remote mode."""
+        if self._store is None:
+            raise ConfigurationError(
+                f"ActivityLog({self.url!r}) sends events to a server and cannot read them; "
+                "read through the server's API or web pages, or open its database URL"
+            )
+        return self._store
 
     @property
     def signer(self) -> CheckpointSigner:
         """The checkpoint key, created on first use."""
+        if self._remote is not None:
+            raise ConfigurationError("checkpoints are signed by the server in remote mode")
         if self._signer is None:
             self._signer = CheckpointSigner.from_file(self._key_path)
         return self._signer
@@ -110,17 +138,24 @@ class ActivityLog:
     def record(self, **fields: Any) -> dict[str, Any]:
         """Validate, enrich, sequence and store one event; returns it as stored.
 
-        Recording an ``id`` already stored returns the stored event unchanged.
+        Recording an ``id`` already stored returns the stored event unchanged. Remote: the
+        event is validated and queued, and its content returned (with its ``id``) without
+        ``seq``, hashes, ``received_at`` or derived fields: the server sets those.
         """
         content = validate({**_context.get(), **fields})
+        if self._remote is not None:
+            return self._remote.send([content])[0]
         fresh = fields.get("id") is None
         return self.store.append([prepare(content, self.catalog, fresh_id=fresh)])[0]
 
     def record_many(self, events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Store a batch atomically: any invalid event -> BatchValidationError, nothing stored."""
+        """Store a batch atomically: any invalid event -> BatchValidationError, nothing stored.
+        Remote: nothing queued; once queued, the server may store the batch in several parts."""
         ctx = _context.get()
         raws = [{**ctx, **event} for event in events] if ctx else list(events)
         contents = validate_batch(raws)
+        if self._remote is not None:
+            return self._remote.send(contents)
         catalog = self.catalog
         return self.store.append(
             [
@@ -199,7 +234,7 @@ class ActivityLog:
     ) -> VerifyReport:
         """Recompute every chain (or one workspace's) and check the signed checkpoints."""
         signer = (
-            CheckpointSigner.from_public_pem(public_key) if public_key else self._verify_signer()
+            CheckpointSigner.from_public_pem(public_key) if public_key else self.verifier()
         )
         names = [workspace] if workspace else self.store.workspaces()
         report = VerifyReport(signatures_checked=signer is not None)
@@ -216,19 +251,75 @@ class ActivityLog:
     def total_events(self) -> int:
         return sum(self.store.head(w)[0] for w in self.store.workspaces())
 
-    def _verify_signer(self) -> CheckpointSigner | None:
+    def verifier(self) -> CheckpointSigner | None:
+        """The key that checks checkpoint signatures, or None when there is none yet."""
         if self._signer is None and not self._key_path.exists():
             return None
         return self.signer
 
-    def close(self) -> None:
-        self.store.close()
+    def flush(self, timeout: float | None = None) -> bool:
+        """Remote: wait until everything recorded so far (and spooled) is delivered; False
+        when ``timeout`` seconds pass first. Local writes are synchronous: True."""
+        return self._remote.flush(timeout) if self._remote is not None else True
+
+    def viewer_token(
+        self,
+        *,
+        workspace: str,
+        user_id: str,
+        role: str,
+        ttl: timedelta = timedelta(minutes=15),
+    ) -> str:
+        """A short-lived token letting ``user_id`` (as ``role``) view ``workspace``'s log in
+        the embedded viewer: minted by the server in remote mode (the API key needs read
+        access), else signed here with the secret key file (``settings.secret_key``)."""
+        if self._remote is not None:
+            return self._remote.viewer_token(
+                workspace=workspace, user_id=user_id, role=role, ttl=ttl
+            )
+        from activitylog.accounts.secret import load_or_create_secret
+        from activitylog.accounts.tokens import mint_viewer_token
+
+        secret = load_or_create_secret(self._secret_key)
+        return mint_viewer_token(secret, workspace=workspace, user_id=user_id, role=role, ttl=ttl)
+
+    def close(self, timeout: float | None = 10.0) -> None:
+        """Local: close the store. Remote: flush for up to ``timeout`` seconds and stop
+        sending; what is undelivered stays in the spool for the next start."""
+        if self._remote is not None:
+            self._remote.close(timeout)
+        elif self._store is not None:
+            self._store.close()
 
     def __enter__(self) -> ActivityLog:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _remote(
+    url: str,
+    settings: Settings,
+    api_key: str | None,
+    spool_dir: str | Path | None,
+    options: RemoteOptions | None,
+) -> RemoteTransport:
+    from activitylog.remote import RemoteTransport
+
+    key = api_key or settings.api_key
+    if not key:
+        raise ConfigurationError(
+            f"ActivityLog({url!r}) needs an API key: api_key=... or $ACTIVITYLOG_API_KEY"
+        )
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    if not host:
+        raise ConfigurationError(f"{url!r} is not a server URL like https://log.example.com")
+    directory = Path(spool_dir).expanduser() if spool_dir else settings.spool_dir
+    return RemoteTransport(url, key, spool_dir=directory, options=options)
 
 
 def _selection(selection: Selection | None, filters: Mapping[str, Any]) -> Selection:

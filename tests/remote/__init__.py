@@ -1,0 +1,1 @@
+"""The remote transport: spool files and delivery to a server over HTTP."""
