@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from activitylog.accounts.tokens import mint_viewer_token
@@ -24,7 +24,7 @@ from activitylog.errors import AccessDenied, BatchValidationError, FieldError, V
 from activitylog.exports import MEDIA_TYPES, Encoder
 from activitylog.web.body import read_json_body
 from activitylog.web.integrity import check_event
-from activitylog.web.openapi import ERRORS, INGEST_BODY, TOKEN_BODY, DELETE_BODY
+from activitylog.web.openapi import DELETE_BODY, ERRORS, INGEST_BODY, TOKEN_BODY
 from activitylog.web.params import ViewParams, view_params
 from activitylog.web.principal import (
     Principal,
@@ -332,9 +332,9 @@ def _delete_request(payload: Any) -> tuple[list[str], str]:
         errors.append(FieldError("ids", f"at most {MAX_DELETE} per request"))
     if not isinstance(reason, str) or not reason.strip():
         errors.append(FieldError("reason", "is required"))
-    if errors:
+    if errors or not isinstance(ids, list) or not isinstance(reason, str):
         raise ValidationError(errors)
-    return list(dict.fromkeys(ids)), reason.strip()  # type: ignore[union-attr]
+    return list(dict.fromkeys(ids)), reason.strip()
 
 
 def _workspace(request: Request) -> str | None:

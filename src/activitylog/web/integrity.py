@@ -47,7 +47,7 @@ def check_event(log: ActivityLog, event: dict[str, Any]) -> EventIntegrity:
     previous = GENESIS if seq == 1 else (by_seq[seq - 1].chain_hash if seq - 1 in by_seq else None)
     linked = None if previous is None else link(previous, this.content_hash) == this.chain_hash
     reaches = _recompute(rows, seq, previous, target) if previous is not None else False
-    signer = log._verify_signer()
+    signer = log.verifier()
     signature_ok = signer.verify(checkpoint) if checkpoint and signer else None
     verified = content_ok and bool(linked) and reaches and signature_ok is not False
     return EventIntegrity(

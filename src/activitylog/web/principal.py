@@ -128,8 +128,10 @@ def _bearer(state: AppState, value: str) -> Principal:
         key = state.accounts.key_for_secret(value)
         if key is None:
             raise Unauthenticated("unknown or revoked API key")
-        role = "platform_admin" if key.workspace is None else "admin"
-        viewer = Viewer(user_id=key.id, role=role, workspace=key.workspace or "")
+        if key.workspace is None:
+            viewer = Viewer(user_id=key.id, role="platform_admin")
+        else:  # a read key sees its workspace as an admin does
+            viewer = Viewer(user_id=key.id, role="admin", workspace=key.workspace)
         return Principal(viewer=viewer, name=key.name or key.id, kind="api_key", key=key)
     return _viewer(state, value)
 
