@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from activitylog.access import OPERATOR
+
 from ._support import EMAIL_BY_ROLE, PEOPLE, World, csrf_of, sign_in
 
 
@@ -30,7 +31,9 @@ def _count(world: World, **filters: Any) -> int:
 
 # -- ingest -----------------------------------------------------------------------------
 def test_one_event_is_stored_and_answered_with_id_seq_and_hashes(fresh: World) -> None:
-    reply = fresh.client().post("/api/v1/events", json=_event(), headers=fresh.bearer("acme_ingest"))
+    reply = fresh.client().post(
+        "/api/v1/events", json=_event(), headers=fresh.bearer("acme_ingest")
+    )
     assert reply.status_code == 201, reply.text
     [stored] = reply.json()["events"]
     assert set(stored) == {"id", "seq", "content_hash", "chain_hash"}
@@ -41,8 +44,12 @@ def test_one_event_is_stored_and_answered_with_id_seq_and_hashes(fresh: World) -
 def test_a_batch_is_idempotent_on_id(fresh: World) -> None:
     client = fresh.client()
     events = [_event(id=f"0190b4a0-0000-7000-8000-00000000000{i}") for i in range(3)]
-    first = client.post("/api/v1/events", json={"events": events}, headers=fresh.bearer("acme_ingest"))
-    again = client.post("/api/v1/events", json={"events": events}, headers=fresh.bearer("acme_ingest"))
+    first = client.post(
+        "/api/v1/events", json={"events": events}, headers=fresh.bearer("acme_ingest")
+    )
+    again = client.post(
+        "/api/v1/events", json={"events": events}, headers=fresh.bearer("acme_ingest")
+    )
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert _count(fresh, workspace="acme") == 3
@@ -84,7 +91,9 @@ def test_body_limits(fresh: World) -> None:
         ("platform_ingest", _event(workspace="globex", layer="platform"), 201),
     ],
 )
-def test_who_may_send_what(fresh: World, key: str | None, event: dict[str, Any], status: int) -> None:
+def test_who_may_send_what(
+    fresh: World, key: str | None, event: dict[str, Any], status: int
+) -> None:
     headers = fresh.bearer(key) if key else {}
     reply = fresh.client().post("/api/v1/events", json=event, headers=headers)
     assert reply.status_code == status, reply.text
@@ -102,7 +111,10 @@ def test_a_workspace_key_fills_in_its_workspace(fresh: World) -> None:
 
 def test_bad_and_revoked_keys_are_refused(fresh: World) -> None:
     client = fresh.client()
-    assert client.get("/api/v1/events", headers={"Authorization": "Bearer alk_nope"}).status_code == 401
+    assert (
+        client.get("/api/v1/events", headers={"Authorization": "Bearer alk_nope"}).status_code
+        == 401
+    )
     assert client.get("/api/v1/events", headers={"Authorization": "Basic x"}).status_code == 401
     [key] = [k for k in fresh.state.accounts.list_keys() if k.name == "acme_read"]
     fresh.state.accounts.revoke_key(key.id)
@@ -175,7 +187,9 @@ def test_filters_sort_and_pages(world: World) -> None:
     client = world.client("owner")
     query = "scope=workspace&range=last_30_days&category=auth&sort=actor:asc&per_page=10&page=2"
     body = client.get(f"/api/v1/events?{query}").json()
-    assert body["page"] == 2 and body["per_page"] == 10 and body["sort"] == "actor:asc"
+    assert body["page"] == 2
+    assert body["per_page"] == 10
+    assert body["sort"] == "actor:asc"
     assert {e["category"] for e in body["items"]} == {"auth"}
     names = [e["actor"]["name"] for e in body["items"]]
     assert names == sorted(names, key=str.casefold) or names == sorted(names)
@@ -188,7 +202,9 @@ def test_hostile_parameters_cannot_inject_sql(world: World) -> None:
     client = world.client("owner")
     assert client.get("/api/v1/events?sort=time;DROP TABLE events").status_code == 422
     for name in ("user", "category", "event", "search", "subject_id"):
-        reply = client.get("/api/v1/events", params={name: "x' OR '1'='1' --", "scope": "workspace"})
+        reply = client.get(
+            "/api/v1/events", params={name: "x' OR '1'='1' --", "scope": "workspace"}
+        )
         assert reply.status_code in (200, 422), name
         if reply.status_code == 200:
             assert reply.json()["total"] == 0, name
@@ -262,7 +278,7 @@ def test_json_export_of_chosen_ids(world: World) -> None:
 
 
 def test_csv_export_neutralises_formulas(fresh: World) -> None:
-    fresh.state.log.record(**_event(description="=HYPERLINK(\"http://evil\")"))
+    fresh.state.log.record(**_event(description='=HYPERLINK("http://evil")'))
     reply = fresh.client("owner").get("/api/v1/export?format=csv&scope=workspace")
     [row] = [r for r in csv.DictReader(io.StringIO(reply.text)) if r["action"] == "contact.updated"]
     assert row["description"].startswith("'=")
@@ -323,7 +339,9 @@ def test_delete_needs_csrf_and_a_reason(fresh: World) -> None:
 # -- verify -----------------------------------------------------------------------------
 def test_verify(world: World) -> None:
     body = world.client("owner").get("/api/v1/verify").json()
-    assert body["ok"] is True and body["workspace"] == "acme" and body["entries"] > 0
+    assert body["ok"] is True
+    assert body["workspace"] == "acme"
+    assert body["entries"] > 0
     assert world.client("member").get("/api/v1/verify").status_code == 403
     platform = world.client("platform_admin")
     assert platform.get("/api/v1/verify").status_code == 422
@@ -350,32 +368,46 @@ def test_viewer_tokens_minted_by_a_read_key(world: World) -> None:
     events = client.get(
         "/api/v1/events?range=last_30_days", headers={"Authorization": f"Bearer {token}"}
     ).json()["items"]
-    assert events and {e["actor"]["id"] for e in events} == {"u_diego"}
+    assert events
+    assert {e["actor"]["id"] for e in events} == {"u_diego"}
     for key, payload, status in (
         ("acme_ingest", body, 403),
         ("globex_read", {**body, "workspace": "acme"}, 403),
         ("acme_read", {**body, "ttl_seconds": 7200}, 422),
     ):
-        assert client.post("/api/v1/viewer-tokens", json=payload, headers=world.bearer(key)).status_code == status
+        assert (
+            client.post(
+                "/api/v1/viewer-tokens", json=payload, headers=world.bearer(key)
+            ).status_code
+            == status
+        )
 
 
 # -- documents and headers -----------------------------------------------------------------
 def test_openapi_and_docs_are_served_without_a_cdn(world: World) -> None:
     client = world.client()
     spec = client.get("/openapi.json").json()
-    for path in ("/api/v1/events", "/api/v1/events/{event_id}", "/api/v1/stats", "/api/v1/export",
-                 "/api/v1/events/delete", "/api/v1/verify"):
+    for path in (
+        "/api/v1/events",
+        "/api/v1/events/{event_id}",
+        "/api/v1/stats",
+        "/api/v1/export",
+        "/api/v1/events/delete",
+        "/api/v1/verify",
+    ):
         assert path in spec["paths"], path
     docs = client.get("/docs")
     assert docs.status_code == 200
-    assert "//cdn" not in docs.text and "https://" not in docs.text
+    assert "//cdn" not in docs.text
+    assert "https://" not in docs.text
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
 
 
 def test_security_headers(world: World) -> None:
     reply = world.client().get("/signin")
     csp = reply.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
     assert reply.headers["x-content-type-options"] == "nosniff"
 
 
@@ -385,12 +417,17 @@ def test_sign_in_failures_look_the_same_and_are_recorded(fresh: World) -> None:
     for email in ("nobody@acme.example", EMAIL_BY_ROLE["owner"]):
         page = client.get("/signin").text
         token = page.split('name="csrf_token" value="')[1].split('"')[0]
-        reply = client.post("/signin", data={"email": email, "password": "wrong-password", "csrf_token": token})
+        reply = client.post(
+            "/signin", data={"email": email, "password": "wrong-password", "csrf_token": token}
+        )
         assert reply.status_code == 401
         texts.append("Wrong email or password." in reply.text)
     assert texts == [True, True]
     failed = fresh.state.log.query(events=("auth.sign_in_failed",), range="today").items
-    assert {e["details"]["email"] for e in failed} == {"nobody@acme.example", EMAIL_BY_ROLE["owner"]}
+    assert {e["details"]["email"] for e in failed} == {
+        "nobody@acme.example",
+        EMAIL_BY_ROLE["owner"],
+    }
     assert all(e["actor"]["name"] == "System" for e in failed)
     sign_in(client, EMAIL_BY_ROLE["owner"])
     assert fresh.state.log.query(events=("auth.signed_in",), range="today").total == 1

@@ -29,18 +29,23 @@ def test_an_untouched_entry_verifies_up_to_its_checkpoint(tmp_path: Path) -> Non
     with _log(tmp_path) as log:
         events = _fill(log, 12)
         result = check_event(log, log.get(events[6]["id"]))
-        assert result.verified and result.content_ok and result.linked
-        assert result.checkpoint_seq is not None and result.checkpoint_seq >= 7
+        assert result.verified
+        assert result.content_ok
+        assert result.linked
+        assert result.checkpoint_seq is not None
+        assert result.checkpoint_seq >= 7
         assert result.signature_ok is True
         first = check_event(log, log.get(events[0]["id"]))
-        assert first.verified and first.linked is None  # seq 1 links to genesis
+        assert first.verified
+        assert first.linked is None
 
 
 def test_an_entry_past_the_last_checkpoint_verifies_to_the_head(tmp_path: Path) -> None:
     with _log(tmp_path, every=1000) as log:
         events = _fill(log, 3)
         result = check_event(log, log.get(events[1]["id"]))
-        assert result.verified and result.checkpoint_seq is None
+        assert result.verified
+        assert result.checkpoint_seq is None
 
 
 def test_modified_content_is_caught(tmp_path: Path) -> None:
@@ -64,4 +69,5 @@ def test_a_forged_chain_hash_breaks_the_link(tmp_path: Path) -> None:
         with log.store.engine.begin() as conn:
             conn.execute(text("UPDATE events SET chain_hash = :h WHERE seq = 6"), {"h": "0" * 64})
         result = check_event(log, log.get(events[5]["id"]))
-        assert result.linked is False and not result.verified
+        assert result.linked is False
+        assert not result.verified

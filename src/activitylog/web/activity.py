@@ -1,0 +1,526 @@
+"""What one view of the Activity Log page shows: :class:`ActivityPage`, built from the
+URL's :class:`~activitylog.web.params.ViewParams` for a principal.
+
+Every read goes through the view's :class:`~activitylog.selection.Selection`, so the
+access rules decide what is counted and listed; this module only arranges the answers
+(rows, KPIs, charts, filter options with live counts, sort links and pagination).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from activitylog.catalog import DEFAULT_CATALOG
+from activitylog.events import RESULTS
+from activitylog.query import PAGE_SIZES, Page, Sort
+from activitylog.stats import Stats
+from activitylog.web import charts
+from activitylog.web.entries import Row, present_row
+from activitylog.web.params import CUSTOM, ViewParams
+from activitylog.web.presenters import CATEGORY_LABELS, category_label, verb_label
+from activitylog.web.principal import Principal
+from activitylog.web.state import AppState
+
+RANGE_LABELS: dict[str, str] = {
+    "last_24_hours": "Last 24 hours",
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "this_week": "This week",
+    "last_7_days": "Last 7 days",
+    "last_30_days": "Last 30 days",
+    "this_month": "This month",
+    "last_month": "Last month",
+    "last_90_days": "Last 90 days",
+    CUSTOM: "Custom dates",
+}
+#: Columns of the table: (heading, sort key or None).
+COLUMNS: tuple[tuple[str, str | None], ...] = (
+    ("User", "actor"),
+    ("Category", "category"),
+    ("Event", "verb"),
+    ("Description", None),
+    ("Result", "result"),
+    ("IP", "ip"),
+    ("Date/time", "time"),
+)
+GROUP_LABELS = {"hourly": "Hourly", "daily": "Daily", "weekly": "Weekly"}
+#: Filters whose values are not the time window or scope (for the empty state's advice).
+NARROWING = ("user", "category", "event", "result", "id", "subject_type", "subject_id", "ip")
+MAX_USERS = 200
+WIDER = {"last_24_hours": "last_7_days", "today": "last_7_days", "yesterday": "last_7_days"}
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    href: str
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    label: str
+    key: str | None
+    href: str = ""
+    aria_sort: str = ""
+    indicator: str = ""
+
+
+@dataclass(frozen=True)
+class Pagination:
+    first: int
+    last: int
+    total: int
+    page: int
+    pages: int
+    prev_href: str | None
+    next_href: str | None
+    links: tuple[Link | None, ...]  # None: a gap ("…")
+    per_page: tuple[Option, ...]
+
+    @property
+    def text(self) -> str:
+        if not self.total:
+            return "No entries"
+        if self.first > self.total:
+            return f"Page {self.page} is past the end ({self.total:,} entries)"
+        return f"Showing {self.first:,}–{self.last:,} of {self.total:,}"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    value: str
+    #: "up", "down" or "" (no previous data or no change).
+    direction: str = ""
+    change: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    name: str
+    initials: str
+    count: int
+    last_seen: str | None
+    percent: float
+    href: str
+
+
+@dataclass(frozen=True)
+class EmptyState:
+    title: str
+    advice: str
+    links: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class Chip:
+    """An active filter the form has no control for (subject, IP, ids), with a remove link."""
+
+    label: str
+    remove_href: str
+
+
+@dataclass
+class ActivityPage:
+    """Everything ``activity.html`` and its partials render."""
+
+    principal: Principal
+    view: ViewParams
+    base: str
+    token: str
+    scope: str
+    rows: list[Row]
+    page: Page
+    pagination: Pagination
+    headers: list[SortHeader]
+    kpis: list[Kpi]
+    volume: charts.VolumeChart
+    donut: charts.Donut
+    categories: charts.HBars
+    actors: list[Actor]
+    group_links: list[Link]
+    ranges: list[Option]
+    users: list[Option]
+    category_options: list[Option]
+    events: list[Option]
+    results: list[Option]
+    per_page: list[Option]
+    chips: list[Chip]
+    empty: EmptyState | None
+    range_text: str
+    error: str = ""
+    can_delete: bool = False
+    hidden: list[tuple[str, str]] = field(default_factory=list)
+
+    def href(self, **changes: Any) -> str:
+        """This page's URL with ``changes`` applied (the token kept when embedded)."""
+        return page_href(self.base, self.token, self.view, **changes)
+
+    def export_href(self, fmt: str) -> str:
+        query = self.view.query_string(page=1, per_page=ViewParams.per_page, group="daily")
+        return f"/api/v1/export?format={fmt}" + (f"&{query}" if query else "")
+
+    @property
+    def url(self) -> str:
+        return self.href()
+
+    @property
+    def reset_href(self) -> str:
+        """Every filter cleared; the time zone kept."""
+        return page_href(self.base, self.token, ViewParams(tz=self.view.tz))
+
+    @property
+    def filtered(self) -> bool:
+        return any(getattr(self.view, name) for name in (*NARROWING, "search"))
+
+
+def page_href(base: str, token: str, view: ViewParams, **changes: Any) -> str:
+    query = view.query_string(**changes)
+    if token:
+        query = "token=" + token + (f"&{query}" if query else "")
+    return f"{base}?{query}" if query else base
+
+
+def build_page(
+    state: AppState,
+    principal: Principal,
+    view: ViewParams,
+    *,
+    base: str = "/activity",
+    error: str = "",
+) -> ActivityPage:
+    """Query the page of rows, the statistics and the filter options for ``view``."""
+    token = principal.credential if principal.embedded else ""
+    selection = view.selection(principal)
+    log = state.log
+    page = log.query(selection, sort=view.sort, page=view.page, per_page=view.per_page)
+    stats = log.stats(selection, group=view.group)
+    options = _FilterCounts.read(state, view, principal)
+    scope = selection.scope
+    offset = (view.page - 1) * view.per_page
+    rows = [present_row(e, offset + i + 1, view.tz) for i, e in enumerate(page.items)]
+
+    def href(**changes: Any) -> str:
+        return page_href(base, token, view, **changes)
+
+    result = ActivityPage(
+        principal=principal,
+        view=view,
+        base=base,
+        token=token,
+        scope=scope,
+        rows=rows,
+        page=page,
+        pagination=_pagination(page, href),
+        headers=_headers(view, href),
+        kpis=_kpis(stats, view),
+        volume=charts.volume_chart(stats.volume, view.group),
+        donut=charts.donut(stats.split),
+        categories=charts.category_bars(stats.by_category),
+        actors=_actors(stats, href),
+        group_links=[
+            Link(label, href(group=key, page=1), key == view.group)
+            for key, label in GROUP_LABELS.items()
+        ],
+        ranges=[Option(k, v, k == view.range) for k, v in RANGE_LABELS.items()],
+        users=options.users,
+        category_options=options.categories,
+        events=options.events,
+        results=[Option(r, r.capitalize(), r in view.result) for r in RESULTS],
+        per_page=[Option(str(n), str(n), n == view.per_page) for n in PAGE_SIZES],
+        chips=_chips(view, href),
+        empty=None,
+        range_text=range_text(view),
+        error=error,
+        can_delete=principal.viewer.role in ("owner", "platform_admin") and not principal.embedded,
+        hidden=_hidden(view),
+    )
+    if not rows:
+        result.empty = _empty(result, href)
+    return result
+
+
+class _FilterCounts:
+    """The filter selects' options, each counted with every other filter applied."""
+
+    def __init__(self, users: list[Option], categories: list[Option], events: list[Option]):
+        self.users, self.categories, self.events = users, categories, events
+
+    @classmethod
+    def read(cls, state: AppState, view: ViewParams, principal: Principal) -> _FilterCounts:
+        visibility, filters = view.selection(principal).resolve()
+        store = state.log.store
+        by_category = dict(store.counts(visibility, replace(filters, categories=()), ("category",)))
+        by_verb = dict(store.counts(visibility, replace(filters, verbs=(), actions=()), ("verb",)))
+        by_actor = [
+            row
+            for row in store.counts(visibility, replace(filters, actor_ids=()), ("actor_id",))
+            if row[0]
+        ]
+        by_actor.sort(key=lambda row: (-row[1], row[0]))
+        by_actor = by_actor[:MAX_USERS]
+        names = store.actor_summaries(
+            visibility, replace(filters, actor_ids=()), [row[0] for row in by_actor]
+        )
+        users = sorted(
+            ((aid, str(names.get(aid, {}).get("name") or aid), n) for aid, n in by_actor),
+            key=lambda item: item[1].lower(),
+        )
+        if visibility.actor_id and not any(aid == visibility.actor_id for aid, _, _ in users):
+            users.append((visibility.actor_id, principal.name, 0))
+        categories = [
+            (key, category_label(key), by_category.get(key, 0))
+            for key in (
+                *DEFAULT_CATALOG.categories,
+                *sorted(set(by_category) - set(CATEGORY_LABELS)),
+            )
+        ]
+        verbs = sorted(by_verb.items(), key=lambda item: verb_label(item[0]))
+        events = [(verb, verb_label(verb), n) for verb, n in verbs]
+        events += [(a, DEFAULT_CATALOG.describe(a).label, None) for a in view.event if "." in a]
+        return cls(
+            _options(users, view.user),
+            _options(categories, view.category),
+            _options(events, view.event),
+        )
+
+
+def _options(items: Sequence[tuple[str, str, int | None]], chosen: Sequence[str]) -> list[Option]:
+    """One option per value ("Label (1,204)"); several chosen values (from a shared link)
+    become one option holding them comma-separated."""
+    known = {value for value, _, _ in items}
+    options = [
+        Option(value, f"{label} ({n:,})" if n is not None else label, list(chosen) == [value])
+        for value, label, n in items
+    ]
+    missing = [c for c in chosen if c not in known]
+    options += [Option(value, value, len(chosen) == 1) for value in missing]
+    if len(chosen) > 1:
+        options.insert(0, Option(",".join(chosen), f"{len(chosen)} selected", True))
+    return options
+
+
+def _pagination(page: Page, href: Any) -> Pagination:
+    pages = max(1, math.ceil(page.total / page.per_page))
+    first = (page.page - 1) * page.per_page + 1
+    last = min(page.total, first + len(page.items) - 1)
+    numbers = sorted({1, pages, *range(max(1, page.page - 1), min(pages, page.page + 1) + 1)})
+    links: list[Link | None] = []
+    for i, n in enumerate(numbers):
+        if i and n - numbers[i - 1] > 1:
+            links.append(None)
+        links.append(Link(str(n), href(page=n), n == page.page))
+    return Pagination(
+        first=first,
+        last=last,
+        total=page.total,
+        page=page.page,
+        pages=pages,
+        prev_href=href(page=page.page - 1) if page.page > 1 else None,
+        next_href=href(page=page.page + 1) if page.page < pages else None,
+        links=tuple(links),
+        per_page=tuple(Option(str(n), str(n), n == page.per_page) for n in PAGE_SIZES),
+    )
+
+
+def _headers(view: ViewParams, href: Any) -> list[SortHeader]:
+    current = Sort.parse(view.sort)
+    headers = []
+    for label, key in COLUMNS:
+        if key is None:
+            headers.append(SortHeader(label, None))
+            continue
+        if key == current.key:
+            descending = not current.descending
+            aria = "descending" if current.descending else "ascending"
+            indicator = "▼" if current.descending else "▲"
+        else:
+            descending, aria, indicator = key == "time", "", ""
+        target = f"{'-' if descending else ''}{key}"
+        headers.append(SortHeader(label, key, href(sort=target, page=1), aria, indicator))
+    return headers
+
+
+def _kpis(stats: Stats, view: ViewParams) -> list[Kpi]:
+    k = stats.kpis
+    total = int(k.get("total") or 0)
+    change = k.get("total_change_pct")
+    previous = int(k.get("previous_total") or 0)
+    if change is None:
+        direction, text = "", "—"
+    elif change > 0:
+        direction, text = "up", f"Up {change:,.1f}%"
+    elif change < 0:
+        direction, text = "down", f"Down {-change:,.1f}%"
+    else:
+        direction, text = "", "No change"
+    versus = (
+        f"vs {previous:,} in the previous period" if previous else "No data for the previous period"
+    )
+
+    def share(n: int) -> str:
+        return f"{n * 100 / total:.0f}% of events" if total else "No events"
+
+    return [
+        Kpi(
+            "total",
+            "Total events",
+            f"{total:,}",
+            direction,
+            text,
+            versus,
+        ),
+        Kpi(
+            "sign_ins",
+            "Sign-ins",
+            f"{int(k.get('sign_ins') or 0):,}",
+            hint=share(int(k.get("sign_ins") or 0)),
+        ),
+        Kpi(
+            "writes",
+            "Writes",
+            f"{int(k.get('writes') or 0):,}",
+            hint=share(int(k.get("writes") or 0)),
+        ),
+        Kpi(
+            "reads_other",
+            "Reads / other",
+            f"{int(k.get('reads_other') or 0):,}",
+            hint=share(int(k.get("reads_other") or 0)),
+        ),
+        Kpi(
+            "unique_ips",
+            "Unique IPs",
+            f"{int(k.get('unique_ips') or 0):,}",
+            hint="Distinct addresses seen",
+        ),
+    ]
+
+
+def _actors(stats: Stats, href: Any) -> list[Actor]:
+    top = max((int(a["count"]) for a in stats.top_actors), default=0)
+    return [
+        Actor(
+            id=str(a["id"]),
+            name=str(a["name"]),
+            initials=str(a["initials"]),
+            count=int(a["count"]),
+            last_seen=a.get("last_seen"),
+            percent=round(int(a["count"]) * 100 / top, 1) if top else 0.0,
+            href=href(user=(str(a["id"]),), page=1),
+        )
+        for a in stats.top_actors
+    ]
+
+
+def _chips(view: ViewParams, href: Any) -> list[Chip]:
+    chips = []
+    if view.subject_type or view.subject_id:
+        text = " ".join(p for p in (view.subject_type, view.subject_id) if p)
+        chips.append(Chip(f"Subject: {text}", href(subject_type="", subject_id="", page=1)))
+    if view.ip:
+        chips.append(Chip(f"IP: {view.ip}", href(ip="", page=1)))
+    if view.layer:
+        chips.append(Chip(f"Layer: {view.layer}", href(layer="", page=1)))
+    if view.id:
+        chips.append(Chip(f"{len(view.id)} chosen entries", href(id=(), page=1)))
+    if view.workspace:
+        chips.append(Chip(f"Workspace: {view.workspace}", href(workspace="", page=1)))
+    return chips
+
+
+def _hidden(view: ViewParams) -> list[tuple[str, str]]:
+    """Fields the form keeps without showing a control (so submitting keeps them)."""
+    pairs = [
+        (name, str(getattr(view, name)))
+        for name in ("subject_type", "subject_id", "ip", "layer", "workspace")
+        if getattr(view, name)
+    ]
+    pairs += [("id", value) for value in view.id]
+    if view.sort != ViewParams.sort:
+        pairs.append(("sort", view.sort))
+    if view.group != ViewParams.group:
+        pairs.append(("group", view.group))
+    return pairs
+
+
+def range_text(view: ViewParams) -> str:
+    """The window in words, as it follows "No activity …": "in the last 7 days"."""
+    if view.range == CUSTOM:
+        since, until = _date_text(view.since), _date_text(view.until)
+        if since and until:
+            return f"between {since} and {until}"
+        return f"since {since}" if since else f"until {until}" if until else "in this window"
+    label = RANGE_LABELS.get(view.range, view.range).lower()
+    return (
+        label if label in ("today", "yesterday") or label.startswith("this") else f"in the {label}"
+    )
+
+
+def _date_text(text: str) -> str:
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        return text
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def _empty(page: ActivityPage, href: Any) -> EmptyState:
+    view, when = page.view, page.range_text
+    reset = Link("Reset filters", page.reset_href)
+    if page.page.total and view.page > 1:
+        return EmptyState(
+            f"Page {view.page} is past the end of the results",
+            f"There are {page.page.total:,} entries on {page.pagination.pages:,} pages.",
+            (Link("Go to the last page", href(page=page.pagination.pages)),),
+        )
+    wider = WIDER.get(view.range, "last_90_days")
+    widen = Link(
+        f"Show the {RANGE_LABELS[wider].lower()}", href(range=wider, since="", until="", page=1)
+    )
+    mine = page.scope == "mine" and page.principal.widest_scope == "workspace"
+    switch = Link("Switch to Workspace", href(scope="workspace", page=1))
+    if page.filtered:
+        advice = "Try removing a filter or clearing the search"
+        links = [reset]
+        if view.range != "last_90_days":
+            advice += ", or widen the time range"
+            links.append(widen)
+        return EmptyState(f"No activity matches these filters {when}", advice + ".", tuple(links))
+    if mine:
+        return EmptyState(
+            f"No activity {when} — widen the range or switch to Workspace",
+            "My activity shows only what you did yourself; Workspace shows everyone's.",
+            (widen, switch) if view.range != "last_90_days" else (switch,),
+        )
+    return EmptyState(
+        f"No activity {when} — widen the range",
+        "Nothing was recorded in this window.",
+        (widen,) if view.range != "last_90_days" else (reset,),
+    )
+
+
+def audit_filters(view: ViewParams) -> dict[str, Any]:
+    """The view's filters as recorded in ``activity_log.viewed`` (defaults left out)."""
+    defaults = asdict(ViewParams())
+    skip = {"page", "per_page", "sort", "group", "tz"}
+    return {
+        name: list(value) if isinstance(value, tuple) else value
+        for name, value in asdict(view).items()
+        if name not in skip and (value != defaults[name] or name == "range")
+    }

@@ -1,0 +1,210 @@
+"""One entry of the log as the page shows it: a table :class:`Row`, or the :class:`Detail`
+of the side panel. Built from the event dict with :mod:`activitylog.web.presenters`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from activitylog.web.presenters import (
+    Badge,
+    DiffRow,
+    FieldRow,
+    LocalTime,
+    Person,
+    SubjectView,
+    category_badge,
+    device_text,
+    diff_rows,
+    event_badge,
+    local_time,
+    person,
+    pretty_json,
+    related_views,
+    result_badge,
+    sentence,
+    snapshot_rows,
+    subject_view,
+)
+
+SNAPSHOT_VERBS = {"created": "Record as created", "deleted": "Record as deleted"}
+
+
+class IntegrityCheck(Protocol):
+    """What :func:`activitylog.web.integrity.check_event` answers about one entry."""
+
+    @property
+    def content_ok(self) -> bool: ...
+    @property
+    def linked(self) -> bool | None: ...
+    @property
+    def checkpoint_seq(self) -> int | None: ...
+    @property
+    def signature_ok(self) -> bool | None: ...
+    @property
+    def verified(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Row:
+    """A line of the table; ``position`` is its place in the whole result (1-based)."""
+
+    position: int
+    id: str
+    seq: int | None
+    actor: Person
+    actor_text: str
+    category: Badge
+    event: Badge
+    label: str
+    description: str
+    result: Badge
+    ip: str
+    time: LocalTime | None
+
+
+def present_row(event: Mapping[str, Any], position: int, tz: str) -> Row:
+    return Row(
+        position=position,
+        id=str(event.get("id") or ""),
+        seq=event.get("seq"),
+        actor=person(event.get("actor")),
+        actor_text=_actor_text(event),
+        category=category_badge(event.get("category")),
+        event=event_badge(event),
+        label=str(event.get("label") or event.get("action") or ""),
+        description=str(event.get("description") or sentence(event)),
+        result=result_badge(event.get("result")),
+        ip=str(event.get("ip") or ""),
+        time=local_time(event.get("occurred_at"), tz),
+    )
+
+
+def _actor_text(event: Mapping[str, Any]) -> str:
+    impersonator = event.get("impersonator")
+    return f"as {person(event.get('actor')).name}" if impersonator else ""
+
+
+@dataclass(frozen=True)
+class IntegrityView:
+    seq: int | None
+    content_hash: str
+    chain_hash: str
+    content_ok: bool | None
+    linked: bool | None
+    checkpoint_seq: int | None
+    signature_ok: bool | None
+    verified: bool | None
+
+    @property
+    def status(self) -> str:
+        """One line: what was checked and what it showed."""
+        if self.verified is None:
+            return "Not checked"
+        if not self.content_ok:
+            return "Content does not match its hash"
+        if self.linked is False:
+            return "Does not link to the previous entry"
+        if self.signature_ok is False:
+            return "The covering checkpoint's signature does not verify"
+        if self.verified:
+            return "Verified"
+        return "Content matches its hash; the chain after it does not reach the head"
+
+
+@dataclass(frozen=True)
+class Detail:
+    id: str
+    deleted: bool
+    sentence: str
+    action: str
+    label: str
+    description: str
+    category: Badge
+    event: Badge
+    result: Badge
+    actor: Person
+    impersonator: Person | None
+    time: LocalTime | None
+    received: LocalTime | None
+    subject: SubjectView | None
+    related: list[SubjectView]
+    ip: str
+    device: str
+    user_agent: str
+    changes: list[DiffRow]
+    snapshot: list[FieldRow]
+    snapshot_title: str
+    details: str
+    correlation: list[FieldRow]
+    integrity: IntegrityView
+    workspace: str
+    deleted_text: str
+
+
+def present_detail(
+    event: Mapping[str, Any], tz: str, check: IntegrityCheck | None = None
+) -> Detail:
+    verb = str(event.get("verb") or "")
+    snapshot = event.get("snapshot") if isinstance(event.get("snapshot"), Mapping) else None
+    deleted = bool(event.get("deleted_at"))
+    correlation = [
+        FieldRow(label, str(event[key]))
+        for key, label in (
+            ("id", "Event ID"),
+            ("request_id", "Request ID"),
+            ("session_id", "Session ID"),
+            ("batch_id", "Batch ID"),
+        )
+        if event.get(key)
+    ]
+    deleted_text = ""
+    if deleted:
+        when = local_time(event.get("deleted_at"), tz)
+        deleted_text = (
+            f"Deleted by {event.get('deleted_by') or 'unknown'}"
+            f"{f' on {when.date} at {when.time}' if when else ''}: "
+            f"{event.get('delete_reason') or 'no reason given'}"
+        )
+    return Detail(
+        id=str(event.get("id") or ""),
+        deleted=deleted,
+        sentence=sentence(event),
+        action=str(event.get("action") or ""),
+        label=str(event.get("label") or ""),
+        description=str(event.get("description") or ""),
+        category=category_badge(event.get("category")),
+        event=event_badge(event),
+        result=result_badge(event.get("result")),
+        actor=person(event.get("actor")),
+        impersonator=person(event["impersonator"]) if event.get("impersonator") else None,
+        time=local_time(event.get("occurred_at"), tz),
+        received=local_time(event.get("received_at"), tz),
+        subject=subject_view(event.get("subject")),
+        related=related_views(event.get("related")),
+        ip=str(event.get("ip") or ""),
+        device=device_text(event.get("device")),
+        user_agent=str(event.get("user_agent") or ""),
+        changes=diff_rows(event.get("changes")),
+        snapshot=snapshot_rows(snapshot),
+        snapshot_title=SNAPSHOT_VERBS.get(verb, "Record"),
+        details=pretty_json(event["details"]) if event.get("details") else "",
+        correlation=correlation,
+        integrity=_integrity(event, check),
+        workspace=str(event.get("workspace") or ""),
+        deleted_text=deleted_text,
+    )
+
+
+def _integrity(event: Mapping[str, Any], check: IntegrityCheck | None) -> IntegrityView:
+    return IntegrityView(
+        seq=event.get("seq"),
+        content_hash=str(event.get("content_hash") or ""),
+        chain_hash=str(event.get("chain_hash") or ""),
+        content_ok=check.content_ok if check else None,
+        linked=check.linked if check else None,
+        checkpoint_seq=check.checkpoint_seq if check else None,
+        signature_ok=check.signature_ok if check else None,
+        verified=check.verified if check else None,
+    )

@@ -1,0 +1,219 @@
+"""The Activity Log page: ``/activity``, its fragments for the page's script, the detail
+panel of one entry, and ``/embed`` (the same page for a viewer token, without chrome).
+
+| route                        | answers                                                  |
+|------------------------------|----------------------------------------------------------|
+| GET /                        | 303 to /activity                                         |
+| GET /activity                | the page; 303 to /signin without a session               |
+| GET /activity/partials       | JSON ``{kpis, charts, table, filters, url}`` (HTML each) |
+| GET /activity/events/{id}    | the detail panel (``X-Fragment: 1``) or a page holding it |
+| GET /embed?token=...         | the page for a viewer token; 401 page when it expired    |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from activitylog.errors import AccessDenied, NotFound, Unauthenticated, ValidationError
+from activitylog.timeranges import zone
+from activitylog.web.activity import ActivityPage, audit_filters, build_page, page_href
+from activitylog.web.entries import present_detail
+from activitylog.web.errors import error_body, field_errors
+from activitylog.web.integrity import check_event
+from activitylog.web.params import ViewParams, view_params
+from activitylog.web.principal import Principal, authenticate, from_viewer_token
+from activitylog.web.state import app_state
+from activitylog.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+#: Fragments of the page the script swaps in: JSON key -> partial template.
+FRAGMENTS = {
+    "kpis": "_kpis.html",
+    "charts": "_charts.html",
+    "table": "_table.html",
+    "filters": "_filter_fields.html",
+}
+FRAGMENT_HEADER = "x-fragment"
+SUBJECT_RANGE = "last_90_days"
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/activity", status_code=303)
+
+
+@router.get("/activity")
+def activity(request: Request) -> Response:
+    principal = _principal(request)
+    if principal is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
+    return _page(request, principal, "/activity")
+
+
+@router.get("/embed")
+def embed(request: Request, token: str = "") -> Response:
+    try:
+        if not token:
+            raise Unauthenticated("no viewer token")
+        principal = from_viewer_token(request, token)
+    except Unauthenticated:
+        return error_page(
+            request,
+            401,
+            "This link has expired",
+            "Embedded activity links last a short time. Reload the page that showed it "
+            "to get a fresh one.",
+        )
+    return _page(request, principal, "/embed")
+
+
+@router.get("/activity/partials")
+def partials(request: Request) -> Response:
+    try:
+        principal = authenticate(request)
+    except Unauthenticated as exc:
+        return _json_error(401, str(exc))
+    if principal is None:
+        return _json_error(401, "your session ended; sign in again")
+    try:
+        view = view_params(_query(request))
+        page = build_page(app_state(request), principal, view, base=_base(principal))
+    except ValidationError as exc:
+        return _json_error(422, f"Invalid {_names(exc)}: {exc}", field_errors(exc))
+    except AccessDenied as exc:
+        return _json_error(403, str(exc))
+    body: dict[str, Any] = {
+        key: templates.get_template(name).render(request=request, page=page)
+        for key, name in FRAGMENTS.items()
+    }
+    body["url"] = page.url
+    body["total"] = page.page.total
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/activity/events/{event_id}")
+def event_detail(request: Request, event_id: str, tz: str = "UTC") -> Response:
+    fragment = request.headers.get(FRAGMENT_HEADER) == "1"
+    try:
+        principal = authenticate(request)
+    except Unauthenticated:
+        principal = None
+    if principal is None:
+        if fragment:
+            return _missing(request, 401, "Your session ended. Sign in again to see this entry.")
+        return RedirectResponse(f"/signin?next={quote(request.url.path, safe='')}", 303)
+    state = app_state(request)
+    try:
+        zone(tz)
+    except ValidationError:
+        tz = "UTC"
+    try:
+        event = state.log.get(event_id, viewer=principal.viewer)
+    except NotFound:
+        return _missing(request, 404, "This entry does not exist or is not visible to you.")
+    except AccessDenied as exc:
+        return _missing(request, 403, str(exc))
+    detail = present_detail(event, tz, check_event(state.log, event))
+    subject = event.get("subject") or {}
+    subject_href = ""
+    if subject.get("type") and not detail.deleted:
+        view = ViewParams(
+            range=SUBJECT_RANGE,
+            tz=tz,
+            scope=principal.widest_scope,
+            subject_type=str(subject["type"]),
+            subject_id=str(subject.get("id") or ""),
+        )
+        token = principal.credential if principal.embedded else ""
+        subject_href = page_href(_base(principal), token, view)
+    context = {"detail": detail, "subject_href": subject_href, "principal": principal}
+    if fragment:
+        return templates.TemplateResponse(request, "_event.html", context)
+    context["back_href"] = page_href(
+        _base(principal), principal.credential if principal.embedded else "", ViewParams(tz=tz)
+    )
+    return templates.TemplateResponse(request, "event.html", context)
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """``error.html``: a title, a message and a way back."""
+    context = {"title": title, "message": message, "status": status}
+    return templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+
+def _page(request: Request, principal: Principal, base: str) -> Response:
+    state = app_state(request)
+    status, error = 200, ""
+    try:
+        view = view_params(_query(request))
+    except ValidationError as exc:
+        view, status = ViewParams(), 422
+        error = f"Invalid {_names(exc)}: {exc}. Showing the default view instead."
+    try:
+        page = _build(request, principal, view, base, error)
+    except AccessDenied as exc:
+        return error_page(request, 403, "You can’t see this activity", _denied(exc, principal))
+    except ValidationError as exc:
+        status = 422
+        error = f"Invalid {_names(exc)}: {exc}. Showing the default view instead."
+        view = ViewParams(tz=view.tz)
+        page = _build(request, principal, view, base, error)
+    workspace = view.workspace or principal.viewer.workspace or None
+    state.audit.viewed(request, principal, workspace, page_visit=True, filters=audit_filters(view))
+    return templates.TemplateResponse(
+        request,
+        "activity.html",
+        {"page": page, "principal": principal, "csrf_token": principal.csrf_token},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _build(
+    request: Request, principal: Principal, view: ViewParams, base: str, error: str
+) -> ActivityPage:
+    return build_page(app_state(request), principal, view, base=base, error=error)
+
+
+def _principal(request: Request) -> Principal | None:
+    try:
+        return authenticate(request)
+    except Unauthenticated:
+        return None
+
+
+def _base(principal: Principal) -> str:
+    return "/embed" if principal.embedded else "/activity"
+
+
+def _query(request: Request) -> dict[str, list[str]]:
+    params = request.query_params
+    return {key: params.getlist(key) for key in params}
+
+
+def _names(exc: ValidationError) -> str:
+    names = list(dict.fromkeys(e.field for e in exc.errors))
+    return ", ".join(f"'{n}'" for n in names) if names else "parameters"
+
+
+def _denied(exc: AccessDenied, principal: Principal) -> str:
+    if principal.widest_scope == "mine":
+        return (
+            f"Your role ({principal.viewer.role}) shows only your own activity. "
+            "Ask a workspace owner or admin if you need to see everyone’s."
+        )
+    return str(exc)[:1].upper() + str(exc)[1:] + "."
+
+
+def _missing(request: Request, status: int, message: str) -> Response:
+    context = {"status": status, "message": message}
+    return templates.TemplateResponse(request, "_event_missing.html", context, status_code=status)
+
+
+def _json_error(status: int, message: str, errors: list[dict[str, Any]] | None = None) -> Response:
+    return JSONResponse(error_body(status, message, errors), status_code=status)
