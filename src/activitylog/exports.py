@@ -36,7 +36,6 @@ NDJSON (:func:`write_ndjson`)
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any, TextIO
@@ -286,10 +285,10 @@ WRITERS: dict[str, Writer] = {"csv": write_csv, "json": write_json, "ndjson": wr
 __all__ = [
     "CSV_COLUMNS",
     "ENCODINGS",
-    "MEDIA_TYPES",
-    "Encoder",
     "FORMULA_PREFIXES",
+    "MEDIA_TYPES",
     "WRITERS",
+    "Encoder",
     "csv_row",
     "neutralise",
     "write_csv",
