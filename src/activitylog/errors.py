@@ -7,6 +7,7 @@ reply carry the status once, so callers never hand-build error replies::
     ├── ValidationError        422  one event is invalid (field + reason)
     │   └── BatchValidationError 422  a batch holds invalid events (index -> errors)
     ├── Unauthenticated        401  no credentials, or bad ones
+    │   └── SignInFailed       401  (activitylog.accounts) wrong address/password, locked
     ├── AccessDenied           403  the viewer may not read or do this
     ├── NotFound               404  no such event (or not visible to the viewer)
     ├── ConfigurationError     500  bad settings, unknown database URL scheme
