@@ -79,6 +79,15 @@ def test_hourly_axis_labels_name_hours_inside_a_day() -> None:
     assert chart.x_labels[1].text.endswith(":00")
 
 
+def test_hourly_bars_over_days_are_labelled_at_midnight() -> None:
+    volume = [
+        {"label": f"2026-05-0{1 + (h + 12) // 24} {(h + 12) % 24:02d}:00", "auth": 1}
+        for h in range(72)
+    ]
+    chart = charts.volume_chart(volume, "hourly")
+    assert [label.text for label in chart.x_labels] == ["May 2", "May 3", "May 4"]
+
+
 def test_an_empty_window_still_draws_an_axis() -> None:
     chart = charts.volume_chart([], "daily")
     assert chart.bars == ()

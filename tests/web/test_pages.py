@@ -330,7 +330,8 @@ def test_a_page_past_the_end_offers_the_last_page(owner: TestClient) -> None:
 def test_an_invalid_parameter_is_named_in_a_banner(owner: TestClient) -> None:
     reply = owner.get("/activity?per_page=7&sort=colour")
     assert reply.status_code == 422
-    assert "Invalid &#39;per_page&#39;, &#39;sort&#39;" in reply.text
+    assert "Invalid parameters: &#39;per_page&#39; must be one of" in reply.text
+    assert "&#39;sort&#39; must be one of" in reply.text
     assert "Total events" in reply.text
 
 
@@ -380,6 +381,7 @@ def test_embed_with_a_bad_token_says_the_link_expired(site: Site) -> None:
     reply = site.client().get("/embed?token=not-a-token")
     assert reply.status_code == 401
     assert "This link has expired" in reply.text
+    assert 'href="/signin"' not in reply.text
     assert site.client().get("/embed").status_code == 401
 
 

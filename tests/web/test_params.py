@@ -73,3 +73,9 @@ def test_query_string_round_trips_and_leaves_defaults_out() -> None:
     assert view_params(parse_qs(text)) == view
     assert view_params(parse_qs(view.query_string(page=1))).page == 1
     assert ViewParams().query_string() == ""
+
+
+def test_control_characters_are_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        view_params({"subject_id": ["\x00"], "user": ["a\x1fb"]})
+    assert {e.field for e in caught.value.errors} == {"subject_id", "user"}

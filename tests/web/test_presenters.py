@@ -71,6 +71,14 @@ def _event(**fields: Any) -> dict[str, Any]:
             },
             "Failed sign-in for eve@example.com",
         ),
+        (
+            {
+                "action": "activity_log.viewed",
+                "label": "Viewed activity log",
+                "subject": {"type": "activity_log", "id": "acme", "name": "Activity log of acme"},
+            },
+            "Ava Thompson viewed Activity log of acme",
+        ),
         ({"actor": None, "subject": None}, "System updated contact"),
         ({"deleted_at": "2026-05-05T00:00:00.000000Z"}, "This entry was deleted"),
     ],

@@ -9,34 +9,28 @@ access rules decide what is counted and listed; this module only arranges the an
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
-from datetime import date
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from activitylog.catalog import DEFAULT_CATALOG
 from activitylog.events import RESULTS
 from activitylog.query import PAGE_SIZES, Page, Sort
 from activitylog.stats import Stats
 from activitylog.web import charts
 from activitylog.web.entries import Row, present_row
-from activitylog.web.params import CUSTOM, ViewParams
-from activitylog.web.presenters import CATEGORY_LABELS, category_label, verb_label
+from activitylog.web.filter_form import (
+    RANGE_LABELS,
+    Chip,
+    FilterOptions,
+    Href,
+    Option,
+    chips,
+    hidden_fields,
+    range_text,
+)
+from activitylog.web.params import ViewParams
 from activitylog.web.principal import Principal
 from activitylog.web.state import AppState
 
-RANGE_LABELS: dict[str, str] = {
-    "last_24_hours": "Last 24 hours",
-    "today": "Today",
-    "yesterday": "Yesterday",
-    "this_week": "This week",
-    "last_7_days": "Last 7 days",
-    "last_30_days": "Last 30 days",
-    "this_month": "This month",
-    "last_month": "Last month",
-    "last_90_days": "Last 90 days",
-    CUSTOM: "Custom dates",
-}
 #: Columns of the table: (heading, sort key or None).
 COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("User", "actor"),
@@ -50,15 +44,7 @@ COLUMNS: tuple[tuple[str, str | None], ...] = (
 GROUP_LABELS = {"hourly": "Hourly", "daily": "Daily", "weekly": "Weekly"}
 #: Filters whose values are not the time window or scope (for the empty state's advice).
 NARROWING = ("user", "category", "event", "result", "id", "subject_type", "subject_id", "ip")
-MAX_USERS = 200
 WIDER = {"last_24_hours": "last_7_days", "today": "last_7_days", "yesterday": "last_7_days"}
-
-
-@dataclass(frozen=True)
-class Option:
-    value: str
-    label: str
-    selected: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,14 +111,6 @@ class EmptyState:
     title: str
     advice: str
     links: tuple[Link, ...]
-
-
-@dataclass(frozen=True)
-class Chip:
-    """An active filter the form has no control for (subject, IP, ids), with a remove link."""
-
-    label: str
-    remove_href: str
 
 
 @dataclass
@@ -210,7 +188,7 @@ def build_page(
     log = state.log
     page = log.query(selection, sort=view.sort, page=view.page, per_page=view.per_page)
     stats = log.stats(selection, group=view.group)
-    options = _FilterCounts.read(state, view, principal)
+    options = FilterOptions.read(state, view, principal)
     scope = selection.scope
     offset = (view.page - 1) * view.per_page
     rows = [present_row(e, offset + i + 1, view.tz) for i, e in enumerate(page.items)]
@@ -243,79 +221,19 @@ def build_page(
         events=options.events,
         results=[Option(r, r.capitalize(), r in view.result) for r in RESULTS],
         per_page=[Option(str(n), str(n), n == view.per_page) for n in PAGE_SIZES],
-        chips=_chips(view, href),
+        chips=chips(view, href),
         empty=None,
         range_text=range_text(view),
         error=error,
         can_delete=principal.viewer.role in ("owner", "platform_admin") and not principal.embedded,
-        hidden=_hidden(view),
+        hidden=hidden_fields(view),
     )
     if not rows:
         result.empty = _empty(result, href)
     return result
 
 
-class _FilterCounts:
-    """The filter selects' options, each counted with every other filter applied."""
-
-    def __init__(self, users: list[Option], categories: list[Option], events: list[Option]):
-        self.users, self.categories, self.events = users, categories, events
-
-    @classmethod
-    def read(cls, state: AppState, view: ViewParams, principal: Principal) -> _FilterCounts:
-        visibility, filters = view.selection(principal).resolve()
-        store = state.log.store
-        by_category = dict(store.counts(visibility, replace(filters, categories=()), ("category",)))
-        by_verb = dict(store.counts(visibility, replace(filters, verbs=(), actions=()), ("verb",)))
-        by_actor = [
-            row
-            for row in store.counts(visibility, replace(filters, actor_ids=()), ("actor_id",))
-            if row[0]
-        ]
-        by_actor.sort(key=lambda row: (-row[1], row[0]))
-        by_actor = by_actor[:MAX_USERS]
-        names = store.actor_summaries(
-            visibility, replace(filters, actor_ids=()), [row[0] for row in by_actor]
-        )
-        users = sorted(
-            ((aid, str(names.get(aid, {}).get("name") or aid), n) for aid, n in by_actor),
-            key=lambda item: item[1].lower(),
-        )
-        if visibility.actor_id and not any(aid == visibility.actor_id for aid, _, _ in users):
-            users.append((visibility.actor_id, principal.name, 0))
-        categories = [
-            (key, category_label(key), by_category.get(key, 0))
-            for key in (
-                *DEFAULT_CATALOG.categories,
-                *sorted(set(by_category) - set(CATEGORY_LABELS)),
-            )
-        ]
-        verbs = sorted(by_verb.items(), key=lambda item: verb_label(item[0]))
-        events = [(verb, verb_label(verb), n) for verb, n in verbs]
-        events += [(a, DEFAULT_CATALOG.describe(a).label, None) for a in view.event if "." in a]
-        return cls(
-            _options(users, view.user),
-            _options(categories, view.category),
-            _options(events, view.event),
-        )
-
-
-def _options(items: Sequence[tuple[str, str, int | None]], chosen: Sequence[str]) -> list[Option]:
-    """One option per value ("Label (1,204)"); several chosen values (from a shared link)
-    become one option holding them comma-separated."""
-    known = {value for value, _, _ in items}
-    options = [
-        Option(value, f"{label} ({n:,})" if n is not None else label, list(chosen) == [value])
-        for value, label, n in items
-    ]
-    missing = [c for c in chosen if c not in known]
-    options += [Option(value, value, len(chosen) == 1) for value in missing]
-    if len(chosen) > 1:
-        options.insert(0, Option(",".join(chosen), f"{len(chosen)} selected", True))
-    return options
-
-
-def _pagination(page: Page, href: Any) -> Pagination:
+def _pagination(page: Page, href: Href) -> Pagination:
     pages = max(1, math.ceil(page.total / page.per_page))
     first = (page.page - 1) * page.per_page + 1
     last = min(page.total, first + len(page.items) - 1)
@@ -338,7 +256,7 @@ def _pagination(page: Page, href: Any) -> Pagination:
     )
 
 
-def _headers(view: ViewParams, href: Any) -> list[SortHeader]:
+def _headers(view: ViewParams, href: Href) -> list[SortHeader]:
     current = Sort.parse(view.sort)
     headers = []
     for label, key in COLUMNS:
@@ -412,7 +330,7 @@ def _kpis(stats: Stats, view: ViewParams) -> list[Kpi]:
     ]
 
 
-def _actors(stats: Stats, href: Any) -> list[Actor]:
+def _actors(stats: Stats, href: Href) -> list[Actor]:
     top = max((int(a["count"]) for a in stats.top_actors), default=0)
     return [
         Actor(
@@ -428,59 +346,7 @@ def _actors(stats: Stats, href: Any) -> list[Actor]:
     ]
 
 
-def _chips(view: ViewParams, href: Any) -> list[Chip]:
-    chips = []
-    if view.subject_type or view.subject_id:
-        text = " ".join(p for p in (view.subject_type, view.subject_id) if p)
-        chips.append(Chip(f"Subject: {text}", href(subject_type="", subject_id="", page=1)))
-    if view.ip:
-        chips.append(Chip(f"IP: {view.ip}", href(ip="", page=1)))
-    if view.layer:
-        chips.append(Chip(f"Layer: {view.layer}", href(layer="", page=1)))
-    if view.id:
-        chips.append(Chip(f"{len(view.id)} chosen entries", href(id=(), page=1)))
-    if view.workspace:
-        chips.append(Chip(f"Workspace: {view.workspace}", href(workspace="", page=1)))
-    return chips
-
-
-def _hidden(view: ViewParams) -> list[tuple[str, str]]:
-    """Fields the form keeps without showing a control (so submitting keeps them)."""
-    pairs = [
-        (name, str(getattr(view, name)))
-        for name in ("subject_type", "subject_id", "ip", "layer", "workspace")
-        if getattr(view, name)
-    ]
-    pairs += [("id", value) for value in view.id]
-    if view.sort != ViewParams.sort:
-        pairs.append(("sort", view.sort))
-    if view.group != ViewParams.group:
-        pairs.append(("group", view.group))
-    return pairs
-
-
-def range_text(view: ViewParams) -> str:
-    """The window in words, as it follows "No activity …": "in the last 7 days"."""
-    if view.range == CUSTOM:
-        since, until = _date_text(view.since), _date_text(view.until)
-        if since and until:
-            return f"between {since} and {until}"
-        return f"since {since}" if since else f"until {until}" if until else "in this window"
-    label = RANGE_LABELS.get(view.range, view.range).lower()
-    return (
-        label if label in ("today", "yesterday") or label.startswith("this") else f"in the {label}"
-    )
-
-
-def _date_text(text: str) -> str:
-    try:
-        day = date.fromisoformat(text[:10])
-    except ValueError:
-        return text
-    return f"{day:%b} {day.day}, {day.year}"
-
-
-def _empty(page: ActivityPage, href: Any) -> EmptyState:
+def _empty(page: ActivityPage, href: Href) -> EmptyState:
     view, when = page.view, page.range_text
     reset = Link("Reset filters", page.reset_href)
     if page.page.total and view.page > 1:

@@ -9,6 +9,8 @@ the core access rules apply: 401 without credentials, 403 for a role or key that
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -20,7 +22,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from activitylog.accounts.tokens import mint_viewer_token
-from activitylog.errors import AccessDenied, BatchValidationError, FieldError, ValidationError
+from activitylog.errors import (
+    AccessDenied,
+    ActivityLogError,
+    BatchValidationError,
+    FieldError,
+    ValidationError,
+)
 from activitylog.exports import MEDIA_TYPES, Encoder
 from activitylog.web.body import read_json_body
 from activitylog.web.integrity import check_event
@@ -35,7 +43,9 @@ from activitylog.web.principal import (
 from activitylog.web.state import AppState, app_state
 
 MAX_BATCH = 1000
+log = logging.getLogger("activitylog.web")
 MAX_DELETE = 1000
+MAX_TOKEN_SECONDS = 3600
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
@@ -186,16 +196,20 @@ def export(
             completed = True
         finally:
             filters["completed"] = completed
-            state.audit.exported(
-                request,
-                principal,
-                selection.workspace,
-                fmt=format,
-                filters=filters,
-                rows=encoder.rows,
-            )
+            try:
+                state.audit.exported(
+                    request,
+                    principal,
+                    selection.workspace,
+                    fmt=format,
+                    filters=filters,
+                    rows=encoder.rows,
+                )
+            except ActivityLogError:  # the reply is already on its way: log, don't break it
+                log.exception("could not record the export of %s rows", encoder.rows)
 
-    name = f"activity-{selection.workspace or 'all'}.{format}"
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", selection.workspace or "all")  # header-safe ASCII
+    name = f"activity-{safe}.{format}"
     return StreamingResponse(
         body(),
         media_type=MEDIA_TYPES[format],
@@ -273,8 +287,10 @@ async def viewer_token(request: Request, principal: Reader) -> ORJSONResponse:
     if principal.key.workspace is not None and workspace != principal.key.workspace:
         raise AccessDenied(f"this key may only mint tokens for {principal.key.workspace!r}")
     ttl = payload.get("ttl_seconds", 900)
-    if not isinstance(ttl, int) or isinstance(ttl, bool):
-        raise ValidationError([FieldError("ttl_seconds", "must be a whole number of seconds")])
+    if not isinstance(ttl, int) or isinstance(ttl, bool) or not 1 <= ttl <= MAX_TOKEN_SECONDS:
+        raise ValidationError(
+            [FieldError("ttl_seconds", f"must be whole seconds from 1 to {MAX_TOKEN_SECONDS}")]
+        )
     token = mint_viewer_token(
         state.secret,
         workspace=str(workspace or ""),

@@ -127,13 +127,12 @@ def volume_chart(volume: Sequence[Mapping[str, Any]], group: str) -> VolumeChart
         Tick(value, round(baseline - value / top * plot_height, 2), _short(value))
         for value in _tick_values(top)
     )
-    step = max(1, math.ceil(count / MAX_X_LABELS))
     x_labels = tuple(
         XLabel(
-            round(bar.x + bar.width / 2, 2), axis_label(str(volume[i].get("label") or ""), group)
+            round(bars[i].x + bars[i].width / 2, 2),
+            axis_label(str(volume[i].get("label") or ""), group),
         )
-        for i, bar in enumerate(bars)
-        if i % step == 0
+        for i in _labelled(volume, group)
     )
     peak = max(bars, key=lambda bar: bar.total, default=None)
     return VolumeChart(
@@ -145,6 +144,17 @@ def volume_chart(volume: Sequence[Mapping[str, Any]], group: str) -> VolumeChart
         peak=peak,
         totals=totals,
     )
+
+
+def _labelled(volume: Sequence[Mapping[str, Any]], group: str) -> list[int]:
+    """Which bars get an x-axis label: at most :data:`MAX_X_LABELS`, evenly spaced; hourly
+    bars over more than a day are labelled at local midnights."""
+    indices = list(range(len(volume)))
+    if group == "hourly" and len(volume) > 24:
+        midnights = [i for i in indices if str(volume[i].get("label") or "")[11:16] == "00:00"]
+        indices = midnights or indices
+    step = max(1, math.ceil(len(indices) / MAX_X_LABELS))
+    return indices[::step]
 
 
 def _bucket_total(item: Mapping[str, Any]) -> int:

@@ -68,6 +68,7 @@ def embed(request: Request, token: str = "") -> Response:
             "This link has expired",
             "Embedded activity links last a short time. Reload the page that showed it "
             "to get a fresh one.",
+            embedded=True,
         )
     return _page(request, principal, "/embed")
 
@@ -84,7 +85,7 @@ def partials(request: Request) -> Response:
         view = view_params(_query(request))
         page = build_page(app_state(request), principal, view, base=_base(principal))
     except ValidationError as exc:
-        return _json_error(422, f"Invalid {_names(exc)}: {exc}", field_errors(exc))
+        return _json_error(422, _invalid(exc), field_errors(exc))
     except AccessDenied as exc:
         return _json_error(403, str(exc))
     body: dict[str, Any] = {
@@ -140,9 +141,11 @@ def event_detail(request: Request, event_id: str, tz: str = "UTC") -> Response:
     return templates.TemplateResponse(request, "event.html", context)
 
 
-def error_page(request: Request, status: int, title: str, message: str) -> Response:
-    """``error.html``: a title, a message and a way back."""
-    context = {"title": title, "message": message, "status": status}
+def error_page(
+    request: Request, status: int, title: str, message: str, *, embedded: bool = False
+) -> Response:
+    """``error.html``: a title, a message and a way back (none inside a host's frame)."""
+    context = {"title": title, "message": message, "status": status, "embedded": embedded}
     return templates.TemplateResponse(request, "error.html", context, status_code=status)
 
 
@@ -153,14 +156,16 @@ def _page(request: Request, principal: Principal, base: str) -> Response:
         view = view_params(_query(request))
     except ValidationError as exc:
         view, status = ViewParams(), 422
-        error = f"Invalid {_names(exc)}: {exc}. Showing the default view instead."
+        error = f"{_invalid(exc)} Showing the default view instead."
     try:
         page = _build(request, principal, view, base, error)
     except AccessDenied as exc:
-        return error_page(request, 403, "You can’t see this activity", _denied(exc, principal))
+        message = _denied(exc, principal)
+        title = "You can’t see this activity"
+        return error_page(request, 403, title, message, embedded=principal.embedded)
     except ValidationError as exc:
         status = 422
-        error = f"Invalid {_names(exc)}: {exc}. Showing the default view instead."
+        error = f"{_invalid(exc)} Showing the default view instead."
         view = ViewParams(tz=view.tz)
         page = _build(request, principal, view, base, error)
     workspace = view.workspace or principal.viewer.workspace or None
@@ -196,9 +201,11 @@ def _query(request: Request) -> dict[str, list[str]]:
     return {key: params.getlist(key) for key in params}
 
 
-def _names(exc: ValidationError) -> str:
-    names = list(dict.fromkeys(e.field for e in exc.errors))
-    return ", ".join(f"'{n}'" for n in names) if names else "parameters"
+def _invalid(exc: ValidationError) -> str:
+    """ "Invalid parameter 'per_page': must be one of 10, 20, 25, 50, 100." (each named)."""
+    reasons = "; ".join(f"'{e.field}' {e.reason}" for e in exc.errors)
+    plural = "s" if len({e.field for e in exc.errors}) > 1 else ""
+    return f"Invalid parameter{plural}: {reasons}."
 
 
 def _denied(exc: AccessDenied, principal: Principal) -> str:

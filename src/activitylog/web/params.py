@@ -8,6 +8,7 @@ value raises :class:`~activitylog.errors.ValidationError` naming the parameter.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -23,6 +24,7 @@ from activitylog.web.principal import Principal
 CUSTOM = "custom"
 REPEATABLE = ("user", "category", "event", "result", "id")
 MAX_TEXT = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,9 @@ def view_params(query: Mapping[str, Sequence[str]]) -> ViewParams:
         if name not in known:
             continue  # other parameters (token, format, ...) belong to the caller
         items = [raw] if isinstance(raw, str) else list(raw)
+        if any(_CONTROL.search(item) for item in items):
+            errors.append(FieldError(name, "must not contain control characters"))
+            continue
         if name in REPEATABLE:
             parts = [p.strip() for item in items for p in item.split(",")]
             values[name] = tuple(dict.fromkeys(p for p in parts if p))

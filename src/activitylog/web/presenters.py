@@ -249,10 +249,10 @@ def sentence(event: Mapping[str, Any]) -> str:
     label = str(event.get("label") or verb_label(event.get("verb")) or action)
     text = label[:1].lower() + label[1:]
     if _shows_subject(event, subject_name, label):
-        words = text.split()
-        noun = words[-1] if len(words) > 1 else ""
-        if noun and noun.lower() in subject_name.lower().split():
-            text = " ".join(words[:-1])  # "updated settings" + "Inbox settings"
+        # "Updated settings" + "Inbox settings": the name already says what it is.
+        noun = str(subject.get("type") or "").replace("_", " ").lower()
+        if noun and text.lower().endswith(" " + noun) and noun in subject_name.lower():
+            text = text[: -len(noun) - 1]
         text = f"{text} {subject_name}"
     return f"{actor} {text}"
 

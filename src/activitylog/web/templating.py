@@ -12,6 +12,7 @@ from typing import Any
 import jinja2
 from fastapi.templating import Jinja2Templates
 
+from activitylog.stats import initials
 from activitylog.web import presenters
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -40,6 +41,7 @@ def _environment() -> jinja2.Environment:
         verb_label=presenters.verb_label,
         pretty_json=presenters.pretty_json,
         relative=presenters.relative_time,
+        initials=initials,
     )
     return env
 

@@ -31,7 +31,8 @@
   const fetchError = document.querySelector("[data-fetch-error]");
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
 
-  let currentQuery = stripped(location.search);
+  // The view the server rendered (after an invalid link, the default view it fell back to).
+  let currentQuery = body.dataset.query !== undefined ? body.dataset.query : stripped(location.search);
   let controller = null;
   let searchTimer = 0;
   let toastTimer = 0;
@@ -289,9 +290,25 @@
     if (opener && document.contains(opener)) opener.focus();
   });
 
+  const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex="0"]';
   for (const dialog of document.querySelectorAll("dialog")) {
     dialog.addEventListener("click", (event) => {
       if (event.target === dialog || event.target.closest("[data-close]")) dialog.close();
+    });
+    // Keep Tab inside the open dialog (a modal <dialog> would let it reach the browser UI).
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab") return;
+      const items = Array.from(dialog.querySelectorAll(FOCUSABLE)).filter((el) => el.offsetParent !== null);
+      if (!items.length) return;
+      const first = items[0];
+      const last = items[items.length - 1];
+      if (event.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement) || document.activeElement.id === "detail-sentence")) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && document.activeElement === last) {
+        event.preventDefault();
+        first.focus();
+      }
     });
   }
 

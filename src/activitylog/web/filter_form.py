@@ -1,0 +1,161 @@
+"""The filter form's controls: the selects' options with live counts, the hidden fields
+that keep a view's other filters, chips for filters without a control, and the time window
+in words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from activitylog.catalog import DEFAULT_CATALOG
+from activitylog.web.params import CUSTOM, ViewParams
+from activitylog.web.presenters import CATEGORY_LABELS, category_label, verb_label
+from activitylog.web.principal import Principal
+from activitylog.web.state import AppState
+
+#: A link to the page with some view parameters changed.
+Href = Callable[..., str]
+RANGE_LABELS: dict[str, str] = {
+    "last_24_hours": "Last 24 hours",
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "this_week": "This week",
+    "last_7_days": "Last 7 days",
+    "last_30_days": "Last 30 days",
+    "this_month": "This month",
+    "last_month": "Last month",
+    "last_90_days": "Last 90 days",
+    CUSTOM: "Custom dates",
+}
+#: The user select lists at most this many people (the busiest in the window).
+MAX_USERS = 200
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class Chip:
+    """An active filter the form has no control for (subject, IP, ids), with a remove link."""
+
+    label: str
+    remove_href: str
+
+
+class FilterOptions:
+    """The filter selects' options, each counted with every other filter applied."""
+
+    def __init__(self, users: list[Option], categories: list[Option], events: list[Option]):
+        self.users, self.categories, self.events = users, categories, events
+
+    @classmethod
+    def read(cls, state: AppState, view: ViewParams, principal: Principal) -> FilterOptions:
+        visibility, filters = view.selection(principal).resolve()
+        store = state.log.store
+        by_category = dict(store.counts(visibility, replace(filters, categories=()), ("category",)))
+        by_verb = dict(store.counts(visibility, replace(filters, verbs=(), actions=()), ("verb",)))
+        by_actor = [
+            row
+            for row in store.counts(visibility, replace(filters, actor_ids=()), ("actor_id",))
+            if row[0]
+        ]
+        by_actor.sort(key=lambda row: (-row[1], row[0]))
+        by_actor = by_actor[:MAX_USERS]
+        names = store.actor_summaries(
+            visibility, replace(filters, actor_ids=()), [row[0] for row in by_actor]
+        )
+        users = sorted(
+            ((aid, str(names.get(aid, {}).get("name") or aid), n) for aid, n in by_actor),
+            key=lambda item: item[1].lower(),
+        )
+        if visibility.actor_id and not any(aid == visibility.actor_id for aid, _, _ in users):
+            users.append((visibility.actor_id, principal.name, 0))
+        categories = [
+            (key, category_label(key), by_category.get(key, 0))
+            for key in (
+                *DEFAULT_CATALOG.categories,
+                *sorted(set(by_category) - set(CATEGORY_LABELS)),
+            )
+        ]
+        verbs = sorted(by_verb.items(), key=lambda item: verb_label(item[0]))
+        events = [(verb, verb_label(verb), n) for verb, n in verbs]
+        events += [(a, DEFAULT_CATALOG.describe(a).label, None) for a in view.event if "." in a]
+        return cls(
+            options_for(users, view.user),
+            options_for(categories, view.category),
+            options_for(events, view.event),
+        )
+
+
+def options_for(
+    items: Sequence[tuple[str, str, int | None]], chosen: Sequence[str]
+) -> list[Option]:
+    """One option per value ("Label (1,204)"); several chosen values (from a shared link)
+    become one option holding them comma-separated."""
+    known = {value for value, _, _ in items}
+    options = [
+        Option(value, f"{label} ({n:,})" if n is not None else label, list(chosen) == [value])
+        for value, label, n in items
+    ]
+    missing = [c for c in chosen if c not in known]
+    options += [Option(value, value, len(chosen) == 1) for value in missing]
+    if len(chosen) > 1:
+        options.insert(0, Option(",".join(chosen), f"{len(chosen)} selected", True))
+    return options
+
+
+def chips(view: ViewParams, href: Href) -> list[Chip]:
+    chips = []
+    if view.subject_type or view.subject_id:
+        text = " ".join(p for p in (view.subject_type, view.subject_id) if p)
+        chips.append(Chip(f"Subject: {text}", href(subject_type="", subject_id="", page=1)))
+    if view.ip:
+        chips.append(Chip(f"IP: {view.ip}", href(ip="", page=1)))
+    if view.layer:
+        chips.append(Chip(f"Layer: {view.layer}", href(layer="", page=1)))
+    if view.id:
+        chips.append(Chip(f"{len(view.id)} chosen entries", href(id=(), page=1)))
+    if view.workspace:
+        chips.append(Chip(f"Workspace: {view.workspace}", href(workspace="", page=1)))
+    return chips
+
+
+def hidden_fields(view: ViewParams) -> list[tuple[str, str]]:
+    """Fields the form keeps without showing a control (so submitting keeps them)."""
+    pairs = [
+        (name, str(getattr(view, name)))
+        for name in ("subject_type", "subject_id", "ip", "layer", "workspace")
+        if getattr(view, name)
+    ]
+    pairs += [("id", value) for value in view.id]
+    if view.sort != ViewParams.sort:
+        pairs.append(("sort", view.sort))
+    if view.group != ViewParams.group:
+        pairs.append(("group", view.group))
+    return pairs
+
+
+def range_text(view: ViewParams) -> str:
+    """The window in words, as it follows "No activity …": "in the last 7 days"."""
+    if view.range == CUSTOM:
+        since, until = _date_text(view.since), _date_text(view.until)
+        if since and until:
+            return f"between {since} and {until}"
+        return f"since {since}" if since else f"until {until}" if until else "in this window"
+    label = RANGE_LABELS.get(view.range, view.range).lower()
+    return (
+        label if label in ("today", "yesterday") or label.startswith("this") else f"in the {label}"
+    )
+
+
+def _date_text(text: str) -> str:
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        return text
+    return f"{day:%b} {day.day}, {day.year}"
