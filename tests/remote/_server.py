@@ -4,7 +4,6 @@ same port. Faults are injected by setting its attributes."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections import deque
@@ -12,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -21,6 +19,7 @@ from starlette.routing import Route
 from activitylog import ValidationError
 from activitylog.events import validate
 from activitylog.remote import RemoteOptions
+from web._server import LiveServer  # the tests directory is on sys.path (pytest rootdir)
 
 WRITE_KEY = "alk_write"
 READ_KEY = "alk_read"
@@ -44,11 +43,7 @@ class FakeServer:
         self.max_events: int | None = None  # more per request -> 413
         self.refused_actions: set[str] = set()  # -> 422 naming those events
         self.failures: deque[int] = deque()  # statuses to answer before working again
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self._lock = threading.Lock()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
         self.app = Starlette(
             routes=[
                 Route("/api/v1/events", self._events, methods=["POST"]),
@@ -56,36 +51,16 @@ class FakeServer:
                 Route("/api/v1/viewer-tokens", self._viewer_tokens, methods=["POST"]),
             ]
         )
+        self._live = LiveServer(self.app)
+        self.port = self._live.port
+        self.url = self._live.url
 
     # -- control ---------------------------------------------------------------------------
     def start(self) -> None:
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-            ws="none",
-            http="h11",
-            loop="asyncio",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the test server did not start on port {self.port}")
-            time.sleep(0.005)
+        self._live.start()
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-            if self._thread.is_alive():
-                raise RuntimeError("the test server did not stop")
-        self._server = self._thread = None
+        self._live.stop()
 
     def ids(self) -> set[str]:
         with self._lock:
@@ -150,10 +125,3 @@ class FakeServer:
 
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": code, "message": message, "errors": []}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
