@@ -6,24 +6,34 @@ from dataclasses import replace
 
 import click
 
-from activitylog.cli.app import cli, current_settings, open_log, progress
+from activitylog.cli.app import cli, current_settings, progress
+from activitylog.client import ActivityLog
 from activitylog.settings import Settings
 
 _HOST = click.option("--host", help="Interface to listen on [default: 127.0.0.1].")
 _PORT = click.option("--port", type=click.IntRange(1, 65535), help="Port [default: 8000].")
+_DB = click.option("--db", metavar="URL", help="Database URL (as the global --db).")
 
 
-def _with(host: str | None, port: int | None) -> Settings:
+def _with(host: str | None, port: int | None, db: str | None) -> Settings:
+    """The command's settings with this command's own flags on top."""
     settings = current_settings()
-    return replace(settings, host=host or settings.host, port=port or settings.port)
+    return replace(
+        settings, host=host or settings.host, port=port or settings.port, db=db or settings.db
+    )
 
 
-def _run(settings: Settings) -> None:
+def _open(settings: Settings) -> ActivityLog:
+    root = click.get_current_context().find_root()
+    return root.with_resource(ActivityLog(settings.db, settings=settings))
+
+
+def _run(settings: Settings, log: ActivityLog) -> None:
     import uvicorn
 
     from activitylog.web.app import create_app
 
-    app = create_app(settings, log=open_log())
+    app = create_app(settings, log=log)
     # One process: SQLite has one writer anyway, and the app keeps per-process state
     # (API read sessions). Behind a proxy, uvicorn's --forwarded-allow-ips rules apply.
     uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=True, log_level="info")
@@ -32,14 +42,17 @@ def _run(settings: Settings) -> None:
 @cli.command()
 @_HOST
 @_PORT
-def serve(host: str | None, port: int | None) -> None:
+@_DB
+def serve(host: str | None, port: int | None, db: str | None) -> None:
     """Run the web server: the Activity Log page, the HTTP API, /docs."""
-    _run(_with(host, port))
+    settings = _with(host, port, db)
+    _run(settings, _open(settings))
 
 
 @cli.command()
 @_HOST
 @_PORT
+@_DB
 @click.option(
     "--events",
     type=click.IntRange(min=0),
@@ -48,13 +61,13 @@ def serve(host: str | None, port: int | None) -> None:
     help="Seed events to add when the log is empty.",
 )
 @click.option("--no-serve", is_flag=True, help="Set up the log and the accounts, then exit.")
-def demo(host: str | None, port: int | None, events: int, no_serve: bool) -> None:
+def demo(host: str | None, port: int | None, db: str | None, events: int, no_serve: bool) -> None:
     """A demo: seeded log, a sign-in for every role (printed), the server on loopback."""
     from activitylog import demo as demo_data
     from activitylog.accounts import Accounts
 
-    settings = _with(host, port)
-    log = open_log()
+    settings = _with(host, port, db)
+    log = _open(settings)
     with progress("seeding", events) as advance:
         added = demo_data.fill(log, events, advance)
     if added:
@@ -69,7 +82,7 @@ def demo(host: str | None, port: int | None, events: int, no_serve: bool) -> Non
         click.echo(f"  {account.role:<15} {account.email:<32} ({who})")
     click.echo(f"API docs: {url}/docs\n")
     if not no_serve:
-        _run(settings)
+        _run(settings, log)
 
 
 __all__ = ["demo", "serve"]
