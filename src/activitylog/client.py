@@ -233,9 +233,7 @@ class ActivityLog:
         on_progress: Callable[[int], None] | None = None,
     ) -> VerifyReport:
         """Recompute every chain (or one workspace's) and check the signed checkpoints."""
-        signer = (
-            CheckpointSigner.from_public_pem(public_key) if public_key else self.verifier()
-        )
+        signer = CheckpointSigner.from_public_pem(public_key) if public_key else self.verifier()
         names = [workspace] if workspace else self.store.workspaces()
         report = VerifyReport(signatures_checked=signer is not None)
         for name in names:
