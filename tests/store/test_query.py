@@ -563,7 +563,7 @@ def test_blank_search_is_no_filter(log: ActivityLog, events: list[Event]) -> Non
 # -- sorting and paging ------------------------------------------------------------------
 SORT_KEYS: dict[str, Callable[[Event], Any]] = {
     "time": lambda e: e["occurred_at"],
-    "actor": lambda e: e["actor"]["name"],
+    "actor": lambda e: e["actor"]["name"].lower(),
     "category": lambda e: ACTIONS[e["action"]][0],
     "verb": lambda e: ACTIONS[e["action"]][1],
     "ip": lambda e: e["ip"],
@@ -623,6 +623,18 @@ def test_sort_puts_missing_values_last_on_every_engine(fresh: ActivityLog) -> No
     assert ids(log.query(sort="actor:desc", now=NOW).items) == [bea, al, nameless]
     assert ids(log.query(sort="ip:asc", now=NOW).items) == [al, bea, nameless]
     assert ids(log.query(sort="ip:desc", now=NOW).items) == [bea, al, nameless]
+
+
+def test_actor_sort_ignores_case(fresh: ActivityLog) -> None:
+    names = ["ben", "Ava", "chloe", "Dan"]
+    fresh.record_many(
+        [
+            {"workspace": "acme", "action": "note.created", "actor": user(f"u_{n}", n)}
+            for n in names
+        ]
+    )
+    page = fresh.query(workspace="acme", sort="actor", range="today")
+    assert [e["actor"]["name"] for e in page.items] == ["Ava", "ben", "chloe", "Dan"]
 
 
 def test_bad_sort_is_rejected(log: ActivityLog) -> None:

@@ -86,6 +86,7 @@ def build_world(root: Path, events: int) -> World:
         platform = role == "platform_admin"
         state.accounts.add_user(
             email,
+            name=email.split("@")[0].replace(".", " ").title(),  # as the seed names them
             password=PASSWORD,
             user_id=user_id,
             workspace=None if platform else workspace,

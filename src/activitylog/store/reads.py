@@ -7,7 +7,7 @@ from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Select, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
 
 from activitylog.access import Visibility
 from activitylog.chain import GENESIS, ChainRow
@@ -35,9 +35,10 @@ from activitylog.store.schema import (
     tombstones,
 )
 
-SORT_COLUMNS: dict[str, Column[Any]] = {
+SORT_COLUMNS: dict[str, ColumnElement[Any]] = {
     "time": events.c.rid,
-    "actor": events.c.actor_name,
+    # People read names case-insensitively: "ava.thompson" sorts beside "Ava Thompson".
+    "actor": func.lower(events.c.actor_name),
     "category": events.c.category,
     "verb": events.c.verb,
     "ip": events.c.ip,
@@ -96,7 +97,7 @@ class SQLReads(SQLBase):
         direction = column.desc() if spec.sort.descending else column.asc()
         # Missing names and IPs sort last on both engines; rid is never null, and a
         # NULLS clause on it would keep PostgreSQL from walking the index in order.
-        order = [direction.nulls_last() if column.nullable else direction]
+        order = [direction if spec.sort.key == "time" else direction.nulls_last()]
         if spec.sort.key != "time":
             order.append(events.c.rid.desc())
         # Page through the narrow index first, then fetch only the rows shown.

@@ -253,7 +253,8 @@
     const button = event.target.closest("[data-details]");
     if (button) {
       event.preventDefault();
-      openDetail(button.dataset.details, button.closest("tr") || button);
+      // Closing returns focus to the button that opened the panel (its row is marked open).
+      openDetail(button.dataset.details, button);
       return;
     }
     const row = event.target.closest("tr[data-row]");
