@@ -62,6 +62,9 @@ class FakeServer:
     def stop(self) -> None:
         self._live.stop()
 
+    def close(self) -> None:
+        self._live.close()
+
     def ids(self) -> set[str]:
         with self._lock:
             return set(self.stored)

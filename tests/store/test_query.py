@@ -628,10 +628,7 @@ def test_sort_puts_missing_values_last_on_every_engine(fresh: ActivityLog) -> No
 def test_actor_sort_ignores_case(fresh: ActivityLog) -> None:
     names = ["ben", "Ava", "chloe", "Dan"]
     fresh.record_many(
-        [
-            {"workspace": "acme", "action": "note.created", "actor": user(f"u_{n}", n)}
-            for n in names
-        ]
+        [{"workspace": "acme", "action": "note.created", "actor": user(f"u_{n}", n)} for n in names]
     )
     page = fresh.query(workspace="acme", sort="actor", range="today")
     assert [e["actor"]["name"] for e in page.items] == ["Ava", "ben", "chloe", "Dan"]

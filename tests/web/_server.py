@@ -24,8 +24,12 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._hold: socket.socket | None = None
 
     def start(self) -> LiveServer:
+        if self._hold is not None:
+            self._hold.close()
+            self._hold = None
         config = uvicorn.Config(
             self.app,
             host="127.0.0.1",
@@ -48,9 +52,23 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(15)
-            if self._thread.is_alive():
-                raise RuntimeError("the server did not stop")
+        """Stop serving but keep the port, to start again on it (an outage)."""
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(15)
+        if self._thread.is_alive():
+            raise RuntimeError("the server did not stop")
         self._server = self._thread = None
+        # Keep the port while stopped (bound, not listening: connections are refused), so
+        # no other test's server takes it before this one starts again.
+        self._hold = socket.socket()
+        self._hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._hold.bind(("127.0.0.1", self.port))
+
+    def close(self) -> None:
+        """Stop (if running) and give the port back."""
+        self.stop()
+        if self._hold is not None:
+            self._hold.close()
+            self._hold = None

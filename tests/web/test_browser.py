@@ -47,7 +47,7 @@ def browser() -> Iterator[Browser]:
 def server(world: World) -> Iterator[LiveServer]:
     live = LiveServer(world.app).start()
     yield live
-    live.stop()
+    live.close()
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def browser() -> Iterator[Browser]:
 def server(world: World) -> Iterator[LiveServer]:
     live = LiveServer(world.app).start()
     yield live
-    live.stop()
+    live.close()
 
 
 def api_events(page: Page, query: str) -> list[dict[str, Any]]:
@@ -196,7 +196,7 @@ def hostile_server(tmp_path: Path) -> Iterator[tuple[World, LiveServer]]:
     )
     live = LiveServer(world.app).start()
     yield world, live
-    live.stop()
+    live.close()
     world.state.log.close()
 
 

@@ -39,7 +39,7 @@ def test_ten_thousand_events_across_a_server_outage_are_stored_once(
         assert log.flush(timeout=120)
     finally:
         log.close()
-        server.stop()
+        server.close()
     assert len(set(ids)) == TOTAL
     stored = fresh.state.log
     assert stored.count(workspace="acme") == TOTAL
