@@ -41,6 +41,8 @@ from activitylog.stats import Stats, StatsSpec, compute
 from activitylog.store import CheckpointPolicy, SQLStore, open_store
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from activitylog.remote import RemoteOptions, RemoteTransport
 
 CONTEXT_FIELDS = (
@@ -148,9 +150,20 @@ class ActivityLog:
         fresh = fields.get("id") is None
         return self.store.append([prepare(content, self.catalog, fresh_id=fresh)])[0]
 
-    def record_many(self, events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def record_many(
+        self, events: Iterable[Mapping[str, Any]], *, connection: Connection | None = None
+    ) -> list[dict[str, Any]]:
         """Store a batch atomically: any invalid event -> BatchValidationError, nothing stored.
-        Remote: nothing queued; once queued, the server may store the batch in several parts."""
+        Remote: nothing queued; once queued, the server may store the batch in several parts.
+
+        ``connection``: a SQLAlchemy connection to this log's own database, inside a
+        transaction the caller commits; the batch is stored with it, or not at all (see
+        :meth:`SQLStore.append`). Not available in remote mode.
+        """
+        if connection is not None and self._remote is not None:
+            raise ConfigurationError(
+                "a remote log cannot record in a database transaction; record without one"
+            )
         ctx = _context.get()
         raws = [{**ctx, **event} for event in events] if ctx else list(events)
         contents = validate_batch(raws)
@@ -161,7 +174,8 @@ class ActivityLog:
             [
                 prepare(content, catalog, fresh_id=raw.get("id") is None)
                 for raw, content in zip(raws, contents, strict=True)
-            ]
+            ],
+            connection=connection,
         )
 
     def delete(

@@ -6,32 +6,59 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy.exc
+from sqlalchemy import Connection, select
 
 from activitylog.access import OPERATOR, visibility_for
 from activitylog.enrich import Prepared
 from activitylog.errors import IntegrityError
-from activitylog.store.base import CheckpointPolicy
+from activitylog.store.base import READ_COLUMNS, CheckpointPolicy, chunks, row_to_event
 from activitylog.store.reads import SQLReads
+from activitylog.store.schema import events
 from activitylog.store.writes import SQLWrites
 
 
 class SQLStore(SQLWrites, SQLReads):
     """Both SQL engines; subclasses supply locking, bulk insert and search."""
 
-    def append(self, batch: Sequence[Prepared]) -> list[dict[str, Any]]:
+    def append(
+        self, batch: Sequence[Prepared], *, connection: Connection | None = None
+    ) -> list[dict[str, Any]]:
         """Store a batch atomically; returns every event of it as stored, in order
-        (for an id stored before, the event stored then)."""
+        (for an id stored before, the event stored then).
+
+        With ``connection`` (open on this store's database, inside the caller's transaction)
+        the batch is written in that transaction, locking and sequencing as usual, and is
+        stored exactly when the caller commits; nothing is begun or committed here. The
+        chain heads of the batch's workspaces stay locked until then: commit soon.
+        """
         try:
-            written, repeated = self._append(batch)
+            written, repeated = self._append(batch, connection=connection)
         except sqlalchemy.exc.IntegrityError:
             # A time slot or an id was taken meanwhile: redo the batch checking everything.
-            written, repeated = self._append(batch, careful=True)
-        everything = visibility_for(OPERATOR, "workspace", None)
-        stored = self.get_many(list(dict.fromkeys(repeated)), everything) if repeated else {}
+            written, repeated = self._append(batch, careful=True, connection=connection)
+        wanted = list(dict.fromkeys(repeated))
+        stored: dict[str, dict[str, Any]] = {}
+        if wanted and connection is None:
+            stored = self.get_many(wanted, visibility_for(OPERATOR, "workspace", None))
+        elif wanted and connection is not None:
+            # perhaps stored earlier in the caller's transaction: read them there
+            stored = self._stored_on(connection, wanted)
         missing = set(repeated) - set(stored)
         if missing:
             raise IntegrityError(f"events {sorted(missing)} vanished while being recorded again")
         return [written.get(p.content["id"]) or stored[p.content["id"]] for p in batch]
+
+    def _stored_on(self, conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+        everything = visibility_for(OPERATOR, "workspace", None)
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in chunks(ids):
+            query = select(events.c.id, *READ_COLUMNS).where(events.c.id.in_(chunk))
+            found.update((row[0], row_to_event(row[1:])) for row in conn.execute(query))
+        for event_id in ids:
+            tombstone = None if event_id in found else self._tombstone(conn, event_id, everything)
+            if tombstone is not None:
+                found[event_id] = tombstone
+        return found
 
 
 __all__ = ["CheckpointPolicy", "SQLStore"]

@@ -3,12 +3,16 @@
 An append is one transaction per batch: lock the chain heads of the batch's workspaces,
 drop ids already stored (idempotency), sequence and hash, insert events, add to the
 rollups, move the heads, sign the checkpoints that are due. Rows are never updated.
+
+An append may also run inside a transaction the caller holds (``connection``): the same
+steps in a savepoint of it, committed or rolled back with the caller's own changes.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,17 +52,22 @@ class Head:
 
 class SQLWrites(SQLBase):
     def _append(
-        self, batch: Sequence[Prepared], *, careful: bool = False
+        self,
+        batch: Sequence[Prepared],
+        *,
+        careful: bool = False,
+        connection: Connection | None = None,
     ) -> tuple[dict[str, dict[str, Any]], list[str]]:
         """Store a batch atomically; returns the new events by id, and the ids of events
         that were stored already (recorded again: nothing written for them).
 
         Ids generated here are not looked up, and rids are checked only when ``careful``:
-        the caller retries carefully if the optimistic insert hits a unique key.
+        the caller retries carefully if the optimistic insert hits a unique key. With a
+        ``connection``, the batch is written in a savepoint of its open transaction.
         """
         if not batch:
             return {}, []
-        with self._write() as conn:
+        with self._write_in(connection) as conn:
             heads = self._lock_heads(conn, sorted({p.content["workspace"] for p in batch}))
             given = [p.content["id"] for p in batch if careful or not p.fresh_id]
             existing = self._existing_ids(conn, given) if given else set()
@@ -71,6 +80,23 @@ class SQLWrites(SQLBase):
                 written = self._append_fresh(conn, list(fresh.values()), heads, careful)
                 self._save_heads(conn, heads)
         return written, [p.content["id"] for p in batch if p.content["id"] not in written]
+
+    def _write_in(self, connection: Connection | None) -> AbstractContextManager[Connection]:
+        return self._write() if connection is None else self._join(connection)
+
+    @contextmanager
+    def _join(self, connection: Connection) -> Iterator[Connection]:
+        """A savepoint in the caller's transaction: a failed attempt undoes only its own
+        writes (so a careful retry can follow), and nothing commits before the caller does.
+        The chain heads stay locked until then, as in an append of the store's own."""
+        driver = connection.connection.driver_connection
+        if connection.dialect.name == "sqlite" and not getattr(driver, "in_transaction", True):
+            # pysqlite opens its transaction only at the first INSERT/UPDATE/DELETE, and a
+            # SAVEPOINT outside a transaction would commit on RELEASE: open it first, taking
+            # the write lock as the store's own appends do.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        with connection.begin_nested():
+            yield connection
 
     def _append_fresh(
         self, conn: Connection, batch: list[Prepared], heads: dict[str, Head], careful: bool
