@@ -11,6 +11,7 @@ from activitylog.accounts import Accounts
 from activitylog.client import ActivityLog
 from activitylog.seed import generate_events
 from activitylog.seed.cast import PLATFORM_ADMINS, USERS, SeedUser
+from activitylog.settings import Settings
 
 DEMO_PASSWORD = "activitylog-demo"
 DEFAULT_EVENTS = 30_000
@@ -41,6 +42,39 @@ def fill(
         if on_progress:
             on_progress(len(batch))
     return added
+
+
+def fill_from_helpdesk(
+    log: ActivityLog,
+    settings: Settings,
+    *,
+    events: int,
+    days: int,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Fill an empty log by driving the example helpdesk app over the last ``days`` days
+    (:mod:`activitylog.helpdesk_demo`; the helpdesk's tables go into the log's database,
+    ``settings`` are the log's: keys, durability).
+    Returns how many events were added: 0 when the log already holds a helpdesk run."""
+    from activitylog.errors import ConfigurationError
+    from activitylog.helpdesk_demo import drive, has_helpdesk
+
+    if log.total_events() > 0:
+        if has_helpdesk(log):
+            return 0
+        raise ConfigurationError(
+            f"{log.url} already holds events that did not come from the helpdesk; "
+            "give --from-helpdesk a database of its own (--db sqlite:///helpdesk-demo.db)"
+        )
+    report = drive(
+        log.url,
+        settings,
+        events=events,
+        days=days,
+        password=DEMO_PASSWORD,
+        on_progress=on_progress,
+    )
+    return report.events
 
 
 def ensure_accounts(accounts: Accounts, password: str = DEMO_PASSWORD) -> list[DemoAccount]:

@@ -58,22 +58,51 @@ def serve(host: str | None, port: int | None, db: str | None) -> None:
     type=click.IntRange(min=0),
     default=30_000,
     show_default=True,
-    help="Seed events to add when the log is empty.",
+    help="Seed events to add when the log is empty (--from-helpdesk: about 2,500).",
+)
+@click.option(
+    "--from-helpdesk",
+    is_flag=True,
+    help="Fill an empty log by driving the example helpdesk app (events it really records).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 90),
+    default=14,
+    show_default=True,
+    help="With --from-helpdesk: the days of simulated use, ending now.",
 )
 @click.option("--no-serve", is_flag=True, help="Set up the log and the accounts, then exit.")
-def demo(host: str | None, port: int | None, db: str | None, events: int, no_serve: bool) -> None:
+def demo(
+    host: str | None,
+    port: int | None,
+    db: str | None,
+    events: int,
+    from_helpdesk: bool,
+    days: int,
+    no_serve: bool,
+) -> None:
     """A demo: seeded log, a sign-in for every role (printed), the server on loopback."""
     from activitylog import demo as demo_data
     from activitylog.accounts import Accounts
 
     settings = _with(host, port, db)
     log = _open(settings)
-    with progress("seeding", events) as advance:
-        added = demo_data.fill(log, events, advance)
-    if added:
-        click.echo(f"seeded {added:,} demo events into {settings.db}")
+    if from_helpdesk:
+        from activitylog.helpdesk_demo import DEFAULT_EVENTS
+
+        source = click.get_current_context().get_parameter_source("events")
+        wanted = DEFAULT_EVENTS if source is click.core.ParameterSource.DEFAULT else events
+        with progress("driving the helpdesk", wanted) as advance:
+            added = demo_data.fill_from_helpdesk(
+                log, settings, events=wanted, days=days, on_progress=advance
+            )
+        done = f"recorded {added:,} events from {days} days of helpdesk use into {settings.db}"
     else:
-        click.echo(f"using the events already in {settings.db}")
+        with progress("seeding", events) as advance:
+            added = demo_data.fill(log, events, advance)
+        done = f"seeded {added:,} demo events into {settings.db}"
+    click.echo(done if added else f"using the events already in {settings.db}")
     shown = demo_data.ensure_accounts(Accounts(log.store.engine))
     url = f"http://{settings.host}:{settings.port}"
     click.echo(f"\nOpen {url}/activity and sign in with password {demo_data.DEMO_PASSWORD!r}:")

@@ -1,0 +1,1 @@
+"""The helpdesk's JSON endpoints, one module per area."""
