@@ -33,7 +33,8 @@ from activitylog.examples.helpdesk.deps import Helpdesk
 from activitylog.examples.helpdesk.jobs import run_due
 from activitylog.examples.helpdesk.models import WorkspaceSettings
 from activitylog.examples.helpdesk.provisioning import add_cast
-from activitylog.examples.helpdesk.simulation import Script, Visit
+from activitylog.examples.helpdesk.simulation import Script
+from activitylog.examples.helpdesk.simulation_visits import Visit
 from activitylog.seed.cast import PLATFORM_ADMINS, USERS, WORKSPACES, SeedUser
 from activitylog.settings import Settings
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     inspect,
     select,
+    update,
 )
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -112,6 +113,18 @@ class Invoice(Base):
     __activitylog__: ClassVar[dict[str, Any]] = {"type": "billing.invoice", "url": "/invoices/{id}"}
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(50))
+
+
+class Ticket(Base):
+    __tablename__ = "app_tickets"
+    __activitylog__: ClassVar[dict[str, Any]] = {
+        "actions": {"assignee": "assigned", "status": {"closed": "closed", "open": "reopened"}}
+    }
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    assignee: Mapped[str | None] = mapped_column(String(50))
 
 
 class Odd(Base):
@@ -548,3 +561,160 @@ def test_stop_removes_the_listeners(app: App) -> None:
 
     assert len(app.events()) == 1
     assert not event.contains(app.Session, "after_flush", tracker._after_flush)
+
+
+# -- actions: domain verbs for updates ----------------------------------------------------
+def change_contact(app: App, ident: int, **values: Any) -> dict[str, Any]:
+    """Set ``values`` on the contact in a transaction of their own; its last event."""
+    with app.Session.begin() as session:
+        contact = session.get(Contact, ident)
+        assert contact is not None
+        for name, value in values.items():
+            setattr(contact, name, value)
+    return app.events()[-1]
+
+
+def test_actions_name_an_update_by_the_first_field_changed(app: App) -> None:
+    with app.Session.begin() as session:
+        session.add(Company(workspace_id="acme", name="Acme"))
+    with app.track(Contact, actions={"company_id": "moved", "email": "email_changed"}):
+        ident = add_contact(app, email="jo@old.test")
+        emailed = change_contact(app, ident, email="jo@new.test")
+        moved = change_contact(app, ident, email="jo@acme.test", company_id=1)
+
+    assert fields(emailed, "action", "verb", "changes") == {
+        "action": "contact.email_changed",
+        "verb": "email_changed",
+        "changes": {"email": {"before": "jo@old.test", "after": "jo@new.test"}},
+    }
+    assert moved["action"] == "contact.moved"  # the rules' order, not the columns'
+    assert moved["changes"] == {
+        "email": {"before": "jo@new.test", "after": "jo@acme.test"},
+        "company_id": {"before": None, "after": 1},
+    }
+
+
+def test_actions_name_an_update_by_the_new_value(app: App) -> None:
+    rules = {"score": {10: "promoted", 0: "demoted"}}
+    with app.track(Contact, Tag, actions={Contact: rules}):
+        ident = add_contact(app)  # score 5
+        actions = [change_contact(app, ident, score=score)["action"] for score in (10, 3, 0, 10)]
+
+    assert actions == ["contact.promoted", "contact.updated", "contact.demoted", "contact.promoted"]
+    assert app.events()[-1]["changes"] == {"score": {"before": 0, "after": 10}}
+
+
+def test_actions_named_by_a_function_of_the_instance_and_changes(app: App) -> None:
+    seen: list[tuple[Any, dict[str, Any]]] = []
+
+    def verb(contact: Contact, changes: dict[str, Any]) -> str | None:
+        seen.append((contact, changes))
+        return f"scored_{contact.score}" if "score" in changes else None
+
+    with app.track(Contact, actions=verb):
+        ident = add_contact(app)
+        scored = change_contact(app, ident, score=8)
+        renamed = change_contact(app, ident, name="Jo P.")
+
+    assert (scored["action"], renamed["action"]) == ("contact.scored_8", "contact.updated")
+    assert seen[0][1] == {"score": {"before": 5, "after": 8}}
+    assert isinstance(seen[0][0], Contact)
+    assert renamed["changes"] == {"name": {"before": "Jo Park", "after": "Jo P."}}
+
+
+def test_an_update_no_rule_names_stays_updated(app: App) -> None:
+    # Rules for every model: a model without the field (Tag) has no rule, and no error.
+    with app.track(Contact, Tag, actions={"company_id": "moved", "score": {9: "starred"}}):
+        ident = add_contact(app)
+        with app.Session.begin() as session:
+            session.add(Tag(workspace_id="acme", name="vip"))
+        emailed = change_contact(app, ident, email="jo@new.test", score=6)
+        with app.Session.begin() as session:
+            session.scalars(select(Tag)).one().name = "VIP"
+
+    assert emailed["action"] == "contact.updated"
+    assert emailed["changes"] == {
+        "email": {"before": None, "after": "jo@new.test"},
+        "score": {"before": 5, "after": 6},
+    }
+    assert app.events()[-1]["action"] == "tag.updated"
+
+
+def test_merged_flushes_are_named_by_the_merged_changes(app: App) -> None:
+    with app.track(Ticket):
+        with app.Session.begin() as session:
+            session.add(Ticket(workspace_id="acme", title="Printer on fire"))
+        with app.Session.begin() as session:
+            ticket = session.scalars(select(Ticket)).one()
+            ticket.status = "closed"
+            session.flush()  # alone, this would record ticket.closed
+            ticket.status, ticket.assignee = "open", "u_ben"
+        with app.Session.begin() as session:
+            ticket = session.scalars(select(Ticket)).one()
+            ticket.assignee = "u_ava"
+            session.flush()
+            ticket.status = "closed"
+
+    _, assigned, closed = app.events()
+    assert (assigned["action"], assigned["changes"]) == (
+        "ticket.assigned",
+        {"assignee": {"before": None, "after": "u_ben"}},
+    )
+    # Both rules match the merged changes: the first in the mapping names it.
+    assert closed["action"] == "ticket.assigned"
+    assert closed["changes"] == {
+        "assignee": {"before": "u_ben", "after": "u_ava"},
+        "status": {"before": "open", "after": "closed"},
+    }
+
+
+def test_actions_in_the_class_win_and_bulk_updates_stay_bulk(app: App) -> None:
+    with app.track(Ticket, actions={"title": "renamed"}):
+        with app.Session.begin() as session:
+            session.add(Ticket(workspace_id="acme", title="Printer on fire"))
+        for values in ({"status": "closed"}, {"status": "open"}, {"title": "Printer fixed"}):
+            with app.Session.begin() as session:
+                ticket = session.scalars(select(Ticket)).one()
+                for name, value in values.items():
+                    setattr(ticket, name, value)
+        with app.Session.begin() as session:
+            session.execute(update(Ticket).values(status="closed"))
+
+    assert [e["action"] for e in app.events()] == [
+        "ticket.created",
+        "ticket.closed",
+        "ticket.reopened",
+        "ticket.updated",  # the class's rules replace track()'s
+        "ticket.bulk_updated",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("actions", "message"),
+    [
+        ({"email": "Email-Changed"}, r"Contact: actions rule 'email': 'Email-Changed' is not a"),
+        ({"score": {10: "top score"}}, r"rule 'score': value 10: 'top score' is not a verb"),
+        ({Contact: {"emial": "emailed"}}, r"rule 'emial': Contact has no attribute 'emial'"),
+        ({"bio": "rewritten"}, r"rule 'bio': the field is excluded"),
+        ({"password_hash": {"x": "reset"}}, r"rule 'password_hash': the field is masked"),
+        ({"email": ["emailed"]}, r"rule 'email': give a verb"),
+        ({Contact: {"email": "emailed"}, "name": "renamed"}, r"not both in one mapping"),
+        ("emailed", r"Contact: actions must be a mapping"),
+    ],
+)
+def test_bad_actions_are_configuration_errors(app: App, actions: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        app.track(Contact, actions=actions, exclude=["bio"])
+
+
+def test_an_actions_function_returning_no_verb_fails_the_flush(app: App) -> None:
+    with app.track(Contact, actions=lambda contact, changes: "Renamed!"):
+        ident = add_contact(app)
+        with app.Session() as session:
+            contact = session.get(Contact, ident)
+            assert contact is not None
+            contact.name = "Jo P."
+            with pytest.raises(ConfigurationError, match=r"Contact: actions function: 'Renamed!'"):
+                session.commit()
+
+    assert [e["action"] for e in app.events()] == ["contact.created"]

@@ -102,7 +102,7 @@ def test_delete_contact_records_it_and_its_conversations(desk: Desk) -> None:
     assert contact_event["snapshot"]["email"] == "jo@x.io"
 
 
-def test_assigning_records_the_assignee_change(desk: Desk) -> None:
+def test_assigning_records_conversation_assigned(desk: Desk) -> None:
     ava = desk.signed_in("ava@acme.example")
     contact = ava.post("/contacts", json={"name": "Jo Park"}).json()
     body = {"contact_id": contact["id"], "subject": "Refund for order 42", "body": "Hi"}
@@ -111,9 +111,9 @@ def test_assigning_records_the_assignee_change(desk: Desk) -> None:
     path = f"/conversations/{conversation['id']}/assign"
     assert ava.post(path, json={"assignee_id": "u_ben"}).status_code == 200
     event = only(desk.since(before))
-    # The capture names updates "<type>.updated"; the verb is in the changed field.
-    assert event["action"] == "conversation.updated"
-    assert event["category"] == "inbox"
+    # Named by the instrumentation's actions rules, with the changed field as ever.
+    assert event["action"] == "conversation.assigned"
+    assert (event["category"], event["label"]) == ("inbox", "Assigned conversation")
     assert event["changes"] == {"assignee_id": {"before": "u_ava", "after": "u_ben"}}
     assert event["subject"]["name"] == f"#{conversation['id']} Refund for order 42"
     # A viewer cannot be assigned: refused, nothing recorded.
@@ -138,31 +138,63 @@ def test_conversation_verbs_and_replies(desk: Desk) -> None:
     events = desk.since(before)
     assert [(e["action"], e.get("changes")) for e in events] == [
         (
-            "conversation.updated",
+            "conversation.snoozed",
             {
                 "status": {"before": "open", "after": "snoozed"},
                 "snoozed_until": {"before": None, "after": "2026-03-03T09:00:00"},
             },
         ),
         (
-            "conversation.updated",
+            "conversation.reopened",
             {
                 "status": {"before": "snoozed", "after": "open"},
                 "snoozed_until": {"before": "2026-03-03T09:00:00", "after": None},
             },
         ),
         ("message.created", None),
-        ("conversation.updated", {"status": {"before": "open", "after": "resolved"}}),
+        ("conversation.resolved", {"status": {"before": "open", "after": "resolved"}}),
         ("note.created", None),
         (
             "note.updated",
             {"body": {"before": "Approved by billing", "after": "Approved by billing (Mia)"}},
         ),
     ]
+    assert [e["label"] for e in events[:2]] == ["Snoozed conversation", "Reopened conversation"]
+    assert events[3]["label"] == "Resolved conversation"
     reply = events[2]
     assert reply["snapshot"]["body"] == "Refund sent"
     assert reply["snapshot"]["channel"] == "chat"
     assert reply["subject"]["name"] == f"Reply on #{conversation['id']}"
+
+
+def test_broadcast_verbs(desk: Desk) -> None:
+    ava = desk.signed_in("ava@acme.example")
+    ava.post("/contacts", json={"name": "Jo Park", "email": "jo@x.io"})
+    draft = ava.post("/broadcasts", json={"title": "Spring sale", "body": "20% off"}).json()
+    path = f"/broadcasts/{draft['id']}"
+    before = desk.head()
+    ava.patch(path, json={"audience": "Trials"})
+    ava.post(f"{path}/schedule", json={"at": "2026-03-05T09:00:00Z"})
+    desk.clock.advance(minutes=30)
+    assert ava.post(f"{path}/send").status_code == 200
+    assert ava.post(f"{path}/send").status_code == 409  # sent already: no event
+    edited, scheduled, sent = desk.since(before)
+    assert edited["action"] == "broadcast.updated"  # editing a draft has no verb of its own
+    assert edited["changes"] == {"audience": {"before": "All customers", "after": "Trials"}}
+    assert (scheduled["action"], scheduled["label"]) == (
+        "broadcast.scheduled",
+        "Scheduled broadcast",
+    )
+    assert scheduled["changes"] == {
+        "status": {"before": "draft", "after": "scheduled"},
+        "scheduled_at": {"before": None, "after": "2026-03-05T09:00:00"},
+    }
+    assert (sent["action"], sent["label"]) == ("broadcast.sent", "Sent broadcast")
+    assert sent["changes"] == {
+        "status": {"before": "scheduled", "after": "sent"},
+        "sent_at": {"before": None, "after": "2026-03-02T09:30:00"},
+        "recipients": {"before": None, "after": 1},
+    }
 
 
 def test_team_member_added_records_the_many_to_many_change(desk: Desk) -> None:
@@ -369,9 +401,18 @@ def test_inbound_email_and_scheduler_record_as_system(desk: Desk) -> None:
     desk.clock.advance(hours=3)
     assert jobs.run_due(desk.state) == 2
     sent, woke = desk.since(before)
+    assert woke["action"] == "conversation.reopened"
     assert woke["actor"] == SCHEDULER
     assert woke["ip"] is None
     assert woke["changes"]["status"] == {"before": "snoozed", "after": "open"}
+    assert sent["action"] == "broadcast.sent"
     assert sent["actor"] == SCHEDULER
     assert sent["changes"]["status"] == {"before": "scheduled", "after": "sent"}
     assert sent["changes"]["recipients"] == {"before": None, "after": 1}
+    # Open and untouched for the workspace's auto-close days (7): resolved.
+    before = desk.head()
+    desk.clock.advance(days=8)
+    assert jobs.run_due(desk.state) == 1
+    closed = only(desk.since(before))
+    assert (closed["action"], closed["actor"]) == ("conversation.resolved", SCHEDULER)
+    assert closed["changes"] == {"status": {"before": "open", "after": "resolved"}}

@@ -37,6 +37,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.orm.attributes import instance_state
 
+from activitylog.capture.sqlalchemy_actions import PerModelActions
 from activitylog.capture.sqlalchemy_bulk import bulk_events
 from activitylog.capture.sqlalchemy_models import (
     ModelSpec,
@@ -76,6 +77,7 @@ def track(
     subject_name: str | Callable[[Any], object] | None = None,
     subject_url: str | Callable[[Any], object] | None = None,
     type_name: Callable[[type], str] | None = None,
+    actions: PerModelActions = None,
     same_transaction: bool | None = None,
 ) -> Tracker:
     """Record the changes to ``models`` (mapped classes, or bases of them) made through
@@ -92,13 +94,21 @@ def track(
       a template over column values (``"/contacts/{id}"``) or a function.
     - ``type_name``: the subject type and action prefix of a class (default: snake_case of
       its name, ``TeamMember`` -> ``team_member``, so ``team_member.created``).
+    - ``actions``: domain verbs for updates, for every model or per model as ``{Model:
+      ...}``: rules tried in order, ``{field: verb}`` (the field changed) or ``{field:
+      {new_value: verb}}`` (it changed to that value), or a function ``(instance, changes)
+      -> verb | None``. The first match names the action ``<type>.<verb>``
+      (``{"assignee_id": "assigned"}`` -> ``conversation.assigned``); none: ``updated``.
+      The event holds its ``changes`` either way; bulk updates stay ``bulk_updated``.
     - ``same_transaction``: write the events in the application's transaction (True), after
       its commit (False), or decide by whether the session's database is the log's (None).
 
     A model's ``__activitylog__`` dict overrides these for it: ``type``, ``exclude``,
-    ``mask``, ``mask_defaults``, ``workspace``, ``name``, ``url``.
+    ``mask``, ``mask_defaults``, ``workspace``, ``name``, ``url``, ``actions``.
     """
-    options = Options(exclude, mask, mask_defaults, workspace, subject_name, subject_url, type_name)
+    options = Options(
+        exclude, mask, mask_defaults, workspace, subject_name, subject_url, type_name, actions
+    )
     return Tracker(log, models, session or Session, options, same_transaction)
 
 
@@ -279,7 +289,8 @@ class Tracker:
             mapper = spec.mapper
             if mapper not in joins:
                 joins[mapper] = self._joined(session, mapper)
-            pending.add(Entry(owner, mapper, joins[mapper], context.complete(built)), spec)
+            row = state if verb == "updated" else None
+            pending.add(Entry(owner, mapper, joins[mapper], context.complete(built), row), spec)
 
     def _describe(self, obj: Any) -> dict[str, Any]:
         """A related record as a subject ``{type, id, name}``."""

@@ -1,7 +1,7 @@
 """How one SQLAlchemy model is captured: a :class:`ModelSpec`, resolved once per mapped
 class from :func:`~activitylog.capture.sqlalchemy.track`'s options and the class's
-``__activitylog__`` dict — its type, field policy, columns and relationships, and where
-its subject's name and url and its workspace come from.
+``__activitylog__`` dict — its type, field policy, columns and relationships, where
+its subject's name and url and its workspace come from, and how its updates are named.
 """
 
 from __future__ import annotations
@@ -17,11 +17,19 @@ from sqlalchemy import Column, inspect
 from sqlalchemy.orm import InstanceState, Mapper, RelationshipDirection
 
 from activitylog.capture.changes import FieldPolicy, json_value
+from activitylog.capture.sqlalchemy_actions import (
+    PerModelActions,
+    UpdateActions,
+    model_actions,
+    update_actions,
+)
 from activitylog.errors import ConfigurationError
 from activitylog.events import ACTION_PATTERN, JSON_MAX_BYTES, NAME_MAX, URL_MAX
 
 #: The keys a model's ``__activitylog__`` dict may hold.
-MODEL_OPTIONS = frozenset({"type", "exclude", "mask", "mask_defaults", "workspace", "name", "url"})
+MODEL_OPTIONS = frozenset(
+    {"type", "exclude", "mask", "mask_defaults", "workspace", "name", "url", "actions"}
+)
 #: Columns that name a record, in order of preference, when no ``name`` option is given.
 NAME_COLUMNS = ("name", "title", "display_name", "full_name", "username", "email", "label")
 #: A string value longer than this is shortened when an event would exceed 64 KiB.
@@ -50,6 +58,7 @@ class Options:
     name: str | Callable[[Any], object] | None = None
     url: str | Callable[[Any], object] | None = None
     type_name: Callable[[type], str] | None = None
+    actions: PerModelActions = None
 
     def names(self, which: PerModel, cls: type) -> set[str]:
         if isinstance(which, Mapping):
@@ -77,6 +86,8 @@ class ModelSpec:
     #: Kept to-many relationships (one-to-many, many-to-many) and many-to-one ones.
     to_many: frozenset[str]
     to_one: frozenset[str]
+    #: The action of an update: ``<type>.updated`` or the verb its rules name.
+    updates: UpdateActions
     #: Workspace: a column or attribute to read, a constant, or a function of the instance.
     workspace_attr: str | None = None
     workspace_value: str | None = None
@@ -88,6 +99,10 @@ class ModelSpec:
 
     def action(self, verb: str) -> str:
         return f"{self.type}.{verb}"
+
+    def update_action(self, obj: Any, changes: Mapping[str, Any]) -> str:
+        """The action of an update of ``obj`` with ``changes`` (as the event holds them)."""
+        return self.updates.action(obj, changes)
 
     @property
     def workspace_column(self) -> Column[Any] | None:
@@ -174,6 +189,17 @@ def model_spec(cls: type, options: Options) -> ModelSpec:
     if unknown:  # a list for every model may name fields some models lack; this may not
         raise ConfigurationError(f"{cls.__name__} has no attribute(s) {sorted(unknown)}")
     columns = tuple(c for c in all_columns if policy.keeps(c))
+    actions, given = model_actions(options.actions, cls)
+    if "actions" in own:
+        actions, given = own["actions"], True
+    updates = update_actions(
+        cls,
+        type_,
+        actions,
+        own=given,
+        fields=(*all_columns, *mapper.relationships.keys()),
+        policy=policy,
+    )
     return ModelSpec(
         mapper=mapper,
         type=type_,
@@ -187,6 +213,7 @@ def model_spec(cls: type, options: Options) -> ModelSpec:
         name_columns=tuple(c for c in NAME_COLUMNS if c in columns and c not in policy.mask),
         to_many=frozenset(k for k, d in relations.items() if d is not MANYTOONE),
         to_one=frozenset(k for k, d in relations.items() if d is MANYTOONE),
+        updates=updates,
         **_workspace(cls, own.get("workspace", options.workspace)),
         **_name(cls, own.get("name", options.name)),
         **_url(cls, own.get("url", options.url), all_columns),

@@ -21,12 +21,14 @@ from activitylog.errors import ConfigurationError
 
 
 class Entry(NamedTuple):
-    """A collected event; ``joined``: written in the application's transaction."""
+    """A collected event; ``joined``: written in the application's transaction; ``row``:
+    for a row's update, its instance's state (later updates of it fold into this one)."""
 
     owner: SessionTransaction
     mapper: Mapper[Any]
     joined: bool
     event: dict[str, Any]
+    row: InstanceState[Any] | None = None
 
 
 @dataclass
@@ -34,7 +36,7 @@ class Pending:
     """One session's events not recorded yet (kept in ``session.info``)."""
 
     entries: list[Entry] = field(default_factory=list)
-    #: The ``updated`` entry of each row, by transaction: later updates fold into it.
+    #: The update entry of each row, by transaction: later updates fold into it.
     updates: dict[tuple[SessionTransaction, Mapper[Any], str], Entry] = field(default_factory=dict)
     #: Rows the current flush wrote, old values noted before it wrote them, and the
     #: columns it set to SQL expressions.
@@ -48,7 +50,7 @@ class Pending:
         """Keep an event; an update of a row already updated in the same transaction
         folds into the first (the flushes between are an implementation detail)."""
         event = entry.event
-        if not event["action"].endswith(".updated"):
+        if entry.row is None:  # created, deleted, or a bulk statement's
             self.entries.append(entry)
             return
         row = (entry.owner, entry.mapper, event["subject"]["id"])
@@ -57,7 +59,7 @@ class Pending:
             self.entries.append(entry)
             self.updates[row] = entry
             return
-        merge_updates(earlier.event, event, spec)
+        merge_updates(earlier.event, event, spec, entry.row.obj())
         if not earlier.event["changes"]:  # every field is back where it was
             self.entries.remove(earlier)
             del self.updates[row]

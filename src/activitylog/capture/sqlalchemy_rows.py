@@ -79,13 +79,15 @@ def row_event(
     describe: Callable[[Any], dict[str, Any]],
 ) -> dict[str, Any] | None:
     """The event of one row a flush wrote, ``verb`` created, updated or deleted, without
-    context (None: no kept field changed). ``before`` / ``after``: column values the
-    instance does not hold, read from the database before / after the flush."""
+    context (None: no kept field changed). An update's action is the verb the model's
+    ``actions`` name for its changes. ``before`` / ``after``: column values the instance
+    does not hold, read from the database before / after the flush."""
     event: dict[str, Any] = {"action": spec.action(verb)}
     if verb == "updated":
         changes, related = row_changes(spec, state, before, after, describe)
         if not changes:
             return None
+        event["action"] = spec.update_action(state.obj(), changes)
         event["changes"] = changes
         if related:
             event["related"] = related
@@ -164,10 +166,11 @@ def row_changes(
     return fit(changes), subjects
 
 
-def merge_updates(first: dict[str, Any], second: dict[str, Any], spec: ModelSpec) -> None:
-    """Fold a later ``updated`` event of the same row and transaction into the first (the
-    flushes between are an implementation detail): ``before`` from the first, ``after``
-    from the second; a field back at its first value (unless masked) is no change."""
+def merge_updates(first: dict[str, Any], second: dict[str, Any], spec: ModelSpec, obj: Any) -> None:
+    """Fold a later update event of the same row (``obj``) and transaction into the first
+    (the flushes between are an implementation detail): ``before`` from the first,
+    ``after`` from the second; a field back at its first value (unless masked) is no
+    change. The action is named again, from the merged changes."""
     changes = first["changes"]
     for name, change in second["changes"].items():
         old = changes.get(name)
@@ -181,6 +184,8 @@ def merge_updates(first: dict[str, Any], second: dict[str, Any], spec: ModelSpec
             del changes[name]
         else:
             changes[name] = merged
+    if changes:
+        first["action"] = spec.update_action(obj, changes)
     first["subject"] = second["subject"]
     related = {
         (r["type"], r.get("id")): r for r in [*first.get("related", ()), *second.get("related", ())]

@@ -8,7 +8,8 @@ Three capture APIs, no hand-written ``log.record`` anywhere in the app:
   IP behind the trusted proxies, the user agent and a request id.
 - :func:`~activitylog.capture.sqlalchemy.track` on the models: creates, updates and
   deletes become events with snapshots and before/after values, written in the same
-  transaction as the change (the app and the log share one database).
+  transaction as the change (the app and the log share one database); updates that are
+  the inbox's and broadcasts' verbs are named as such (:data:`ACTIONS`).
 - :mod:`activitylog.capture.auth` in the sign-in, sign-out, impersonation and role-change
   endpoints (:mod:`~activitylog.examples.helpdesk.routes.sessions`, ``routes.teams``).
 """
@@ -74,6 +75,17 @@ EXCLUDE: dict[type, list[str]] = {
     WorkspaceSettings: ["updated_at"],
 }
 
+#: Updates named for what they do (``conversation.assigned``, ``broadcast.sent``) rather
+#: than ``*.updated``: the first rule whose field changed (to that value) names the verb.
+#: Editing a draft broadcast, or a conversation's subject, stays ``*.updated``.
+ACTIONS: dict[type, dict[str, Any]] = {
+    Conversation: {
+        "assignee_id": "assigned",
+        "status": {"resolved": "resolved", "open": "reopened", "snoozed": "snoozed"},
+    },
+    Broadcast: {"status": {"scheduled": "scheduled", "sent": "sent"}},
+}
+
 #: Shown as ``********``. (Names with secret or token in them are masked by default, so
 #: the settings' ``inbound_token`` is too; naming the webhook secret says so.)
 MASK: dict[type, list[str]] = {Webhook: ["secret"]}
@@ -126,6 +138,7 @@ def start_tracking(log: ActivityLog, sessions: sessionmaker[Session]) -> Tracker
         workspace="workspace_id",
         exclude=EXCLUDE,
         mask=MASK,
+        actions=ACTIONS,
         type_name=type_name,
         subject_name=subject_name,
         subject_url=subject_url,

@@ -1,36 +1,22 @@
-"""Scripted people using the helpdesk through its HTTP API (in process, behind a simulated
-reverse proxy): the demo's source of realistic activity.
+"""Scripted people using the helpdesk through its HTTP API: the demo's source of realistic
+activity.
 
-Each :class:`Person` has a cookie jar and one to three devices (an IP and a browser); a
-:class:`Script` runs one step at a time — sign in (now and then with a typo first), do
-one thing their role does, sign out, impersonate, an inbound customer email, a password
-guessing burst — picking what to act on from the app's own list endpoints. Requests the
-app refuses (a conflict, a permission) are counted, not raised: people do that too.
+A :class:`Script` runs one step at a time — sign in, do one thing their role does (by the
+role's weights), sign out, impersonate, an inbound customer email, a password guessing
+burst — picking what to act on from the app's own list endpoints. Who the people are,
+their sessions and the requests they send: :mod:`.simulation_visits`.
 """
 
 from __future__ import annotations
 
-import random
 import secrets
-from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import httpx
-from starlette.types import ASGIApp
-
-from activitylog.seed.cast import (
-    _ATTACK_UAS,
-    _FOREIGN_NETS,
-    _HOME_NETS,
-    _NAMES,
-    _NOTES,
-    _TOPICS,
-    _UAS,
-    SeedUser,
-)
+from activitylog.examples.helpdesk.simulation_visits import MAILBOXES, Visit, Visits
+from activitylog.seed.cast import _NAMES, _NOTES, _TOPICS
 
 #: What each role does when at the desk, by weight.
 MEMBER_MIX = {
@@ -73,9 +59,6 @@ ADMIN_MIX = {
 IMPERSONATED_MIX = {"view": 3.0, "update_contact": 1.0, "settings": 0.5, "webhook_toggle": 0.5}
 MIXES = {"owner": ADMIN_MIX, "admin": ADMIN_MIX, "member": MEMBER_MIX, "viewer": {"view": 1.0}}
 ADMIN_ROLES = frozenset({"owner", "admin"})
-#: The mail provider's servers posting inbound email.
-MAIL_GATEWAYS = ("198.2.128.17", "198.2.180.44", "167.89.115.5")
-MAIL_AGENT = "MailRelay-Webhook/2.4"
 
 _REPLIES = (
     "Thanks for reaching out! I've looked into this and {fix}.",
@@ -92,69 +75,19 @@ _FIXES = (
     "the duplicate charge has been reversed",
 )
 _COMPANIES = ("Northwind", "Contoso", "Fabrikam", "Tailspin", "Wingtip", "Litware", None)
-_MAILBOXES = ("gmail.com", "outlook.com", "yahoo.com", "proton.me", "gmx.de")
 _TEAMS = ("Tier 1", "Tier 2", "Billing", "Onboarding", "VIP Accounts", "Night shift")
 _BROADCASTS = ("Product news", "Webinar invite", "Scheduled maintenance", "Spring sale")
 _AUDIENCES = ("All customers", "Trials", "VIP customers", "Churned")
 _HOOKS = ("https://hooks.zapier.example/catch/", "https://crm.northwind.example/webhooks/")
 
 
-@dataclass(frozen=True)
-class Person:
-    """A member of the cast and their devices (an IP address and a browser each)."""
-
-    user: SeedUser
-    devices: tuple[tuple[str, str], ...]
-
-
 @dataclass
-class Visit:
-    """One sitting of a person in a workspace: a browser session with its own cookies."""
+class Script(Visits):
+    """Runs the demo's steps against ``app``: the cast's :class:`Visits`, and what they do
+    at the desk; ``statuses`` counts the replies by status."""
 
-    person: Person
-    workspace: str
-    device: tuple[str, str] = ("", "")
-    client: httpx.AsyncClient | None = None
-    #: While impersonating: the member acted as (``{id, name, email, role}``).
-    acting: dict[str, Any] | None = None
-
-
-@dataclass
-class Script:
-    """Runs the demo's steps against ``app``; ``statuses`` counts the replies by status."""
-
-    app: ASGIApp
-    inbound_tokens: Mapping[str, str]
-    password: str
-    rng: random.Random
-    proxy: tuple[str, int]
-    #: The app's "now" (naive UTC).
-    clock: Callable[[], datetime]
-    statuses: Counter[int] = field(default_factory=Counter)
-    _people: dict[str, Person] = field(default_factory=dict)
-    _open: list[httpx.AsyncClient] = field(default_factory=list)
-    _anonymous: httpx.AsyncClient | None = None
-    _threads: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
     _invited: dict[str, list[str]] = field(default_factory=dict)
     _notes: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
-    _attackers: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
-
-    def visit(self, user: SeedUser, workspace: str) -> Visit:
-        """A future sitting of ``user`` in ``workspace`` (from their usual devices)."""
-        person = self._people.get(user.id)
-        if person is None:
-            count = 1 + self.rng.randint(0, 2)
-            devices = tuple((_home_ip(self.rng), self.rng.choice(_UAS)) for _ in range(count))
-            person = self._people[user.id] = Person(user, devices)
-        return Visit(person, workspace)
-
-    async def aclose(self) -> None:
-        """Close the browsers still open (sessions nobody signed out of)."""
-        for client in self._open:
-            await client.aclose()
-        self._open.clear()
-        if self._anonymous is not None:
-            await self._anonymous.aclose()
 
     async def run(self, kind: str, visit: Visit | None, workspace: str) -> None:
         """One step: ``sign_in``, ``sign_out``, ``act``, ``onboard``, ``impersonate``,
@@ -164,66 +97,6 @@ class Script:
             return
         step: Callable[[Visit], Awaitable[None]] = getattr(self, f"_{kind}")
         await step(visit)
-
-    # -- sessions ------------------------------------------------------------------------
-    async def _sign_in(self, visit: Visit) -> None:
-        """Open a browser on one of the person's devices (usually the everyday one) and
-        sign in, now and then after mistyping the password."""
-        devices = visit.person.devices
-        visit.device = devices[0] if self.rng.random() < 0.7 else self.rng.choice(devices)
-        visit.client = self._client()
-        self._open.append(visit.client)
-        if self.rng.random() < 0.04:
-            await self._call(
-                visit, "POST", "/auth/sign-in", json=self._credentials(visit, typo=True)
-            )
-        await self._call(visit, "POST", "/auth/sign-in", json=self._credentials(visit))
-
-    async def _sign_out(self, visit: Visit) -> None:
-        await self._call(visit, "POST", "/auth/sign-out")
-        visit.acting = None
-        if visit.client is not None:
-            self._open.remove(visit.client)
-            await visit.client.aclose()
-            visit.client = None
-
-    def _credentials(self, visit: Visit, *, typo: bool = False) -> dict[str, str]:
-        password = self.password[:-1] if typo else self.password
-        return {
-            "email": visit.person.user.email,
-            "password": password,
-            "workspace": visit.workspace,
-        }
-
-    async def _impersonate(self, visit: Visit) -> None:
-        members = await self._call(visit, "GET", "/members") or []
-        targets = [m for m in members if m["role"] in ("admin", "member")]
-        if not targets:
-            return
-        target = self.rng.choice(targets)
-        reason = self.rng.choice(("Customer reported missing data", "Webhook setup", "SUP-1042"))
-        body = {"user_id": target["id"], "reason": reason}
-        if await self._call(visit, "POST", "/admin/impersonation", json=body) is not None:
-            visit.acting = target
-
-    async def _unimpersonate(self, visit: Visit) -> None:
-        await self._call(visit, "DELETE", "/admin/impersonation")
-        visit.acting = None
-
-    async def _attack(self, workspace: str) -> None:
-        """One guess of a password-guessing burst (a burst keeps its address and client)."""
-        now = self.clock()
-        attacker = self._attackers.get(workspace)
-        if attacker is None or now - attacker[2] > timedelta(hours=1):
-            attacker = (_ip(self.rng, _FOREIGN_NETS), self.rng.choice(_ATTACK_UAS), now)
-        ip, agent, _ = attacker
-        self._attackers[workspace] = (ip, agent, now)
-        first, last = self.rng.choice(_NAMES).lower().split()
-        email = self.rng.choice(
-            (f"admin@{workspace}.example", f"{first}.{last}@{workspace}.example")
-        )
-        body = {"email": email, "password": secrets.token_hex(4), "workspace": workspace}
-        await self._anon("POST", "/auth/sign-in", ip, agent, json=body)
 
     # -- what people do --------------------------------------------------------------------
     async def _act(self, visit: Visit) -> None:
@@ -323,7 +196,7 @@ class Script:
         first, last = name.lower().split()
         body: dict[str, Any] = {
             "name": name,
-            "email": f"{first}.{last}{self.rng.randrange(1000)}@{self.rng.choice(_MAILBOXES)}",
+            "email": f"{first}.{last}{self.rng.randrange(1000)}@{self.rng.choice(MAILBOXES)}",
             "phone": f"+1 555 {self.rng.randrange(10**7):07d}",
             "company": self.rng.choice(_COMPANIES),
             "tags": self.rng.sample(
@@ -522,69 +395,7 @@ class Script:
             return False
         return await self._did(visit, "DELETE", f"/broadcasts/{draft['id']}")
 
-    # -- customers -------------------------------------------------------------------------
-    async def _inbound(self, workspace: str) -> None:
-        threads = self._threads.setdefault(workspace, [])
-        if threads and self.rng.random() < 0.3:
-            conversation_id, email, name = self.rng.choice(threads)
-            subject, body = "Re: your reply", "Thanks, but it is still not working for me."
-        else:
-            conversation_id = None
-            name = self.rng.choice(_NAMES)
-            first, last = name.lower().split()
-            email = f"{first}.{last}{self.rng.randrange(400)}@{self.rng.choice(_MAILBOXES)}"
-            subject = self.rng.choice(_TOPICS).format(self.rng.randrange(1000, 9999))
-            body = "Hi, " + subject.lower() + ". Can you help?"
-        payload = {
-            "workspace": workspace,
-            "from_email": email,
-            "from_name": name,
-            "subject": subject,
-            "body": body,
-            "conversation_id": conversation_id,
-        }
-        headers = {"x-inbound-token": self.inbound_tokens[workspace]}
-        gateway = self.rng.choice(MAIL_GATEWAYS)
-        filed = await self._anon(
-            "POST", "/inbound/email", gateway, MAIL_AGENT, json=payload, headers=headers
-        )
-        if filed is not None and conversation_id is None:
-            threads.append((filed["conversation_id"], email, name))
-            del threads[:-200]
-
-    # -- plumbing --------------------------------------------------------------------------
-    def _client(self) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=self.app, client=self.proxy)
-        return httpx.AsyncClient(transport=transport, base_url="https://helpdesk.example")
-
-    async def _call(self, visit: Visit, method: str, path: str, **kwargs: Any) -> Any:
-        if visit.client is None:  # signed out already
-            return None
-        ip, agent = visit.device
-        return await self._send(visit.client, method, path, ip, agent, **kwargs)
-
-    async def _did(self, visit: Visit, method: str, path: str, **kwargs: Any) -> bool:
-        """Whether the app did it (a 2xx reply)."""
-        return await self._call(visit, method, path, **kwargs) is not None
-
-    async def _anon(self, method: str, path: str, ip: str, agent: str, **kwargs: Any) -> Any:
-        if self._anonymous is None:
-            self._anonymous = self._client()
-        return await self._send(self._anonymous, method, path, ip, agent, **kwargs)
-
-    async def _send(
-        self, client: httpx.AsyncClient, method: str, path: str, ip: str, agent: str, **kwargs: Any
-    ) -> Any:
-        """The reply's JSON (``{}`` when empty), or None when the app refused."""
-        headers = {"x-forwarded-for": ip, "user-agent": agent, **kwargs.pop("headers", {})}
-        reply = await client.request(method, path, headers=headers, **kwargs)
-        self.statuses[reply.status_code] += 1
-        if reply.status_code >= 500:
-            raise RuntimeError(f"{method} {path}: {reply.status_code} {reply.text}")
-        if reply.status_code >= 400:
-            return None
-        return reply.json() if reply.content else {}
-
+    # -- what to act on --------------------------------------------------------------------
     async def _conversation(self, visit: Visit, status: str) -> dict[str, Any] | None:
         rows = await self._call(visit, "GET", "/conversations", params={"status": status}) or []
         return self.rng.choice(rows) if rows else None
@@ -612,13 +423,3 @@ class Script:
         acting = visit.acting["id"] if visit.acting else visit.person.user.id
         notes = [n for n in self._notes.get(visit.workspace, []) if n[1] == acting]
         return self.rng.choice(notes) if notes else None
-
-
-def _home_ip(rng: random.Random) -> str:
-    if rng.random() < 0.25:
-        return f"2a02:{rng.getrandbits(16):x}:{rng.getrandbits(16):x}::{rng.getrandbits(12):x}"
-    return _ip(rng, _HOME_NETS)
-
-
-def _ip(rng: random.Random, nets: tuple[int, ...]) -> str:
-    return f"{rng.choice(nets)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
