@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from argon2 import PasswordHasher
 
 from activitylog.accounts import passwords
 
+from ._server import LiveServer
 from ._support import World, build_world
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -36,3 +41,20 @@ def fresh(tmp_path: Path) -> Iterator[World]:
     built = build_world(tmp_path, 0)
     yield built
     built.state.log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for the browser tests of one module."""
+    from ._browser import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def server(world: World) -> Iterator[LiveServer]:
+    """The module's world served on loopback."""
+    live = LiveServer(world.app).start()
+    yield live
+    live.close()

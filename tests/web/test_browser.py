@@ -17,7 +17,6 @@ import pytest
 from activitylog.web.presenters import format_value
 
 from ._browser import (
-    chromium,
     column_texts,
     expect,
     open_view,
@@ -27,7 +26,7 @@ from ._browser import (
     signed_in,
 )
 from ._server import LiveServer
-from ._support import EMAIL_BY_ROLE, World
+from ._support import EMAIL_BY_ROLE
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -35,19 +34,6 @@ if TYPE_CHECKING:
 OWNER = EMAIL_BY_ROLE["owner"]
 #: In the seed's descriptions ("… viewed contact Aaron Evans") and not in most of them.
 SEARCH_TERM = "evans"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture(scope="module")
-def server(world: World) -> Iterator[LiveServer]:
-    live = LiveServer(world.app).start()
-    yield live
-    live.close()
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from activitylog.exports import CSV_COLUMNS
 
 from ._browser import (
     PHONE,
-    chromium,
     column_texts,
     expect,
     open_view,
@@ -38,19 +37,6 @@ if TYPE_CHECKING:
 OWNER = EMAIL_BY_ROLE["owner"]
 MEMBER = EMAIL_BY_ROLE["member"]
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">'
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture(scope="module")
-def server(world: World) -> Iterator[LiveServer]:
-    live = LiveServer(world.app).start()
-    yield live
-    live.close()
 
 
 def api_events(page: Page, query: str) -> list[dict[str, Any]]:
