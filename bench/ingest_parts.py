@@ -1,0 +1,171 @@
+"""Where ingest time goes, and whether more writers help.
+
+``parts``: per-event cost of each step of the ingest path (JSON parse, validation,
+enrichment, the store's append), then the append again with the full-text index, the
+rollups, or the actor/subject indexes left out, each variant in its own process on one
+core, so their differences are what each costs::
+
+    python bench/ingest_parts.py parts --events 20000
+
+``writers``: the same batches of 500 recorded into one new SQLite database by 1, 2 and 4
+threads of one process, then by 1 and 2 processes (each with its own log object)::
+
+    python bench/ingest_parts.py writers --events 40000
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from activitylog import ActivityLog
+from activitylog.enrich import prepare
+from activitylog.events import validate_batch
+from activitylog.seed import generate_events
+from activitylog.settings import Settings
+from common import emit, pin_one_core
+
+BATCH = 500
+VARIANTS = ("all", "no_search", "no_rollups", "no_actor_subject_indexes", "bare")
+
+
+def _encoded(events: int) -> list[bytes]:
+    source = generate_events(events, seed=11)
+    return [orjson.dumps(batch) for batch in iter(lambda: list(islice(source, BATCH)), [])]
+
+
+def _open(root: Path) -> ActivityLog:
+    db = f"sqlite:///{root / 'ingest.db'}"
+    settings = Settings(db=db, signing_key=root / "key.pem", secret_key=root / "secret")
+    return ActivityLog(db, settings=settings)
+
+
+def _leave_out(log: ActivityLog, variant: str) -> None:
+    """Switch parts of the append off for this process (a measurement, never a mode)."""
+    store: Any = log.store
+    from activitylog.store import sqlite
+
+    if variant in ("no_search", "bare"):
+        store._insert_events = lambda conn, rows: conn.exec_driver_sql(sqlite.INSERT_EVENTS, rows)
+    if variant in ("no_rollups", "bare"):
+        store._add_rollups = lambda conn, *accumulators: None
+    if variant in ("no_actor_subject_indexes", "bare"):
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("DROP INDEX ix_events_workspace_actor_rid")
+            conn.exec_driver_sql("DROP INDEX ix_events_workspace_subject_rid")
+
+
+def one_variant(args: argparse.Namespace) -> None:
+    pin_one_core()
+    batches = _encoded(args.events)
+    with _open(Path(tempfile.mkdtemp(prefix="al-parts-"))) as log:
+        _leave_out(log, args.variant)
+        spent = dict.fromkeys(("parse", "validate", "enrich", "append"), 0.0)
+        for body in batches:
+            t0 = time.perf_counter()
+            raws = orjson.loads(body)
+            t1 = time.perf_counter()
+            contents = validate_batch(raws)
+            t2 = time.perf_counter()
+            prepared = [prepare(c, log.catalog, fresh_id=False) for c in contents]
+            t3 = time.perf_counter()
+            log.store.append(prepared)
+            t4 = time.perf_counter()
+            for step, took in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+                spent[step] += took
+    per_event = {step: round(took / args.events * 1e6, 1) for step, took in spent.items()}
+    emit(
+        {"scenario": "ingest_parts", "variant": args.variant, "events": args.events}
+        | {f"{step}_us": us for step, us in per_event.items()},
+        "ingest_parts",
+    )
+
+
+def parts(args: argparse.Namespace) -> None:
+    for variant in VARIANTS:
+        command = [sys.executable, __file__, "variant", variant, "--events", str(args.events)]
+        subprocess.run(command, check=True)
+
+
+def _record(log: ActivityLog, work: Iterator[bytes], lock: threading.Lock) -> None:
+    while True:
+        with lock:
+            body = next(work, None)
+        if body is None:
+            return
+        log.record_many(orjson.loads(body))
+
+
+def _process(root: str, batches: list[bytes]) -> None:
+    with _open(Path(root)) as log:
+        _record(log, iter(batches), threading.Lock())
+
+
+def writers(args: argparse.Namespace) -> None:
+    batches = _encoded(args.events)
+    for threads in (1, 2, 4):
+        root = Path(tempfile.mkdtemp(prefix="al-writers-"))
+        with _open(root) as log:
+            work, lock = iter(batches), threading.Lock()
+            pool = [
+                threading.Thread(target=_record, args=(log, work, lock)) for _ in range(threads)
+            ]
+            start = time.perf_counter()
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join()
+            _emit_writers("threads", threads, args.events, time.perf_counter() - start)
+    for processes in (1, 2):
+        root = Path(tempfile.mkdtemp(prefix="al-writers-"))
+        _open(root).close()  # schema and migrations first, once
+        context = multiprocessing.get_context("fork")
+        pool = [
+            context.Process(target=_process, args=(str(root), batches[i::processes]))
+            for i in range(processes)
+        ]
+        start = time.perf_counter()
+        for process in pool:
+            process.start()
+        for process in pool:
+            process.join()
+        _emit_writers("processes", processes, args.events, time.perf_counter() - start)
+
+
+def _emit_writers(kind: str, count: int, events: int, seconds: float) -> None:
+    emit(
+        {
+            "scenario": "ingest_writers",
+            "writers": f"{count} {kind}",
+            "events": events,
+            "events_per_s": round(events / seconds),
+        },
+        "ingest_parts",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, default in (("parts", 20_000), ("writers", 40_000)):
+        sub.add_parser(name).add_argument("--events", type=int, default=default)
+    variant = sub.add_parser("variant")
+    variant.add_argument("variant", choices=VARIANTS)
+    variant.add_argument("--events", type=int, default=20_000)
+    args = parser.parse_args()
+    {"parts": parts, "writers": writers, "variant": one_variant}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
