@@ -1,5 +1,6 @@
-"""SQLAlchemy capture of bulk statements: ORM-enabled insert, update and delete through
-``Session.execute`` become one event per workspace, naming the count and the keys."""
+"""SQLAlchemy capture of bulk statements: insert, update and delete through
+``Session.execute`` and the session's legacy bulk methods become one event per workspace,
+naming the count and the keys."""
 
 from __future__ import annotations
 
@@ -161,12 +162,99 @@ def test_a_bulk_change_without_a_workspace_fails_before_it_runs(log: ActivityLog
         assert app.events() == []
 
 
-def test_core_statements_and_statements_touching_no_rows_are_not_recorded(app: App) -> None:
+def test_core_statements_through_the_session_are_recorded_like_orm_ones(app: App) -> None:
+    table = Contact.__table__
     with app.Session.begin() as session:
-        session.execute(Contact.__table__.update().values(score=1))  # Core, on the table
+        session.execute(table.update().where(table.c.id <= 2).values(score=1))
+        session.execute(table.delete().where(table.c.id == 3))
+        session.execute(table.insert(), [{"id": 9, "workspace_id": "acme", "name": "N"}])
+
+    updated, deleted, created = app.events()
+    assert (updated["action"], updated["changes"]) == (
+        "contact.bulk_updated",
+        {"score": {"after": 1}},
+    )
+    assert updated["details"] == {"count": 2, "ids": [1, 2], "ids_truncated": False}
+    assert (deleted["action"], deleted["details"]["ids"]) == ("contact.bulk_deleted", [3])
+    assert (created["action"], created["details"]["ids"]) == ("contact.bulk_created", [9])
+
+
+def test_statements_on_a_bare_connection_and_touching_no_rows_are_not_recorded(
+    app: App,
+) -> None:
+    with app.engine.begin() as conn:
+        conn.execute(Contact.__table__.update().values(score=1))  # not through a session
+    with app.Session.begin() as session:
         session.execute(update(Note).values(body="x"))  # ORM, but no rows
 
     assert app.events() == []
+
+
+def test_legacy_bulk_inserts_are_recorded_per_workspace(app: App) -> None:
+    with app.Session.begin() as session:
+        session.bulk_insert_mappings(
+            Tag,  # type: ignore[arg-type]
+            [
+                {"id": 20, "workspace_id": "acme", "name": "a"},
+                {"id": 21, "workspace_id": "globex", "name": "b"},
+                {"id": 22, "workspace_id": "acme", "name": "c"},
+            ],
+        )
+        session.bulk_save_objects([Tag(id=23, workspace_id="acme", name="d")])
+
+    mappings, objects = app.events()
+    assert mappings["action"] == "tag.bulk_created"
+    assert mappings["details"] == {"count": 2, "ids": [20, 22], "ids_truncated": False}
+    assert objects["details"] == {"count": 1, "ids": [23], "ids_truncated": False}
+    assert last(app, "globex")["details"] == {"count": 1, "ids": [21], "ids_truncated": False}
+
+
+def test_legacy_bulk_updates_name_keys_and_values_with_masking(app: App) -> None:
+    with app.Session.begin() as session:
+        session.bulk_update_mappings(
+            Contact,  # type: ignore[arg-type]
+            [
+                {"id": 1, "score": 0, "name": "A", "password_hash": "s1"},
+                {"id": 2, "score": 0, "name": "B", "password_hash": "s1"},
+                {"id": 6, "score": 0, "name": "G", "password_hash": "s1"},
+            ],
+        )
+    contact = app.rows(Contact)[2]  # loaded, then detached
+    contact.name = "Three"
+    with app.Session.begin() as session:
+        session.bulk_save_objects([contact])  # an update, as the object has a key
+
+    by_mappings, by_object = app.events()
+    assert by_mappings["action"] == "contact.bulk_updated"
+    assert by_mappings["changes"] == {"score": {"after": 0}, "password_hash": {"after": MASK}}
+    assert by_mappings["details"] == {
+        "count": 2,
+        "ids": [1, 2],
+        "ids_truncated": False,
+        "fields": ["name", "password_hash", "score"],
+    }
+    assert last(app, "globex")["details"]["ids"] == [6]
+    assert by_object["changes"] == {"name": {"after": "Three"}}
+    assert by_object["details"] == {"count": 1, "ids": [3], "ids_truncated": False}
+    assert [c.name for c in app.rows(Contact)][:3] == ["A", "B", "Three"]
+
+
+def test_legacy_bulk_beside_a_flush_is_recorded_once_and_not_after_a_rollback(
+    app: App,
+) -> None:
+    with app.Session.begin() as session:
+        session.add(Tag(id=30, workspace_id="acme", name="flushed"))
+        session.flush()
+        session.flush()  # nothing to flush: the next statements are no flush's
+        session.bulk_insert_mappings(Tag, [{"id": 31, "workspace_id": "acme", "name": "b"}])  # type: ignore[arg-type]
+    with app.Session() as session:
+        session.bulk_insert_mappings(Tag, [{"id": 32, "workspace_id": "acme", "name": "x"}])  # type: ignore[arg-type]
+        session.rollback()
+
+    assert [(e["action"], e["details"] and e["details"].get("ids")) for e in app.events()] == [
+        ("tag.created", None),
+        ("tag.bulk_created", [31]),
+    ]
 
 
 def test_add_all_is_captured_row_by_row(app: App) -> None:

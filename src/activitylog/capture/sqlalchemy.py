@@ -19,12 +19,12 @@ every rule: docs/CAPTURE.md, "SQLAlchemy".
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet, ref
 
 import orjson
-from sqlalchemy import Connection, Engine, event, inspect
+from sqlalchemy import Connection, Engine, Insert, Table, Update, event, inspect
 from sqlalchemy.orm import (
     InstanceState,
     Mapper,
@@ -38,7 +38,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.attributes import instance_state
 
 from activitylog.capture.sqlalchemy_actions import PerModelActions
-from activitylog.capture.sqlalchemy_bulk import bulk_events
+from activitylog.capture.sqlalchemy_bulk import bulk_events, legacy_events
 from activitylog.capture.sqlalchemy_models import (
     ModelSpec,
     Options,
@@ -135,6 +135,11 @@ class Tracker:
         self._specs: dict[type, ModelSpec | None] = {}
         self._described: dict[type, ModelSpec] = {}
         self._joins: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
+        # For the legacy bulk methods, seen only as statements on a session's connection:
+        self._sessions: WeakKeyDictionary[Connection, ref[Session]] = WeakKeyDictionary()
+        self._watched: WeakSet[Engine] = WeakSet()
+        self._flushes: WeakKeyDictionary[Session, UOWTransaction] = WeakKeyDictionary()
+        self._tables: dict[Table, ModelSpec | None] = {}
         for model in self.models:  # a bad option fails here, not at the first flush
             if _mapped(model):
                 self.spec(model)
@@ -146,6 +151,7 @@ class Tracker:
             (target, "after_soft_rollback", self._after_soft_rollback),
             (target, "after_transaction_end", self._after_transaction_end),
             (target, "do_orm_execute", self._do_orm_execute),
+            (target, "after_begin", self._after_begin),
         ]
         # Row listeners propagate to subclasses: a model under another given one is covered.
         roots = [
@@ -204,10 +210,11 @@ class Tracker:
 
         return wrote
 
-    def _before_flush(self, session: Session, _flush: UOWTransaction, _objects: Any) -> None:
+    def _before_flush(self, session: Session, flush: UOWTransaction, _objects: Any) -> None:
         """Note what the flush will lose: old values the instances do not hold (expired or
         deferred when set, or never loaded before a delete), read from the database now,
         and the columns set to SQL expressions (their values are read after the flush)."""
+        self._flushes[session] = flush
         pending = self._pending(session)
         pending.rows, pending.before, pending.computed = [], {}, {}
         wanted: dict[ModelSpec, dict[tuple[Any, ...], tuple[InstanceState[Any], list[str]]]] = {}
@@ -305,10 +312,14 @@ class Tracker:
     def _do_orm_execute(self, execute: ORMExecuteState) -> Result[Any] | None:
         if not (execute.is_update or execute.is_delete or execute.is_insert):
             return None
-        mapper = execute.bind_mapper
-        spec = self.spec(mapper.class_) if mapper is not None else None
-        if spec is None or mapper is None:
+        bound = execute.bind_mapper  # None for a Core statement on a table
+        if bound is not None:
+            spec = self.spec(bound.class_)
+        else:
+            spec = self._table_spec(getattr(execute.statement, "table", None))
+        if spec is None:
             return None
+        mapper = spec.mapper
         session = execute.session
         conn = session.connection(bind_arguments={"mapper": mapper})
         context = Context.now()
@@ -323,6 +334,64 @@ class Tracker:
             if e["details"]["count"]:
                 pending.add(Entry(owner, mapper, joined, e), spec)
         return result
+
+    def _after_begin(self, session: Session, _tx: SessionTransaction, conn: Connection) -> None:
+        self._sessions[conn] = ref(session)
+        engine = conn.engine
+        if engine not in self._watched:
+            self._watched.add(engine)
+            self._listeners.append((engine, "before_execute", self._before_execute))
+            event.listen(engine, "before_execute", self._before_execute)
+
+    def _before_execute(
+        self,
+        conn: Connection,
+        statement: Any,
+        multiparams: Sequence[Mapping[str, Any]],
+        params: Mapping[str, Any],
+        _options: Any,
+    ) -> None:
+        """Record what ``bulk_insert_mappings``, ``bulk_save_objects`` and
+        ``bulk_update_mappings`` write to a tracked table. No ORM event reports them; they
+        run as statements on the session's connection while it is marked as flushing, but
+        outside any flush (a flush's rows are recorded from the ORM's own events)."""
+        if not isinstance(statement, Insert | Update):
+            return
+        session_ref = self._sessions.get(conn)
+        session = session_ref() if session_ref is not None else None
+        if session is None or not session._flushing:
+            return
+        spec = self._table_spec(statement.table)
+        if spec is None:
+            return
+        flush = self._flushes.get(session)
+        if flush is not None and flush.transaction is not None and flush.transaction.is_active:
+            return
+        rows = list(multiparams) or [params]
+        events = legacy_events(statement, rows, spec, conn)
+        if not events:
+            return
+        context = Context.now()
+        owner, joined = _owner(session), self._joined(session, spec.mapper)
+        pending = self._pending(session)
+        for e in events:
+            pending.add(Entry(owner, spec.mapper, joined, context.complete(e)), spec)
+
+    def _table_spec(self, table: Any) -> ModelSpec | None:
+        """The tracked model whose own table ``table`` is (the first given, for a table
+        several models share)."""
+        try:
+            return self._tables[table]
+        except KeyError:
+            pass
+        found = None
+        for model in self.models:
+            mapper: Mapper[Any] | None = inspect(model, raiseerr=False)
+            if mapper is not None and mapper.local_table is table:
+                found = self.spec(model)
+                break
+        self._tables[table] = found
+        return found
 
     # -- committing and rolling back ---------------------------------------------------
     def _before_commit(self, session: Session) -> None:
