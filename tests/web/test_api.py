@@ -122,20 +122,21 @@ def test_bad_and_revoked_keys_are_refused(fresh: World) -> None:
 
 
 # -- reading: the role x scope matrix ---------------------------------------------------
-@pytest.mark.parametrize(
-    ("role", "scope", "status"),
-    [
-        ("owner", "workspace", 200),
-        ("owner", "mine", 200),
-        ("admin", "workspace", 200),
-        ("member", "workspace", 403),
-        ("member", "mine", 200),
-        ("viewer", "workspace", 403),
-        ("viewer", "mine", 200),
-        ("platform_admin", "workspace", 200),
-        ("platform_admin", "mine", 200),
-    ],
-)
+ROLE_BY_SCOPE = [
+    ("owner", "workspace", 200),
+    ("owner", "mine", 200),
+    ("admin", "workspace", 200),
+    ("admin", "mine", 200),
+    ("member", "workspace", 403),
+    ("member", "mine", 200),
+    ("viewer", "workspace", 403),
+    ("viewer", "mine", 200),
+    ("platform_admin", "workspace", 200),
+    ("platform_admin", "mine", 200),
+]
+
+
+@pytest.mark.parametrize(("role", "scope", "status"), ROLE_BY_SCOPE)
 def test_role_by_scope(world: World, role: str, scope: str, status: int) -> None:
     client = world.client(role)
     reply = client.get("/api/v1/events", params={"scope": scope, "range": "last_30_days"})
@@ -150,6 +151,51 @@ def test_role_by_scope(world: World, role: str, scope: str, status: int) -> None
     elif role != "platform_admin":
         assert {e["workspace"] for e in items} == {"acme"}
         assert len({e["actor"]["id"] for e in items}) > 1
+
+
+@pytest.mark.parametrize(("role", "scope", "status"), ROLE_BY_SCOPE)
+def test_role_by_scope_holds_for_stats_and_export(
+    world: World, role: str, scope: str, status: int
+) -> None:
+    client = world.client(role)
+    view = {"scope": scope, "range": "last_30_days"}
+    client.get("/api/v1/events", params=view)  # the session's read is recorded first
+    replies = [
+        client.get("/api/v1/events", params=view),
+        client.get("/api/v1/stats", params=view),
+        client.get("/api/v1/export", params={**view, "format": "json"}),
+    ]
+    assert [r.status_code for r in replies] == [status] * 3, [r.text for r in replies]
+    if status != 200:
+        assert {r.json()["error"] for r in replies} == {"forbidden"}
+        return
+    listed, stats, exported = (r.json() for r in replies)
+    assert stats["kpis"]["total"] == listed["total"] == len(exported) > 0
+    actors = {e["actor"]["id"] for e in exported}
+    if scope == "mine":
+        assert actors == {PEOPLE[EMAIL_BY_ROLE[role]][0]}
+    else:
+        assert len(actors) > 1
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_others"),
+    [
+        ("owner", True),
+        ("admin", True),
+        ("member", False),
+        ("viewer", False),
+        ("platform_admin", True),
+    ],
+)
+def test_role_decides_which_details_are_found(world: World, role: str, sees_others: bool) -> None:
+    me = PEOPLE[EMAIL_BY_ROLE[role]][0]
+    other = "u_diego" if me != "u_diego" else "u_ben"
+    client = world.client(role)
+    mine = client.get(f"/api/v1/events/{_acme_event(world, actor=me)['id']}")
+    theirs = client.get(f"/api/v1/events/{_acme_event(world, actor=other)['id']}")
+    assert mine.status_code == 200
+    assert theirs.status_code == (200 if sees_others else 404)
 
 
 def test_members_see_only_their_own_events_by_default(world: World) -> None:
