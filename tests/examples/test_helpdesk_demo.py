@@ -49,7 +49,7 @@ def test_a_small_run_fills_a_verifiable_log_from_the_app(
         "conversation.created",
         "conversation.assigned",
         "conversation.resolved",
-        "message.created",
+        "conversation.replied",
         "team.created",
         "team.updated",
         "webhook.created",

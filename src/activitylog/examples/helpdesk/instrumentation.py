@@ -32,7 +32,6 @@ from activitylog.examples.helpdesk.models import (
     Contact,
     Conversation,
     Membership,
-    Message,
     Note,
     Team,
     Webhook,
@@ -41,11 +40,12 @@ from activitylog.examples.helpdesk.models import (
 
 #: The models whose changes are recorded. Users, workspaces and sessions are not: people
 #: and workspaces span the platform (no one workspace's log), and sessions are recorded
-#: as sign-ins and sign-outs by the auth helpers.
+#: as sign-ins and sign-outs by the auth helpers. Messages are not either: what the
+#: customer wrote is not the log's to keep, and an agent's reply is recorded as
+#: ``conversation.replied`` (the conversation's ``last_replied_at`` moves).
 TRACKED: tuple[type, ...] = (
     Contact,
     Conversation,
-    Message,
     Note,
     Team,
     Membership,
@@ -66,7 +66,6 @@ TYPES: dict[type, str] = {Membership: "member", WorkspaceSettings: "settings"}
 EXCLUDE: dict[type, list[str]] = {
     Contact: ["workspace_id", "updated_at", "conversations"],
     Conversation: ["workspace_id", "updated_at", "messages", "notes"],
-    Message: ["workspace_id"],
     Note: ["workspace_id", "updated_at"],
     Team: ["workspace_id"],
     Membership: ["workspace_id", "role"],
@@ -78,11 +77,22 @@ EXCLUDE: dict[type, list[str]] = {
 #: Updates named for what they do (``conversation.assigned``, ``broadcast.sent``) rather
 #: than ``*.updated``: the first rule whose field changed (to that value) names the verb.
 #: Editing a draft broadcast, or a conversation's subject, stays ``*.updated``.
-ACTIONS: dict[type, dict[str, Any]] = {
-    Conversation: {
-        "assignee_id": "assigned",
-        "status": {"resolved": "resolved", "open": "reopened", "snoozed": "snoozed"},
-    },
+_STATUS_VERBS = {"resolved": "resolved", "open": "reopened", "snoozed": "snoozed"}
+
+
+def conversation_verb(_conversation: Conversation, changes: dict[str, Any]) -> str | None:
+    """``replied``, ``assigned`` / ``unassigned`` (to nobody, also when the assignee
+    leaves the team), or the status it moved to; None: ``conversation.updated``."""
+    if "last_replied_at" in changes:
+        return "replied"
+    if "assignee_id" in changes:
+        return "assigned" if changes["assignee_id"]["after"] is not None else "unassigned"
+    status = changes.get("status")
+    return _STATUS_VERBS.get(status["after"]) if status else None
+
+
+ACTIONS: dict[type, Any] = {
+    Conversation: conversation_verb,
     Broadcast: {"status": {"scheduled": "scheduled", "sent": "sent"}},
 }
 
@@ -92,7 +102,6 @@ MASK: dict[type, list[str]] = {Webhook: ["secret"]}
 
 _NAMES: dict[type, Callable[[Any], object]] = {
     Conversation: lambda c: f"#{c.id} {c.subject}",
-    Message: lambda m: f"Reply on #{m.conversation_id}",
     Note: lambda n: f"Note on #{n.conversation_id}",
     Membership: lambda m: m.user.name,
     Webhook: lambda w: w.url,
@@ -101,7 +110,6 @@ _NAMES: dict[type, Callable[[Any], object]] = {
 _URLS: dict[type, Callable[[Any], object]] = {
     Contact: lambda c: f"/contacts/{c.id}",
     Conversation: lambda c: f"/conversations/{c.id}",
-    Message: lambda m: f"/conversations/{m.conversation_id}",
     Note: lambda n: f"/conversations/{n.conversation_id}",
     Team: lambda t: f"/teams/{t.id}",
     Broadcast: lambda b: f"/broadcasts/{b.id}",

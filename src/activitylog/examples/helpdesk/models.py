@@ -119,6 +119,8 @@ class Conversation(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("hd_users.id"))
     snoozed_until: Mapped[datetime | None]
+    #: When an agent last replied (what the inbox sorts "waiting on us" by).
+    last_replied_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

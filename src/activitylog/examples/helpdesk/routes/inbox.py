@@ -68,6 +68,7 @@ def conversation_json(conversation: Conversation, *, full: bool = False) -> dict
         "status": conversation.status,
         "assignee_id": conversation.assignee_id,
         "snoozed_until": _iso(conversation.snoozed_until),
+        "last_replied_at": _iso(conversation.last_replied_at),
         "created_at": conversation.created_at.isoformat(),
         "updated_at": conversation.updated_at.isoformat(),
     }
@@ -195,7 +196,7 @@ def reply(
     now = app.clock()
     message = _message(principal, body.body, body.channel, now)
     conversation.messages.append(message)
-    conversation.updated_at = now
+    conversation.last_replied_at = conversation.updated_at = now
     commit(db)
     return message_json(message)
 
