@@ -169,6 +169,9 @@
         return;
       }
     }
+    // A custom range needs both dates (the server refuses one): wait for the other.
+    const chosen = field.closest("[data-custom-dates]");
+    if (chosen && Array.from(chosen.querySelectorAll("input")).some((input) => !input.value)) return;
     load(formQuery(), "push");
   });
 
