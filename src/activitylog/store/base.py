@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Engine, Select
+from sqlalchemy import ColumnElement, Connection, Engine
 
 from activitylog.enrich import EMPTY_EVENT
 from activitylog.signing import CheckpointSigner
@@ -47,6 +47,12 @@ class CheckpointPolicy:
 class SQLBase(ABC):
     """The engine plus the hooks an engine subclass provides."""
 
+    #: The driver's placeholder, for the hot paths' SQL written out (no statement built,
+    #: compiled and cached per call: that costs more than a small append's own work).
+    MARK = "?"
+    #: What locks selected rows until commit, where the engine needs it.
+    LOCK = ""
+
     def __init__(self, engine: Engine, policy: CheckpointPolicy) -> None:
         self.engine = engine
         self.policy = policy
@@ -54,10 +60,6 @@ class SQLBase(ABC):
     def _write(self) -> AbstractContextManager[Connection]:
         """A connection inside a write transaction."""
         return self.engine.begin()
-
-    def _for_update(self, stmt: Select[Any]) -> Select[Any]:
-        """Lock the selected rows until commit, where the engine needs it."""
-        return stmt
 
     @abstractmethod
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg.errors
 import sqlalchemy.exc
-from sqlalchemy import ColumnElement, Connection, Select, create_engine, text
+from sqlalchemy import ColumnElement, Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
 from activitylog.store import migrate
@@ -26,6 +26,9 @@ def engine_url(url: str) -> str:
 
 
 class PostgresStore(SQLStore):
+    MARK = "%s"
+    LOCK = " FOR UPDATE"
+
     def __init__(self, url: str, policy: CheckpointPolicy) -> None:
         engine = create_engine(engine_url(url), pool_size=8, max_overflow=8, pool_pre_ping=True)
         super().__init__(engine, policy)
@@ -35,9 +38,6 @@ class PostgresStore(SQLStore):
 
     def _snapshot_options(self) -> dict[str, Any]:
         return {"isolation_level": "REPEATABLE READ"}
-
-    def _for_update(self, stmt: Select[Any]) -> Select[Any]:
-        return stmt.with_for_update()
 
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         driver = conn.connection.driver_connection

@@ -72,11 +72,12 @@ class SQLiteStore(SQLStore):
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         super().__init__(engine, policy)
+        self._immediate = engine.execution_options(immediate=True)
         with self._write() as conn:
             migrate.upgrade(conn)
 
     def _write(self) -> AbstractContextManager[Connection]:
-        return self.engine.execution_options(immediate=True).begin()
+        return self._immediate.begin()
 
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         conn.exec_driver_sql(INSERT_EVENTS, rows)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, select
 
 from activitylog.access import Visibility
 from activitylog.chain import GENESIS, append_body
@@ -167,24 +167,28 @@ class SQLWrites(SQLBase):
         return written
 
     def _lock_heads(self, conn: Connection, workspaces: Sequence[str]) -> dict[str, Head]:
-        """Create missing heads, then read them in name order, locked where needed."""
-        conn.execute(
-            text(
+        """Read the heads (in name order, locked where needed), creating missing ones."""
+        heads = self._read_heads(conn, workspaces)
+        missing = [w for w in workspaces if w not in heads]
+        if missing:
+            mark = self.MARK
+            conn.exec_driver_sql(
                 "INSERT INTO chain_heads"
                 " (workspace, seq, chain_hash, checkpoint_seq, checkpoint_at)"
-                " VALUES (:workspace, 0, :genesis, 0, :now) ON CONFLICT DO NOTHING"
-            ),
-            [{"workspace": w, "genesis": GENESIS, "now": int(time.time())} for w in workspaces],
+                f" VALUES ({mark}, 0, {mark}, 0, {mark}) ON CONFLICT DO NOTHING",
+                [(w, GENESIS, int(time.time())) for w in missing],
+            )
+            heads.update(self._read_heads(conn, missing))
+        return heads
+
+    def _read_heads(self, conn: Connection, workspaces: Sequence[str]) -> dict[str, Head]:
+        marks = ", ".join([self.MARK] * len(workspaces))
+        rows = conn.exec_driver_sql(
+            "SELECT workspace, seq, chain_hash, checkpoint_seq, checkpoint_at FROM chain_heads"
+            f" WHERE workspace IN ({marks}) ORDER BY workspace{self.LOCK}",
+            tuple(workspaces),
         )
-        stmt = self._for_update(
-            select(chain_heads)
-            .where(chain_heads.c.workspace.in_(workspaces))
-            .order_by(chain_heads.c.workspace)
-        )
-        return {
-            r.workspace: Head(r.seq, r.chain_hash, r.checkpoint_seq, r.checkpoint_at)
-            for r in conn.execute(stmt)
-        }
+        return {row[0]: Head(*row[1:]) for row in rows}
 
     def _assign_rids(self, conn: Connection, batch: list[Prepared], careful: bool) -> list[int]:
         # Start each event at a slot taken from its id's random tail, then step past the
@@ -242,6 +246,7 @@ class SQLWrites(SQLBase):
     def _save_heads(self, conn: Connection, heads: dict[str, Head]) -> None:
         now = time.time()
         signer = self.policy.signer
+        moved = []
         for workspace, head in heads.items():
             due = signer is not None and (
                 head.seq - head.checkpoint_seq >= self.policy.every
@@ -255,16 +260,15 @@ class SQLWrites(SQLBase):
                 checkpoint = signer().sign(workspace, head.seq, head.chain_hash, signed_at)
                 conn.execute(checkpoints.insert().values(**_checkpoint_row(checkpoint)))
                 head.checkpoint_seq, head.checkpoint_at = head.seq, int(now)
-            conn.execute(
-                chain_heads.update()
-                .where(chain_heads.c.workspace == workspace)
-                .values(
-                    seq=head.seq,
-                    chain_hash=head.chain_hash,
-                    checkpoint_seq=head.checkpoint_seq,
-                    checkpoint_at=head.checkpoint_at,
-                )
+            moved.append(
+                (head.seq, head.chain_hash, head.checkpoint_seq, head.checkpoint_at, workspace)
             )
+        mark = self.MARK
+        conn.exec_driver_sql(
+            f"UPDATE chain_heads SET seq = {mark}, chain_hash = {mark}, checkpoint_seq = {mark},"
+            f" checkpoint_at = {mark} WHERE workspace = {mark}",
+            moved,
+        )
 
     def checkpoint_now(self, workspace: str) -> Checkpoint | None:
         """Sign the current head of ``workspace`` if it moved since its last checkpoint."""
