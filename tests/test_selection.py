@@ -68,3 +68,9 @@ def test_access_rules_apply() -> None:
     assert vis.layers == "workspace"
     with pytest.raises(AccessDenied):
         Selection(workspace="acme", viewer=member, scope="workspace").resolve()
+
+
+def test_datetime_bounds_outside_the_supported_range_name_their_field() -> None:
+    with pytest.raises(ValidationError) as info:
+        Selection(since=datetime(1969, 12, 31, tzinfo=UTC), now=NOW).resolve()
+    assert [e.field for e in info.value.errors] == ["since"]

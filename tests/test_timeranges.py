@@ -175,12 +175,22 @@ def test_parse_bound(value: str, tz: str, is_end: bool, expected: str) -> None:
         ("9999-12-31", "UTC", True),
         ("0001-01-01", KOLKATA, False),
         ("0001-01-01T00:00:00+05:00", "UTC", False),
+        ("1000-01-01", "UTC", False),  # representable, but before any event
+        ("0202-01-01", "UTC", True),
+        ("1969-12-31T23:59:59Z", "UTC", False),
+        ("2262-04-12", "UTC", True),  # past the store's row keys
+        ("2200-01-01", "UTC", True),  # ends at the next midnight: past the latest bound
     ],
 )
 def test_parse_bound_bad_value_names_field(value: str, tz: str, is_end: bool) -> None:
     with pytest.raises(ValidationError) as info:
         parse_bound(value, tz, is_end=is_end)
     assert [e.field for e in info.value.errors] == ["until" if is_end else "since"]
+
+
+def test_parse_bound_takes_the_whole_supported_range() -> None:
+    assert parse_bound("1970-01-01", "UTC", is_end=False) == utc("1970-01-01T00:00")
+    assert parse_bound("2199-12-31", "UTC", is_end=True) == utc("2200-01-01T00:00")
 
 
 @pytest.mark.parametrize(

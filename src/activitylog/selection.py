@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from activitylog.access import OPERATOR, Viewer, Visibility, visibility_for
 from activitylog.errors import FieldError, ValidationError
 from activitylog.query import Filters
-from activitylog.timeranges import DEFAULT_PRESET, parse_bound, resolve, zone
+from activitylog.timeranges import DEFAULT_PRESET, parse_bound, resolve, supported, zone
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,8 @@ class Selection:
             return None
         if isinstance(value, datetime):
             aware = value if value.tzinfo else value.replace(tzinfo=zone(self.tz))
-            return aware.astimezone(UTC)
+            field = "until" if is_end else "since"
+            return supported(aware.astimezone(UTC), field, value.isoformat())
         return parse_bound(value, self.tz, is_end=is_end)
 
 

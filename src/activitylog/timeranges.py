@@ -26,6 +26,10 @@ Preset = Literal[
 ]
 PRESETS: tuple[str, ...] = get_args(Preset)
 DEFAULT_PRESET: Preset = "last_7_days"
+#: The bounds a window may have: no event is older than the epoch, and the store's
+#: time-ordered row key has room up to 2262.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -88,17 +92,29 @@ def parse_bound(value: str, tz: str, *, is_end: bool) -> datetime:
             day = date.fromisoformat(value)  # 2026-03-08, and also 20260308 or 2026-W10-7
         except ValueError:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=zi)
+            bound = parsed.astimezone(UTC)
         else:
-            return local_midnight(day + timedelta(days=1) if is_end else day, zi)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=zi)
-        return parsed.astimezone(UTC)
+            bound = local_midnight(day + timedelta(days=1) if is_end else day, zi)
     except ValueError:
         raise ValidationError(
             [FieldError(field, f"is not an ISO 8601 date or date-time ({value!r})")]
         ) from None
     except OverflowError:
-        raise ValidationError([FieldError(field, f"is out of range ({value!r})")]) from None
+        raise ValidationError([_out_of_range(field, value)]) from None
+    return supported(bound, field, value)
+
+
+def supported(bound: datetime, field: str, value: object) -> datetime:
+    """``bound`` (aware, UTC) when a window may start or end there; else a clear error."""
+    if not EARLIEST <= bound <= LATEST:
+        raise ValidationError([_out_of_range(field, value)])
+    return bound
+
+
+def _out_of_range(field: str, value: object) -> FieldError:
+    return FieldError(field, f"must be between 1970-01-01 and 2199-12-31 ({value!r})")
 
 
 def _next_month(first: date) -> date:

@@ -192,7 +192,10 @@ def test_role_decides_which_details_are_found(world: World, role: str, sees_othe
     me = PEOPLE[EMAIL_BY_ROLE[role]][0]
     other = "u_diego" if me != "u_diego" else "u_ben"
     client = world.client(role)
-    mine = client.get(f"/api/v1/events/{_acme_event(world, actor=me)['id']}")
+    own = world.state.log.record(
+        workspace="acme", action="contact.viewed", actor={"id": me, "name": "Me"}
+    )
+    mine = client.get(f"/api/v1/events/{own['id']}")
     theirs = client.get(f"/api/v1/events/{_acme_event(world, actor=other)['id']}")
     assert mine.status_code == 200
     assert theirs.status_code == (200 if sees_others else 404)
@@ -255,6 +258,22 @@ def test_hostile_parameters_cannot_inject_sql(world: World) -> None:
         if reply.status_code == 200:
             assert reply.json()["total"] == 0, name
     assert world.state.log.count() > 0
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/events", "/api/v1/stats", "/activity", "/activity/partials"]
+)
+def test_dates_out_of_range_are_refused_by_name(world: World, path: str) -> None:
+    client = world.client("owner")
+    for since, until, field in (
+        ("1000-01-01", "2026-01-01", "since"),
+        ("0202-01-01", "2026-01-01", "since"),
+        ("2026-01-01", "9999-12-31", "until"),
+    ):
+        reply = client.get(path, params={"range": "custom", "since": since, "until": until})
+        assert reply.status_code == 422, (path, since, until)
+        if path.startswith("/api/"):
+            assert [e["field"] for e in reply.json()["errors"]] == [field]
 
 
 # -- detail -------------------------------------------------------------------------------
