@@ -57,6 +57,13 @@ class SQLBase(ABC):
         self.engine = engine
         self.policy = policy
 
+    def _sql(self, conn: Connection, statement: str, params: Any = ()) -> list[Any]:
+        """Run SQL written for the driver (``MARK`` placeholders) on ``conn``, in its
+        transaction: a list of parameter tuples runs it once per tuple. Returns the rows of
+        a query. Driver errors come out as SQLAlchemy's (an ``IntegrityError`` stays one)."""
+        result = conn.exec_driver_sql(statement, params)
+        return list(result.all()) if result.returns_rows else []
+
     def _write(self) -> AbstractContextManager[Connection]:
         """A connection inside a write transaction."""
         return self.engine.begin()

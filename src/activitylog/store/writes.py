@@ -172,7 +172,8 @@ class SQLWrites(SQLBase):
         missing = [w for w in workspaces if w not in heads]
         if missing:
             mark = self.MARK
-            conn.exec_driver_sql(
+            self._sql(
+                conn,
                 "INSERT INTO chain_heads"
                 " (workspace, seq, chain_hash, checkpoint_seq, checkpoint_at)"
                 f" VALUES ({mark}, 0, {mark}, 0, {mark}) ON CONFLICT DO NOTHING",
@@ -183,7 +184,8 @@ class SQLWrites(SQLBase):
 
     def _read_heads(self, conn: Connection, workspaces: Sequence[str]) -> dict[str, Head]:
         marks = ", ".join([self.MARK] * len(workspaces))
-        rows = conn.exec_driver_sql(
+        rows = self._sql(
+            conn,
             "SELECT workspace, seq, chain_hash, checkpoint_seq, checkpoint_at FROM chain_heads"
             f" WHERE workspace IN ({marks}) ORDER BY workspace{self.LOCK}",
             tuple(workspaces),
@@ -241,7 +243,7 @@ class SQLWrites(SQLBase):
     def _upsert_rollup(self, conn: Connection, rollup: Rollup, rows: list[tuple[Any, ...]]) -> None:
         """Add ``(workspace, bucket, dims..., n)`` rows to a rollup's counts."""
         marks = ", ".join(["?"] * (len(rollup.key_columns) + 1))
-        conn.exec_driver_sql(upsert_sql(rollup, f"VALUES ({marks})"), rows)
+        self._sql(conn, upsert_sql(rollup, f"VALUES ({marks})"), rows)
 
     def _save_heads(self, conn: Connection, heads: dict[str, Head]) -> None:
         now = time.time()
@@ -264,7 +266,8 @@ class SQLWrites(SQLBase):
                 (head.seq, head.chain_hash, head.checkpoint_seq, head.checkpoint_at, workspace)
             )
         mark = self.MARK
-        conn.exec_driver_sql(
+        self._sql(
+            conn,
             f"UPDATE chain_heads SET seq = {mark}, chain_hash = {mark}, checkpoint_seq = {mark},"
             f" checkpoint_at = {mark} WHERE workspace = {mark}",
             moved,
