@@ -1,9 +1,11 @@
 """Web benchmarks.
 
 HTTP ingest: ``activitylog serve`` on loopback, a load generator posting batches of 500
-seed events from several threads over keep-alive connections::
+seed events from several threads over keep-alive connections (``--batch 1`` posts one
+event per request, as most applications do)::
 
     python bench/web.py ingest --events 100000 --clients 4
+    python bench/web.py ingest --events 5000 --clients 8 --batch 1
 
 Page and list server time on a large database, in process (no network), signed in as an
 admin of ``acme`` (the access rules applied)::
@@ -34,8 +36,6 @@ from activitylog.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import emit, median_ms
-
-BATCH = 500
 
 
 def _free_port() -> int:
@@ -81,8 +81,8 @@ def ingest(args: argparse.Namespace) -> None:
         source = generate_events(args.events, seed=11)
         # Encoded up front, as a client's serialisation is not the server's cost.
         batches = [
-            orjson.dumps({"events": batch})
-            for batch in iter(lambda: list(islice(source, BATCH)), [])
+            orjson.dumps({"events": batch} if args.batch > 1 else batch[0])
+            for batch in iter(lambda: list(islice(source, args.batch)), [])
         ]
         work = iter(batches)
         lock = threading.Lock()
@@ -116,7 +116,7 @@ def ingest(args: argparse.Namespace) -> None:
             "scenario": "http_ingest",
             "events": args.events,
             "clients": args.clients,
-            "batch": BATCH,
+            "batch": args.batch,
             "durability": args.durability,
             "seconds": round(elapsed, 2),
             "events_per_s": round(rate),
@@ -177,6 +177,7 @@ def main() -> None:
     one = sub.add_parser("ingest")
     one.add_argument("--events", type=int, default=100_000)
     one.add_argument("--clients", type=int, default=4)
+    one.add_argument("--batch", type=int, default=500, help="events per request")
     one.add_argument("--durability", default="full", choices=("full", "normal"))
     one.add_argument("--db", help="database URL (default: a new SQLite file)")
     two = sub.add_parser("page")
