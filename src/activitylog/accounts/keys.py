@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from activitylog.accounts._time import maybe_moment, micros, moment, span
 from activitylog.accounts.database import AccountsDatabase
@@ -99,15 +99,18 @@ def _from_row(row: Row[Any]) -> ApiKey:
     )
 
 
+#: Built once: every API request looks its key up, and building the statement would cost
+#: more than the lookup itself.
+_FIND = select(api_keys).where(api_keys.c.secret_hash == bindparam("secret_hash"))
+
+
 def _find(conn: Connection, secret: str) -> Row[Any] | None:
     """The row of ``secret`` (revoked or not), by one unique-index lookup."""
     if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
         return None
     if len(secret) > SECRET_MAX:
         return None
-    return conn.execute(
-        select(api_keys).where(api_keys.c.secret_hash == secret_hash(secret))
-    ).first()
+    return conn.execute(_FIND, {"secret_hash": secret_hash(secret)}).first()
 
 
 def _needs_touch(row: Row[Any], at: int) -> bool:
