@@ -19,6 +19,7 @@ every rule: docs/CAPTURE.md, "SQLAlchemy".
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary, WeakSet, ref
@@ -138,6 +139,7 @@ class Tracker:
         # For the legacy bulk methods, seen only as statements on a session's connection:
         self._sessions: WeakKeyDictionary[Connection, ref[Session]] = WeakKeyDictionary()
         self._watched: WeakSet[Engine] = WeakSet()
+        self._watching = threading.Lock()  # sessions begin in many threads at once
         self._flushes: WeakKeyDictionary[Session, UOWTransaction] = WeakKeyDictionary()
         self._tables: dict[Table, ModelSpec | None] = {}
         for model in self.models:  # a bad option fails here, not at the first flush
@@ -338,10 +340,13 @@ class Tracker:
     def _after_begin(self, session: Session, _tx: SessionTransaction, conn: Connection) -> None:
         self._sessions[conn] = ref(session)
         engine = conn.engine
-        if engine not in self._watched:
-            self._watched.add(engine)
-            self._listeners.append((engine, "before_execute", self._before_execute))
-            event.listen(engine, "before_execute", self._before_execute)
+        if engine in self._watched:
+            return
+        with self._watching:
+            if engine not in self._watched:
+                self._watched.add(engine)
+                self._listeners.append((engine, "before_execute", self._before_execute))
+                event.listen(engine, "before_execute", self._before_execute)
 
     def _before_execute(
         self,
