@@ -300,8 +300,9 @@ def test_sort_headers_toggle_direction(owner: TestClient) -> None:
 def test_pagination_counts_rows_across_pages(owner: TestClient) -> None:
     html = owner.get("/activity?scope=workspace&category=inbox&page=2").text
     assert "Showing 21–40 of 42" in html
-    numbers = re.findall(r'<td class="col-num" data-label="#">(\d+)</td>', html)
-    assert numbers == [str(n) for n in range(21, 41)]
+    numbers = re.findall(r'<td class="col-num" data-label="#">([\d,]+)</td>', html)
+    listed = owner.get("/api/v1/events?scope=workspace&category=inbox&page=2").json()["items"]
+    assert numbers == [f"{e['seq']:,}" for e in listed]  # "#" is the chain position
     assert re.search(r'href="/activity\?scope=workspace&amp;category=inbox"[^>]*rel="prev"', html)
     assert re.search(r'href="[^"]*page=3"[^>]*rel="next"', html)
     current = 'href="/activity?scope=workspace&amp;category=inbox&amp;page=2" data-nav'

@@ -198,9 +198,9 @@ def test_badges_carry_text_not_only_colour() -> None:
     assert p.result_badge(None).text == "Unknown"
 
 
-def test_row_position_and_actor_title() -> None:
-    row = present_row(_event(ip="203.0.113.9"), 21, "UTC")
-    assert row.position == 21
+def test_row_seq_and_actor_title() -> None:
+    row = present_row({**_event(ip="203.0.113.9"), "seq": 1234}, "UTC")
+    assert row.seq == 1234
     assert row.actor.title == "ava@acme.example · owner"
     assert row.actor.initials == "AT"
     assert row.event.text == "Updated"

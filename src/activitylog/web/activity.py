@@ -190,8 +190,7 @@ def build_page(
     stats = log.stats(selection, group=view.group)
     options = FilterOptions.read(state, view, principal)
     scope = selection.scope
-    offset = (view.page - 1) * view.per_page
-    rows = [present_row(e, offset + i + 1, view.tz) for i, e in enumerate(page.items)]
+    rows = [present_row(e, view.tz) for e in page.items]
 
     def href(**changes: Any) -> str:
         return page_href(base, token, view, **changes)

@@ -48,9 +48,9 @@ class IntegrityCheck(Protocol):
 
 @dataclass(frozen=True)
 class Row:
-    """A line of the table; ``position`` is its place in the whole result (1-based)."""
+    """A line of the table; ``seq`` is the entry's place in its workspace's chain (the
+    "#" column: a gap there is an entry deleted, with its tombstone kept)."""
 
-    position: int
     id: str
     seq: int | None
     actor: Person
@@ -64,9 +64,8 @@ class Row:
     time: LocalTime | None
 
 
-def present_row(event: Mapping[str, Any], position: int, tz: str) -> Row:
+def present_row(event: Mapping[str, Any], tz: str) -> Row:
     return Row(
-        position=position,
         id=str(event.get("id") or ""),
         seq=event.get("seq"),
         actor=person(event.get("actor")),
