@@ -49,7 +49,7 @@ class IntegrityCheck(Protocol):
 @dataclass(frozen=True)
 class Row:
     """A line of the table; ``seq`` is the entry's place in its workspace's chain (the
-    "#" column: a gap there is an entry deleted, with its tombstone kept)."""
+    "#" column)."""
 
     id: str
     seq: int | None
