@@ -266,3 +266,12 @@ def test_custom_dates_filter_the_table_and_go_in_the_url(page: Page) -> None:
     expect(until).to_have_value(last.isoformat())
     expect(page.get_by_label("Time range", exact=True)).to_have_value("custom")
     assert row_ids(page) == rows
+
+    # Half-typed or backwards dates wait for the user instead of asking for an error.
+    asked.clear()
+    since.fill("0202-01-01")  # the year typed so far
+    until.fill(first.isoformat())
+    since.fill(last.isoformat())  # after the end
+    page.wait_for_timeout(300)
+    assert asked == []
+    expect(page.locator("[data-fetch-error]")).to_be_hidden()

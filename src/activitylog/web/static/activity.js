@@ -169,11 +169,18 @@
         return;
       }
     }
-    // A custom range needs both dates (the server refuses one): wait for the other.
+    // A custom range needs both dates, whole and in order (the server refuses anything
+    // else, and typing a year fires a change per digit): wait until they are.
     const chosen = field.closest("[data-custom-dates]");
-    if (chosen && Array.from(chosen.querySelectorAll("input")).some((input) => !input.value)) return;
+    if (chosen && !datesReady(chosen)) return;
     load(formQuery(), "push");
   });
+
+  function datesReady(dates) {
+    const [since, until] = dates.querySelectorAll("input");
+    const whole = [since, until].every((input) => input.value && input.checkValidity());
+    return whole && since.value <= until.value;
+  }
 
   // Selects outside the form that belong to it (rows per page).
   document.addEventListener("change", (event) => {
