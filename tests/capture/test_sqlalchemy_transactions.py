@@ -293,3 +293,38 @@ def test_same_database(mine: str, theirs: str, same: bool) -> None:
         assert same_database(engine, theirs) is same
     finally:
         engine.dispose()
+
+
+class _OtherDriver:
+    """A DBAPI connection that is not a ``sqlite3.Connection``, as another SQLite driver's
+    (or an instrumented one's) is: everything passes through to the real one."""
+
+    def __init__(self, inner: Any) -> None:
+        object.__setattr__(self, "_inner", inner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._inner, name, value)
+
+
+def test_record_many_on_a_connection_of_another_sqlite_driver(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "shared.db"
+    log = ActivityLog(f"sqlite:///{path}")
+    engine = create_engine(
+        "sqlite://", creator=lambda: _OtherDriver(sqlite3.connect(path, check_same_thread=False))
+    )
+    try:
+        with engine.connect() as conn:
+            assert not isinstance(conn.connection.driver_connection, sqlite3.Connection)
+            stored = log.record_many([{"workspace": "acme", "action": "a.b"}], connection=conn)
+            conn.commit()
+        assert [e["seq"] for e in stored] == [1]
+        assert log.total_events() == 1
+        assert log.verify().ok
+    finally:
+        engine.dispose()
+        log.close()

@@ -82,8 +82,11 @@ class SQLiteStore(SQLStore):
 
     def _sql(self, conn: Connection, statement: str, params: Any = ()) -> list[Any]:
         # Straight to sqlite3: SQLAlchemy's per-statement work costs more than a small
-        # append's own statements (a one-event append runs about a dozen).
-        driver = _driver(conn)
+        # append's own statements (a one-event append runs about a dozen). An application's
+        # connection (an append in its transaction) may come through another driver.
+        driver = conn.connection.driver_connection
+        if not isinstance(driver, sqlite3.Connection):
+            return super()._sql(conn, statement, params)
         try:
             run = driver.executemany if isinstance(params, list) else driver.execute
             rows: list[Any] = run(statement, params).fetchall()
@@ -121,6 +124,6 @@ class SQLiteStore(SQLStore):
 
 def _driver(conn: Connection) -> sqlite3.Connection:
     driver = conn.connection.driver_connection
-    if not isinstance(driver, sqlite3.Connection):
-        raise sqlalchemy.exc.InvalidRequestError("the connection is closed")
+    if not isinstance(driver, sqlite3.Connection):  # the store's engine is made above
+        raise sqlalchemy.exc.InvalidRequestError("the SQLite store runs on the sqlite3 driver")
     return driver
