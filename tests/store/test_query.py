@@ -713,3 +713,35 @@ def test_ip_counts_match_python(log: ActivityLog, events: list[Event]) -> None:
     for ip in sorted({e["ip"] for e in in_window}):
         expected = sum(1 for e in in_window if e["ip"] == ip)
         assert log.count(since=since, until=until, ip=ip) == expected, ip
+
+
+def test_reusing_counts_answers_each_question_once_in_its_block(
+    log: ActivityLog, events: list[Event]
+) -> None:
+    from sqlalchemy import event as sa_event
+
+    from activitylog.access import OPERATOR, visibility_for
+    from activitylog.query import Filters
+
+    store = log.store
+    vis = visibility_for(OPERATOR, "workspace", None)
+    searched = Filters(since=NOW - timedelta(days=3), search="refund")  # no rollup applies
+    other = Filters(since=NOW - timedelta(days=2), search="refund")
+    statements: list[str] = []
+
+    def asked(question: Callable[[], Any]) -> tuple[Any, int]:
+        before = len(statements)
+        return question(), len(statements) - before
+
+    sa_event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    once, cost = asked(lambda: store.counts(vis, searched, ("category",)))
+    assert cost > 0
+    with store.reusing_counts():
+        first, first_cost = asked(lambda: store.counts(vis, searched, ("category",)))
+        again, again_cost = asked(lambda: store.counts(vis, searched, ("category",)))
+        differs, differs_cost = asked(lambda: store.counts(vis, other, ("category",)))
+    after, after_cost = asked(lambda: store.counts(vis, searched, ("category",)))
+    assert first == again == once == after
+    assert (first_cost, again_cost, after_cost) == (cost, 0, cost)
+    assert differs_cost > 0
+    assert differs == store.counts(vis, other, ("category",))

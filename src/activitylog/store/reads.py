@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
@@ -46,6 +47,12 @@ SORT_COLUMNS: dict[str, ColumnElement[Any]] = {
 }
 _UNIT = {"day": DAY_US, "hour": HOUR_US, "raw": 1}
 STEP_US = {"hour": HOUR_US, "quarter": HOUR_US // 4}
+
+
+#: Counts already answered in this context (see :meth:`SQLReads.reusing_counts`).
+_COUNTS: ContextVar[dict[tuple[Any, ...], list[tuple[Any, ...]]] | None] = ContextVar(
+    "activitylog_counts", default=None
+)
 
 
 class SQLReads(SQLBase):
@@ -140,8 +147,26 @@ class SQLReads(SQLBase):
         self, visibility: Visibility, filters: Filters, dims: Sequence[Dim]
     ) -> list[tuple[Any, ...]]:
         """``(dim values..., count)`` rows; ``hour`` as hours since the epoch."""
+        memo = _COUNTS.get()
+        key = (visibility, filters, tuple(dims))
+        if memo is not None and key in memo:
+            return list(memo[key])
         with self.engine.connect() as conn:
-            return self._counts(conn, visibility, filters, dims)
+            rows = self._counts(conn, visibility, filters, dims)
+        if memo is not None:
+            memo[key] = rows
+        return list(rows)
+
+    @contextmanager
+    def reusing_counts(self) -> Iterator[None]:
+        """Answer the same counting question once within this block: a page asks several
+        parts (KPIs, charts, the filters' live counts) some of the same questions, and
+        without a rollup to read (a search) each answer is a scan of the matching rows."""
+        token = _COUNTS.set({})
+        try:
+            yield
+        finally:
+            _COUNTS.reset(token)
 
     def _counts(
         self, conn: Connection, vis: Visibility, filters: Filters, dims: Sequence[Dim]

@@ -186,9 +186,10 @@ def build_page(
     token = principal.credential if principal.embedded else ""
     selection = view.selection(principal)
     log = state.log
-    page = log.query(selection, sort=view.sort, page=view.page, per_page=view.per_page)
-    stats = log.stats(selection, group=view.group)
-    options = FilterOptions.read(state, view, principal)
+    with log.store.reusing_counts():
+        page = log.query(selection, sort=view.sort, page=view.page, per_page=view.per_page)
+        stats = log.stats(selection, group=view.group)
+        options = FilterOptions.read(state, view, principal)
     scope = selection.scope
     rows = [present_row(e, view.tz) for e in page.items]
 
