@@ -745,3 +745,56 @@ def test_reusing_counts_answers_each_question_once_in_its_block(
     assert (first_cost, again_cost, after_cost) == (cost, 0, cost)
     assert differs_cost > 0
     assert differs == store.counts(vis, other, ("category",))
+
+
+def test_counts_in_a_reusing_block_equal_counts_asked_alone(log: ActivityLog) -> None:
+    """Inside the block, questions no rollup covers are answered from one scan of the
+    matching rows by every dimension: the answers must be the ones asked alone."""
+    from activitylog.access import OPERATOR, Viewer, visibility_for
+    from activitylog.query import Filters
+
+    rng = random.Random(77)
+    store = log.store
+    viewers = [
+        visibility_for(OPERATOR, "workspace", None),
+        visibility_for(Viewer("u_ava", "admin", "acme"), "workspace", "acme"),
+        visibility_for(Viewer("u_ben", "member", "acme"), "mine", "acme"),
+    ]
+    dimension_filters: list[dict[str, Any]] = [
+        {},
+        {"actor_ids": ("u_ava", "u_cho")},
+        {"categories": ("auth",)},
+        {"verbs": ("signed_in",)},
+        {"verbs": ("updated",), "actions": ("note.created",)},
+        {"results": ("success", "warning")},
+        {"layers": ("platform",)},
+        {"categories": ("contacts", "inbox"), "results": ("failure",)},
+    ]
+    groupings: list[tuple[Any, ...]] = [
+        (),
+        ("category",),
+        ("actor_id",),
+        ("verb",),
+        ("hour", "kind"),
+        ("quarter", "kind"),
+        ("kind", "category", "actor_id"),
+    ]
+    matched: set[str] = set()
+    for term in ("upd", "10.0.1", "sam", "nothing-matches"):
+        for _ in range(3):
+            since = NOW - timedelta(days=rng.randrange(1, 15), minutes=rng.randrange(60))
+            until = NOW - timedelta(minutes=rng.randrange(0, 600))
+            vis = rng.choice(viewers)
+            questions = [
+                (Filters(since=since, until=until, search=term, **extra), dims)
+                for extra in dimension_filters
+                for dims in groupings
+            ]
+            alone = [sorted(store.counts(vis, f, d)) for f, d in questions]
+            with store.reusing_counts():
+                reused = [sorted(store.counts(vis, f, d)) for f, d in questions]
+            assert reused == alone, (term, since, until, vis)
+            if any(alone):
+                matched.add(term)
+    assert {"upd", "10.0.1"} <= matched
+    assert "nothing-matches" not in matched
