@@ -114,7 +114,7 @@ class SQLReads(SQLBase):
         stmt = select(*READ_COLUMNS).where(events.c.rid.in_(keys)).order_by(*order)
         with self.engine.connect() as conn:
             items = [row_to_event(row) for row in conn.execute(stmt)]
-            total = self._count(conn, spec.visibility, filters)
+        total = sum(row[-1] for row in self.counts(spec.visibility, filters, ()))
         return Page(items=items, total=total, page=spec.page, per_page=spec.per_page)
 
     def iter_events(
