@@ -748,8 +748,9 @@ def test_reusing_counts_answers_each_question_once_in_its_block(
 
 
 def test_counts_in_a_reusing_block_equal_counts_asked_alone(log: ActivityLog) -> None:
-    """Inside the block, questions no rollup covers are answered from one scan of the
-    matching rows by every dimension: the answers must be the ones asked alone."""
+    """Inside the block, questions no rollup covers (counts, actors' names and last-seen
+    times) are answered from one scan of the matching rows by every dimension: the answers
+    must be the ones asked alone."""
     from activitylog.access import OPERATOR, Viewer, visibility_for
     from activitylog.query import Filters
 
@@ -790,10 +791,17 @@ def test_counts_in_a_reusing_block_equal_counts_asked_alone(log: ActivityLog) ->
                 for extra in dimension_filters
                 for dims in groupings
             ]
+            actors = ["u_ava", "u_ben", "u_cho", "u_dan", "staff_1", "nobody"]
+            people = [
+                Filters(since=since, until=until, search=term, **x) for x in dimension_filters
+            ]
             alone = [sorted(store.counts(vis, f, d)) for f, d in questions]
+            seen_alone = [store.actor_summaries(vis, f, actors) for f in people]
             with store.reusing_counts():
                 reused = [sorted(store.counts(vis, f, d)) for f, d in questions]
+                seen_reused = [store.actor_summaries(vis, f, actors) for f in people]
             assert reused == alone, (term, since, until, vis)
+            assert seen_reused == seen_alone, (term, since, until, vis)
             if any(alone):
                 matched.add(term)
     assert {"upd", "10.0.1"} <= matched

@@ -29,6 +29,7 @@ from activitylog.store.rollups import DAY_US, HOUR_US, Segment, choose, needed_d
 from activitylog.store.schema import (
     IP_DIMS,
     IP_ROLLUPS,
+    RID_SLOTS,
     ROLLUPS,
     Rollup,
     chain_heads,
@@ -164,18 +165,22 @@ class SQLReads(SQLBase):
     def _grain(
         self, memo: dict[tuple[Any, ...], list[tuple[Any, ...]]], vis: Visibility, filters: Filters
     ) -> list[tuple[Any, ...]]:
-        """Counts of the matching rows by every dimension a question may group or filter
-        by, read once per block for the filters less those on these columns (questions
-        that differ only in them are answered from it, see :func:`_from_grain`). For rows
-        no rollup covers."""
+        """``(GRAIN values..., newest rid, count)`` of the matching rows: read once per
+        block for the filters less those on the grain's columns (questions that differ only
+        in them are answered from it, see :func:`_kept`). For rows no rollup covers."""
         base = replace(
             filters, actor_ids=(), categories=(), verbs=(), actions=(), results=(), layers=()
         )
         key = ("grain", vis, base)
         if key not in memo:
+            columns = [
+                (events.c.occurred_at // STEP_US["quarter"]).label("quarter"),
+                *(events.c[name] for name in GRAIN[1:]),
+            ]
+            where = event_clauses(events, vis, base, Window.of(base), self._search)
+            stmt = select(*columns, func.max(events.c.rid), func.count()).where(*where)
             with self.engine.connect() as conn:
-                stmt = self._raw_counts(vis, base, Window.of(base), GRAIN)
-                memo[key] = [tuple(row) for row in conn.execute(stmt)]
+                memo[key] = [tuple(row) for row in conn.execute(stmt.group_by(*columns))]
         return memo[key]
 
     @contextmanager
@@ -226,7 +231,7 @@ class SQLReads(SQLBase):
         return stmt.group_by(*columns) if columns else stmt
 
     def _raw_counts(
-        self, vis: Visibility, filters: Filters, window: Window, dims: Sequence[str]
+        self, vis: Visibility, filters: Filters, window: Window, dims: Sequence[Dim]
     ) -> Select[Any]:
         columns: list[ColumnElement[Any]] = [
             (events.c.occurred_at // STEP_US[d]).label(d) if d in STEP_US else events.c[d]
@@ -258,6 +263,9 @@ class SQLReads(SQLBase):
         self, visibility: Visibility, filters: Filters, actor_ids: Sequence[str]
     ) -> dict[str, dict[str, Any]]:
         """Name and last-seen time in the window of each actor (one index seek each)."""
+        memo = _COUNTS.get()
+        if memo is not None and not rollup_covers(filters):
+            return self._summaries_from_grain(memo, visibility, filters, actor_ids)
         out: dict[str, dict[str, Any]] = {}
         where = event_clauses(events, visibility, filters, Window.of(filters), self._search)
         with self.engine.connect() as conn:
@@ -271,6 +279,34 @@ class SQLReads(SQLBase):
                 row = conn.execute(stmt).first()
                 if row is not None:
                     out[actor_id] = {"name": row[0], "last_seen": format_micros(row[1])}
+        return out
+
+    def _summaries_from_grain(
+        self,
+        memo: dict[tuple[Any, ...], list[tuple[Any, ...]]],
+        vis: Visibility,
+        filters: Filters,
+        actor_ids: Sequence[str],
+    ) -> dict[str, dict[str, Any]]:
+        """:meth:`actor_summaries` from the grain: each actor's newest rid there, then its
+        row's name (one primary-key seek each)."""
+        wanted = set(actor_ids)
+        newest: dict[str, int] = {}
+        for row in _kept(self._grain(memo, vis, filters), filters):
+            actor = row[_AT["actor_id"]]
+            if actor in wanted and row[_NEWEST] > newest.get(actor, -1):
+                newest[actor] = row[_NEWEST]
+        out: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for actor_id in actor_ids:
+                rid = newest.get(actor_id)
+                if rid is None:
+                    continue
+                name = conn.execute(select(events.c.actor_name).where(events.c.rid == rid))
+                out[actor_id] = {
+                    "name": name.scalar(),
+                    "last_seen": format_micros(rid // RID_SLOTS),
+                }
         return out
 
     def workspaces(self) -> list[str]:
@@ -361,13 +397,14 @@ def _checkpoints(conn: Connection, workspace: str) -> list[Checkpoint]:
 GRAIN = ("quarter", "kind", "category", "actor_id", "verb", "action", "result", "layer")
 
 
-def _from_grain(
-    grain: Sequence[tuple[Any, ...]], filters: Filters, dims: Sequence[Dim]
-) -> list[tuple[Any, ...]]:
-    """The answer to ``counts(filters, dims)`` from the grain's rows."""
-    at = {name: i for i, name in enumerate(GRAIN)}
+_AT = {name: i for i, name in enumerate(GRAIN)}
+_NEWEST = len(GRAIN)  # the grain row's newest rid
+
+
+def _kept(grain: Sequence[tuple[Any, ...]], filters: Filters) -> Iterator[tuple[Any, ...]]:
+    """The grain's rows that pass the filters on its columns (as ``dimension_clauses``)."""
     tests = [
-        (at[column], set(values))
+        (_AT[column], set(values))
         for column, values in (
             ("actor_id", filters.actor_ids),
             ("category", filters.categories),
@@ -377,14 +414,23 @@ def _from_grain(
         if values
     ]
     verbs, actions = set(filters.verbs), set(filters.actions)
-    hour = 4  # quarter hours in an hour (STEP_US)
-    totals: Counter[tuple[Any, ...]] = Counter()
+    verb, action = _AT["verb"], _AT["action"]
     for row in grain:
         if any(row[i] not in allowed for i, allowed in tests):
             continue
-        if (verbs or actions) and row[at["verb"]] not in verbs and row[at["action"]] not in actions:
+        if (verbs or actions) and row[verb] not in verbs and row[action] not in actions:
             continue
-        totals[tuple(row[0] // hour if d == "hour" else row[at[d]] for d in dims)] += row[-1]
+        yield row
+
+
+def _from_grain(
+    grain: Sequence[tuple[Any, ...]], filters: Filters, dims: Sequence[Dim]
+) -> list[tuple[Any, ...]]:
+    """The answer to ``counts(filters, dims)`` from the grain's rows."""
+    hour = 4  # quarter hours in an hour (STEP_US)
+    totals: Counter[tuple[Any, ...]] = Counter()
+    for row in _kept(grain, filters):
+        totals[tuple(row[0] // hour if d == "hour" else row[_AT[d]] for d in dims)] += row[-1]
     return [(*key, n) for key, n in totals.items() if n]
 
 
