@@ -225,7 +225,8 @@ class ActivityLog:
     ) -> Stats:
         chosen = _selection(selection, filters)
         visibility, resolved = chosen.resolve()
-        return compute(StatsSpec(visibility, resolved, group, chosen.tz), self.store)  # type: ignore[arg-type]
+        with self.store.reusing_counts():  # the statistics ask some questions twice
+            return compute(StatsSpec(visibility, resolved, group, chosen.tz), self.store)  # type: ignore[arg-type]
 
     def export(
         self, selection: Selection | None = None, *, order: str = "-time", **filters: Any

@@ -738,7 +738,8 @@ def test_reusing_counts_answers_each_question_once_in_its_block(
     assert cost > 0
     with store.reusing_counts():
         first, first_cost = asked(lambda: store.counts(vis, searched, ("category",)))
-        again, again_cost = asked(lambda: store.counts(vis, searched, ("category",)))
+        with store.reusing_counts():  # a block inside shares the answers
+            again, again_cost = asked(lambda: store.counts(vis, searched, ("category",)))
         differs, differs_cost = asked(lambda: store.counts(vis, other, ("category",)))
     after, after_cost = asked(lambda: store.counts(vis, searched, ("category",)))
     assert first == again == once == after

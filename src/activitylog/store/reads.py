@@ -187,7 +187,11 @@ class SQLReads(SQLBase):
     def reusing_counts(self) -> Iterator[None]:
         """Answer the same counting question once within this block: a page asks several
         parts (KPIs, charts, the filters' live counts) some of the same questions, and
-        without a rollup to read (a search) each answer is a scan of the matching rows."""
+        without a rollup to read (a search) each answer is a scan of the matching rows.
+        Inside another such block, that block's answers are shared."""
+        if _COUNTS.get() is not None:
+            yield
+            return
         token = _COUNTS.set({})
         try:
             yield
