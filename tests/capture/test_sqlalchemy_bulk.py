@@ -265,3 +265,20 @@ def test_add_all_is_captured_row_by_row(app: App) -> None:
         ("tag.created", "a"),
         ("tag.created", "b"),
     ]
+
+
+def test_sessions_are_not_kept_alive_by_the_tracker(app: App) -> None:
+    import gc
+    import weakref
+
+    session = app.Session()
+    session.add(Tag(workspace_id="acme", name="a"))
+    session.bulk_insert_mappings(Tag, [{"workspace_id": "acme", "name": "b"}])  # type: ignore[arg-type]
+    session.commit()
+    session.close()
+    gone = weakref.ref(session)
+    del session
+    gc.collect()
+    assert gone() is None
+    # The bulk insert ran at once; the added row at the commit's flush.
+    assert [e["action"] for e in app.events()] == ["tag.bulk_created", "tag.created"]

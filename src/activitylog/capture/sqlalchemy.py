@@ -140,7 +140,8 @@ class Tracker:
         self._sessions: WeakKeyDictionary[Connection, ref[Session]] = WeakKeyDictionary()
         self._watched: WeakSet[Engine] = WeakSet()
         self._watching = threading.Lock()  # sessions begin in many threads at once
-        self._flushes: WeakKeyDictionary[Session, UOWTransaction] = WeakKeyDictionary()
+        # Weak both ways: a flush refers to its session, which would keep it alive.
+        self._flushes: WeakKeyDictionary[Session, ref[UOWTransaction]] = WeakKeyDictionary()
         self._tables: dict[Table, ModelSpec | None] = {}
         for model in self.models:  # a bad option fails here, not at the first flush
             if _mapped(model):
@@ -216,7 +217,7 @@ class Tracker:
         """Note what the flush will lose: old values the instances do not hold (expired or
         deferred when set, or never loaded before a delete), read from the database now,
         and the columns set to SQL expressions (their values are read after the flush)."""
-        self._flushes[session] = flush
+        self._flushes[session] = ref(flush)
         pending = self._pending(session)
         pending.rows, pending.before, pending.computed = [], {}, {}
         wanted: dict[ModelSpec, dict[tuple[Any, ...], tuple[InstanceState[Any], list[str]]]] = {}
@@ -369,7 +370,8 @@ class Tracker:
         spec = self._table_spec(statement.table)
         if spec is None:
             return
-        flush = self._flushes.get(session)
+        flush_ref = self._flushes.get(session)
+        flush = flush_ref() if flush_ref is not None else None
         if flush is not None and flush.transaction is not None and flush.transaction.is_active:
             return
         rows = list(multiparams) or [params]
