@@ -53,8 +53,19 @@ def bulk_events(
         changes, details = _set(execute, spec)
         if not changes and not details:
             return []  # only fields the log leaves out were set
+    return _per_workspace(spec, verb, _touched(execute, spec, conn), changes, details)
+
+
+def _per_workspace(
+    spec: ModelSpec,
+    verb: str,
+    touched: Mapping[str | None, list[Any]],
+    changes: dict[str, Any],
+    details: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """One event per workspace of the rows touched (primary keys by workspace)."""
     events = []
-    for workspace, idents in _touched(execute, spec, conn).items():
+    for workspace, idents in touched.items():
         event = _event(spec, verb, workspace, len(idents), idents, details)
         if changes:
             event["changes"] = changes
@@ -231,14 +242,8 @@ def legacy_events(
     changes, details = _changes(spec, values, {})
     if not changes and not details:
         return []  # only fields the log leaves out were set
-    events = []
     touched = _by_workspace(spec, _keyed_rows(spec, conn, wanted))
-    for workspace, idents in touched.items():
-        event = _event(spec, "bulk_updated", workspace, len(idents), idents, details)
-        if changes:
-            event["changes"] = changes
-        events.append(event)
-    return events
+    return _per_workspace(spec, "bulk_updated", touched, changes, details)
 
 
 def _key_binds(statement: Update, spec: ModelSpec) -> dict[str, str]:
