@@ -25,7 +25,15 @@ from activitylog.store.clauses import (
     rollup_covers,
     visibility_clauses,
 )
-from activitylog.store.rollups import DAY_US, HOUR_US, Segment, choose, needed_dims, segments
+from activitylog.store.rollups import (
+    DAY_US,
+    FILTER_DIMS,
+    HOUR_US,
+    Segment,
+    choose,
+    needed_dims,
+    segments,
+)
 from activitylog.store.schema import (
     IP_DIMS,
     IP_ROLLUPS,
@@ -168,15 +176,11 @@ class SQLReads(SQLBase):
         """``(GRAIN values..., newest rid, count)`` of the matching rows: read once per
         block for the filters less those on the grain's columns (questions that differ only
         in them are answered from it, see :func:`_kept`). For rows no rollup covers."""
-        base = replace(
-            filters, actor_ids=(), categories=(), verbs=(), actions=(), results=(), layers=()
-        )
+        unfiltered: dict[str, Any] = {attr: () for attr, _ in FILTER_DIMS}
+        base = replace(filters, **unfiltered)
         key = ("grain", vis, base)
         if key not in memo:
-            columns = [
-                (events.c.occurred_at // STEP_US["quarter"]).label("quarter"),
-                *(events.c[name] for name in GRAIN[1:]),
-            ]
+            columns = _columns(GRAIN)
             where = event_clauses(events, vis, base, Window.of(base), self._search)
             stmt = select(*columns, func.max(events.c.rid), func.count()).where(*where)
             with self.engine.connect() as conn:
@@ -237,10 +241,8 @@ class SQLReads(SQLBase):
     def _raw_counts(
         self, vis: Visibility, filters: Filters, window: Window, dims: Sequence[Dim]
     ) -> Select[Any]:
-        columns: list[ColumnElement[Any]] = [
-            (events.c.occurred_at // STEP_US[d]).label(d) if d in STEP_US else events.c[d]
-            for d in dims
-        ]
+        """Counts of raw events by ``dims``."""
+        columns = _columns(dims)
         stmt = select(*columns, func.count()).where(
             *event_clauses(events, vis, filters, window, self._search)
         )
@@ -403,19 +405,23 @@ GRAIN = ("quarter", "kind", "category", "actor_id", "verb", "action", "result", 
 
 _AT = {name: i for i, name in enumerate(GRAIN)}
 _NEWEST = len(GRAIN)  # the grain row's newest rid
+_QUARTERS_PER_HOUR = STEP_US["hour"] // STEP_US["quarter"]
+
+
+def _columns(dims: Sequence[str]) -> list[ColumnElement[Any]]:
+    """The events table's columns for ``dims``; time steps as steps since the epoch."""
+    return [
+        (events.c.occurred_at // STEP_US[d]).label(d) if d in STEP_US else events.c[d] for d in dims
+    ]
 
 
 def _kept(grain: Sequence[tuple[Any, ...]], filters: Filters) -> Iterator[tuple[Any, ...]]:
-    """The grain's rows that pass the filters on its columns (as ``dimension_clauses``)."""
+    """The grain's rows that pass the filters on its columns (as ``dimension_clauses``:
+    a verb or an action may match)."""
     tests = [
-        (_AT[column], set(values))
-        for column, values in (
-            ("actor_id", filters.actor_ids),
-            ("category", filters.categories),
-            ("result", filters.results),
-            ("layer", filters.layers),
-        )
-        if values
+        (_AT[column], set(getattr(filters, attr)))
+        for attr, column in FILTER_DIMS
+        if getattr(filters, attr) and column not in ("verb", "action")
     ]
     verbs, actions = set(filters.verbs), set(filters.actions)
     verb, action = _AT["verb"], _AT["action"]
@@ -431,10 +437,10 @@ def _from_grain(
     grain: Sequence[tuple[Any, ...]], filters: Filters, dims: Sequence[Dim]
 ) -> list[tuple[Any, ...]]:
     """The answer to ``counts(filters, dims)`` from the grain's rows."""
-    hour = 4  # quarter hours in an hour (STEP_US)
     totals: Counter[tuple[Any, ...]] = Counter()
     for row in _kept(grain, filters):
-        totals[tuple(row[0] // hour if d == "hour" else row[_AT[d]] for d in dims)] += row[-1]
+        key = (row[0] // _QUARTERS_PER_HOUR if d == "hour" else row[_AT[d]] for d in dims)
+        totals[tuple(key)] += row[-1]
     return [(*key, n) for key, n in totals.items() if n]
 
 

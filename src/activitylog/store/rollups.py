@@ -20,7 +20,8 @@ from activitylog.store.schema import Rollup
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
-_FILTER_DIMS = (
+#: Each filter on a dimension, and the column it tests.
+FILTER_DIMS = (
     ("actor_ids", "actor_id"),
     ("categories", "category"),
     ("verbs", "verb"),
@@ -86,7 +87,7 @@ def _ceil(value: int | None, unit: int) -> int | None:
 def needed_dims(vis: Visibility, filters: Filters, group_by: Iterable[str]) -> set[str]:
     """The rollup dimensions a question touches."""
     need = {d for d in group_by if d not in ("hour", "quarter")}
-    need.update(dim for attr, dim in _FILTER_DIMS if getattr(filters, attr))
+    need.update(dim for attr, dim in FILTER_DIMS if getattr(filters, attr))
     if vis.actor_id is not None:
         need.add("actor_id")
     if vis.layers == "workspace":
