@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -115,18 +115,12 @@ def _process(root: str, batches: list[bytes]) -> None:
 def writers(args: argparse.Namespace) -> None:
     batches = _encoded(args.events)
     for threads in (1, 2, 4):
-        root = Path(tempfile.mkdtemp(prefix="al-writers-"))
-        with _open(root) as log:
+        with _open(Path(tempfile.mkdtemp(prefix="al-writers-"))) as log:
             work, lock = iter(batches), threading.Lock()
             pool = [
                 threading.Thread(target=_record, args=(log, work, lock)) for _ in range(threads)
             ]
-            start = time.perf_counter()
-            for thread in pool:
-                thread.start()
-            for thread in pool:
-                thread.join()
-            _emit_writers("threads", threads, args.events, time.perf_counter() - start)
+            _emit_writers("threads", pool, args.events)
     for processes in (1, 2):
         root = Path(tempfile.mkdtemp(prefix="al-writers-"))
         _open(root).close()  # schema and migrations first, once
@@ -135,21 +129,24 @@ def writers(args: argparse.Namespace) -> None:
             context.Process(target=_process, args=(str(root), batches[i::processes]))
             for i in range(processes)
         ]
-        start = time.perf_counter()
-        for process in pool:
-            process.start()
-        for process in pool:
-            process.join()
-        _emit_writers("processes", processes, args.events, time.perf_counter() - start)
+        _emit_writers("processes", pool, args.events)
 
 
-def _emit_writers(kind: str, count: int, events: int, seconds: float) -> None:
+def _emit_writers(
+    kind: str, pool: Sequence[threading.Thread | multiprocessing.process.BaseProcess], events: int
+) -> None:
+    """Run the writers together and emit their combined rate."""
+    start = time.perf_counter()
+    for worker in pool:
+        worker.start()
+    for worker in pool:
+        worker.join()
     emit(
         {
             "scenario": "ingest_writers",
-            "writers": f"{count} {kind}",
+            "writers": f"{len(pool)} {kind}",
             "events": events,
-            "events_per_s": round(events / seconds),
+            "events_per_s": round(events / (time.perf_counter() - start)),
         },
         "ingest_parts",
     )
