@@ -123,7 +123,7 @@ class SQLReads(SQLBase):
         stmt = select(*READ_COLUMNS).where(events.c.rid.in_(keys)).order_by(*order)
         with self.engine.connect() as conn:
             items = [row_to_event(row) for row in conn.execute(stmt)]
-        total = sum(row[-1] for row in self.counts(spec.visibility, filters, ()))
+            total = self._count(conn, spec.visibility, filters)
         return Page(items=items, total=total, page=spec.page, per_page=spec.per_page)
 
     def iter_events(
@@ -151,21 +151,30 @@ class SQLReads(SQLBase):
             return self._count(conn, visibility, filters)
 
     def _count(self, conn: Connection, vis: Visibility, filters: Filters) -> int:
-        return sum(row[-1] for row in self._counts(conn, vis, filters, ()))
+        return sum(row[-1] for row in self._answer(vis, filters, (), conn))
 
     def counts(
         self, visibility: Visibility, filters: Filters, dims: Sequence[Dim]
     ) -> list[tuple[Any, ...]]:
         """``(dim values..., count)`` rows; ``hour`` as hours since the epoch."""
+        return self._answer(visibility, filters, dims, None)
+
+    def _answer(
+        self, visibility: Visibility, filters: Filters, dims: Sequence[Dim], conn: Connection | None
+    ) -> list[tuple[Any, ...]]:
+        """:meth:`counts`, reusing this block's answers (:meth:`reusing_counts`), on
+        ``conn`` when the caller has one open."""
         memo = _COUNTS.get()
         key = (visibility, filters, tuple(dims))
         if memo is not None and key in memo:
             return list(memo[key])
         if memo is not None and not rollup_covers(filters):
             rows = _from_grain(self._grain(memo, visibility, filters), filters, dims)
+        elif conn is not None:
+            rows = self._counts(conn, visibility, filters, dims)
         else:
-            with self.engine.connect() as conn:
-                rows = self._counts(conn, visibility, filters, dims)
+            with self.engine.connect() as own:
+                rows = self._counts(own, visibility, filters, dims)
         if memo is not None:
             memo[key] = rows
         return list(rows)
