@@ -1,34 +1,71 @@
-"""Hashing and verification of the per-workspace chain.
+"""Hashing and verification of a workspace's log: chain, Merkle tree, signed checkpoints.
 
-``content_hash = SHA-256(body)`` where ``body`` is the event's canonical JSON
-(:func:`activitylog.events.canonical_json`); ``chain_hash[n] = SHA-256(chain_hash[n-1] ||
-content_hash[n])`` over the raw 32-byte digests, with 32 zero bytes before seq 1. Hashes
-are written as lowercase hex. Verification is pure: it takes the rows a store yields in
-seq order and names the first broken seq and why.
+``content_hash = SHA-256(body)`` where ``body`` is the event's canonical JSON;
+``chain_hash[n] = SHA-256(chain_hash[n-1] || content_hash[n])`` over raw digests, with 32
+zero bytes before seq 1; the Merkle tree (:mod:`activitylog.merkle`) has the raw content
+hashes as leaves. Hashes are written as lowercase hex (roots in notes as base64).
+
+Verification is pure: :class:`WorkspaceCheck` takes what a store holds (rows in seq
+order, the head, the checkpoints) and what lies outside it (the key ring, the witness),
+recomputes everything and names every break it finds.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from typing import Literal
 
-from activitylog.signing import Checkpoint, CheckpointSigner
+import orjson
+
+from activitylog.merkle import Frontier
+from activitylog.notes import Checkpoint, parse_checkpoint, verified_checkpoint
+from activitylog.signing import KeyRing
 
 GENESIS = "0" * 64
+MAX_BREAKS = 100
 _LOOK_AROUND = 16
+#: What a deletion record's body holds, before it is parsed to be sure.
+DELETION_ACTION = "activity_log.deleted"
+_DELETION_MARK = b'"action":"activity_log.deleted"'
 
-Reason = Literal["modified", "missing", "inserted", "reordered", "bad_signature"]
+Kind = Literal[
+    "modified",
+    "missing",
+    "inserted",
+    "reordered",
+    "bad_signature",
+    "unsigned",
+    "checkpoint_mismatch",
+    "checkpoint_missing",
+    "cadence",
+    "head_missing",
+    "unaccounted_deletion",
+    "index_differs",
+    "behind_witness",
+    "witness_mismatch",
+    "workspace_missing",
+]
 
-REASON_TEXT: dict[str, str] = {
+KIND_TEXT: dict[str, str] = {
     "modified": "content modified",
     "missing": "entry missing",
     "inserted": "entry inserted",
     "reordered": "order changed",
     "bad_signature": "checkpoint signature bad",
+    "unsigned": "entry not covered by a signature",
+    "checkpoint_mismatch": "differs from a signed checkpoint",
+    "checkpoint_missing": "checkpoint missing",
+    "cadence": "checkpoint cadence broken",
+    "head_missing": "chain head missing",
+    "unaccounted_deletion": "deletion not recorded",
+    "index_differs": "index differs from content",
+    "behind_witness": "behind its witness",
+    "witness_mismatch": "differs from the witness",
+    "workspace_missing": "workspace missing",
 }
 
 
@@ -43,40 +80,33 @@ def link(previous_chain_hash: str, this_content_hash: str) -> str:
     ).hexdigest()
 
 
-def append_body(head: str, body: bytes) -> tuple[str, str]:
-    """``(content_hash, chain_hash)`` of ``body`` appended after chain hash ``head``."""
-    digest = hashlib.sha256(body).digest()
-    return digest.hex(), hashlib.sha256(bytes.fromhex(head) + digest).hexdigest()
+#: A row as verification reads it: seq, body (None for a tombstone), content hash, chain
+#: hash, and the id of a tombstone (None for a live entry).
+Row = tuple[int, bytes | None, str, str, str | None]
 
 
-def extend(head: str, bodies: Iterable[bytes]) -> Iterator[tuple[str, str]]:
-    """``(content_hash, chain_hash)`` for each body appended after chain hash ``head``."""
-    for body in bodies:
-        content, head = append_body(head, body)
-        yield content, head
-
-
-@dataclass(frozen=True, slots=True)
-class ChainRow:
-    """One entry as a store holds it; ``body`` is None for a tombstone."""
+@dataclass(frozen=True)
+class Head:
+    """A workspace's head row: the newest seq and chain hash, the tree's frontier and the
+    signed note of the last append."""
 
     seq: int
-    body: bytes | None
-    content_hash: str
     chain_hash: str
+    frontier: bytes
+    note: str | None
 
 
 @dataclass(frozen=True)
 class Break:
-    """The first place a workspace's chain fails to verify."""
+    """One place a workspace's log fails to verify."""
 
     workspace: str
     seq: int
-    reason: Reason
+    kind: Kind
     detail: str = ""
 
     def __str__(self) -> str:
-        text = f"workspace {self.workspace!r}: seq {self.seq}: {REASON_TEXT[self.reason]}"
+        text = f"workspace {self.workspace!r}: seq {self.seq}: {KIND_TEXT[self.kind]}"
         return f"{text} ({self.detail})" if self.detail else text
 
 
@@ -89,19 +119,27 @@ class WorkspaceReport:
     tombstones: int = 0
     head_seq: int = 0
     head_hash: str = GENESIS
+    #: The tree root recomputed over every entry (hex).
+    root: str = ""
     checkpoints: int = 0
-    broken: Break | None = None
+    witnessed: int = 0
+    breaks: list[Break] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.broken is None
+        return not self.breaks
+
+    @property
+    def broken(self) -> Break | None:
+        return self.breaks[0] if self.breaks else None
 
 
 @dataclass
 class VerifyReport:
     workspaces: list[WorkspaceReport] = field(default_factory=list)
-    #: False when no key was at hand: checkpoints were compared, signatures not checked.
+    #: False when no key was at hand: notes were compared, signatures not checked.
     signatures_checked: bool = True
+    witness_checked: bool = False
 
     @property
     def ok(self) -> bool:
@@ -112,118 +150,283 @@ class VerifyReport:
         return sum(w.entries for w in self.workspaces)
 
     @property
+    def breaks(self) -> list[Break]:
+        return [b for w in self.workspaces for b in w.breaks][:MAX_BREAKS]
+
+    @property
     def first_break(self) -> Break | None:
         return next((w.broken for w in self.workspaces if w.broken), None)
 
 
-def verify_workspace(
-    workspace: str,
-    rows: Iterable[ChainRow],
-    checkpoints: Sequence[Checkpoint],
-    signer: CheckpointSigner | None,
-    on_progress: Callable[[int], None] | None = None,
-    head: tuple[int, str] | None = None,
-) -> WorkspaceReport:
-    """Recompute a workspace's chain from ``rows`` (in seq order) and check its checkpoints,
-    and, given the store's recorded ``head`` (seq, chain hash), that the rows end there."""
-    report = WorkspaceReport(workspace)
-    by_seq = {c.seq: c for c in checkpoints}
-    for checkpoint in checkpoints:
-        if signer is not None and not signer.verify(checkpoint):
-            report.broken = Break(
-                workspace, checkpoint.seq, "bad_signature", "signature does not match"
+@dataclass
+class _Target:
+    """A signed statement of the tree at one size, to meet while scanning."""
+
+    size: int
+    root: bytes
+    chain_hash: str
+    source: Literal["checkpoint", "head", "witness"]
+
+
+class WorkspaceCheck:
+    """Verifies one workspace: ``run(rows)`` after the signed statements were added."""
+
+    def __init__(
+        self,
+        workspace: str,
+        ring: KeyRing | None,
+        *,
+        every: int,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.report = WorkspaceReport(workspace)
+        self.ring = ring
+        self.every = every
+        self.on_progress = on_progress
+        self._targets: dict[int, list[_Target]] = {}
+        self._stored: list[Checkpoint] = []
+        self._head: Head | None = None
+        self._head_checkpoint: Checkpoint | None = None
+        self._witness_size = 0
+        self.signed_size = 0
+
+    # -- what is signed -----------------------------------------------------------------
+    def add_stored(self, notes: Iterable[tuple[int, str]]) -> None:
+        """The checkpoints kept in the database, as ``(size column, note)``."""
+        for size, note in notes:
+            checkpoint = self._checked(note, size, "checkpoint")
+            if checkpoint is not None:
+                self._stored.append(checkpoint)
+        self.report.checkpoints = len(self._stored)
+
+    def set_head(self, head: Head | None) -> None:
+        self._head = head
+        if head is not None and head.note is not None:
+            self._head_checkpoint = self._checked(head.note, None, "head")
+
+    def add_witnessed(self, notes: Iterable[str]) -> None:
+        for note in notes:
+            checkpoint = self._checked(note, None, "witness")
+            if checkpoint is not None:
+                self.report.witnessed += 1
+                self._witness_size = max(self._witness_size, checkpoint.size)
+
+    def _checked(
+        self, note: str, size: int | None, source: Literal["checkpoint", "head", "witness"]
+    ) -> Checkpoint | None:
+        workspace = self.report.workspace
+        try:
+            if self.ring is None:
+                checkpoint, problem = parse_checkpoint(note), None
+            else:
+                checkpoint, problem = verified_checkpoint(note, self.ring)
+        except ValueError as exc:
+            self.add_break(size or 0, "bad_signature", f"{source} note unreadable: {exc}")
+            return None
+        at = checkpoint.size
+        if problem is not None:
+            self.add_break(at, "bad_signature", f"{source}: {problem}")
+            return None
+        if checkpoint.origin != workspace:
+            self.add_break(at, "bad_signature", f"{source} is for workspace {checkpoint.origin!r}")
+            return None
+        if size is not None and size != checkpoint.size:
+            self.add_break(at, "checkpoint_mismatch", f"{source} row says size {size}")
+            return None
+        target = _Target(checkpoint.size, checkpoint.root, checkpoint.chain_hash, source)
+        self._targets.setdefault(checkpoint.size, []).append(target)
+        self.signed_size = max(self.signed_size, checkpoint.size)
+        return checkpoint
+
+    # -- the scan -----------------------------------------------------------------------
+    def run(self, rows: Iterable[Row]) -> None:
+        """Recompute hashes, chain and tree over ``rows`` (in seq order), meeting every
+        signed statement on the way; then check the head, cadence and deletions."""
+        report = self.report
+        sha = hashlib.sha256
+        targets = self._targets
+        prev: bytes | None = bytes(32)
+        stack: list[bytes] = []
+        size = 0
+        expected = 1
+        tree_ok = True  # False after a gap: later roots cannot be recomputed
+        deleted_ids: set[str] = set()
+        graves: list[tuple[int, str | None]] = []
+        recent: deque[tuple[int, bytes]] = deque(maxlen=_LOOK_AROUND)
+        last_target = 0
+        progress = self.on_progress
+        it: Iterator[Row] = iter(rows)
+        while (row := next(it, None)) is not None:
+            seq, body, stored_content, stored_chain, grave_id = row
+            if seq != expected:
+                if seq < expected:
+                    self.add_break(seq, "inserted", "two entries share this seq")
+                    continue
+                self.add_break(expected, "missing", f"next entry present is seq {seq}")
+                tree_ok, prev, expected = False, None, seq
+            if body is None:
+                report.tombstones += 1
+                digest = bytes.fromhex(stored_content)
+                graves.append((seq, grave_id))
+            else:
+                digest = sha(body).digest()
+                if digest.hex() != stored_content:
+                    self.add_break(seq, "modified", "content hash differs")
+                    digest = bytes.fromhex(stored_content)
+                if _DELETION_MARK in body:
+                    deleted_ids.update(_deleted_ids(body))
+            chained = sha(prev + digest).digest() if prev is not None else b""
+            if chained.hex() != stored_chain:
+                skip = False
+                if prev is not None:
+                    ahead = list(islice(it, _LOOK_AROUND))
+                    it = chain(ahead, it)
+                    at, kind, why, skip = _explain(row, digest, prev, recent, ahead)
+                    self.add_break(at, kind, why)
+                chained = prev if skip and prev is not None else bytes.fromhex(stored_chain)
+            recent.append((seq, chained))
+            prev = chained
+            # the tree (merkle.Frontier.append, inlined: this loop is verify's cost)
+            leaf = sha(b"\x00" + digest).digest()
+            n = size
+            while n & 1:
+                leaf = sha(b"\x01" + stack.pop() + leaf).digest()
+                n >>= 1
+            stack.append(leaf)
+            size += 1
+            if size in targets:
+                if tree_ok:
+                    self._meet(targets[size], stack, chained, last_target)
+                last_target = size
+            expected += 1
+            report.entries += 1
+            if progress is not None and report.entries % 10_000 == 0:
+                progress(10_000)
+        if progress is not None:
+            progress(report.entries % 10_000)
+        report.head_seq = expected - 1
+        report.head_hash = (prev or bytes(32)).hex() if size else GENESIS
+        report.root = Frontier(size, stack).root().hex() if tree_ok else ""
+        self._finish(expected - 1, prev or bytes(32), stack, tree_ok)
+        self._account(graves, deleted_ids)
+
+    def _meet(self, targets: list[_Target], stack: list[bytes], chain: bytes, since: int) -> None:
+        root = Frontier(targets[0].size, stack).root()
+        for target in targets:
+            if target.root != root or (target.chain_hash and target.chain_hash != chain.hex()):
+                kind: Kind = (
+                    "witness_mismatch" if target.source == "witness" else "checkpoint_mismatch"
+                )
+                self.add_break(
+                    target.size,
+                    kind,
+                    f"entries {since + 1}..{target.size} differ from the {target.source} "
+                    f"signed at size {target.size}",
+                )
+
+    def _finish(self, last: int, chain: bytes, stack: list[bytes], tree_ok: bool) -> None:
+        head, signed = self._head, self._head_checkpoint
+        if head is None:
+            if last:
+                self.add_break(1, "head_missing", "entries exist but the workspace has no head")
+        elif head.seq > last:
+            self.add_break(last + 1, "missing", f"the chain head is at seq {head.seq}")
+        elif head.seq < last:
+            self.add_break(head.seq + 1, "inserted", f"the chain head is at seq {head.seq}")
+        elif head.chain_hash != chain.hex():
+            self.add_break(last, "modified", "chain head hash differs")
+        elif tree_ok and head.frontier != b"".join(stack):
+            self.add_break(last, "index_differs", "the head's tree frontier differs")
+        if self.signed_size > last:
+            self.add_break(
+                last + 1, "missing", f"a signed checkpoint covers seq {self.signed_size}"
             )
-            return report
-    sha = hashlib.sha256
-    prev = bytes(32)
-    expected = 1
-    recent: deque[tuple[int, bytes]] = deque(maxlen=_LOOK_AROUND)
-    rows = iter(rows)
-    for row in rows:
-        if row.seq < expected:
-            report.broken = Break(workspace, row.seq, "inserted", "two entries share this seq")
-            return report
-        if row.seq > expected:
-            report.broken = Break(
-                workspace, expected, "missing", f"next entry present is seq {row.seq}"
+        elif last > self.signed_size:
+            self.add_break(
+                self.signed_size + 1,
+                "unsigned",
+                f"entries {self.signed_size + 1}..{last} are not covered by a signature",
             )
-            return report
-        if row.body is None:
-            report.tombstones += 1
-            digest = bytes.fromhex(row.content_hash)
-        else:
-            digest = sha(row.body).digest()
-            if digest.hex() != row.content_hash:
-                report.broken = Break(workspace, row.seq, "modified", "content hash differs")
-                return report
-        chained = sha(prev + digest).digest()
-        if chained.hex() != row.chain_hash:
-            ahead = list(islice(rows, _LOOK_AROUND))
-            report.broken = _explain_chain_mismatch(workspace, row, digest, prev, recent, ahead)
-            return report
-        signed = by_seq.get(row.seq)
-        if signed is not None and signed.chain_hash != row.chain_hash:
-            report.broken = Break(
-                workspace, row.seq, "modified", "chain differs from the signed checkpoint"
+        if head is not None and head.seq and (signed is None or signed.size != head.seq):
+            what = "no signed note" if signed is None else f"a note for size {signed.size}"
+            self.add_break(head.seq, "unsigned", f"the head at seq {head.seq} carries {what}")
+        if self._witness_size > last and head is None and not last:
+            self.add_break(1, "workspace_missing", f"the witness saw size {self._witness_size}")
+        elif self._witness_size > last:
+            self.add_break(
+                last + 1,
+                "behind_witness",
+                f"the witness saw size {self._witness_size}, the database holds {last}",
             )
-            return report
-        recent.append((row.seq, chained))
-        prev = chained
-        expected += 1
-        report.entries += 1
-        if on_progress is not None and report.entries % 10_000 == 0:
-            on_progress(10_000)
-    if on_progress is not None:
-        on_progress(report.entries % 10_000)
-    report.head_seq = expected - 1
-    report.head_hash = prev.hex() if report.head_seq else GENESIS
-    report.checkpoints = len(checkpoints)
-    last = max(by_seq, default=0)
-    if last > report.head_seq:
-        report.broken = Break(
-            workspace, report.head_seq + 1, "missing", f"a signed checkpoint covers seq {last}"
-        )
-    elif head is not None:
-        report.broken = _check_head(report, *head)
-    return report
+        self._check_cadence()
+
+    def _check_cadence(self) -> None:
+        """Each stored checkpoint names the one stored before it (prev), and they come at
+        least every ``every`` entries; the head's note names the last one too."""
+        stored = sorted(self._stored, key=lambda c: c.size)
+        sizes = {c.size for c in stored}
+        if self._head_checkpoint is not None and self._head_checkpoint.size not in sizes:
+            stored.append(self._head_checkpoint)
+        previous = 0
+        for checkpoint in stored:
+            if checkpoint.prev != previous:
+                self.add_break(
+                    previous + 1,
+                    "checkpoint_missing",
+                    f"the checkpoint at size {checkpoint.size} follows one at size "
+                    f"{checkpoint.prev}; the one stored before it is at size {previous}",
+                )
+            elif checkpoint.size - previous > self.every:
+                self.add_break(
+                    previous + 1,
+                    "cadence",
+                    f"{checkpoint.size - previous} entries between the checkpoints at sizes "
+                    f"{previous} and {checkpoint.size} (at most {self.every})",
+                )
+            previous = checkpoint.size
+
+    def _account(self, graves: list[tuple[int, str | None]], deleted: set[str]) -> None:
+        for seq, event_id in graves:
+            if event_id not in deleted:
+                self.add_break(seq, "unaccounted_deletion", "no deletion record names this entry")
+
+    def add_break(self, seq: int, kind: Kind, detail: str) -> None:
+        if len(self.report.breaks) < MAX_BREAKS:
+            self.report.breaks.append(Break(self.report.workspace, seq, kind, detail))
 
 
-def _check_head(report: WorkspaceReport, head_seq: int, head_hash: str) -> Break | None:
-    at = f"the chain head is at seq {head_seq}"
-    if head_seq > report.head_seq:
-        return Break(report.workspace, report.head_seq + 1, "missing", at)
-    if head_seq < report.head_seq:
-        return Break(report.workspace, head_seq + 1, "inserted", at)
-    if head_hash != report.head_hash:
-        return Break(report.workspace, head_seq, "modified", "chain head hash differs")
-    return None
-
-
-def _explain_chain_mismatch(
-    workspace: str,
-    row: ChainRow,
+def _explain(
+    row: Row,
     digest: bytes,
     prev: bytes,
     recent: deque[tuple[int, bytes]],
-    ahead: list[ChainRow],
-) -> Break:
+    ahead: list[Row],
+) -> tuple[int, Kind, str, bool]:
+    """Why ``row``'s chain hash does not link: ``(seq, kind, detail, skip)``; ``skip``
+    when the row is not in the chain at all (the next one links past it)."""
     # Chain hashes commit to their true predecessor: an intruder is skipped by the next
     # entry's link; an entry inserted earlier is skipped by this one's; a reordered entry
     # links to one that comes later.
     sha = hashlib.sha256
-    target = bytes.fromhex(row.chain_hash)
+    seq, target = row[0], bytes.fromhex(row[3])
     for later in ahead:
-        if sha(bytes.fromhex(later.chain_hash) + digest).digest() == target:
-            return Break(workspace, row.seq, "reordered", f"belongs after seq {later.seq}")
+        if sha(bytes.fromhex(later[3]) + digest).digest() == target:
+            return seq, "reordered", f"belongs after seq {later[0]}", False
     if ahead:
         following = ahead[0]
-        following_digest = bytes.fromhex(following.content_hash)
-        if sha(prev + following_digest).digest().hex() == following.chain_hash:
-            return Break(workspace, row.seq, "inserted", "entry not in the chain")
+        if sha(prev + bytes.fromhex(following[2])).digest().hex() == following[3]:
+            return seq, "inserted", "entry not in the chain", True
     # The start of the chain (seq 0, all-zero hash) is a candidate predecessor too.
-    for seq, chain in [(0, bytes(32)), *recent][-2::-1]:
-        if sha(chain + digest).digest() == target:
-            return Break(workspace, seq + 1, "inserted", f"seq {row.seq} follows seq {seq}")
-    return Break(
-        workspace, row.seq, "missing", "its predecessor is not in the log (or its hash was altered)"
-    )
+    for earlier, chained in [(0, bytes(32)), *recent][-2::-1]:
+        if sha(chained + digest).digest() == target:
+            return earlier + 1, "inserted", f"seq {seq} follows seq {earlier}", False
+    return seq, "modified", "the chain does not link here: content and hash were rewritten", False
+
+
+def _deleted_ids(body: bytes) -> list[str]:
+    """The ids a deletion record names (none unless the body really is one)."""
+    event = orjson.loads(body)
+    if event.get("action") != DELETION_ACTION:
+        return []
+    ids = (event.get("details") or {}).get("ids") or []
+    return [i for i in ids if isinstance(i, str)]

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from activitylog.access import OPERATOR, Viewer, may_delete, visibility_for, widest_scope
 from activitylog.catalog import DEFAULT_CATALOG, Catalog
-from activitylog.chain import VerifyReport, verify_workspace
-from activitylog.enrich import prepare
+from activitylog.chain import DELETION_ACTION, VerifyReport
+from activitylog.enrich import Prepared, prepare
 from activitylog.errors import (
     AccessDenied,
     ConfigurationError,
@@ -32,13 +32,19 @@ from activitylog.errors import (
     NotFound,
     ValidationError,
 )
-from activitylog.events import validate, validate_batch
+from activitylog.events import normal_id, validate, validate_batch
+from activitylog.keyfile import KeyFile
+from activitylog.notes import Checkpoint
+from activitylog.proofs import consistency_proof, inclusion_proof
 from activitylog.query import Page, QuerySpec, Sort
+from activitylog.sealing import SealPolicy
 from activitylog.selection import Selection
 from activitylog.settings import Settings
-from activitylog.signing import Checkpoint, CheckpointSigner
+from activitylog.signing import KeyRing, SigningKey
 from activitylog.stats import Stats, StatsSpec, compute
-from activitylog.store import CheckpointPolicy, SQLStore, open_store
+from activitylog.store import SQLStore, open_store
+from activitylog.verification import verify_log
+from activitylog.witness import Witness
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -84,18 +90,21 @@ class ActivityLog:
         url = url or settings.db
         self.url = url
         self.catalog = catalog
-        self._key_path = Path(signing_key) if signing_key else settings.signing_key
+        self.keys = KeyFile(Path(signing_key) if signing_key else settings.signing_key)
+        self.settings = settings
         self._secret_key = settings.secret_key
-        self._signer: CheckpointSigner | None = None
         self._store: SQLStore | None = None
         self._remote: RemoteTransport | None = None
         if url.lower().startswith(("http://", "https://")):
             self._remote = _remote(url, settings, api_key, spool_dir, remote_options)
             return
-        policy = CheckpointPolicy(
-            signer=lambda: self.signer,
+        self.witness = Witness(settings.witness_dir) if settings.witness_dir else None
+        policy = SealPolicy(
+            key=self.keys.key,
+            ring=self.keys.ring,
             every=settings.checkpoint_every,
             seconds=settings.checkpoint_seconds,
+            witness=self.witness,
         )
         self._store = open_store(url, policy, durability=settings.durability)
 
@@ -110,13 +119,11 @@ class ActivityLog:
         return self._store
 
     @property
-    def signer(self) -> CheckpointSigner:
-        """The checkpoint key, created on first use."""
+    def signing_key(self) -> SigningKey:
+        """The key that signs checkpoints, created on first use."""
         if self._remote is not None:
             raise ConfigurationError("checkpoints are signed by the server in remote mode")
-        if self._signer is None:
-            self._signer = CheckpointSigner.from_file(self._key_path)
-        return self._signer
+        return self.keys.key()
 
     # -- writing ---------------------------------------------------------------------------
     @contextmanager
@@ -179,15 +186,51 @@ class ActivityLog:
         )
 
     def delete(
-        self, ids: Sequence[str], *, by: str, reason: str, viewer: Viewer = OPERATOR
+        self,
+        ids: Sequence[str],
+        *,
+        by: str,
+        reason: str,
+        viewer: Viewer = OPERATOR,
+        record: Mapping[str, Any] | None = None,
     ) -> list[str]:
-        """Tombstone events by id (owners of their workspace, or platform admins)."""
+        """Tombstone events by id (owners of their workspace, or platform admins), and
+        record the deletion in each workspace's log in the same transaction: an
+        ``activity_log.deleted`` entry naming every id removed. ``record`` gives its
+        actor, ip and other fields (default: the current context, else ``by``)."""
         if not reason.strip():
             raise ValidationError([FieldError("reason", "is required")])
         if not may_delete(viewer, viewer.workspace):
             raise AccessDenied("only owners may delete activity")
         visibility = visibility_for(viewer, "workspace", viewer.workspace or None)
-        return self.store.delete(list(ids), by=by, reason=reason, visibility=visibility)
+        fields = {**_context.get(), **(record or {})}
+        fields.setdefault("actor", {"id": by, "name": by, "type": "user"})
+        who = fields["actor"].get("name") or by
+
+        def deletion(workspace: str, gone: list[str]) -> Prepared:
+            content = validate(
+                {
+                    **fields,
+                    "workspace": workspace,
+                    "action": DELETION_ACTION,
+                    "subject": {
+                        "type": "activity_log",
+                        "id": workspace,
+                        "name": f"Activity log of {workspace}",
+                    },
+                    "description": f"{who} deleted {len(gone):,} entries: {reason}",
+                    "details": {"ids": gone, "reason": reason, "count": len(gone)},
+                }
+            )
+            return prepare(content, self.catalog)
+
+        return self.store.delete(
+            [normal_id(i) for i in ids],
+            by=by,
+            reason=reason,
+            visibility=visibility,
+            record=deletion,
+        )
 
     # -- reading ---------------------------------------------------------------------------
     def get(
@@ -198,7 +241,7 @@ class ActivityLog:
             widest_scope(viewer),
             workspace or viewer.workspace or None,
         )
-        event = self.store.get(event_id, visibility)
+        event = self.store.get(normal_id(event_id), visibility)
         if event is None:
             raise NotFound(f"no event {event_id}")
         return event
@@ -244,31 +287,67 @@ class ActivityLog:
         self,
         workspace: str | None = None,
         *,
-        public_key: bytes | None = None,
+        public_keys: Sequence[bytes] | None = None,
+        witness_dir: Path | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> VerifyReport:
-        """Recompute every chain (or one workspace's) and check the signed checkpoints."""
-        signer = CheckpointSigner.from_public_pem(public_key) if public_key else self.verifier()
-        names = [workspace] if workspace else self.store.workspaces()
-        report = VerifyReport(signatures_checked=signer is not None)
-        for name in names:
-            with self.store.chain_snapshot(name) as (head, checkpoints, rows):
-                result = verify_workspace(name, rows, checkpoints, signer, on_progress, head=head)
-            report.workspaces.append(result)
-        return report
+        """Check every workspace (or one) end to end: hashes, chain, tree, every signed
+        note, cadence, deletion records, the copies kept for reading, and, with a witness
+        directory (``witness_dir`` or the setting), that the database is not behind it.
+        ``public_keys``: PEM bundles to check signatures with (default: this log's ring)."""
+        ring = KeyRing.from_pem(public_keys) if public_keys else self.key_ring()
+        directory = witness_dir or self.settings.witness_dir
+        return verify_log(
+            self.store,
+            ring=ring,
+            every=self.settings.checkpoint_every,
+            witness=Witness(directory) if directory else None,
+            workspace=workspace,
+            on_progress=on_progress,
+        )
+
+    def key_ring(self) -> KeyRing | None:
+        """The public keys this log signs with (None when no key exists yet)."""
+        return self.keys.ring() if self.keys.exists() else None
+
+    @staticmethod
+    def ring_of(settings: Settings) -> KeyRing | None:
+        """The key ring of the signing key ``settings`` name, without opening a log."""
+        keys = KeyFile(settings.signing_key)
+        return keys.ring() if keys.exists() else None
 
     def checkpoint(self, workspace: str) -> Checkpoint | None:
-        """Sign ``workspace``'s current head now (if anything was added since the last)."""
-        return self.store.checkpoint_now(workspace)
+        """Keep a checkpoint of ``workspace``'s head now (if it moved since the last one),
+        or copy the last one to the witness if it lacks it; None when nothing was new."""
+        return self.store.checkpoint_now(workspace) or self.store.witness_catch_up(workspace)
+
+    def checkpoint_all(self) -> list[Checkpoint]:
+        """:meth:`checkpoint` for every workspace (``serve`` runs it on a timer)."""
+        done = (self.checkpoint(workspace) for workspace in self.store.workspaces())
+        return [c for c in done if c is not None]
+
+    def prove(self, event_id: str) -> dict[str, Any]:
+        """An inclusion proof of one entry (tombstones too) in its workspace's signed tree."""
+        event = self.get(event_id)
+        return inclusion_proof(self.store, event["workspace"], int(event["seq"]))
+
+    def prove_consistency(self, workspace: str, old_size: int, new_size: int) -> dict[str, Any]:
+        return consistency_proof(self.store, workspace, old_size, new_size)
+
+    def rotate_key(self) -> str:
+        """Replace the signing key; the old one signs the handover (returned, and copied to
+        the witness directory)."""
+        note = self.keys.rotate()
+        if self.witness is not None:
+            self.witness.append_handover(note)
+        return note
 
     def total_events(self) -> int:
-        return sum(self.store.head(w)[0] for w in self.store.workspaces())
-
-    def verifier(self) -> CheckpointSigner | None:
-        """The key that checks checkpoint signatures, or None when there is none yet."""
-        if self._signer is None and not self._key_path.exists():
-            return None
-        return self.signer
+        total = 0
+        for workspace in self.store.workspaces():
+            head = self.store.head(workspace)
+            total += head.seq if head else 0
+        return total
 
     def flush(self, timeout: float | None = None) -> bool:
         """Remote: wait until everything recorded so far (and spooled) is delivered; False

@@ -18,7 +18,8 @@ EMPTY_EVENT: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
 
 @dataclass(slots=True)
 class Prepared:
-    """A validated, enriched event; ``body`` is the canonical JSON that gets hashed."""
+    """A validated, enriched event; ``body`` is the canonical JSON that gets hashed: the
+    content with its derived fields."""
 
     content: dict[str, Any]
     body: bytes
@@ -35,15 +36,28 @@ def prepare(
 ) -> Prepared:
     info = catalog.describe(content["action"])
     user_agent = content.get("user_agent")
+    device = parse_device(user_agent) if user_agent else None
     return Prepared(
         content=content,
-        body=canonical_json(content),
+        body=canonical_json({**content, **derived_fields(info, device)}),
         occurred_us=to_micros(content["occurred_at"]),
         info=info,
-        device=parse_device(user_agent) if user_agent else None,
+        device=device,
         search_text=search_text(content, info),
         fresh_id=fresh_id,
     )
+
+
+def derived_fields(info: ActionInfo, device: dict[str, str] | None) -> dict[str, Any]:
+    """What enrichment adds to an event's content; hashed with it, so what a reader is
+    shown (the label, the device) is what was recorded."""
+    return {
+        "category": info.category,
+        "verb": info.verb,
+        "kind": info.kind,
+        "label": info.label,
+        "device": device,
+    }
 
 
 def search_text(content: dict[str, Any], info: ActionInfo) -> str:

@@ -54,6 +54,9 @@ class Settings:
     signing_key: Path = field(default_factory=default_key_path)
     checkpoint_every: int = 1000
     checkpoint_seconds: float = 60.0
+    #: A directory outside the database (another disk, a write-once mount) where every
+    #: kept checkpoint is also appended; None keeps checkpoints only in the database.
+    witness_dir: Path | None = None
     durability: str = "full"
     #: Signs viewer tokens; a file of 32 random bytes (hex), created 0600 on first use.
     secret_key: Path = field(default_factory=default_secret_key_path)
@@ -68,8 +71,9 @@ class Settings:
     spool_dir: Path = field(default_factory=default_spool_dir)
 
     def __post_init__(self) -> None:
-        for name in ("signing_key", "secret_key", "spool_dir"):
-            object.__setattr__(self, name, Path(getattr(self, name)))
+        for name in ("signing_key", "secret_key", "spool_dir", "witness_dir"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, Path(getattr(self, name)))
         try:
             origins = tuple(normalise_origin(origin) for origin in self.embed_origins)
         except ConfigurationError as exc:
@@ -130,6 +134,7 @@ KINDS: dict[str, str] = {
     "signing_key": "path",
     "checkpoint_every": "int",
     "checkpoint_seconds": "float",
+    "witness_dir": "path",
     "durability": "text",
     "secret_key": "path",
     "host": "text",

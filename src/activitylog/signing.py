@@ -1,19 +1,25 @@
-"""Ed25519-signed checkpoints of a workspace's chain head.
+"""Ed25519 keys for signed notes (C2SP signed-note), and the ring auditors verify with.
 
-The private key lives in a PEM file outside the database (created with mode 0600 on first
-use); the signature covers the UTF-8 message::
+The private key lives in a PEM file outside the database (created 0600 on first use).
+Its public half is named, as signed notes name keys, by a 4-byte key hash::
 
-    activitylog-checkpoint/v1\\n{workspace}\\n{seq}\\n{chain_hash}\\n{signed_at}
+    key_hash = SHA-256(name || "\\n" || 0x01 || raw public key)[:4]
 
-so rewriting the whole chain in the database is detectable by anyone holding the public key.
+Rotation replaces the key file with a new key; the old key signs a *handover* note that
+names its successor and the time it stops being valid. The ring file beside the key file
+(``<key>.ring.pem``) holds every public key (PEM ``PUBLIC KEY`` blocks) and every handover
+(``ACTIVITYLOG HANDOVER`` blocks); ``activitylog signing public-key`` prints it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import re
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -25,22 +31,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from activitylog.errors import ConfigurationError
 
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    workspace: str
-    seq: int
-    chain_hash: str
-    signed_at: str
-    key_id: str
-    signature: str
-
-    def message(self) -> bytes:
-        return checkpoint_message(self.workspace, self.seq, self.chain_hash, self.signed_at)
-
-
-def checkpoint_message(workspace: str, seq: int, chain_hash: str, signed_at: str) -> bytes:
-    return f"activitylog-checkpoint/v1\n{workspace}\n{seq}\n{chain_hash}\n{signed_at}".encode()
+KEY_NAME = "activitylog"
+ED25519 = b"\x01"
+HANDOVER_HEADER = "activitylog key handover"
+_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----\s*(.*?)-----END \1-----", re.S)
 
 
 def default_key_path() -> Path:
@@ -52,17 +46,89 @@ def default_key_path() -> Path:
     return base / "activitylog" / "signing-key.pem"
 
 
-class CheckpointSigner:
-    """Signs and verifies checkpoints with one Ed25519 key."""
+def ring_path(key_path: Path) -> Path:
+    """Where the public key ring of the key at ``key_path`` is kept."""
+    return key_path.with_name(key_path.name + ".ring.pem")
 
-    def __init__(self, private_key: Ed25519PrivateKey | None, public_key: Ed25519PublicKey):
-        self._private = private_key
-        self._public = public_key
-        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        self.key_id = hashlib.sha256(raw).hexdigest()[:16]
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A named Ed25519 public key, as a signed-note verifier knows it."""
+
+    raw: bytes
+    name: str = KEY_NAME
+
+    @property
+    def key_hash(self) -> bytes:
+        return hashlib.sha256(self.name.encode() + b"\n" + ED25519 + self.raw).digest()[:4]
+
+    @property
+    def key_id(self) -> str:
+        return self.key_hash.hex()
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(self.raw).verify(signature, message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    def pem(self) -> str:
+        key = Ed25519PublicKey.from_public_bytes(self.raw)
+        return key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+
+    def vkey(self) -> str:
+        """The signed-note verifier key: ``name+hash+base64(0x01 || key)``."""
+        encoded = base64.b64encode(ED25519 + self.raw).decode()
+        return f"{self.name}+{self.key_id}+{encoded}"
 
     @classmethod
-    def from_file(cls, path: Path, *, create: bool = True) -> CheckpointSigner:
+    def from_pem(cls, pem: bytes, name: str = KEY_NAME) -> PublicKey:
+        try:
+            key = serialization.load_pem_public_key(pem)
+        except (ValueError, UnsupportedAlgorithm):
+            raise ConfigurationError("public_key: not a PEM public key") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise ConfigurationError("public_key: not an Ed25519 key")
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return cls(raw, name)
+
+    @classmethod
+    def from_vkey(cls, vkey: str) -> PublicKey:
+        try:
+            name, key_id, encoded = vkey.split("+")
+            data = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            raise ValueError(f"not a verifier key: {vkey!r}") from None
+        if data[:1] != ED25519 or len(data) != 33:
+            raise ValueError("not an Ed25519 verifier key")
+        key = cls(data[1:], name)
+        if key.key_id != key_id:
+            raise ValueError("verifier key hash does not match its key")
+        return key
+
+
+class SigningKey:
+    """The private key that signs checkpoints and handovers."""
+
+    def __init__(self, private: Ed25519PrivateKey, name: str = KEY_NAME) -> None:
+        self._private = private
+        raw = private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        self.public = PublicKey(raw, name)
+
+    def sign(self, message: bytes) -> bytes:
+        return self._private.sign(message)
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls(Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_file(cls, path: Path, *, create: bool = True) -> SigningKey:
         """Load the private key at ``path``; create it (0600) when missing and ``create``."""
         if path.exists():
             try:
@@ -71,59 +137,141 @@ class CheckpointSigner:
                 raise ConfigurationError(f"signing key {path}: not a PEM private key") from exc
             if not isinstance(key, Ed25519PrivateKey):
                 raise ConfigurationError(f"signing key {path}: not an Ed25519 key")
-            return cls(key, key.public_key())
+            return cls(key)
         if not create:
             raise ConfigurationError(f"signing key {path} does not exist")
-        key = Ed25519PrivateKey.generate()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = key.private_bytes(
+        fresh = cls.generate()
+        if not write_private(path, fresh, replace=False):
+            return cls.from_file(path, create=False)  # another process won the race
+        return fresh
+
+    def private_pem(self) -> bytes:
+        return self._private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        # Write a private temporary file, then link it into place: the key appears whole
-        # or not at all, and when another process won the race we use its key.
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
-        tmp = Path(tmp_name)
+
+
+def write_private(path: Path, key: SigningKey, *, replace: bool) -> bool:
+    """Write ``key`` to ``path`` (0600) whole or not at all; without ``replace``, False
+    when a file is there already."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    tmp = Path(tmp_name)
+    try:
         with os.fdopen(fd, "wb") as out:
-            out.write(pem)
+            out.write(key.private_pem())
             out.flush()
             os.fsync(out.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return cls.from_file(path, create=False)
-        finally:
-            tmp.unlink()
-        return cls(key, key.public_key())
+        if replace:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return True
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """``old`` stops signing at ``time`` (RFC 3339); ``new`` signs from then on."""
+
+    old: PublicKey
+    new: PublicKey
+    time: str
+    note: str
+
+
+@dataclass
+class KeyRing:
+    """The public keys a verifier accepts, by key hash, and when each was valid."""
+
+    keys: dict[bytes, PublicKey] = field(default_factory=dict)
+    handovers: list[Handover] = field(default_factory=list)
+
+    def add(self, key: PublicKey) -> None:
+        self.keys.setdefault(key.key_hash, key)
+
+    def find(self, key_hash: bytes) -> PublicKey | None:
+        return self.keys.get(key_hash)
+
+    def retired_at(self, key: PublicKey) -> str | None:
+        """When ``key`` handed over to its successor (None: still current)."""
+        times = [h.time for h in self.handovers if h.old.key_hash == key.key_hash]
+        return min(times, default=None)
+
+    def valid_from(self, key: PublicKey) -> str | None:
+        times = [h.time for h in self.handovers if h.new.key_hash == key.key_hash]
+        return min(times, default=None)
+
+    def valid_at(self, key: PublicKey, time: str) -> bool:
+        """Whether ``key`` could sign at ``time`` (RFC 3339 UTC strings compare in order)."""
+        retired, start = self.retired_at(key), self.valid_from(key)
+        return (retired is None or time < retired) and (start is None or time >= start)
+
+    def add_handovers(self, notes: Iterable[str]) -> None:
+        """Accept the handovers whose notes the old key in this ring signed."""
+        from activitylog.notes import parse_handover
+
+        for note in notes:
+            handover = parse_handover(note, self)
+            if handover is not None and all(h.note != note for h in self.handovers):
+                self.handovers.append(handover)
+                self.add(handover.new)
+
+    def pem(self) -> str:
+        """Every key and handover as one PEM bundle (the ring file's format)."""
+        parts = [key.pem() for key in self.keys.values()]
+        for handover in self.handovers:
+            encoded = base64.encodebytes(handover.note.encode()).decode()
+            parts.append(
+                f"-----BEGIN ACTIVITYLOG HANDOVER-----\n{encoded}"
+                "-----END ACTIVITYLOG HANDOVER-----\n"
+            )
+        return "".join(parts)
 
     @classmethod
-    def from_public_pem(cls, pem: bytes) -> CheckpointSigner:
-        """A verify-only signer from a public key (for third-party verification)."""
-        try:
-            key = serialization.load_pem_public_key(pem)
-        except (ValueError, UnsupportedAlgorithm):
-            raise ConfigurationError("public_key: not a PEM public key") from None
-        if not isinstance(key, Ed25519PublicKey):
-            raise ConfigurationError("public_key: not an Ed25519 key")
-        return cls(None, key)
+    def from_pem(cls, bundles: Sequence[bytes]) -> KeyRing:
+        """A ring from PEM bundles: ``PUBLIC KEY`` blocks and ``ACTIVITYLOG HANDOVER``
+        blocks (handovers count only when a key of the ring signed them)."""
+        ring = cls()
+        notes: list[str] = []
+        for bundle in bundles:
+            text = bundle.decode("ascii", errors="replace")
+            blocks = list(_BLOCK.finditer(text))
+            if not blocks:
+                raise ConfigurationError("public_key: no PEM public key found")
+            for block in blocks:
+                if block.group(1) == "PUBLIC KEY":
+                    ring.add(PublicKey.from_pem(block.group(0).encode()))
+                elif block.group(1) == "ACTIVITYLOG HANDOVER":
+                    notes.append(base64.b64decode(block.group(2)).decode())
+        if not ring.keys:
+            raise ConfigurationError("public_key: no PEM public key found")
+        ring.add_handovers(notes)
+        return ring
 
-    def public_pem(self) -> bytes:
-        return self._public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
 
-    def sign(self, workspace: str, seq: int, chain_hash: str, signed_at: str) -> Checkpoint:
-        if self._private is None:
-            raise ConfigurationError("this signer holds only a public key")
-        signature = self._private.sign(checkpoint_message(workspace, seq, chain_hash, signed_at))
-        return Checkpoint(workspace, seq, chain_hash, signed_at, self.key_id, signature.hex())
-
-    def verify(self, checkpoint: Checkpoint) -> bool:
-        if checkpoint.key_id != self.key_id:
-            return False
-        try:
-            self._public.verify(bytes.fromhex(checkpoint.signature), checkpoint.message())
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+def load_ring(key_path: Path) -> KeyRing | None:
+    """The ring kept beside the key file, with the key's own public half; None when
+    neither exists."""
+    bundles: list[bytes] = []
+    ring_file = ring_path(key_path)
+    if ring_file.exists():
+        bundles.append(ring_file.read_bytes())
+    if key_path.exists():
+        bundles.append(SigningKey.from_file(key_path, create=False).public.pem().encode())
+    return KeyRing.from_pem(bundles) if bundles else None

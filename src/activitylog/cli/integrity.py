@@ -1,43 +1,66 @@
-"""Commands that check or seal the chain: ``verify`` and ``checkpoint``."""
+"""Commands that check, seal and prove the log: ``verify``, ``checkpoint``, ``prove`` and
+``verify-proof``."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
-from cryptography.exceptions import UnsupportedAlgorithm
+import orjson
 
 from activitylog.chain import VerifyReport
-from activitylog.cli.app import cli, open_log, progress, stderr_is_tty
+from activitylog.cli.app import cli, current_settings, echo_json, open_log, progress, stderr_is_tty
 from activitylog.client import ActivityLog
 from activitylog.errors import ConfigurationError, NotFound
-from activitylog.signing import CheckpointSigner
+from activitylog.proofs import check_proof
+from activitylog.signing import KeyRing
+
+_PUBLIC_KEY = click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM public key(s) or a key ring file (repeatable) [default: the log's own ring].",
+)
+_WITNESS = click.option(
+    "--witness-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Witness directory to check the database against [default: the witness_dir setting].",
+)
 
 
 @cli.command()
 @click.option("--workspace", help="Verify only this workspace.")
-@click.option(
-    "--public-key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="PEM public key to check checkpoint signatures with (default: the signing key).",
-)
-def verify(workspace: str | None, public_key: Path | None) -> None:
-    """Recompute every hash chain and check the signed checkpoints.
+@_PUBLIC_KEY
+@_WITNESS
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def verify(
+    workspace: str | None, public_keys: tuple[Path, ...], witness_dir: Path | None, as_json: bool
+) -> None:
+    """Recompute every hash, chain and Merkle tree, check every signed checkpoint, the
+    cadence, the deletion records and the copies kept for reading; with a witness
+    directory, also that the database is not behind it.
 
-    Exit 0 with a summary when intact; exit 1 naming the workspace, the seq and the
-    reason for each broken chain.
+    Exit 0 when intact; 1 naming each break (workspace, seq, kind; up to 100); 2 on a
+    usage error.
     """
-    pem = _public_pem(public_key) if public_key else None
+    pems = [_read_pem(path) for path in public_keys]
     log = open_log()
     if workspace:
-        _require_workspace(log, workspace)
+        _require_workspace(log, workspace, witness_dir)
     total = _entries(log, workspace) if stderr_is_tty() else None
     with progress("verifying", total) as advance:
-        report = log.verify(workspace, public_key=pem, on_progress=advance)
-    _print_report(report)
+        report = log.verify(
+            workspace, public_keys=pems or None, witness_dir=witness_dir, on_progress=advance
+        )
+    if as_json:
+        echo_json(report_json(report))
+    else:
+        _print_report(report)
     if not report.signatures_checked:
         click.echo(
-            "note: no signing key was found, so checkpoint signatures were not checked "
+            "note: no signing key was found, so signatures were not checked "
             "(set ACTIVITYLOG_SIGNING_KEY or pass --public-key)",
             err=True,
         )
@@ -45,58 +68,161 @@ def verify(workspace: str | None, public_key: Path | None) -> None:
         click.get_current_context().exit(1)
 
 
-def _public_pem(path: Path) -> bytes:
+def report_json(report: VerifyReport) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "signatures_checked": report.signatures_checked,
+        "witness_checked": report.witness_checked,
+        "workspaces": [
+            {
+                "workspace": w.workspace,
+                "ok": w.ok,
+                "entries": w.entries,
+                "tombstones": w.tombstones,
+                "head_seq": w.head_seq,
+                "root": w.root,
+                "checkpoints": w.checkpoints,
+                "witnessed": w.witnessed,
+            }
+            for w in report.workspaces
+        ],
+        "breaks": [
+            {"workspace": b.workspace, "seq": b.seq, "kind": b.kind, "detail": b.detail}
+            for b in report.breaks
+        ],
+    }
+
+
+def _read_pem(path: Path) -> bytes:
     pem = path.read_bytes()
-    try:
-        CheckpointSigner.from_public_pem(pem)
-    except (ValueError, UnsupportedAlgorithm):
-        raise ConfigurationError(f"public_key: {path} is not a PEM public key") from None
+    KeyRing.from_pem([pem])  # a usage error (exit 2) now rather than a break later
     return pem
 
 
 def _entries(log: ActivityLog, workspace: str | None) -> int:
     names = [workspace] if workspace else log.store.workspaces()
-    return sum(log.store.head(name)[0] for name in names)
+    heads = (log.store.head(name) for name in names)
+    return sum(head.seq for head in heads if head is not None)
 
 
 def _print_report(report: VerifyReport) -> None:
     spaces = report.workspaces
-    tombstones = sum(w.tombstones for w in spaces)
-    checkpoints = sum(w.checkpoints for w in spaces)
     for w in spaces:
-        if w.broken is None:
+        if w.ok:
             click.echo(
                 f"workspace {w.workspace}: ok, head seq {w.head_seq}, {w.entries} entries, "
                 f"{w.tombstones} tombstones, {w.checkpoints} checkpoints"
+                + (f", {w.witnessed} witnessed" if report.witness_checked else "")
             )
-    for w in spaces:
-        if w.broken is not None:
-            click.echo(str(w.broken))
+    for brk in report.breaks:
+        click.echo(str(brk))
     broken = sum(1 for w in spaces if not w.ok)
     status = "ok" if not broken else f"BROKEN ({broken} of {len(spaces)} workspaces)"
+    tombstones = sum(w.tombstones for w in spaces)
+    checkpoints = sum(w.checkpoints for w in spaces)
     click.echo(
         f"{status}: {len(spaces)} workspaces, {report.entries} entries, "
         f"{tombstones} tombstones, {checkpoints} checkpoints"
+        + (", checked against the witness" if report.witness_checked else "")
     )
 
 
 @cli.command()
-@click.option("--workspace", required=True, help="The workspace whose head to sign.")
-def checkpoint(workspace: str) -> None:
-    """Sign a workspace's chain head now."""
+@click.option("--workspace", help="The workspace whose head to sign.")
+@click.option("--all", "every", is_flag=True, help="Every workspace whose head moved.")
+def checkpoint(workspace: str | None, every: bool) -> None:
+    """Keep a signed checkpoint of a workspace's head now (copied to the witness)."""
+    if bool(workspace) == every:
+        raise click.UsageError("give --workspace W or --all")
     log = open_log()
-    _require_workspace(log, workspace)
-    signed = log.checkpoint(workspace)
-    if signed is None:
-        seq = log.store.head(workspace)[0]
-        click.echo(f"workspace {workspace}: head seq {seq} is already signed")
+    if every:
+        done = log.checkpoint_all()
+        for signed in done:
+            click.echo(f"workspace {signed.origin}: checkpoint at size {signed.size}")
+        click.echo(f"{len(done)} checkpoints kept")
         return
-    click.echo(
-        f"workspace {workspace}: signed seq {signed.seq} "
-        f"(chain {signed.chain_hash[:16]}…, key {signed.key_id})"
-    )
+    assert workspace is not None  # for mypy: one of the two is given
+    _require_workspace(log, workspace, None)
+    one = log.checkpoint(workspace)
+    if one is None:
+        head = log.store.head(workspace)
+        click.echo(f"workspace {workspace}: head seq {head.seq if head else 0} is already kept")
+        return
+    click.echo(f"workspace {workspace}: checkpoint at size {one.size}")
 
 
-def _require_workspace(log: ActivityLog, workspace: str) -> None:
-    if workspace not in log.store.workspaces():
+@cli.command()
+@click.argument("event_id", required=False)
+@click.option(
+    "--consistency",
+    nargs=2,
+    type=click.IntRange(min=1),
+    metavar="OLD_SIZE NEW_SIZE",
+    help="A consistency proof between two tree sizes of --workspace instead.",
+)
+@click.option("--workspace", help="The workspace (with --consistency).")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the proof here."
+)
+def prove(
+    event_id: str | None,
+    consistency: tuple[int, int] | None,
+    workspace: str | None,
+    out: Path | None,
+) -> None:
+    """Print a JSON proof: that EVENT_ID is in its workspace's signed tree (inclusion), or
+    with --consistency that the tree at OLD_SIZE is a prefix of the tree at NEW_SIZE."""
+    log = open_log()
+    if consistency:
+        if event_id or not workspace:
+            raise click.UsageError("--consistency takes --workspace and no EVENT_ID")
+        _require_workspace(log, workspace, None)
+        proof = log.prove_consistency(workspace, *consistency)
+    elif event_id:
+        proof = log.prove(event_id)
+    else:
+        raise click.UsageError("give an EVENT_ID, or --consistency OLD NEW --workspace W")
+    data = orjson.dumps(proof, option=orjson.OPT_INDENT_2) + b"\n"
+    if out is None:
+        click.echo(data.decode(), nl=False)
+    else:
+        out.write_bytes(data)
+
+
+@cli.command("verify-proof")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_PUBLIC_KEY
+def verify_proof(file: Path, public_keys: tuple[Path, ...]) -> None:
+    """Check a proof from `activitylog prove` offline, with the public key(s).
+
+    Exit 0 when it holds, 1 naming what fails, 2 on a usage error.
+    """
+    if public_keys:
+        ring = KeyRing.from_pem([_read_pem(path) for path in public_keys])
+    else:
+        found = ActivityLog.ring_of(current_settings())
+        if found is None:
+            raise ConfigurationError("public_key: pass --public-key (no signing key here)")
+        ring = found
+    try:
+        proof = orjson.loads(file.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise ConfigurationError(f"file: {file} is not JSON ({exc})") from None
+    problems = check_proof(proof, ring)
+    for problem in problems:
+        click.echo(f"FAILED: {problem}")
+    if problems:
+        click.get_current_context().exit(1)
+    what = proof.get("format", "").split("/")[0].removeprefix("activitylog-")
+    click.echo(f"ok: {what} verified")
+
+
+def _require_workspace(log: ActivityLog, workspace: str, witness_dir: Path | None) -> None:
+    known = set(log.store.all_workspaces())
+    directory = witness_dir or log.settings.witness_dir
+    if directory is not None:
+        from activitylog.witness import Witness
+
+        known.update(Witness(directory).workspaces())
+    if workspace not in known:
         raise NotFound(f"workspace: no workspace {workspace!r} in this log")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import click
 
@@ -13,13 +14,22 @@ from activitylog.settings import Settings
 _HOST = click.option("--host", help="Interface to listen on [default: 127.0.0.1].")
 _PORT = click.option("--port", type=click.IntRange(1, 65535), help="Port [default: 8000].")
 _DB = click.option("--db", metavar="URL", help="Database URL (as the global --db).")
+_WITNESS = click.option(
+    "--witness-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also append every kept checkpoint here (another disk) [default: witness_dir].",
+)
 
 
-def _with(host: str | None, port: int | None, db: str | None) -> Settings:
+def _with(host: str | None, port: int | None, db: str | None, witness_dir: Path | None) -> Settings:
     """The command's settings with this command's own flags on top."""
     settings = current_settings()
     return replace(
-        settings, host=host or settings.host, port=port or settings.port, db=db or settings.db
+        settings,
+        host=host or settings.host,
+        port=port or settings.port,
+        db=db or settings.db,
+        witness_dir=witness_dir or settings.witness_dir,
     )
 
 
@@ -43,9 +53,11 @@ def _run(settings: Settings, log: ActivityLog) -> None:
 @_HOST
 @_PORT
 @_DB
-def serve(host: str | None, port: int | None, db: str | None) -> None:
-    """Run the web server: the Activity Log page, the HTTP API, /docs."""
-    settings = _with(host, port, db)
+@_WITNESS
+def serve(host: str | None, port: int | None, db: str | None, witness_dir: Path | None) -> None:
+    """Run the web server: the Activity Log page, the HTTP API, /docs. Every
+    checkpoint_seconds, and at shutdown, each moved head gets a kept checkpoint."""
+    settings = _with(host, port, db, witness_dir)
     _run(settings, _open(settings))
 
 
@@ -53,6 +65,7 @@ def serve(host: str | None, port: int | None, db: str | None) -> None:
 @_HOST
 @_PORT
 @_DB
+@_WITNESS
 @click.option(
     "--events",
     type=click.IntRange(min=0),
@@ -77,6 +90,7 @@ def demo(
     host: str | None,
     port: int | None,
     db: str | None,
+    witness_dir: Path | None,
     events: int,
     from_helpdesk: bool,
     days: int,
@@ -86,7 +100,7 @@ def demo(
     from activitylog import demo as demo_data
     from activitylog.accounts import Accounts
 
-    settings = _with(host, port, db)
+    settings = _with(host, port, db, witness_dir)
     log = _open(settings)
     if from_helpdesk:
         from activitylog.helpdesk_demo import DEFAULT_EVENTS

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from activitylog.errors import ConfigurationError
-from activitylog.store.base import CheckpointPolicy
+from activitylog.sealing import SealPolicy
 from activitylog.store.sql import SQLStore
 
 SCHEMES = ("sqlite", "postgresql", "postgres")
 
 
-def open_store(url: str, policy: CheckpointPolicy, *, durability: str = "full") -> SQLStore:
+def open_store(url: str, policy: SealPolicy, *, durability: str = "full") -> SQLStore:
     """Open (and migrate) the store a database URL names: ``sqlite:///file.db`` or
     ``postgresql://user@host/db``."""
     scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
@@ -26,4 +26,4 @@ def open_store(url: str, policy: CheckpointPolicy, *, durability: str = "full") 
     return PostgresStore(url, policy)
 
 
-__all__ = ["CheckpointPolicy", "SQLStore", "open_store"]
+__all__ = ["SQLStore", "SealPolicy", "open_store"]

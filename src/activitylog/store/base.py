@@ -1,47 +1,25 @@
-"""What both SQL engines share before reading or writing: the engine, the checkpoint
-policy, the dialect hooks each engine fills in, and the row <-> event conversions."""
+"""What both SQL engines share before reading or writing: the engine, the sealer, the
+dialect hooks each engine fills in, and the row <-> event conversions."""
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, Connection, Engine
 
 from activitylog.enrich import EMPTY_EVENT
-from activitylog.signing import CheckpointSigner
+from activitylog.sealing import Sealer, SealPolicy
 from activitylog.store.schema import events
 
-READ_COLUMNS = (
-    events.c.seq,
-    events.c.category,
-    events.c.verb,
-    events.c.kind,
-    events.c.label,
-    events.c.device,
-    events.c.body,
-    events.c.content_hash,
-    events.c.chain_hash,
-)
+#: What an event is read from: its body (content and derived fields, as hashed), its place
+#: and hashes. The other columns are copies for filtering, never shown.
+READ_COLUMNS = (events.c.seq, events.c.body, events.c.content_hash, events.c.chain_hash)
 IN_CHUNK = 500
-
-
-@dataclass(frozen=True)
-class CheckpointPolicy:
-    """Sign a workspace's head every ``every`` events or ``seconds`` seconds at ingest.
-
-    ``signer`` is called when the first checkpoint is due (so the key file is created on
-    first use, not when a log is opened to be read); None signs nothing.
-    """
-
-    signer: Callable[[], CheckpointSigner] | None
-    every: int = 1000
-    seconds: float = 60.0
 
 
 class SQLBase(ABC):
@@ -53,9 +31,11 @@ class SQLBase(ABC):
     #: What locks selected rows until commit, where the engine needs it.
     LOCK = ""
 
-    def __init__(self, engine: Engine, policy: CheckpointPolicy) -> None:
+    def __init__(self, engine: Engine, policy: SealPolicy) -> None:
         self.engine = engine
         self.policy = policy
+        self.sealer = Sealer(policy)
+        self.witness = policy.witness
 
     def _sql(self, conn: Connection, statement: str, params: Any = ()) -> list[Any]:
         """Run SQL written for the driver (``MARK`` placeholders) on ``conn``, in its
@@ -85,19 +65,10 @@ class SQLBase(ABC):
 
 def row_to_event(row: Sequence[Any]) -> dict[str, Any]:
     """An event from a row of :data:`READ_COLUMNS` (the export hot path: no copies)."""
-    seq, category, verb, kind, label, device, body, content_hash, chain_hash = row
+    seq, body, content_hash, chain_hash = row
     event = EMPTY_EVENT.copy()
     event.update(orjson.loads(body))
-    event.update(
-        seq=seq,
-        category=category,
-        verb=verb,
-        kind=kind,
-        label=label,
-        device=orjson.loads(device) if device else None,
-        content_hash=content_hash,
-        chain_hash=chain_hash,
-    )
+    event.update(seq=seq, content_hash=content_hash, chain_hash=chain_hash)
     return event
 
 

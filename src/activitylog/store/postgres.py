@@ -10,10 +10,11 @@ import sqlalchemy.exc
 from sqlalchemy import ColumnElement, Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
+from activitylog.sealing import SealPolicy
 from activitylog.store import migrate
 from activitylog.store.clauses import like_pattern
 from activitylog.store.schema import Rollup, events
-from activitylog.store.sql import CheckpointPolicy, SQLStore
+from activitylog.store.sql import SQLStore
 from activitylog.store.writes import upsert_sql
 
 COPY_EVENTS = f"COPY events ({', '.join(c.name for c in events.columns)}) FROM STDIN"
@@ -29,7 +30,7 @@ class PostgresStore(SQLStore):
     MARK = "%s"
     LOCK = " FOR UPDATE"
 
-    def __init__(self, url: str, policy: CheckpointPolicy) -> None:
+    def __init__(self, url: str, policy: SealPolicy) -> None:
         engine = create_engine(engine_url(url), pool_size=8, max_overflow=8, pool_pre_ping=True)
         super().__init__(engine, policy)
         with self.engine.begin() as conn:

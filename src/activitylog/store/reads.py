@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -12,10 +12,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
 
 from activitylog.access import Visibility
-from activitylog.chain import GENESIS, ChainRow
 from activitylog.events import EVENT_FIELDS, format_micros
 from activitylog.query import Filters, Page, QuerySpec
-from activitylog.signing import Checkpoint
 from activitylog.stats import Dim
 from activitylog.store.base import READ_COLUMNS, SQLBase, chunks, row_to_event
 from activitylog.store.clauses import (
@@ -40,8 +38,6 @@ from activitylog.store.schema import (
     RID_SLOTS,
     ROLLUPS,
     Rollup,
-    chain_heads,
-    checkpoints,
     events,
     tombstones,
 )
@@ -324,88 +320,6 @@ class SQLReads(SQLBase):
                 }
         return out
 
-    def workspaces(self) -> list[str]:
-        stmt = select(chain_heads.c.workspace).order_by(chain_heads.c.workspace)
-        with self.engine.connect() as conn:
-            return list(conn.execute(stmt).scalars())
-
-    def head(self, workspace: str) -> tuple[int, str]:
-        """``(seq, chain_hash)`` of the workspace's newest entry."""
-        with self.engine.connect() as conn:
-            return _head(conn, workspace)
-
-    @contextmanager
-    def chain_snapshot(self, workspace: str) -> Iterator[ChainSnapshot]:
-        """Head, checkpoints and rows of ``workspace`` read in one snapshot, so appends
-        made meanwhile neither look like missing nor like inserted entries."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(**self._snapshot_options())
-            rows = self._chain_rows(conn, workspace)
-            try:
-                yield _head(conn, workspace), _checkpoints(conn, workspace), rows
-            finally:
-                rows.close()
-
-    def _snapshot_options(self) -> dict[str, Any]:
-        """Execution options for a consistent multi-statement read."""
-        return {}
-
-    def chain_range(self, workspace: str, first: int, last: int) -> list[ChainRow]:
-        """Entries ``first..last`` (by seq) of ``workspace``, tombstones included."""
-        with self.engine.connect() as conn:
-            return list(self._chain_rows(conn, workspace, first, last))
-
-    def _chain_rows(
-        self, conn: Connection, workspace: str, first: int = 1, last: int | None = None
-    ) -> Generator[ChainRow, None, None]:
-        """Events and tombstones of ``workspace`` merged in seq order, streamed."""
-        dead = (
-            select(tombstones.c.seq, tombstones.c.content_hash, tombstones.c.chain_hash)
-            .where(tombstones.c.workspace == workspace, tombstones.c.seq >= first)
-            .order_by(tombstones.c.seq)
-        )
-        live = (
-            select(events.c.seq, events.c.body, events.c.content_hash, events.c.chain_hash)
-            .where(events.c.workspace == workspace, events.c.seq >= first)
-            .order_by(events.c.seq)
-        )
-        if last is not None:
-            dead = dead.where(tombstones.c.seq <= last)
-            live = live.where(events.c.seq <= last)
-        graves = [ChainRow(s, None, c, h) for s, c, h in conn.execute(dead)]
-        rows = conn.execution_options(stream_results=True, yield_per=5000).execute(live)
-        try:
-            live_rows = (ChainRow(s, b, c, h) for part in rows.partitions() for s, b, c, h in part)
-            yield from _merge_by_seq(live_rows, graves)
-        finally:
-            rows.close()
-
-    def checkpoints(self, workspace: str) -> list[Checkpoint]:
-        with self.engine.connect() as conn:
-            return _checkpoints(conn, workspace)
-
-
-#: ``(head seq, head chain hash)``, the checkpoints and the rows, in seq order.
-ChainSnapshot = tuple[tuple[int, str], list[Checkpoint], Generator[ChainRow, None, None]]
-
-
-def _head(conn: Connection, workspace: str) -> tuple[int, str]:
-    stmt = select(chain_heads.c.seq, chain_heads.c.chain_hash).where(
-        chain_heads.c.workspace == workspace
-    )
-    row = conn.execute(stmt).first()
-    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
-
-
-def _checkpoints(conn: Connection, workspace: str) -> list[Checkpoint]:
-    stmt = (
-        select(checkpoints).where(checkpoints.c.workspace == workspace).order_by(checkpoints.c.seq)
-    )
-    return [
-        Checkpoint(r.workspace, r.seq, r.chain_hash, r.signed_at, r.key_id, r.signature)
-        for r in conn.execute(stmt)
-    ]
-
 
 #: The grain :meth:`SQLReads._grain` counts by: quarter hours (hours are four of them),
 #: the dimensions questions group by, and the columns their filters test.
@@ -470,16 +384,3 @@ def _rollup_where(
     if segment.hi is not None:
         clauses.append(t.c.bucket < segment.hi)
     return clauses
-
-
-def _merge_by_seq(live: Iterator[ChainRow], graves: list[ChainRow]) -> Iterator[ChainRow]:
-    pending = iter(graves)
-    grave = next(pending, None)
-    for row in live:
-        while grave is not None and grave.seq <= row.seq:
-            yield grave
-            grave = next(pending, None)
-        yield row
-    while grave is not None:
-        yield grave
-        grave = next(pending, None)

@@ -88,20 +88,22 @@ chain_heads = Table(
     Column("workspace", String(200), primary_key=True),
     Column("seq", BigInteger, nullable=False),
     Column("chain_hash", String(64), nullable=False),
+    # The roots of the tree's perfect subtrees, 32 bytes each (activitylog.merkle.Frontier).
+    Column("frontier", LargeBinary, nullable=False),
+    # The signed checkpoint note of the head (every append signs one).
+    Column("note", Text),
     Column("checkpoint_seq", BigInteger, nullable=False),
     Column("checkpoint_at", BigInteger, nullable=False),
 )
 
+#: Checkpoints kept for good (a cadence of the head notes): C2SP signed notes.
 checkpoints = Table(
     "checkpoints",
     metadata,
     Column("workspace", String(200), nullable=False),
-    Column("seq", BigInteger, nullable=False),
-    Column("chain_hash", String(64), nullable=False),
-    Column("signed_at", String(32), nullable=False),
-    Column("key_id", String(32), nullable=False),
-    Column("signature", String(128), nullable=False),
-    PrimaryKeyConstraint("workspace", "seq", name="pk_checkpoints"),
+    Column("size", BigInteger, nullable=False),
+    Column("note", Text, nullable=False),
+    PrimaryKeyConstraint("workspace", "size", name="pk_checkpoints"),
 )
 
 

@@ -11,13 +11,14 @@ from sqlalchemy import Connection, select
 from activitylog.access import OPERATOR, visibility_for
 from activitylog.enrich import Prepared
 from activitylog.errors import IntegrityError
-from activitylog.store.base import READ_COLUMNS, CheckpointPolicy, chunks, row_to_event
+from activitylog.store.base import READ_COLUMNS, chunks, row_to_event
+from activitylog.store.ledger import SQLLedger
 from activitylog.store.reads import SQLReads
 from activitylog.store.schema import events
 from activitylog.store.writes import SQLWrites
 
 
-class SQLStore(SQLWrites, SQLReads):
+class SQLStore(SQLWrites, SQLReads, SQLLedger):
     """Both SQL engines; subclasses supply locking, bulk insert and search."""
 
     def append(
@@ -61,4 +62,4 @@ class SQLStore(SQLWrites, SQLReads):
         return found
 
 
-__all__ = ["CheckpointPolicy", "SQLStore"]
+__all__ = ["SQLStore"]

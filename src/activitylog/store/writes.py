@@ -1,8 +1,10 @@
 """Appending, tombstoning and checkpointing: the only ways the log changes.
 
-An append is one transaction per batch: lock the chain heads of the batch's workspaces,
-drop ids already stored (idempotency), sequence and hash, insert events, add to the
-rollups, move the heads, sign the checkpoints that are due. Rows are never updated.
+An append is one transaction per batch: lock the chain heads of the batch's workspaces
+(and make sure each is one we signed), drop ids already stored (idempotency), sequence,
+hash, grow each tree, insert events, add to the rollups, sign each moved head and keep
+the checkpoints that are due. Rows are never updated. After the commit, kept checkpoints
+are copied to the witness directory.
 
 An append may also run inside a transaction the caller holds (``connection``): the same
 steps in a savepoint of it, committed or rolled back with the caller's own changes.
@@ -11,22 +13,21 @@ steps in a savepoint of it, committed or rolled back with the caller's own chang
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, select
 
 from activitylog.access import Visibility
-from activitylog.chain import GENESIS, append_body
+from activitylog.chain import GENESIS
 from activitylog.enrich import Prepared, event_dict
 from activitylog.errors import IntegrityError
-from activitylog.events import format_time
+from activitylog.merkle import Frontier
+from activitylog.notes import Checkpoint
 from activitylog.query import Filters
-from activitylog.signing import Checkpoint
+from activitylog.sealing import Head
 from activitylog.store.base import SQLBase, chunks, now_us
 from activitylog.store.clauses import Window, event_clauses
 from activitylog.store.rollups import Accumulator
@@ -41,13 +42,8 @@ from activitylog.store.schema import (
     tombstones,
 )
 
-
-@dataclass
-class Head:
-    seq: int
-    chain_hash: str
-    checkpoint_seq: int
-    checkpoint_at: int
+#: Builds the deletion record of ``ids`` deleted from ``workspace`` (see :meth:`delete`).
+DeletionRecord = Callable[[str, list[str]], Prepared]
 
 
 class SQLWrites(SQLBase):
@@ -67,19 +63,34 @@ class SQLWrites(SQLBase):
         """
         if not batch:
             return {}, []
-        with self._write_in(connection) as conn:
-            heads = self._lock_heads(conn, sorted({p.content["workspace"] for p in batch}))
-            given = [p.content["id"] for p in batch if careful or not p.fresh_id]
-            existing = self._existing_ids(conn, given) if given else set()
-            fresh: dict[str, Prepared] = {}
-            for p in batch:
-                if p.content["id"] not in existing:
-                    fresh.setdefault(p.content["id"], p)
-            written: dict[str, dict[str, Any]] = {}
-            if fresh:
-                written = self._append_fresh(conn, list(fresh.values()), heads, careful)
-                self._save_heads(conn, heads)
+        heads: dict[str, Head] = {}
+        try:
+            with self._write_in(connection) as conn:
+                heads = self._lock_heads(conn, sorted({p.content["workspace"] for p in batch}))
+                given = [p.content["id"] for p in batch if careful or not p.fresh_id]
+                existing = self._existing_ids(conn, given) if given else set()
+                fresh: dict[str, Prepared] = {}
+                for p in batch:
+                    if p.content["id"] not in existing:
+                        fresh.setdefault(p.content["id"], p)
+                written: dict[str, dict[str, Any]] = {}
+                if fresh:
+                    written = self._append_fresh(conn, list(fresh.values()), heads, careful)
+                    self._save_heads(conn, heads)
+        except BaseException:
+            self.sealer.forget(list(heads))
+            raise
+        self._committed(heads, connection is None)
         return written, [p.content["id"] for p in batch if p.content["id"] not in written]
+
+    def _committed(self, heads: dict[str, Head], own_transaction: bool) -> None:
+        """After the write: remember the signed heads; copy kept checkpoints out (only
+        once committed: a caller's transaction may still roll back, and the next kept
+        checkpoint then covers these entries)."""
+        for head in heads.values():
+            self.sealer.signed(head)
+        if own_transaction and self.witness is not None:
+            self.witness.append(c for head in heads.values() for c in head.kept)
 
     def _write_in(self, connection: Connection | None) -> AbstractContextManager[Connection]:
         return self._write() if connection is None else self._join(connection)
@@ -106,13 +117,14 @@ class SQLWrites(SQLBase):
         written: dict[str, dict[str, Any]] = {}
         counts = Accumulator(ROLLUPS)
         ip_counts = Accumulator(IP_ROLLUPS)
+        sealer = self.sealer
+        now = time.time()
         for p, rid in zip(batch, rids, strict=True):
             content, info = p.content, p.info
             workspace = content["workspace"]
             head = heads[workspace]
-            digest, chained = append_body(head.chain_hash, p.body)
-            head.seq += 1
-            head.chain_hash = chained
+            digest, chained = head.add(p.body)
+            sealer.extended(head, now)
             actor = content["actor"]
             subject = content.get("subject") or {}
             dims = {
@@ -167,7 +179,8 @@ class SQLWrites(SQLBase):
         return written
 
     def _lock_heads(self, conn: Connection, workspaces: Sequence[str]) -> dict[str, Head]:
-        """Read the heads (in name order, locked where needed), creating missing ones."""
+        """Read the heads (in name order, locked where needed), creating missing ones, and
+        make sure each is one we signed."""
         heads = self._read_heads(conn, workspaces)
         missing = [w for w in workspaces if w not in heads]
         if missing:
@@ -175,22 +188,38 @@ class SQLWrites(SQLBase):
             self._sql(
                 conn,
                 "INSERT INTO chain_heads"
-                " (workspace, seq, chain_hash, checkpoint_seq, checkpoint_at)"
-                f" VALUES ({mark}, 0, {mark}, 0, {mark}) ON CONFLICT DO NOTHING",
-                [(w, GENESIS, int(time.time())) for w in missing],
+                " (workspace, seq, chain_hash, frontier, checkpoint_seq, checkpoint_at)"
+                f" VALUES ({mark}, 0, {mark}, {mark}, 0, {mark}) ON CONFLICT DO NOTHING",
+                [(w, GENESIS, b"", int(time.time())) for w in missing],
             )
             heads.update(self._read_heads(conn, missing))
+        for head in heads.values():
+            self.sealer.trust(head)
         return heads
 
     def _read_heads(self, conn: Connection, workspaces: Sequence[str]) -> dict[str, Head]:
         marks = ", ".join([self.MARK] * len(workspaces))
         rows = self._sql(
             conn,
-            "SELECT workspace, seq, chain_hash, checkpoint_seq, checkpoint_at FROM chain_heads"
-            f" WHERE workspace IN ({marks}) ORDER BY workspace{self.LOCK}",
+            "SELECT workspace, seq, chain_hash, frontier, note, checkpoint_seq, checkpoint_at"
+            f" FROM chain_heads WHERE workspace IN ({marks}) ORDER BY workspace{self.LOCK}",
             tuple(workspaces),
         )
-        return {row[0]: Head(*row[1:]) for row in rows}
+        heads = {}
+        for workspace, seq, chain_hash, frontier, note, checkpoint_seq, checkpoint_at in rows:
+            try:
+                tree = Frontier.from_bytes(seq, bytes(frontier))
+                chain = bytes.fromhex(chain_hash)
+            except ValueError:
+                raise IntegrityError(
+                    f"the chain head of workspace {workspace!r} is malformed: the database "
+                    "was changed outside activitylog; nothing was appended. Run "
+                    "`activitylog verify`."
+                ) from None
+            heads[workspace] = Head(
+                workspace, seq, chain, tree, note, checkpoint_seq, checkpoint_at
+            )
+        return heads
 
     def _assign_rids(self, conn: Connection, batch: list[Prepared], careful: bool) -> list[int]:
         # Start each event at a slot taken from its id's random tail, then step past the
@@ -245,91 +274,152 @@ class SQLWrites(SQLBase):
         marks = ", ".join(["?"] * (len(rollup.key_columns) + 1))
         self._sql(conn, upsert_sql(rollup, f"VALUES ({marks})"), rows)
 
-    def _save_heads(self, conn: Connection, heads: dict[str, Head]) -> None:
+    def _save_heads(self, conn: Connection, heads: dict[str, Head], *, keep: bool = False) -> None:
+        """Sign each moved head (keeping the checkpoints that are due) and store it."""
         now = time.time()
-        signer = self.policy.signer
         moved = []
-        for workspace, head in heads.items():
-            due = signer is not None and (
-                head.seq - head.checkpoint_seq >= self.policy.every
-                or (
-                    head.seq > head.checkpoint_seq
-                    and now - head.checkpoint_at >= self.policy.seconds
+        for head in heads.values():
+            self.sealer.seal(head, now, keep=keep)
+            moved.append(
+                (
+                    head.seq,
+                    head.chain_hash,
+                    head.frontier.to_bytes(),
+                    head.note,
+                    head.checkpoint_seq,
+                    head.checkpoint_at,
+                    head.workspace,
                 )
             )
-            if due and signer is not None:
-                signed_at = format_time(datetime.now(UTC))
-                checkpoint = signer().sign(workspace, head.seq, head.chain_hash, signed_at)
-                conn.execute(checkpoints.insert().values(**_checkpoint_row(checkpoint)))
-                head.checkpoint_seq, head.checkpoint_at = head.seq, int(now)
-            moved.append(
-                (head.seq, head.chain_hash, head.checkpoint_seq, head.checkpoint_at, workspace)
-            )
+            for checkpoint in head.kept:
+                conn.execute(
+                    checkpoints.insert().values(
+                        workspace=head.workspace, size=checkpoint.size, note=checkpoint.note
+                    )
+                )
         mark = self.MARK
         self._sql(
             conn,
-            f"UPDATE chain_heads SET seq = {mark}, chain_hash = {mark}, checkpoint_seq = {mark},"
-            f" checkpoint_at = {mark} WHERE workspace = {mark}",
+            f"UPDATE chain_heads SET seq = {mark}, chain_hash = {mark}, frontier = {mark},"
+            f" note = {mark}, checkpoint_seq = {mark}, checkpoint_at = {mark}"
+            f" WHERE workspace = {mark}",
             moved,
         )
 
     def checkpoint_now(self, workspace: str) -> Checkpoint | None:
-        """Sign the current head of ``workspace`` if it moved since its last checkpoint."""
-        if self.policy.signer is None:
-            return None
+        """Keep a checkpoint of ``workspace``'s head if it moved since the last one kept,
+        and copy it to the witness; None when there was nothing new."""
         with self._write() as conn:
             known = select(chain_heads.c.seq).where(chain_heads.c.workspace == workspace)
             if conn.execute(known).first() is None:
                 return None
-            head = self._lock_heads(conn, [workspace])[workspace]
+            heads = self._lock_heads(conn, [workspace])
+            head = heads[workspace]
             if head.seq == head.checkpoint_seq:
                 return None
-            head.checkpoint_at = 0
-            self._save_heads(conn, {workspace: head})
-            row = conn.execute(
-                select(checkpoints).where(
-                    checkpoints.c.workspace == workspace, checkpoints.c.seq == head.seq
-                )
-            ).one()
-        return Checkpoint(
-            row.workspace, row.seq, row.chain_hash, row.signed_at, row.key_id, row.signature
+            self._save_heads(conn, heads, keep=True)
+        self._committed(heads, True)
+        return head.kept[-1]
+
+    def witness_catch_up(self, workspace: str) -> Checkpoint | None:
+        """Copy the newest kept checkpoint to the witness when the witness lacks it (it
+        was kept inside a caller's transaction); None when there is nothing to copy."""
+        if self.witness is None:
+            return None
+        stmt = (
+            select(checkpoints.c.note)
+            .where(checkpoints.c.workspace == workspace)
+            .order_by(checkpoints.c.size.desc())
+            .limit(1)
         )
+        with self.engine.connect() as conn:
+            note = conn.execute(stmt).scalar()
+        if note is None:
+            return None
+        from activitylog.notes import parse_checkpoint
+
+        checkpoint = parse_checkpoint(note)
+        if checkpoint.size <= self.witness.witnessed_size(workspace):
+            return None
+        self.witness.append([checkpoint])
+        return checkpoint
 
     def delete(
-        self, ids: Sequence[str], *, by: str, reason: str, visibility: Visibility
+        self,
+        ids: Sequence[str],
+        *,
+        by: str,
+        reason: str,
+        visibility: Visibility,
+        record: DeletionRecord,
     ) -> list[str]:
-        """Tombstone visible events: content removed, seq and hashes kept; returns ids done."""
-        done: list[str] = []
+        """Tombstone visible events (content removed, seq and hashes kept) and append, in
+        the same transaction, a deletion record per workspace naming every id it removed
+        (``record(workspace, ids)`` builds it); returns the ids done."""
+        done: dict[str, list[str]] = {}
         counts = Accumulator(ROLLUPS)
         ip_counts = Accumulator(IP_ROLLUPS)
         deleted_at = now_us()
-        with self._write() as conn:
-            for chunk in chunks(ids):
-                where = event_clauses(
-                    events, visibility, Filters(ids=tuple(chunk)), Window(None, None), self._search
-                )
-                for row in conn.execute(select(events).where(*where)).mappings():
-                    conn.execute(
-                        tombstones.insert().values(
-                            workspace=row["workspace"],
-                            seq=row["seq"],
-                            id=row["id"],
-                            occurred_at=row["occurred_at"],
-                            content_hash=row["content_hash"],
-                            chain_hash=row["chain_hash"],
-                            deleted_at=deleted_at,
-                            deleted_by=by,
-                            reason=reason,
-                        )
+        heads: dict[str, Head] = {}
+        try:
+            with self._write() as conn:
+                for chunk in chunks(ids):
+                    where = event_clauses(
+                        events,
+                        visibility,
+                        Filters(ids=tuple(chunk)),
+                        Window(None, None),
+                        self._search,
                     )
-                    self._delete_event(conn, row["rid"], row["search_text"])
-                    values = dict(row)
-                    counts.add(row["workspace"], row["occurred_at"], values, sign=-1)
-                    if row["ip"]:
-                        ip_counts.add(row["workspace"], row["occurred_at"], values, sign=-1)
-                    done.append(row["id"])
-            self._add_rollups(conn, counts, ip_counts)
-        return done
+                    for row in conn.execute(select(events).where(*where)).mappings():
+                        self._tombstone_row(conn, row, deleted_at, by, reason)
+                        values = dict(row)
+                        counts.add(row["workspace"], row["occurred_at"], values, sign=-1)
+                        if row["ip"]:
+                            ip_counts.add(row["workspace"], row["occurred_at"], values, sign=-1)
+                        done.setdefault(row["workspace"], []).append(row["id"])
+                self._add_rollups(conn, counts, ip_counts)
+                if done:
+                    records = [
+                        record(workspace, list(part))
+                        for workspace, gone in sorted(done.items())
+                        for part in chunks(gone, RECORD_IDS)
+                    ]
+                    heads = self._lock_heads(conn, sorted(done))
+                    self._append_fresh(conn, records, heads, careful=True)
+                    self._save_heads(conn, heads)
+        except BaseException:
+            self.sealer.forget(list(heads))
+            raise
+        self._committed(heads, True)
+        if done:
+            self._after_delete()
+        return [event_id for gone in done.values() for event_id in gone]
+
+    def _tombstone_row(
+        self, conn: Connection, row: Any, deleted_at: int, by: str, reason: str
+    ) -> None:
+        conn.execute(
+            tombstones.insert().values(
+                workspace=row["workspace"],
+                seq=row["seq"],
+                id=row["id"],
+                occurred_at=row["occurred_at"],
+                content_hash=row["content_hash"],
+                chain_hash=row["chain_hash"],
+                deleted_at=deleted_at,
+                deleted_by=by,
+                reason=reason,
+            )
+        )
+        self._delete_event(conn, row["rid"], row["search_text"])
+
+    def _after_delete(self) -> None:
+        """What an engine does once deleted content is committed (SQLite: clear the WAL)."""
+
+
+#: Ids one deletion record names at most (its details stay well under 64 KiB).
+RECORD_IDS = 1000
 
 
 def upsert_sql(rollup: Rollup, source: str) -> str:
@@ -340,14 +430,3 @@ def upsert_sql(rollup: Rollup, source: str) -> str:
         f"INSERT INTO {name} ({keys}, n) {source} "
         f"ON CONFLICT ({keys}) DO UPDATE SET n = {name}.n + excluded.n"
     )
-
-
-def _checkpoint_row(checkpoint: Checkpoint) -> dict[str, Any]:
-    return {
-        "workspace": checkpoint.workspace,
-        "seq": checkpoint.seq,
-        "chain_hash": checkpoint.chain_hash,
-        "signed_at": checkpoint.signed_at,
-        "key_id": checkpoint.key_id,
-        "signature": checkpoint.signature,
-    }

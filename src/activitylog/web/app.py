@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from activitylog import __version__
 from activitylog.accounts import Accounts
 from activitylog.accounts.secret import load_or_create_secret
+from activitylog.checkpointer import Checkpointer
 from activitylog.client import ActivityLog
 from activitylog.config import load_settings
 from activitylog.settings import Settings
@@ -38,9 +39,14 @@ def create_app(settings: Settings | None = None, *, log: ActivityLog | None = No
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:  # a log handed in belongs to the caller
-            log.close()
+        checkpointer = Checkpointer(log, settings.checkpoint_seconds)
+        checkpointer.start()
+        try:
+            yield
+        finally:
+            checkpointer.stop()  # the last heads are kept (and witnessed) at shutdown
+            if owned:  # a log handed in belongs to the caller
+                log.close()
 
     app = FastAPI(
         lifespan=lifespan,
