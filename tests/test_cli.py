@@ -196,6 +196,22 @@ def test_ingest_reads_bytes_as_they_are(db_url: str, stored: ActivityLog) -> Non
     assert stored.count() == 1
 
 
+def test_ingest_names_integers_beyond_64_bits(db_url: str, stored: ActivityLog) -> None:
+    lines = (
+        '{"workspace": "acme", "action": "a.b", "details": {"n": 18446744073709551615}}\n'
+        '{"workspace": "acme", "action": "a.b", "details": {"n": [18446744073709551616]}}\n'
+    )
+    result = run(db_url, "ingest", "-", input=lines)
+    assert result.exit_code == 1
+    assert result.stdout == "accepted 1, rejected 1\n"
+    assert result.stderr == (
+        "line 2: details.n[0]: is an integer outside the 64-bit range "
+        "(-9223372036854775808 to 18446744073709551615)\n"
+    )
+    [kept] = stored.export()
+    assert kept["details"] == {"n": 18446744073709551615}  # exact, not a float
+
+
 # -- query ---------------------------------------------------------------------------------
 def query_json(db_url: str, *args: str) -> dict[str, Any]:
     result = run(db_url, "query", "--format", "json", *args)
@@ -274,6 +290,8 @@ def test_query_as_member_sees_only_their_own(db_url: str, stored: ActivityLog) -
     [
         (["--per-page", "7"], "per_page"),
         (["--page", "0"], "page"),
+        (["--page", "461168601842738792"], "page"),  # its offset overflows 64 bits
+        (["--page", str(10**30)], "page"),
         (["--range", "bogus"], "range"),
         (["--result", "nope"], "result"),
         (["--layer", "moon"], "layer"),
@@ -391,6 +409,21 @@ def test_delete_and_checkpoint(db_url: str, stored: ActivityLog) -> None:
     verified = run(db_url, "verify", "--workspace", "acme")
     assert verified.exit_code == 0, verified.output
     assert re.search(r"head seq 13, 13 entries, 2 tombstones, [2-9] checkpoints", verified.stdout)
+
+
+def test_ids_are_matched_in_any_case(db_url: str, stored: ActivityLog) -> None:
+    ids = [e["id"] for e in populate(stored, 3)]
+    shouted = ids[0].upper()
+    found = query_json(db_url, "--id", shouted, "--id", ids[1].replace("-", ""))
+    assert {e["id"] for e in found["items"]} == {ids[0], ids[1]}
+    exported = run(db_url, "export", "--format", "ndjson", "--id", shouted)
+    assert exported.exit_code == 0, exported.output
+    assert [orjson.loads(line)["id"] for line in exported.stdout.splitlines()] == [ids[0]]
+    result = run(db_url, "delete", shouted, "--by", "ops", "--reason", "GDPR")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "deleted 1 event\n", "")
+    assert stored.get(ids[0])["deleted_by"] == "ops"
+    again = run(db_url, "delete", shouted, "--by", "ops", "--reason", "GDPR")
+    assert again.stderr == f"not deleted: {shouted} (no such event, or already deleted)\n"
 
 
 # -- export and seed -----------------------------------------------------------------------

@@ -8,14 +8,20 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 
 from activitylog.errors import BatchValidationError, ValidationError
 from activitylog.events import (
     CONTENT_FIELDS,
+    INT_MAX,
+    INT_MIN,
+    OUT_OF_RANGE,
     SYSTEM_ACTOR,
     canonical_json,
     format_time,
+    normal_id,
+    parse_json,
     parse_time,
     validate,
     validate_batch,
@@ -143,6 +149,86 @@ def test_nul_bytes_named_by_path(fields: dict[str, Any], path: str, reason: str)
     assert bad_fields(**fields) == {path: reason}
 
 
+@pytest.mark.parametrize(
+    ("fields", "paths"),
+    [
+        ({"details": {"n": 2**64}}, ["details.n"]),
+        ({"details": {"n": INT_MIN - 1}}, ["details.n"]),
+        ({"changes": {"total": {"before": 1, "after": 10**30}}}, ["changes.total.after"]),
+        ({"snapshot": {"r": [1, {"id": -(10**25)}, 2**70]}}, ["snapshot.r[1].id", "snapshot.r[2]"]),
+        ({"details": '{"a": {"b": [123456789012345678901234567890]}}'}, ["details.a.b[0]"]),
+        ({"details": {"n": 2**64}, "snapshot": {"m": -(2**64)}}, ["snapshot.m", "details.n"]),
+    ],
+)  # fmt: skip
+def test_integers_beyond_64_bits_are_named_by_path(
+    fields: dict[str, Any], paths: list[str]
+) -> None:
+    assert bad_fields(**fields) == dict.fromkeys(paths, OUT_OF_RANGE)
+
+
+def test_integers_within_64_bits_are_kept_exact() -> None:
+    edges = {"min": INT_MIN, "max": INT_MAX, "i64": 2**63 - 1, "big": 2**63, "float": 1e300}
+    assert ok(details=edges)["details"] == edges
+    as_text = json.dumps(edges)
+    assert ok(details=as_text)["details"] == edges
+    assert b'"max":18446744073709551615' in canonical_json(ok(details=as_text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"n": 18446744073709551616}',
+        b'{"n": -9223372036854775809, "s": "x"}',
+        '{"a": [1, 123456789012345678901234567890]}',
+        memoryview(b"[99999999999999999999]"),
+    ],
+)
+def test_parse_json_keeps_big_integers_exact(text: bytes | str | memoryview) -> None:
+    value = parse_json(text)
+    expected = json.loads(bytes(text) if isinstance(text, memoryview) else text)
+    assert value == expected
+    assert not any(isinstance(v, float) for v in _leaves(value))
+
+
+def test_parse_json_takes_the_fast_path_without_long_digit_runs() -> None:
+    assert parse_json(b'{"n": 9223372036854775807, "f": 1.5}') == {
+        "n": 9223372036854775807,
+        "f": 1.5,
+    }
+    assert parse_json(b'{"long": "1234567890123456789012345", "f": 0.5}')["f"] == 0.5
+    for bad_text in (b"{", b'{"n": NaN}', b'"\\ud800"', b"[12345678901234567890, NaN]"):
+        with pytest.raises(orjson.JSONDecodeError):
+            parse_json(bad_text)
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        GIVEN_ID.upper(),
+        GIVEN_ID.replace("-", ""),
+        "{" + GIVEN_ID.upper() + "}",
+        "urn:uuid:" + GIVEN_ID,
+        GIVEN_ID,
+    ],
+)
+def test_ids_are_normalised_as_on_write(spelling: str) -> None:
+    assert normal_id(spelling) == GIVEN_ID
+    assert ok(id=spelling)["id"] == GIVEN_ID
+
+
+def test_text_that_is_no_uuid_is_left_alone() -> None:
+    assert normal_id("missing") == "missing"
+    assert normal_id("") == ""
+
+
 def test_nul_reported_alongside_schema_errors() -> None:
     errors = bad_fields(result="nope", details={"a": "\x00"})
     assert set(errors) == {"result", "details.a"}
@@ -170,7 +256,7 @@ def test_string_limits(fields: dict[str, Any], field: str, limit: str) -> None:
         ("not json", "is not valid JSON"), (b"{", "is not valid JSON"),
         ("[1, 2]", "must be a JSON object"), ([1, 2], "must be a JSON object"),
         ({1, 2}, "must be a JSON object"), ({"a": {1, 2}}, "is not JSON-serialisable"),
-        ({"a": object()}, "is not JSON-serialisable"), ({"a": 2**64}, "is not JSON-serialisable"),
+        ({"a": object()}, "is not JSON-serialisable"),
         ({"a": "x" * (64 * 1024)}, "the limit is 64 KiB"),
     ],
 )  # fmt: skip

@@ -9,7 +9,16 @@ import pytest
 
 from activitylog.access import Visibility
 from activitylog.errors import ValidationError
-from activitylog.query import PAGE_SIZES, SORT_KEYS, Filters, Page, QuerySpec, Sort
+from activitylog.query import (
+    MAX_OFFSET,
+    PAGE_SIZES,
+    SORT_KEYS,
+    Filters,
+    Page,
+    QuerySpec,
+    Sort,
+    max_page,
+)
 
 VIS = Visibility("acme", None, "workspace")
 T1 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -86,6 +95,18 @@ def test_bad_page(page: int) -> None:
     with pytest.raises(ValidationError) as info:
         QuerySpec(VIS, page=page)
     assert fields_of(info) == ["page"]
+
+
+@pytest.mark.parametrize("per_page", PAGE_SIZES)
+def test_the_last_page_is_the_last_offset_the_engines_take(per_page: int) -> None:
+    last = max_page(per_page)
+    assert QuerySpec(VIS, page=last, per_page=per_page).offset <= MAX_OFFSET == 2**63 - 1
+    assert (last * per_page) > MAX_OFFSET  # one page more would overflow OFFSET
+    for page in (last + 1, 2**64, 10**30):
+        with pytest.raises(ValidationError) as info:
+            QuerySpec(VIS, page=page, per_page=per_page)
+        assert fields_of(info) == ["page"]
+        assert f"at most {last}" in info.value.errors[0].reason
 
 
 def test_bad_page_and_size_both_reported() -> None:

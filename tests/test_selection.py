@@ -45,6 +45,13 @@ def test_events_split_into_verbs_and_actions_and_ip_is_normalised() -> None:
     assert f.ip == "2001:db8::1"
 
 
+def test_ids_are_matched_in_any_spelling_of_the_uuid() -> None:
+    stored = "0190a5b2-7c3e-7a11-8b2c-1234567890ab"
+    spellings = (stored.upper(), stored.replace("-", ""), "{" + stored + "}", "not-an-id")
+    _, f = Selection(ids=spellings).resolve()
+    assert f.ids == (stored, stored, stored, "not-an-id")
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [

@@ -9,8 +9,9 @@ The content is what gets hashed; :func:`canonical_json` is its one canonical enc
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated, Any, Literal, Required
@@ -29,6 +30,11 @@ DESCRIPTION_MAX = 2000
 URL_MAX = 2000
 USER_AGENT_MAX = 1000
 JSON_MAX_BYTES = 64 * 1024
+#: Integers a JSON value may hold: what fits in 64 bits, signed or unsigned (orjson's range;
+#: beyond it orjson would read a number as a float and refuses to write one).
+INT_MIN = -(2**63)
+INT_MAX = 2**64 - 1
+OUT_OF_RANGE = f"is an integer outside the 64-bit range ({INT_MIN} to {INT_MAX})"
 FUTURE_TOLERANCE = timedelta(minutes=5)
 RESULTS = ("success", "warning", "failure")
 LAYERS = ("workspace", "platform")
@@ -176,6 +182,43 @@ def parse_time(value: str) -> datetime:
     """Inverse of :func:`format_time` (accepts any ISO 8601 with offset; naive = UTC)."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def normal_id(text: str) -> str:
+    """An event id as it is stored. Ids are UUIDs, stored lower-case with hyphens whatever
+    spelling the writer used (upper case, no hyphens, braces, ``urn:uuid:``); reads name
+    them in any of those spellings too. Text that is no UUID is returned unchanged: it
+    names no event."""
+    try:
+        return str(uuid_utils.UUID(text))
+    except (ValueError, TypeError):
+        return text
+
+
+#: Bytes -> "0" for a digit, " " otherwise: a run of 19 zeros then marks a long number.
+_DIGIT_MAP = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_DIGITS = b"0" * 19  # every integer outside INT_MIN..INT_MAX has 19 digits or more
+
+
+def parse_json(text: bytes | bytearray | memoryview | str) -> Any:
+    """JSON text -> Python values, every integer exact.
+
+    orjson reads integers outside :data:`INT_MIN`..:data:`INT_MAX` as floats, which would
+    store a rounded number without a word. Text holding no run of 19 digits cannot hold
+    such an integer (the common case: one pass of ``bytes.translate``); otherwise it is
+    read again by the standard library, which keeps integers exact, so that validation
+    can name them. Invalid JSON raises ``orjson.JSONDecodeError`` (a ``ValueError``).
+    """
+    value = orjson.loads(text)  # checks syntax, UTF-8, surrogates and NaN for both paths
+    raw = text.encode() if isinstance(text, str) else text
+    if isinstance(raw, memoryview):
+        raw = raw.tobytes()
+    if _LONG_DIGITS not in raw.translate(_DIGIT_MAP):
+        return value
+    try:
+        return json.loads(raw)
+    except RecursionError:  # orjson allows deeper nesting than the standard library
+        raise orjson.JSONDecodeError("nested too deeply", "", 0) from None
 
 
 def canonical_json(content: Mapping[str, Any]) -> bytes:
@@ -328,7 +371,7 @@ def _json_field(name: str, value: Any, errors: list[FieldError]) -> Any:
         return None
     if isinstance(value, str | bytes):
         try:
-            value = orjson.loads(value)
+            value = parse_json(value)
         except orjson.JSONDecodeError:
             errors.append(FieldError(name, "is not valid JSON"))
             return None
@@ -340,12 +383,27 @@ def _json_field(name: str, value: Any, errors: list[FieldError]) -> Any:
     try:
         encoded = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
     except TypeError as exc:
-        errors.append(FieldError(name, f"is not JSON-serialisable ({exc})"))
+        # Only now look for the integers orjson refused: the valid path never walks.
+        too_big = [FieldError(path, OUT_OF_RANGE) for path in _big_integers(value, name)]
+        errors.extend(too_big or [FieldError(name, f"is not JSON-serialisable ({exc})")])
         return None
     if len(encoded) > JSON_MAX_BYTES:
         errors.append(FieldError(name, f"is {len(encoded):,} bytes; the limit is 64 KiB"))
         return None
     return orjson.loads(encoded)
+
+
+def _big_integers(value: Any, path: str) -> Iterator[str]:
+    """The paths of the integers in ``value`` that do not fit 64 bits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not INT_MIN <= value <= INT_MAX:
+            yield path
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _big_integers(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _big_integers(item, f"{path}[{i}]")
 
 
 def _check_changes(changes: dict[str, Any], errors: list[FieldError]) -> None:

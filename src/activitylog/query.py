@@ -19,6 +19,24 @@ SORT_KEYS: tuple[str, ...] = get_args(SortKey)
 PAGE_SIZES: tuple[int, ...] = (10, 20, 25, 50, 100)
 DEFAULT_PER_PAGE = 20
 SEARCH_MAX = 200
+#: The largest row offset the engines take: SQLite and PostgreSQL bind ``OFFSET`` as a
+#: signed 64-bit integer (beyond it SQLite's driver overflows, PostgreSQL says "bigint out
+#: of range").
+MAX_OFFSET = 2**63 - 1
+
+
+def max_page(per_page: int) -> int:
+    """The last page number whose offset, ``(page - 1) * per_page``, the engines can take."""
+    return MAX_OFFSET // per_page + 1
+
+
+def page_problem(page: int, per_page: int) -> str | None:
+    """Why ``page`` cannot be asked for (with a valid ``per_page``), or None."""
+    if page < 1:
+        return "must be 1 or more"
+    if per_page in PAGE_SIZES and page > max_page(per_page):
+        return f"must be at most {max_page(per_page)} with per_page={per_page}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -102,8 +120,9 @@ class QuerySpec:
         errors = []
         if self.per_page not in PAGE_SIZES:
             errors.append(FieldError("per_page", f"must be one of {PAGE_SIZES}"))
-        if self.page < 1:
-            errors.append(FieldError("page", "must be 1 or more"))
+        problem = page_problem(self.page, self.per_page)
+        if problem:
+            errors.append(FieldError("page", problem))
         if errors:
             raise ValidationError(errors)
 

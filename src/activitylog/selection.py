@@ -12,13 +12,15 @@ from datetime import UTC, datetime
 
 from activitylog.access import OPERATOR, Viewer, Visibility, visibility_for
 from activitylog.errors import FieldError, ValidationError
+from activitylog.events import normal_id
 from activitylog.query import Filters
 from activitylog.timeranges import DEFAULT_PRESET, parse_bound, resolve, supported, zone
 
 
 @dataclass(frozen=True)
 class Selection:
-    """Filters as people give them: a preset or since/until, in a time zone."""
+    """Filters as people give them: a preset or since/until, in a time zone; event ids in
+    any spelling of a UUID (matched as stored, lower-case)."""
 
     workspace: str | None = None
     viewer: Viewer = OPERATOR
@@ -53,7 +55,7 @@ class Selection:
             subject_id=self.subject_id or None,
             ip=_normal_ip(self.ip) if self.ip else None,
             search=(self.search or "").strip() or None,
-            ids=tuple(self.ids),
+            ids=tuple(normal_id(i) for i in self.ids),
         ).with_events(tuple(self.events))
         return visibility, filters
 

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from activitylog.errors import ValidationError
+from activitylog.query import PAGE_SIZES, max_page
 from activitylog.web.params import ViewParams, view_params
 
 
@@ -45,6 +46,17 @@ def test_every_bad_value_is_named() -> None:
         "tz",
         "sort",
     }
+
+
+@pytest.mark.parametrize("per_page", PAGE_SIZES)
+def test_pages_stop_where_the_offset_would_overflow_64_bits(per_page: int) -> None:
+    last = max_page(per_page)
+    view = view_params({"page": [str(last)], "per_page": [str(per_page)]})
+    assert (view.page - 1) * view.per_page <= 2**63 - 1
+    for page in (last + 1, 2**63, 10**150):
+        with pytest.raises(ValidationError) as caught:
+            view_params({"page": [str(page)], "per_page": [str(per_page)]})
+        assert [e.field for e in caught.value.errors] == ["page"]
 
 
 def test_custom_dates_need_range_custom() -> None:

@@ -52,6 +52,9 @@ _FILTERS = (
     click.option("--subject-id", help="Subject id."),
     click.option("--ip", help="IP address."),
     click.option("--search", help="Free text (label, description, subject, actor, IP)."),
+    click.option(
+        "--id", "ids", multiple=True, metavar="ID", help="Event id, any case (repeatable)."
+    ),
 )
 
 _VIEWER = (
@@ -87,6 +90,7 @@ FILTER_KEYS: tuple[str, ...] = (
     "subject_id",
     "ip",
     "search",
+    "ids",
     "as_user",
     "as_role",
     "scope",
@@ -137,4 +141,5 @@ def selection_from(options: dict[str, Any]) -> Selection:
         subject_id=values["subject_id"] or None,
         ip=values["ip"] or None,
         search=values["search"] or None,
+        ids=tuple(values["ids"]),
     )

@@ -14,7 +14,7 @@ import orjson
 from activitylog.cli.app import cli, open_log, progress
 from activitylog.client import ActivityLog
 from activitylog.errors import BatchValidationError, FieldError, ValidationError
-from activitylog.events import CONTENT_FIELDS, validate
+from activitylog.events import CONTENT_FIELDS, normal_id, parse_json, validate
 
 BATCH = 1000
 T = TypeVar("T")
@@ -126,7 +126,7 @@ def _numbered(lines: Iterable[bytes]) -> Iterator[Line]:
         if not line.strip():
             continue
         try:
-            yield number, orjson.loads(line), None
+            yield number, parse_json(line), None
         except orjson.JSONDecodeError as exc:
             reason = f"is not valid JSON ({exc.msg} at column {exc.colno})"
             yield number, None, (FieldError("event", reason),)
@@ -203,9 +203,10 @@ def seed(count: int, seed: int, days: int) -> None:
 @click.option("--reason", required=True, metavar="TEXT", help="Why (kept on the tombstone).")
 def delete(ids: tuple[str, ...], by: str, reason: str) -> None:
     """Tombstone events by id (as the operator): content removed, chain kept."""
-    done = open_log().delete(list(ids), by=by, reason=reason)
+    stored = {event_id: normal_id(event_id) for event_id in ids}  # any case, as on write
+    done = open_log().delete(list(dict.fromkeys(stored.values())), by=by, reason=reason)
     deleted = set(done)
-    for event_id in [event_id for event_id in dict.fromkeys(ids) if event_id not in deleted]:
+    for event_id in [event_id for event_id, normal in stored.items() if normal not in deleted]:
         click.echo(f"not deleted: {event_id} (no such event, or already deleted)", err=True)
     click.echo(f"deleted {len(done)} event{'' if len(done) == 1 else 's'}")
 

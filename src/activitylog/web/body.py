@@ -8,6 +8,7 @@ import orjson
 from starlette.requests import Request
 
 from activitylog.errors import ActivityLogError, FieldError, ValidationError
+from activitylog.events import parse_json
 
 
 class PayloadTooLarge(ActivityLogError):
@@ -28,6 +29,6 @@ async def read_json_body(request: Request, limit: int) -> Any:
     if not received:
         raise ValidationError([FieldError("body", "is empty; send JSON")])
     try:
-        return orjson.loads(received)
+        return parse_json(received)  # integers kept exact, so validation can name big ones
     except orjson.JSONDecodeError as exc:
         raise ValidationError([FieldError("body", f"is not valid JSON ({exc})")]) from None

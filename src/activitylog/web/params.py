@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from activitylog.errors import FieldError, ValidationError
-from activitylog.query import DEFAULT_PER_PAGE, PAGE_SIZES, Sort
+from activitylog.query import DEFAULT_PER_PAGE, PAGE_SIZES, Sort, page_problem
 from activitylog.selection import Selection
 from activitylog.stats import GROUPS
 from activitylog.timeranges import DEFAULT_PRESET, PRESETS, zone
@@ -149,8 +149,9 @@ def _check(view: ViewParams) -> list[FieldError]:
         errors.append(FieldError("scope", "must be 'mine' or 'workspace'"))
     if view.per_page not in PAGE_SIZES:
         errors.append(FieldError("per_page", f"must be one of {', '.join(map(str, PAGE_SIZES))}"))
-    if view.page < 1:
-        errors.append(FieldError("page", "must be 1 or more"))
+    problem = page_problem(view.page, view.per_page)
+    if problem:
+        errors.append(FieldError("page", problem))
     if view.group not in GROUPS:
         errors.append(FieldError("group", f"must be one of {', '.join(GROUPS)}"))
     for check in (lambda: zone(view.tz), lambda: Sort.parse(view.sort)):
