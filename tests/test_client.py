@@ -120,7 +120,7 @@ def test_default_url_comes_from_activitylog_db(
         assert log.url == db_url
         for _ in range(3):
             log.record(workspace="acme", action="contact.updated")
-        assert [c.seq for c in log.store.checkpoints("acme")] == [3]
+        assert [size for size, _ in log.store.kept_checkpoints("acme")] == [3]
     assert key_env.exists()
     with ActivityLog(db_url, signing_key=key_env) as again:
         assert again.count() == 3
@@ -203,7 +203,7 @@ def test_concurrent_first_opens_share_one_new_signing_key(
         settings = Settings(signing_key=key, checkpoint_every=1)
         with ActivityLog(f"sqlite:///{tmp_path / f'{n}.db'}", settings=settings) as log:
             log.record(workspace="acme", action="contact.updated")
-            return log.signer.key_id
+            return log.signing_key.public.key_id
 
     with ThreadPoolExecutor(2) as pool:
         key_ids = list(pool.map(open_log, range(2)))
@@ -269,7 +269,7 @@ def test_verify_one_workspace(log: ActivityLog) -> None:
     globex = log.verify("globex")
     assert not globex.ok
     assert globex.first_break is not None
-    assert (globex.first_break.seq, globex.first_break.reason) == (2, "modified")
+    assert (globex.first_break.seq, globex.first_break.kind) == (2, "modified")
     assert not log.verify().ok
     nobody = log.verify("nobody")
     assert nobody.ok
@@ -278,17 +278,17 @@ def test_verify_one_workspace(log: ActivityLog) -> None:
 
 def test_verify_with_only_the_public_key(log: ActivityLog, db_url: str, tmp_path: Path) -> None:
     record_some(log)
-    pem = log.signer.public_pem()
+    pem = log.signing_key.public.pem().encode()
     assert pem.startswith(b"-----BEGIN PUBLIC KEY-----")
 
     with ActivityLog(db_url, signing_key=tmp_path / "auditor" / "own-key.pem") as auditor:
-        report = auditor.verify(public_key=pem)
+        report = auditor.verify(public_keys=[pem])
         assert report.ok
         assert report.entries == 30
         assert sum(w.checkpoints for w in report.workspaces) == 3
         stranger = Ed25519PrivateKey.generate().public_key()
         other = stranger.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-        assert not auditor.verify(public_key=other).ok
+        assert not auditor.verify(public_keys=[other]).ok
 
 
 def test_opening_a_log_to_verify_creates_no_signing_key(
@@ -318,7 +318,7 @@ def test_verify_with_an_unusable_public_key(log: ActivityLog, kind: str) -> None
     else:
         pem = b"-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"
     with pytest.raises(ConfigurationError):
-        log.verify(public_key=pem)
+        log.verify(public_keys=[pem])
 
 
 # -- remote mode (delivery itself: tests/remote) --------------------------------------------
@@ -368,7 +368,7 @@ def test_deleting_and_signing_in_remote_mode_are_configuration_errors(
     with pytest.raises(ConfigurationError):
         remote.delete(["00000000-0000-7000-8000-000000000000"], by="u_1", reason="GDPR")
     with pytest.raises(ConfigurationError, match="server"):
-        _ = remote.signer
+        _ = remote.signing_key
     assert not key_env.exists()
 
 

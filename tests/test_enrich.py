@@ -32,7 +32,17 @@ def test_prepare_adds_catalog_device_body_and_time() -> None:
     p = prepare(content(user_agent=CHROME))
     assert (p.info.category, p.info.verb, p.info.kind) == ("inbox", "assigned", "write")
     assert p.device == {"browser": "Chrome 120", "os": "Windows 10", "device_type": "desktop"}
-    assert p.body == canonical_json(p.content)
+    # the body hashes what a reader is shown: the content and its derived fields
+    assert p.body == canonical_json(
+        {
+            **p.content,
+            "category": "inbox",
+            "verb": "assigned",
+            "kind": "write",
+            "label": p.info.label,
+            "device": p.device,
+        }
+    )
     assert p.occurred_us == to_micros(p.content["occurred_at"])
     assert not p.fresh_id
 

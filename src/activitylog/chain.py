@@ -326,6 +326,10 @@ class WorkspaceCheck:
 
     def _finish(self, last: int, chain: bytes, stack: list[bytes], tree_ok: bool) -> None:
         head, signed = self._head, self._head_checkpoint
+        if self.signed_size > last:
+            self.add_break(
+                last + 1, "missing", f"a signed checkpoint covers seq {self.signed_size}"
+            )
         if head is None:
             if last:
                 self.add_break(1, "head_missing", "entries exist but the workspace has no head")
@@ -337,11 +341,7 @@ class WorkspaceCheck:
             self.add_break(last, "modified", "chain head hash differs")
         elif tree_ok and head.frontier != b"".join(stack):
             self.add_break(last, "index_differs", "the head's tree frontier differs")
-        if self.signed_size > last:
-            self.add_break(
-                last + 1, "missing", f"a signed checkpoint covers seq {self.signed_size}"
-            )
-        elif last > self.signed_size:
+        if last > self.signed_size:
             self.add_break(
                 self.signed_size + 1,
                 "unsigned",
@@ -351,7 +351,9 @@ class WorkspaceCheck:
             what = "no signed note" if signed is None else f"a note for size {signed.size}"
             self.add_break(head.seq, "unsigned", f"the head at seq {head.seq} carries {what}")
         if self._witness_size > last and head is None and not last:
-            self.add_break(1, "workspace_missing", f"the witness saw size {self._witness_size}")
+            self.add_break(
+                1, "workspace_missing", f"the witness saw size {self._witness_size}"
+            )
         elif self._witness_size > last:
             self.add_break(
                 last + 1,

@@ -10,7 +10,7 @@ from typing import Any
 
 from activitylog.catalog import DEFAULT_CATALOG, ActionInfo, Catalog
 from activitylog.device import parse_device
-from activitylog.events import EVENT_FIELDS, canonical_json, to_micros
+from activitylog.events import EVENT_FIELDS, event_body, to_micros
 
 #: Every field of an event, null: what a reader sees before the event's own values.
 EMPTY_EVENT: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
@@ -39,7 +39,7 @@ def prepare(
     device = parse_device(user_agent) if user_agent else None
     return Prepared(
         content=content,
-        body=canonical_json({**content, **derived_fields(info, device)}),
+        body=event_body({**content, **derived_fields(info, device)}),
         occurred_us=to_micros(content["occurred_at"]),
         info=info,
         device=device,

@@ -40,7 +40,7 @@ RESULTS = ("success", "warning", "failure")
 LAYERS = ("workspace", "platform")
 SYSTEM_ACTOR: dict[str, str] = {"id": "system", "name": "System", "type": "system"}
 
-#: Content fields in the order the API documents them (all hashed when present).
+#: Content fields in the order the API documents them.
 CONTENT_FIELDS: tuple[str, ...] = (
     "id",
     "workspace",
@@ -63,8 +63,11 @@ CONTENT_FIELDS: tuple[str, ...] = (
     "session_id",
     "batch_id",
 )
-#: Fields derived from the content at ingest (not hashed: reproducible from it).
+#: Fields derived from the content at ingest (by the catalog and the user-agent parser).
 DERIVED_FIELDS: tuple[str, ...] = ("category", "verb", "kind", "label", "device")
+#: What an entry's body holds and its content hash covers: what a reader is shown, less
+#: the store's own fields (seq, the hashes, the tombstone's).
+BODY_FIELDS: tuple[str, ...] = (*CONTENT_FIELDS, *DERIVED_FIELDS)
 TOMBSTONE_FIELDS: tuple[str, ...] = ("deleted_at", "deleted_by", "delete_reason")
 EVENT_FIELDS: tuple[str, ...] = (
     "id",
@@ -231,6 +234,11 @@ def canonical_json(content: Mapping[str, Any]) -> bytes:
         {k: v for k, v in content.items() if v is not None and v != [] and v != {}},
         option=orjson.OPT_SORT_KEYS,
     )
+
+
+def event_body(event: Mapping[str, Any]) -> bytes:
+    """The canonical body of an event as read (or exported): what its content hash is of."""
+    return canonical_json({name: event.get(name) for name in BODY_FIELDS})
 
 
 def validate(

@@ -75,7 +75,8 @@ class Desk:
 
     def head(self, workspace: str = "acme") -> int:
         """The workspace's newest seq, to find what a request adds."""
-        return self.log.store.head(workspace)[0]
+        head = self.log.store.head(workspace)
+        return head.seq if head else 0
 
     def since(self, seq: int, workspace: str = "acme") -> list[dict[str, Any]]:
         """The workspace's events after ``seq``, oldest first."""

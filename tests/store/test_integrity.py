@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from activitylog import AccessDenied, ActivityLog, NotFound, ValidationError, Viewer
-from activitylog.chain import content_hash, extend, link, verify_workspace
+from activitylog.chain import WorkspaceCheck, content_hash, link
 from activitylog.settings import Settings
 
 from ._support import ago, eid, sql, user
@@ -60,7 +60,7 @@ def broken(log: ActivityLog, workspace: str = "acme") -> tuple[int, str]:
     assert brk is not None
     assert brk.workspace == workspace
     assert str(brk).startswith(f"workspace {workspace!r}: seq {brk.seq}: ")
-    return brk.seq, brk.reason
+    return brk.seq, brk.kind
 
 
 def insert_row(log: ActivityLog, values: dict[str, Any]) -> None:
@@ -94,8 +94,10 @@ def test_a_fresh_log_verifies(filled: ActivityLog) -> None:
         w = by_name[workspace]
         assert (w.entries, w.head_seq, w.tombstones) == (n, n, 0)
         assert w.checkpoints == n // 10
-        assert (w.head_seq, w.head_hash) == filled.store.head(workspace)
-    assert [c.seq for c in filled.store.checkpoints("acme")] == [10, 20]
+        head = filled.store.head(workspace)
+        assert head is not None
+        assert (w.head_seq, w.head_hash) == (head.seq, head.chain_hash)
+    assert [size for size, _ in filled.store.kept_checkpoints("acme")] == [10, 20]
 
 
 def test_an_empty_log_verifies(log: ActivityLog) -> None:
@@ -115,8 +117,14 @@ def test_verify_one_workspace(filled: ActivityLog) -> None:
 
 def test_checkpoint_now_signs_the_head(filled: ActivityLog) -> None:
     checkpoint = filled.checkpoint("acme")
+    head = filled.store.head("acme")
     assert checkpoint is not None
-    assert (checkpoint.seq, checkpoint.chain_hash) == filled.store.head("acme")
+    assert head is not None
+    assert (checkpoint.size, checkpoint.chain_hash, checkpoint.note) == (
+        head.seq,
+        head.chain_hash,
+        head.note,
+    )
     assert filled.checkpoint("acme") is None  # nothing new since
     assert filled.verify().ok
 
@@ -237,6 +245,7 @@ def test_forged_row_appended_after_the_head(filled: ActivityLog) -> None:
         },
     )
     assert broken(filled) == (26, "inserted")
+    assert ("unsigned", 26) in {(b.kind, b.seq) for b in filled.verify().breaks}
 
 
 def test_consistently_rewritten_chain_is_caught_by_the_signed_checkpoint(
@@ -249,7 +258,11 @@ def test_consistently_rewritten_chain_is_caught_by_the_signed_checkpoint(
     bodies = [bytes(r["body"]) for r in rows]
     bodies[2] = bodies[2].replace(b"acme #3", b"acme #X")
     prefix = rows[1]["chain_hash"]
-    rewritten = list(extend(prefix, bodies[2:]))
+    rewritten = []
+    for forged in bodies[2:]:
+        digest = content_hash(forged)
+        prefix = link(prefix, digest)
+        rewritten.append((digest, prefix))
     for r, (digest, chained) in zip(rows[2:], rewritten, strict=True):
         sql(
             filled,
@@ -266,43 +279,45 @@ def test_consistently_rewritten_chain_is_caught_by_the_signed_checkpoint(
     )
 
     seq, reason = broken(filled)
-    assert (seq, reason) == (10, "modified")
-    assert "checkpoint" in filled.verify().first_break.detail  # type: ignore[union-attr]
+    assert (seq, reason) == (10, "checkpoint_mismatch")
+    assert "entries 1..10" in filled.verify().first_break.detail  # type: ignore[union-attr]
 
 
 def test_bad_checkpoint_signature(filled: ActivityLog) -> None:
-    [checkpoint] = sql(
-        filled, "SELECT signature FROM checkpoints WHERE workspace = 'acme' AND seq = 20"
-    )
-    flipped = ("0" if checkpoint["signature"][0] != "0" else "1") + checkpoint["signature"][1:]
+    [kept] = sql(filled, "SELECT note FROM checkpoints WHERE workspace = 'acme' AND size = 20")
+    text, signature = kept["note"].rsplit(" ", 1)
+    flipped = ("A" if signature[10] != "A" else "B").join((signature[:10], signature[11:]))
     sql(
         filled,
-        "UPDATE checkpoints SET signature = :s WHERE workspace = 'acme' AND seq = 20",
-        s=flipped,
+        "UPDATE checkpoints SET note = :n WHERE workspace = 'acme' AND size = 20",
+        n=f"{text} {flipped}",
     )
     assert broken(filled) == (20, "bad_signature")
 
 
 def test_checkpoint_moved_to_another_hash(filled: ActivityLog) -> None:
     other = row(filled, 9)["chain_hash"]
+    [kept] = sql(filled, "SELECT note FROM checkpoints WHERE workspace = 'acme' AND size = 10")
+    current = row(filled, 10)["chain_hash"]
     sql(
         filled,
-        "UPDATE checkpoints SET chain_hash = :h WHERE workspace = 'acme' AND seq = 10",
-        h=other,
+        "UPDATE checkpoints SET note = :n WHERE workspace = 'acme' AND size = 10",
+        n=kept["note"].replace(current, other),
     )
     assert broken(filled) == (10, "bad_signature")
 
 
-def test_a_different_public_key_fails_every_checkpoint(filled: ActivityLog) -> None:
+def test_a_different_public_key_fails_every_signed_note(filled: ActivityLog) -> None:
     stranger = Ed25519PrivateKey.generate().public_key()
     pem = stranger.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-    report = filled.verify(public_key=pem)
+    report = filled.verify(public_keys=[pem])
     assert not report.ok
-    assert {(w.workspace, w.broken.reason) for w in report.workspaces if w.broken} == {
+    assert {(w.workspace, w.broken.kind) for w in report.workspaces if w.broken} == {
         ("acme", "bad_signature"),
         ("globex", "bad_signature"),
+        ("initech", "bad_signature"),
     }
-    assert filled.verify(public_key=filled.signer.public_pem()).ok
+    assert filled.verify(public_keys=[filled.signing_key.public.pem().encode()]).ok
 
 
 def test_truncated_tail_with_the_head_left_alone(filled: ActivityLog) -> None:
@@ -337,7 +352,7 @@ def test_delete_leaves_tombstones(filled: ActivityLog) -> None:
     done = filled.delete(victims, by="u_0", reason="GDPR erasure request #12", viewer=OWNER)
 
     assert sorted(done) == sorted(victims)
-    assert filled.count(workspace="acme") == before_count - 3
+    assert filled.count(workspace="acme") == before_count - 3 + 1
     assert not {e["id"] for e in filled.export()} & set(victims)
     assert not {
         e["id"] for e in filled.query(workspace="acme", per_page=100, since=ago(days=1)).items
@@ -356,14 +371,18 @@ def test_delete_leaves_tombstones(filled: ActivityLog) -> None:
     report = filled.verify()
     assert report.ok, report.first_break
     acme = next(w for w in report.workspaces if w.workspace == "acme")
-    assert (acme.entries, acme.tombstones) == (25, 3)
+    assert (acme.entries, acme.tombstones) == (26, 3)  # with the deletion's own record
+    [record] = filled.query(workspace="acme", events=["activity_log.deleted"]).items
+    assert (record["seq"], record["details"]["ids"]) == (26, victims)
+    assert record["actor"]["id"] == "u_0"
 
     after = filled.stats(workspace="acme", since=ago(days=1), until=ago(seconds=0))
+    # (the deletion's record is written now, after the window)
     assert after.kpis["total"] == before_stats.kpis["total"] - 3
     assert after.kpis["sign_ins"] + after.kpis["writes"] == after.kpis["total"]
     assert sum(a["count"] for a in after.top_actors) == after.kpis["total"]
     # further records carry on the chain
-    assert filled.record(workspace="acme", action="note.created")["seq"] == 26
+    assert filled.record(workspace="acme", action="note.created")["seq"] == 27
     assert filled.verify().ok
 
 
@@ -425,9 +444,12 @@ def test_appends_during_verification_are_neither_missing_nor_inserted(
 ) -> None:
     log.record_many([{"workspace": "acme", "action": "contact.updated"} for _ in range(30)])
     with ActivityLog(db_url, settings=settings) as writer:
-        with log.store.chain_snapshot("acme") as (head, checkpoints, rows):
+        check = WorkspaceCheck("acme", log.key_ring(), every=settings.checkpoint_every)
+        with log.store.snapshot("acme") as (head, kept, rows):
             writer.record_many([{"workspace": "acme", "action": "note.created"}] * 5)
-            report = verify_workspace("acme", rows, checkpoints, log.signer, head=head)
-        assert report.ok, report.broken
-        assert report.head_seq == 30
+            check.add_stored(kept)
+            check.set_head(head)
+            check.run(rows)
+        assert check.report.ok, check.report.breaks
+        assert check.report.head_seq == 30
     assert log.verify("acme").ok

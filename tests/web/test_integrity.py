@@ -40,12 +40,15 @@ def test_an_untouched_entry_verifies_up_to_its_checkpoint(tmp_path: Path) -> Non
         assert first.linked is None
 
 
-def test_an_entry_past_the_last_checkpoint_verifies_to_the_head(tmp_path: Path) -> None:
+def test_an_entry_past_the_last_kept_checkpoint_verifies_to_the_signed_head(
+    tmp_path: Path,
+) -> None:
     with _log(tmp_path, every=1000) as log:
         events = _fill(log, 3)
+        assert log.store.kept_checkpoints("acme") == []
         result = check_event(log, log.get(events[1]["id"]))
         assert result.verified
-        assert result.checkpoint_seq is None
+        assert result.checkpoint_seq == 3  # every append signs its head
 
 
 def test_modified_content_is_caught(tmp_path: Path) -> None:

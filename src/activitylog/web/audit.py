@@ -1,5 +1,6 @@
-"""The server's own entries in the log: reading, exporting and deleting activity, and
-signing in and out of the Activity Log itself.
+"""The server's own entries in the log: reading and exporting activity (deleting it is
+recorded by the log itself, in the deleting transaction), and signing in and out of the
+Activity Log itself.
 
 ``activity_log.viewed`` is recorded once per page visit, and for API callers once per
 *API session*: the first read of a workspace by a key or person after
@@ -9,16 +10,17 @@ signing in and out of the Activity Log itself.
 from __future__ import annotations
 
 import ipaddress
+import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection
 
-from activitylog.events import SYSTEM_ACTOR
+from activitylog.events import NAME_MAX, SYSTEM_ACTOR
 
 if TYPE_CHECKING:
     from activitylog.accounts import User
@@ -28,7 +30,18 @@ if TYPE_CHECKING:
 #: Where events without a workspace go (failed sign-ins for unknown addresses).
 PLATFORM_WORKSPACE = "platform"
 API_SESSION_GAP = 30 * 60.0
+#: The most of an attempted sign-in address kept (an event's names hold NAME_MAX).
+ADDRESS_SHOWN = NAME_MAX
 _REMEMBERED = 10_000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def shown_address(text: str) -> str:
+    """An address typed into the sign-in form, as it may be stored in an event and shown
+    again: control characters (NUL among them, which no event may hold) replaced by
+    U+FFFD, and cut to :data:`ADDRESS_SHOWN` characters, the last one "…" when cut."""
+    clean = _CONTROL.sub("\ufffd", text)
+    return clean if len(clean) <= ADDRESS_SHOWN else clean[: ADDRESS_SHOWN - 1] + "…"
 
 
 class ReadAudit:
@@ -80,23 +93,15 @@ class ReadAudit:
             details={"format": fmt, "filters": dict(filters), "rows": rows},
         )
 
-    def deleted(
-        self,
-        conn: HTTPConnection,
-        principal: Principal,
-        workspace: str | None,
-        *,
-        ids: Sequence[str],
-        reason: str,
-    ) -> None:
-        self._record(
-            conn,
-            principal,
-            workspace,
-            "activity_log.deleted",
-            description=f"{principal.name} deleted {len(ids):,} entries: {reason}",
-            details={"ids": list(ids), "reason": reason, "count": len(ids)},
-        )
+    def deletion_fields(self, conn: HTTPConnection, principal: Principal) -> dict[str, Any]:
+        """Who deletes, from where: the fields of the deletion record the log writes in
+        the deleting transaction (:meth:`ActivityLog.delete`)."""
+        platform = principal.viewer.role == "platform_admin"
+        return {
+            **_request_fields(conn),
+            "layer": "platform" if platform else "workspace",
+            "actor": principal.actor,
+        }
 
     def signed_in(self, conn: HTTPConnection, user: User, workspace: str) -> None:
         self._auth(conn, user, workspace, "auth.signed_in", f"{user.name} signed in")
@@ -113,9 +118,14 @@ class ReadAudit:
     def sign_in_failed(
         self, conn: HTTPConnection, email: str, user: User | None, *, locked: bool
     ) -> None:
-        """Actor System; the attempted address is in the details (never the password)."""
+        """Actor System; the attempted address is in the details (never the password),
+        as :func:`shown_address` cleans and cuts it: whatever was typed is recorded."""
         workspace = next(iter(sorted(user.memberships)), None) if user else None
         action = "auth.locked_out" if locked else "auth.sign_in_failed"
+        details: dict[str, Any] = {"email": shown_address(email)}
+        if len(email) > ADDRESS_SHOWN:
+            details["email_length"] = len(email)
+        email = details["email"]
         text = (
             f"Sign-in locked for {email} after repeated failures"
             if locked
@@ -132,7 +142,7 @@ class ReadAudit:
             if user
             else {"type": "user", "name": email},
             description=text,
-            details={"email": email},
+            details=details,
         )
 
     def _auth(

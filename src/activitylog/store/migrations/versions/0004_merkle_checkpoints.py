@@ -13,6 +13,8 @@ Revises: 0003
 from alembic import op
 from sqlalchemy import BigInteger, Column, LargeBinary, PrimaryKeyConstraint, String, Text, text
 
+from activitylog.errors import ConfigurationError
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -23,10 +25,11 @@ def upgrade() -> None:
     bind = op.get_bind()
     held = bind.execute(text("SELECT count(*) FROM chain_heads")).scalar()
     if held:
-        raise RuntimeError(
-            "this database holds entries written by activitylog 0.1, whose bodies and "
+        raise ConfigurationError(
+            "db: this database holds entries written by activitylog 0.1, whose bodies and "
             "checkpoints this version cannot vouch for: export them with 0.1 "
-            "(activitylog export --format ndjson) and ingest the file into a new database"
+            "(activitylog export --format ndjson) and ingest the file into a new database "
+            "(a demo database can simply be deleted)"
         )
     op.drop_table("checkpoints")
     op.drop_table("chain_heads")
