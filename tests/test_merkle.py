@@ -1,12 +1,13 @@
 """merkle: RFC 9162 trees, checked against the RFC's recursive definitions and pinned
 vectors.
 
-The reference below is section 2.1 read literally (MTH, PATH, PROOF/SUBPROOF), written
-for clarity and cost, not speed. Two sets of golden vectors pin the format: the RFC 6962
-reference vectors of Certificate Transparency (same hashing as RFC 9162), and the roots
-of the leaves ``sha256(b"0")..sha256(b"9")`` as activitylog hashes them (leaf data = the
-32-byte content digest), cross-checked once with pymerkle 7.0.0 (leaf prefix 0x00, node
-prefix 0x01, ``append_entry(digest)`` hashing the digest as leaf data).
+The reference below is section 2.1 read literally (MTH, PATH, PROOF/SUBPROOF) over leaf
+*data*, written for clarity, not speed; the module under test takes leaf *hashes*
+(``leaf_hash(data)``: for an entry, its content hash). Golden vectors pin the format:
+the RFC 6962 reference vectors of Certificate Transparency (same hashing as RFC 9162),
+and roots over the data ``b"0".."9"`` (bodies) and ``sha256(b"0")..sha256(b"9")``,
+cross-checked once with pymerkle 7.0.0 (leaf prefix 0x00, node prefix 0x01,
+``InmemoryTree(algorithm="sha256").append_entry(data)``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from activitylog import chain
 from activitylog.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
@@ -32,6 +34,8 @@ from activitylog.merkle import (
     span_roots,
     verify_consistency,
 )
+
+content_hash = leaf_hash  # an entry's content hash is the leaf hash of its body
 
 # -- the RFC, literally --------------------------------------------------------------------
 
@@ -86,22 +90,27 @@ def _subproof(m: int, leaves: Sequence[bytes], whole: bool) -> list[bytes]:
 
 
 def digests(n: int, salt: str = "") -> list[bytes]:
+    """``n`` pieces of leaf data (32 bytes each, like bodies' digests)."""
     return [_sha(f"{salt}{i}".encode()) for i in range(n)]
 
 
-def frontier_of(leaves: Sequence[bytes]) -> Frontier:
+def hashed(data: Sequence[bytes]) -> list[bytes]:
+    return [leaf_hash(d) for d in data]
+
+
+def frontier_of(data: Sequence[bytes]) -> Frontier:
     frontier = Frontier()
-    for digest in leaves:
-        frontier.append(digest)
+    for d in data:
+        frontier.append(leaf_hash(d))
     return frontier
 
 
-def path_of(index: int, leaves: Sequence[bytes]) -> list[bytes]:
-    return span_roots(inclusion_spans(index, len(leaves)), enumerate(leaves))
+def path_of(index: int, data: Sequence[bytes]) -> list[bytes]:
+    return span_roots(inclusion_spans(index, len(data)), enumerate(hashed(data)))
 
 
-def proof_of(old: int, leaves: Sequence[bytes]) -> list[bytes]:
-    return span_roots(consistency_spans(old, len(leaves)), enumerate(leaves))
+def proof_of(old: int, data: Sequence[bytes]) -> list[bytes]:
+    return span_roots(consistency_spans(old, len(data)), enumerate(hashed(data)))
 
 
 LEAVES_70 = digests(70)
@@ -188,8 +197,7 @@ CT_CONSISTENCY = {
     ],
 }
 
-#: Roots of the trees over sha256(b"0")..sha256(b"n-1"), leaf data = the 32-byte digest
-#: (the same values from pymerkle 7.0.0's InmemoryTree(algorithm="sha256")).
+#: Roots of the trees over the data sha256(b"0")..sha256(b"n-1") (pymerkle 7.0.0 agrees).
 DIGIT_ROOTS = {
     1: "13a77175e35eb1d9da91ee14df0d7772cea71289800206e2b45c882ecb06efbf",
     2: "bbb441530bdded54e6e2bfcdc829819ff39b30768eb9f023071dffc16b410f10",
@@ -200,6 +208,18 @@ DIGIT_ROOTS = {
     8: "da17ac5d45a1b0c50260c7e411bf342ba2a41c9c824bb3b6404e5330a585a057",
     9: "17b79b3c5a50a0a7ef06b2dda6828a9f42288d93d7436ab078c29127c4359b3f",
     10: "8a5286c6ae4d7872c453bc1592fd10ed5fd0e34bd7ba9d4905a1ae2259af87f0",
+}
+#: Roots of the trees over the data b"0".."n-1", as bodies are leaf data (pymerkle agrees).
+BODY_ROOTS = {
+    1: "db3426e878068d28d269b6c87172322ce5372b65756d0789001d34835f601c03",
+    2: "cb00989d94a569c0a678ae042b63dcd4625db96440517f37a6eb7976ea24ed4b",
+    3: "725d5230db68f557470dc35f1d8865813acd7ebb07ad152774141decbae71327",
+    4: "9f4a3fc20d4162dc37d4e23d907848731a76043ffff6d69288bf1abfbcff478e",
+    5: "b6748f6ed7a99de7da84fd97e1a3bac6fab8999f4a43695cab9528a2de431147",
+    7: "a3e23b32ccb6bf96d092d165d8aa546e09829de8f03b0e8957581d1e16b92bdf",
+    8: "3b85a9626c1ccb64c6b95ec7fa64888defe2cf12e39e77e10812ce5fcb9cb58e",
+    9: "e10cb99e8a9c48ae8a25e6c37ab3c88e6c93e8cf2a62cf7e4dcac1ea597e77d4",
+    10: "2f03f203d1fa3a6e1388fa4cb5187c3b4f94762e578e0106815140e6a8c6bd21",
 }
 
 
@@ -214,7 +234,7 @@ def test_hashing_primitives() -> None:
 def test_ct_reference_roots(size: int) -> None:
     leaves = CT_LEAVES[:size]
     assert frontier_of(leaves).root().hex() == CT_ROOTS[size]
-    assert root_of(leaves).hex() == CT_ROOTS[size]
+    assert root_of(hashed(leaves)).hex() == CT_ROOTS[size]
     assert mth(leaves).hex() == CT_ROOTS[size]  # the reference agrees with the vectors
 
 
@@ -248,12 +268,21 @@ def test_digit_digest_roots(size: int) -> None:
     assert mth(leaves).hex() == DIGIT_ROOTS[size]
 
 
-def test_leaf_data_is_the_raw_digest_not_its_hex() -> None:
-    digest = _sha(b"0")
+@pytest.mark.parametrize("size", sorted(BODY_ROOTS))
+def test_body_roots(size: int) -> None:
+    bodies = [str(i).encode() for i in range(size)]
+    assert root_of(content_hash(b) for b in bodies) == bytes.fromhex(BODY_ROOTS[size])
+    assert mth(bodies).hex() == BODY_ROOTS[size]
+
+
+def test_an_entrys_content_hash_is_its_leaf_hash() -> None:
+    body = b'{"action":"contact.updated"}'
+    assert content_hash(body) == _sha(b"\x00" + body) == leaf_hash(body)
+    assert chain.content_hash(body) == leaf_hash(body).hex()
+    one = Frontier()
+    one.append(leaf_hash(body))
+    assert one.root() == leaf_hash(body)  # a tree of one leaf: its root is the leaf hash
     assert Frontier(0).root() == EMPTY_ROOT
-    one = frontier_of([digest])
-    assert one.root() == _sha(b"\x00" + digest)
-    assert one.root() != _sha(b"\x00" + digest.hex().encode())
 
 
 # -- Frontier ------------------------------------------------------------------------------
@@ -265,7 +294,7 @@ def test_frontier_root_matches_mth(size: int) -> None:
     frontier = frontier_of(leaves)
     assert frontier.size == size
     assert frontier.root() == mth(leaves)
-    assert root_of(leaves) == mth(leaves)
+    assert root_of(hashed(leaves)) == mth(leaves)
     assert len(frontier.to_bytes()) == HASH_SIZE * size.bit_count()
 
 
@@ -276,12 +305,9 @@ def test_frontier_root_matches_mth_large(size: int, salt: str) -> None:
     assert frontier_of(leaves).root() == mth(leaves)
 
 
-def test_frontier_append_leaf_equals_append() -> None:
-    by_digest, by_leaf = Frontier(), Frontier()
-    for digest in LEAVES_40:
-        by_digest.append(digest)
-        by_leaf.append_leaf(leaf_hash(digest))
-        assert by_leaf.to_bytes() == by_digest.to_bytes()
+def test_frontier_hashes_are_the_perfect_subtrees() -> None:
+    frontier = frontier_of(LEAVES_40[:13])  # 13 = 8 + 4 + 1
+    assert frontier.to_bytes() == mth(LEAVES_40[:8]) + mth(LEAVES_40[8:12]) + mth(LEAVES_40[12:13])
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 3, 7, 8, 21, 64, 70])
@@ -291,15 +317,15 @@ def test_frontier_bytes_round_trip_and_resume(size: int) -> None:
     assert restored.size == size
     assert restored.root() == frontier.root()
     # a writer resumes from the stored frontier and reaches the same tree
-    for digest in LEAVES_70[size:]:
-        restored.append(digest)
+    for d in LEAVES_70[size:]:
+        restored.append(leaf_hash(d))
     assert restored.root() == mth(LEAVES_70)
 
 
 def test_frontier_copy_is_independent() -> None:
     frontier = frontier_of(LEAVES_40[:5])
     copy = frontier.copy()
-    copy.append(LEAVES_40[5])
+    copy.append(leaf_hash(LEAVES_40[5]))
     assert frontier.size == 5
     assert frontier.root() == mth(LEAVES_40[:5])
     assert copy.root() == mth(LEAVES_40[:6])
@@ -491,13 +517,13 @@ def test_span_roots_overlapping_and_unordered() -> None:
         Span(39, 40),
         Span(5, 38),
     ]
-    got = span_roots(spans, enumerate(LEAVES_40))
+    got = span_roots(spans, enumerate(hashed(LEAVES_40)))
     assert got == [mth(LEAVES_40[s.start : s.end]) for s in spans]
 
 
 def test_span_roots_from_a_suffix_of_leaves() -> None:
     spans = [Span(20, 24), Span(22, 40)]
-    pairs = [(i, LEAVES_40[i]) for i in range(18, 40)]
+    pairs = [(i, leaf_hash(LEAVES_40[i])) for i in range(18, 40)]
     assert span_roots(spans, pairs) == [mth(LEAVES_40[20:24]), mth(LEAVES_40[22:40])]
 
 
@@ -505,9 +531,9 @@ def test_span_roots_stops_reading_after_the_last_span() -> None:
     read: list[int] = []
 
     def pairs() -> Iterator[tuple[int, bytes]]:
-        for i, digest in enumerate(LEAVES_40):
+        for i, d in enumerate(LEAVES_40):
             read.append(i)
-            yield i, digest
+            yield i, leaf_hash(d)
 
     got = span_roots([Span(2, 4)], pairs())
     assert got == [mth(LEAVES_40[2:4])]
@@ -515,9 +541,9 @@ def test_span_roots_stops_reading_after_the_last_span() -> None:
 
 
 def test_span_roots_short_input_and_no_spans() -> None:
-    assert span_roots([], enumerate(LEAVES_40)) == []
+    assert span_roots([], enumerate(hashed(LEAVES_40))) == []
     # fewer leaves than asked for: the root of what there is
-    assert span_roots([Span(0, 50)], enumerate(LEAVES_40)) == [mth(LEAVES_40)]
+    assert span_roots([Span(0, 50)], enumerate(hashed(LEAVES_40))) == [mth(LEAVES_40)]
     assert span_roots([Span(0, 4)], iter([])) == [EMPTY_ROOT]
 
 
@@ -530,4 +556,5 @@ def test_span_roots_short_input_and_no_spans() -> None:
 )
 def test_span_roots_random(bounds: list[tuple[int, int]]) -> None:
     spans = [Span(a, b) for a, b in bounds]
-    assert span_roots(spans, enumerate(LEAVES_70)) == [mth(LEAVES_70[a:b]) for a, b in bounds]
+    got = span_roots(spans, enumerate(hashed(LEAVES_70)))
+    assert got == [mth(LEAVES_70[a:b]) for a, b in bounds]
