@@ -1,9 +1,9 @@
 """Hashing and verification of a workspace's log: chain, Merkle tree, signed checkpoints.
 
-``content_hash = SHA-256(body)`` where ``body`` is the event's canonical JSON;
+``content_hash = SHA-256(0x00 || body)`` where ``body`` is the event's canonical JSON: the
+RFC 9162 leaf hash of the body in the workspace's Merkle tree (:mod:`activitylog.merkle`);
 ``chain_hash[n] = SHA-256(chain_hash[n-1] || content_hash[n])`` over raw digests, with 32
-zero bytes before seq 1; the Merkle tree (:mod:`activitylog.merkle`) has the raw content
-hashes as leaves. Hashes are written as lowercase hex (roots in notes as base64).
+zero bytes before seq 1. Hashes are written as lowercase hex (roots in notes as base64).
 
 Verification is pure: :class:`WorkspaceCheck` takes what a store holds (rows in seq
 order, the head, the checkpoints) and what lies outside it (the key ring, the witness),
@@ -28,9 +28,11 @@ from activitylog.signing import KeyRing
 GENESIS = "0" * 64
 MAX_BREAKS = 100
 _LOOK_AROUND = 16
-#: What a deletion record's body holds, before it is parsed to be sure.
 DELETION_ACTION = "activity_log.deleted"
-_DELETION_MARK = b'"action":"activity_log.deleted"'
+#: How a deletion record's body starts ("action" is the first key of a canonical body);
+#: such bodies are parsed to be sure.
+_DELETION_START = b'{"action":"activity_log.deleted"'
+_PROGRESS_STEP = 10_000
 
 Kind = Literal[
     "modified",
@@ -70,7 +72,8 @@ KIND_TEXT: dict[str, str] = {
 
 
 def content_hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
+    """An entry's content hash: the RFC 9162 leaf hash of its body, hex."""
+    return hashlib.sha256(b"\x00" + body).hexdigest()
 
 
 def link(previous_chain_hash: str, this_content_hash: str) -> str:
@@ -252,58 +255,63 @@ class WorkspaceCheck:
         tree_ok = True  # False after a gap: later roots cannot be recomputed
         deleted_ids: set[str] = set()
         graves: list[tuple[int, str | None]] = []
-        recent: deque[tuple[int, bytes]] = deque(maxlen=_LOOK_AROUND)
+        recent: deque[bytes] = deque(maxlen=_LOOK_AROUND)
         last_target = 0
         progress = self.on_progress
+        step = 0 if progress is None else _PROGRESS_STEP
         it: Iterator[Row] = iter(rows)
-        while (row := next(it, None)) is not None:
-            seq, body, stored_content, stored_chain, grave_id = row
-            if seq != expected:
-                if seq < expected:
-                    self.add_break(seq, "inserted", "two entries share this seq")
-                    continue
-                self.add_break(expected, "missing", f"next entry present is seq {seq}")
-                tree_ok, prev, expected = False, None, seq
-            if body is None:
-                report.tombstones += 1
-                digest = bytes.fromhex(stored_content)
-                graves.append((seq, grave_id))
-            else:
-                digest = sha(body).digest()
-                if digest.hex() != stored_content:
-                    self.add_break(seq, "modified", "content hash differs")
-                    digest = bytes.fromhex(stored_content)
-                if _DELETION_MARK in body:
-                    deleted_ids.update(_deleted_ids(body))
-            chained = sha(prev + digest).digest() if prev is not None else b""
-            if chained.hex() != stored_chain:
-                skip = False
-                if prev is not None:
-                    ahead = list(islice(it, _LOOK_AROUND))
-                    it = chain(ahead, it)
-                    at, kind, why, skip = _explain(row, digest, prev, recent, ahead)
-                    self.add_break(at, kind, why)
-                chained = prev if skip and prev is not None else bytes.fromhex(stored_chain)
-            recent.append((seq, chained))
-            prev = chained
-            # the tree (merkle.Frontier.append, inlined: this loop is verify's cost)
-            leaf = sha(b"\x00" + digest).digest()
-            n = size
-            while n & 1:
-                leaf = sha(b"\x01" + stack.pop() + leaf).digest()
-                n >>= 1
-            stack.append(leaf)
-            size += 1
-            if size in targets:
-                if tree_ok:
-                    self._meet(targets[size], stack, chained, last_target)
-                last_target = size
-            expected += 1
-            report.entries += 1
-            if progress is not None and report.entries % 10_000 == 0:
-                progress(10_000)
+        restart = True
+        while restart:  # (re)entered when a break needed to look ahead
+            restart = False
+            for row in it:
+                seq, body, stored_content, stored_chain, grave_id = row
+                if seq != expected:
+                    if seq < expected:
+                        self.add_break(seq, "inserted", "two entries share this seq")
+                        continue
+                    self.add_break(expected, "missing", f"next entry present is seq {seq}")
+                    tree_ok, prev, expected = False, None, seq
+                if body is None:
+                    report.tombstones += 1
+                    leaf = bytes.fromhex(stored_content)
+                    graves.append((seq, grave_id))
+                else:
+                    leaf = sha(b"\x00" + body).digest()
+                    if leaf.hex() != stored_content:
+                        self.add_break(seq, "modified", "content hash differs")
+                        leaf = bytes.fromhex(stored_content)
+                    if body.startswith(_DELETION_START):
+                        deleted_ids.update(_deleted_ids(body))
+                chained = sha(prev + leaf).digest() if prev is not None else b""
+                if chained.hex() != stored_chain:
+                    skip = False
+                    if prev is not None:
+                        ahead = list(islice(it, _LOOK_AROUND))
+                        it, restart = chain(ahead, it), True
+                        at, kind, why, skip = _explain(row, leaf, prev, recent, ahead)
+                        self.add_break(at, kind, why)
+                    chained = prev if skip and prev is not None else bytes.fromhex(stored_chain)
+                recent.append(chained)
+                prev = chained
+                # the tree (merkle.Frontier.append, inlined: this loop is verify's cost)
+                n = size
+                while n & 1:
+                    leaf = sha(b"\x01" + stack.pop() + leaf).digest()
+                    n >>= 1
+                stack.append(leaf)
+                size += 1
+                if size in targets:
+                    if tree_ok:
+                        self._meet(targets[size], stack, chained, last_target)
+                    last_target = size
+                expected += 1
+                if step and size % step == 0:
+                    progress(step)  # type: ignore[misc]
+                if restart:
+                    break
         if progress is not None:
-            progress(report.entries % 10_000)
+            progress(size % _PROGRESS_STEP)
+        report.entries = size
         report.head_seq = expected - 1
         report.head_hash = (prev or bytes(32)).hex() if size else GENESIS
         report.root = Frontier(size, stack).root().hex() if tree_ok else ""
@@ -351,9 +359,7 @@ class WorkspaceCheck:
             what = "no signed note" if signed is None else f"a note for size {signed.size}"
             self.add_break(head.seq, "unsigned", f"the head at seq {head.seq} carries {what}")
         if self._witness_size > last and head is None and not last:
-            self.add_break(
-                1, "workspace_missing", f"the witness saw size {self._witness_size}"
-            )
+            self.add_break(1, "workspace_missing", f"the witness saw size {self._witness_size}")
         elif self._witness_size > last:
             self.add_break(
                 last + 1,
@@ -401,7 +407,7 @@ def _explain(
     row: Row,
     digest: bytes,
     prev: bytes,
-    recent: deque[tuple[int, bytes]],
+    recent: deque[bytes],
     ahead: list[Row],
 ) -> tuple[int, Kind, str, bool]:
     """Why ``row``'s chain hash does not link: ``(seq, kind, detail, skip)``; ``skip``
@@ -419,7 +425,8 @@ def _explain(
         if sha(prev + bytes.fromhex(following[2])).digest().hex() == following[3]:
             return seq, "inserted", "entry not in the chain", True
     # The start of the chain (seq 0, all-zero hash) is a candidate predecessor too.
-    for earlier, chained in [(0, bytes(32)), *recent][-2::-1]:
+    known = [(0, bytes(32)), *((seq - len(recent) + i, h) for i, h in enumerate(recent))]
+    for earlier, chained in known[-2::-1]:
         if sha(chained + digest).digest() == target:
             return earlier + 1, "inserted", f"seq {seq} follows seq {earlier}", False
     return seq, "modified", "the chain does not link here: content and hash were rewritten", False

@@ -1,10 +1,13 @@
 """RFC 9162 Merkle trees over a workspace's entries (section 2.1), and their proofs.
 
-Leaf ``i`` (0-based; the entry with seq ``i + 1``) is the entry's 32-byte content hash::
+Leaf ``i`` (0-based; the entry with seq ``i + 1``) has the entry's body as its data, so
+its leaf hash is the entry's content hash::
 
-    leaf_hash(d)  = SHA-256(0x00 || d)
-    node(l, r)    = SHA-256(0x01 || l || r)
-    MTH({})       = SHA-256("")
+    content_hash = leaf_hash(body) = SHA-256(0x00 || body)
+    node(l, r)   = SHA-256(0x01 || l || r)
+    MTH({})      = SHA-256("")
+
+A deleted entry keeps its content hash, so the tree still covers it.
 
 A tree grows through its *frontier*: the roots of the perfect subtrees its size is made
 of, largest (leftmost) first, one per set bit of the size. Appending a leaf merges equal
@@ -24,8 +27,9 @@ _LEAF = b"\x00"
 _NODE = b"\x01"
 
 
-def leaf_hash(content_digest: bytes) -> bytes:
-    return hashlib.sha256(_LEAF + content_digest).digest()
+def leaf_hash(data: bytes) -> bytes:
+    """RFC 9162's hash of a leaf's data: for an entry, its body (its content hash)."""
+    return hashlib.sha256(_LEAF + data).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
@@ -56,11 +60,8 @@ class Frontier:
     def copy(self) -> Frontier:
         return Frontier(self.size, self._hashes)
 
-    def append(self, content_digest: bytes) -> None:
-        """Add one leaf (an entry's raw content hash)."""
-        self.append_leaf(hashlib.sha256(_LEAF + content_digest).digest())
-
-    def append_leaf(self, leaf: bytes) -> None:
+    def append(self, leaf: bytes) -> None:
+        """Add one leaf by its hash (an entry's raw content hash)."""
         hashes = self._hashes
         size = self.size
         sha = hashlib.sha256
@@ -81,10 +82,11 @@ class Frontier:
         return root
 
 
-def root_of(content_digests: Iterable[bytes]) -> bytes:
+def root_of(leaves: Iterable[bytes]) -> bytes:
+    """MTH of the leaves with these hashes."""
     frontier = Frontier()
-    for digest in content_digests:
-        frontier.append(digest)
+    for leaf in leaves:
+        frontier.append(leaf)
     return frontier.root()
 
 
@@ -147,24 +149,22 @@ def consistency_spans(old_size: int, new_size: int) -> list[Span]:
     return spans
 
 
-def span_roots(spans: Sequence[Span], digests: Iterable[tuple[int, bytes]]) -> list[bytes]:
-    """The MTH of each span (spans may overlap), from ``(leaf index, content digest)``
-    pairs in index order: one pass, ``O(log n)`` memory; leaves outside every span are
-    skipped."""
+def span_roots(spans: Sequence[Span], leaves: Iterable[tuple[int, bytes]]) -> list[bytes]:
+    """The MTH of each span (spans may overlap), from ``(leaf index, leaf hash)`` pairs in
+    index order: one pass, ``O(log n)`` memory; leaves outside every span are skipped."""
     waiting = sorted(range(len(spans)), key=lambda i: spans[i].start, reverse=True)
     active: list[tuple[int, Frontier]] = []
     roots: list[bytes] = [EMPTY_ROOT] * len(spans)
-    for index, digest in digests:
+    for index, leaf in leaves:
         while waiting and spans[waiting[-1]].start <= index:
             active.append((waiting.pop(), Frontier()))
         if not active:
             if not waiting:
                 break
             continue
-        leaf = leaf_hash(digest)
         still = []
         for i, frontier in active:
-            frontier.append_leaf(leaf)
+            frontier.append(leaf)
             if index + 1 >= spans[i].end:
                 roots[i] = frontier.root()
             else:

@@ -8,7 +8,6 @@ format and a short verifier in plain Python).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,7 +30,7 @@ INCLUSION = "activitylog-inclusion-proof/v1"
 CONSISTENCY = "activitylog-consistency-proof/v1"
 
 
-def _digests(rows: Iterator[Row]) -> Iterator[tuple[int, bytes]]:
+def _leaves(rows: Iterator[Row]) -> Iterator[tuple[int, bytes]]:
     for row in rows:
         yield row[0] - 1, bytes.fromhex(row[2])
 
@@ -87,7 +86,7 @@ def consistency_proof(
             Span(0, new_size),
             *([] if old_size == new_size else consistency_spans(old_size, new_size)),
         ]
-        old_root, new_root, *path = span_roots(spans, _digests(rows))
+        old_root, new_root, *path = span_roots(spans, _leaves(rows))
     notes = dict(kept)
     if head is not None and head.note is not None:
         notes.setdefault(head.seq, head.note)
@@ -132,15 +131,15 @@ def _signed(note: str, ring: KeyRing, workspace: str, size: int) -> tuple[Checkp
 def _check_inclusion(proof: dict[str, Any], ring: KeyRing) -> list[str]:
     workspace, size = proof["workspace"], int(proof["tree_size"])
     checkpoint, problems = _signed(proof["checkpoint"], ring, workspace, size)
-    digest = bytes.fromhex(proof["content_hash"])
+    leaf = bytes.fromhex(proof["content_hash"])
     body = proof.get("body")
-    if body is not None and hashlib.sha256(body.encode()).digest() != digest:
+    if body is not None and leaf_hash(body.encode()) != leaf:
         problems.append("the body does not hash to content_hash")
     index = int(proof["leaf_index"])
     if index != int(proof["seq"]) - 1:
         problems.append("leaf_index is not seq - 1")
     path = [bytes.fromhex(node) for node in proof["audit_path"]]
-    if root_from_inclusion(index, size, leaf_hash(digest), path) != checkpoint.root:
+    if root_from_inclusion(index, size, leaf, path) != checkpoint.root:
         problems.append("the audit path does not lead to the checkpoint's root")
     return problems
 

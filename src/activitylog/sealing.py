@@ -50,7 +50,7 @@ class Head:
 
     def add(self, body: bytes) -> tuple[str, str]:
         """Append one entry: ``(content_hash, chain_hash)`` as hex."""
-        digest = hashlib.sha256(body).digest()
+        digest = hashlib.sha256(b"\x00" + body).digest()  # the tree's leaf hash
         self.chain = hashlib.sha256(self.chain + digest).digest()
         self.frontier.append(digest)
         self.seq += 1

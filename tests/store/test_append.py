@@ -55,7 +55,7 @@ def test_hashes_are_the_documented_chain(log: ActivityLog) -> None:
     previous: dict[str, str] = {}
     for e in stored:
         body = event_body(e)
-        assert e["content_hash"] == sha256_hex(body)
+        assert e["content_hash"] == sha256_hex(b"\x00" + body)  # the RFC 9162 leaf hash
         assert e["chain_hash"] == link(previous.get(e["workspace"], GENESIS), e["content_hash"])
         previous[e["workspace"]] = e["chain_hash"]
     for workspace, seq in (("acme", 3), ("globex", 2)):

@@ -129,13 +129,15 @@ class SQLLedger(SQLBase):
             f" WHERE workspace = {mark} AND seq >= {mark}{upper} ORDER BY seq",
             params,
         )
-        return _merge_by_seq(live, graves)
+        return _merge_by_seq(live, graves) if graves else live
 
     def entries_of(self, workspace: str, first: int = 1, last: int | None = None) -> list[Row]:
         with self.engine.connect() as conn:
             return list(self.entries(conn, workspace, first, last))
 
-    def _stream(self, conn: Connection, statement: str, params: tuple[Any, ...]) -> Iterator[Row]:
+    def _stream(
+        self, conn: Connection, statement: str, params: tuple[Any, ...]
+    ) -> Generator[Row, None, None]:
         """The rows of a query as plain tuples, fetched in chunks."""
         result = conn.execution_options(stream_results=True).exec_driver_sql(statement, params)
         try:

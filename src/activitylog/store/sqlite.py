@@ -8,7 +8,7 @@ whose rowid is the time-ordered ``rid``, so a time range narrows the match itsel
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -106,7 +106,9 @@ class SQLiteStore(SQLStore):
         conn.exec_driver_sql(DELETE_SEARCH, (rid, search_text))
         super()._delete_event(conn, rid, search_text)
 
-    def _stream(self, conn: Connection, statement: str, params: tuple[Any, ...]) -> Iterator[Row]:
+    def _stream(
+        self, conn: Connection, statement: str, params: tuple[Any, ...]
+    ) -> Generator[Row, None, None]:
         # Verification reads every entry: the driver's own cursor yields plain tuples.
         cursor = _driver(conn).execute(statement, params)
         try:
