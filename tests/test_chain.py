@@ -662,6 +662,64 @@ def test_workspace_missing() -> None:
     assert all(seq == 1 for _, seq in breaks)
 
 
+# -- long logs -----------------------------------------------------------------------------
+
+LONG = 9_000
+
+
+@pytest.fixture(scope="module")
+def long_log() -> Log:
+    return log_of(LONG, every=1000)
+
+
+def test_long_clean_log(long_log: Log) -> None:
+    seen: list[int] = []
+    verifier = WorkspaceCheck(WS, RING, every=1000, on_progress=seen.append)
+    verifier.add_witnessed(long_log.notes.values())
+    verifier.add_stored(long_log.kept)
+    verifier.set_head(long_log.head)
+    verifier.run(iter(long_log.rows))
+    report = verifier.report
+    assert report.ok, report.breaks
+    assert (report.entries, report.checkpoints, report.head_seq) == (LONG, 9, LONG)
+    assert report.root == root_of(bytes.fromhex(r[2]) for r in long_log.rows).hex()
+    assert sum(seen) == LONG
+
+
+@pytest.mark.parametrize("seq", [1, 999, 1000, 1001, 4096, 4097, 5000, 8999, 9000])
+def test_long_log_modified_anywhere(long_log: Log, seq: int) -> None:
+    log = replace(long_log, rows=with_row(long_log.rows, seq, body=b"{}"))
+    assert found(check(log, every=1000)) == [("modified", seq)]
+
+
+@pytest.mark.parametrize("seq", [2, 1000, 4096, 4097, 6001])
+def test_long_log_rehashed_anywhere(long_log: Log, seq: int) -> None:
+    forged = body(seq).replace(b'"n":', b'"n":-')
+    log = replace(long_log, rows=with_row(long_log.rows, seq, body=forged))
+    log.rows = rehash(log.rows, start=seq)
+    assert log.head is not None
+    log.head = head_of(log.rows, log.head.note)
+    kept_at = -(-seq // 1000) * 1000
+    assert found(check(log, every=1000))[0] == ("checkpoint_mismatch", kept_at)
+
+
+@pytest.mark.parametrize("seq", [1, 4096, 4097, 7777])
+def test_long_log_missing_anywhere(long_log: Log, seq: int) -> None:
+    log = replace(long_log, rows=[r for r in long_log.rows if r[0] != seq])
+    assert found(check(log, every=1000)) == [("missing", seq)]
+
+
+def test_long_log_with_tombstones(long_log: Log) -> None:
+    graves = [3, 4100, 8000]
+    rows = [
+        (r[0], None, r[2], r[3], event_id(r[0])) if r[0] in graves else r for r in long_log.rows
+    ]
+    log = replace(long_log, rows=rows)
+    report = check(log, every=1000)
+    assert found(report) == [("unaccounted_deletion", s) for s in graves]
+    assert report.tombstones == 3
+
+
 # -- limits --------------------------------------------------------------------------------
 
 
