@@ -13,6 +13,7 @@ recomputes everything and names every break it finds.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ DELETION_ACTION = "activity_log.deleted"
 #: such bodies are parsed to be sure.
 _DELETION_START = b'{"action":"activity_log.deleted"'
 _PROGRESS_STEP = 10_000
+_CHUNK = 4096
 
 Kind = Literal[
     "modified",
@@ -260,6 +262,50 @@ class WorkspaceCheck:
         progress = self.on_progress
         step = 0 if progress is None else _PROGRESS_STEP
         it: Iterator[Row] = iter(rows)
+        # The fast path: whole chunks of live entries, hashed and compared a list at a time,
+        # while everything matches; the first chunk that does not goes row by row below.
+        sizes = sorted(targets)
+        reported = 0
+        while chunk := list(islice(it, _CHUNK)):
+            count = len(chunk)
+            seqs, bodies, contents, chains, _ = zip(*chunk, strict=True)
+            if (
+                None in bodies
+                or seqs[0] != expected
+                or seqs[-1] != expected + count - 1
+                or seqs != tuple(range(expected, expected + count))
+            ):
+                it = chain(chunk, it)
+                break
+            leaves = [sha(b"\x00" + body).digest() for body in bodies]
+            if [leaf.hex() for leaf in leaves] != list(contents):
+                it = chain(chunk, it)
+                break
+            link_from = prev or bytes(32)
+            linked = [link_from := sha(link_from + leaf).digest() for leaf in leaves]
+            if [h.hex() for h in linked] != list(chains):
+                it = chain(chunk, it)
+                break
+            for body in bodies:
+                if body.startswith(_DELETION_START):
+                    deleted_ids.update(_deleted_ids(body))
+            tree = Frontier(size, stack)
+            start = 0
+            first = bisect_right(sizes, size)
+            for at in sizes[first : bisect_right(sizes, size + count)]:
+                tree.extend(leaves[start : at - size])
+                start = at - size
+                self._meet(targets[at], tree.hashes, linked[start - 1], last_target)
+                last_target = at
+            tree.extend(leaves[start:])
+            stack = tree.hashes
+            recent.extend(linked[-_LOOK_AROUND:])
+            prev = linked[-1]
+            size += count
+            expected += count
+            if step:
+                progress(count)  # type: ignore[misc]
+                reported = size
         restart = True
         while restart:  # (re)entered when a break needed to look ahead
             restart = False
@@ -305,12 +351,13 @@ class WorkspaceCheck:
                         self._meet(targets[size], stack, chained, last_target)
                     last_target = size
                 expected += 1
-                if step and size % step == 0:
-                    progress(step)  # type: ignore[misc]
+                if step and size - reported >= step:
+                    progress(size - reported)  # type: ignore[misc]
+                    reported = size
                 if restart:
                     break
-        if progress is not None:
-            progress(size % _PROGRESS_STEP)
+        if step and size > reported:
+            progress(size - reported)  # type: ignore[misc]
         report.entries = size
         report.head_seq = expected - 1
         report.head_hash = (prev or bytes(32)).hex() if size else GENESIS

@@ -54,6 +54,11 @@ class Frontier:
             raise ValueError("a frontier is a whole number of 32-byte hashes")
         return cls(size, [packed[i * HASH_SIZE : (i + 1) * HASH_SIZE] for i in range(count)])
 
+    @property
+    def hashes(self) -> list[bytes]:
+        """The subtree roots, largest first (the live list: appending changes it)."""
+        return self._hashes
+
     def to_bytes(self) -> bytes:
         return b"".join(self._hashes)
 
@@ -70,6 +75,23 @@ class Frontier:
             size >>= 1
         hashes.append(leaf)
         self.size += 1
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Add many leaves at once: the same tree as appending them one by one, built a
+        level at a time (a writer's batch, verify's chunks)."""
+        hashes, size, sha = self._hashes, self.size, hashlib.sha256
+        nodes = list(leaves)
+        leftovers: list[bytes] = []
+        level = 0
+        while nodes:
+            if (size >> level) & 1:  # the subtree of this height left of the new nodes
+                nodes.insert(0, hashes.pop())
+            if len(nodes) & 1:
+                leftovers.append(nodes.pop())
+            nodes = [sha(_NODE + nodes[i] + nodes[i + 1]).digest() for i in range(0, len(nodes), 2)]
+            level += 1
+        hashes.extend(reversed(leftovers))
+        self.size += len(leaves)
 
     def root(self) -> bytes:
         """MTH of the leaves so far."""

@@ -17,6 +17,7 @@ def test_the_public_names() -> None:
         "ApiKey",
         "FAILURE_WINDOW",
         "LOCKOUT",
+        "MAX_CLIENT_FAILURES",
         "MAX_FAILURES",
         "SignInFailed",
         "User",

@@ -9,17 +9,32 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import Connection, select
 
-from activitylog.accounts import FAILURE_WINDOW, LOCKOUT, MAX_FAILURES, Accounts, User
+from activitylog.accounts import (
+    FAILURE_WINDOW,
+    LOCKOUT,
+    MAX_CLIENT_FAILURES,
+    MAX_FAILURES,
+    Accounts,
+    User,
+    throttle,
+)
 from activitylog.accounts._time import micros, span
 from activitylog.accounts.passwords import needs_rehash
 from activitylog.accounts.schema import sign_in_throttle, users
-from activitylog.accounts.throttle import SignInFailed, clear, locked_until, record_failure
+from activitylog.accounts.throttle import (
+    SignInFailed,
+    clear,
+    client_key,
+    locked_until,
+    record_failure,
+)
 from activitylog.errors import Unauthenticated
 
 from .conftest import NOW, PASSWORD
 
 T0 = micros(NOW)
 MINUTE = span(timedelta(minutes=1))
+MINUTE_TD = timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -37,9 +52,10 @@ def failures(accounts: Accounts, email: str) -> int | None:
 def test_the_policy_numbers() -> None:
     assert (
         5,
+        20,
         timedelta(minutes=15),
         timedelta(minutes=15),
-    ) == (MAX_FAILURES, FAILURE_WINDOW, LOCKOUT)
+    ) == (MAX_FAILURES, MAX_CLIENT_FAILURES, FAILURE_WINDOW, LOCKOUT)
 
 
 # -- the counting ---------------------------------------------------------------------------
@@ -147,3 +163,69 @@ def test_an_outdated_hash_is_replaced_on_success(accounts: Accounts, ava: User) 
     assert stored is not None
     assert stored != weak
     assert not needs_rehash(stored)
+
+
+# -- per client address -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        ("203.0.113.9", "ip:203.0.113.9"),
+        ("2001:db8:1:2:3:4:5:6", "ip:2001:db8:1:2::/64"),  # one subscriber's /64
+        ("2001:DB8:1:2::ff", "ip:2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.9", "ip:203.0.113.9"),
+        ("testclient", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_client_keys(host: str | None, key: str | None) -> None:
+    assert client_key(host) == key
+
+
+def test_a_client_is_locked_at_its_own_limit(conn: Connection) -> None:
+    key = "ip:203.0.113.9"
+    for n in range(MAX_CLIENT_FAILURES - 1):
+        assert record_failure(conn, key, T0 + n, limit=MAX_CLIENT_FAILURES) == (None, False)
+    last = T0 + MAX_CLIENT_FAILURES
+    assert record_failure(conn, key, last, limit=MAX_CLIENT_FAILURES) == (
+        last + span(LOCKOUT),
+        True,
+    )
+    assert locked_until(conn, key, last) == last + span(LOCKOUT)
+
+
+def test_one_client_trying_many_accounts_is_locked_out(
+    accounts: Accounts, ava: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(throttle, "MAX_CLIENT_FAILURES", 3)
+    spray = "198.51.100.7"
+    for n, email in enumerate(("a@acme.io", "b@acme.io", "nul\x00@acme.io")):
+        with pytest.raises(SignInFailed) as exc:
+            accounts.authenticate(email, "guess", client=spray, now=NOW + timedelta(minutes=n))
+        assert exc.value.reason == "unknown_user"  # each address: one failure, no lock
+    at = NOW + timedelta(minutes=3)
+    with pytest.raises(SignInFailed) as exc:
+        accounts.authenticate("ava@acme.io", PASSWORD, client=spray, now=at)
+    throttled = exc.value
+    assert (throttled.reason, throttled.user) == ("throttled", ava)
+    assert throttled.locked_until == NOW + timedelta(minutes=2) + LOCKOUT
+    assert failures(accounts, "ava@acme.io") is None  # refused before any password check
+    assert accounts.authenticate("ava@acme.io", PASSWORD, client="198.51.100.8", now=at) == ava
+    later = throttled.locked_until
+    assert accounts.authenticate("ava@acme.io", PASSWORD, client=spray, now=later) == ava
+
+
+def test_a_success_does_not_reset_the_clients_count(
+    accounts: Accounts, ava: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(throttle, "MAX_CLIENT_FAILURES", 3)
+    client = "2001:db8:5::1"
+    for n in range(2):
+        with pytest.raises(SignInFailed):
+            accounts.authenticate("x@acme.io", "guess", client=client, now=NOW + n * MINUTE_TD)
+    accounts.authenticate("ava@acme.io", PASSWORD, client=client, now=NOW + 2 * MINUTE_TD)
+    with pytest.raises(SignInFailed):
+        accounts.authenticate("y@acme.io", "guess", client="2001:db8:5::2", now=NOW + 3 * MINUTE_TD)
+    with pytest.raises(SignInFailed) as exc:  # the same /64: the same client
+        accounts.authenticate("ava@acme.io", PASSWORD, client=client, now=NOW + 4 * MINUTE_TD)
+    assert exc.value.reason == "throttled"

@@ -101,6 +101,28 @@ def test_who_may_send_what(
         assert _count(fresh) == 0
 
 
+def test_integers_beyond_64_bits_are_refused_by_path(fresh: World) -> None:
+    headers = fresh.bearer("acme_ingest")
+    fits = b'{"workspace": "acme", "action": "a.b", "details": {"n": 18446744073709551615}}'
+    too_big = (
+        b'{"workspace": "acme", "action": "a.b", "snapshot": {"r": [{"q": -9223372036854775809}]},'
+        b' "changes": {"total": {"before": 1, "after": 100000000000000000000000}}}'
+    )
+    reply = fresh.client().post(
+        "/api/v1/events", content=b'{"events": [' + fits + b", " + too_big + b"]}", headers=headers
+    )
+    assert reply.status_code == 422, reply.text
+    assert {(e["index"], e["field"]) for e in reply.json()["errors"]} == {
+        (1, "changes.total.after"),
+        (1, "snapshot.r[0].q"),
+    }
+    assert _count(fresh) == 0
+    kept = fresh.client().post("/api/v1/events", content=fits, headers=headers)
+    assert kept.status_code == 201, kept.text
+    stored = fresh.state.log.get(kept.json()["events"][0]["id"])
+    assert stored["details"] == {"n": 18446744073709551615}  # exact: no float on the way
+
+
 def test_a_workspace_key_fills_in_its_workspace(fresh: World) -> None:
     event = _event()
     del event["workspace"]
@@ -276,6 +298,23 @@ def test_dates_out_of_range_are_refused_by_name(world: World, path: str) -> None
             assert [e["field"] for e in reply.json()["errors"]] == [field]
 
 
+@pytest.mark.parametrize("page", ["461168601842738792", "9223372036854775808", "9" * 150])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/events", "/api/v1/export", "/activity/partials", "/activity"]
+)
+def test_a_page_past_what_the_database_takes_is_refused_by_name(
+    world: World, path: str, page: str
+) -> None:
+    reply = world.client("owner").get(path, params={"page": page})
+    assert reply.status_code == 422, reply.text
+    if path.startswith("/api/"):
+        assert [e["field"] for e in reply.json()["errors"]] == ["page"]
+    else:
+        assert "page" in reply.text
+    last = world.client("owner").get("/api/v1/events", params={"page": "461168601842738791"})
+    assert (last.status_code, last.json()["items"]) == (200, [])
+
+
 # -- detail -------------------------------------------------------------------------------
 def _acme_event(world: World, actor: str | None = None) -> dict[str, Any]:
     filters: dict[str, Any] = {"workspace": "acme", "range": "last_30_days", "per_page": 10}
@@ -292,6 +331,20 @@ def test_detail_with_integrity(world: World) -> None:
     assert body["id"] == event["id"]
     assert body["integrity"]["verified"] is True
     assert body["integrity"]["content_ok"] is True
+
+
+def test_ids_are_found_in_any_case(world: World) -> None:
+    event = _acme_event(world)
+    client = world.client("owner")
+    for spelling in (event["id"].upper(), event["id"].replace("-", "")):
+        reply = client.get(f"/api/v1/events/{spelling}")
+        assert (reply.status_code, reply.json()["id"]) == (200, event["id"])
+        listed = client.get("/api/v1/events", params={"id": spelling, "range": "last_30_days"})
+        assert [e["id"] for e in listed.json()["items"]] == [event["id"]]
+        exported = client.get("/api/v1/export", params={"id": spelling, "format": "ndjson"})
+        assert [orjson.loads(line)["id"] for line in exported.text.splitlines()] == [event["id"]]
+        fragment = client.get(f"/activity/events/{spelling}", headers={"X-Fragment": "1"})
+        assert fragment.status_code == 200
 
 
 def test_detail_of_an_event_the_caller_may_not_see_is_404(world: World) -> None:
@@ -378,6 +431,20 @@ def test_only_owners_delete(fresh: World, role: str) -> None:
     )
     assert reply.status_code == 403
     assert fresh.state.log.get(event_id)["deleted_at"] is None
+
+
+def test_delete_by_id_in_any_case(fresh: World) -> None:
+    event_id = fresh.state.log.record(**_event())["id"]
+    client = fresh.client("owner")
+    reply = client.post(
+        "/api/v1/events/delete",
+        json={"ids": [event_id.upper(), "01900000-0000-7000-8000-00000000000F"], "reason": "x"},
+        headers={"X-CSRF-Token": csrf_of(client)},
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["deleted"] == [event_id]
+    assert reply.json()["not_found"] == ["01900000-0000-7000-8000-00000000000f"]
+    assert fresh.state.log.get(event_id)["deleted_at"] is not None
 
 
 def test_delete_needs_csrf_and_a_reason(fresh: World) -> None:

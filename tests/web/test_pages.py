@@ -18,6 +18,7 @@ from activitylog import ActivityLog
 from activitylog.accounts.tokens import mint_viewer_token
 from activitylog.settings import Settings
 from activitylog.web.app import create_app
+from activitylog.web.principal import EMBED_COOKIE, EMBED_HEADER
 from activitylog.web.state import AppState
 
 PASSWORD = "correct horse battery"
@@ -383,26 +384,88 @@ def test_embed_with_a_bad_token_says_the_link_expired(site: Site) -> None:
     assert reply.status_code == 401
     assert "This link has expired" in reply.text
     assert 'href="/signin"' not in reply.text
-    assert site.client().get("/embed").status_code == 401
+    assert site.client().get("/embed").status_code == 401  # no token, no cookie
+    # A signed token with text tacked on (base64 decoding skips it) never reaches a cookie.
+    for tail in ("; Max-Age=99999999", ",x", " x"):
+        reply = site.client().get("/embed", params={"token": _token(site) + tail})
+        assert reply.status_code == 401, tail
+        assert "Max-Age=9" not in reply.headers.get("set-cookie", "")
 
 
-def test_embed_renders_the_page_without_chrome_and_keeps_the_token(site: Site) -> None:
-    token = mint_viewer_token(
-        site.state.secret, workspace="acme", user_id="u_ava", role="owner", name="Ava Thompson"
-    )
+def _token(site: Site, **extra: Any) -> str:
+    claims: dict[str, Any] = {"workspace": "acme", "user_id": "u_ava", "role": "owner"}
+    return mint_viewer_token(site.state.secret, **{**claims, "name": "Ava Thompson", **extra})
+
+
+def test_embed_trades_the_token_for_a_cookie_and_drops_it_from_the_url(site: Site) -> None:
+    token = _token(site, ttl=timedelta(minutes=10))
     client = site.client()
-    reply = client.get(f"/embed?token={token}&scope=workspace&category=inbox")
-    assert reply.status_code == 200
-    html = reply.text
+    reply = client.get(
+        f"/embed?token={token}&scope=workspace&category=inbox", follow_redirects=False
+    )
+    assert reply.status_code == 303
+    assert reply.headers["location"] == "/embed?scope=workspace&category=inbox"
+    [cookie] = [c for c in reply.headers.get_list("set-cookie") if c.startswith(EMBED_COOKIE)]
+    assert f"{EMBED_COOKIE}={token};" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie  # plain http: a frame of the same site only
+    assert "Secure" not in cookie
+    max_age = int(re.search(r"Max-Age=(\d+)", cookie).group(1))  # type: ignore[union-attr]
+    assert 590 <= max_age <= 600  # the token's own lifetime, no longer
+    assert "frame-ancestors" in reply.headers["content-security-policy"]
+
+    page = client.get(reply.headers["location"])
+    assert page.status_code == 200
+    html = page.text
+    assert token not in html
     assert 'class="topbar"' not in html
     assert 'action="/signout"' not in html
-    assert f'data-token="{token}"' in html
-    assert f'href="/embed?token={token}&amp;scope=workspace&amp;category=inbox&amp;page=2"' in html
+    assert 'data-base="/embed"' in html
+    assert 'href="/embed?scope=workspace&amp;category=inbox&amp;page=2"' in html
     assert "data-delete-selected" not in html
-    fragments = client.get(
-        "/activity/partials?scope=workspace", headers={"Authorization": f"Bearer {token}"}
-    )
-    assert fragments.json()["url"].startswith(f"/embed?token={token}")
+    # What the page's script asks, through the cookie: fragments, an entry, an export.
+    marked = {EMBED_HEADER: "1"}
+    fragments = client.get("/activity/partials?scope=workspace", headers=marked)
+    assert fragments.status_code == 200
+    assert fragments.json()["url"] == "/embed?scope=workspace"
+    assert token not in fragments.text
+    detail = client.get(f"/activity/events/{CREATED}", headers={**marked, "X-Fragment": "1"})
+    assert (detail.status_code, token in detail.text) == (200, False)
+    export = client.get("/api/v1/export?format=json&scope=workspace", headers=marked)
+    assert export.status_code == 200
+
+
+def test_embed_cookie_over_https_is_for_third_party_frames(site: Site) -> None:
+    client = TestClient(site.app, base_url="https://log.example.com")
+    reply = client.get(f"/embed?token={_token(site)}", follow_redirects=False)
+    assert reply.headers["location"] == "/embed"
+    [cookie] = [c for c in reply.headers.get_list("set-cookie") if c.startswith(EMBED_COOKIE)]
+    assert cookie.split("; ")[1:] == [
+        cookie.split("; ")[1],  # Max-Age
+        "Path=/",
+        "HttpOnly",
+        "Secure",
+        "SameSite=None",
+        "Partitioned",
+    ]
+    assert client.get("/embed").status_code == 200
+
+
+def test_an_expired_embed_token_or_cookie_is_refused(site: Site) -> None:
+    past = datetime.now(UTC) - timedelta(minutes=20)
+    expired = _token(site, ttl=timedelta(minutes=15), now=past)
+    client = site.client()
+    assert client.get(f"/embed?token={_token(site)}").status_code == 200  # a live one first
+    reply = client.get(f"/embed?token={expired}", follow_redirects=False)
+    assert reply.status_code == 401
+    assert "This link has expired" in reply.text
+    # The earlier cookie is dropped: not the viewer the host asked for.
+    assert f"{EMBED_COOKIE}=; Max-Age=0; Path=/" in reply.headers["set-cookie"]
+    assert client.get("/embed").status_code == 401
+    stale = site.client()
+    stale.cookies.set(EMBED_COOKIE, expired)  # a cookie kept past its token's end
+    assert stale.get("/embed").status_code == 401
+    assert stale.get("/activity/partials", headers={EMBED_HEADER: "1"}).status_code == 401
 
 
 # -- other pages ----------------------------------------------------------------------------

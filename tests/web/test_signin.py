@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from starlette.testclient import TestClient
 
+from activitylog.accounts import MAX_CLIENT_FAILURES
 from activitylog.web.principal import SESSION_COOKIE
 from activitylog.web.signin import safe_next
 
@@ -74,14 +76,62 @@ def test_repeated_failures_lock_the_address_and_are_recorded(fresh: World) -> No
         "/signin",
         data={"email": email, "password": PASSWORD, "csrf_token": _form_token(client)},
     )
-    assert locked.status_code == 401
+    assert locked.status_code == 429
+    assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
     assert "Too many failed attempts" in locked.text
+    assert 'name="password"' in locked.text  # the form again
     log = fresh.state.log
     assert log.count(events=("auth.sign_in_failed",)) == 5  # 4 wrong, then 1 while locked
     [lock] = log.query(events=("auth.locked_out",)).items
     assert lock["workspace"] == "acme"
     assert lock["details"] == {"email": email}
     assert lock["result"] == "failure"
+
+
+def test_one_client_address_is_limited_across_accounts(fresh: World) -> None:
+    spray = TestClient(fresh.app, client=("198.51.100.7", 50000))
+    emails = [f"guess{n}@acme.example" for n in range(MAX_CLIENT_FAILURES)]
+    assert {_attempt(spray, email, "wrong-password") for email in emails} == {401}
+    data = {
+        "email": EMAIL_BY_ROLE["owner"],
+        "password": PASSWORD,
+        "csrf_token": _form_token(spray),
+    }
+    limited = spray.post("/signin", data=data, headers={"Accept": "text/html"})
+    assert limited.status_code == 429
+    assert 0 < int(limited.headers["retry-after"]) <= 15 * 60
+    assert limited.headers["content-type"].startswith("text/html")
+    assert "Too many failed sign-ins from your network" in limited.text
+    assert SESSION_COOKIE not in spray.cookies
+    elsewhere = TestClient(fresh.app, client=("198.51.100.8", 50000))
+    sign_in(elsewhere, EMAIL_BY_ROLE["owner"])  # another address, and the account, are fine
+    failed = list(fresh.state.log.export(events=("auth.sign_in_failed",)))
+    assert len(failed) == MAX_CLIENT_FAILURES + 1  # the refused attempt is recorded too
+    assert {e["ip"] for e in failed} == {"198.51.100.7"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("ava\x00@acme.example", "ava\ufffd@acme.example"),
+        ("x" * 5000 + "@acme.example", "x" * 199 + "…"),
+        ("a\x00" * 300, ("a\ufffd" * 100)[:199] + "…"),
+    ],
+)
+def test_a_failed_sign_in_with_any_text_is_recorded_and_answered_with_the_form(
+    fresh: World, typed: str, kept: str
+) -> None:
+    client = fresh.client()
+    data = {"email": typed, "password": "wrong-password", "csrf_token": _form_token(client)}
+    reply = client.post("/signin", data=data)
+    assert reply.status_code == 401
+    assert reply.headers["content-type"].startswith("text/html")
+    assert "Wrong email or password." in reply.text
+    assert "\x00" not in reply.text
+    [event] = fresh.state.log.query(events=("auth.sign_in_failed",), range="today").items
+    assert event["details"]["email"] == kept
+    assert event["details"].get("email_length") == (len(typed) if len(typed) > 200 else None)
+    assert event["subject"]["name"] == kept
 
 
 def test_unknown_addresses_are_recorded_on_the_platform_layer(fresh: World) -> None:

@@ -8,7 +8,7 @@ lockout, web sessions, API keys, and short-lived viewer tokens for embedding.
 | ``database`` | the engine and write transactions every part shares |
 | ``passwords`` | argon2id hashes |
 | ``users`` | :class:`User` and reading users with their memberships |
-| ``throttle`` | the sign-in lockout policy and :class:`SignInFailed` |
+| ``throttle`` | the sign-in lockout policy (per email and client address), :class:`SignInFailed` |
 | ``sessions`` | web sessions (:class:`WebSession`; the ``WebSessions`` methods) |
 | ``keys`` | API keys (:class:`ApiKey`; the ``ApiKeys`` methods) |
 | ``service`` | :class:`Accounts`: users and sign-in, plus the session and key methods |
@@ -19,12 +19,19 @@ lockout, web sessions, API keys, and short-lived viewer tokens for embedding.
 from activitylog.accounts.keys import ApiKey
 from activitylog.accounts.service import Accounts
 from activitylog.accounts.sessions import WebSession
-from activitylog.accounts.throttle import FAILURE_WINDOW, LOCKOUT, MAX_FAILURES, SignInFailed
+from activitylog.accounts.throttle import (
+    FAILURE_WINDOW,
+    LOCKOUT,
+    MAX_CLIENT_FAILURES,
+    MAX_FAILURES,
+    SignInFailed,
+)
 from activitylog.accounts.users import User
 
 __all__ = [
     "FAILURE_WINDOW",
     "LOCKOUT",
+    "MAX_CLIENT_FAILURES",
     "MAX_FAILURES",
     "Accounts",
     "ApiKey",

@@ -203,37 +203,65 @@ class Accounts(WebSessions, ApiKeys):
             conn.execute(users.delete().where(users.c.id == uid))
 
     # -- signing in ------------------------------------------------------------------------
-    def authenticate(self, email: str, password: str, *, now: datetime | None = None) -> User:
+    def authenticate(
+        self,
+        email: str,
+        password: str,
+        *,
+        client: str | None = None,
+        now: datetime | None = None,
+    ) -> User:
         """The user whose email and password these are, or SignInFailed (see
-        :mod:`activitylog.accounts.throttle` for the lockout policy).
+        :mod:`activitylog.accounts.throttle` for the lockout policy, per email address and
+        per ``client`` address, the IP the attempt came from).
 
         Unknown addresses are checked against a dummy hash, so they take as long to refuse
-        as a wrong password, and their failures count (and lock) the same way.
+        as a wrong password, and their failures count (and lock) the same way. A locked-out
+        client is refused before any password is checked.
         """
         at = micros(now)
         address = normalise_email(email) if isinstance(email, str) else ""
         countable = email_problem(address) is None  # text that no user can have is not stored
+        source = throttle.client_key(client)
         with self._read() as conn:
             row = user_row(conn, address) if countable else None
             user = load_users(conn, [row])[0] if row is not None else None
+            throttled = throttle.locked_until(conn, source, at) if source else None
             locked = throttle.locked_until(conn, address, at) if countable else None
+        if throttled is not None:
+            raise SignInFailed("throttled", address, user=user, locked_until=moment(throttled))
         if locked is not None:
             raise SignInFailed("locked", address, user=user, locked_until=moment(locked))
         stored = row.password_hash if row is not None else DUMMY_HASH
         ok = isinstance(password, str) and verify_password(stored, password) and row is not None
         rehashed = hash_password(password) if ok and needs_rehash(stored) else None
         failure: SignInFailed | None = None
-        if not countable:
+        if not countable and source is None:
             failure = SignInFailed("unknown_user", address)
         else:
             with self._write() as conn:
-                locked = throttle.locked_until(conn, address, at, for_update=True)
-                if locked is not None:  # locked by a concurrent attempt meanwhile
+                throttled = (
+                    throttle.locked_until(conn, source, at, for_update=True) if source else None
+                )
+                locked = (
+                    throttle.locked_until(conn, address, at, for_update=True) if countable else None
+                )
+                if throttled is not None:  # locked out by concurrent attempts meanwhile
+                    failure = SignInFailed(
+                        "throttled", address, user=user, locked_until=moment(throttled)
+                    )
+                elif locked is not None:  # locked by a concurrent attempt meanwhile
                     failure = SignInFailed(
                         "locked", address, user=user, locked_until=moment(locked)
                     )
                 elif not ok:
-                    until, newly = throttle.record_failure(conn, address, at)
+                    if source:
+                        throttle.record_failure(
+                            conn, source, at, limit=throttle.MAX_CLIENT_FAILURES
+                        )
+                    until, newly = (
+                        throttle.record_failure(conn, address, at) if countable else (None, False)
+                    )
                     failure = SignInFailed(
                         "wrong_password" if user is not None else "unknown_user",
                         address,

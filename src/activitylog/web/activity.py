@@ -120,7 +120,6 @@ class ActivityPage:
     principal: Principal
     view: ViewParams
     base: str
-    token: str
     scope: str
     rows: list[Row]
     page: Page
@@ -146,8 +145,8 @@ class ActivityPage:
     hidden: list[tuple[str, str]] = field(default_factory=list)
 
     def href(self, **changes: Any) -> str:
-        """This page's URL with ``changes`` applied (the token kept when embedded)."""
-        return page_href(self.base, self.token, self.view, **changes)
+        """This page's URL with ``changes`` applied."""
+        return page_href(self.base, self.view, **changes)
 
     def export_href(self, fmt: str) -> str:
         query = self.view.query_string(page=1, per_page=ViewParams.per_page, group="daily")
@@ -160,17 +159,17 @@ class ActivityPage:
     @property
     def reset_href(self) -> str:
         """Every filter cleared; the time zone kept."""
-        return page_href(self.base, self.token, ViewParams(tz=self.view.tz))
+        return page_href(self.base, ViewParams(tz=self.view.tz))
 
     @property
     def filtered(self) -> bool:
         return any(getattr(self.view, name) for name in (*NARROWING, "search"))
 
 
-def page_href(base: str, token: str, view: ViewParams, **changes: Any) -> str:
+def page_href(base: str, view: ViewParams, **changes: Any) -> str:
+    """``base`` (``/activity`` or ``/embed``) with the view's query; never a credential:
+    the embedded page reads through its cookie."""
     query = view.query_string(**changes)
-    if token:
-        query = "token=" + token + (f"&{query}" if query else "")
     return f"{base}?{query}" if query else base
 
 
@@ -183,7 +182,6 @@ def build_page(
     error: str = "",
 ) -> ActivityPage:
     """Query the page of rows, the statistics and the filter options for ``view``."""
-    token = principal.credential if principal.embedded else ""
     selection = view.selection(principal)
     log = state.log
     with log.store.reusing_counts():
@@ -194,13 +192,12 @@ def build_page(
     rows = [present_row(e, view.tz) for e in page.items]
 
     def href(**changes: Any) -> str:
-        return page_href(base, token, view, **changes)
+        return page_href(base, view, **changes)
 
     result = ActivityPage(
         principal=principal,
         view=view,
         base=base,
-        token=token,
         scope=scope,
         rows=rows,
         page=page,

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from activitylog.access import may_delete
 from activitylog.accounts.tokens import mint_viewer_token
 from activitylog.errors import (
     AccessDenied,
@@ -29,6 +30,7 @@ from activitylog.errors import (
     FieldError,
     ValidationError,
 )
+from activitylog.events import normal_id
 from activitylog.exports import MEDIA_TYPES, Encoder
 from activitylog.web.body import read_json_body
 from activitylog.web.integrity import check_event
@@ -36,9 +38,9 @@ from activitylog.web.openapi import DELETE_BODY, ERRORS, INGEST_BODY, TOKEN_BODY
 from activitylog.web.params import ViewParams, view_params
 from activitylog.web.principal import (
     Principal,
-    check_csrf,
     require_ingest,
     require_reader,
+    require_session,
 )
 from activitylog.web.state import AppState, app_state
 
@@ -219,27 +221,31 @@ def export(
 
 @router.post(
     "/events/delete",
-    summary="Tombstone events (owners only)",
+    summary="Tombstone events (a signed-in owner, with the session's CSRF token)",
     openapi_extra=DELETE_BODY,
     responses=ERRORS,
     response_class=ORJSONResponse,
 )
-async def delete_events(request: Request, principal: Reader) -> ORJSONResponse:
+async def delete_events(request: Request) -> ORJSONResponse:
+    """Only a signed-in owner (of the session's workspace) or platform admin, with the
+    session's CSRF token: API keys and viewer tokens get 403 whatever role they name."""
     state = app_state(request)
-    check_csrf(request, principal)
+    principal = require_session(request, "delete activity")
+    viewer = principal.viewer
+    if not may_delete(viewer, viewer.workspace):
+        raise AccessDenied("only owners (and platform admins) may delete activity")
     payload = await read_json_body(request, state.settings.max_body_bytes)
     ids, reason = _delete_request(payload)
-    viewer = principal.viewer
-    if principal.key is not None:
-        raise AccessDenied("API keys may not delete; an owner signs in to delete")
+    # The deletion record (who, from where) is written in the deleting transaction.
     deleted = await run_in_threadpool(
-        state.log.delete, ids, by=viewer.user_id, reason=reason, viewer=viewer
+        state.log.delete,
+        ids,
+        by=viewer.user_id,
+        reason=reason,
+        viewer=viewer,
+        record=state.audit.deletion_fields(request, principal),
     )
     missing = [i for i in ids if i not in set(deleted)]
-    if deleted:
-        state.audit.deleted(
-            request, principal, viewer.workspace or None, ids=deleted, reason=reason
-        )
     return ORJSONResponse({"deleted": deleted, "not_found": missing, "count": len(deleted)})
 
 
@@ -350,7 +356,7 @@ def _delete_request(payload: Any) -> tuple[list[str], str]:
         errors.append(FieldError("reason", "is required"))
     if errors or not isinstance(ids, list) or not isinstance(reason, str):
         raise ValidationError(errors)
-    return list(dict.fromkeys(ids)), reason.strip()
+    return list(dict.fromkeys(normal_id(i) for i in ids)), reason.strip()
 
 
 def _workspace(request: Request) -> str | None:

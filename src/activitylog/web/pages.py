@@ -7,17 +7,37 @@ panel of one entry, and ``/embed`` (the same page for a viewer token, without ch
 | GET /activity                | the page; 303 to /signin without a session               |
 | GET /activity/partials       | JSON ``{kpis, charts, table, filters, url}`` (HTML each) |
 | GET /activity/events/{id}    | the detail panel (``X-Fragment: 1``) or a page holding it |
-| GET /embed?token=...         | the page for a viewer token; 401 page when it expired    |
+| GET /embed?token=...         | 303 to the same URL without the token, with the embed    |
+|                              | cookie set; 401 page when the token expired or is bad    |
+| GET /embed                   | the page for the embed cookie's viewer; 401 page without |
+
+``/embed?token=...`` exchanges the viewer token for the *embed cookie* and redirects, so
+the token is in one request only, not in the page's links, the browser's history or the
+access logs of what follows (uvicorn's log of that one request is redacted, see
+:mod:`activitylog.web.security`). The cookie holds the token itself: it reads as that
+token's viewer (read-only), ends when the token does (``Max-Age``; the token's expiry is
+checked on every request), is ``HttpOnly``, and is ``SameSite=None; Secure; Partitioned``
+over https, because a frame on another site is a third-party context where a ``Lax`` or
+``Strict`` cookie is never sent; ``Partitioned`` (CHIPS) keys it to the framing site, so
+browsers that block third-party cookies still keep it and no other site's frame shares it.
+Over plain http (development) it is ``SameSite=Lax``: browsers refuse ``None`` without
+``Secure``, so only a page of the same site can frame it there. A cookie sent from other
+sites is safe to accept because the embed never changes anything: every request that would
+is refused to viewer tokens (:func:`~activitylog.web.principal.require`).
 """
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+from math import ceil
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from activitylog.accounts.tokens import read_viewer_token
 from activitylog.errors import AccessDenied, NotFound, Unauthenticated, ValidationError
 from activitylog.timeranges import zone
 from activitylog.web.activity import ActivityPage, audit_filters, build_page, page_href
@@ -25,7 +45,12 @@ from activitylog.web.entries import present_detail
 from activitylog.web.errors import error_body, field_errors
 from activitylog.web.integrity import check_event
 from activitylog.web.params import ViewParams, view_params
-from activitylog.web.principal import Principal, authenticate, from_viewer_token
+from activitylog.web.principal import (
+    EMBED_COOKIE,
+    Principal,
+    authenticate,
+    from_embed_cookie,
+)
 from activitylog.web.state import app_state
 from activitylog.web.templating import templates
 
@@ -39,6 +64,8 @@ FRAGMENTS = {
 }
 FRAGMENT_HEADER = "x-fragment"
 SUBJECT_RANGE = "last_90_days"
+#: A JWT in compact form: three base64url parts; nothing else may go into a cookie.
+_COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 @router.get("/")
@@ -49,28 +76,58 @@ def home() -> Response:
 @router.get("/activity")
 def activity(request: Request) -> Response:
     principal = _principal(request)
-    if principal is None:
+    if principal is None or principal.embedded:  # the full page is for people signed in
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
     return _page(request, principal, "/activity")
 
 
 @router.get("/embed")
-def embed(request: Request, token: str = "") -> Response:
-    try:
-        if not token:
-            raise Unauthenticated("no viewer token")
-        principal = from_viewer_token(request, token)
-    except Unauthenticated:
-        return error_page(
-            request,
-            401,
-            "This link has expired",
-            "Embedded activity links last a short time. Reload the page that showed it "
-            "to get a fresh one.",
-            embedded=True,
-        )
+def embed(request: Request, token: str | None = None) -> Response:
+    if token is not None:
+        return _exchange(request, token)
+    principal = from_embed_cookie(request)
+    if principal is None:
+        return _expired(request)
     return _page(request, principal, "/embed")
+
+
+def _exchange(request: Request, token: str) -> Response:
+    """The embed cookie for ``token``, and a redirect to this URL without it."""
+    https = request.url.scheme == "https"
+    try:
+        if not _COMPACT_JWT.fullmatch(token):  # base64 decoding would skip stray ";" etc.
+            raise Unauthenticated("invalid viewer token")
+        claims = read_viewer_token(app_state(request).secret, token)
+    except Unauthenticated:
+        response = _expired(request)
+        # Drop an earlier embed cookie: it is not the viewer the host now asks for.
+        response.headers.append("set-cookie", _embed_cookie("", 0, https=https))
+        return response
+    rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+    response = RedirectResponse("/embed" + (f"?{urlencode(rest)}" if rest else ""), 303)
+    seconds = ceil((claims.expires_at - datetime.now(UTC)).total_seconds())
+    response.headers.append("set-cookie", _embed_cookie(token, max(1, seconds), https=https))
+    return response
+
+
+def _embed_cookie(token: str, max_age: int, *, https: bool) -> str:
+    """The embed cookie's ``Set-Cookie`` value (written here: the standard library's
+    cookies learn ``Partitioned`` only in Python 3.14); ``token`` is a compact JWT."""
+    attributes = [f"{EMBED_COOKIE}={token}", f"Max-Age={max_age}", "Path=/", "HttpOnly"]
+    attributes += ["Secure", "SameSite=None", "Partitioned"] if https else ["SameSite=Lax"]
+    return "; ".join(attributes)
+
+
+def _expired(request: Request) -> Response:
+    return error_page(
+        request,
+        401,
+        "This link has expired",
+        "Embedded activity links last a short time. Reload the page that showed it "
+        "to get a fresh one.",
+        embedded=True,
+    )
 
 
 @router.get("/activity/partials")
@@ -130,14 +187,11 @@ def event_detail(request: Request, event_id: str, tz: str = "UTC") -> Response:
             subject_type=str(subject["type"]),
             subject_id=str(subject.get("id") or ""),
         )
-        token = principal.credential if principal.embedded else ""
-        subject_href = page_href(_base(principal), token, view)
+        subject_href = page_href(_base(principal), view)
     context = {"detail": detail, "subject_href": subject_href, "principal": principal}
     if fragment:
         return templates.TemplateResponse(request, "_event.html", context)
-    context["back_href"] = page_href(
-        _base(principal), principal.credential if principal.embedded else "", ViewParams(tz=tz)
-    )
+    context["back_href"] = page_href(_base(principal), ViewParams(tz=tz))
     return templates.TemplateResponse(request, "event.html", context)
 
 

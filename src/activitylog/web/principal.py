@@ -3,8 +3,15 @@ token) or a service (API key), turned into one :class:`Principal` holding the co
 :class:`~activitylog.access.Viewer` every read is checked against.
 
 Credentials, in order: ``Authorization: Bearer alk_...`` (API key), ``Authorization:
-Bearer <viewer token>``, the session cookie. Only the cookie is sent by browsers on their
-own, so only session callers need a CSRF token on state-changing requests.
+Bearer <viewer token>``, then the cookies: the session cookie of a signed-in person, or
+the embed cookie ``/embed?token=...`` exchanged its viewer token for. The embedded page
+and the requests its script makes (marked with :data:`EMBED_HEADER`) use only the embed
+cookie, every other request the session cookie first.
+
+What each may do: viewer tokens (as a header or an embed cookie) only read, whatever role
+they name; API keys read or send events as their scope says; only a person's session
+changes anything else (deletes, signs out, switches workspace), and only with its CSRF
+token, since browsers send cookies on their own.
 """
 
 from __future__ import annotations
@@ -24,10 +31,15 @@ from activitylog.errors import AccessDenied, Unauthenticated
 from activitylog.web.state import AppState, app_state
 
 SESSION_COOKIE = "activitylog_session"
+#: Holds the viewer token of an embedded page (set by ``/embed?token=...``).
+EMBED_COOKIE = "activitylog_embed"
+#: Sent by the embedded page's script, so its requests read as the embed, not a session.
+EMBED_HEADER = "X-Activitylog-Embed"
 CSRF_HEADER = "X-CSRF-Token"
 API_KEY_PREFIX = "alk_"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Kind = Literal["session", "viewer_token", "api_key"]
+READ_ONLY = "viewer tokens are read-only, whatever role they name"
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class Principal:
     memberships: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     csrf_token: str | None = None
     key: ApiKey | None = None
-    #: The raw session cookie or viewer token (to end a session, to pass on when embedded).
+    #: The raw session cookie or viewer token (to end a session).
     credential: str = ""
 
     @property
@@ -71,7 +83,8 @@ class Principal:
 
 
 def authenticate(conn: HTTPConnection) -> Principal | None:
-    """The caller's principal, or None without credentials; bad credentials raise 401."""
+    """The caller's principal, or None without credentials (or with a session or embed
+    cookie that has ended); a bad ``Authorization`` header raises 401."""
     state = app_state(conn)
     header = conn.headers.get("authorization", "")
     if header:
@@ -79,22 +92,54 @@ def authenticate(conn: HTTPConnection) -> Principal | None:
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthenticated("use 'Authorization: Bearer <API key or viewer token>'")
         return _bearer(state, value.strip())
+    if is_embedded(conn):
+        return from_embed_cookie(conn)
     cookie = conn.cookies.get(SESSION_COOKIE)
     if cookie:
         session = state.accounts.session(cookie)
-        return _from_session(session, cookie) if session else None
-    return None
+        if session is not None:
+            return _from_session(session, cookie)
+    return from_embed_cookie(conn)
 
 
-def from_viewer_token(conn: HTTPConnection, token: str) -> Principal:
-    """The principal a viewer token names (the ``/embed`` page)."""
-    return _viewer(app_state(conn), token)
+def is_embedded(conn: HTTPConnection) -> bool:
+    """The embedded page, or a request its script made."""
+    return conn.url.path == "/embed" or EMBED_HEADER.lower() in conn.headers
+
+
+def from_embed_cookie(conn: HTTPConnection) -> Principal | None:
+    """The viewer the embed cookie's token names; None without one, or once it expired."""
+    token = conn.cookies.get(EMBED_COOKIE)
+    if not token:
+        return None
+    try:
+        return _viewer(app_state(conn), token)
+    except Unauthenticated:
+        return None
 
 
 def require(conn: HTTPConnection) -> Principal:
+    """Any caller with credentials. Viewer tokens only read: they are refused (403) on
+    every request that would change something."""
     principal = authenticate(conn)
     if principal is None:
         raise Unauthenticated("sign in, or send 'Authorization: Bearer <key or token>'")
+    if principal.kind == "viewer_token" and conn.scope.get("method", "GET") not in SAFE_METHODS:
+        raise AccessDenied(READ_ONLY)
+    return principal
+
+
+def require_session(conn: HTTPConnection, doing: str, form_token: str | None = None) -> Principal:
+    """A signed-in person (session cookie) who sent the session's CSRF token, to do
+    ``doing`` ("delete activity"); API keys and viewer tokens get 403 saying why."""
+    principal = authenticate(conn)
+    if principal is None:
+        raise Unauthenticated(f"sign in to {doing}")
+    if principal.kind == "api_key":
+        raise AccessDenied(f"API keys may not {doing}; a person signs in to do that")
+    if principal.kind == "viewer_token":
+        raise AccessDenied(f"{READ_ONLY}: they may not {doing}; a person signs in to do that")
+    check_csrf(conn, principal, form_token)
     return principal
 
 
@@ -108,7 +153,7 @@ def require_reader(conn: HTTPConnection) -> Principal:
 
 def require_ingest(conn: HTTPConnection) -> Principal:
     """A caller that may send events: an API key with scope ``ingest``."""
-    principal = require(conn)
+    principal = require(conn)  # refuses viewer tokens, whatever role they name
     if principal.key is None or principal.key.scope != "ingest":
         raise AccessDenied("sending events needs an API key with scope 'ingest'")
     return principal
@@ -118,8 +163,8 @@ def check_csrf(conn: HTTPConnection, principal: Principal, form_token: str | Non
     """Session callers must echo their CSRF token on state-changing requests."""
     if principal.kind != "session" or conn.scope.get("method", "GET") in SAFE_METHODS:
         return
-    sent = form_token or conn.headers.get(CSRF_HEADER, "")
-    if not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
+    sent = (form_token or conn.headers.get(CSRF_HEADER, "")).encode()  # any text compares
+    if not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token.encode()):
         raise AccessDenied("missing or wrong CSRF token; reload the page and try again")
 
 

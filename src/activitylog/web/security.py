@@ -1,8 +1,13 @@
 """Security headers on every reply: a strict Content-Security-Policy (no inline script or
 style, no third-party origins), no MIME sniffing, no referrer leaks, and framing only of
-``/embed`` and only by the configured ``embed_origins``."""
+``/embed`` and only by the configured ``embed_origins``. Also keeps viewer tokens out of
+uvicorn's access log (``/embed?token=...`` is logged as ``token=[redacted]``)."""
 
 from __future__ import annotations
+
+import logging
+import re
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
@@ -49,5 +54,25 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class RedactTokens(logging.Filter):
+    """Replaces the value of every ``token`` query parameter in uvicorn's access log lines
+    (their arguments: client, method, path with query, HTTP version, status)."""
+
+    PATTERN = re.compile(r"([?&]token=)[^&\s]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(
+            isinstance(a, str) and "token=" in a for a in record.args
+        ):
+            record.args = tuple(self._redact(a) for a in record.args)
+        return True
+
+    def _redact(self, value: Any) -> Any:
+        return self.PATTERN.sub(r"\1[redacted]", value) if isinstance(value, str) else value
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(SecurityHeaders, embed_origins=settings.embed_origins)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactTokens) for f in access.filters):
+        access.addFilter(RedactTokens())  # uvicorn's logging setup adds filters, keeps ours

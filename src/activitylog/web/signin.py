@@ -3,13 +3,18 @@
 The sign-in form is protected against login CSRF by a double-submit token (a cookie and a
 hidden field that must match); once signed in, every form carries the session's own CSRF
 token. Unknown addresses and wrong passwords get the same message; repeated failures lock
-the address for a while (:mod:`activitylog.accounts`), and every attempt is recorded.
+the email address, or the client address they come from, for a while
+(:mod:`activitylog.accounts.throttle`): 429 with ``Retry-After``. Every attempt is
+recorded, and every failure is answered with the form, whatever was typed into it.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import UTC, datetime
+from functools import partial
+from math import ceil
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -17,13 +22,15 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from activitylog.accounts import SignInFailed
-from activitylog.web.principal import SESSION_COOKIE, authenticate, check_csrf, require
+from activitylog.web.audit import shown_address
+from activitylog.web.principal import SESSION_COOKIE, authenticate, require_session
 from activitylog.web.state import app_state
 from activitylog.web.templating import templates
 
 SIGNIN_COOKIE = "activitylog_signin"
 FAILED = "Wrong email or password."
 LOCKED = "Too many failed attempts. Try again in a few minutes."
+THROTTLED = "Too many failed sign-ins from your network. Try again in a few minutes."
 router = APIRouter(include_in_schema=False)
 
 
@@ -51,11 +58,16 @@ async def signin(
 ) -> Response:
     state = app_state(request)
     expected = request.cookies.get(SIGNIN_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, csrf_token):
-        return _form(request, next=next, email=email, error="The form expired. Try again.")
+    if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
+        return _form(
+            request, next=next, email=shown_address(email), error="The form expired. Try again."
+        )
     email = email.strip()
+    client = request.client.host if request.client else None
     try:
-        user = await run_in_threadpool(state.accounts.authenticate, email, password)
+        user = await run_in_threadpool(
+            partial(state.accounts.authenticate, email, password, client=client)
+        )
     except SignInFailed as failure:
         await run_in_threadpool(
             state.audit.sign_in_failed,
@@ -64,8 +76,15 @@ async def signin(
             failure.user,
             locked=failure.newly_locked,
         )
-        message = LOCKED if failure.reason == "locked" or failure.newly_locked else FAILED
-        return _form(request, next=next, email=email, error=message, status=401)
+        shown = shown_address(email)
+        if failure.locked_until is None or failure.reason not in ("locked", "throttled"):
+            message = LOCKED if failure.newly_locked else FAILED
+            return _form(request, next=next, email=shown, error=message, status=401)
+        wait = ceil((failure.locked_until - datetime.now(UTC)).total_seconds())
+        message = THROTTLED if failure.reason == "throttled" else LOCKED
+        response = _form(request, next=next, email=shown, error=message, status=429)
+        response.headers["Retry-After"] = str(max(1, wait))
+        return response
     workspace = min(user.memberships) if user.memberships else ""
     token, _session = state.accounts.start_session(user, workspace)
     await run_in_threadpool(state.audit.signed_in, request, user, workspace)
@@ -86,11 +105,9 @@ async def signin(
 @router.post("/signout")
 def signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     state = app_state(request)
-    principal = require(request)
-    check_csrf(request, principal, csrf_token)
-    if principal.kind == "session":
-        state.audit.signed_out(request, principal)
-        state.accounts.end_session(principal.credential)
+    principal = require_session(request, "sign out", csrf_token)
+    state.audit.signed_out(request, principal)
+    state.accounts.end_session(principal.credential)
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -104,8 +121,7 @@ def switch_workspace(
     next: Annotated[str, Form()] = "/activity",
 ) -> Response:
     state = app_state(request)
-    principal = require(request)
-    check_csrf(request, principal, csrf_token)
+    principal = require_session(request, "switch workspace", csrf_token)
     if workspace != principal.viewer.workspace:  # switching to where one is: nothing to do
         state.accounts.switch_workspace(principal.credential, workspace)
     return RedirectResponse(safe_next(next).split("?", 1)[0], status_code=303)

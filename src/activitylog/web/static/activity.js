@@ -20,7 +20,9 @@
 
   const FRAGMENTS = ["kpis", "charts", "table", "filters"];
   const SEARCH_DELAY = 300;
-  const token = body.dataset.token || "";
+  // The embedded page reads through its embed cookie; its requests say so, so that a
+  // session cookie of the same browser is not used instead.
+  const embedded = body.dataset.base === "/embed";
   const form = document.getElementById("filters");
   const search = document.getElementById("f-search");
   const detail = document.getElementById("detail");
@@ -42,11 +44,11 @@
   // -- helpers ---------------------------------------------------------------------------
   function authHeaders(extra) {
     const headers = Object.assign({}, extra || {});
-    if (token) headers.Authorization = "Bearer " + token;
+    if (embedded) headers["X-Activitylog-Embed"] = "1";
     return headers;
   }
 
-  /** A query string without the token (it travels in the Authorization header). */
+  /** A query string without a viewer token (the server trades it for a cookie). */
   function stripped(query) {
     const params = new URLSearchParams(query);
     params.delete("token");
@@ -81,7 +83,7 @@
 
   async function errorMessage(response) {
     if (response.status === 401) {
-      return token
+      return embedded
         ? "This embedded view has expired. Reload the page to get a fresh link."
         : "Your session ended. Reload the page to sign in again.";
     }
@@ -369,9 +371,9 @@
     download("/api/v1/export?" + params.toString(), "activity-selected.csv");
   });
 
-  /** Same-origin download; embedded pages send the token in a header, so fetch a blob. */
+  /** Same-origin download; embedded pages mark their request, so fetch a blob. */
   async function download(url, filename) {
-    if (!token) {
+    if (!embedded) {
       const a = document.createElement("a");
       a.href = url;
       a.download = filename;
@@ -380,7 +382,7 @@
       a.remove();
       return;
     }
-    const response = await fetch(url, { headers: authHeaders() });
+    const response = await fetch(url, { headers: authHeaders(), credentials: "same-origin" });
     if (!response.ok) {
       showError(await errorMessage(response));
       return;
@@ -397,7 +399,7 @@
 
   document.addEventListener("click", (event) => {
     const link = event.target.closest("a[data-export]");
-    if (!link || !token) return;
+    if (!link || !embedded) return;
     event.preventDefault();
     const format = new URL(link.href, location.href).searchParams.get("format") || "csv";
     download(link.href, "activity." + format);
