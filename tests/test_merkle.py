@@ -322,6 +322,33 @@ def test_frontier_bytes_round_trip_and_resume(size: int) -> None:
     assert restored.root() == mth(LEAVES_70)
 
 
+def test_frontier_extend_equals_appending_one_by_one() -> None:
+    leaves = hashed(LEAVES_70)
+    for before in range(0, 40):
+        for count in range(0, 31):
+            one_by_one = frontier_of(LEAVES_70[:before])
+            batched = frontier_of(LEAVES_70[:before])
+            for leaf in leaves[before : before + count]:
+                one_by_one.append(leaf)
+            batched.extend(leaves[before : before + count])
+            assert batched.size == before + count
+            assert batched.to_bytes() == one_by_one.to_bytes(), (before, count)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=700), min_size=1, max_size=6))
+def test_frontier_extend_in_batches(batches: list[int]) -> None:
+    data = digests(sum(batches))
+    frontier, start = Frontier(), 0
+    for count in batches:
+        frontier.extend(hashed(data[start : start + count]))
+        start += count
+        assert frontier.root() == mth(data[:start])
+    assert frontier.hashes == [
+        frontier.to_bytes()[i : i + HASH_SIZE] for i in range(0, len(frontier.to_bytes()), 32)
+    ]
+
+
 def test_frontier_copy_is_independent() -> None:
     frontier = frontier_of(LEAVES_40[:5])
     copy = frontier.copy()
