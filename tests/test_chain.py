@@ -568,12 +568,6 @@ def test_a_deletion_record_mentioned_in_details_accounts_for_nothing() -> None:
     assert found(check(build(bodies, graves=[3]))) == [("unaccounted_deletion", 3)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: WorkspaceCheck.run parses any body starting like a deletion record with "
-    "orjson.loads and event.get(...) unguarded: a rewritten body crashes verify "
-    "(JSONDecodeError / AttributeError) instead of being reported as modified",
-)
 @pytest.mark.parametrize(
     "forged",
     [
@@ -589,12 +583,6 @@ def test_a_rewritten_body_shaped_like_a_deletion_is_reported(forged: bytes) -> N
     assert found(check(log))[0] == ("modified", 4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: WorkspaceCheck.run and _explain call bytes.fromhex on stored hashes; a "
-    "row whose content_hash or chain_hash is not hex crashes verify with ValueError "
-    "instead of a break at that seq",
-)
 @pytest.mark.parametrize("column", ["content", "chain"])
 def test_a_hash_column_that_is_not_hex_is_reported(column: str) -> None:
     log = log_of(12, graves=[4])

@@ -195,11 +195,6 @@ def test_vkey_format_and_round_trip() -> None:
     assert PublicKey.from_vkey(public.vkey()) == public
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: PublicKey.from_vkey splits on every '+', but standard base64 holds '+' "
-    "(about 4 keys in 10); C2SP vkeys split on the first two '+' only",
-)
 @pytest.mark.parametrize("vkey", [PLUS_VKEY, key(8).public.vkey()], ids=["formats", "seed8"])
 def test_vkey_with_plus_in_base64(vkey: str) -> None:
     assert "+" in vkey.split("+", 2)[2]
@@ -338,11 +333,6 @@ def test_ring_with_a_broken_public_key_refused() -> None:
         KeyRing.from_pem([key(1).public.pem().encode() + bundle])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: KeyRing.from_pem lets binascii.Error / UnicodeDecodeError out of a "
-    "corrupt ACTIVITYLOG HANDOVER block instead of a ConfigurationError",
-)
 @pytest.mark.parametrize("body", ["QUJDR\n", "//79\n"], ids=["bad-padding", "not-utf8"])
 def test_ring_with_a_corrupt_handover_block_is_a_configuration_error(body: str) -> None:
     bundle = (
@@ -353,11 +343,6 @@ def test_ring_with_a_corrupt_handover_block_is_a_configuration_error(body: str) 
         KeyRing.from_pem([bundle.encode()])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="limitation: add_handovers reads notes in one pass, so a later handover listed "
-    "before the one that brings its old key in is dropped",
-)
 def test_ring_handovers_in_any_order() -> None:
     old, new, newer = key(1), key(2), key(3)
     ring = KeyRing()

@@ -22,7 +22,7 @@ from typing import Literal
 
 import orjson
 
-from activitylog.merkle import Frontier
+from activitylog.merkle import Frontier, consistency_path, verify_consistency
 from activitylog.notes import Checkpoint, parse_checkpoint, verified_checkpoint
 from activitylog.signing import KeyRing
 
@@ -35,6 +35,7 @@ DELETION_ACTION = "activity_log.deleted"
 _DELETION_START = b'{"action":"activity_log.deleted"'
 _PROGRESS_STEP = 10_000
 _CHUNK = 4096
+_LATER_MAX = 1_000_000
 
 Kind = Literal[
     "modified",
@@ -193,6 +194,10 @@ class WorkspaceCheck:
         self._head: Head | None = None
         self._head_checkpoint: Checkpoint | None = None
         self._witness_size = 0
+        self._witness_root = b""
+        #: The tree's frontier at the witness's newest size, and the leaves after it.
+        self.witness_frontier: Frontier | None = None
+        self._later: list[bytes] = []
         self.signed_size = 0
 
     # -- what is signed -----------------------------------------------------------------
@@ -214,7 +219,8 @@ class WorkspaceCheck:
             checkpoint = self._checked(note, None, "witness")
             if checkpoint is not None:
                 self.report.witnessed += 1
-                self._witness_size = max(self._witness_size, checkpoint.size)
+                if checkpoint.size > self._witness_size:
+                    self._witness_size, self._witness_root = checkpoint.size, checkpoint.root
 
     def _checked(
         self, note: str, size: int | None, source: Literal["checkpoint", "head", "witness"]
@@ -266,6 +272,8 @@ class WorkspaceCheck:
         # while everything matches; the first chunk that does not goes row by row below.
         sizes = sorted(targets)
         reported = 0
+        # The leaves after the witness's newest size, for the consistency proof from it.
+        witnessed, later = self._witness_size, self._later
         while chunk := list(islice(it, _CHUNK)):
             count = len(chunk)
             seqs, bodies, contents, chains, _ = zip(*chunk, strict=True)
@@ -299,6 +307,8 @@ class WorkspaceCheck:
                 last_target = at
             tree.extend(leaves[start:])
             stack = tree.hashes
+            if witnessed and size + count > witnessed and len(later) < _LATER_MAX:
+                later.extend(leaves[max(0, witnessed - size) :])
             recent.extend(linked[-_LOOK_AROUND:])
             prev = linked[-1]
             size += count
@@ -319,13 +329,13 @@ class WorkspaceCheck:
                     tree_ok, prev, expected = False, None, seq
                 if body is None:
                     report.tombstones += 1
-                    leaf = bytes.fromhex(stored_content)
+                    leaf = _unhex(stored_content)
                     graves.append((seq, grave_id))
                 else:
                     leaf = sha(b"\x00" + body).digest()
                     if leaf.hex() != stored_content:
                         self.add_break(seq, "modified", "content hash differs")
-                        leaf = bytes.fromhex(stored_content)
+                        leaf = _unhex(stored_content)
                     if body.startswith(_DELETION_START):
                         deleted_ids.update(_deleted_ids(body))
                 chained = sha(prev + leaf).digest() if prev is not None else b""
@@ -336,9 +346,11 @@ class WorkspaceCheck:
                         it, restart = chain(ahead, it), True
                         at, kind, why, skip = _explain(row, leaf, prev, recent, ahead)
                         self.add_break(at, kind, why)
-                    chained = prev if skip and prev is not None else bytes.fromhex(stored_chain)
+                    chained = prev if skip and prev is not None else _unhex(stored_chain)
                 recent.append(chained)
                 prev = chained
+                if witnessed and size >= witnessed and len(later) < _LATER_MAX:
+                    later.append(leaf)
                 # the tree (merkle.Frontier.append, inlined: this loop is verify's cost)
                 n = size
                 while n & 1:
@@ -364,9 +376,14 @@ class WorkspaceCheck:
         report.root = Frontier(size, stack).root().hex() if tree_ok else ""
         self._finish(expected - 1, prev or bytes(32), stack, tree_ok)
         self._account(graves, deleted_ids)
+        if tree_ok:
+            self._prove_witness()
 
     def _meet(self, targets: list[_Target], stack: list[bytes], chain: bytes, since: int) -> None:
-        root = Frontier(targets[0].size, stack).root()
+        tree = Frontier(targets[0].size, stack)
+        if tree.size == self._witness_size:
+            self.witness_frontier = tree
+        root = tree.root()
         for target in targets:
             if target.root != root or (target.chain_hash and target.chain_hash != chain.hex()):
                 kind: Kind = (
@@ -445,6 +462,25 @@ class WorkspaceCheck:
             if event_id not in deleted:
                 self.add_break(seq, "unaccounted_deletion", "no deletion record names this entry")
 
+    def _prove_witness(self) -> None:
+        """Check the consistency proof from the witness's newest checkpoint to the head's
+        signed tree, built from the frontier met at the witnessed size and the leaves after
+        it (when they were few enough to keep: the roots at witnessed sizes are compared
+        in any case)."""
+        head, old, later = self._head_checkpoint, self.witness_frontier, self._later
+        if head is None or old is None or not old.size < head.size <= old.size + len(later):
+            return
+        if any(b.kind == "witness_mismatch" for b in self.report.breaks):
+            return  # the witnessed root itself differs: said already
+        path = consistency_path(old, head.size, enumerate(later, old.size))
+        if not verify_consistency(old.size, head.size, self._witness_root, head.root, path):
+            self.add_break(
+                old.size,
+                "witness_mismatch",
+                f"no consistency proof from the witnessed size {old.size} to the signed "
+                f"head at {head.size}",
+            )
+
     def add_break(self, seq: int, kind: Kind, detail: str) -> None:
         if len(self.report.breaks) < MAX_BREAKS:
             self.report.breaks.append(Break(self.report.workspace, seq, kind, detail))
@@ -463,13 +499,13 @@ def _explain(
     # entry's link; an entry inserted earlier is skipped by this one's; a reordered entry
     # links to one that comes later.
     sha = hashlib.sha256
-    seq, target = row[0], bytes.fromhex(row[3])
+    seq, target = row[0], _unhex(row[3])
     for later in ahead:
-        if sha(bytes.fromhex(later[3]) + digest).digest() == target:
+        if sha(_unhex(later[3]) + digest).digest() == target:
             return seq, "reordered", f"belongs after seq {later[0]}", False
     if ahead:
         following = ahead[0]
-        if sha(prev + bytes.fromhex(following[2])).digest().hex() == following[3]:
+        if sha(prev + _unhex(following[2])).digest().hex() == following[3]:
             return seq, "inserted", "entry not in the chain", True
     # The start of the chain (seq 0, all-zero hash) is a candidate predecessor too.
     known = [(0, bytes(32)), *((seq - len(recent) + i, h) for i, h in enumerate(recent))]
@@ -481,8 +517,22 @@ def _explain(
 
 def _deleted_ids(body: bytes) -> list[str]:
     """The ids a deletion record names (none unless the body really is one)."""
-    event = orjson.loads(body)
-    if event.get("action") != DELETION_ACTION:
+    try:
+        event = orjson.loads(body)
+    except orjson.JSONDecodeError:
         return []
-    ids = (event.get("details") or {}).get("ids") or []
-    return [i for i in ids if isinstance(i, str)]
+    details = event.get("details") if isinstance(event, dict) else None
+    if event.get("action") != DELETION_ACTION or not isinstance(details, dict):
+        return []
+    ids = details.get("ids")
+    return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+
+
+def _unhex(text: str) -> bytes:
+    """A stored hash as bytes; one that is not 64 hex digits reads as zeros (and so
+    fails every comparison it takes part in)."""
+    try:
+        value = bytes.fromhex(text)
+    except (TypeError, ValueError):
+        return bytes(32)
+    return value if len(value) == 32 else bytes(32)

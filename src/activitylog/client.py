@@ -220,7 +220,8 @@ class ActivityLog:
                     },
                     "description": f"{who} deleted {len(gone):,} entries: {reason}",
                     "details": {"ids": gone, "reason": reason, "count": len(gone)},
-                }
+                },
+                reserved=True,
             )
             return prepare(content, self.catalog)
 

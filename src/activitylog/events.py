@@ -39,6 +39,8 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 RESULTS = ("success", "warning", "failure")
 LAYERS = ("workspace", "platform")
 SYSTEM_ACTOR: dict[str, str] = {"id": "system", "name": "System", "type": "system"}
+#: Written only by the log itself: the record of a deletion, which verify relies on.
+RESERVED_ACTIONS = frozenset({"activity_log.deleted"})
 
 #: Content fields in the order the API documents them.
 CONTENT_FIELDS: tuple[str, ...] = (
@@ -80,6 +82,11 @@ EVENT_FIELDS: tuple[str, ...] = (
 )
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)]
+#: A workspace names a log (a signed checkpoint's origin line): one line, no control
+#: characters.
+WorkspaceName = Annotated[
+    str, StringConstraints(min_length=1, max_length=NAME_MAX, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 OptName = Annotated[str, StringConstraints(max_length=NAME_MAX)] | None
 _ACTION_RE = re.compile(ACTION_PATTERN)
 _EPOCH = _MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
@@ -115,7 +122,7 @@ class EventIn(TypedDict, total=False):
     """The input shape of one event (HTTP API, NDJSON, SDK keyword arguments)."""
 
     id: str | None
-    workspace: Required[Name]
+    workspace: Required[WorkspaceName]
     layer: Literal["workspace", "platform"]
     occurred_at: datetime | None
     actor: Party | None
@@ -242,9 +249,16 @@ def event_body(event: Mapping[str, Any]) -> bytes:
 
 
 def validate(
-    raw: Mapping[str, Any], *, now: datetime | None = None, received_at: datetime | None = None
+    raw: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+    received_at: datetime | None = None,
+    reserved: bool = False,
 ) -> dict[str, Any]:
-    """Validate and normalise one event; raise :class:`ValidationError` naming every bad field."""
+    """Validate and normalise one event; raise :class:`ValidationError` naming every bad field.
+
+    Actions in :data:`RESERVED_ACTIONS` are the log's own records (a deletion's); only the
+    log writes them (``reserved=True``), so no client can forge one."""
     now = now or datetime.now(UTC)
     errors: list[FieldError] = []
     if not isinstance(raw, Mapping):
@@ -257,6 +271,8 @@ def validate(
         _check_nul(raw, "", errors)
         raise ValidationError(_dedupe(errors)) from None
     content = _normalise(model, now, received_at or now, errors)
+    if content["action"] in RESERVED_ACTIONS and not reserved:
+        errors.append(FieldError("action", "is reserved for the log's own records"))
     if _has_nul(content):
         _check_nul(content, "", errors)
     if errors:
@@ -451,6 +467,8 @@ def _from_pydantic(exc: PydanticValidationError) -> Iterable[FieldError]:
             reason = f"is longer than {err['ctx']['max_length']:,} characters"
         elif kind == "literal_error":
             reason = f"must be one of {err['ctx']['expected']}"
+        elif kind == "string_pattern_mismatch" and loc == "workspace":
+            reason = "must be one line without control characters"
         else:
             reason = err["msg"][:1].lower() + err["msg"][1:]
         yield FieldError(loc, reason)

@@ -12,13 +12,14 @@ import os
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from activitylog.notes import sign_handover
 from activitylog.signing import KeyRing, SigningKey, load_ring, ring_path, write_private
 
 _RECHECK_SECONDS = 1.0
+HANDOVER_GRACE = timedelta(seconds=5)
 
 
 class KeyFile:
@@ -68,8 +69,10 @@ class KeyFile:
         old = self.key()
         ring = self.ring()
         new = SigningKey.generate()
-        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        note = sign_handover(old, new, when)
+        # The old key stays valid for a grace longer than servers take to notice the new
+        # file, so nothing they sign meanwhile is refused.
+        now = datetime.now(UTC)
+        note = sign_handover(old, new, _rfc3339(now), _rfc3339(now + HANDOVER_GRACE))
         ring.add(new.public)
         ring.add_handovers([note])
         _write_text(ring_path(self.path), ring.pem())
@@ -77,6 +80,10 @@ class KeyFile:
         with self._lock:
             self._key, self._stamp, self._checked = new, self._file_stamp(), time.monotonic()
         return note
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _write_text(path: Path, text: str) -> None:

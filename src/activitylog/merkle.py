@@ -197,6 +197,29 @@ def span_roots(spans: Sequence[Span], leaves: Iterable[tuple[int, bytes]]) -> li
     return roots
 
 
+def consistency_path(
+    old: Frontier, new_size: int, later: Iterable[tuple[int, bytes]]
+) -> list[bytes]:
+    """The consistency proof from ``old`` (a tree's frontier) to the tree of ``new_size``
+    that extends it, given only the leaves after it (``(index, leaf hash)`` in order): the
+    proof's nodes inside the old tree are subtrees of its frontier."""
+    nodes: dict[tuple[int, int], bytes] = {}
+    start = 0
+    for height, node in zip(
+        (h for h in range(old.size.bit_length() - 1, -1, -1) if old.size >> h & 1),
+        old.hashes,
+        strict=True,
+    ):
+        nodes[(start, start + (1 << height))] = node
+        start += 1 << height
+    spans = consistency_spans(old.size, new_size)
+    later_spans = [span for span in spans if span.start >= old.size]
+    roots = dict(zip(later_spans, span_roots(later_spans, later), strict=True))
+    return [
+        roots[span] if span.start >= old.size else nodes[(span.start, span.end)] for span in spans
+    ]
+
+
 def root_from_inclusion(index: int, size: int, leaf: bytes, path: Sequence[bytes]) -> bytes:
     """The root an audit path leads to (RFC 9162 2.1.3.2); ValueError when malformed."""
     if not 0 <= index < size:

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 
 from activitylog.signing import HANDOVER_HEADER, Handover, KeyRing, PublicKey, SigningKey
 
 SIGNATURE_PREFIX = "— "  # an em dash and a space
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class Checkpoint:
 def checkpoint_text(
     origin: str, size: int, root: bytes, chain_hash: str, prev: int, time: str
 ) -> str:
+    if not origin or any(ord(c) < 0x20 or c == "\x7f" for c in origin):
+        raise ValueError("a checkpoint's origin is one line of printable text")
     return (
         f"{origin}\n{size}\n{base64.b64encode(root).decode()}\n"
         f"chain {chain_hash}\nprev {prev}\ntime {time}\n"
@@ -133,7 +137,7 @@ def parse_checkpoint(note: str) -> Checkpoint:
     if len(lines) < 3:
         raise ValueError("a checkpoint has an origin, a size and a root hash")
     origin, size_text, root_text, *extensions = lines
-    if not size_text.isdigit() or (size_text.startswith("0") and size_text != "0"):
+    if not _DECIMAL.fullmatch(size_text):
         raise ValueError("checkpoint size is not a decimal number")
     try:
         root = base64.b64decode(root_text, validate=True)
@@ -143,7 +147,7 @@ def parse_checkpoint(note: str) -> Checkpoint:
         raise ValueError("checkpoint root is not a SHA-256 hash")
     fields = dict(line.split(" ", 1) for line in extensions if " " in line)
     prev = fields.get("prev", "")
-    if not prev.isdigit():
+    if not _DECIMAL.fullmatch(prev):
         raise ValueError("checkpoint has no prev line")
     return Checkpoint(
         origin,
@@ -171,29 +175,38 @@ def verified_checkpoint(note: str, ring: KeyRing) -> tuple[Checkpoint, str | Non
 # -- key handovers --------------------------------------------------------------------------
 
 
-def handover_text(old: PublicKey, new: PublicKey, time: str) -> str:
-    return f"{HANDOVER_HEADER}\nold {old.vkey()}\nnew {new.vkey()}\ntime {time}\n"
+def handover_text(old: PublicKey, new: PublicKey, time: str, until: str) -> str:
+    return f"{HANDOVER_HEADER}\nold {old.vkey()}\nnew {new.vkey()}\ntime {time}\nuntil {until}\n"
 
 
-def sign_handover(old: SigningKey, new: SigningKey, time: str) -> str:
-    """A handover signed by the old key, and by the new one (it holds its private half)."""
-    return cosign(sign_note(handover_text(old.public, new.public, time), old), new)
+def sign_handover(old: SigningKey, new: SigningKey, time: str, until: str | None = None) -> str:
+    """A handover signed by the old key, and by the new one (it holds its private half):
+    ``new`` signs from ``time``; ``old`` may still sign until ``until`` (default ``time``),
+    while servers switch keys."""
+    text = handover_text(old.public, new.public, time, until or time)
+    return cosign(sign_note(text, old), new)
 
 
 def parse_handover(note: str, ring: KeyRing) -> Handover | None:
     """The handover ``note`` states if its old key is in ``ring`` and both keys signed it."""
     try:
         text, _ = split_note(note)
-        header, old_line, new_line, time_line = text.splitlines()
+        header, old_line, new_line, time_line, until_line = text.splitlines()
         old = PublicKey.from_vkey(old_line.removeprefix("old "))
         new = PublicKey.from_vkey(new_line.removeprefix("new "))
     except ValueError:
         return None
-    if header != HANDOVER_HEADER or not time_line.startswith("time "):
+    if (
+        header != HANDOVER_HEADER
+        or not time_line.startswith("time ")
+        or not until_line.startswith("until ")
+    ):
         return None
     if old.key_hash not in ring.keys:
         return None
     pair = KeyRing({old.key_hash: old})
     if signer_of(note, pair) is None or signer_of(note, KeyRing({new.key_hash: new})) is None:
         return None
-    return Handover(old, new, time_line.removeprefix("time "), note)
+    return Handover(
+        old, new, time_line.removeprefix("time "), until_line.removeprefix("until "), note
+    )

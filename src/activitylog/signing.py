@@ -14,6 +14,7 @@ names its successor and the time it stops being valid. The ring file beside the 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import os
 import re
@@ -98,7 +99,7 @@ class PublicKey:
     @classmethod
     def from_vkey(cls, vkey: str) -> PublicKey:
         try:
-            name, key_id, encoded = vkey.split("+")
+            name, key_id, encoded = vkey.split("+", 2)  # base64 may hold "+" itself
             data = base64.b64decode(encoded, validate=True)
         except ValueError:
             raise ValueError(f"not a verifier key: {vkey!r}") from None
@@ -187,11 +188,13 @@ def _fsync_dir(directory: Path) -> None:
 
 @dataclass(frozen=True)
 class Handover:
-    """``old`` stops signing at ``time`` (RFC 3339); ``new`` signs from then on."""
+    """``new`` signs from ``time`` (RFC 3339); ``old`` may sign until ``until``, a short
+    grace while servers switch keys."""
 
     old: PublicKey
     new: PublicKey
     time: str
+    until: str
     note: str
 
 
@@ -209,11 +212,12 @@ class KeyRing:
         return self.keys.get(key_hash)
 
     def retired_at(self, key: PublicKey) -> str | None:
-        """When ``key`` handed over to its successor (None: still current)."""
-        times = [h.time for h in self.handovers if h.old.key_hash == key.key_hash]
+        """When ``key`` stopped being valid (None: still current)."""
+        times = [h.until for h in self.handovers if h.old.key_hash == key.key_hash]
         return min(times, default=None)
 
     def valid_from(self, key: PublicKey) -> str | None:
+        """When ``key`` took over (None: it is the first key)."""
         times = [h.time for h in self.handovers if h.new.key_hash == key.key_hash]
         return min(times, default=None)
 
@@ -223,14 +227,23 @@ class KeyRing:
         return (retired is None or time < retired) and (start is None or time >= start)
 
     def add_handovers(self, notes: Iterable[str]) -> None:
-        """Accept the handovers whose notes the old key in this ring signed."""
+        """Accept the handovers whose old key is in this ring (or joins it through another
+        handover) and which both keys signed."""
         from activitylog.notes import parse_handover
 
-        for note in notes:
-            handover = parse_handover(note, self)
-            if handover is not None and all(h.note != note for h in self.handovers):
-                self.handovers.append(handover)
-                self.add(handover.new)
+        known = {h.note for h in self.handovers}
+        pending = [note for note in dict.fromkeys(notes) if note not in known]
+        while pending:
+            accepted = []
+            for note in pending:
+                handover = parse_handover(note, self)
+                if handover is not None:
+                    self.handovers.append(handover)
+                    self.add(handover.new)
+                    accepted.append(note)
+            if not accepted:
+                return
+            pending = [note for note in pending if note not in accepted]
 
     def pem(self) -> str:
         """Every key and handover as one PEM bundle (the ring file's format)."""
@@ -258,7 +271,12 @@ class KeyRing:
                 if block.group(1) == "PUBLIC KEY":
                     ring.add(PublicKey.from_pem(block.group(0).encode()))
                 elif block.group(1) == "ACTIVITYLOG HANDOVER":
-                    notes.append(base64.b64decode(block.group(2)).decode())
+                    try:
+                        notes.append(base64.b64decode(block.group(2)).decode())
+                    except (binascii.Error, UnicodeDecodeError):
+                        raise ConfigurationError(
+                            "public_key: a handover block is not base64 of a note"
+                        ) from None
         if not ring.keys:
             raise ConfigurationError("public_key: no PEM public key found")
         ring.add_handovers(notes)

@@ -29,7 +29,7 @@ _MAX_NAME = 200
 
 def file_name(workspace: str) -> str:
     """A file name for ``workspace`` (long names end in a hash of the whole name)."""
-    encoded = quote(workspace, safe="")
+    encoded = quote(workspace, safe="").replace("~", "%7E")  # "~" marks a hashed name
     if len(encoded) > _MAX_NAME:
         digest = hashlib.sha256(workspace.encode()).hexdigest()[:16]
         encoded = f"{encoded[: _MAX_NAME - 17]}~{digest}"
@@ -75,8 +75,11 @@ class Witness:
 
     def _append(self, path: Path, data: bytes) -> None:
         created = not path.exists()
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
+            end = os.fstat(fd).st_size
+            if end and os.pread(fd, 1, end - 1) != b"\n":
+                data = b"\n" + data  # a torn line (a crash mid-write) stays on its own
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
