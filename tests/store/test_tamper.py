@@ -1,0 +1,430 @@
+"""The tamper suite: each kind of tampering an attacker with write access to the database
+(but neither the signing key nor the witness directory) can do, on a freshly seeded log,
+and verify's verdict without a witness and with one.
+
+Without a witness every kind is caught except three that need state kept outside the
+database: a rollback to an older copy, a truncation back to a kept checkpoint with the
+later signatures removed, and a whole workspace removed. With the witness, every kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from activitylog import ActivityLog
+from activitylog.chain import Kind, VerifyReport, content_hash, link
+from activitylog.errors import IntegrityError
+
+from ._support import eid, sql
+from ._tamper import (
+    DELETED,
+    DELETION_RECORD,
+    HEADS,
+    KEPT,
+    LAST_KEPT,
+    WORKSPACES,
+    Seeded,
+    copy_database,
+    cover_tracks,
+    cut_back,
+    drop_workspace,
+    dump_tables,
+    entry,
+    flip_signature,
+    kept_note,
+    rehash,
+    restore_database,
+    restore_tables,
+    rewrite_bodies,
+    seeded_log,
+    set_head,
+    shift_seqs,
+)
+
+#: ``(workspace, seq, kind)`` of a break.
+Expect = tuple[str, int, Kind]
+
+
+@pytest.fixture
+def seeded(db_url: str, tmp_path: Path) -> Iterator[Seeded]:
+    with seeded_log(db_url, tmp_path) as log:
+        yield log
+
+
+def verdicts(seeded: Seeded) -> tuple[VerifyReport, VerifyReport]:
+    """verify's reports without a witness (a log whose settings name none) and with it."""
+    bare = seeded.open(witness=False).verify(witness_dir=None)
+    assert not bare.witness_checked
+    witnessed = seeded.log.verify()
+    assert witnessed.witness_checked
+    return bare, witnessed
+
+
+def first(report: VerifyReport) -> Expect:
+    assert not report.ok
+    brk = report.first_break
+    assert brk is not None
+    return brk.workspace, brk.seq, brk.kind
+
+
+def assert_witness_caught(report: VerifyReport, expected: Expect) -> None:
+    """The break only the witness can report is there, and the first break names its
+    workspace and seq (verify may also call the same gap "missing": the witness's
+    checkpoint signs entries the database lacks)."""
+    assert expected in {(b.workspace, b.seq, b.kind) for b in report.breaks}, [
+        str(b) for b in report.breaks
+    ]
+    assert first(report)[:2] == expected[:2]
+
+
+# -- the seeded log --------------------------------------------------------------------------
+def test_the_seeded_log_verifies_with_and_without_its_witness(seeded: Seeded) -> None:
+    bare, witnessed = verdicts(seeded)
+    for report in (bare, witnessed):
+        assert report.ok, [str(b) for b in report.breaks]
+        assert report.signatures_checked
+        by_name = {w.workspace: w for w in report.workspaces}
+        assert sorted(by_name) == list(WORKSPACES)
+        for workspace, seq in HEADS.items():
+            assert by_name[workspace].head_seq == seq
+            assert by_name[workspace].checkpoints == len(KEPT[workspace])
+        assert by_name["acme"].tombstones == 1
+    assert {w.workspace: w.witnessed for w in witnessed.workspaces} == {
+        name: len(sizes) for name, sizes in KEPT.items()
+    }
+    [record] = sql(
+        seeded.log,
+        "SELECT body FROM events WHERE workspace = 'acme' AND seq = :s",
+        s=DELETION_RECORD,
+    )
+    assert seeded.ids[("acme", DELETED)].encode() in bytes(record["body"])
+    assert [size for size, _ in seeded.log.store.kept_checkpoints("acme")] == KEPT["acme"]
+
+
+# -- the kinds of tampering ------------------------------------------------------------------
+def filter_column(column: str, value: str) -> Callable[[Seeded], None]:
+    def apply(seeded: Seeded) -> None:
+        sql(
+            seeded.log,
+            f"UPDATE events SET {column} = :v WHERE workspace = 'acme' AND seq = 12",
+            v=value,
+        )
+        cover_tracks(seeded.log)
+
+    return apply
+
+
+def body(seeded: Seeded) -> None:
+    rewrite_bodies(seeded.log, "acme", range(7, 8))
+    cover_tracks(seeded.log)
+
+
+def body_and_content_hash(seeded: Seeded) -> None:
+    rewrite_bodies(seeded.log, "acme", range(12, 13))
+    [row] = sql(seeded.log, "SELECT body FROM events WHERE workspace = 'acme' AND seq = 12")
+    sql(
+        seeded.log,
+        "UPDATE events SET content_hash = :h WHERE workspace = 'acme' AND seq = 12",
+        h=content_hash(bytes(row["body"])),
+    )
+    cover_tracks(seeded.log)
+
+
+def rehashed_tail(seeded: Seeded) -> None:
+    """Entries after the last kept checkpoint rewritten, re-hashed, the head moved on."""
+    rewrite_bodies(seeded.log, "acme", range(LAST_KEPT + 1, HEADS["acme"] + 1))
+    rehash(seeded.log, "acme", LAST_KEPT + 1)
+    set_head(seeded.log, "acme", HEADS["acme"])
+    cover_tracks(seeded.log)
+
+
+def forged_append(seeded: Seeded) -> None:
+    """A forged entry at the head, with correct hashes, and the head moved onto it."""
+    last = entry(seeded.log, "acme", HEADS["acme"])
+    new_id = eid(9999)
+    forged = bytes(last["body"]).replace(last["id"].encode(), new_id.encode())
+    digest = content_hash(forged)
+    insert(
+        seeded.log,
+        {
+            **last,
+            "rid": last["rid"] + 1,
+            "id": new_id,
+            "seq": HEADS["acme"] + 1,
+            "body": forged,
+            "content_hash": digest,
+            "chain_hash": link(last["chain_hash"], digest),
+        },
+    )
+    set_head(seeded.log, "acme", HEADS["acme"] + 1)
+    cover_tracks(seeded.log)
+
+
+def truncated(note: str) -> Callable[[Seeded], None]:
+    """The last two entries deleted, the head moved back to seq 45 (its note left as it
+    was, or nulled)."""
+
+    def apply(seeded: Seeded) -> None:
+        sql(seeded.log, "DELETE FROM events WHERE workspace = 'acme' AND seq > 45")
+        set_head(seeded.log, "acme", 45, **({} if note == "left" else {"note": None}))
+        cover_tracks(seeded.log)
+
+    return apply
+
+
+def rehashed_past_checkpoints(note: str) -> Callable[[Seeded], None]:
+    """Entries from seq 35 rewritten and re-hashed, the kept checkpoints after seq 30
+    deleted, the head moved on (its note left, or nulled)."""
+
+    def apply(seeded: Seeded) -> None:
+        rewrite_bodies(seeded.log, "acme", range(35, HEADS["acme"] + 1))
+        rehash(seeded.log, "acme", 35)
+        sql(seeded.log, "DELETE FROM checkpoints WHERE workspace = 'acme' AND size > 30")
+        set_head(seeded.log, "acme", HEADS["acme"], **({} if note == "left" else {"note": None}))
+        cover_tracks(seeded.log)
+
+    return apply
+
+
+def cut_back_to_a_checkpoint(seeded: Seeded) -> None:
+    """Cut back to the kept checkpoint at seq 30, its head and signatures with it."""
+    cut_back(seeded.log, "acme", 30)
+
+
+def unrecorded_deletion(seeded: Seeded) -> None:
+    """An entry moved into the tombstones, as a deletion would, but with no record."""
+    sql(
+        seeded.log,
+        "INSERT INTO tombstones (workspace, seq, id, occurred_at, content_hash, chain_hash,"
+        " deleted_at, deleted_by, reason) SELECT workspace, seq, id, occurred_at, content_hash,"
+        " chain_hash, occurred_at, 'u_0', 'GDPR request 119' FROM events"
+        " WHERE workspace = 'acme' AND seq = 12",
+    )
+    sql(seeded.log, "DELETE FROM events WHERE workspace = 'acme' AND seq = 12")
+    cover_tracks(seeded.log)
+
+
+def head_deleted(seeded: Seeded) -> None:
+    sql(seeded.log, "DELETE FROM chain_heads WHERE workspace = 'globex'")
+
+
+def workspace_deleted(seeded: Seeded) -> None:
+    drop_workspace(seeded.log, "globex")
+
+
+def bad_signature(seeded: Seeded) -> None:
+    sql(
+        seeded.log,
+        "UPDATE checkpoints SET note = :n WHERE workspace = 'acme' AND size = 20",
+        n=flip_signature(kept_note(seeded.log, "acme", 20)),
+    )
+
+
+def checkpoint_deleted(seeded: Seeded) -> None:
+    sql(seeded.log, "DELETE FROM checkpoints WHERE workspace = 'acme' AND size = 20")
+
+
+def swapped(seeded: Seeded) -> None:
+    for statement in (
+        "UPDATE events SET seq = -1 WHERE workspace = 'acme' AND seq = 7",
+        "UPDATE events SET seq = 7 WHERE workspace = 'acme' AND seq = 8",
+        "UPDATE events SET seq = 8 WHERE workspace = 'acme' AND seq = -1",
+    ):
+        sql(seeded.log, statement)
+
+
+def row_deleted(seeded: Seeded) -> None:
+    sql(seeded.log, "DELETE FROM events WHERE workspace = 'acme' AND seq = 15")
+    cover_tracks(seeded.log)
+
+
+def row_inserted(seeded: Seeded) -> None:
+    """A forged entry linked into the chain after seq 14; later entries shifted up and
+    the head moved with them."""
+    before = entry(seeded.log, "acme", 14)
+    shift_seqs(seeded.log, "acme", 15, 1)
+    new_id = eid(9999)
+    forged = bytes(before["body"]).replace(before["id"].encode(), new_id.encode())
+    digest = content_hash(forged)
+    [top] = sql(seeded.log, "SELECT max(rid) AS rid FROM events")
+    insert(
+        seeded.log,
+        {
+            **before,
+            "rid": top["rid"] + 1,
+            "id": new_id,
+            "seq": 15,
+            "body": forged,
+            "content_hash": digest,
+            "chain_hash": link(before["chain_hash"], digest),
+        },
+    )
+    set_head(seeded.log, "acme", HEADS["acme"] + 1)
+    cover_tracks(seeded.log)
+
+
+def insert(log: ActivityLog, row: dict[str, object]) -> None:
+    columns = ", ".join(row)
+    marks = ", ".join(f":{name}" for name in row)
+    sql(log, f"INSERT INTO events ({columns}) VALUES ({marks})", **row)
+
+
+@dataclass(frozen=True)
+class Tampering:
+    apply: Callable[[Seeded], None]
+    #: The first break verify reports without a witness (None: it cannot tell), and with.
+    bare: Expect | None
+    witnessed: Expect
+    #: The head row was forged: appends must be refused until it is repaired.
+    forged_head: bool = False
+
+
+TAMPERINGS: dict[str, Tampering] = {
+    "label": Tampering(
+        filter_column("label", "Viewed contact"),
+        ("acme", 12, "index_differs"),
+        ("acme", 12, "index_differs"),
+    ),
+    "category": Tampering(
+        filter_column("category", "settings"),
+        ("acme", 12, "index_differs"),
+        ("acme", 12, "index_differs"),
+    ),
+    "actor_id": Tampering(
+        filter_column("actor_id", "u_9"),
+        ("acme", 12, "index_differs"),
+        ("acme", 12, "index_differs"),
+    ),
+    "body": Tampering(body, ("acme", 7, "modified"), ("acme", 7, "modified")),
+    "body_and_content_hash": Tampering(
+        body_and_content_hash, ("acme", 12, "modified"), ("acme", 12, "modified")
+    ),
+    "rehashed_tail": Tampering(
+        rehashed_tail,
+        ("acme", HEADS["acme"], "checkpoint_mismatch"),
+        ("acme", HEADS["acme"], "checkpoint_mismatch"),
+        forged_head=True,
+    ),
+    "forged_append": Tampering(
+        forged_append,
+        ("acme", HEADS["acme"] + 1, "unsigned"),
+        ("acme", HEADS["acme"] + 1, "unsigned"),
+        forged_head=True,
+    ),
+    "truncated_note_left": Tampering(
+        truncated("left"), ("acme", 46, "missing"), ("acme", 46, "missing"), forged_head=True
+    ),
+    "truncated_note_nulled": Tampering(
+        truncated("null"),
+        ("acme", LAST_KEPT + 1, "unsigned"),
+        ("acme", LAST_KEPT + 1, "unsigned"),
+        forged_head=True,
+    ),
+    "rehashed_past_checkpoints_note_left": Tampering(
+        rehashed_past_checkpoints("left"),
+        ("acme", HEADS["acme"], "checkpoint_mismatch"),
+        ("acme", 40, "witness_mismatch"),
+        forged_head=True,
+    ),
+    "rehashed_past_checkpoints_note_nulled": Tampering(
+        rehashed_past_checkpoints("null"),
+        ("acme", 31, "unsigned"),
+        ("acme", 40, "witness_mismatch"),
+        forged_head=True,
+    ),
+    "cut_back_to_a_checkpoint": Tampering(
+        cut_back_to_a_checkpoint, None, ("acme", 31, "behind_witness")
+    ),
+    "unrecorded_deletion": Tampering(
+        unrecorded_deletion,
+        ("acme", 12, "unaccounted_deletion"),
+        ("acme", 12, "unaccounted_deletion"),
+    ),
+    "head_deleted": Tampering(
+        head_deleted,
+        ("globex", 1, "head_missing"),
+        ("globex", 1, "head_missing"),
+        forged_head=True,
+    ),
+    "workspace_deleted": Tampering(workspace_deleted, None, ("globex", 1, "workspace_missing")),
+    "bad_signature": Tampering(
+        bad_signature, ("acme", 20, "bad_signature"), ("acme", 20, "bad_signature")
+    ),
+    "checkpoint_deleted": Tampering(
+        checkpoint_deleted, ("acme", 11, "checkpoint_missing"), ("acme", 11, "checkpoint_missing")
+    ),
+    "swapped": Tampering(swapped, ("acme", 7, "reordered"), ("acme", 7, "reordered")),
+    "row_deleted": Tampering(row_deleted, ("acme", 15, "missing"), ("acme", 15, "missing")),
+    "row_inserted": Tampering(
+        row_inserted, ("acme", 15, "inserted"), ("acme", 15, "inserted"), forged_head=True
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(TAMPERINGS))
+def test_tampering_is_caught(seeded: Seeded, name: str) -> None:
+    tampering = TAMPERINGS[name]
+    tampering.apply(seeded)
+    bare, witnessed = verdicts(seeded)
+
+    if tampering.bare is None:
+        # Only state kept outside the database can tell: the documented limit.
+        assert bare.ok, [str(b) for b in bare.breaks]
+        assert_witness_caught(witnessed, tampering.witnessed)
+    else:
+        assert first(witnessed) == tampering.witnessed, [str(b) for b in witnessed.breaks]
+        assert first(bare) == tampering.bare, [str(b) for b in bare.breaks]
+    for report in (bare, witnessed):  # the other workspaces verify
+        broken = {w.workspace for w in report.workspaces if not w.ok}
+        assert broken <= {tampering.witnessed[0]}
+
+
+def test_what_only_a_witness_catches() -> None:
+    assert sorted(name for name, t in TAMPERINGS.items() if t.bare is None) == [
+        "cut_back_to_a_checkpoint",
+        "workspace_deleted",
+    ]  # and the rollback to an older copy of the database, below
+
+
+def test_an_older_copy_of_the_database_is_caught_only_by_the_witness(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    """SQLite: the file copied and copied back; PostgreSQL: every table dumped and
+    restored."""
+    older = tmp_path / "older.db"
+    dump = None
+    if seeded.url.startswith("sqlite"):
+        copy_database(seeded.url, older)
+    else:
+        dump = dump_tables(seeded.log)
+    seeded.record("acme", 12)  # a kept checkpoint at 50 reaches the witness
+    seeded.log.checkpoint_all()
+    if dump is None:
+        seeded.close()
+        restore_database(older, seeded.url)
+    else:
+        restore_tables(seeded.log, dump)
+
+    report = seeded.open(witness=False).verify()
+    assert report.ok, [str(b) for b in report.breaks]
+    witnessed = seeded.open(witness=True).verify()
+    assert_witness_caught(witnessed, ("acme", HEADS["acme"] + 1, "behind_witness"))
+    assert {w.workspace for w in witnessed.workspaces if w.ok} == {"globex", "initech"}
+
+
+@pytest.mark.parametrize("name", [n for n, t in TAMPERINGS.items() if t.forged_head])
+def test_no_append_signs_a_forged_head(seeded: Seeded, name: str) -> None:
+    tampering = TAMPERINGS[name]
+    workspace = tampering.witnessed[0]
+    tampering.apply(seeded)
+    heads = sql(seeded.log, "SELECT * FROM chain_heads ORDER BY workspace")
+    for log in (seeded.log, seeded.open(witness=False)):  # running, and freshly started
+        with pytest.raises(IntegrityError, match="changed outside activitylog"):
+            log.record(workspace=workspace, action="contact.updated")
+    assert sql(seeded.log, "SELECT * FROM chain_heads ORDER BY workspace") == heads
+    # the other workspaces still take appends
+    assert seeded.log.record(workspace="initech", action="contact.updated")["seq"] == 25
