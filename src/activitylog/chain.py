@@ -246,7 +246,8 @@ class WorkspaceCheck:
             return None
         target = _Target(checkpoint.size, checkpoint.root, checkpoint.chain_hash, source)
         self._targets.setdefault(checkpoint.size, []).append(target)
-        self.signed_size = max(self.signed_size, checkpoint.size)
+        if source != "witness":  # what lies beyond the database is the witness's to say
+            self.signed_size = max(self.signed_size, checkpoint.size)
         return checkpoint
 
     # -- the scan -----------------------------------------------------------------------

@@ -214,7 +214,7 @@ def verify_proof(file: Path, public_keys: tuple[Path, ...]) -> None:
     if problems:
         click.get_current_context().exit(1)
     what = proof.get("format", "").split("/")[0].removeprefix("activitylog-")
-    click.echo(f"ok: {what} verified")
+    click.echo(f"ok: {what.replace('-', ' ')} verified")
 
 
 def _require_workspace(log: ActivityLog, workspace: str, witness_dir: Path | None) -> None:

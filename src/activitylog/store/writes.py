@@ -184,6 +184,7 @@ class SQLWrites(SQLBase):
         heads = self._read_heads(conn, workspaces)
         missing = [w for w in workspaces if w not in heads]
         if missing:
+            self._refuse_headless(conn, missing)
             mark = self.MARK
             self._sql(
                 conn,
@@ -195,7 +196,22 @@ class SQLWrites(SQLBase):
             heads.update(self._read_heads(conn, missing))
         for head in heads.values():
             self.sealer.trust(head)
+            if self.witness is not None and head.seq < self.witness.witnessed_size(head.workspace):
+                raise _changed_outside(head.workspace, "is behind its witness (rolled back?)")
         return heads
+
+    def _refuse_headless(self, conn: Connection, workspaces: Sequence[str]) -> None:
+        """A workspace without a head must be new: entries or checkpoints without a head
+        mean the head row was deleted."""
+        for workspace in workspaces:
+            for table in ("events", "tombstones", "checkpoints"):
+                found = self._sql(
+                    conn,
+                    f"SELECT 1 FROM {table} WHERE workspace = {self.MARK} LIMIT 1",
+                    (workspace,),
+                )
+                if found:
+                    raise _changed_outside(workspace, f"is missing while {table} has rows")
 
     def _read_heads(self, conn: Connection, workspaces: Sequence[str]) -> dict[str, Head]:
         marks = ", ".join([self.MARK] * len(workspaces))
@@ -211,11 +227,7 @@ class SQLWrites(SQLBase):
                 tree = Frontier.from_bytes(seq, bytes(frontier))
                 chain = bytes.fromhex(chain_hash)
             except ValueError:
-                raise IntegrityError(
-                    f"the chain head of workspace {workspace!r} is malformed: the database "
-                    "was changed outside activitylog; nothing was appended. Run "
-                    "`activitylog verify`."
-                ) from None
+                raise _changed_outside(workspace, "is malformed") from None
             heads[workspace] = Head(
                 workspace, seq, chain, tree, note, checkpoint_seq, checkpoint_at
             )
@@ -416,6 +428,13 @@ class SQLWrites(SQLBase):
 
     def _after_delete(self) -> None:
         """What an engine does once deleted content is committed (SQLite: clear the WAL)."""
+
+
+def _changed_outside(workspace: str, problem: str) -> IntegrityError:
+    return IntegrityError(
+        f"the chain head of workspace {workspace!r} {problem}: the database was changed "
+        "outside activitylog; nothing was appended. Run `activitylog verify`."
+    )
 
 
 #: Ids one deletion record names at most (its details stay well under 64 KiB).

@@ -268,9 +268,12 @@ def verify(request: Request, principal: Reader) -> ORJSONResponse:
             "tombstones": result.tombstones,
             "head_seq": result.head_seq,
             "head_hash": result.head_hash,
+            "root": result.root,
             "checkpoints": result.checkpoints,
             "signatures_checked": report.signatures_checked,
+            "witness_checked": report.witness_checked,
             "first_break": _break(result.broken),
+            "breaks": [_break(b) for b in result.breaks],
         }
     )
 
@@ -392,7 +395,7 @@ def _viewed(
 def _break(first: Any) -> Mapping[str, Any] | None:
     if first is None:
         return None
-    return {"seq": first.seq, "reason": first.reason, "text": str(first)}
+    return {"seq": first.seq, "kind": first.kind, "reason": first.kind, "text": str(first)}
 
 
 __all__: Sequence[str] = ["router"]
