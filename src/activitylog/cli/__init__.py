@@ -1,15 +1,26 @@
 """The ``activitylog`` command line: record, ingest, query, stats, verify, export, seed,
-delete, checkpoint, prove, verify-proof, signing, users, keys, token, serve and demo.
-``activitylog --help`` lists them; each has ``--help``.
+delete, checkpoint, prove, verify-proof, signing, reindex, users, keys, token, serve and
+demo. ``activitylog --help`` lists them; each has ``--help``.
 
 ``main`` is the click group (the console script's entry point, and what tests invoke).
 """
 
 from __future__ import annotations
 
-from activitylog.cli import accounts, integrity, read, server, signing, write
+from activitylog.cli import accounts, integrity, maintenance, read, server, signing, write
 from activitylog.cli.app import CliError, cli
 
 main = cli
 
-__all__ = ["CliError", "accounts", "cli", "integrity", "main", "read", "server", "signing", "write"]
+__all__ = [
+    "CliError",
+    "accounts",
+    "cli",
+    "integrity",
+    "main",
+    "maintenance",
+    "read",
+    "server",
+    "signing",
+    "write",
+]

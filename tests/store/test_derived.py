@@ -1,0 +1,312 @@
+"""The copies kept beside the bodies (columns, search index, rollups): every change to
+one is reported with the entry's seq, and reindex puts them back (each engine)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from activitylog import ActivityLog
+from activitylog.seed import generate_events
+from activitylog.store import derived
+from activitylog.store.schema import IP_ROLLUPS, ROLLUPS
+
+from ._support import sql
+
+NOW = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)
+WORKSPACES = ("acme", "globex", "initech")
+
+
+@pytest.fixture
+def seeded(log: ActivityLog) -> ActivityLog:
+    """Realistic entries over 10 days in three workspaces (users, System, API keys,
+    devices, IPs, subjects), and one deletion."""
+    events = list(generate_events(400, seed=3, now=NOW, days=10))
+    for start in range(0, len(events), 100):
+        log.record_many(events[start : start + 100])
+    victim = sql(log, "SELECT id FROM events WHERE workspace = 'globex' AND seq = 3")[0]["id"]
+    log.delete([victim], by="u_owner", reason="test")
+    return log
+
+
+def breaks(log: ActivityLog, workspace: str) -> list[tuple[int, str]]:
+    return list(log.store.derived_breaks(workspace))
+
+
+def everything(log: ActivityLog) -> dict[str, list[tuple[int, str]]]:
+    found = {w: breaks(log, w) for w in log.store.workspaces_with_copies()}
+    return {w: b for w, b in found.items() if b}
+
+
+def target(log: ActivityLog, workspace: str = "acme") -> dict[str, Any]:
+    """An entry with every copy set (an IP, a device, a subject, a named actor)."""
+    rows = sql(
+        log,
+        "SELECT * FROM events WHERE workspace = :w AND ip IS NOT NULL AND device IS NOT NULL"
+        " AND subject_id IS NOT NULL AND actor_name IS NOT NULL ORDER BY seq LIMIT 1 OFFSET 5",
+        w=workspace,
+    )
+    return dict(rows[0])
+
+
+def is_sqlite(log: ActivityLog) -> bool:
+    return bool(log.store.engine.dialect.name == "sqlite")
+
+
+def test_a_true_log_reports_nothing(seeded: ActivityLog) -> None:
+    assert set(seeded.store.workspaces_with_copies()) >= set(WORKSPACES)
+    assert everything(seeded) == {}
+    assert list(seeded.store.search_index_breaks()) == []
+
+
+FORGED: dict[str, Any] = {
+    "id": "00000000-0000-7000-8000-00000000beef",
+    "occurred_at": 1,
+    "layer": "platform",
+    "actor_id": "u_mallory",
+    "actor_name": "Mallory",
+    "action": "contact.deleted",
+    "category": "settings",
+    "verb": "deleted",
+    "kind": "read",
+    "label": "Viewed contact",
+    "result": "failure",
+    "ip": "198.51.100.66",
+    "subject_type": "webhook",
+    "subject_id": "c_1",
+    "device": '{"browser": "Lynx 2", "os": "Other", "device_type": "other"}',
+    "search_text": "nothing to see here",
+}
+EMPTIED = ("actor_name", "ip", "subject_type", "subject_id", "device")
+
+
+@pytest.mark.parametrize("column", [*FORGED, *(f"{c}=null" for c in EMPTIED)])
+def test_a_changed_column_is_named_with_its_seq(seeded: ActivityLog, column: str) -> None:
+    row = target(seeded)
+    name = column.removesuffix("=null")
+    value = None if column.endswith("=null") else FORGED[name]
+    if value == row[name]:
+        value = "write" if name == "kind" else f"{value}2"
+    sql(seeded, f"UPDATE events SET {name} = :v WHERE rid = :r", v=value, r=row["rid"])
+    found = breaks(seeded, "acme")
+    assert (row["seq"], f"{name} differs from content") in found
+    assert found[0][0] == row["seq"]  # the entry comes before the counts it moved
+
+
+def test_several_columns_are_named_together(seeded: ActivityLog) -> None:
+    row = target(seeded)
+    sql(seeded, "UPDATE events SET label = 'x', actor_id = 'u_x' WHERE rid = :r", r=row["rid"])
+    assert breaks(seeded, "acme")[0] == (row["seq"], "label, actor_id differ from content")
+
+
+def test_a_moved_row_is_reported_where_it_now_is(seeded: ActivityLog) -> None:
+    row = target(seeded)
+    sql(seeded, "UPDATE events SET workspace = 'evil' WHERE rid = :r", r=row["rid"])
+    sql(
+        seeded,
+        "UPDATE events SET rid = rid + 86400000000000 WHERE rid = :r",
+        r=target(seeded)["rid"],
+    )
+    assert (row["seq"], "workspace differs from content") in breaks(seeded, "evil")
+    moved = [b for b in breaks(seeded, "acme") if b[1] == "rid differs from content"]
+    assert len(moved) == 1
+
+
+def test_a_copy_holding_bytes_is_reported(seeded: ActivityLog) -> None:
+    if not is_sqlite(seeded):
+        pytest.skip("PostgreSQL's columns hold only their own type")
+    row = target(seeded)
+    sql(
+        seeded, "UPDATE events SET label = :v WHERE rid = :r", v=row["label"].encode(), r=row["rid"]
+    )
+    assert breaks(seeded, "acme") == [(row["seq"], "label differs from content")]
+    assert seeded.store.reindex("acme") == 1
+    assert breaks(seeded, "acme") == []
+
+
+def test_an_unreadable_body_is_reported(seeded: ActivityLog) -> None:
+    row = target(seeded)
+    sql(seeded, "UPDATE events SET body = :b WHERE rid = :r", b=b"{not json", r=row["rid"])
+    assert (row["seq"], "body is not a readable event, so its copies cannot be checked") in (
+        breaks(seeded, "acme")
+    )
+
+
+@pytest.mark.parametrize("rollup", [r.table.name for r in (*ROLLUPS, *IP_ROLLUPS)])
+def test_a_changed_count_is_named_with_a_seq_it_counts(seeded: ActivityLog, rollup: str) -> None:
+    row = sql(seeded, f"SELECT * FROM {rollup} WHERE workspace = 'acme' ORDER BY n DESC LIMIT 1")[0]
+    keys = {k: v for k, v in row.items() if k != "n"}
+    match = " AND ".join(f"{k} = :{k}" for k in keys)
+    sql(seeded, f"UPDATE {rollup} SET n = n + 1 WHERE {match}", **keys)
+    found = breaks(seeded, "acme")
+    assert len(found) == 1
+    seq, detail = found[0]
+    assert detail.startswith(f"{rollup} ")
+    assert detail.endswith(f"counts {row['n'] + 1}, the entries {row['n']}")
+    counted = sql(seeded, "SELECT * FROM events WHERE workspace = 'acme' AND seq = :s", s=seq)[0]
+    assert all(counted[k] == v for k, v in keys.items() if k not in ("workspace", "bucket"))
+
+
+def test_removed_and_forged_counts_are_caught(seeded: ActivityLog) -> None:
+    sql(seeded, "DELETE FROM rollup_day_category WHERE workspace = 'globex'")
+    sql(
+        seeded,
+        "INSERT INTO rollup_hour_category (workspace, bucket, layer, category, kind, n)"
+        " VALUES ('initech', 1, 'workspace', 'auth', 'auth', 5)",
+    )
+    removed = breaks(seeded, "globex")
+    assert removed
+    assert all(seq > 0 for seq, _ in removed)
+    assert breaks(seeded, "initech") == [
+        (
+            0,
+            "rollup_hour_category 1970-01-01T01 (layer=workspace, category=auth, kind=auth)"
+            " counts 5, the entries 0",
+        )
+    ]
+
+
+def test_a_workspace_with_only_counts_is_caught(seeded: ActivityLog) -> None:
+    sql(
+        seeded,
+        "INSERT INTO rollup_day (workspace, bucket, layer, actor_id, category, action, verb,"
+        " kind, result, n) VALUES ('ghost', 20000, 'workspace', 'u', 'inbox', 'a.b', 'b',"
+        " 'write', 'success', 3)",
+    )
+    assert "ghost" in seeded.store.workspaces_with_copies()
+    assert [seq for seq, _ in breaks(seeded, "ghost")] == [0]
+
+
+def test_the_search_index_is_checked(seeded: ActivityLog) -> None:
+    if not is_sqlite(seeded):
+        pytest.skip("PostgreSQL's trigram index is the server's, searched as search_text")
+    hidden, swapped, same_size = (target(seeded, w) for w in WORKSPACES)
+    sql(
+        seeded,
+        "INSERT INTO events_fts (events_fts, rowid, search_text) VALUES ('delete', :r, :t)",
+        r=hidden["rid"],
+        t=hidden["search_text"],
+    )
+    for row, text in ((swapped, "short"), (same_size, None)):
+        text = text or "x" * len(row["search_text"])
+        sql(
+            seeded,
+            "INSERT INTO events_fts (events_fts, rowid, search_text) VALUES ('delete', :r, :t)",
+            r=row["rid"],
+            t=row["search_text"],
+        )
+        sql(
+            seeded,
+            "INSERT INTO events_fts (rowid, search_text) VALUES (:r, :t)",
+            r=row["rid"],
+            t=text,
+        )
+    unindexed = "search index (events_fts) does not hold this entry's search_text"
+    assert breaks(seeded, "acme") == [(hidden["seq"], unindexed)]
+    assert breaks(seeded, "globex") == [(swapped["seq"], unindexed)]
+    assert breaks(seeded, "initech") == []  # the same number of trigrams: only FTS5 can tell
+    assert len(list(seeded.store.search_index_breaks())) == 1
+
+
+def test_reindex_repairs_every_copy(seeded: ActivityLog) -> None:
+    rows = {w: target(seeded, w) for w in WORKSPACES}
+    sql(
+        seeded,
+        "UPDATE events SET label = 'x', category = 'settings' WHERE rid = :r",
+        r=rows["acme"]["rid"],
+    )
+    sql(
+        seeded,
+        "UPDATE events SET actor_id = 'u_x', device = NULL WHERE rid = :r",
+        r=rows["globex"]["rid"],
+    )
+    sql(seeded, "UPDATE events SET search_text = 'x' WHERE rid = :r", r=rows["initech"]["rid"])
+    sql(seeded, "UPDATE rollup_hour SET n = n + 2 WHERE workspace = 'initech'")
+    sql(seeded, "DELETE FROM rollup_day_ip WHERE workspace = 'acme'")
+    if is_sqlite(seeded):
+        sql(
+            seeded, "INSERT INTO events_fts (events_fts) VALUES ('rebuild')"
+        )  # from the forged text
+    assert set(everything(seeded)) == set(WORKSPACES)
+    steps: list[derived.Reindexed] = []
+    assert seeded.store.reindex(on_step=steps.append) == 3
+    assert everything(seeded) == {}
+    assert list(seeded.store.search_index_breaks()) == []
+    assert [s.workspace for s in steps if s.workspace] == sorted(
+        seeded.store.workspaces_with_copies()
+    )
+    assert sum(s.counts_set for s in steps) > 0
+    assert [s.search_index_rebuilt for s in steps if s.workspace is None] == (
+        [True] if is_sqlite(seeded) else []
+    )
+    assert seeded.store.reindex() == 0
+
+
+def test_reindex_of_one_workspace(seeded: ActivityLog) -> None:
+    for w in ("acme", "globex"):
+        sql(seeded, "UPDATE events SET label = 'x' WHERE rid = :r", r=target(seeded, w)["rid"])
+    assert seeded.store.reindex("acme") == 1
+    assert set(everything(seeded)) == {"globex"}
+
+
+def test_reindex_moves_rows_back(seeded: ActivityLog) -> None:
+    moved, shifted = target(seeded, "acme"), target(seeded, "globex")
+    sql(seeded, "UPDATE events SET workspace = 'evil' WHERE rid = :r", r=moved["rid"])
+    sql(seeded, "UPDATE events SET rid = rid + 86400000000000 WHERE rid = :r", r=shifted["rid"])
+    assert seeded.store.reindex() == 2
+    assert everything(seeded) == {}
+    assert list(seeded.store.search_index_breaks()) == []
+    assert sql(seeded, "SELECT workspace, rid FROM events WHERE id = :i", i=moved["id"]) == [
+        {"workspace": "acme", "rid": moved["rid"]}
+    ]
+    assert seeded.get(shifted["id"])["workspace"] == "globex"
+
+
+def test_reindex_leaves_a_changed_id_for_verify(seeded: ActivityLog) -> None:
+    row = target(seeded)
+    sql(
+        seeded,
+        "UPDATE events SET id = :i, label = 'x' WHERE rid = :r",
+        i=FORGED["id"],
+        r=row["rid"],
+    )
+    steps: list[derived.Reindexed] = []
+    assert seeded.store.reindex("acme", on_step=steps.append) == 1
+    assert steps[0].left == (row["seq"],)
+    assert breaks(seeded, "acme") == [(row["seq"], "id differs from content")]
+
+
+@pytest.fixture
+def small_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compare counts every few entries, so a pass crosses many windows."""
+    monkeypatch.setattr(derived, "CHUNK", 7)
+    monkeypatch.setattr(derived, "WINDOW", 10)
+
+
+@pytest.mark.usefixtures("small_windows")
+def test_windows_cover_every_day(seeded: ActivityLog) -> None:
+    assert everything(seeded) == {}
+    first = sql(seeded, "SELECT min(bucket) AS b FROM rollup_day WHERE workspace = 'acme'")[0]["b"]
+    last = sql(seeded, "SELECT max(bucket) AS b FROM rollup_hour WHERE workspace = 'acme'")[0]["b"]
+    sql(seeded, "UPDATE rollup_day SET n = n + 1 WHERE workspace = 'acme' AND bucket = :b", b=first)
+    sql(seeded, "UPDATE rollup_hour SET n = n + 1 WHERE workspace = 'acme' AND bucket = :b", b=last)
+    details = [d for _, d in breaks(seeded, "acme")]
+    assert sum(d.startswith("rollup_day ") for d in details) >= 1
+    assert sum(d.startswith("rollup_hour ") for d in details) >= 1
+
+
+@pytest.mark.usefixtures("small_windows")
+def test_a_row_moved_to_another_day_is_counted_on_its_own(seeded: ActivityLog) -> None:
+    early = sql(seeded, "SELECT * FROM events WHERE workspace = 'acme' ORDER BY rid LIMIT 1")[0]
+    late = sql(seeded, "SELECT * FROM events WHERE workspace = 'acme' ORDER BY rid DESC LIMIT 1")[0]
+    sql(seeded, "UPDATE events SET rid = :to WHERE rid = :r", to=late["rid"] + 5, r=early["rid"])
+    sql(seeded, "UPDATE events SET rid = :to WHERE rid = :r", to=early["rid"] - 5, r=late["rid"])
+    found = [b for b in breaks(seeded, "acme") if "search index" not in b[1]]
+    assert found == [
+        (min(early["seq"], late["seq"]), "rid differs from content"),
+        (max(early["seq"], late["seq"]), "rid differs from content"),
+    ]
+    assert seeded.store.reindex("acme") == 2
+    assert breaks(seeded, "acme") == []
