@@ -607,7 +607,7 @@ def test_behind_witness_after_rollback() -> None:
     older = log_of(10)
     breaks = found(check(older, witnessed=witnessed))
     assert ("behind_witness", 11) in breaks
-    assert breaks[0] == ("missing", 11)
+    assert breaks[0] == ("behind_witness", 11)
 
 
 def test_behind_witness_truncated_and_resigned_nothing() -> None:

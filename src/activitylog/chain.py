@@ -143,13 +143,17 @@ class WorkspaceReport:
 @dataclass
 class VerifyReport:
     workspaces: list[WorkspaceReport] = field(default_factory=list)
+    #: Breaks of no one workspace (the search index as a whole), workspace "*", seq 0.
+    shared: list[Break] = field(default_factory=list)
     #: False when no key was at hand: notes were compared, signatures not checked.
     signatures_checked: bool = True
     witness_checked: bool = False
+    #: False when asked to skip comparing the copies kept for reading with the bodies.
+    copies_checked: bool = True
 
     @property
     def ok(self) -> bool:
-        return all(w.ok for w in self.workspaces)
+        return all(w.ok for w in self.workspaces) and not self.shared
 
     @property
     def entries(self) -> int:
@@ -157,7 +161,7 @@ class VerifyReport:
 
     @property
     def breaks(self) -> list[Break]:
-        return [b for w in self.workspaces for b in w.breaks][:MAX_BREAKS]
+        return [*(b for w in self.workspaces for b in w.breaks), *self.shared][:MAX_BREAKS]
 
     @property
     def first_break(self) -> Break | None:

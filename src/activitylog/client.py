@@ -291,11 +291,13 @@ class ActivityLog:
         public_keys: Sequence[bytes] | None = None,
         witness_dir: Path | None = None,
         on_progress: Callable[[int], None] | None = None,
+        copies: bool = True,
     ) -> VerifyReport:
         """Check every workspace (or one) end to end: hashes, chain, tree, every signed
         note, cadence, deletion records, the copies kept for reading, and, with a witness
         directory (``witness_dir`` or the setting), that the database is not behind it.
-        ``public_keys``: PEM bundles to check signatures with (default: this log's ring)."""
+        ``public_keys``: PEM bundles to check signatures with (default: this log's ring).
+        ``copies=False`` skips comparing the copies kept for reading with the bodies."""
         ring = KeyRing.from_pem(public_keys) if public_keys else self.key_ring()
         directory = witness_dir or self.settings.witness_dir
         return verify_log(
@@ -305,6 +307,7 @@ class ActivityLog:
             witness=Witness(directory) if directory else None,
             workspace=workspace,
             on_progress=on_progress,
+            copies=copies,
         )
 
     def key_ring(self) -> KeyRing | None:
