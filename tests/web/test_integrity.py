@@ -74,3 +74,16 @@ def test_a_forged_chain_hash_breaks_the_link(tmp_path: Path) -> None:
         result = check_event(log, log.get(events[5]["id"]))
         assert result.linked is False
         assert not result.verified
+
+
+def test_a_deleted_entry_verifies_by_its_kept_hashes(tmp_path: Path) -> None:
+    with _log(tmp_path) as log:
+        events = _fill(log, 8)
+        log.delete([events[3]["id"]], by="ops", reason="erasure")
+        result = check_event(log, log.get(events[3]["id"]))
+        assert result.content_ok is None  # erased: nothing to hash
+        assert result.linked is True
+        assert result.verified
+        with log.store.engine.begin() as conn:
+            conn.execute(text("UPDATE tombstones SET content_hash = :h"), {"h": "ab" * 32})
+        assert not check_event(log, log.get(events[3]["id"])).verified

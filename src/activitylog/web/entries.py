@@ -35,7 +35,7 @@ class IntegrityCheck(Protocol):
     """What :func:`activitylog.web.integrity.check_event` answers about one entry."""
 
     @property
-    def content_ok(self) -> bool: ...
+    def content_ok(self) -> bool | None: ...
     @property
     def linked(self) -> bool | None: ...
     @property
@@ -95,12 +95,19 @@ class IntegrityView:
     checkpoint_seq: int | None
     signature_ok: bool | None
     verified: bool | None
+    deleted: bool = False
 
     @property
     def status(self) -> str:
         """One line: what was checked and what it showed."""
         if self.verified is None:
             return "Not checked"
+        if self.deleted:
+            return (
+                "Deleted: the content is erased, its hashes are kept and verify"
+                if self.verified
+                else "Deleted, and its kept hashes do not verify"
+            )
         if not self.content_ok:
             return "Content does not match its hash"
         if self.linked is False:
@@ -206,4 +213,5 @@ def _integrity(event: Mapping[str, Any], check: IntegrityCheck | None) -> Integr
         checkpoint_seq=check.checkpoint_seq if check else None,
         signature_ok=check.signature_ok if check else None,
         verified=check.verified if check else None,
+        deleted=bool(event.get("deleted_at")),
     )

@@ -21,8 +21,9 @@ from activitylog.notes import parse_checkpoint, verified_checkpoint
 @dataclass(frozen=True)
 class EventIntegrity:
     seq: int
-    #: The stored body hashes to the stored content hash.
-    content_ok: bool
+    #: The stored body hashes to the stored content hash (None: a deleted entry, whose
+    #: content is erased and whose hashes are kept).
+    content_ok: bool | None
     #: The chain hash links the previous entry to this one (None at seq 1: genesis).
     linked: bool | None
     #: The signed checkpoint that covers this entry.
@@ -42,9 +43,9 @@ def check_event(log: ActivityLog, event: dict[str, Any]) -> EventIntegrity:
     rows = store.entries_of(workspace, max(seq - 1, 1), last)
     by_seq = {row[0]: row for row in rows}
     this = by_seq.get(seq)
-    if this is None or this[1] is None:
+    if this is None:
         return EventIntegrity(seq, False, False, None, None, False)
-    content_ok = content_hash(this[1]) == this[2]
+    content_ok = None if this[1] is None else content_hash(this[1]) == this[2]
     previous = GENESIS if seq == 1 else (by_seq[seq - 1][3] if seq - 1 in by_seq else None)
     linked = None if previous is None else link(previous, this[2]) == this[3]
     if covering is None:
@@ -56,7 +57,7 @@ def check_event(log: ActivityLog, event: dict[str, Any]) -> EventIntegrity:
         checkpoint, problem = verified_checkpoint(covering[1], ring)
         signature_ok = problem is None and checkpoint.origin == workspace
     reaches = previous is not None and _reaches(rows, seq, previous, checkpoint.chain_hash)
-    verified = content_ok and bool(linked) and reaches and signature_ok is not False
+    verified = content_ok is not False and bool(linked) and reaches and signature_ok is not False
     return EventIntegrity(
         seq=seq,
         content_ok=content_ok,
