@@ -8,7 +8,7 @@ format and a short verifier in plain Python).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from activitylog.chain import Row
@@ -30,7 +30,7 @@ INCLUSION = "activitylog-inclusion-proof/v1"
 CONSISTENCY = "activitylog-consistency-proof/v1"
 
 
-def _leaves(rows: Iterator[Row]) -> Iterator[tuple[int, bytes]]:
+def _leaves(rows: Iterable[Row]) -> Iterator[tuple[int, bytes]]:
     for row in rows:
         yield row[0] - 1, bytes.fromhex(row[2])
 

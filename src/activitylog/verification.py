@@ -42,10 +42,13 @@ def verify_log(
         copies_checked=copies,
     )
     for name in names:
-        check = WorkspaceCheck(name, ring, every=every, on_progress=on_progress)
+        # Without the copies, each entry's stored hashes (copies of what its body says,
+        # which locate a break to its seq) are left unchecked too: the tree recomputed from
+        # the bodies, which the signatures cover, still is.
+        check = WorkspaceCheck(name, ring, every=every, on_progress=on_progress, hashes=copies)
         if witness is not None:
             check.add_witnessed(note for _, note in witness.checkpoints(name))
-        with store.snapshot(name) as (head, kept, rows):
+        with store.snapshot(name, hashes=copies) as (head, kept, rows):
             check.add_stored(kept)
             check.set_head(head)
             check.run(rows)

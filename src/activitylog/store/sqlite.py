@@ -8,8 +8,9 @@ whose rowid is the time-ordered ``rid``, so a time range narrows the match itsel
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Generator
 from contextlib import AbstractContextManager
+from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from activitylog.chain import Row
 from activitylog.errors import ConfigurationError
 from activitylog.sealing import SealPolicy
 from activitylog.store import migrate
 from activitylog.store.clauses import like_pattern
+from activitylog.store.ledger import STREAM_CHUNK, RowStream
 from activitylog.store.schema import events
 from activitylog.store.sql import SQLStore
 
@@ -106,15 +107,11 @@ class SQLiteStore(SQLStore):
         conn.exec_driver_sql(DELETE_SEARCH, (rid, search_text))
         super()._delete_event(conn, rid, search_text)
 
-    def _stream(
-        self, conn: Connection, statement: str, params: tuple[Any, ...]
-    ) -> Generator[Row, None, None]:
-        # Verification reads every entry: the driver's own cursor yields plain tuples.
+    def _stream(self, conn: Connection, statement: str, params: tuple[Any, ...]) -> RowStream:
+        # Verification reads every entry: the driver's own cursor hands over plain tuples.
         cursor = _driver(conn).execute(statement, params)
-        try:
-            yield from cursor
-        finally:
-            cursor.close()
+        chunks = iter(partial(cursor.fetchmany, STREAM_CHUNK), [])
+        return RowStream(chain.from_iterable(chunks), cursor.close)
 
     def _after_delete(self) -> None:
         # The deleted content's old pages live on in the WAL until a checkpoint copies the
