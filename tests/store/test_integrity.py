@@ -453,3 +453,17 @@ def test_appends_during_verification_are_neither_missing_nor_inserted(
         assert check.report.ok, check.report.breaks
         assert check.report.head_seq == 30
     assert log.verify("acme").ok
+
+
+def test_without_the_copies_the_tree_still_catches_an_edit(filled: ActivityLog) -> None:
+    assert filled.verify(copies=False).ok
+    original = row(filled, 7)
+    forged = bytes(original["body"]).replace(b"acme #7", b"acme #0")
+    sql(filled, "UPDATE events SET body = :b WHERE rid = :r", b=forged, r=original["rid"])
+    report = filled.verify(copies=False)
+    assert not report.ok
+    assert not report.copies_checked
+    brk = report.first_break
+    assert brk is not None
+    assert (brk.workspace, brk.seq, brk.kind) == ("acme", 10, "checkpoint_mismatch")
+    assert "entries 1..10" in brk.detail
