@@ -35,7 +35,7 @@ from activitylog.store.copies import (
     project,
     rollup_counts,
 )
-from activitylog.store.ledger import SQLLedger
+from activitylog.store.ledger import WORKSPACE_TABLES, SQLLedger
 from activitylog.store.rollups import DAY_US, HOUR_US, Accumulator
 from activitylog.store.schema import IP_ROLLUPS, RID_SLOTS, ROLLUPS, Rollup
 from activitylog.store.writes import upsert_sql
@@ -176,21 +176,9 @@ class SQLDerived(SQLLedger):
     def workspaces_with_copies(self) -> list[str]:
         """Every workspace any table names, the rollups' included (one index seek per
         workspace and table)."""
-        found = set(self.all_workspaces())
-        with self.engine.connect() as conn:
-            for rollup in _ALL_ROLLUPS:
-                table = rollup.table.name
-                found.update(
-                    row[0]
-                    for row in _driver_rows(
-                        conn,
-                        f"WITH RECURSIVE w(name) AS (SELECT min(workspace) FROM {table}"
-                        f" UNION ALL SELECT (SELECT min(workspace) FROM {table}"
-                        " WHERE workspace > w.name) FROM w WHERE w.name IS NOT NULL)"
-                        " SELECT name FROM w WHERE name IS NOT NULL",
-                    )
-                )
-        return sorted(found)
+        return self.all_workspaces(
+            (*WORKSPACE_TABLES, *(rollup.table.name for rollup in _ALL_ROLLUPS))
+        )
 
 
 class _Pass:

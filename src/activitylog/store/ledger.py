@@ -3,7 +3,7 @@ heads, kept checkpoints, and entries (tombstones included) in seq order, streame
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from itertools import chain
@@ -30,12 +30,12 @@ class SQLLedger(SQLBase):
         with self.engine.connect() as conn:
             return list(conn.execute(stmt).scalars())
 
-    def all_workspaces(self) -> list[str]:
+    def all_workspaces(self, tables: Sequence[str] = WORKSPACE_TABLES) -> list[str]:
         """Every workspace named in any table: a skip scan of each table's leading
         ``workspace`` index (one seek per workspace, not one row per entry)."""
         found: set[str] = set()
         with self.engine.connect() as conn:
-            for table in WORKSPACE_TABLES:
+            for table in tables:
                 found.update(
                     row[0]
                     for row in self._sql(
