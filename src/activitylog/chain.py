@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 
@@ -278,7 +278,9 @@ class WorkspaceCheck:
         progress = self.on_progress
         step = 0 if progress is None else _PROGRESS_STEP
         check_chain = self.hashes
-        it: Iterator[Row] = iter(rows)
+        # Rows are Row tuples; typed loosely so the fast path can hash a chunk's bodies
+        # before knowing none is a tombstone's None (hashing it raises).
+        it: Iterator[Any] = iter(rows)
         # The fast path: whole chunks of live entries, hashed and compared a list at a time,
         # while everything matches; the first chunk that does not goes row by row below.
         sizes = sorted(targets)
@@ -287,29 +289,29 @@ class WorkspaceCheck:
         witnessed, later = self._witness_size, self._later
         while chunk := list(islice(it, _CHUNK)):
             count = len(chunk)
-            seqs, bodies, contents, chains, _ = zip(*chunk, strict=True)
-            if (
-                None in bodies
-                or seqs[0] != expected
-                or seqs[-1] != expected + count - 1
-                or seqs != tuple(range(expected, expected + count))
-            ):
+            # Live entries only (a tombstone's body is None: hashing it raises), in seq
+            # order and unique (one table's unique key), so the ends tell there is no gap.
+            if chunk[0][0] != expected or chunk[-1][0] != expected + count - 1:
                 it = chain(chunk, it)
                 break
-            leaves = [sha(b"\x00" + body).digest() for body in bodies]
-            if check_chain and [leaf.hex() for leaf in leaves] != list(contents):
+            try:
+                leaves = [sha(b"\x00" + row[1]).digest() for row in chunk]
+            except TypeError:
                 it = chain(chunk, it)
                 break
-            linked: list[bytes | None] = [None] * count
+            linked: list[Any] = [None] * count  # chain hashes, when checked
             if check_chain:
-                link_from = prev or bytes(32)
-                linked = [link_from := sha(link_from + leaf).digest() for leaf in leaves]
-                if [h.hex() for h in linked] != list(chains):  # type: ignore[union-attr]
+                if [leaf.hex() for leaf in leaves] != [row[2] for row in chunk]:
                     it = chain(chunk, it)
                     break
-            for body in bodies:
-                if body.startswith(_DELETION_START):
-                    deleted_ids.update(_deleted_ids(body))
+                link_from = prev or bytes(32)
+                linked = [link_from := sha(link_from + leaf).digest() for leaf in leaves]
+                if [h.hex() for h in linked] != [row[3] for row in chunk]:
+                    it = chain(chunk, it)
+                    break
+            for row in chunk:
+                if row[1].startswith(_DELETION_START):
+                    deleted_ids.update(_deleted_ids(row[1]))
             tree = Frontier(size, stack)
             start = 0
             first = bisect_right(sizes, size)
@@ -323,7 +325,7 @@ class WorkspaceCheck:
             if witnessed and size + count > witnessed and len(later) < _LATER_MAX:
                 later.extend(leaves[max(0, witnessed - size) :])
             if check_chain:
-                recent.extend(linked[-_LOOK_AROUND:])  # type: ignore[arg-type]
+                recent.extend(linked[-_LOOK_AROUND:])
                 prev = linked[-1]
             size += count
             expected += count

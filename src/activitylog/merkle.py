@@ -88,7 +88,10 @@ class Frontier:
                 nodes.insert(0, hashes.pop())
             if len(nodes) & 1:
                 leftovers.append(nodes.pop())
-            nodes = [sha(_NODE + nodes[i] + nodes[i + 1]).digest() for i in range(0, len(nodes), 2)]
+            pairs = iter(nodes)
+            nodes = [
+                sha(_NODE + left + right).digest() for left, right in zip(pairs, pairs, strict=True)
+            ]
             level += 1
         hashes.extend(reversed(leftovers))
         self.size += len(leaves)

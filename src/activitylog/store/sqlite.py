@@ -67,7 +67,8 @@ class SQLiteStore(SQLStore):
                 "cache_size=-65536",
                 "temp_store=MEMORY",
                 "wal_autocheckpoint=8192",
-                "mmap_size=1073741824",  # reads of large logs skip a copy per page
+                "mmap_size=2147418112",  # reads of large logs skip a copy per page (the most
+                # SQLite's default build maps)
                 "secure_delete=ON",  # deleted content is overwritten, not left in free pages
             ):
                 dbapi.execute(f"PRAGMA {pragma}")
