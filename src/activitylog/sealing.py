@@ -156,4 +156,5 @@ class Sealer:
 
 
 def _now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times cheaper than strftime, and this runs on every append
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
