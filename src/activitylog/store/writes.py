@@ -184,15 +184,19 @@ class SQLWrites(SQLBase):
         heads = self._read_heads(conn, workspaces)
         missing = [w for w in workspaces if w not in heads]
         if missing:
-            self._refuse_headless(conn, missing)
             mark = self.MARK
-            self._sql(
-                conn,
-                "INSERT INTO chain_heads"
-                " (workspace, seq, chain_hash, frontier, checkpoint_seq, checkpoint_at)"
-                f" VALUES ({mark}, 0, {mark}, {mark}, 0, {mark}) ON CONFLICT DO NOTHING",
-                [(w, GENESIS, b"", int(time.time())) for w in missing],
-            )
+            created = []
+            for workspace in missing:  # new workspaces: rare, one statement each
+                # A concurrent writer may create the same head first: then it is theirs.
+                created += self._sql(
+                    conn,
+                    "INSERT INTO chain_heads"
+                    " (workspace, seq, chain_hash, frontier, checkpoint_seq, checkpoint_at)"
+                    f" VALUES ({mark}, 0, {mark}, {mark}, 0, {mark}) ON CONFLICT DO NOTHING"
+                    " RETURNING workspace",
+                    (workspace, GENESIS, b"", int(time.time())),
+                )
+            self._refuse_headless(conn, [row[0] for row in created])
             heads.update(self._read_heads(conn, missing))
         for head in heads.values():
             self.sealer.trust(head)
@@ -201,8 +205,8 @@ class SQLWrites(SQLBase):
         return heads
 
     def _refuse_headless(self, conn: Connection, workspaces: Sequence[str]) -> None:
-        """A workspace without a head must be new: entries or checkpoints without a head
-        mean the head row was deleted."""
+        """A head we just created must be for a new workspace: entries or checkpoints of
+        a workspace that had no head mean its head row was deleted."""
         for workspace in workspaces:
             for table in ("events", "tombstones", "checkpoints"):
                 found = self._sql(
@@ -368,7 +372,7 @@ class SQLWrites(SQLBase):
         """Tombstone visible events (content removed, seq and hashes kept) and append, in
         the same transaction, a deletion record per workspace naming every id it removed
         (``record(workspace, ids)`` builds it); returns the ids done."""
-        done: dict[str, list[str]] = {}
+        done: dict[str, list[tuple[int, str]]] = {}
         counts = Accumulator(ROLLUPS)
         ip_counts = Accumulator(IP_ROLLUPS)
         deleted_at = now_us()
@@ -389,12 +393,13 @@ class SQLWrites(SQLBase):
                         counts.add(row["workspace"], row["occurred_at"], values, sign=-1)
                         if row["ip"]:
                             ip_counts.add(row["workspace"], row["occurred_at"], values, sign=-1)
-                        done.setdefault(row["workspace"], []).append(row["id"])
+                        done.setdefault(row["workspace"], []).append((row["seq"], row["id"]))
                 self._add_rollups(conn, counts, ip_counts)
                 if done:
+                    in_order = {w: [i for _, i in sorted(gone)] for w, gone in done.items()}
                     records = [
                         record(workspace, list(part))
-                        for workspace, gone in sorted(done.items())
+                        for workspace, gone in sorted(in_order.items())
                         for part in chunks(gone, RECORD_IDS)
                     ]
                     heads = self._lock_heads(conn, sorted(done))
@@ -406,7 +411,7 @@ class SQLWrites(SQLBase):
         self._committed(heads, True)
         if done:
             self._after_delete()
-        return [event_id for gone in done.values() for event_id in gone]
+        return [event_id for gone in done.values() for _, event_id in gone]
 
     def _tombstone_row(
         self, conn: Connection, row: Any, deleted_at: int, by: str, reason: str
