@@ -40,6 +40,16 @@ class Head:
     checkpoint_at: int
     #: Checkpoints to keep for good, signed during this append.
     kept: list[Checkpoint] = field(default_factory=list)
+    #: The seq it had when read: a head that did not move is not signed again.
+    read_at: int = -1
+
+    def __post_init__(self) -> None:
+        if self.read_at < 0:
+            self.read_at = self.seq
+
+    @property
+    def moved(self) -> bool:
+        return self.seq != self.read_at
 
     @property
     def chain_hash(self) -> str:

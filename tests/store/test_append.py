@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from activitylog import (
 )
 from activitylog.chain import GENESIS, link
 from activitylog.events import EVENT_FIELDS, event_body
+from activitylog.settings import Settings
 
 from ._support import NOW, ago, eid, event, iso, seqs_by_workspace, sha256_hex, sql, user
 
@@ -457,3 +459,17 @@ def test_rollups_and_kpis_after_mixed_batches(log: ActivityLog) -> None:
     assert log.count() == 8
     assert log.count(workspace="globex") == 1
     assert log.count(workspace="acme", results="failure") == 1
+
+
+def test_a_batch_repeating_one_workspace_and_adding_to_another(db_url: str, tmp_path: Path) -> None:
+    # Every checkpoint is due by time; acme's events are all stored already, so its head
+    # does not move and must neither be signed again nor kept twice at the same size.
+    settings = Settings(signing_key=tmp_path / "key.pem", checkpoint_seconds=0.001)
+    with ActivityLog(db_url, settings=settings) as log:
+        first = log.record_many([event(id=eid(1)), event(id=eid(2))])
+        note = log.store.head("acme").note  # type: ignore[union-attr]
+        again = log.record_many([event(id=eid(1)), event(workspace="globex", id=eid(3))])
+        assert [e["id"] for e in again] == [eid(1), eid(3)]
+        assert again[0] == first[0]
+        assert log.store.head("acme").note == note  # type: ignore[union-attr]
+        assert log.verify().ok

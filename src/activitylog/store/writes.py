@@ -291,10 +291,13 @@ class SQLWrites(SQLBase):
         self._sql(conn, upsert_sql(rollup, f"VALUES ({marks})"), rows)
 
     def _save_heads(self, conn: Connection, heads: dict[str, Head], *, keep: bool = False) -> None:
-        """Sign each moved head (keeping the checkpoints that are due) and store it."""
+        """Sign each moved head (keeping the checkpoints that are due) and store it; with
+        ``keep``, keep a checkpoint of each head even if this transaction did not move it."""
         now = time.time()
         moved = []
         for head in heads.values():
+            if not (head.moved or keep):
+                continue  # (every event of it was stored already): its note stands
             self.sealer.seal(head, now, keep=keep)
             moved.append(
                 (
@@ -313,6 +316,8 @@ class SQLWrites(SQLBase):
                         workspace=head.workspace, size=checkpoint.size, note=checkpoint.note
                     )
                 )
+        if not moved:
+            return
         mark = self.MARK
         self._sql(
             conn,
