@@ -207,6 +207,8 @@ class WorkspaceCheck:
         #: The tree's frontier at the witness's newest size, and the leaves after it.
         self.witness_frontier: Frontier | None = None
         self._later: list[bytes] = []
+        #: What the deletion records say: deleted id -> (deleted_by, reason).
+        self._deletions: dict[str, tuple[object, object]] = {}
         self.signed_size = 0
 
     # -- what is signed -----------------------------------------------------------------
@@ -271,7 +273,7 @@ class WorkspaceCheck:
         size = 0
         expected = 1
         tree_ok = True  # False after a gap: later roots cannot be recomputed
-        deleted_ids: set[str] = set()
+        deleted_ids = self._deletions
         graves: list[tuple[int, str | None]] = []
         recent: deque[bytes] = deque(maxlen=_LOOK_AROUND)
         last_target = 0
@@ -479,7 +481,21 @@ class WorkspaceCheck:
                 )
             previous = checkpoint.size
 
-    def _account(self, graves: list[tuple[int, str | None]], deleted: set[str]) -> None:
+    def check_tombstones(self, tombstones: Iterable[tuple[int, str, str, str]]) -> None:
+        """A tombstone's own columns (``seq, id, deleted_by, reason``), shown beside the
+        deleted entry, must say what its deletion record says (after :meth:`run`)."""
+        for seq, event_id, deleted_by, reason in tombstones:
+            said = self._deletions.get(event_id)
+            if said is not None and said != (deleted_by, reason):
+                self.add_break(
+                    seq,
+                    "index_differs",
+                    "the tombstone's deleted_by or reason differ from its deletion record",
+                )
+
+    def _account(
+        self, graves: list[tuple[int, str | None]], deleted: dict[str, tuple[object, object]]
+    ) -> None:
         for seq, event_id in graves:
             if event_id not in deleted:
                 self.add_break(seq, "unaccounted_deletion", "no deletion record names this entry")
@@ -537,17 +553,19 @@ def _explain(
     return seq, "modified", "the chain does not link here: content and hash were rewritten", False
 
 
-def _deleted_ids(body: bytes) -> list[str]:
-    """The ids a deletion record names (none unless the body really is one)."""
+def _deleted_ids(body: bytes) -> dict[str, tuple[object, object]]:
+    """The ids a deletion record names, each with the record's ``(deleted_by, reason)``
+    (none unless the body really is one)."""
     try:
         event = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return []
+        return {}
     details = event.get("details") if isinstance(event, dict) else None
     if event.get("action") != DELETION_ACTION or not isinstance(details, dict):
-        return []
+        return {}
     ids = details.get("ids")
-    return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+    said = (details.get("deleted_by"), details.get("reason"))
+    return {i: said for i in ids if isinstance(i, str)} if isinstance(ids, list) else {}
 
 
 def _unhex(text: str) -> bytes:

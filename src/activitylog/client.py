@@ -219,7 +219,12 @@ class ActivityLog:
                         "name": f"Activity log of {workspace}",
                     },
                     "description": f"{who} deleted {len(gone):,} entries: {reason}",
-                    "details": {"ids": gone, "reason": reason, "count": len(gone)},
+                    "details": {
+                        "ids": gone,
+                        "reason": reason,
+                        "deleted_by": by,
+                        "count": len(gone),
+                    },
                 },
                 reserved=True,
             )

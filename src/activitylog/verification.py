@@ -53,6 +53,7 @@ def verify_log(
             check.set_head(head)
             check.run(rows)
         if copies:
+            check.check_tombstones(store.tombstones_of(name))
             for seq, detail in store.derived_breaks(name):
                 check.add_break(seq, "index_differs", detail)
         report.workspaces.append(check.report)

@@ -467,3 +467,16 @@ def test_without_the_copies_the_tree_still_catches_an_edit(filled: ActivityLog) 
     assert brk is not None
     assert (brk.workspace, brk.seq, brk.kind) == ("acme", 10, "checkpoint_mismatch")
     assert "entries 1..10" in brk.detail
+
+
+def test_who_deleted_and_why_are_held_to_the_deletion_record(filled: ActivityLog) -> None:
+    filled.delete([eid(6)], by="u_0", reason="GDPR erasure", viewer=OWNER)
+    assert filled.verify().ok
+    sql(filled, "UPDATE tombstones SET deleted_by = 'someone_else' WHERE id = :i", i=eid(6))
+    assert broken(filled) == (6, "index_differs")
+    sql(
+        filled,
+        "UPDATE tombstones SET deleted_by = 'u_0', reason = 'routine' WHERE id = :i",
+        i=eid(6),
+    )
+    assert broken(filled) == (6, "index_differs")

@@ -139,6 +139,17 @@ class SQLLedger(SQLBase):
             params * 2,
         )
 
+    def tombstones_of(self, workspace: str) -> list[tuple[int, str, str, str]]:
+        """``(seq, id, deleted_by, reason)`` of each of ``workspace``'s tombstones."""
+        with self.engine.connect() as conn:
+            rows = self._sql(
+                conn,
+                "SELECT seq, id, deleted_by, reason FROM tombstones"
+                f" WHERE workspace = {self.MARK} ORDER BY seq",
+                (workspace,),
+            )
+        return [(int(seq), str(i), str(by), str(why)) for seq, i, by, why in rows]
+
     def entries_of(self, workspace: str, first: int = 1, last: int | None = None) -> list[Row]:
         with self.engine.connect() as conn:
             stream = self.entries(conn, workspace, first, last)
