@@ -95,6 +95,7 @@ class ActivityLog:
         self._secret_key = settings.secret_key
         self._store: SQLStore | None = None
         self._remote: RemoteTransport | None = None
+        self.witness: Witness | None = None
         if url.lower().startswith(("http://", "https://")):
             self._remote = _remote(url, settings, api_key, spool_dir, remote_options)
             return
@@ -346,6 +347,7 @@ class ActivityLog:
     def rotate_key(self) -> str:
         """Replace the signing key; the old one signs the handover (returned, and copied to
         the witness directory)."""
+        _ = self.signing_key  # a configuration error in remote mode: the server signs
         note = self.keys.rotate()
         if self.witness is not None:
             self.witness.append_handover(note)
