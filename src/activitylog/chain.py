@@ -86,6 +86,9 @@ def link(previous_chain_hash: str, this_content_hash: str) -> str:
     ).hexdigest()
 
 
+#: What a deletion record says of each id it names: ``(deleted_by, reason, deleted_at)``.
+Said = tuple[object, object, object]
+
 #: A row as verification reads it: seq, body (None for a tombstone), content hash, chain
 #: hash, and the id of a tombstone (None for a live entry).
 Row = tuple[int, bytes | None, str, str, str | None]
@@ -207,8 +210,8 @@ class WorkspaceCheck:
         #: The tree's frontier at the witness's newest size, and the leaves after it.
         self.witness_frontier: Frontier | None = None
         self._later: list[bytes] = []
-        #: What the deletion records say: deleted id -> (deleted_by, reason).
-        self._deletions: dict[str, tuple[object, object]] = {}
+        #: What the deletion records say: deleted id -> (deleted_by, reason, deleted_at).
+        self._deletions: dict[str, Said] = {}
         self.signed_size = 0
 
     # -- what is signed -----------------------------------------------------------------
@@ -481,20 +484,24 @@ class WorkspaceCheck:
                 )
             previous = checkpoint.size
 
-    def check_tombstones(self, tombstones: Iterable[tuple[int, str, str, str]]) -> None:
-        """A tombstone's own columns (``seq, id, deleted_by, reason``), shown beside the
-        deleted entry, must say what its deletion record says (after :meth:`run`)."""
-        for seq, event_id, deleted_by, reason in tombstones:
+    def check_tombstones(self, tombstones: Iterable[tuple[int, str, str, str, str]]) -> None:
+        """A tombstone's own columns (``seq, id, deleted_by, reason, deleted_at``), shown
+        beside the deleted entry, must say what its deletion record says (after
+        :meth:`run`)."""
+        for seq, event_id, deleted_by, reason, deleted_at in tombstones:
             said = self._deletions.get(event_id)
-            if said is not None and said != (deleted_by, reason):
+            if said is not None and said != (deleted_by, reason, deleted_at):
                 self.add_break(
                     seq,
                     "index_differs",
-                    "the tombstone's deleted_by or reason differ from its deletion record",
+                    "the tombstone's deleted_by, reason or deleted_at differ from its "
+                    "deletion record",
                 )
 
     def _account(
-        self, graves: list[tuple[int, str | None]], deleted: dict[str, tuple[object, object]]
+        self,
+        graves: list[tuple[int, str | None]],
+        deleted: dict[str, Said],
     ) -> None:
         for seq, event_id in graves:
             if event_id not in deleted:
@@ -553,8 +560,9 @@ def _explain(
     return seq, "modified", "the chain does not link here: content and hash were rewritten", False
 
 
-def _deleted_ids(body: bytes) -> dict[str, tuple[object, object]]:
-    """The ids a deletion record names, each with the record's ``(deleted_by, reason)``
+def _deleted_ids(body: bytes) -> dict[str, Said]:
+    """The ids a deletion record names, each with the record's ``(deleted_by, reason,
+    deleted_at)``
     (none unless the body really is one)."""
     try:
         event = orjson.loads(body)
@@ -564,7 +572,7 @@ def _deleted_ids(body: bytes) -> dict[str, tuple[object, object]]:
     if event.get("action") != DELETION_ACTION or not isinstance(details, dict):
         return {}
     ids = details.get("ids")
-    said = (details.get("deleted_by"), details.get("reason"))
+    said = (details.get("deleted_by"), details.get("reason"), details.get("deleted_at"))
     return {i: said for i in ids if isinstance(i, str)} if isinstance(ids, list) else {}
 
 

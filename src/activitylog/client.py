@@ -32,7 +32,7 @@ from activitylog.errors import (
     NotFound,
     ValidationError,
 )
-from activitylog.events import normal_id, validate, validate_batch
+from activitylog.events import format_micros, normal_id, validate, validate_batch
 from activitylog.keyfile import KeyFile
 from activitylog.notes import Checkpoint
 from activitylog.proofs import consistency_proof, inclusion_proof
@@ -208,7 +208,7 @@ class ActivityLog:
         fields.setdefault("actor", {"id": by, "name": by, "type": "user"})
         who = fields["actor"].get("name") or by
 
-        def deletion(workspace: str, gone: list[str]) -> Prepared:
+        def deletion(workspace: str, gone: list[str], deleted_at: int) -> Prepared:
             content = validate(
                 {
                     **fields,
@@ -224,6 +224,7 @@ class ActivityLog:
                         "ids": gone,
                         "reason": reason,
                         "deleted_by": by,
+                        "deleted_at": format_micros(deleted_at),
                         "count": len(gone),
                     },
                 },

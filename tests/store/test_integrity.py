@@ -480,3 +480,13 @@ def test_who_deleted_and_why_are_held_to_the_deletion_record(filled: ActivityLog
         i=eid(6),
     )
     assert broken(filled) == (6, "index_differs")
+
+
+def test_when_a_deletion_happened_is_held_to_its_record(filled: ActivityLog) -> None:
+    filled.delete([eid(6)], by="u_0", reason="GDPR erasure", viewer=OWNER)
+    sql(
+        filled,
+        "UPDATE tombstones SET deleted_at = deleted_at - 86400000000 WHERE id = :i",
+        i=eid(6),
+    )
+    assert broken(filled) == (6, "index_differs")

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from activitylog.chain import Head, Row
+from activitylog.events import format_micros
 from activitylog.store.base import SQLBase
 from activitylog.store.schema import chain_heads, checkpoints
 
@@ -139,16 +140,19 @@ class SQLLedger(SQLBase):
             params * 2,
         )
 
-    def tombstones_of(self, workspace: str) -> list[tuple[int, str, str, str]]:
-        """``(seq, id, deleted_by, reason)`` of each of ``workspace``'s tombstones."""
+    def tombstones_of(self, workspace: str) -> list[tuple[int, str, str, str, str]]:
+        """``(seq, id, deleted_by, reason, deleted_at)`` of ``workspace``'s tombstones."""
         with self.engine.connect() as conn:
             rows = self._sql(
                 conn,
-                "SELECT seq, id, deleted_by, reason FROM tombstones"
+                "SELECT seq, id, deleted_by, reason, deleted_at FROM tombstones"
                 f" WHERE workspace = {self.MARK} ORDER BY seq",
                 (workspace,),
             )
-        return [(int(seq), str(i), str(by), str(why)) for seq, i, by, why in rows]
+        return [
+            (int(seq), str(i), str(by), str(why), format_micros(int(at)))
+            for seq, i, by, why, at in rows
+        ]
 
     def entries_of(self, workspace: str, first: int = 1, last: int | None = None) -> list[Row]:
         with self.engine.connect() as conn:

@@ -42,8 +42,9 @@ from activitylog.store.schema import (
     tombstones,
 )
 
-#: Builds the deletion record of ``ids`` deleted from ``workspace`` (see :meth:`delete`).
-DeletionRecord = Callable[[str, list[str]], Prepared]
+#: Builds the deletion record of ``ids`` deleted from ``workspace`` at ``deleted_at`` (µs
+#: since the epoch; see :meth:`SQLWrites.delete`).
+DeletionRecord = Callable[[str, list[str], int], Prepared]
 
 
 class SQLWrites(SQLBase):
@@ -376,7 +377,7 @@ class SQLWrites(SQLBase):
     ) -> list[str]:
         """Tombstone visible events (content removed, seq and hashes kept) and append, in
         the same transaction, a deletion record per workspace naming every id it removed
-        (``record(workspace, ids)`` builds it); returns the ids done."""
+        (``record(workspace, ids, deleted_at)`` builds it); returns the ids done."""
         done: dict[str, list[tuple[int, str]]] = {}
         counts = Accumulator(ROLLUPS)
         ip_counts = Accumulator(IP_ROLLUPS)
@@ -403,7 +404,7 @@ class SQLWrites(SQLBase):
                 if done:
                     in_order = {w: [i for _, i in sorted(gone)] for w, gone in done.items()}
                     records = [
-                        record(workspace, list(part))
+                        record(workspace, list(part), deleted_at)
                         for workspace, gone in sorted(in_order.items())
                         for part in chunks(gone, RECORD_IDS)
                     ]
