@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from activitylog import ActivityLog
+from activitylog.demo.seed import generate_events
 from activitylog.sealing import Head, Sealer
-from activitylog.seed import generate_events
 from activitylog.settings import Settings
 from common import emit, pin_one_core
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from activitylog import ActivityLog
-from activitylog.seed import generate_events
+from activitylog.demo.seed import generate_events
 from activitylog.settings import Settings
 
 

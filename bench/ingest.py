@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from activitylog import ActivityLog
-from activitylog.seed import generate_events
+from activitylog.demo.seed import generate_events
 from activitylog.settings import Settings
 from common import emit, pin_one_core
 

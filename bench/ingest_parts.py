@@ -30,9 +30,9 @@ from typing import Any
 import orjson
 
 from activitylog import ActivityLog
+from activitylog.demo.seed import generate_events
 from activitylog.enrich import prepare
 from activitylog.events import validate_batch
-from activitylog.seed import generate_events
 from activitylog.settings import Settings
 from common import emit, pin_one_core
 

@@ -31,7 +31,7 @@ import orjson
 
 from activitylog import ActivityLog
 from activitylog.accounts import Accounts
-from activitylog.seed import generate_events
+from activitylog.demo.seed import generate_events
 from activitylog.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))

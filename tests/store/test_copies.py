@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
+from activitylog.demo.seed import generate_events
 from activitylog.enrich import Prepared, prepare
 from activitylog.events import validate_batch
-from activitylog.seed import generate_events
 from activitylog.store.copies import (
     ROW_COLUMNS,
     RowCheck,

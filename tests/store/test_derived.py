@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from activitylog import ActivityLog
-from activitylog.seed import generate_events
+from activitylog.demo.seed import generate_events
 from activitylog.store import derived
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS
 

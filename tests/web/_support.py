@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from activitylog import ActivityLog
-from activitylog.seed import generate_events
+from activitylog.demo.seed import generate_events
 from activitylog.settings import Settings
 from activitylog.web.app import create_app
 from activitylog.web.state import AppState

@@ -103,7 +103,7 @@ def demo(
     settings = _with(host, port, db, witness_dir)
     log = _open(settings)
     if from_helpdesk:
-        from activitylog.helpdesk_demo import DEFAULT_EVENTS
+        from activitylog.demo.driver import DEFAULT_EVENTS
 
         source = click.get_current_context().get_parameter_source("events")
         wanted = DEFAULT_EVENTS if source is click.core.ParameterSource.DEFAULT else events

@@ -173,7 +173,7 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
 @click.option("--days", type=click.IntRange(min=1), default=90, show_default=True, help="Spread.")
 def seed(count: int, seed: int, days: int) -> None:
     """Fill the log with deterministic demo events (a helpdesk SaaS, three workspaces)."""
-    from activitylog import seed as demo
+    from activitylog.demo import seed as demo
 
     log = open_log()
     started = time.perf_counter()

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from activitylog.examples.helpdesk.simulation_visits import MAILBOXES, Visit, Visits
-from activitylog.seed.cast import _NAMES, _NOTES, _TOPICS
+from activitylog.demo.helpdesk.simulation_visits import MAILBOXES, Visit, Visits
+from activitylog.demo.seed.cast import _NAMES, _NOTES, _TOPICS
 
 #: What each role does when at the desk, by weight.
 MEMBER_MIX = {

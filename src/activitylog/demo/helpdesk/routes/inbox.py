@@ -13,9 +13,9 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import select
 
-from activitylog.examples.helpdesk.auth import Principal, role_in
-from activitylog.examples.helpdesk.deps import PAGE, Agent, App, Db, Signed, commit, owned
-from activitylog.examples.helpdesk.models import Contact, Conversation, Message, Note, User
+from activitylog.demo.helpdesk.auth import Principal, role_in
+from activitylog.demo.helpdesk.deps import PAGE, Agent, App, Db, Signed, commit, owned
+from activitylog.demo.helpdesk.models import Contact, Conversation, Message, Note, User
 
 router = APIRouter(tags=["inbox"])
 

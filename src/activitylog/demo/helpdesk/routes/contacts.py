@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import or_, select
 
-from activitylog.examples.helpdesk.deps import PAGE, Agent, App, Db, Signed, commit, owned
-from activitylog.examples.helpdesk.models import Contact
+from activitylog.demo.helpdesk.deps import PAGE, Agent, App, Db, Signed, commit, owned
+from activitylog.demo.helpdesk.models import Contact
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 

@@ -1,4 +1,4 @@
-"""Serve the example helpdesk: ``python -m activitylog.examples.helpdesk [--db URL]``.
+"""Serve the example helpdesk: ``python -m activitylog.demo.helpdesk [--db URL]``.
 
 An empty database gets the demo cast's workspaces and people (password
 ``activitylog-demo``, or ``--password``). The log shares the database: open it with
@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from activitylog.client import ActivityLog
-from activitylog.examples.helpdesk.app import create_app
-from activitylog.examples.helpdesk.models import Workspace
-from activitylog.examples.helpdesk.provisioning import add_cast
-from activitylog.seed.cast import WORKSPACES
+from activitylog.demo.helpdesk.app import create_app
+from activitylog.demo.helpdesk.models import Workspace
+from activitylog.demo.helpdesk.provisioning import add_cast
+from activitylog.demo.seed.cast import WORKSPACES
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m activitylog.examples.helpdesk")
+    parser = argparse.ArgumentParser(prog="python -m activitylog.demo.helpdesk")
     parser.add_argument("--db", default="sqlite:///helpdesk.db", help="app and log database")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)

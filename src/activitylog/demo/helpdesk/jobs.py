@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from activitylog.capture.context import system_job
-from activitylog.examples.helpdesk.database import begin_writing
-from activitylog.examples.helpdesk.deps import Helpdesk
-from activitylog.examples.helpdesk.models import (
+from activitylog.demo.helpdesk.database import begin_writing
+from activitylog.demo.helpdesk.deps import Helpdesk
+from activitylog.demo.helpdesk.models import (
     Broadcast,
     Contact,
     Conversation,

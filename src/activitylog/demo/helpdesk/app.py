@@ -1,7 +1,7 @@
 """The helpdesk's FastAPI app factory.
 
     from activitylog import ActivityLog
-    from activitylog.examples.helpdesk import create_app
+    from activitylog.demo.helpdesk import create_app
 
     log = ActivityLog("sqlite:///helpdesk.db")
     app = create_app(log, trusted_proxies=["10.0.0.0/8"])   # the log's database, by default
@@ -21,12 +21,12 @@ from sqlalchemy.orm import sessionmaker
 
 from activitylog.capture.asgi import ActivityLogMiddleware
 from activitylog.client import ActivityLog
-from activitylog.examples.helpdesk import database
-from activitylog.examples.helpdesk.auth import Passwords
-from activitylog.examples.helpdesk.deps import Helpdesk
-from activitylog.examples.helpdesk.instrumentation import identifier, start_tracking
-from activitylog.examples.helpdesk.models import Base
-from activitylog.examples.helpdesk.routes import (
+from activitylog.demo.helpdesk import database
+from activitylog.demo.helpdesk.auth import Passwords
+from activitylog.demo.helpdesk.deps import Helpdesk
+from activitylog.demo.helpdesk.instrumentation import identifier, start_tracking
+from activitylog.demo.helpdesk.models import Base
+from activitylog.demo.helpdesk.routes import (
     broadcasts,
     contacts,
     inbound,

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from activitylog.catalog import CATEGORIES, DEFAULT_CATALOG
+from activitylog.demo.seed import PLATFORM_ADMINS, USERS, WORKSPACES, generate_events
 from activitylog.events import validate
-from activitylog.seed import PLATFORM_ADMINS, USERS, WORKSPACES, generate_events
 
 NOW = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")

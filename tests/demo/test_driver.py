@@ -13,7 +13,7 @@ from activitylog import ActivityLog
 from activitylog.accounts import Accounts
 from activitylog.cli import main
 from activitylog.demo import DEMO_PASSWORD
-from activitylog.helpdesk_demo import SimulatedClock, drive
+from activitylog.demo.driver import SimulatedClock, drive
 from activitylog.settings import Settings
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import func, select
 
 from activitylog.capture import auth as audit
-from activitylog.examples.helpdesk.auth import (
+from activitylog.demo.helpdesk.auth import (
     COOKIE,
     Principal,
     person,
@@ -23,8 +23,8 @@ from activitylog.examples.helpdesk.auth import (
     role_in,
     start_session,
 )
-from activitylog.examples.helpdesk.deps import App, Db, Signed, commit
-from activitylog.examples.helpdesk.models import User, Workspace
+from activitylog.demo.helpdesk.deps import App, Db, Signed, commit
+from activitylog.demo.helpdesk.models import User, Workspace
 
 router = APIRouter(tags=["sessions"])
 

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp
 
-from activitylog.seed.cast import (
+from activitylog.demo.seed.cast import (
     _ATTACK_UAS,
     _FOREIGN_NETS,
     _HOME_NETS,

@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import func, select
 
-from activitylog.examples.helpdesk.deps import Admin, App, Db, Signed, commit, owned
-from activitylog.examples.helpdesk.models import Broadcast, Contact
+from activitylog.demo.helpdesk.deps import Admin, App, Db, Signed, commit, owned
+from activitylog.demo.helpdesk.models import Broadcast, Contact
 
 router = APIRouter(prefix="/broadcasts", tags=["broadcasts"])
 

@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import func, select
 
 from activitylog.capture import auth as audit
-from activitylog.examples.helpdesk.auth import Principal, person
-from activitylog.examples.helpdesk.deps import Admin, App, Db, Signed, commit, owned
-from activitylog.examples.helpdesk.models import Conversation, Membership, Team, User
-from activitylog.examples.helpdesk.provisioning import add_member, add_user
+from activitylog.demo.helpdesk.auth import Principal, person
+from activitylog.demo.helpdesk.deps import Admin, App, Db, Signed, commit, owned
+from activitylog.demo.helpdesk.models import Conversation, Membership, Team, User
+from activitylog.demo.helpdesk.provisioning import add_member, add_user
 
 router = APIRouter(tags=["teams"])
 

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from activitylog.examples.helpdesk.auth import Passwords
-from activitylog.examples.helpdesk.models import Membership, User, Workspace, WorkspaceSettings
-from activitylog.seed.cast import PLATFORM_ADMINS, USERS, WORKSPACES
+from activitylog.demo.helpdesk.auth import Passwords
+from activitylog.demo.helpdesk.models import Membership, User, Workspace, WorkspaceSettings
+from activitylog.demo.seed.cast import PLATFORM_ADMINS, USERS, WORKSPACES
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 #: IANA zones of the demo cast's workspaces.
@@ -49,7 +49,7 @@ def add_user(
     platform_admin: bool = False,
 ) -> User:
     """A person who can sign in (added to ``db``, not committed); ``password_hash`` from
-    :meth:`~activitylog.examples.helpdesk.auth.Passwords.hash`."""
+    :meth:`~activitylog.demo.helpdesk.auth.Passwords.hash`."""
     user = User(
         id=user_id,
         name=name,
@@ -69,7 +69,7 @@ def add_member(db: Session, user: User, workspace_id: str, role: str, now: datet
 
 
 def add_cast(db: Session, passwords: Passwords, password: str, now: datetime) -> None:
-    """The demo cast (:mod:`activitylog.seed.cast`): its three workspaces, their people
+    """The demo cast (:mod:`activitylog.demo.seed.cast`): its three workspaces, their people
     with their roles and the platform admins, all with ``password`` (not committed)."""
     for workspace in WORKSPACES:
         add_workspace(db, workspace.id, workspace.name, timezone=TIMEZONES[workspace.id], now=now)

@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from activitylog import ActivityLog
-from activitylog.examples.helpdesk import close, create_app
-from activitylog.examples.helpdesk.auth import Passwords
-from activitylog.examples.helpdesk.deps import Helpdesk
-from activitylog.examples.helpdesk.provisioning import add_member, add_user, add_workspace
+from activitylog.demo.helpdesk import close, create_app
+from activitylog.demo.helpdesk.auth import Passwords
+from activitylog.demo.helpdesk.deps import Helpdesk
+from activitylog.demo.helpdesk.provisioning import add_member, add_user, add_workspace
 from activitylog.settings import Settings
 
 PASSWORD = "correct horse battery"

@@ -19,7 +19,7 @@ from argon2.exceptions import Argon2Error, InvalidHashError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activitylog.examples.helpdesk.models import AppSession, Membership, User
+from activitylog.demo.helpdesk.models import AppSession, Membership, User
 
 COOKIE = "hd_session"
 

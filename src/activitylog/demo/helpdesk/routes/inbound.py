@@ -10,8 +10,8 @@ from fastapi import APIRouter, Header, HTTPException
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from sqlalchemy import func, select
 
-from activitylog.examples.helpdesk.deps import App, Db, commit
-from activitylog.examples.helpdesk.models import Contact, Conversation, Message, WorkspaceSettings
+from activitylog.demo.helpdesk.deps import App, Db, commit
+from activitylog.demo.helpdesk.models import Contact, Conversation, Message, WorkspaceSettings
 
 router = APIRouter(prefix="/inbound", tags=["inbound"])
 

@@ -9,8 +9,8 @@ from itertools import islice
 
 from activitylog.accounts import Accounts
 from activitylog.client import ActivityLog
-from activitylog.seed import generate_events
-from activitylog.seed.cast import PLATFORM_ADMINS, USERS, SeedUser
+from activitylog.demo.seed import generate_events
+from activitylog.demo.seed.cast import PLATFORM_ADMINS, USERS, SeedUser
 from activitylog.settings import Settings
 
 DEMO_PASSWORD = "activitylog-demo"
@@ -53,11 +53,11 @@ def fill_from_helpdesk(
     on_progress: Callable[[int], None] | None = None,
 ) -> int:
     """Fill an empty log by driving the example helpdesk app over the last ``days`` days
-    (:mod:`activitylog.helpdesk_demo`; the helpdesk's tables go into the log's database,
+    (:mod:`activitylog.demo.driver`; the helpdesk's tables go into the log's database,
     ``settings`` are the log's: keys, durability).
     Returns how many events were added: 0 when the log already holds a helpdesk run."""
+    from activitylog.demo.driver import drive, has_helpdesk
     from activitylog.errors import ConfigurationError
-    from activitylog.helpdesk_demo import drive, has_helpdesk
 
     if log.total_events() > 0:
         if has_helpdesk(log):

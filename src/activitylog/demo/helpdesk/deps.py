@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from activitylog.capture.sqlalchemy import Tracker
 from activitylog.client import ActivityLog
-from activitylog.examples.helpdesk.auth import COOKIE, Passwords, Principal, principal_for
-from activitylog.examples.helpdesk.database import begin_writing
+from activitylog.demo.helpdesk.auth import COOKIE, Passwords, Principal, principal_for
+from activitylog.demo.helpdesk.database import begin_writing
 
 #: The most rows a list endpoint returns (newest first).
 PAGE = 50
@@ -45,7 +45,7 @@ def helpdesk(request: Request) -> Helpdesk:
 
 def database(request: Request, app: Annotated[Helpdesk, Depends(helpdesk)]) -> Iterator[Session]:
     """A session for one request; what it did not commit is rolled back. A request that
-    may write starts with the write lock (see :mod:`~activitylog.examples.helpdesk.database`)."""
+    may write starts with the write lock (see :mod:`~activitylog.demo.helpdesk.database`)."""
     with app.sessions() as db:
         if request.method not in SAFE_METHODS:
             begin_writing(db)

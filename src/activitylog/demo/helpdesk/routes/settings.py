@@ -8,8 +8,8 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from activitylog.examples.helpdesk.deps import Admin, App, Db, Signed, commit, owned
-from activitylog.examples.helpdesk.models import WorkspaceSettings
+from activitylog.demo.helpdesk.deps import Admin, App, Db, Signed, commit, owned
+from activitylog.demo.helpdesk.models import WorkspaceSettings
 
 router = APIRouter(prefix="/settings", tags=["settings"])
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 from sqlalchemy import select
 
-from activitylog.examples.helpdesk.deps import Admin, App, Db, commit, owned
-from activitylog.examples.helpdesk.models import Webhook
+from activitylog.demo.helpdesk.deps import Admin, App, Db, commit, owned
+from activitylog.demo.helpdesk.models import Webhook
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 

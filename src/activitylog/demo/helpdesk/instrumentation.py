@@ -11,7 +11,7 @@ Three capture APIs, no hand-written ``log.record`` anywhere in the app:
   transaction as the change (the app and the log share one database); updates that are
   the inbox's and broadcasts' verbs are named as such (:data:`ACTIONS`).
 - :mod:`activitylog.capture.auth` in the sign-in, sign-out, impersonation and role-change
-  endpoints (:mod:`~activitylog.examples.helpdesk.routes.sessions`, ``routes.teams``).
+  endpoints (:mod:`~activitylog.demo.helpdesk.routes.sessions`, ``routes.teams``).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from activitylog.capture.context import Identity
 from activitylog.capture.sqlalchemy import Tracker, track
 from activitylog.capture.sqlalchemy_models import snake_case
 from activitylog.client import ActivityLog
-from activitylog.examples.helpdesk.auth import COOKIE, principal_for
-from activitylog.examples.helpdesk.models import (
+from activitylog.demo.helpdesk.auth import COOKIE, principal_for
+from activitylog.demo.helpdesk.models import (
     Broadcast,
     Contact,
     Conversation,

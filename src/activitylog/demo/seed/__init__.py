@@ -21,7 +21,7 @@ from functools import cache
 from itertools import accumulate
 from typing import Any, NamedTuple
 
-from activitylog.seed.cast import (
+from activitylog.demo.seed.cast import (
     _ACTIVITY,
     _ATTACK_UAS,
     _DETAILS,

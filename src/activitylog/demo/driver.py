@@ -1,7 +1,7 @@
 """``activitylog demo --from-helpdesk``: a log filled by *using* the example helpdesk.
 
 The seed's cast (three workspaces, ~25 people, two platform admins) signs in to the
-helpdesk (:mod:`activitylog.examples.helpdesk`) and works its inbox over the past days
+helpdesk (:mod:`activitylog.demo.helpdesk`) and works its inbox over the past days
 through the app's HTTP API, in process (``httpx.ASGITransport``), behind a simulated
 reverse proxy that forwards each person's own IP and browser. Customers email in, a
 scheduler sends broadcasts and wakes snoozed conversations, platform admins impersonate
@@ -27,15 +27,15 @@ from argon2 import PasswordHasher
 from sqlalchemy import Connection, inspect, select
 
 from activitylog.client import ActivityLog
-from activitylog.examples.helpdesk import close, create_app
-from activitylog.examples.helpdesk.auth import Passwords
-from activitylog.examples.helpdesk.deps import Helpdesk
-from activitylog.examples.helpdesk.jobs import run_due
-from activitylog.examples.helpdesk.models import WorkspaceSettings
-from activitylog.examples.helpdesk.provisioning import add_cast
-from activitylog.examples.helpdesk.simulation import Script
-from activitylog.examples.helpdesk.simulation_visits import Visit
-from activitylog.seed.cast import PLATFORM_ADMINS, USERS, WORKSPACES, SeedUser
+from activitylog.demo.helpdesk import close, create_app
+from activitylog.demo.helpdesk.auth import Passwords
+from activitylog.demo.helpdesk.deps import Helpdesk
+from activitylog.demo.helpdesk.jobs import run_due
+from activitylog.demo.helpdesk.models import WorkspaceSettings
+from activitylog.demo.helpdesk.provisioning import add_cast
+from activitylog.demo.helpdesk.simulation import Script
+from activitylog.demo.helpdesk.simulation_visits import Visit
+from activitylog.demo.seed.cast import PLATFORM_ADMINS, USERS, WORKSPACES, SeedUser
 from activitylog.settings import Settings
 
 DEFAULT_EVENTS = 2_500

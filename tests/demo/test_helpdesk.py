@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from activitylog.capture.changes import MASK
-from activitylog.examples.helpdesk import jobs
+from activitylog.demo.helpdesk import jobs
 
 from .conftest import FIREFOX, PASSWORD, Desk
 
@@ -378,7 +378,7 @@ def test_workspaces_are_isolated(desk: Desk) -> None:
 
 def test_inbound_email_and_scheduler_record_as_system(desk: Desk) -> None:
     with desk.state.sessions() as db:
-        from activitylog.examples.helpdesk.models import WorkspaceSettings
+        from activitylog.demo.helpdesk.models import WorkspaceSettings
 
         token = db.get(WorkspaceSettings, "acme").inbound_token  # type: ignore[union-attr]
     mail = desk.browser(ip="198.2.128.17", agent="MailRelay-Webhook/2.4")
