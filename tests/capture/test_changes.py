@@ -67,3 +67,10 @@ def test_json_values() -> None:
 def test_related_ids_are_sorted() -> None:
     assert related_ids([3, 1, 2]) == [1, 2, 3]
     assert related_ids(["b", "a"]) == ["a", "b"]
+
+
+def test_default_masking_matches_whole_words_of_the_name() -> None:
+    policy = FieldPolicy()
+    masked = ["password_hash", "stripeApiKey", "APIKey", "otp_codes", "OTPCode", "Passwords"]
+    kept = ["footprint", "hotplate", "tokenizer", "keynote", "api"]
+    assert [name for name in masked + kept if policy.masks(name)] == masked

@@ -6,8 +6,8 @@
   related ids before and after.
 - **Excluded** fields never appear. **Masked** fields appear with the value
   :data:`MASK`, so a reader sees *that* a password changed without seeing it. Field names
-  matching :data:`DEFAULT_MASKED` (passwords, tokens, secrets, keys) are masked unless the
-  integration is told otherwise.
+  containing one of :data:`DEFAULT_MASKED` (passwords, tokens, secrets, keys) as whole words
+  are masked unless the integration is told otherwise.
 
 Values become JSON: datetimes and dates as ISO 8601, decimals and UUIDs as strings, enums
 by value, bytes as a length note, anything else by ``str()``.
@@ -26,7 +26,9 @@ from decimal import Decimal
 from typing import Any
 
 MASK = "********"
-#: Field names masked by default (matched case-insensitively anywhere in the name).
+#: Field names masked by default: a name is masked when these words appear in it as whole
+#: words, case-insensitively, in snake_case or camelCase, optionally plural (``api_key``,
+#: ``stripeApiKey``, ``otp_codes``, ``Passwords``; not ``footprint`` nor ``hotplate``).
 DEFAULT_MASKED: tuple[str, ...] = (
     "password",
     "passwd",
@@ -40,7 +42,14 @@ DEFAULT_MASKED: tuple[str, ...] = (
     "totp",
 )
 
-_MASKED = re.compile("|".join(map(re.escape, DEFAULT_MASKED)), re.IGNORECASE)
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_MASKED = re.compile("_(?:" + "|".join(map(re.escape, DEFAULT_MASKED)) + ")s?_")
+
+
+def masked_by_default(name: str) -> bool:
+    """Whether the field ``name`` holds one of :data:`DEFAULT_MASKED` as whole words."""
+    words = "_".join(_WORD.findall(name)).lower()
+    return _MASKED.search(f"_{words}_") is not None
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ class FieldPolicy:
         return name not in self.exclude
 
     def masks(self, name: str) -> bool:
-        return name in self.mask or (self.mask_defaults and bool(_MASKED.search(name)))
+        return name in self.mask or (self.mask_defaults and masked_by_default(name))
 
     def shown(self, name: str, value: Any) -> Any:
         """``value`` as the log holds it: masked, or made JSON-safe."""
