@@ -324,16 +324,61 @@ def test_stats_json_and_table(db_url: str, stored: ActivityLog) -> None:
     result = run(db_url, "stats", "--workspace", "acme", "--format", "json", "--group", "hourly")
     assert result.exit_code == 0, result.output
     data = orjson.loads(result.stdout)
-    assert list(data) == ["kpis", "volume", "split", "top_actors", "by_category"]
+    assert list(data) == [
+        "kpis",
+        "volume",
+        "split",
+        "top_actors",
+        "by_category",
+        "split_percent",
+    ]
     assert data["kpis"]["total"] == 30
     assert data["by_category"] == [{"category": "contacts", "count": 30}]
     assert len(data["volume"]) >= 7 * 24
     table = run(db_url, "stats", "--range", "last_30_days", "--tz", "America/New_York")
     assert table.exit_code == 0, table.output
-    for text in ("Total events", "31", "Volume", "Top actors", "By category", "Split: auth 1"):
+    for text in ("Total events", "31", "Volume", "Top actors", "By category"):
         assert text in table.stdout
+    assert "Split: Sign-ins 1 (3%) · Writes 30 (97%) · Reads / other 0 (0%)" in table.stdout
     bad = run(db_url, "stats", "--as-user", "u_1", "--as-role", "viewer", "--workspace", "acme")
     assert bad.exit_code == 2
+
+
+def test_stats_cards_add_up_with_failures_sign_outs_and_impersonation(
+    db_url: str, stored: ActivityLog
+) -> None:
+    actions = (
+        "auth.signed_in",
+        "auth.signed_out",
+        "auth.sign_in_failed",
+        "auth.mfa_enabled",
+        "impersonation.started",
+        "contact.viewed",
+    )
+    stored.record_many(
+        [
+            event(n, action=action, result="failure" if n % 2 else "success")
+            for n, action in enumerate(actions, start=1)
+        ]
+        + [event(n, result="failure") for n in range(7, 10)]
+    )
+    for args in ([], ["--result", "failure"], ["--category", "auth"]):
+        result = run(db_url, "stats", "--workspace", "acme", "--format", "json", *args)
+        assert result.exit_code == 0, result.output
+        data = orjson.loads(result.stdout)
+        kpis = data["kpis"]
+        assert kpis["sign_ins"] + kpis["writes"] + kpis["reads_other"] == kpis["total"], args
+        assert sum(data["split_percent"].values()) == 100
+    failures = orjson.loads(
+        run(
+            db_url, "stats", "--workspace", "acme", "--format", "json", "--result", "failure"
+        ).stdout
+    )["kpis"]
+    # signed_in (1), sign_in_failed (3), impersonation.started (5) and 3 updates fail.
+    assert (failures["total"], failures["sign_ins"], failures["writes"]) == (6, 1, 3)
+    assert failures["reads_other"] == 2
+    table = run(db_url, "stats", "--workspace", "acme", "--result", "failure")
+    assert "Split: Sign-ins 1 (17%) · Writes 3 (50%) · Reads / other 2 (33%)" in table.stdout
 
 
 # -- verify, delete, checkpoint ------------------------------------------------------------

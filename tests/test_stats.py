@@ -16,12 +16,16 @@ from activitylog.errors import ValidationError
 from activitylog.events import format_time
 from activitylog.query import Filters
 from activitylog.stats import (
+    Group,
     StatsSpec,
     _bucket_starts,
     _change_pct,
     _volume,
     compute,
+    fitting_group,
+    groups_for,
     initials,
+    whole_percentages,
 )
 
 VIS = Visibility("acme", None, "workspace_and_impersonation")
@@ -225,17 +229,72 @@ def run(filters: Filters | None = None) -> dict[str, Any]:
 
 def test_compute_kpis_and_split() -> None:
     stats = run()
-    assert set(stats) == {"kpis", "volume", "split", "top_actors", "by_category"}
+    assert set(stats) == {"kpis", "volume", "split", "split_percent", "top_actors", "by_category"}
     assert stats["kpis"] == {
         "total": 16,
         "total_change_pct": 60.0,
         "previous_total": 10,
         "sign_ins": 2,
         "writes": 11,
-        "reads_other": 2,
+        # The sign-out is neither a sign-in nor a write: it counts here, with the 2 reads.
+        "reads_other": 3,
         "unique_ips": 4,
     }
-    assert stats["split"] == {"auth": 3, "writes": 11, "reads": 2}
+    assert stats["split"] == {"sign_ins": 2, "writes": 11, "reads_other": 3}
+    # 12.5 / 68.75 / 18.75: the two largest remainders (.75) get the 2 points left over.
+    assert stats["split_percent"] == {"sign_ins": 12, "writes": 69, "reads_other": 19}
+
+
+KPI_EVENTS = [
+    Ev("2026-03-02T10:00", "auth", "auth", "signed_in", "u1"),
+    Ev("2026-03-02T11:00", "auth", "auth", "sign_in_failed", "u1"),
+    Ev("2026-03-02T12:00", "auth", "auth", "signed_out", "u1"),
+    Ev("2026-03-02T13:00", "auth", "auth", "mfa_enabled", "u1"),
+    Ev("2026-03-02T14:00", "auth", "impersonation", "started", "u2"),
+    Ev("2026-03-02T15:00", "auth", "workspace", "switched", "u2"),
+    Ev("2026-03-03T10:00", "write", "contacts", "updated", "u2"),
+    Ev("2026-03-03T11:00", "read", "contacts", "viewed", "u2"),
+    # An application's own sign-in action outside the auth category is a write by kind,
+    # and still one sign-in, counted once.
+    Ev("2026-03-03T12:00", "write", "other", "signed_in", "u3"),
+]
+
+
+@pytest.mark.parametrize(
+    ("verbs", "expected"),
+    [
+        ((), (9, 2, 1, 6)),
+        (("signed_in",), (2, 2, 0, 0)),
+        (("sign_in_failed", "signed_out"), (2, 0, 0, 2)),
+        (("updated", "started"), (2, 0, 1, 1)),
+    ],
+)
+def test_kpi_cards_add_up(verbs: tuple[str, ...], expected: tuple[int, ...]) -> None:
+    filters = Filters(since=SINCE, until=UNTIL, verbs=verbs)
+    spec = StatsSpec(VIS, filters, group="daily", tz=NY)
+    stats = compute(spec, FakeAggregates(KPI_EVENTS, NAMES))
+    k = stats.kpis
+    assert (k["total"], k["sign_ins"], k["writes"], k["reads_other"]) == expected
+    assert k["sign_ins"] + k["writes"] + k["reads_other"] == k["total"]
+    assert stats.split == {n: k[n] for n in ("sign_ins", "writes", "reads_other")}
+    assert sum(stats.split_percent.values()) == (100 if k["total"] else 0)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1, 1, 1], [34, 33, 33]),
+        ([0, 0, 0], [0, 0, 0]),
+        ([0, 5, 0], [0, 100, 0]),
+        ([1, 998, 1], [0, 100, 0]),
+        ([1, 1, 998], [0, 0, 100]),
+        ([2, 3, 5], [20, 30, 50]),
+        ([1, 2, 4], [14, 29, 57]),
+        ([7, 7, 7, 7, 7, 7], [17, 17, 17, 17, 16, 16]),
+    ],
+)
+def test_whole_percentages_add_up_to_100(values: list[int], expected: list[int]) -> None:
+    assert whole_percentages(values) == expected
 
 
 def test_compute_volume() -> None:
@@ -292,3 +351,40 @@ def test_stats_spec_validation(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationError) as info:
         StatsSpec(**{**args, **kwargs})
     assert [e.field for e in info.value.errors] == [field]
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "offered"),
+    [
+        ("2026-03-05T00:00", "2026-03-06T00:00", ("hourly",)),  # today, yesterday
+        ("2026-03-05T10:15", "2026-03-06T10:15", ("hourly",)),  # last 24 hours
+        ("2026-11-01T04:00", "2026-11-02T05:00", ("hourly",)),  # a 25-hour day (New York)
+        ("2026-03-02T05:00", "2026-03-09T04:00", ("hourly", "daily")),  # last 7 days
+        ("2026-03-01T00:00", "2026-03-14T00:00", ("hourly", "daily")),  # 13 days
+        ("2026-03-01T00:00", "2026-03-15T00:00", ("hourly", "daily", "weekly")),
+        ("2026-03-01T05:00", "2026-03-15T04:00", ("hourly", "daily", "weekly")),  # spring DST
+    ],
+)
+def test_groups_for_draw_more_than_one_bar(
+    since: str, until: str, offered: tuple[str, ...]
+) -> None:
+    assert groups_for(utc(since), utc(until)) == offered
+    for group in offered:
+        assert len(_bucket_starts(utc(since), utc(until), group, "UTC")) > 1 or group == "hourly"
+    assert groups_for(None, None) == ("hourly", "daily", "weekly")
+
+
+@pytest.mark.parametrize(
+    ("group", "days", "expected"),
+    [
+        ("weekly", 7, "daily"),
+        ("weekly", 1, "hourly"),
+        ("daily", 1, "hourly"),
+        ("daily", 30, "daily"),
+        ("weekly", 30, "weekly"),
+        ("hourly", 90, "hourly"),
+    ],
+)
+def test_fitting_group(group: Group, days: int, expected: str) -> None:
+    since = utc("2026-03-01T00:00")
+    assert fitting_group(group, since, since + timedelta(days=days)) == expected

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from activitylog.access import OPERATOR, Viewer, may_delete, visibility_for, wid
 from activitylog.catalog import DEFAULT_CATALOG, Catalog
 from activitylog.chain import DELETION_ACTION, VerifyReport
 from activitylog.enrich import Prepared, prepare
+from activitylog.entry_check import EntryCheck, check_entry
 from activitylog.errors import (
     AccessDenied,
     ConfigurationError,
@@ -41,7 +42,7 @@ from activitylog.sealing import SealPolicy
 from activitylog.selection import Selection
 from activitylog.settings import Settings
 from activitylog.signing import KeyRing, SigningKey
-from activitylog.stats import Stats, StatsSpec, compute
+from activitylog.stats import Dim, Stats, StatsSpec, compute
 from activitylog.store import SQLStore, open_store
 from activitylog.verification import verify_log
 from activitylog.witness import Witness
@@ -49,6 +50,7 @@ from activitylog.witness import Witness
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from activitylog.accounts import Accounts
     from activitylog.remote import RemoteOptions, RemoteTransport
 
 CONTEXT_FIELDS = (
@@ -60,6 +62,8 @@ CONTEXT_FIELDS = (
     "session_id",
     "impersonator",
 )
+#: How far from a deletion its record is looked for (it is written in the same transaction).
+DELETION_RECORD_WINDOW = timedelta(hours=1)
 _context: ContextVar[Mapping[str, Any]] = ContextVar(
     "activitylog_context", default=MappingProxyType({})
 )
@@ -118,6 +122,13 @@ class ActivityLog:
                 "read through the server's API or web pages, or open its database URL"
             )
         return self._store
+
+    def accounts(self) -> Accounts:
+        """People, roles, sessions, API keys and workspace settings, kept in this log's
+        database (a :class:`ConfigurationError` in remote mode)."""
+        from activitylog.accounts import Accounts
+
+        return Accounts(self.store.engine)
 
     @property
     def signing_key(self) -> SigningKey:
@@ -290,7 +301,64 @@ class ActivityLog:
         visibility, resolved = _selection(selection, filters).resolve(default_range=None)
         return self.store.count(visibility, resolved)
 
+    @contextmanager
+    def reusing_counts(self) -> Iterator[None]:
+        """Answer each counting question once inside this block: a page asks its KPIs,
+        charts and filters' live counts some of the same questions."""
+        with self.store.reusing_counts():
+            yield
+
+    def counts(
+        self, selection: Selection | None = None, *, by: Sequence[Dim] = (), **filters: Any
+    ) -> list[tuple[Any, ...]]:
+        """``(value of each of by..., count)`` rows of the events matching (without a range,
+        the last 7 days); ``by`` names ``hour``, ``kind``, ``category``, ``actor_id`` or
+        ``verb``, hours as hours since the epoch."""
+        visibility, resolved = _selection(selection, filters).resolve()
+        return self.store.counts(visibility, resolved, by)
+
+    def actor_summaries(
+        self, actor_ids: Sequence[str], selection: Selection | None = None, **filters: Any
+    ) -> dict[str, dict[str, Any]]:
+        """``{actor_id: {"name", "last_seen"}}`` of these actors in the events matching."""
+        visibility, resolved = _selection(selection, filters).resolve()
+        return self.store.actor_summaries(visibility, resolved, actor_ids)
+
     # -- integrity -------------------------------------------------------------------------
+    def check_entry(self, event: Mapping[str, Any]) -> EntryCheck:
+        """Check one entry, as :meth:`get` returned it (a deleted one too): its hash, its
+        link to the previous entry and the chain up to the signed checkpoint covering it."""
+        workspace, seq = str(event["workspace"]), int(event["seq"])
+        covering = self.store.covering(workspace, seq)
+        last = covering[0] if covering else seq
+        rows = self.store.entries_of(workspace, max(seq - 1, 1), last)
+        return check_entry(workspace, seq, rows, covering, self.key_ring())
+
+    def deletion_record(
+        self, event: Mapping[str, Any], *, viewer: Viewer = OPERATOR
+    ) -> dict[str, Any] | None:
+        """The ``activity_log.deleted`` entry naming a deleted ``event`` (as :meth:`get`
+        returned it): its actor is who deleted it, by name. None for an entry not deleted,
+        or a record ``viewer`` may not see (or itself deleted since)."""
+        deleted_at = event.get("deleted_at")
+        if not deleted_at:
+            return None
+        at = datetime.fromisoformat(str(deleted_at))
+        selection = Selection(
+            workspace=str(event["workspace"]),
+            viewer=viewer,
+            scope=widest_scope(viewer),
+            since=at - DELETION_RECORD_WINDOW,
+            until=at + DELETION_RECORD_WINDOW,
+            categories=(self.catalog.describe(DELETION_ACTION).category,),
+            events=(DELETION_ACTION,),
+        )
+        for record in self.export(selection, order="time"):
+            details = record.get("details") or {}
+            if event["id"] in details.get("ids", ()):
+                return record
+        return None
+
     def verify(
         self,
         workspace: str | None = None,

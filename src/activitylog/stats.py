@@ -7,6 +7,7 @@ this module turns those counts into what the Activity Log page shows.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
@@ -22,10 +23,11 @@ from activitylog.timeranges import previous_window, zone
 
 Group = Literal["hourly", "daily", "weekly"]
 GROUPS: tuple[str, ...] = get_args(Group)
-Dim = Literal["hour", "quarter", "kind", "category", "actor_id", "verb"]
+Dim = Literal["hour", "quarter", "kind", "category", "actor_id", "verb", "action"]
 TOP_ACTORS = 4
 STEP_SECONDS: dict[str, int] = {"hour": 3600, "quarter": 900}
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 
 
 class Aggregates(Protocol):
@@ -72,9 +74,12 @@ class StatsSpec:
 class Stats:
     kpis: dict[str, Any]
     volume: list[dict[str, Any]]
+    #: ``sign_ins``, ``writes``, ``reads_other``: the KPI cards' counts, adding up to the total.
     split: dict[str, int]
     top_actors: list[dict[str, Any]]
     by_category: list[dict[str, Any]] = field(default_factory=list)
+    #: The split in whole percent, adding up to 100 (largest remainders; all 0 without events).
+    split_percent: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,10 +101,7 @@ def compute(spec: StatsSpec, store: Aggregates) -> Stats:
         row[-1]
         for row in store.counts(vis, replace(filters, since=prev_since, until=prev_until), ())
     )
-    sign_in_filters = _sign_in_filters(filters)
-    sign_ins = (
-        sum(row[-1] for row in store.counts(vis, sign_in_filters, ())) if sign_in_filters else 0
-    )
+    split = _split(store, vis, filters, total, kinds["write"])
     by_category = sorted(
         ({"category": c, "count": n} for c, n in store.counts(vis, filters, ("category",)) if n),
         key=lambda item: (-item["count"], item["category"]),
@@ -108,18 +110,68 @@ def compute(spec: StatsSpec, store: Aggregates) -> Stats:
         "total": total,
         "total_change_pct": _change_pct(total, previous),
         "previous_total": previous,
-        "sign_ins": sign_ins,
-        "writes": kinds["write"],
-        "reads_other": kinds["read"],
+        **split,
         "unique_ips": store.unique_ips(vis, filters),
     }
     return Stats(
         kpis=kpis,
         volume=_volume(by_time_kind, STEP_SECONDS[step], since, until, spec.group, spec.tz),
-        split={"auth": kinds["auth"], "writes": kinds["write"], "reads": kinds["read"]},
+        split=split,
+        split_percent=dict(zip(split, whole_percentages(list(split.values())), strict=True)),
         top_actors=_top_actors(store, vis, filters),
         by_category=by_category,
     )
+
+
+def _split(
+    store: Aggregates, vis: Visibility, filters: Filters, total: int, writes: int
+) -> dict[str, int]:
+    """The KPI cards' three classes, which add up to ``total``: sign-ins (verb
+    ``signed_in``), writes (kind ``write``, sign-ins left out), and reads / other: everything
+    else (reads, sign-outs, failed sign-ins, MFA, impersonation...)."""
+    sign_in_filters = _sign_in_filters(filters)
+    sign_ins: Counter[str] = Counter()
+    if sign_in_filters is not None:
+        for kind, n in store.counts(vis, sign_in_filters, ("kind",)):
+            sign_ins[kind] += n
+    signed_in = sum(sign_ins.values())
+    writes -= sign_ins["write"]  # an application's own sign-in action may be a write
+    return {"sign_ins": signed_in, "writes": writes, "reads_other": total - signed_in - writes}
+
+
+def whole_percentages(values: Sequence[int]) -> list[int]:
+    """Each value's share of their sum in whole percent, adding up to exactly 100 (all 0
+    when the sum is 0): largest remainders get the points rounding down left over."""
+    total = sum(values)
+    if total <= 0:
+        return [0] * len(values)
+    exact = [value * 100 / total for value in values]
+    whole = [math.floor(share) for share in exact]
+    by_remainder = sorted(range(len(values)), key=lambda i: (whole[i] - exact[i], i))
+    for i in by_remainder[: 100 - sum(whole)]:
+        whole[i] += 1
+    return whole
+
+
+def groups_for(since: datetime | None, until: datetime | None) -> tuple[Group, ...]:
+    """The groupings that draw more than one bar over ``[since, until)``: daily above one
+    day (a day has 25 hours when clocks go back), weekly from 14 days; hourly always."""
+    if since is None or until is None:
+        return ("hourly", "daily", "weekly")
+    span = until - since
+    offered: list[Group] = ["hourly"]
+    if span > DAY + HOUR:
+        offered.append("daily")
+    if span >= 14 * DAY - HOUR:
+        offered.append("weekly")
+    return tuple(offered)
+
+
+def fitting_group(group: str, since: datetime | None, until: datetime | None) -> Group:
+    """``group`` if it draws more than one bar over the window, else the widest that does
+    (weekly under 14 days becomes daily; daily for one day, hourly)."""
+    offered = groups_for(since, until)  # hourly, then daily, then weekly: the widest last
+    return next((g for g in offered if g == group), offered[-1])
 
 
 def _sign_in_filters(filters: Filters) -> Filters | None:

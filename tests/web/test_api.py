@@ -362,8 +362,16 @@ def test_stats(world: World) -> None:
     body = client.get("/api/v1/stats?scope=workspace&range=last_30_days&group=weekly")
     assert body.status_code == 200
     stats = body.json()
-    assert set(stats) == {"kpis", "volume", "split", "top_actors", "by_category"}
+    assert set(stats) == {"kpis", "volume", "split", "split_percent", "top_actors", "by_category"}
     assert stats["kpis"]["total"] == listed
+    kpis = stats["kpis"]
+    assert kpis["sign_ins"] + kpis["writes"] + kpis["reads_other"] == listed
+    assert stats["split"] == {k: kpis[k] for k in ("sign_ins", "writes", "reads_other")}
+    assert sum(stats["split_percent"].values()) == 100
+    for query in ("result=failure", "category=auth", "search=sign"):
+        other = client.get(f"/api/v1/stats?scope=workspace&range=last_30_days&{query}").json()
+        k = other["kpis"]
+        assert k["sign_ins"] + k["writes"] + k["reads_other"] == k["total"], query
     assert all(c["count"] > 0 for c in stats["by_category"])
     assert len(stats["top_actors"]) <= 4
 

@@ -105,8 +105,10 @@ def test_nice_max(value: int, top: int) -> None:
 
 
 def test_donut_slices_cover_the_circle() -> None:
-    donut = charts.donut({"auth": 10, "writes": 30, "reads": 60})
-    assert [s.percent for s in donut.slices] == [10.0, 30.0, 60.0]
+    split = {"sign_ins": 10, "writes": 30, "reads_other": 60}
+    donut = charts.donut(split, {"sign_ins": 10, "writes": 30, "reads_other": 60})
+    assert [s.percent for s in donut.slices] == [10, 30, 60]
+    assert [s.tone for s in donut.slices] == ["auth", "writes", "other"]
     circumference = 2 * math.pi * charts.DONUT_RADIUS
     lengths = [float(s.dasharray.split()[0]) for s in donut.slices]
     assert sum(lengths) == pytest.approx(circumference, abs=0.01)
@@ -114,11 +116,22 @@ def test_donut_slices_cover_the_circle() -> None:
     svg = _svg("_chart_donut.html", donut=donut)
     slices = [c for c in svg.iter(f"{SVG}circle") if "donut__slice" in (c.get("class") or "")]
     assert len(slices) == 3
-    assert "Reads 60 (60%)" in (svg.findtext(f"{SVG}desc") or "")
+    assert "donut__slice--other" in (slices[2].get("class") or "")
+    assert "Reads / other 60 (60%)" in (svg.findtext(f"{SVG}desc") or "")
+
+
+def test_donut_labels_are_the_cards_whole_percentages() -> None:
+    # 1 / 2 / 998 of 1,001: 0.1%, 0.2%, 99.7% -> 0 + 0 + 100 (largest remainder), and a
+    # slice with events but 0% says "<1%".
+    split = {"sign_ins": 1, "writes": 2, "reads_other": 998}
+    donut = charts.donut(split, {"sign_ins": 0, "writes": 0, "reads_other": 100})
+    assert [s.percent_text for s in donut.slices] == ["<1%", "<1%", "100%"]
+    assert [s.label for s in donut.slices] == ["Sign-ins", "Writes", "Reads / other"]
+    assert donut.total == 1001
 
 
 def test_donut_without_events() -> None:
-    donut = charts.donut({"auth": 0, "writes": 0, "reads": 0})
+    donut = charts.donut({"sign_ins": 0, "writes": 0, "reads_other": 0}, {})
     assert donut.total == 0
     assert all(s.percent == 0 for s in donut.slices)
     svg = _svg("_chart_donut.html", donut=donut)

@@ -67,7 +67,8 @@ def query(sort: str, page: int, per_page: int, fmt: str, **options: Any) -> None
 def stats(group: str, fmt: str, **options: Any) -> None:
     """KPIs, volume, split, top actors and events by category for a window.
 
-    json prints {"kpis", "volume", "split", "top_actors", "by_category"}.
+    json prints {"kpis", "volume", "split", "top_actors", "by_category", "split_percent"};
+    sign-ins, writes and reads / other add up to the total.
     """
     selection = selection_from(options)
     result = open_log().stats(selection, group=group)

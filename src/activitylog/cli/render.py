@@ -128,7 +128,7 @@ def print_stats(stats: Stats, tz: str, console: Console | None = None) -> None:
         ("Total events", f"{kpis['total']:,}", f"{trend} ({kpis['previous_total']:,})"),
         ("Sign-ins", f"{kpis['sign_ins']:,}", ""),
         ("Writes", f"{kpis['writes']:,}", ""),
-        ("Reads & other", f"{kpis['reads_other']:,}", ""),
+        ("Reads / other", f"{kpis['reads_other']:,}", ""),
         ("Unique IPs", f"{kpis['unique_ips']:,}", ""),
     ]
     kpi_table = Table.grid(padding=(0, 2))
@@ -141,7 +141,7 @@ def print_stats(stats: Stats, tz: str, console: Console | None = None) -> None:
     console.print()
     console.print(_volume_table(stats.volume))
     console.print()
-    console.print(Text(_split_line(stats.split)))
+    console.print(Text(_split_line(stats.split, stats.split_percent)))
     console.print()
     console.print(_actors_table(stats.top_actors, tz))
     console.print()
@@ -167,11 +167,16 @@ def _volume_table(volume: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _split_line(split: dict[str, int]) -> str:
-    total = sum(split.values())
+#: The KPI cards' classes, as the page names them.
+SPLIT_LABELS = {"sign_ins": "Sign-ins", "writes": "Writes", "reads_other": "Reads / other"}
+
+
+def _split_line(split: dict[str, int], percents: dict[str, int]) -> str:
+    """``Split: Sign-ins 1 (3%) · Writes 30 (97%) · Reads / other 0 (0%)``: the percentages
+    add up to 100, as on the page."""
     parts = [
-        f"{name} {count:,} ({(count * 100 / total) if total else 0:.0f}%)"
-        for name, count in split.items()
+        f"{SPLIT_LABELS.get(key, key)} {count:,} ({percents.get(key, 0)}%)"
+        for key, count in split.items()
     ]
     return "Split: " + " · ".join(parts)
 

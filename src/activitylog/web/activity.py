@@ -14,7 +14,7 @@ from typing import Any
 
 from activitylog.events import RESULTS
 from activitylog.query import PAGE_SIZES, Page, Sort
-from activitylog.stats import Stats
+from activitylog.stats import Stats, fitting_group, groups_for
 from activitylog.web import charts
 from activitylog.web.entries import Row, present_row
 from activitylog.web.filter_form import (
@@ -184,9 +184,11 @@ def build_page(
     """Query the page of rows, the statistics and the filter options for ``view``."""
     selection = view.selection(principal)
     log = state.log
-    with log.store.reusing_counts():
+    _, filters = selection.resolve()
+    group = fitting_group(view.group, filters.since, filters.until)
+    with log.reusing_counts():
         page = log.query(selection, sort=view.sort, page=view.page, per_page=view.per_page)
-        stats = log.stats(selection, group=view.group)
+        stats = log.stats(selection, group=group)
         options = FilterOptions.read(state, view, principal)
     scope = selection.scope
     rows = [present_row(e, view.tz) for e in page.items]
@@ -203,14 +205,14 @@ def build_page(
         page=page,
         pagination=_pagination(page, href),
         headers=_headers(view, href),
-        kpis=_kpis(stats, view),
-        volume=charts.volume_chart(stats.volume, view.group),
-        donut=charts.donut(stats.split),
+        kpis=_kpis(stats),
+        volume=charts.volume_chart(stats.volume, group),
+        donut=charts.donut(stats.split, stats.split_percent),
         categories=charts.category_bars(stats.by_category),
         actors=_actors(stats, href),
         group_links=[
-            Link(label, href(group=key, page=1), key == view.group)
-            for key, label in GROUP_LABELS.items()
+            Link(GROUP_LABELS[key], href(group=key, page=1), key == group)
+            for key in groups_for(filters.since, filters.until)
         ],
         ranges=[Option(k, v, k == view.range) for k, v in RANGE_LABELS.items()],
         users=options.users,
@@ -271,7 +273,7 @@ def _headers(view: ViewParams, href: Href) -> list[SortHeader]:
     return headers
 
 
-def _kpis(stats: Stats, view: ViewParams) -> list[Kpi]:
+def _kpis(stats: Stats) -> list[Kpi]:
     k = stats.kpis
     total = int(k.get("total") or 0)
     change = k.get("total_change_pct")
@@ -288,8 +290,12 @@ def _kpis(stats: Stats, view: ViewParams) -> list[Kpi]:
         f"vs {previous:,} in the previous period" if previous else "No data for the previous period"
     )
 
-    def share(n: int) -> str:
-        return f"{n * 100 / total:.0f}% of events" if total else "No events"
+    def share(key: str) -> str:
+        # The donut's rounding: the three shares add up to 100.
+        percent, n = stats.split_percent.get(key, 0), int(k.get(key) or 0)
+        if not total:
+            return "No events"
+        return f"{percent}% of events" if percent or not n else "<1% of events"
 
     return [
         Kpi(
@@ -304,19 +310,19 @@ def _kpis(stats: Stats, view: ViewParams) -> list[Kpi]:
             "sign_ins",
             "Sign-ins",
             f"{int(k.get('sign_ins') or 0):,}",
-            hint=share(int(k.get("sign_ins") or 0)),
+            hint=share("sign_ins"),
         ),
         Kpi(
             "writes",
             "Writes",
             f"{int(k.get('writes') or 0):,}",
-            hint=share(int(k.get("writes") or 0)),
+            hint=share("writes"),
         ),
         Kpi(
             "reads_other",
             "Reads / other",
             f"{int(k.get('reads_other') or 0):,}",
-            hint=share(int(k.get("reads_other") or 0)),
+            hint=share("reads_other"),
         ),
         Kpi(
             "unique_ips",

@@ -33,7 +33,6 @@ from activitylog.errors import (
 from activitylog.events import normal_id
 from activitylog.exports import MEDIA_TYPES, Encoder
 from activitylog.web.body import read_json_body
-from activitylog.web.integrity import check_event
 from activitylog.web.openapi import DELETE_BODY, ERRORS, INGEST_BODY, TOKEN_BODY
 from activitylog.web.params import ViewParams, view_params
 from activitylog.web.principal import (
@@ -151,7 +150,7 @@ def list_events(request: Request, principal: Reader, view: View) -> ORJSONRespon
 def get_event(request: Request, principal: Reader, event_id: str) -> ORJSONResponse:
     state = app_state(request)
     event = state.log.get(event_id, viewer=principal.viewer, workspace=_workspace(request))
-    integrity = check_event(state.log, event)
+    integrity = state.log.check_entry(event)
     _viewed(request, state, principal, event["workspace"], None)
     return ORJSONResponse({**event, "integrity": integrity.__dict__})
 

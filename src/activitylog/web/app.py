@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from activitylog import __version__
-from activitylog.accounts import Accounts
 from activitylog.accounts.secret import load_or_create_secret
 from activitylog.checkpointer import Checkpointer
 from activitylog.client import ActivityLog
@@ -60,7 +59,7 @@ def create_app(settings: Settings | None = None, *, log: ActivityLog | None = No
     app.state.activitylog = AppState(
         settings=settings,
         log=log,
-        accounts=Accounts(log.store.engine),
+        accounts=log.accounts(),
         secret=load_or_create_secret(settings.secret_key),
         audit=ReadAudit(log),
     )

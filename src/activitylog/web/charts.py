@@ -21,8 +21,12 @@ SERIES: tuple[tuple[str, str], ...] = (
     ("writes", "Writes"),
     ("other", "Reads & other"),
 )
-#: Slices of the donut: (key in ``Stats.split``, label).
-SLICES: tuple[tuple[str, str], ...] = (("auth", "Auth"), ("writes", "Writes"), ("reads", "Reads"))
+#: Slices of the donut, the KPI cards' classes: (key in ``Stats.split``, label, colour tone).
+SLICES: tuple[tuple[str, str, str], ...] = (
+    ("sign_ins", "Sign-ins", "auth"),
+    ("writes", "Writes", "writes"),
+    ("reads_other", "Reads / other", "other"),
+)
 VOLUME_WIDTH, VOLUME_HEIGHT = 720, 240
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 44, 8, 12, 28
 MAX_X_LABELS = 8
@@ -222,15 +226,18 @@ def axis_label(label: str, group: str) -> str:
 class Slice:
     key: str
     label: str
+    #: The colour of the slice (``auth``, ``writes`` or ``other``), as the volume series'.
+    tone: str
     value: int
-    percent: float
+    #: Whole percent; the slices' add up to 100 (``Stats.split_percent``).
+    percent: int
     #: ``stroke-dasharray`` and ``stroke-dashoffset`` of the slice on the donut's circle.
     dasharray: str
     dashoffset: str
 
     @property
     def percent_text(self) -> str:
-        return f"{self.percent:.0f}%" if self.percent >= 1 or not self.value else "<1%"
+        return f"{self.percent}%" if self.percent or not self.value else "<1%"
 
 
 @dataclass(frozen=True)
@@ -253,13 +260,14 @@ class Donut:
         return f"{self.total:,} events: {parts}."
 
 
-def donut(split: Mapping[str, int]) -> Donut:
-    """Slices of the auth / writes / reads split, as dashes on one circle."""
-    total = sum(int(split.get(key) or 0) for key, _ in SLICES)
+def donut(split: Mapping[str, int], percents: Mapping[str, int]) -> Donut:
+    """Slices of ``Stats.split`` (sign-ins / writes / reads and other, as the KPI cards),
+    as dashes on one circle, labelled with ``Stats.split_percent``."""
+    total = sum(int(split.get(key) or 0) for key, _, _ in SLICES)
     circumference = 2 * math.pi * DONUT_RADIUS
     start = 0.0
     slices = []
-    for key, label in SLICES:
+    for key, label, tone in SLICES:
         value = int(split.get(key) or 0)
         share = value / total if total else 0.0
         length = share * circumference
@@ -267,8 +275,9 @@ def donut(split: Mapping[str, int]) -> Donut:
             Slice(
                 key=key,
                 label=label,
+                tone=tone,
                 value=value,
-                percent=round(share * 100, 1),
+                percent=int(percents.get(key) or 0),
                 dasharray=f"{length:.3f} {circumference - length:.3f}",
                 dashoffset=f"{-start:.3f}",
             )

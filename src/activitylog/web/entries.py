@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from activitylog.entry_check import EntryCheck
 from activitylog.web.presenters import (
     Badge,
     DiffRow,
@@ -29,21 +30,6 @@ from activitylog.web.presenters import (
 )
 
 SNAPSHOT_VERBS = {"created": "Record as created", "deleted": "Record as deleted"}
-
-
-class IntegrityCheck(Protocol):
-    """What :func:`activitylog.web.integrity.check_event` answers about one entry."""
-
-    @property
-    def content_ok(self) -> bool | None: ...
-    @property
-    def linked(self) -> bool | None: ...
-    @property
-    def checkpoint_seq(self) -> int | None: ...
-    @property
-    def signature_ok(self) -> bool | None: ...
-    @property
-    def verified(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -104,7 +90,7 @@ class IntegrityView:
             return "Not checked"
         if self.deleted:
             return (
-                "Deleted: the content is erased, its hashes are kept and verify"
+                "Deleted: the content is erased; its hashes are kept and still verify"
                 if self.verified
                 else "Deleted, and its kept hashes do not verify"
             )
@@ -147,11 +133,18 @@ class Detail:
     integrity: IntegrityView
     workspace: str
     deleted_text: str
+    #: The id of the ``activity_log.deleted`` entry recording the deletion, if visible.
+    deletion_record_id: str = ""
 
 
 def present_detail(
-    event: Mapping[str, Any], tz: str, check: IntegrityCheck | None = None
+    event: Mapping[str, Any],
+    tz: str,
+    check: EntryCheck | None = None,
+    deletion: Mapping[str, Any] | None = None,
 ) -> Detail:
+    """The side panel of ``event``; ``check`` is its integrity, ``deletion`` the record of
+    its deletion (``ActivityLog.deletion_record``) when it was deleted."""
     verb = str(event.get("verb") or "")
     snapshot = event.get("snapshot") if isinstance(event.get("snapshot"), Mapping) else None
     deleted = bool(event.get("deleted_at"))
@@ -165,14 +158,15 @@ def present_detail(
         )
         if event.get(key)
     ]
-    deleted_text = ""
-    if deleted:
-        when = local_time(event.get("deleted_at"), tz)
-        deleted_text = (
-            f"Deleted by {event.get('deleted_by') or 'unknown'}"
-            f"{f' on {when.date} at {when.time}' if when else ''}: "
-            f"{event.get('delete_reason') or 'no reason given'}"
+    category, event_kind, result = (
+        _deleted_badges(check)
+        if deleted
+        else (
+            category_badge(event.get("category")),
+            event_badge(event),
+            result_badge(event.get("result")),
         )
+    )
     return Detail(
         id=str(event.get("id") or ""),
         deleted=deleted,
@@ -180,9 +174,9 @@ def present_detail(
         action=str(event.get("action") or ""),
         label=str(event.get("label") or ""),
         description=str(event.get("description") or ""),
-        category=category_badge(event.get("category")),
-        event=event_badge(event),
-        result=result_badge(event.get("result")),
+        category=category,
+        event=event_kind,
+        result=result,
         actor=person(event.get("actor")),
         impersonator=person(event["impersonator"]) if event.get("impersonator") else None,
         time=local_time(event.get("occurred_at"), tz),
@@ -199,11 +193,34 @@ def present_detail(
         correlation=correlation,
         integrity=_integrity(event, check),
         workspace=str(event.get("workspace") or ""),
-        deleted_text=deleted_text,
+        deleted_text=deleted_text(event, tz, deletion) if deleted else "",
+        deletion_record_id=str((deletion or {}).get("id") or "") if deleted else "",
     )
 
 
-def _integrity(event: Mapping[str, Any], check: IntegrityCheck | None) -> IntegrityView:
+def deleted_text(event: Mapping[str, Any], tz: str, deletion: Mapping[str, Any] | None) -> str:
+    """Who deleted the entry (by name, from its deletion record), when and why: "Deleted
+    by Ava Thompson (u_1) on May 4, 2026 at 14:03:21 (UTC). Reason: erasure request"."""
+    by = str(event.get("deleted_by") or "")
+    name = person((deletion or {}).get("actor")).name if deletion else ""
+    who = f"{name} ({by})" if name and by and name != by else (name or by or "someone")
+    when = local_time(event.get("deleted_at"), tz)
+    moment = f" on {when.date} at {when.time} ({tz})" if when else ""
+    return f"Deleted by {who}{moment}. Reason: {event.get('delete_reason') or 'none given'}"
+
+
+def _deleted_badges(check: EntryCheck | None) -> tuple[Badge, Badge, Badge]:
+    """A deleted entry's header: what it is now, and whether its kept hashes verify."""
+    if check is None:
+        kept = Badge("Hashes kept", "gray", "?")
+    elif check.verified:
+        kept = Badge("Hashes verify", "green", "✓")
+    else:
+        kept = Badge("Hashes do not verify", "red", "✕")
+    return Badge("Deleted", "red"), Badge("Content erased", "gray"), kept
+
+
+def _integrity(event: Mapping[str, Any], check: EntryCheck | None) -> IntegrityView:
     return IntegrityView(
         seq=event.get("seq"),
         content_hash=str(event.get("content_hash") or ""),

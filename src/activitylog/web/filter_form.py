@@ -55,20 +55,16 @@ class FilterOptions:
 
     @classmethod
     def read(cls, state: AppState, view: ViewParams, principal: Principal) -> FilterOptions:
-        visibility, filters = view.selection(principal).resolve()
-        store = state.log.store
-        by_category = dict(store.counts(visibility, replace(filters, categories=()), ("category",)))
-        by_verb = dict(store.counts(visibility, replace(filters, verbs=(), actions=()), ("verb",)))
-        by_actor = [
-            row
-            for row in store.counts(visibility, replace(filters, actor_ids=()), ("actor_id",))
-            if row[0]
-        ]
+        selection = view.selection(principal)
+        visibility, _ = selection.resolve()
+        log = state.log
+        by_category = dict(log.counts(replace(selection, categories=()), by=("category",)))
+        by_verb = dict(log.counts(replace(selection, events=()), by=("verb",)))
+        anyone = replace(selection, users=())
+        by_actor = [row for row in log.counts(anyone, by=("actor_id",)) if row[0]]
         by_actor.sort(key=lambda row: (-row[1], row[0]))
         by_actor = by_actor[:MAX_USERS]
-        names = store.actor_summaries(
-            visibility, replace(filters, actor_ids=()), [row[0] for row in by_actor]
-        )
+        names = log.actor_summaries([row[0] for row in by_actor], anyone)
         users = sorted(
             ((aid, str(names.get(aid, {}).get("name") or aid), n) for aid, n in by_actor),
             key=lambda item: item[1].lower(),

@@ -43,7 +43,6 @@ from activitylog.timeranges import zone
 from activitylog.web.activity import ActivityPage, audit_filters, build_page, page_href
 from activitylog.web.entries import present_detail
 from activitylog.web.errors import error_body, field_errors
-from activitylog.web.integrity import check_event
 from activitylog.web.params import ViewParams, view_params
 from activitylog.web.principal import (
     EMBED_COOKIE,
@@ -176,7 +175,9 @@ def event_detail(request: Request, event_id: str, tz: str = "UTC") -> Response:
         return _missing(request, 404, "This entry does not exist or is not visible to you.")
     except AccessDenied as exc:
         return _missing(request, 403, str(exc))
-    detail = present_detail(event, tz, check_event(state.log, event))
+    log = state.log
+    deletion = log.deletion_record(event, viewer=principal.viewer)
+    detail = present_detail(event, tz, log.check_entry(event), deletion)
     subject = event.get("subject") or {}
     subject_href = ""
     if subject.get("type") and not detail.deleted:
