@@ -59,6 +59,10 @@ def test_owner_lands_on_the_activity_page_with_kpis_and_charts(page: Page) -> No
         svg = page.locator(f"#charts .chart--{chart} svg").first
         expect(svg).to_be_visible()
     assert page.locator("#charts svg rect, #charts svg path, #charts svg circle").count() > 5
+    # The owner lands on My activity: one person, so no "Most active users" to rank.
+    expect(page.locator("#f-scope-mine")).to_be_checked()
+    expect(page.locator("#charts .chart--actors")).to_have_count(0)
+    page.locator("label[for=f-scope-workspace]").click()
     expect(page.locator("#charts .actor").first).to_be_visible()
     screenshot(page, "browser-activity-desktop.png")
 

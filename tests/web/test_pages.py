@@ -274,6 +274,25 @@ def test_unknown_or_invisible_entries_are_a_404_fragment(
     assert own.status_code == 200
 
 
+def test_an_unknown_entry_url_is_a_full_error_page(owner: TestClient) -> None:
+    reply = owner.get("/activity/events/01900000-0000-7000-8000-00000000ffff")
+    assert reply.status_code == 404
+    html = reply.text
+    assert '<html lang="en">' in html
+    assert "<title>Entry not found · activitylog</title>" in html
+    assert re.search(r'<main id="main"[^>]*>', html)
+    assert re.search(r"<h1[^>]*>Entry not found</h1>", html)
+    assert "does not exist or is not visible to you" in html
+
+
+def test_the_entry_page_is_headed_by_its_sentence(owner: TestClient) -> None:
+    html = owner.get(f"/activity/events/{CREATED}").text
+    assert re.search(r'<h1 class="detail__sentence"[^>]*>[^<]+</h1>', html)
+    assert '<h2 class="detail__h" id="d-integrity">' in html
+    panel = owner.get(f"/activity/events/{CREATED}", headers={"X-Fragment": "1"}).text
+    assert re.search(r'<h3 class="detail__sentence"', panel)  # below the drawer's h2
+
+
 # -- sorting, paging, empty states --------------------------------------------------------
 def _header(html: str, label: str) -> str:
     pattern = rf"<th scope=\"col\" class=\"col-\w+\"[^>]*>\s*<a[^>]*>{re.escape(label)}<.*?</th>"
@@ -301,9 +320,9 @@ def test_sort_headers_toggle_direction(owner: TestClient) -> None:
 def test_pagination_counts_rows_across_pages(owner: TestClient) -> None:
     html = owner.get("/activity?scope=workspace&category=inbox&page=2").text
     assert "Showing 21–40 of 42" in html
-    numbers = re.findall(r'<td class="col-num" data-label="#">([\d,]+)</td>', html)
+    numbers = re.findall(r'<td class="col-num" data-label="#">(#\d+)</td>', html)
     listed = owner.get("/api/v1/events?scope=workspace&category=inbox&page=2").json()["items"]
-    assert numbers == [f"{e['seq']:,}" for e in listed]  # "#" is the chain position
+    assert numbers == [f"#{e['seq']}" for e in listed]  # "#" is the chain position
     assert re.search(r'href="/activity\?scope=workspace&amp;category=inbox"[^>]*rel="prev"', html)
     assert re.search(r'href="[^"]*page=3"[^>]*rel="next"', html)
     current = 'href="/activity?scope=workspace&amp;category=inbox&amp;page=2" data-nav'

@@ -225,3 +225,30 @@ def test_integrity_status_reads_the_check() -> None:
     assert detail.integrity.status == "Verified"
     assert detail.integrity.checkpoint_seq == 50
     assert present_detail(_event(), "UTC").integrity.status == "Not checked"
+
+
+def test_counts_say_one_event_and_many_events() -> None:
+    assert p.count_text(1, "event") == "1 event"
+    assert p.count_text(0, "event") == "0 events"
+    assert p.count_text(2345, "event") == "2,345 events"
+
+
+def test_seq_is_written_one_way() -> None:
+    assert p.seq_text(1234) == "#1234"
+    assert p.seq_text(None) == "—"
+
+
+def test_search_matches_are_marked_in_escaped_text() -> None:
+    marked = p.marked("Ava <b>EVANS</b> met evans", "evans")
+    assert marked == "Ava &lt;b&gt;<mark>EVANS</mark>&lt;/b&gt; met <mark>evans</mark>"
+    assert p.marked("<i>x</i>", "") == "&lt;i&gt;x&lt;/i&gt;"
+    assert p.marked("a<b", "<") == "a<mark>&lt;</mark>b"
+    assert p.matches("Jane Doe", " DOE ")
+    assert not p.matches("Jane Doe", "smith")
+    assert not p.matches("Jane", "")
+
+
+def test_an_ipv6_address_may_wrap_after_its_colons() -> None:
+    text = p.marked("2001:db8::1", "db8", wrap_after=":")
+    assert text == "2001:<wbr><mark>db8</mark>:<wbr>:<wbr>1"
+    assert p.marked("10.0.0.1", "", wrap_after=":") == "10.0.0.1"

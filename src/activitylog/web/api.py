@@ -33,6 +33,7 @@ from activitylog.errors import (
 from activitylog.events import normal_id
 from activitylog.exports import MEDIA_TYPES, Encoder
 from activitylog.web.body import read_json_body
+from activitylog.web.bulk import matching_deletion
 from activitylog.web.openapi import DELETE_BODY, ERRORS, INGEST_BODY, TOKEN_BODY
 from activitylog.web.params import ViewParams, view_params
 from activitylog.web.principal import (
@@ -227,14 +228,19 @@ def export(
 )
 async def delete_events(request: Request) -> ORJSONResponse:
     """Only a signed-in owner (of the session's workspace) or platform admin, with the
-    session's CSRF token: API keys and viewer tokens get 403 whatever role they name."""
+    session's CSRF token: API keys and viewer tokens get 403 whatever role they name.
+    ``{"ids", "reason"}`` deletes chosen entries; ``{"filters", "count", "reason"}`` every
+    entry the filters match for the caller (see :mod:`activitylog.web.bulk`)."""
     state = app_state(request)
     principal = require_session(request, "delete activity")
     viewer = principal.viewer
     if not may_delete(viewer, viewer.workspace):
         raise AccessDenied("only owners (and platform admins) may delete activity")
     payload = await read_json_body(request, state.settings.max_body_bytes)
-    ids, reason = _delete_request(payload)
+    if isinstance(payload, dict) and "filters" in payload:  # "all N matching" on the page
+        ids, reason = await run_in_threadpool(matching_deletion, state.log, principal, payload)
+    else:
+        ids, reason = _delete_request(payload)
     # The deletion record (who, from where) is written in the deleting transaction.
     deleted = await run_in_threadpool(
         state.log.delete,

@@ -48,6 +48,8 @@ class Row:
     result: Badge
     ip: str
     time: LocalTime | None
+    #: What the entry is about (the table shows its name when a search matched it).
+    subject: SubjectView | None = None
 
 
 def present_row(event: Mapping[str, Any], tz: str) -> Row:
@@ -63,6 +65,7 @@ def present_row(event: Mapping[str, Any], tz: str) -> Row:
         result=result_badge(event.get("result")),
         ip=str(event.get("ip") or ""),
         time=local_time(event.get("occurred_at"), tz),
+        subject=subject_view(event.get("subject")),
     )
 
 

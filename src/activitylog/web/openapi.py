@@ -76,7 +76,9 @@ DELETE_BODY: dict[str, Any] = {
             "application/json": {
                 "schema": {
                     "type": "object",
-                    "required": ["ids", "reason"],
+                    "description": "Either `ids` (chosen entries) or `filters` with `count` "
+                    "(every entry the page's filters match, as many as the confirmation named).",
+                    "required": ["reason"],
                     "properties": {
                         "ids": {
                             "type": "array",
@@ -84,6 +86,18 @@ DELETE_BODY: dict[str, Any] = {
                             "maxItems": 1000,
                             "items": {"type": "string"},
                         },
+                        "filters": {
+                            "type": "object",
+                            "description": "The page's query parameters, e.g. "
+                            '`{"category": ["auth"], "range": "last_7_days"}`.',
+                            "additionalProperties": {
+                                "oneOf": [
+                                    {"type": "string"},
+                                    {"type": "array", "items": {"type": "string"}},
+                                ]
+                            },
+                        },
+                        "count": {"type": "integer", "minimum": 1, "maximum": 10000},
                         "reason": {"type": "string", "minLength": 1},
                     },
                 }

@@ -172,8 +172,15 @@ def event_detail(request: Request, event_id: str, tz: str = "UTC") -> Response:
     try:
         event = state.log.get(event_id, viewer=principal.viewer)
     except NotFound:
-        return _missing(request, 404, "This entry does not exist or is not visible to you.")
+        message = "This entry does not exist or is not visible to you."
+        if not fragment:
+            return error_page(request, 404, "Entry not found", message, embedded=principal.embedded)
+        return _missing(request, 404, message)
     except AccessDenied as exc:
+        if not fragment:
+            message = _denied(exc, principal)
+            title = "You can’t see this entry"
+            return error_page(request, 403, title, message, embedded=principal.embedded)
         return _missing(request, 403, str(exc))
     log = state.log
     deletion = log.deletion_record(event, viewer=principal.viewer)

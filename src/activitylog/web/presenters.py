@@ -2,8 +2,9 @@
 rows, device text and times in the viewer's zone.
 
 Pure functions of the event dict (the shape :meth:`ActivityLog.get` returns); templates
-read the dataclasses below and never reach into an event themselves. Nothing here marks
-text safe: every string is autoescaped by the templates.
+read the dataclasses below and never reach into an event themselves. Only :func:`marked`
+returns markup, and it escapes the text itself first; every other string is autoescaped
+by the templates.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+from markupsafe import Markup, escape
 
 from activitylog.events import parse_time
 from activitylog.stats import initials
@@ -345,6 +347,58 @@ def number(value: int | float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+
+
+def count_text(value: int | None, noun: str) -> str:
+    """ "1 event", "2,345 events": the number and its noun, singular for exactly one."""
+    return f"{number(value)} {noun if value == 1 else noun + 's'}"
+
+
+def seq_text(seq: int | None) -> str:
+    """An entry's place in its chain, written one way everywhere (table, panel, labels):
+    "#1234", an identifier, so without thousands separators."""
+    return "—" if seq is None else f"#{seq}"
+
+
+def marked(text: str | None, term: str | None, *, wrap_after: str = "") -> Markup:
+    """``text`` escaped, with each case-insensitive occurrence of ``term`` (the free-text
+    search, a plain substring as the stores match it) in ``<mark>``; a break opportunity
+    (``<wbr>``) follows every character of ``wrap_after`` (":" lets an IPv6 address wrap)."""
+    text = text or ""
+    spans = _matches(text, (term or "").strip())
+    out: list[str] = []
+    at = 0
+    for start, end in spans:
+        out.append(_wrappable(text[at:start], wrap_after))
+        out.append(f"<mark>{_wrappable(text[start:end], wrap_after)}</mark>")
+        at = end
+    out.append(_wrappable(text[at:], wrap_after))
+    return Markup("".join(out))
+
+
+def matches(text: str | None, term: str | None) -> bool:
+    """Whether the search ``term`` occurs in ``text`` (as :func:`marked` marks it)."""
+    return bool(_matches(text or "", (term or "").strip()))
+
+
+def _matches(text: str, term: str) -> list[tuple[int, int]]:
+    if not term or not text:
+        return []
+    folded, needle = text.lower(), term.lower()
+    if len(folded) != len(text):  # lowercasing changed the length: offsets would drift
+        return []
+    spans, at = [], folded.find(needle)
+    while at >= 0:
+        spans.append((at, at + len(needle)))
+        at = folded.find(needle, at + len(needle))
+    return spans
+
+
+def _wrappable(text: str, wrap_after: str) -> str:
+    escaped = str(escape(text))
+    for char in wrap_after:
+        escaped = escaped.replace(char, f"{char}<wbr>")
+    return escaped
 
 
 def related_views(related: Sequence[Mapping[str, Any]] | None) -> list[SubjectView]:

@@ -1,7 +1,8 @@
 """The Jinja environment of the web pages: ``templates`` over ``web/templates``, autoescaped.
 
-Filters format numbers and times; none of them marks text safe, so event data is always
-escaped (a description holding ``<script>`` renders as text).
+Filters format numbers and times; only ``marked`` returns markup, escaping the text before
+it wraps the search's matches in ``<mark>``, so event data is always escaped (a
+description holding ``<script>`` renders as text).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ def _environment() -> jinja2.Environment:
         pretty_json=presenters.pretty_json,
         relative=presenters.relative_time,
         initials=initials,
+        count=presenters.count_text,
+        seq=presenters.seq_text,
+        marked=presenters.marked,
+        matches=presenters.matches,
     )
     return env
 

@@ -2,24 +2,80 @@
  *
  * The page works without it (the filter form is a GET form, sort and page links are links);
  * with it, filtering, searching, sorting and paging fetch /activity/partials and swap the
- * returned HTML fragments in, keeping the URL in step with history.pushState.
+ * returned HTML fragments in, keeping the URL in step with history.pushState, focus on the
+ * control used (or the results' heading) and the result announced in a polite live region.
  */
 (() => {
   "use strict";
 
   document.documentElement.classList.add("js");
 
-  // Any page: the workspace switcher submits on change.
+  // -- selects (any page) -----------------------------------------------------------------
+  // Arrowing through a closed select changes its value at every step: a select that acts
+  // on change (fetches, submits) waits for Enter or for focus to leave when the change came
+  // from such a key, and acts at once for a pick with the mouse or from the open list.
+  const STEP_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"]);
+  const pending = new Set();
+  const selectActions = [];
+
+  /** Run ``action(select)`` when ``matches(select)`` changes, as described above. */
+  function onSelectCommit(matches, action) {
+    selectActions.push([matches, action]);
+  }
+
+  function commitSelect(select) {
+    pending.delete(select);
+    for (const [matches, action] of selectActions) {
+      if (matches(select)) {
+        action(select);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const select = event.target;
+    if (!(select instanceof HTMLSelectElement)) return;
+    if (event.key === "Enter" && pending.has(select)) {
+      event.preventDefault();
+      commitSelect(select);
+      return;
+    }
+    const stepping = STEP_KEYS.has(event.key) || (event.key.length === 1 && event.key !== " ");
+    select.dataset.stepping = stepping && !event.altKey ? "1" : "";
+  }, true);
+  document.addEventListener("pointerdown", (event) => {
+    const select = event.target.closest && event.target.closest("select");
+    if (select) select.dataset.stepping = "";
+  }, true);
   document.addEventListener("change", (event) => {
-    const form = event.target.closest && event.target.closest("form[data-autosubmit]");
-    if (form) form.requestSubmit();
+    const select = event.target;
+    if (!(select instanceof HTMLSelectElement)) return;
+    if (!selectActions.some(([matches]) => matches(select))) return;
+    if (select.dataset.stepping === "1") {
+      pending.add(select);
+      return;
+    }
+    commitSelect(select);
   });
+  document.addEventListener("focusout", (event) => {
+    if (pending.has(event.target)) commitSelect(event.target);
+  });
+
+  // Any page: the workspace switcher submits.
+  onSelectCommit(
+    (select) => Boolean(select.closest("form[data-autosubmit]")),
+    (select) => select.closest("form[data-autosubmit]").requestSubmit(),
+  );
 
   const body = document.body;
   if (!body || !body.hasAttribute("data-activity")) return;
 
   const FRAGMENTS = ["kpis", "charts", "table", "filters"];
   const SEARCH_DELAY = 300;
+  const SELECT_ALL = "[data-select-all], [data-select-all-cards]";
+  const SHORTCUTS_KEY = "activitylog.shortcuts";
   // The embedded page reads through its embed cookie; its requests say so, so that a
   // session cookie of the same browser is not used instead.
   const embedded = body.dataset.base === "/embed";
@@ -28,9 +84,9 @@
   const detail = document.getElementById("detail");
   const detailBody = detail.querySelector("[data-detail-body]");
   const confirmDelete = document.getElementById("confirm-delete");
-  const bulkbar = document.querySelector("[data-bulkbar]");
-  const toastEl = document.querySelector("[data-toast]");
   const fetchError = document.querySelector("[data-fetch-error]");
+  const announcer = document.querySelector("[data-announce]");
+  const shortcutsBox = document.querySelector("[data-shortcuts]");
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
 
   // The view the server rendered (after an invalid link, the default view it fell back to).
@@ -38,8 +94,13 @@
   let controller = null;
   let searchTimer = 0;
   let toastTimer = 0;
+  let announceTimer = 0;
   let detailOpener = null;
   const selected = new Set();
+  // Every entry matching the filters is selected (not only the rows of this page).
+  let matching = false;
+  // The control a selection was made with: Tab goes from it to the bulk bar.
+  let selectionOrigin = null;
 
   // -- helpers ---------------------------------------------------------------------------
   function authHeaders(extra) {
@@ -65,11 +126,40 @@
     return params.toString();
   }
 
+  /** The current view's filters only: no paging, sorting, grouping or chosen ids. */
+  function filterParams() {
+    const params = new URLSearchParams(currentQuery);
+    for (const name of ["page", "per_page", "sort", "group", "id"]) params.delete(name);
+    return params;
+  }
+
+  /** "1 entry", "1,234 entries". */
+  function entries(n) {
+    return n.toLocaleString("en-US") + (n === 1 ? " entry" : " entries");
+  }
+
+  /** Say ``text`` in the polite live region (the last call in a burst wins). */
+  function announce(text) {
+    clearTimeout(announceTimer);
+    announcer.textContent = "";
+    announceTimer = setTimeout(() => { announcer.textContent = text; }, 100);
+  }
+
+  /** "Showing 1–20 of 345", or the empty state's title. */
+  function resultText() {
+    const empty = document.querySelector("#table .empty__title");
+    if (empty) return empty.textContent.trim() + ". " + (document.querySelector("#table .empty__advice")?.textContent.trim() || "");
+    return document.querySelector("[data-showing]")?.textContent.trim() || "";
+  }
+
   function showToast(message) {
-    toastEl.textContent = message;
-    toastEl.hidden = false;
+    const toast = document.querySelector("[data-toast]");
+    announce(message + ". " + resultText());
+    if (!toast) return;
+    toast.textContent = message;
+    toast.hidden = false;
     clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => { toastEl.hidden = true; }, 4000);
+    toastTimer = setTimeout(() => { toast.hidden = true; }, 4000);
   }
 
   function showError(message) {
@@ -95,9 +185,22 @@
     }
   }
 
+  function resultsHeading() {
+    return document.getElementById("events-title");
+  }
+
+  const TABBABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+  function tabbables() {
+    return Array.from(document.querySelectorAll(TABBABLE)).filter(
+      (el) => el.getClientRects().length > 0 && !el.closest("dialog:not([open]), [hidden]"),
+    );
+  }
+
   // -- fragments -------------------------------------------------------------------------
-  /** Fetch the fragments for ``query`` and swap them in; ``mode`` is push, replace or none. */
-  async function load(query, mode) {
+  /** Fetch the fragments for ``query`` and swap them in; ``mode`` is push, replace or none;
+   * ``quiet`` leaves the result unannounced (the page's own first adjustment). */
+  async function load(query, mode, quiet) {
     if (controller) controller.abort();
     controller = new AbortController();
     const signal = controller.signal;
@@ -121,6 +224,7 @@
         history.replaceState({ activity: true }, "", data.url);
       }
       showError("");
+      if (!quiet) announce(resultText());
       return true;
     } catch (error) {
       if (error.name !== "AbortError") showError("Could not reach the server. Check your connection and try again.");
@@ -133,17 +237,23 @@
     }
   }
 
+  /** Swap the fragments in; focus stays on the control used when it is there again (by
+   * id), else moves to the results' heading, never to the page body. */
   function swap(data) {
-    const focusedId = document.activeElement && document.activeElement.id;
+    const active = document.activeElement;
+    const replaced = active && active !== body && Boolean(active.closest("[data-fragment]"));
+    const activeId = replaced ? active.id : "";
     for (const key of FRAGMENTS) {
       const holder = document.querySelector('[data-fragment="' + key + '"]');
       if (holder && typeof data[key] === "string") holder.innerHTML = data[key];
     }
-    if (focusedId && document.activeElement === document.body) {
-      const again = document.getElementById(focusedId);
-      if (again) again.focus();
-    }
     clearSelection();
+    const lost = replaced && !document.contains(active);
+    if (lost || document.activeElement === body) {
+      const again = activeId && document.getElementById(activeId);
+      if (again && again.getClientRects().length) again.focus();
+      else if (lost) resultsHeading()?.focus();
+    }
   }
 
   // -- filters and navigation -------------------------------------------------------------
@@ -158,8 +268,8 @@
     searchTimer = setTimeout(() => load(formQuery(), "push"), SEARCH_DELAY);
   });
 
-  form.addEventListener("change", (event) => {
-    const field = event.target;
+  /** A field of the filter form (or one outside it that belongs to it) changed. */
+  function filterChanged(field) {
     if (field === search) return;
     if (field.matches("[data-range]")) {
       const custom = field.value === "custom";
@@ -176,7 +286,7 @@
     const chosen = field.closest("[data-custom-dates]");
     if (chosen && !datesReady(chosen)) return;
     load(formQuery(), "push");
-  });
+  }
 
   function datesReady(dates) {
     const [since, until] = dates.querySelectorAll("input");
@@ -184,9 +294,14 @@
     return whole && since.value <= until.value;
   }
 
-  // Selects outside the form that belong to it (rows per page).
-  document.addEventListener("change", (event) => {
-    if (event.target.matches("[data-autosubmit-field]")) load(formQuery(), "push");
+  onSelectCommit((select) => select.form === form, filterChanged);
+  onSelectCommit(
+    (select) => select.matches("[data-sort-select]"),
+    (select) => load(stripped(new URL(select.value, location.href).search), "push"),
+  );
+
+  form.addEventListener("change", (event) => {
+    if (!(event.target instanceof HTMLSelectElement)) filterChanged(event.target);
   });
 
   document.addEventListener("click", (event) => {
@@ -201,7 +316,7 @@
     }
     load(stripped(url.search), "push").then((ok) => {
       if (ok && link.closest(".pager")) {
-        document.getElementById("events-title")?.scrollIntoView({ block: "start" });
+        resultsHeading()?.scrollIntoView({ block: "start" });
       }
     });
   });
@@ -214,7 +329,7 @@
   document.querySelector("[data-refresh]").addEventListener("click", async (event) => {
     const button = event.currentTarget;
     button.setAttribute("aria-busy", "true");
-    const ok = await load(currentQuery, "none");
+    const ok = await load(currentQuery, "none", true);
     button.removeAttribute("aria-busy");
     if (ok) showToast("Refreshed");
   });
@@ -226,14 +341,47 @@
     if (tzField) tzField.value = zone;
     const params = new URLSearchParams(currentQuery);
     params.set("tz", zone);
-    load(params.toString(), "replace");
+    load(params.toString(), "replace", true);
   }
 
   // -- keyboard ----------------------------------------------------------------------------
+  // Single-key shortcuts (/, j, k, x) can be turned off (WCAG 2.1.4); the choice is kept.
+  function shortcutsOn() {
+    return !shortcutsBox || shortcutsBox.checked;
+  }
+
+  function applyShortcuts() {
+    body.classList.toggle("no-shortcuts", !shortcutsOn());
+  }
+
+  if (shortcutsBox) {
+    try {
+      shortcutsBox.checked = localStorage.getItem(SHORTCUTS_KEY) !== "off";
+    } catch (_) { /* storage refused: shortcuts stay on for this page */ }
+    applyShortcuts();
+    shortcutsBox.addEventListener("change", () => {
+      try {
+        localStorage.setItem(SHORTCUTS_KEY, shortcutsBox.checked ? "on" : "off");
+      } catch (_) { /* not kept, still applied */ }
+      applyShortcuts();
+    });
+  }
+
+  const TEXT_INPUTS = /^(text|search|email|url|tel|password|number|date|datetime-local|month|week|time)$/;
+
+  /** Whether the focused control takes typed characters itself (text, a select's type-ahead). */
+  function wantsKeys(target) {
+    if (!target.closest) return false;
+    if (target.closest("textarea, select, [contenteditable]:not([contenteditable='false'])")) return true;
+    return target instanceof HTMLInputElement && TEXT_INPUTS.test(target.type);
+  }
+
   document.addEventListener("keydown", (event) => {
     const target = event.target;
-    const typing = target.closest("input, textarea, select, [contenteditable]");
-    if (event.key === "/" && !typing && !document.querySelector("dialog[open]")) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Tab" && bulkTab(event)) return;
+    const single = shortcutsOn();
+    if (event.key === "/" && single && !wantsKeys(target) && !document.querySelector("dialog[open]")) {
       event.preventDefault();
       search.focus();
       search.select();
@@ -243,22 +391,46 @@
     if (!row) return;
     const rows = Array.from(document.querySelectorAll("tr[data-row]"));
     const index = rows.indexOf(row);
-    if (event.key === "ArrowDown" || event.key === "j") {
+    if (event.key === "ArrowDown" || (single && event.key === "j")) {
       event.preventDefault();
       (rows[index + 1] || row).focus();
-    } else if (event.key === "ArrowUp" || event.key === "k") {
+    } else if (event.key === "ArrowUp" || (single && event.key === "k")) {
       event.preventDefault();
       (rows[index - 1] || row).focus();
     } else if (event.key === "Enter") {
       event.preventDefault();
       openDetail(row.dataset.id, row);
-    } else if (event.key === "x" || event.key === " ") {
+    } else if ((single && event.key === "x") || event.key === " ") {
       event.preventDefault();
       const box = row.querySelector("[data-select]");
       box.checked = !box.checked;
       box.dispatchEvent(new Event("change", { bubbles: true }));
+      selectionOrigin = row;
     }
   });
+
+  /** Tab from the control that made a selection reaches the bulk bar next; Tab out of the
+   * bar's last button continues after that control, Shift+Tab from its first goes back. */
+  function bulkTab(event) {
+    const bar = document.querySelector("[data-bulkbar]");
+    if (!bar || bar.hidden || !selectionOrigin || !document.contains(selectionOrigin)) return false;
+    const buttons = Array.from(bar.querySelectorAll("button:not([disabled])")).filter((b) => !b.hidden);
+    if (!buttons.length) return false;
+    const active = document.activeElement;
+    let target = null;
+    if (!event.shiftKey && active === selectionOrigin) {
+      target = buttons[0];
+    } else if (event.shiftKey && active === buttons[0]) {
+      target = selectionOrigin;
+    } else if (!event.shiftKey && active === buttons[buttons.length - 1]) {
+      const order = tabbables().filter((el) => !bar.contains(el));
+      target = order[order.indexOf(selectionOrigin) + 1] || null;
+    }
+    if (!target) return false;
+    event.preventDefault();
+    target.focus();
+    return true;
+  }
 
   // -- detail panel ------------------------------------------------------------------------
   document.addEventListener("click", (event) => {
@@ -330,6 +502,16 @@
     return Array.from(document.querySelectorAll("[data-select]"));
   }
 
+  function bulkbar() {
+    return document.querySelector("[data-bulkbar]");
+  }
+
+  /** How many entries match the filters (every page). */
+  function matchingTotal() {
+    const card = document.querySelector("[data-total]");
+    return card ? Number(card.dataset.total) : 0;
+  }
+
   function updateSelection() {
     const boxes = rowBoxes();
     selected.clear();
@@ -337,39 +519,71 @@
       if (box.checked) selected.add(box.value);
       box.closest("tr").classList.toggle("is-selected", box.checked);
     }
-    const all = document.querySelector("[data-select-all]");
-    if (all) {
-      all.checked = boxes.length > 0 && selected.size === boxes.length;
-      all.indeterminate = selected.size > 0 && selected.size < boxes.length;
+    const allOnPage = boxes.length > 0 && selected.size === boxes.length;
+    if (!allOnPage) matching = false;
+    document.querySelectorAll(SELECT_ALL).forEach((all) => {
+      all.checked = allOnPage;
+      all.indeterminate = selected.size > 0 && !allOnPage;
+    });
+    if (!selected.size) selectionOrigin = null;
+    const bar = bulkbar();
+    if (!bar) return;
+    bar.hidden = selected.size === 0;
+    const total = matchingTotal();
+    bar.querySelector("[data-selected-count]").textContent = (matching ? total : selected.size).toLocaleString("en-US");
+    bar.querySelector("[data-selected-noun]").textContent = matching
+      ? "selected: every entry matching the filters"
+      : "selected";
+    const offer = bar.querySelector("[data-select-matching]");
+    if (offer) {
+      offer.hidden = !allOnPage;
+      offer.textContent = matching
+        ? "Select only this page"
+        : "Select all " + total.toLocaleString("en-US") + " matching";
     }
-    bulkbar.hidden = selected.size === 0;
-    body.classList.toggle("has-bulkbar", selected.size > 0);
-    bulkbar.querySelector("[data-selected-count]").textContent = String(selected.size);
   }
 
   function clearSelection() {
+    matching = false;
     rowBoxes().forEach((box) => { box.checked = false; });
     updateSelection();
   }
 
   document.addEventListener("change", (event) => {
-    if (event.target.matches("[data-select-all]")) {
+    if (event.target.matches(SELECT_ALL)) {
       rowBoxes().forEach((box) => { box.checked = event.target.checked; });
+      selectionOrigin = event.target;
       updateSelection();
     } else if (event.target.matches("[data-select]")) {
+      selectionOrigin = event.target;
       updateSelection();
     }
   });
 
-  bulkbar.querySelector("[data-clear-selection]").addEventListener("click", clearSelection);
-
-  bulkbar.querySelector("[data-export-selected]").addEventListener("click", () => {
-    const params = new URLSearchParams(currentQuery);
-    for (const name of ["page", "per_page", "sort", "group", "id"]) params.delete(name);
-    params.set("format", "csv");
-    selected.forEach((id) => params.append("id", id));
-    download("/api/v1/export?" + params.toString(), "activity-selected.csv");
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-bulkbar] button");
+    if (!button) return;
+    if (button.matches("[data-clear-selection]")) {
+      clearSelection();
+      resultsHeading()?.focus();
+    } else if (button.matches("[data-select-matching]")) {
+      matching = !matching;
+      updateSelection();
+    } else if (button.matches("[data-export-selected]")) {
+      exportSelected();
+    } else if (button.matches("[data-delete-selected]")) {
+      askDelete(button);
+    }
   });
+
+  function exportSelected() {
+    const params = filterParams();
+    params.set("format", "csv");
+    if (!matching) selected.forEach((id) => params.append("id", id));
+    const sort = new URLSearchParams(currentQuery).get("sort");
+    if (sort) params.set("sort", sort);
+    download("/api/v1/export?" + params.toString(), matching ? "activity.csv" : "activity-selected.csv");
+  }
 
   /** Same-origin download; embedded pages mark their request, so fetch a blob. */
   async function download(url, filename) {
@@ -405,20 +619,34 @@
     download(link.href, "activity." + format);
   });
 
-  const deleteButton = bulkbar.querySelector("[data-delete-selected]");
-  if (deleteButton && confirmDelete) {
+  // What the open confirmation deletes: chosen ids, or every entry matching the filters.
+  let deleting = null;
+  let deleteOpener = null;
+
+  function askDelete(button) {
+    if (!confirmDelete) return;
+    const count = matching ? matchingTotal() : selected.size;
+    const params = filterParams();
+    deleting = matching
+      ? { filters: Object.fromEntries(Array.from(new Set(params.keys()), (k) => [k, params.getAll(k)])), count }
+      : { ids: Array.from(selected) };
+    deleteOpener = button;
+    confirmDelete.querySelector("[data-delete-count]").textContent = entries(count);
+    const deleteError = confirmDelete.querySelector("[data-delete-error]");
+    deleteError.hidden = true;
+    confirmDelete.querySelector("[data-delete-form]").reset();
+    confirmDelete.showModal();
+    confirmDelete.querySelector("textarea").focus();
+  }
+
+  if (confirmDelete) {
     const deleteForm = confirmDelete.querySelector("[data-delete-form]");
     const deleteError = confirmDelete.querySelector("[data-delete-error]");
-    deleteButton.addEventListener("click", () => {
-      const n = selected.size;
-      confirmDelete.querySelector("[data-delete-count]").textContent =
-        n.toLocaleString() + (n === 1 ? " entry" : " entries");
-      deleteError.hidden = true;
-      deleteForm.reset();
-      confirmDelete.showModal();
-      confirmDelete.querySelector("textarea").focus();
+    confirmDelete.addEventListener("close", () => {
+      if (deleteOpener && document.contains(deleteOpener)) deleteOpener.focus();
+      else resultsHeading()?.focus();
+      deleteOpener = null;
     });
-    confirmDelete.addEventListener("close", () => deleteButton.focus());
     deleteForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       const reason = deleteForm.elements.reason.value.trim();
@@ -427,7 +655,6 @@
         deleteError.hidden = false;
         return;
       }
-      const ids = Array.from(selected);
       const submit = deleteForm.querySelector('[type="submit"]');
       submit.disabled = true;
       try {
@@ -439,16 +666,18 @@
             Accept: "application/json",
             "X-CSRF-Token": csrfMeta ? csrfMeta.content : "",
           }),
-          body: JSON.stringify({ ids, reason }),
+          body: JSON.stringify(Object.assign({ reason }, deleting)),
         });
         if (!response.ok) {
           deleteError.textContent = await errorMessage(response);
           deleteError.hidden = false;
           return;
         }
+        const result = await response.json();
+        deleteOpener = null;
         confirmDelete.close();
-        await load(currentQuery, "none");
-        showToast("Deleted " + ids.length.toLocaleString() + (ids.length === 1 ? " entry" : " entries"));
+        await load(currentQuery, "none", true);
+        showToast("Deleted " + entries(Number(result.count)));
       } catch (_) {
         deleteError.textContent = "Could not reach the server. Nothing was deleted.";
         deleteError.hidden = false;
