@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import click
 import orjson
 import psycopg
 import pytest
@@ -135,6 +136,38 @@ def test_db_comes_from_the_environment(
     result = CliRunner().invoke(main, ["record", "--workspace", "acme", "--action", "a.b"])
     assert result.exit_code == 0, result.output
     assert stored.total_events() == 1
+
+
+def test_db_after_the_command(db_url: str, stored: ActivityLog, tmp_path: Path) -> None:
+    populate(stored)
+    result = CliRunner().invoke(
+        main, ["query", "--db", db_url, "--workspace", "acme", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout)["total"] == 30
+    elsewhere = f"sqlite:///{tmp_path / 'other.db'}"
+    # The --db nearest the command wins; a group's subcommands take it too.
+    nearest = CliRunner().invoke(main, ["--db", elsewhere, "users", "list", "--db", db_url])
+    assert nearest.exit_code == 0, nearest.output
+    assert not (tmp_path / "other.db").exists()
+    counted = CliRunner().invoke(
+        main, ["--db", elsewhere, "stats", "--db", db_url, "--format", "json"]
+    )
+    assert orjson.loads(counted.stdout)["kpis"]["total"] == 31
+
+
+def test_every_command_takes_db() -> None:
+    def commands(group: click.Group, path: str) -> Iterator[tuple[str, click.Command]]:
+        for name, command in group.commands.items():
+            yield f"{path} {name}", command
+            if isinstance(command, click.Group):
+                yield from commands(command, f"{path} {name}")
+
+    found = dict(commands(main, "activitylog"))
+    assert {"activitylog query", "activitylog users list", "activitylog serve"} <= set(found)
+    for path, command in found.items():
+        assert any(p.name == "db" for p in command.params), path
+        assert "--db URL" in CliRunner().invoke(main, [*path.split()[1:], "--help"]).stdout, path
 
 
 def test_bad_database_url_is_a_one_line_error() -> None:
@@ -294,6 +327,10 @@ def test_query_as_member_sees_only_their_own(db_url: str, stored: ActivityLog) -
         (["--page", str(10**30)], "page"),
         (["--range", "bogus"], "range"),
         (["--result", "nope"], "result"),
+        (["--category", "nope"], "category"),
+        (["--event", "nope"], "events"),
+        (["--event", "contact.updatd"], "events"),
+        (["--event", "Not An Event"], "events"),
         (["--layer", "moon"], "layer"),
         (["--tz", "Mars/Olympus"], "tz"),
         (["--sort", "colour"], "sort"),
@@ -476,14 +513,19 @@ def test_ids_are_matched_in_any_case(db_url: str, stored: ActivityLog) -> None:
 def test_export_files(db_url: str, stored: ActivityLog, tmp_path: Path) -> None:
     populate(stored)
     stored.record(**event(40, occurred_at=(NOW - timedelta(days=200)).isoformat()))
-    out = tmp_path / "all.csv"
+    out = tmp_path / "week.csv"
     result = run(db_url, "export", "--format", "csv", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"exported 32 events to {out}\n"
+    assert result.stderr == f"exported 31 events to {out}\n"  # no range: the last 7 days
     with out.open(newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
-    assert len(rows) == 32  # all time: the 200-day-old event too
+    assert len(rows) == 31
     assert list(rows[0]) == list(CSV_COLUMNS)
+    everything = run(db_url, "export", "--since", "1970-01-01", "--out", str(out))
+    assert everything.stderr == f"exported 32 events to {out}\n"  # the 200-day-old one too
+    old = next(e for e in stored.export() if e["description"] == "event number 40")
+    chosen = run(db_url, "export", "--id", old["id"], "--format", "ndjson")
+    assert [orjson.loads(line)["id"] for line in chosen.stdout.splitlines()] == [old["id"]]
 
     out_json = tmp_path / "failures.json"
     result = run(

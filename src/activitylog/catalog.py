@@ -145,6 +145,11 @@ class Catalog:
         )
 
     @property
+    def actions(self) -> frozenset[str]:
+        """The actions this catalog describes by name (labels and whole entries)."""
+        return frozenset(self._actions) | frozenset(self._overrides)
+
+    @property
     def categories(self) -> tuple[str, ...]:
         extra = sorted(set(self._prefixes.values()) - set(CATEGORIES))
         return (*CATEGORIES[:-1], *extra, "other")

@@ -21,7 +21,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from activitylog.access import OPERATOR, Viewer, may_delete, visibility_for, widest_scope
+from activitylog.access import (
+    OPERATOR,
+    Viewer,
+    Visibility,
+    may_delete,
+    visibility_for,
+    widest_scope,
+)
 from activitylog.catalog import DEFAULT_CATALOG, Catalog
 from activitylog.chain import DELETION_ACTION, VerifyReport
 from activitylog.enrich import Prepared, prepare
@@ -34,10 +41,11 @@ from activitylog.errors import (
     ValidationError,
 )
 from activitylog.events import format_micros, normal_id, validate, validate_batch
+from activitylog.filter_values import unknown_values
 from activitylog.keyfile import KeyFile
 from activitylog.notes import Checkpoint
 from activitylog.proofs import consistency_proof, inclusion_proof
-from activitylog.query import Page, QuerySpec, Sort
+from activitylog.query import Filters, Page, QuerySpec, Sort
 from activitylog.sealing import SealPolicy
 from activitylog.selection import Selection
 from activitylog.settings import Settings
@@ -278,7 +286,9 @@ class ActivityLog:
         ``range``, ``since``, ``until``, ``tz``, ``users``, ``categories``, ``events``,
         ``results``, ``layer``, ``subject_type``, ``subject_id``, ``ip``, ``search``,
         ``viewer``, ``scope``); without a range the last 7 days are shown."""
-        visibility, resolved = _selection(selection, filters).resolve()
+        chosen = _selection(selection, filters)
+        visibility, resolved = chosen.resolve()
+        self._check_values(chosen, visibility)
         spec = QuerySpec(visibility, resolved, Sort.parse(sort), page, per_page)
         return self.store.query(spec)
 
@@ -287,6 +297,7 @@ class ActivityLog:
     ) -> Stats:
         chosen = _selection(selection, filters)
         visibility, resolved = chosen.resolve()
+        self._check_values(chosen, visibility)
         with self.store.reusing_counts():  # the statistics ask some questions twice
             return compute(StatsSpec(visibility, resolved, group, chosen.tz), self.store)  # type: ignore[arg-type]
 
@@ -294,12 +305,26 @@ class ActivityLog:
         self, selection: Selection | None = None, *, order: str = "-time", **filters: Any
     ) -> Iterator[dict[str, Any]]:
         """Every matching event, streamed; without a range, all time."""
-        visibility, resolved = _selection(selection, filters).resolve(default_range=None)
+        chosen = _selection(selection, filters)
+        visibility, resolved = chosen.resolve(default_range=None)
+        self._check_values(chosen, visibility)
         return self.store.iter_events(visibility, resolved, order)
 
     def count(self, selection: Selection | None = None, **filters: Any) -> int:
-        visibility, resolved = _selection(selection, filters).resolve(default_range=None)
+        chosen = _selection(selection, filters)
+        visibility, resolved = chosen.resolve(default_range=None)
+        self._check_values(chosen, visibility)
         return self.store.count(visibility, resolved)
+
+    def _check_values(self, selection: Selection, visibility: Visibility) -> None:
+        """A category or event that can never match is an error, not an empty answer."""
+
+        def recorded() -> list[str]:
+            return [row[0] for row in self.store.counts(visibility, Filters(), ("action",))]
+
+        errors = unknown_values(self.catalog, selection.categories, selection.events, recorded)
+        if errors:
+            raise ValidationError(errors)
 
     @contextmanager
     def reusing_counts(self) -> Iterator[None]:

@@ -269,6 +269,57 @@ def test_filters_sort_and_pages(world: World) -> None:
     assert {e["field"] for e in bad.json()["errors"]} == {"per_page", "range", "tz"}
 
 
+def test_events_filter_and_its_older_name(world: World) -> None:
+    client = world.client("owner")
+    base = "/api/v1/events?scope=workspace&range=last_30_days&per_page=100"
+    named = client.get(f"{base}&events=auth.signed_in,updated").json()
+    assert named["total"] > 0
+    assert {e["action"] for e in named["items"] if e["verb"] != "updated"} == {"auth.signed_in"}
+    assert client.get(f"{base}&event=auth.signed_in&event=updated").json() == named
+
+
+@pytest.mark.parametrize("path", ["/api/v1/events", "/api/v1/stats", "/api/v1/export"])
+@pytest.mark.parametrize(
+    ("query", "field", "value"),
+    [
+        ("category=billing", "category", "'billing'"),
+        ("events=contact.updatd", "events", "'contact.updatd'"),
+        ("event=nonsense", "events", "'nonsense'"),
+        ("events=Signed In", "events", "'Signed In'"),
+        ("result=maybe", "result", "'maybe'"),
+    ],
+)
+def test_unknown_filter_values_are_422_naming_them(
+    world: World, path: str, query: str, field: str, value: str
+) -> None:
+    reply = world.client("owner").get(f"{path}?scope=workspace&{query}")
+    assert reply.status_code == 422, reply.text
+    [error] = reply.json()["errors"]
+    assert error["field"] == field
+    assert value in error["reason"]
+
+
+def test_an_action_only_the_log_knows_is_a_filter(fresh: World) -> None:
+    fresh.state.log.record(**_event(action="project.archived"))
+    client = fresh.client("owner")
+    for value in ("project.archived", "archived"):
+        reply = client.get(f"/api/v1/events?scope=workspace&events={value}")
+        assert reply.status_code == 200, reply.text
+        assert [e["action"] for e in reply.json()["items"]] == ["project.archived"]
+
+
+def test_export_without_a_range_is_the_last_7_days(world: World) -> None:
+    client = world.client("owner")
+
+    def exported(query: str) -> set[str]:
+        reply = client.get(f"/api/v1/export?format=ndjson&scope=workspace&category=inbox{query}")
+        return {orjson.loads(line)["id"] for line in reply.text.splitlines()}
+
+    week = exported("")
+    assert week == exported("&range=last_7_days")
+    assert week < exported("&range=last_90_days")  # the world holds older events too
+
+
 def test_hostile_parameters_cannot_inject_sql(world: World) -> None:
     client = world.client("owner")
     assert client.get("/api/v1/events?sort=time;DROP TABLE events").status_code == 422

@@ -24,6 +24,16 @@ def test_repeatable_values_may_repeat_or_be_comma_separated() -> None:
     assert view.result == ()
 
 
+def test_events_is_the_parameter_and_event_another_name_for_it() -> None:
+    view = view_params({"events": ["contact.updated,signed_in"], "event": ["signed_in", "viewed"]})
+    assert view.events == ("contact.updated", "signed_in", "viewed")
+    assert view_params({"event": ["updated"]}) == view_params({"events": ["updated"]})
+    assert ViewParams(events=("updated",)).query_string() == "events=updated"
+    with pytest.raises(ValidationError) as caught:
+        view_params({"event": ["x" * 201]})
+    assert [e.field for e in caught.value.errors] == ["events"]
+
+
 def test_every_bad_value_is_named() -> None:
     with pytest.raises(ValidationError) as caught:
         view_params(

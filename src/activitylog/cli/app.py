@@ -41,6 +41,16 @@ def error_message(exc: ActivityLogError) -> str:
 
 
 class _Group(click.Group):
+    """Every command and group added to it takes ``--db URL`` after its name too (``query
+    --db URL``), the same option as the group's own; subgroups are of this class."""
+
+    group_class = type
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not any(param.name == "db" for param in cmd.params):
+            cmd.params.append(_db_option())
+        super().add_command(cmd, name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -67,13 +77,38 @@ class State:
     settings: Settings | None = None
 
 
-@click.group(cls=_Group)
-@click.option(
-    "--db",
-    metavar="URL",
-    help="Database URL: sqlite:///FILE or postgresql://... "
-    f"[default: $ACTIVITYLOG_DB, else {DEFAULT_DB}]",
+DB_HELP = (
+    "Database URL: sqlite:///FILE or postgresql://... "
+    f"[default: $ACTIVITYLOG_DB, else {DEFAULT_DB}]"
 )
+
+
+def _db_option() -> click.Option:
+    """``--db`` after a command's name; the one nearest the command wins."""
+    return click.Option(
+        ["--db"],
+        metavar="URL",
+        expose_value=False,
+        callback=_remember_db,
+        help="Database URL, as the --db before the command.",
+    )
+
+
+def _remember_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        state = _state(ctx)
+        state.db, state.settings = value, None
+
+
+def _state(ctx: click.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+@click.group(cls=_Group)
+@click.option("--db", metavar="URL", help=DB_HELP)
 @click.option(
     "--config",
     metavar="FILE",
@@ -87,16 +122,14 @@ def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
     Settings come from flags, then the environment (ACTIVITYLOG_DB, ACTIVITYLOG_SIGNING_KEY,
     ... one ACTIVITYLOG_<NAME> per setting), then the TOML file, then the defaults.
     """
-    ctx.obj = State(db=db, config=config)
+    state = _state(ctx)
+    state.db, state.config = db, config
 
 
 def current_settings() -> Settings:
     """The settings of this command: ``--db`` over the environment over the ``--config``
     file over the defaults (read once per command)."""
-    root = click.get_current_context().find_root()
-    if not isinstance(root.obj, State):
-        root.obj = State()
-    state: State = root.obj
+    state = _state(click.get_current_context())
     if state.settings is None:
         state.settings = load_settings({"db": state.db}, config_file=state.config)
     return state.settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
+from dataclasses import replace
 from typing import Any, TextIO
 
 import click
@@ -20,6 +21,7 @@ from activitylog.cli.app import (
 from activitylog.cli.options import filter_options, selection_from
 from activitylog.cli.render import print_page, print_stats
 from activitylog.exports import WRITERS, write_csv
+from activitylog.timeranges import DEFAULT_PRESET
 
 
 @cli.command()
@@ -91,11 +93,15 @@ def stats(group: str, fmt: str, **options: Any) -> None:
     help="Where to write; - is stdout.",
 )
 def export(fmt: str, out: str, **options: Any) -> None:
-    """Every matching event (without a range: all time), streamed to a file.
+    """Every matching event, streamed to a file. Without a range, the last 7 days, as in the
+    API and on the page (all time: --since 1970-01-01); with --id, those events whatever
+    the window.
 
     csv (formula-safe), json (one array) or ndjson (one event per line).
     """
     selection = selection_from(options)
+    if not (selection.range or selection.since or selection.until or selection.ids):
+        selection = replace(selection, range=DEFAULT_PRESET)
     log = open_log()
     events = log.export(selection)  # checks the filters and access before any file is made
     total = log.count(selection) if stderr_is_tty() else None

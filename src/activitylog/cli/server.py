@@ -13,7 +13,6 @@ from activitylog.settings import Settings
 
 _HOST = click.option("--host", help="Interface to listen on [default: 127.0.0.1].")
 _PORT = click.option("--port", type=click.IntRange(1, 65535), help="Port [default: 8000].")
-_DB = click.option("--db", metavar="URL", help="Database URL (as the global --db).")
 _WITNESS = click.option(
     "--witness-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -21,14 +20,13 @@ _WITNESS = click.option(
 )
 
 
-def _with(host: str | None, port: int | None, db: str | None, witness_dir: Path | None) -> Settings:
+def _with(host: str | None, port: int | None, witness_dir: Path | None) -> Settings:
     """The command's settings with this command's own flags on top."""
     settings = current_settings()
     return replace(
         settings,
         host=host or settings.host,
         port=port or settings.port,
-        db=db or settings.db,
         witness_dir=witness_dir or settings.witness_dir,
     )
 
@@ -52,19 +50,17 @@ def _run(settings: Settings, log: ActivityLog) -> None:
 @cli.command()
 @_HOST
 @_PORT
-@_DB
 @_WITNESS
-def serve(host: str | None, port: int | None, db: str | None, witness_dir: Path | None) -> None:
+def serve(host: str | None, port: int | None, witness_dir: Path | None) -> None:
     """Run the web server: the Activity Log page, the HTTP API, /docs. Every
     checkpoint_seconds, and at shutdown, each moved head gets a kept checkpoint."""
-    settings = _with(host, port, db, witness_dir)
+    settings = _with(host, port, witness_dir)
     _run(settings, _open(settings))
 
 
 @cli.command()
 @_HOST
 @_PORT
-@_DB
 @_WITNESS
 @click.option(
     "--events",
@@ -89,7 +85,6 @@ def serve(host: str | None, port: int | None, db: str | None, witness_dir: Path 
 def demo(
     host: str | None,
     port: int | None,
-    db: str | None,
     witness_dir: Path | None,
     events: int,
     from_helpdesk: bool,
@@ -100,7 +95,7 @@ def demo(
     from activitylog import demo as demo_data
     from activitylog.accounts import Accounts
 
-    settings = _with(host, port, db, witness_dir)
+    settings = _with(host, port, witness_dir)
     log = _open(settings)
     if from_helpdesk:
         from activitylog.demo.driver import DEFAULT_EVENTS

@@ -43,7 +43,7 @@ COLUMNS: tuple[tuple[str, str | None], ...] = (
 )
 GROUP_LABELS = {"hourly": "Hourly", "daily": "Daily", "weekly": "Weekly"}
 #: Filters whose values are not the time window or scope (for the empty state's advice).
-NARROWING = ("user", "category", "event", "result", "id", "subject_type", "subject_id", "ip")
+NARROWING = ("user", "category", "events", "result", "id", "subject_type", "subject_id", "ip")
 WIDER = {"last_24_hours": "last_7_days", "today": "last_7_days", "yesterday": "last_7_days"}
 
 

@@ -74,7 +74,13 @@ def view_query(
     ] = None,
     user: Annotated[list[str] | None, Query(description="Actor id (repeatable).")] = None,
     category: Annotated[list[str] | None, Query(description="Category (repeatable).")] = None,
-    event: Annotated[list[str] | None, Query(description="Verb or action (repeatable).")] = None,
+    events: Annotated[
+        list[str] | None,
+        Query(description="Action if dotted (contact.updated), else verb (repeatable)."),
+    ] = None,
+    event: Annotated[
+        list[str] | None, Query(description="Another name for `events`.", deprecated=True)
+    ] = None,
     result: Annotated[list[str] | None, Query(description="success, warning, failure.")] = None,
     id: Annotated[list[str] | None, Query(description="Event ids (repeatable).")] = None,
     layer: Annotated[str | None, Query(description="`workspace` or `platform`.")] = None,

@@ -80,11 +80,11 @@ class FilterOptions:
         ]
         verbs = sorted(by_verb.items(), key=lambda item: verb_label(item[0]))
         events = [(verb, verb_label(verb), n) for verb, n in verbs]
-        events += [(a, DEFAULT_CATALOG.describe(a).label, None) for a in view.event if "." in a]
+        events += [(a, DEFAULT_CATALOG.describe(a).label, None) for a in view.events if "." in a]
         return cls(
             options_for(users, view.user),
             options_for(categories, view.category),
-            options_for(events, view.event),
+            options_for(events, view.events),
         )
 
 

@@ -1,9 +1,10 @@
 """The view a URL describes: filters, sort, page and chart grouping, shared by the page and
 the JSON API so both accept the same query string.
 
-Repeatable filters (``user``, ``category``, ``event``, ``result``) may be given several
-times or comma-separated. ``range=custom`` with ``since`` / ``until`` picks dates. Every bad
-value raises :class:`~activitylog.errors.ValidationError` naming the parameter.
+Repeatable filters (``user``, ``category``, ``events``, ``result``) may be given several
+times or comma-separated; ``event`` is another name for ``events``. ``range=custom`` with
+``since`` / ``until`` picks dates. Every bad value raises
+:class:`~activitylog.errors.ValidationError` naming the parameter.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from activitylog.timeranges import DEFAULT_PRESET, PRESETS, zone
 from activitylog.web.principal import Principal
 
 CUSTOM = "custom"
-REPEATABLE = ("user", "category", "event", "result", "id")
+REPEATABLE = ("user", "category", "events", "result", "id")
+#: Other names a parameter is accepted under (older links), and the name they stand for.
+ALIASES = {"event": "events"}
 MAX_TEXT = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -39,7 +42,7 @@ class ViewParams:
     workspace: str = ""
     user: tuple[str, ...] = ()
     category: tuple[str, ...] = ()
-    event: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
     result: tuple[str, ...] = ()
     id: tuple[str, ...] = ()
     layer: str = ""
@@ -65,7 +68,7 @@ class ViewParams:
             tz=self.tz,
             users=self.user,
             categories=self.category,
-            events=self.event,
+            events=self.events,
             results=self.result,
             layer=self.layer or None,
             subject_type=self.subject_type or None,
@@ -104,7 +107,8 @@ def view_params(query: Mapping[str, Sequence[str]]) -> ViewParams:
     errors: list[FieldError] = []
     values: dict[str, Any] = {}
     known = {f.name for f in fields(ViewParams)}
-    for name, raw in query.items():
+    for given, raw in query.items():
+        name = ALIASES.get(given, given)
         if name not in known:
             continue  # other parameters (token, format, ...) belong to the caller
         items = [raw] if isinstance(raw, str) else list(raw)
@@ -113,7 +117,7 @@ def view_params(query: Mapping[str, Sequence[str]]) -> ViewParams:
             continue
         if name in REPEATABLE:
             parts = [p.strip() for item in items for p in item.split(",")]
-            values[name] = tuple(dict.fromkeys(p for p in parts if p))
+            values[name] = tuple(dict.fromkeys((*values.get(name, ()), *(p for p in parts if p))))
             if any(len(p) > MAX_TEXT for p in values[name]):
                 errors.append(FieldError(name, f"values must be at most {MAX_TEXT} characters"))
             continue
