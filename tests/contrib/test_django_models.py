@@ -4,6 +4,7 @@ values that updates compare against, many-to-many, proxies, workspaces, registra
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,17 @@ from django.test.utils import CaptureQueriesContext
 from activitylog.capture.changes import MASK
 from activitylog.contrib.django import register, registered, unregister
 from activitylog.errors import ConfigurationError
-from contrib.project.shop.models import Contact, Invoice, Note, Tag, VipContact
+from contrib.project.shop.models import (
+    Article,
+    Contact,
+    Invoice,
+    Label,
+    Note,
+    Page,
+    Post,
+    Tag,
+    VipContact,
+)
 
 Events = Callable[..., list[dict[str, Any]]]
 pytestmark = pytest.mark.usefixtures("acme")
@@ -43,7 +54,7 @@ def test_create_records_a_snapshot_masked_and_without_excluded_fields(events: Ev
         "email": "jo@x.io",
         "ssn": MASK,
         "api_token": MASK,
-        "balance": 0,
+        "balance": "0",  # a decimal, as every decimal is shown
         "data": {},
         "owner": owner.pk,
     }
@@ -235,6 +246,77 @@ def test_passwords_of_users_are_masked(events: Events) -> None:
     assert updated["changes"] == {"password": {"before": MASK, "after": MASK}}
 
 
+# -- values Django stamps, values assigned as text (django-auditlog's SimpleModel and
+# DateTimeFieldModel scenarios) ------------------------------------------------------------
+def test_a_save_that_changes_nothing_but_auto_now_records_nothing(events: Events) -> None:
+    article = Article.objects.create(title="Hello")
+    stamped = article.updated_at
+    article.save()
+    Article.objects.get(pk=article.pk).save()
+    assert article.updated_at > stamped  # Django did stamp it
+    assert events("article.updated") == []
+
+
+def test_stamped_values_show_as_changed_along_with_another_change(events: Events) -> None:
+    article = Article.objects.create(title="Hello")
+    before = article.updated_at
+    article.title = "Hello, world"
+    article.save()
+    [event] = events("article.updated")
+    assert event["changes"] == {
+        "title": {"before": "Hello", "after": "Hello, world"},
+        "updated_at": {"before": before.isoformat(), "after": article.updated_at.isoformat()},
+    }
+
+
+def test_auto_now_add_is_stamped_on_insert_only_so_assigning_it_is_a_change(
+    events: Events,
+) -> None:
+    article = Article.objects.create(title="Hello")
+    created = article.created_at
+    article.created_at = datetime(2020, 1, 1, tzinfo=UTC)
+    article.save()
+    [event] = events("article.updated")
+    assert event["changes"]["created_at"] == {
+        "before": created.isoformat(),
+        "after": "2020-01-01T00:00:00+00:00",
+    }
+
+
+def test_values_assigned_as_text_are_stored_and_compared_as_the_field_holds_them(
+    events: Events,
+) -> None:
+    article = Article.objects.create(title="Hello", views="7")  # type: ignore[misc]
+    assert events("article.created")[0]["snapshot"]["views"] == 7
+    article.views = "8"  # type: ignore[assignment]
+    article.published_at = "2024-05-01T09:30:00+00:00"  # type: ignore[assignment]
+    article.save()
+    [first] = events("article.updated")
+    assert first["changes"]["views"] == {"before": 7, "after": 8}
+    assert first["changes"]["published_at"] == {
+        "before": None,
+        "after": "2024-05-01T09:30:00+00:00",
+    }
+    article.views = 8  # the same values in their real types: no change
+    article.published_at = datetime(2024, 5, 1, 11, 30, tzinfo=timezone(timedelta(hours=2)))
+    article.save()
+    assert len(events("article.updated")) == 1
+    article.published_at = datetime(2024, 5, 1, 10, 30, tzinfo=UTC)  # another instant
+    article.save()
+    assert events("article.updated")[-1]["changes"]["published_at"] == {
+        "before": "2024-05-01T11:30:00+02:00",
+        "after": "2024-05-01T10:30:00+00:00",
+    }
+
+
+def test_a_foreign_key_assigned_its_id_as_text_is_no_change(events: Events) -> None:
+    owner = User.objects.create(username="ben")
+    contact = Contact.objects.create(name="Jo", owner=owner)
+    contact.owner_id = str(owner.pk)  # type: ignore[assignment]
+    contact.save()
+    assert events("contact.updated") == []
+
+
 # -- many-to-many ---------------------------------------------------------------------------
 def test_many_to_many_changes_record_ids_before_and_after(events: Events) -> None:
     contact = Contact.objects.create(name="Jo")
@@ -278,6 +360,42 @@ def test_changes_from_the_other_side_update_each_registered_object(events: Event
     assert sorted(updates[2:]) == [
         ("Al", {"tags": {"before": [vip.pk], "after": []}}),
         ("Jo", {"tags": {"before": [vip.pk], "after": []}}),
+    ]
+
+
+def test_models_sharing_a_through_model_each_record_their_own_changes(events: Events) -> None:
+    post, page = Post.objects.create(title="P"), Page.objects.create(title="Q")
+    news, tips = Label.objects.create(name="news"), Label.objects.create(name="tips")
+    post.labels.add(news)
+    page.labels.add(news, tips)
+    tips.posts.add(post)  # from the other side
+    updates = [(e["action"], e["subject"]["id"], e["changes"]) for e in events(prefix="p")]
+    assert updates == [
+        ("post.created", str(post.pk), None),
+        ("page.created", str(page.pk), None),
+        ("post.updated", str(post.pk), {"labels": {"before": [], "after": [news.pk]}}),
+        ("page.updated", str(page.pk), {"labels": {"before": [], "after": [news.pk, tips.pk]}}),
+        (
+            "post.updated",
+            str(post.pk),
+            {"labels": {"before": [news.pk], "after": [news.pk, tips.pk]}},
+        ),
+    ]
+
+
+def test_unregistering_one_model_of_a_shared_through_model_keeps_the_other(
+    events: Events,
+) -> None:
+    post, page = Post.objects.create(title="P"), Page.objects.create(title="Q")
+    news = Label.objects.create(name="news")
+    unregister(Page)
+    try:
+        page.labels.add(news)
+        post.labels.add(news)
+    finally:
+        register(Page)
+    assert [(e["action"], e["changes"]) for e in events(prefix="p")[2:]] == [
+        ("post.updated", {"labels": {"before": [], "after": [news.pk]}})
     ]
 
 

@@ -33,6 +33,8 @@ from activitylog.settings import Settings
         ({"DEFAULT_WORKSPACE": ""}, "DEFAULT_WORKSPACE"),
         ({"REQUEST_ID_HEADER": " "}, "REQUEST_ID_HEADER"),
         ({"WRITE": "later"}, "WRITE"),
+        ({"MASK_WITH": "no.such.module.mask"}, "MASK_WITH"),
+        ({"RECORD_RAW_SAVES": "yes"}, "RECORD_RAW_SAVES"),
     ],
 )
 def test_bad_settings_name_the_key(raw: dict[str, Any], message: str) -> None:
@@ -93,8 +95,10 @@ def test_the_public_api() -> None:
     assert sorted(package.__all__) == [
         "AuditedQuerySetMixin",
         "IDS_CAP",
+        "disable_capture",
         "flush",
         "get_log",
+        "keep_last",
         "register",
         "registered",
         "unregister",

@@ -17,15 +17,19 @@ recorded, and when.
 """
 
 from activitylog.contrib.django.background import flush
+from activitylog.contrib.django.policy import keep_last
 from activitylog.contrib.django.querysets import IDS_CAP, AuditedQuerySetMixin
 from activitylog.contrib.django.recording import get_log
 from activitylog.contrib.django.registry import register, registered, unregister
+from activitylog.contrib.django.switch import disable_capture
 
 __all__ = [
     "IDS_CAP",
     "AuditedQuerySetMixin",
+    "disable_capture",
     "flush",
     "get_log",
+    "keep_last",
     "register",
     "registered",
     "unregister",

@@ -19,6 +19,8 @@ should mix it in by hand: ``class ContactQuerySet(AuditedQuerySetMixin, QuerySet
 - ``delete()`` sends ``pre_delete`` / ``post_delete`` for every row (a model with receivers
   is never fast-deleted), so each row gets its ``<type>.deleted``.
 
+Inside :func:`~activitylog.contrib.django.disable_capture` none of them records anything.
+
 Not recorded: ``on_delete=SET_NULL`` / ``SET_DEFAULT`` cascades and ``_base_manager``
 updates (Django writes them without a queryset method or signal), and raw SQL.
 """
@@ -31,6 +33,7 @@ from typing import Any
 
 from activitylog.contrib.django.recording import new_event, record_on_commit
 from activitylog.contrib.django.signals import record_updated, registration_for, remember
+from activitylog.contrib.django.switch import capturing
 
 #: The most ids a bulk event names.
 IDS_CAP = 1000
@@ -50,7 +53,7 @@ class AuditedQuerySetMixin:
 
     def update(self, **kwargs: Any) -> int:
         reg = registration_for(self.model)
-        if reg is None or _quiet.get() or self.query.is_sliced:
+        if reg is None or _quiet.get() or self.query.is_sliced or not capturing():
             return super().update(**kwargs)  # type: ignore[misc, no-any-return]
         from django.db import router
 
@@ -82,13 +85,14 @@ class AuditedQuerySetMixin:
         created: list[Any] = super().bulk_create(objs, *args, **kwargs)  # type: ignore[misc]
         if reg is None or not created:
             return created
-        ids = [obj.pk for obj in created if obj.pk is not None]
-        details: dict[str, Any] = _ids(ids, len(created))
-        if kwargs.get("update_conflicts") or (len(args) > 2 and args[2]):
-            details["upsert"] = True
-        event = new_event(f"{reg.type_name}.bulk_created", {"type": reg.type_name})
-        event["details"] = details
-        record_on_commit(event, self.db)
+        if capturing():
+            ids = [obj.pk for obj in created if obj.pk is not None]
+            details: dict[str, Any] = _ids(ids, len(created))
+            if kwargs.get("update_conflicts") or (len(args) > 2 and args[2]):
+                details["upsert"] = True
+            event = new_event(f"{reg.type_name}.bulk_created", {"type": reg.type_name})
+            event["details"] = details
+            record_on_commit(event, self.db)
         for obj in created:
             remember(reg, obj)
         return created
@@ -105,7 +109,7 @@ class AuditedQuerySetMixin:
             _quiet.reset(token)
         if reg is not None:
             for obj in objs:
-                record_updated(reg, obj, self.db, fields)
+                record_updated(reg, obj, self.db, fields, recorded=capturing())
         return rows
 
 

@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, overload
 
+from activitylog.contrib.django.policy import MaskFunction
 from activitylog.contrib.django.querysets import audited_manager_class
 from activitylog.contrib.django.signals import (
     Link,
@@ -49,8 +50,10 @@ _TYPE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 def register(
     model: None = None,
     *,
+    include: Iterable[str] | None = None,
     exclude: Iterable[str] = (),
     mask: Iterable[str] = (),
+    mask_with: MaskFunction | str | None = None,
     workspace: Workspace = None,
     name: str | None = None,
 ) -> Callable[[M], M]: ...
@@ -60,8 +63,10 @@ def register(
 def register(
     model: M,
     *,
+    include: Iterable[str] | None = None,
     exclude: Iterable[str] = (),
     mask: Iterable[str] = (),
+    mask_with: MaskFunction | str | None = None,
     workspace: Workspace = None,
     name: str | None = None,
 ) -> M: ...
@@ -70,18 +75,24 @@ def register(
 def register(
     model: Any = None,
     *,
+    include: Iterable[str] | None = None,
     exclude: Iterable[str] = (),
     mask: Iterable[str] = (),
+    mask_with: MaskFunction | str | None = None,
     workspace: Workspace = None,
     name: str | None = None,
 ) -> Any:
     """Record the changes of ``model``; returns it, so it works as a class decorator, bare
     (``@register``) or with options (``@register(exclude=["updated_at"])``).
 
-    - ``exclude``: fields never recorded (by name or attname); ``mask``: fields recorded as
-      ``"********"``. Names like ``password``, ``token``, ``secret`` are masked anyway
+    - ``include``: the only fields recorded (None: all); ``exclude``: fields never recorded
+      (by name or attname); ``mask``: fields recorded as ``"********"``. Names holding the
+      words ``password``, ``token``, ``secret`` … are masked anyway
       (:data:`activitylog.capture.changes.DEFAULT_MASKED`); the ``EXCLUDE`` and ``MASK``
       settings add to both for every model.
+    - ``mask_with``: a function (or its dotted path) making the text shown for a masked
+      value, such as :func:`~activitylog.contrib.django.keep_last` (``"****4242"``);
+      default the ``MASK_WITH`` setting, else ``"********"``.
     - ``workspace``: the workspace of an instance — a callable, or an attribute path such
       as ``"account_id"`` or ``"account.slug"``; None: the request's (the middleware's
       context), else the ``DEFAULT_WORKSPACE`` setting.
@@ -90,7 +101,13 @@ def register(
     """
     if model is None:
         return functools.partial(
-            register, exclude=exclude, mask=mask, workspace=workspace, name=name
+            register,
+            include=include,
+            exclude=exclude,
+            mask=mask,
+            mask_with=mask_with,
+            workspace=workspace,
+            name=name,
         )
     meta = getattr(model, "_meta", None)
     if meta is None or not isinstance(model, type):
@@ -112,11 +129,19 @@ def register(
     fields = tuple(
         (f.name, f.attname, f) for f in meta.concrete_fields if not getattr(f, "generated", False)
     )
+    excluded = _field_names(meta.label, "exclude", exclude, fields, meta)
+    if include is not None:
+        everything = {f.name for f in meta.concrete_fields} | {
+            f.name for f in meta.local_many_to_many
+        }
+        kept = _field_names(meta.label, "include", include, fields, meta)
+        excluded |= everything - kept
     reg = Registration(
         model=model,
         type_name=type_name,
-        exclude=_field_names(meta.label, "exclude", exclude, fields, meta),
+        exclude=excluded,
         mask=_field_names(meta.label, "mask", mask, fields, meta),
+        mask_with=_mask_function(meta.label, mask_with),
         workspace=_workspace(workspace),
         fields=fields,
         links={},
@@ -246,6 +271,23 @@ def _field_names(
             f"register({label}): {option} names unknown field(s) {', '.join(unknown)}"
         )
     return frozenset(by_key[n] for n in names)
+
+
+def _mask_function(label: str, mask_with: MaskFunction | str | None) -> MaskFunction | None:
+    if mask_with is None or callable(mask_with):
+        return mask_with
+    if isinstance(mask_with, str) and mask_with:
+        from django.utils.module_loading import import_string
+
+        try:
+            found = import_string(mask_with)
+        except ImportError as exc:
+            raise ConfigurationError(f"register({label}): mask_with: {exc}") from None
+        if callable(found):
+            return found  # type: ignore[no-any-return]
+    raise ConfigurationError(
+        f"register({label}): mask_with must be a function or its dotted path (got {mask_with!r})"
+    )
 
 
 def _workspace(workspace: Workspace) -> Callable[[Any], Any] | None:

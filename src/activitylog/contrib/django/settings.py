@@ -9,6 +9,8 @@
         "TRUSTED_PROXIES": [],        # CIDRs whose X-Forwarded-For / Forwarded is believed
         "MASK": [],                   # field names masked in every registered model
         "EXCLUDE": [],                # field names left out of every registered model
+        "MASK_WITH": None,            # fn(text) -> text shown for masked fields, or its path
+        "RECORD_RAW_SAVES": False,    # record raw saves (loaddata); skipped by default
         "AUTH_SIGNALS": True,         # record Django's sign-in, sign-out and failed sign-in
         "REQUEST_ID_HEADER": "X-Request-ID",
         "WRITE": "commit",            # or "background": a writer thread batches the store writes
@@ -41,6 +43,8 @@ DEFAULTS: Mapping[str, Any] = {
     "TRUSTED_PROXIES": (),
     "MASK": (),
     "EXCLUDE": (),
+    "MASK_WITH": None,
+    "RECORD_RAW_SAVES": False,
     "AUTH_SIGNALS": True,
     "REQUEST_ID_HEADER": "X-Request-ID",
     "WRITE": "commit",
@@ -61,6 +65,11 @@ class Config:
     proxies: TrustedProxies = field(default_factory=TrustedProxies)
     mask: frozenset[str] = frozenset()
     exclude: frozenset[str] = frozenset()
+    #: Shows masked values (``"****4242"``) in models registered without ``mask_with``;
+    #: None: ``"********"``.
+    mask_with: Resolver | None = None
+    #: Record saves Django makes with ``raw=True`` (``loaddata`` fixtures).
+    record_raw_saves: bool = False
     auth_signals: bool = True
     request_id_header: str = "X-Request-ID"
     #: "commit": committed events are stored by the committing thread; "background": by a
@@ -112,6 +121,8 @@ class Config:
             proxies=proxies,
             mask=_names("MASK", values["MASK"]),
             exclude=_names("EXCLUDE", values["EXCLUDE"]),
+            mask_with=_resolver("MASK_WITH", values["MASK_WITH"], attributes=False),
+            record_raw_saves=_flag("RECORD_RAW_SAVES", values["RECORD_RAW_SAVES"]),
             auth_signals=bool(values["AUTH_SIGNALS"]),
             request_id_header=header.strip(),
             write=values["WRITE"],
@@ -192,6 +203,12 @@ def _attribute_path(names: list[str]) -> Resolver:
         return value
 
     return resolve
+
+
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"ACTIVITYLOG[{key!r}] must be True or False (got {value!r})")
+    return value
 
 
 def _names(key: str, value: Any) -> frozenset[str]:

@@ -5,18 +5,26 @@
 - **updated** (``post_save``): ``<type>.updated`` with ``changes`` of the fields whose value
   differs from the one *loaded* — remembered when the instance was built (``post_init``,
   which also runs for every row a query loads), refreshed by ``refresh_from_db()`` and by
-  each save. A save that changes nothing records nothing; ``save(update_fields=...)`` looks
-  at those fields only. No query is made to find the old values, except for fields that
-  were deferred (``only()`` / ``defer()``) and then assigned without being loaded, and for
-  a new instance given an explicit primary key that has no default (Django may update a
-  row with it): one ``SELECT`` of those fields before the save.
+  each save. Both are compared as the field stores them (``field.to_python``: ``"5"``
+  assigned to an integer field is 5). A save that changes nothing records nothing; the
+  values Django stamps on every save (``auto_now``) count only when something else
+  changed (``auto_now_add`` is stamped on insert only: a later change is the caller's).
+  ``save(update_fields=...)`` looks at those fields only. No query is made to find the old
+  values, except for fields that were deferred (``only()`` / ``defer()``) and then
+  assigned without being loaded, and for a new instance given an explicit primary key
+  that has no default (Django may update a row with it): one ``SELECT`` of those fields
+  before the save.
 - **deleted** (``post_delete``, also sent for each row of ``QuerySet.delete()`` and of
   cascades): ``<type>.deleted`` with a ``snapshot`` of the values as loaded.
 - **many-to-many** (``m2m_changed``): ``<type>.updated`` with ``{field: {"before": [ids],
   "after": [ids]}}`` (sorted), found with one ``SELECT`` of the current links per change;
   a ``set()`` (a remove and an add in one transaction) is one event. Changes made from the
   other side (``tag.contact_set.add(c)``) record an update of each registered object they
-  touch.
+  touch. Models sharing one through model are told apart by the sender's model.
+
+Saves Django makes with ``raw=True`` (``loaddata``), and the many-to-many links it then
+sets on those objects, are not recorded unless ``RECORD_RAW_SAVES`` is set; nothing is
+recorded inside :func:`~activitylog.contrib.django.disable_capture`.
 
 Values are as :mod:`activitylog.capture.changes` shows them: foreign keys by id under the
 field's name (``owner``), masked and excluded fields as the registration says. An ``F()``
@@ -30,13 +38,16 @@ import copy
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from activitylog.capture.changes import FieldPolicy, diff, related_ids, snapshot
 from activitylog.capture.sqlalchemy_models import fit
+from activitylog.contrib.django.policy import MaskFunction, ModelPolicy
 from activitylog.contrib.django.recording import Event, new_event, record_on_commit
 from activitylog.contrib.django.settings import config, on_reset
+from activitylog.contrib.django.switch import capturing
 from activitylog.events import NAME_MAX, URL_MAX
 
 logger = logging.getLogger("activitylog.contrib.django")
@@ -44,6 +55,8 @@ logger = logging.getLogger("activitylog.contrib.django")
 #: Where an instance keeps its loaded values: ``{attname: value}``.
 LOADED = "_activitylog_loaded"
 _M2M_BEFORE = "_activitylog_m2m_before"
+#: Set on an instance saved raw and not recorded, so the links ``loaddata`` sets next are not.
+_RAW = "_activitylog_raw"
 
 
 class Link:
@@ -83,14 +96,18 @@ class Registration:
     has_url: bool
     pk_has_default: bool
     many_to_many: tuple[Any, ...] = ()
+    mask_with: MaskFunction | None = None
     attnames: tuple[str, ...] = field(init=False)
     copied: frozenset[str] = field(init=False)
+    #: Names of the fields Django stamps on every save (``auto_now``).
+    stamped: frozenset[str] = field(init=False)
     _policy: FieldPolicy | None = field(default=None, init=False)
     _names: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.attnames = tuple(attname for _, attname, _ in self.fields)
         self.copied = frozenset(a for _, a, f in self.fields if _mutable(f))
+        self.stamped = frozenset(n for n, _, f in self.fields if getattr(f, "auto_now", False))
         self._names = {attname: name for name, attname, _ in self.fields}
 
     def field_name(self, key: str) -> str:
@@ -99,17 +116,19 @@ class Registration:
 
     @property
     def policy(self) -> FieldPolicy:
-        """The registration's exclude and mask plus the settings' ``EXCLUDE`` and ``MASK``."""
+        """The registration's exclude, mask and mask function plus the settings'
+        ``EXCLUDE``, ``MASK`` and ``MASK_WITH``."""
         policy = self._policy
         if policy is None:
             cfg = config()
             rules = FieldPolicy.of(self.exclude | cfg.exclude, self.mask | cfg.mask)
             names = [name for name, _, _ in self.fields] + [f.name for f in self.many_to_many]
-            policy = self._policy = _KnownFields(
+            policy = self._policy = ModelPolicy(
                 rules.exclude,
                 rules.mask,
                 known=frozenset(names),
                 masked=frozenset(filter(rules.masks, names)),
+                mask_with=self.mask_with or cfg.mask_with,
             )
         return policy
 
@@ -119,18 +138,6 @@ class Registration:
 
 #: Registered concrete models (and their proxies) -> how they are recorded.
 _registry: dict[Any, Registration] = {}
-
-
-@dataclass(frozen=True)
-class _KnownFields(FieldPolicy):
-    """A :class:`FieldPolicy` whose masking of the model's own fields is decided once
-    (the default patterns are a regular expression search per field and value)."""
-
-    known: frozenset[str] = frozenset()
-    masked: frozenset[str] = frozenset()
-
-    def masks(self, name: str) -> bool:
-        return name in self.masked if name in self.known else super().masks(name)
 
 
 def registration_for(model: Any) -> Registration | None:
@@ -168,7 +175,7 @@ def connect_link(reg: Registration, link: Link) -> None:
 
     reg.links[link.through] = link
     signals.m2m_changed.connect(
-        _on_m2m(reg, link), sender=link.through, weak=False, dispatch_uid=_uid(link.through)
+        _on_m2m(reg, link), sender=link.through, weak=False, dispatch_uid=_link_uid(reg, link)
     )
 
 
@@ -181,12 +188,23 @@ def disconnect(reg: Registration, senders: Iterable[Any]) -> None:
             signal.disconnect(sender=sender, dispatch_uid=uid)
         signals.post_delete.disconnect(sender=sender, dispatch_uid=uid)
         _registry.pop(sender, None)
-    for through in reg.links:
-        signals.m2m_changed.disconnect(sender=through, dispatch_uid=_uid(through))
+    for through, link in reg.links.items():
+        signals.m2m_changed.disconnect(sender=through, dispatch_uid=_link_uid(reg, link))
 
 
 def _uid(sender: Any) -> str:
     return f"activitylog:{sender._meta.label}"
+
+
+def _link_uid(reg: Registration, link: Link) -> str:
+    # One per model and field: models sharing a through model each keep their receiver.
+    return f"activitylog:{reg.model._meta.label}.{link.name}"
+
+
+def _records(raw: bool) -> bool:
+    """Whether a save is recorded: not inside ``disable_capture()``, and not raw (a fixture
+    being loaded) unless ``RECORD_RAW_SAVES`` is set."""
+    return capturing() and (not raw or config().record_raw_saves)
 
 
 def _on_init(reg: Registration) -> Callable[..., None]:
@@ -197,35 +215,60 @@ def _on_init(reg: Registration) -> Callable[..., None]:
 
 
 def _on_pre_save(reg: Registration) -> Callable[..., None]:
-    def receiver(sender: Any, instance: Any, using: str, **_: Any) -> None:
-        before_save(reg, instance, using)
+    def receiver(sender: Any, instance: Any, using: str, raw: bool = False, **_: Any) -> None:
+        if raw and not config().record_raw_saves:
+            instance.__dict__[_RAW] = True
+        else:
+            instance.__dict__.pop(_RAW, None)
+        if _records(raw):
+            before_save(reg, instance, using)
 
     return receiver
 
 
 def _on_post_save(reg: Registration) -> Callable[..., None]:
     def receiver(
-        sender: Any, instance: Any, created: bool, using: str, update_fields: Any, **_: Any
+        sender: Any,
+        instance: Any,
+        created: bool,
+        using: str,
+        update_fields: Any,
+        raw: bool = False,
+        **_: Any,
     ) -> None:
+        recorded = _records(raw)
         if created:
-            record_created(reg, instance, using)
+            record_created(reg, instance, using, recorded=recorded)
         else:
-            record_updated(reg, instance, using, update_fields)
+            record_updated(reg, instance, using, update_fields, recorded=recorded)
 
     return receiver
 
 
 def _on_delete(reg: Registration) -> Callable[..., None]:
     def receiver(sender: Any, instance: Any, using: str, **_: Any) -> None:
-        record_deleted(reg, instance, using)
+        if capturing():
+            record_deleted(reg, instance, using)
 
     return receiver
 
 
 def _on_m2m(reg: Registration, link: Link) -> Callable[..., None]:
     def receiver(
-        sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, using: str, **_: Any
+        sender: Any,
+        instance: Any,
+        action: str,
+        reverse: bool,
+        model: Any,
+        pk_set: Any,
+        using: str,
+        **_: Any,
     ) -> None:
+        # A through model shared by several models sends every change to each receiver:
+        # take only those whose owning side is this registration's model.
+        owner = model if reverse else type(instance)
+        if not issubclass(owner, reg.model) or not capturing() or _RAW in instance.__dict__:
+            return
         links_changed(reg, link, instance, action, reverse, pk_set, using)
 
     return receiver
@@ -262,20 +305,29 @@ def before_save(reg: Registration, instance: Any, using: str) -> None:
         values[LOADED] = {**known, **row}
 
 
-def record_created(reg: Registration, instance: Any, using: str) -> None:
-    values = instance.__dict__
-    event = new_event(
-        f"{reg.type_name}.created", subject_of(reg, instance), workspace_of(reg, instance)
-    )
-    event["snapshot"] = fit(
-        snapshot({name: values[a] for name, a, _ in reg.fields if a in values}, reg.policy)
-    )
-    record_on_commit(event, using)
+def record_created(reg: Registration, instance: Any, using: str, *, recorded: bool = True) -> None:
+    """Record the new row's values (unless not ``recorded``), then remember them as loaded."""
+    if recorded:
+        values = instance.__dict__
+        event = new_event(
+            f"{reg.type_name}.created", subject_of(reg, instance), workspace_of(reg, instance)
+        )
+        event["snapshot"] = fit(
+            snapshot(
+                {name: stored(f, values[a]) for name, a, f in reg.fields if a in values},
+                reg.policy,
+            )
+        )
+        record_on_commit(event, using)
     remember(reg, instance)
 
 
-def record_updated(reg: Registration, instance: Any, using: str, update_fields: Any) -> None:
-    """Record the saved fields that changed since loaded, then remember them as loaded."""
+def record_updated(
+    reg: Registration, instance: Any, using: str, update_fields: Any, *, recorded: bool = True
+) -> None:
+    """Record the saved fields that changed since loaded (unless not ``recorded``), then
+    remember them as loaded. Fields Django stamps on save are shown only along with a
+    change of another field."""
     values = instance.__dict__
     loaded = values.get(LOADED) or {}
     fields = reg.fields
@@ -288,14 +340,11 @@ def record_updated(reg: Registration, instance: Any, using: str, update_fields: 
         if attname not in values:
             continue  # deferred and never loaded: not saved
         saved.append(attname)
-        if attname not in loaded:
-            continue
-        old, new = loaded[attname], values[attname]
-        if old is not None and new is not None and type(old) is not type(new):
-            new = _as_python(model_field, new)
-        before[name], after[name] = old, new
-    changes = diff(before, after, reg.policy)
-    if changes:
+        if recorded and attname in loaded:
+            before[name] = stored(model_field, loaded[attname])
+            after[name] = stored(model_field, values[attname])
+    changes = diff(before, after, reg.policy) if recorded else {}
+    if not reg.stamped.issuperset(changes):
         event = new_event(
             f"{reg.type_name}.updated", subject_of(reg, instance), workspace_of(reg, instance)
         )
@@ -308,8 +357,8 @@ def record_deleted(reg: Registration, instance: Any, using: str) -> None:
     values = instance.__dict__
     loaded = values.get(LOADED) or {}
     kept = {
-        name: loaded[a] if a in loaded else values[a]
-        for name, a, _ in reg.fields
+        name: stored(f, loaded[a] if a in loaded else values[a])
+        for name, a, f in reg.fields
         if a in loaded or a in values
     }
     event = new_event(
@@ -328,12 +377,30 @@ def fit_changes(changes: dict[str, Any]) -> dict[str, Any]:
     return {k: v if isinstance(v, dict) else {"before": v, "after": v} for k, v in fitted.items()}
 
 
-def _as_python(model_field: Any, value: Any) -> Any:
-    """``value`` as the field stores it ("1.50" assigned to a DecimalField is 1.50)."""
-    try:
-        return model_field.to_python(value)
-    except Exception:  # an expression, or a value the database will reject anyway
+def stored(model_field: Any, value: Any) -> Any:
+    """``value`` as the field stores it, by ``field.to_python``: ``"5"`` assigned to an
+    integer field is 5, an ISO 8601 string assigned to a date/time field a date/time (a
+    naive one made aware in the default time zone under ``USE_TZ``, as Django saves it).
+    Expressions (``F("n") + 1``) and values the field cannot convert are kept as they are."""
+    if value is None or hasattr(value, "resolve_expression"):
         return value
+    try:
+        value = model_field.to_python(value)
+    except Exception:  # a value the database took as it is, or an odd custom field
+        return value
+    if isinstance(value, datetime) and value.tzinfo is None and _is_datetime_field(model_field):
+        from django.conf import settings
+        from django.utils import timezone
+
+        if settings.USE_TZ:
+            value = timezone.make_aware(value, timezone.get_default_timezone())
+    return value
+
+
+def _is_datetime_field(model_field: Any) -> bool:
+    from django.db.models import DateTimeField
+
+    return isinstance(model_field, DateTimeField)
 
 
 # -- many-to-many ----------------------------------------------------------------------------
@@ -352,7 +419,7 @@ def links_changed(
     if not policy.keeps(link.name):
         return
     stage, _, kind = action.partition("_")
-    key = (link.through, reverse)
+    key = (link, reverse)
     if stage == "pre":
         owners = None if reverse and kind == "clear" else _owners(instance, reverse, pk_set)
         instance.__dict__.setdefault(_M2M_BEFORE, {})[key] = _current_links(
