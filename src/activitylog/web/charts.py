@@ -15,11 +15,13 @@ from typing import Any
 
 from activitylog.web.presenters import category_label
 
-#: Series of the volume chart, bottom to top: (key in a volume item, label).
+#: Series of the volume chart, bottom to top: (key in a volume item, label). They are the
+#: catalog's kinds, so named apart from the cards' classes (a sign-out is auth here, and
+#: reads / other on the cards).
 SERIES: tuple[tuple[str, str], ...] = (
-    ("auth", "Sign-ins & auth"),
+    ("auth", "Auth"),
     ("writes", "Writes"),
-    ("other", "Reads & other"),
+    ("other", "Reads"),
 )
 #: Slices of the donut, the KPI cards' classes: (key in ``Stats.split``, label, colour tone).
 SLICES: tuple[tuple[str, str, str], ...] = (
