@@ -131,9 +131,7 @@ def register(
     )
     excluded = _field_names(meta.label, "exclude", exclude, fields, meta)
     if include is not None:
-        everything = {f.name for f in meta.concrete_fields} | {
-            f.name for f in meta.local_many_to_many
-        }
+        everything = {n for n, _, _ in fields} | {f.name for f in meta.local_many_to_many}
         kept = _field_names(meta.label, "include", include, fields, meta)
         excluded |= everything - kept
     reg = Registration(
