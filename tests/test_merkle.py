@@ -585,3 +585,31 @@ def test_span_roots_random(bounds: list[tuple[int, int]]) -> None:
     spans = [Span(a, b) for a, b in bounds]
     got = span_roots(spans, enumerate(hashed(LEAVES_70)))
     assert got == [mth(LEAVES_70[a:b]) for a, b in bounds]
+
+
+# -- a purged prefix: proofs from its frontier and the leaves after it ---------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_span_roots_from_a_purged_prefix_match_the_full_tree(data: st.DataObject) -> None:
+    size = data.draw(st.integers(2, 150))
+    purged = data.draw(st.integers(1, size - 1))
+    index = data.draw(st.integers(purged, size - 1))
+    leaves = [content_hash(bytes([i % 256, i // 256])) for i in range(size)]
+    base = Frontier()
+    base.extend(leaves[:purged])
+    spans = inclusion_spans(index, size)
+    after = [(i, leaves[i]) for i in range(purged, size)]
+    assert span_roots(spans, after, base) == span_roots(spans, enumerate(leaves))
+    old = data.draw(st.integers(purged, size))
+    spans = [Span(0, old), Span(0, size), *consistency_spans(old, size)]
+    assert span_roots(spans, after, base) == span_roots(spans, enumerate(leaves))
+
+
+def test_span_roots_refuse_a_span_inside_purged_leaves() -> None:
+    base = Frontier()
+    base.extend([content_hash(bytes([i])) for i in range(6)])  # subtrees [0,4) and [4,6)
+    with pytest.raises(ValueError, match="purged"):
+        span_roots([Span(2, 4)], [], base)
+    assert span_roots([Span(0, 4)], [], base) == [base.hashes[0]]

@@ -101,6 +101,7 @@ KNOWN_ACTIONS: Mapping[str, tuple[str, Kind | None]] = {
     "settings.updated": ("Updated settings", None),
     "workspace.ownership_transferred": ("Transferred workspace ownership", None),
     "workspace.switched": ("Switched workspace", "auth"),
+    "workspace.settings_updated": ("Changed workspace settings", None),
     "api_key.created": ("Created API key", None),
     "api_key.revoked": ("Revoked API key", None),
     "feature.enabled": ("Enabled feature", None),
@@ -110,6 +111,7 @@ KNOWN_ACTIONS: Mapping[str, tuple[str, Kind | None]] = {
     "activity_log.viewed": ("Viewed activity log", None),
     "activity_log.exported": ("Exported activity log", None),
     "activity_log.deleted": ("Deleted activity log entries", "write"),
+    "activity_log.purged": ("Purged activity log entries", "write"),
 }
 
 

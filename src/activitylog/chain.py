@@ -24,6 +24,7 @@ import orjson
 
 from activitylog.merkle import Frontier, consistency_path, verify_consistency
 from activitylog.notes import Checkpoint, parse_checkpoint, verified_checkpoint
+from activitylog.retention import PurgeStart
 from activitylog.signing import KeyRing
 
 GENESIS = "0" * 64
@@ -126,6 +127,8 @@ class WorkspaceReport:
     workspace: str
     entries: int = 0
     tombstones: int = 0
+    #: Entries removed by retention purges (accounted for by their records).
+    purged: int = 0
     head_seq: int = 0
     head_hash: str = GENESIS
     #: The tree root recomputed over every entry (hex).
@@ -213,6 +216,13 @@ class WorkspaceCheck:
         #: What the deletion records say: deleted id -> (deleted_by, reason, deleted_at).
         self._deletions: dict[str, Said] = {}
         self.signed_size = 0
+        self._start: PurgeStart | None = None
+
+    def start_after(self, start: PurgeStart) -> None:
+        """Begin after a purge: the tree and chain as its record states them at its last
+        seq (held to the checkpoint kept at that size); ``run`` then gets the rows after."""
+        self._start = start
+        self.report.purged = start.last
 
     # -- what is signed -----------------------------------------------------------------
     def add_stored(self, notes: Iterable[tuple[int, str]]) -> None:
@@ -271,15 +281,19 @@ class WorkspaceCheck:
         report = self.report
         sha = hashlib.sha256
         targets = self._targets
-        prev: bytes | None = bytes(32)
-        stack: list[bytes] = []
-        size = 0
-        expected = 1
+        after = self._start
+        base = 0 if after is None else after.last
+        prev: bytes | None = bytes(32) if after is None else after.chain
+        stack: list[bytes] = [] if after is None else list(after.frontier.hashes)
+        size = base
+        expected = base + 1
         tree_ok = True  # False after a gap: later roots cannot be recomputed
         deleted_ids = self._deletions
         graves: list[tuple[int, str | None]] = []
         recent: deque[bytes] = deque(maxlen=_LOOK_AROUND)
-        last_target = 0
+        last_target = base
+        if base in targets:
+            self._meet(targets[base], stack, prev if self.hashes else None, 0)
         progress = self.on_progress
         step = 0 if progress is None else _PROGRESS_STEP
         check_chain = self.hashes
@@ -292,6 +306,8 @@ class WorkspaceCheck:
         reported = 0
         # The leaves after the witness's newest size, for the consistency proof from it.
         witnessed, later = self._witness_size, self._later
+        if witnessed < base:  # the leaves after it were purged: no proof from it
+            witnessed = 0
         while chunk := list(islice(it, _CHUNK)):
             count = len(chunk)
             # Live entries only (a tombstone's body is None: hashing it raises), in seq
@@ -394,7 +410,7 @@ class WorkspaceCheck:
                     break
         if step and size > reported:
             progress(size - reported)  # type: ignore[misc]
-        report.entries = size
+        report.entries = size - base
         report.head_seq = expected - 1
         report.head_hash = (prev or bytes(32)).hex() if size and check_chain else GENESIS
         report.root = Frontier(size, stack).root().hex() if tree_ok else ""

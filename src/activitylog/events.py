@@ -39,8 +39,9 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 RESULTS = ("success", "warning", "failure")
 LAYERS = ("workspace", "platform")
 SYSTEM_ACTOR: dict[str, str] = {"id": "system", "name": "System", "type": "system"}
-#: Written only by the log itself: the record of a deletion, which verify relies on.
-RESERVED_ACTIONS = frozenset({"activity_log.deleted"})
+#: Written only by the log itself: the records of a deletion and of a retention purge,
+#: which verify relies on.
+RESERVED_ACTIONS = frozenset({"activity_log.deleted", "activity_log.purged"})
 
 #: Content fields in the order the API documents them.
 CONTENT_FIELDS: tuple[str, ...] = (

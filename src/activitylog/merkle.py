@@ -174,12 +174,28 @@ def consistency_spans(old_size: int, new_size: int) -> list[Span]:
     return spans
 
 
-def span_roots(spans: Sequence[Span], leaves: Iterable[tuple[int, bytes]]) -> list[bytes]:
+def span_roots(
+    spans: Sequence[Span], leaves: Iterable[tuple[int, bytes]], base: Frontier | None = None
+) -> list[bytes]:
     """The MTH of each span (spans may overlap), from ``(leaf index, leaf hash)`` pairs in
-    index order: one pass, ``O(log n)`` memory; leaves outside every span are skipped."""
-    waiting = sorted(range(len(spans)), key=lambda i: spans[i].start, reverse=True)
+    index order: one pass, ``O(log n)`` memory; leaves outside every span are skipped.
+
+    With ``base`` (the frontier of a prefix whose leaves are gone: a purged log), the
+    leaves start at ``base.size`` and a span reaching into the prefix must be made of
+    ``base``'s subtrees there (every span of a proof about the leaves after it is);
+    ValueError otherwise."""
     active: list[tuple[int, Frontier]] = []
     roots: list[bytes] = [EMPTY_ROOT] * len(spans)
+    later = list(range(len(spans)))
+    if base is not None and base.size:
+        later = [i for i in later if spans[i].start >= base.size]
+        for i in sorted(set(range(len(spans))) - set(later)):
+            prefix = _prefix_of(spans[i], base)
+            if spans[i].end <= base.size:
+                roots[i] = prefix.root()
+            else:
+                active.append((i, prefix))
+    waiting = sorted(later, key=lambda i: spans[i].start, reverse=True)
     for index, leaf in leaves:
         while waiting and spans[waiting[-1]].start <= index:
             active.append((waiting.pop(), Frontier()))
@@ -200,21 +216,33 @@ def span_roots(spans: Sequence[Span], leaves: Iterable[tuple[int, bytes]]) -> li
     return roots
 
 
+def _subtrees(tree: Frontier) -> list[tuple[int, int, bytes]]:
+    """``(start, end, root)`` of each perfect subtree a frontier holds, left to right."""
+    out = []
+    start = 0
+    heights = (h for h in range(tree.size.bit_length() - 1, -1, -1) if tree.size >> h & 1)
+    for height, node in zip(heights, tree.hashes, strict=True):
+        out.append((start, start + (1 << height), node))
+        start += 1 << height
+    return out
+
+
+def _prefix_of(span: Span, base: Frontier) -> Frontier:
+    """The part of ``span`` inside ``base``'s prefix, as a tree made of its subtrees."""
+    end = min(span.end, base.size)
+    nodes = [(a, b, node) for a, b, node in _subtrees(base) if a >= span.start and b <= end]
+    if not nodes or nodes[0][0] != span.start or nodes[-1][1] != end:
+        raise ValueError(f"leaves {span.start}..{end - 1} are gone (purged)")
+    return Frontier(end - span.start, [node for _, _, node in nodes])
+
+
 def consistency_path(
     old: Frontier, new_size: int, later: Iterable[tuple[int, bytes]]
 ) -> list[bytes]:
     """The consistency proof from ``old`` (a tree's frontier) to the tree of ``new_size``
     that extends it, given only the leaves after it (``(index, leaf hash)`` in order): the
     proof's nodes inside the old tree are subtrees of its frontier."""
-    nodes: dict[tuple[int, int], bytes] = {}
-    start = 0
-    for height, node in zip(
-        (h for h in range(old.size.bit_length() - 1, -1, -1) if old.size >> h & 1),
-        old.hashes,
-        strict=True,
-    ):
-        nodes[(start, start + (1 << height))] = node
-        start += 1 << height
+    nodes = {(start, end): node for start, end, node in _subtrees(old)}
     spans = consistency_spans(old.size, new_size)
     later_spans = [span for span in spans if span.start >= old.size]
     roots = dict(zip(later_spans, span_roots(later_spans, later), strict=True))

@@ -38,9 +38,12 @@ def _leaves(rows: Iterable[Row]) -> Iterator[tuple[int, bytes]]:
 def inclusion_proof(store: SQLStore, workspace: str, seq: int) -> dict[str, Any]:
     """The proof that entry ``seq`` of ``workspace`` is in the tree its head's signed
     note names (every append signs one, so every entry has a proof at once)."""
-    with store.snapshot(workspace) as (head, _, rows):
+    with store.snapshot(workspace) as view:
+        head, rows, start = view.head, view.rows, view.start
         if head is None or head.note is None:
             raise NotFound(f"workspace: no signed head for {workspace!r}")
+        if start is not None and seq <= start.last:
+            raise NotFound(f"seq {seq} of {workspace!r} was purged (see its purge record)")
         checkpoint = parse_checkpoint(head.note)
         spans = inclusion_spans(seq - 1, checkpoint.size)
         entry: list[Row] = []
@@ -53,7 +56,7 @@ def inclusion_proof(store: SQLStore, workspace: str, seq: int) -> dict[str, Any]
                     return
                 yield row[0] - 1, bytes.fromhex(row[2])
 
-        path = span_roots(spans, watched())
+        path = span_roots(spans, watched(), None if start is None else start.frontier)
     if not entry:
         raise NotFound(f"seq {seq} of {workspace!r} is not in the log")
     _, body, content_hash, _, _ = entry[0]
@@ -75,18 +78,24 @@ def consistency_proof(
 ) -> dict[str, Any]:
     """The proof that the tree of ``old_size`` is a prefix of the tree of ``new_size``,
     with the signed notes of both sizes where the log kept one."""
-    with store.snapshot(workspace) as (head, kept, rows):
+    with store.snapshot(workspace) as view:
+        head, kept, rows, start = view.head, view.kept, view.rows, view.start
         size = head.seq if head is not None else 0
         if not 0 < old_size <= new_size <= size:
             raise ValidationError(
                 [FieldError("new_size", f"sizes must satisfy 0 < old <= new <= {size}")]
+            )
+        if start is not None and old_size < start.last:
+            raise ValidationError(
+                [FieldError("old_size", f"entries up to seq {start.last} were purged")]
             )
         spans = [
             Span(0, old_size),
             Span(0, new_size),
             *([] if old_size == new_size else consistency_spans(old_size, new_size)),
         ]
-        old_root, new_root, *path = span_roots(spans, _leaves(rows))
+        base = None if start is None else start.frontier
+        old_root, new_root, *path = span_roots(spans, _leaves(rows), base)
     notes = dict(kept)
     if head is not None and head.note is not None:
         notes.setdefault(head.seq, head.note)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from activitylog.chain import Break, VerifyReport, WorkspaceCheck
+from activitylog.retention import purge_start
 from activitylog.signing import KeyRing
 from activitylog.store import SQLStore
 from activitylog.witness import Witness
@@ -48,10 +49,13 @@ def verify_log(
         check = WorkspaceCheck(name, ring, every=every, on_progress=on_progress, hashes=copies)
         if witness is not None:
             check.add_witnessed(note for _, note in witness.checkpoints(name))
-        with store.snapshot(name, hashes=copies) as (head, kept, rows):
-            check.add_stored(kept)
-            check.set_head(head)
-            check.run(rows)
+        with store.snapshot(name, hashes=copies) as view:
+            check.add_stored(view.kept)
+            check.set_head(view.head)
+            check_purges(check, view.purges, view.start_problem)
+            if view.start is not None:
+                check.start_after(view.start)
+            check.run(view.rows)
         if copies:
             check.check_tombstones(store.tombstones_of(name))
             for seq, detail in store.derived_breaks(name):
@@ -63,3 +67,26 @@ def verify_log(
             for problem in store.search_index_breaks()
         )
     return report
+
+
+def check_purges(
+    check: WorkspaceCheck, purges: list[tuple[int, bytes]], problem: tuple[int, str] | None
+) -> None:
+    """The purge records still in the log must each remove the entries right after the
+    one before it removed: together they account for every purged seq."""
+    if problem is not None:
+        check.add_break(problem[0], "unaccounted_deletion", f"purge record: {problem[1]}")
+    previous = None
+    for seq, body in purges:
+        try:
+            start = purge_start(seq, body)
+        except ValueError:
+            continue  # the latest one is reported above; the tree catches a changed body
+        if previous is not None and start.first != previous + 1:
+            check.add_break(
+                seq,
+                "unaccounted_deletion",
+                f"the purge record removes seqs {start.first}..{start.last}, the one "
+                f"before it ended at {previous}",
+            )
+        previous = start.last

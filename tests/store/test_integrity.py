@@ -391,7 +391,7 @@ def test_who_sees_a_tombstone(filled: ActivityLog) -> None:
     filled.delete([eid(2)], by="u_0", reason="test", viewer=OWNER)
     for viewer in (Viewer("staff", "platform_admin"), OWNER, Viewer("u_9", "admin", "acme")):
         assert filled.get(eid(2), viewer=viewer)["deleted_by"] == "u_0"
-    for viewer in (Viewer("u_1", "member", "acme"), Viewer("u_0", "owner", "globex")):
+    for viewer in (Viewer("u_1", "member", "acme", "own"), Viewer("u_0", "owner", "globex")):
         with pytest.raises(NotFound):
             filled.get(eid(2), viewer=viewer)
 
@@ -414,8 +414,8 @@ def test_delete_needs_a_reason(filled: ActivityLog) -> None:
 def test_only_owners_delete(filled: ActivityLog) -> None:
     for viewer in (
         Viewer("u_1", "admin", "acme"),
-        Viewer("u_1", "member", "acme"),
-        Viewer("u_1", "viewer", "acme"),
+        Viewer("u_1", "member", "acme", "own"),
+        Viewer("u_1", "viewer", "acme", "own"),
         Viewer("u_1", "owner"),  # an owner of no workspace
     ):
         with pytest.raises(AccessDenied):
@@ -445,11 +445,11 @@ def test_appends_during_verification_are_neither_missing_nor_inserted(
     log.record_many([{"workspace": "acme", "action": "contact.updated"} for _ in range(30)])
     with ActivityLog(db_url, settings=settings) as writer:
         check = WorkspaceCheck("acme", log.key_ring(), every=settings.checkpoint_every)
-        with log.store.snapshot("acme") as (head, kept, rows):
+        with log.store.snapshot("acme") as view:
             writer.record_many([{"workspace": "acme", "action": "note.created"}] * 5)
-            check.add_stored(kept)
-            check.set_head(head)
-            check.run(rows)
+            check.add_stored(view.kept)
+            check.set_head(view.head)
+            check.run(view.rows)
         assert check.report.ok, check.report.breaks
         assert check.report.head_seq == 30
     assert log.verify("acme").ok

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from activitylog.chain import Head, Row
 from activitylog.events import format_micros
+from activitylog.retention import PURGE_ACTION, PurgeStart, purge_start
 from activitylog.store.base import SQLBase
 from activitylog.store.schema import chain_heads, checkpoints
 
@@ -20,8 +22,20 @@ from activitylog.store.schema import chain_heads, checkpoints
 WORKSPACE_TABLES = ("chain_heads", "events", "tombstones", "checkpoints")
 STREAM_CHUNK = 4096
 
-#: The head, the kept checkpoints ``(size, note)`` and the entries, read in one snapshot.
-Snapshot = tuple[Head | None, list[tuple[int, str]], "RowStream"]
+
+@dataclass
+class Snapshot:
+    """A workspace's log as read in one snapshot: its head, the kept checkpoints
+    ``(size, note)``, the purge records ``(seq, body)``, where the log starts after them
+    (``start``; ``start_problem`` when the latest record cannot be read: the rows then
+    start at seq 1), and the entries from there on."""
+
+    head: Head | None
+    kept: list[tuple[int, str]]
+    purges: list[tuple[int, bytes]]
+    start: PurgeStart | None
+    start_problem: tuple[int, str] | None
+    rows: RowStream
 
 
 class SQLLedger(SQLBase):
@@ -98,16 +112,36 @@ class SQLLedger(SQLBase):
 
     @contextmanager
     def snapshot(self, workspace: str, *, hashes: bool = True) -> Iterator[Snapshot]:
-        """Head, kept checkpoints and entries of ``workspace`` read in one snapshot, so
-        appends made meanwhile neither look like missing nor like inserted entries
-        (``hashes`` False leaves the live entries' stored hashes unread: None)."""
+        """Head, kept checkpoints, purge records and entries of ``workspace`` read in one
+        snapshot, so appends made meanwhile neither look like missing nor like inserted
+        entries (``hashes`` False leaves the live entries' stored hashes unread: None)."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(**self._snapshot_options())
-            rows = self.entries(conn, workspace, hashes=hashes)
+            head = self._head(conn, workspace)
+            purges = self.purge_records(conn, workspace)
+            start, problem = None, None
+            if purges:
+                try:
+                    start = purge_start(*purges[-1])
+                except ValueError as exc:
+                    problem = (purges[-1][0], str(exc))
+            first = 1 if start is None else start.last + 1
+            rows = self.entries(conn, workspace, first, hashes=hashes)
             try:
-                yield self._head(conn, workspace), self._kept(conn, workspace), rows
+                yield Snapshot(head, self._kept(conn, workspace), purges, start, problem, rows)
             finally:
                 rows.close()
+
+    def purge_records(self, conn: Connection, workspace: str) -> list[tuple[int, bytes]]:
+        """``(seq, body)`` of ``workspace``'s purge records still in the log, by seq (a
+        small partial index holds them)."""
+        rows = self._sql(
+            conn,
+            f"SELECT seq, body FROM events WHERE workspace = {self.MARK}"
+            f" AND action = {self.MARK} ORDER BY seq",
+            (workspace, PURGE_ACTION),
+        )
+        return [(int(seq), bytes(body)) for seq, body in rows]
 
     def _snapshot_options(self) -> dict[str, Any]:
         """Execution options for a consistent multi-statement read."""

@@ -14,12 +14,12 @@ from activitylog.errors import IntegrityError
 from activitylog.store.base import READ_COLUMNS, chunks, row_to_event
 from activitylog.store.derived import SQLDerived
 from activitylog.store.ledger import SQLLedger
+from activitylog.store.purges import SQLPurges
 from activitylog.store.reads import SQLReads
 from activitylog.store.schema import events
-from activitylog.store.writes import SQLWrites
 
 
-class SQLStore(SQLWrites, SQLReads, SQLDerived, SQLLedger):
+class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
     """Both SQL engines; subclasses supply locking, bulk insert and search."""
 
     def append(

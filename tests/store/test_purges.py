@@ -1,0 +1,225 @@
+"""Retention purges on every engine: what goes, the record that accounts for it, verify
+and proofs afterwards, an interrupted purge, and purges forged by someone who can write
+the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from activitylog import ActivityLog
+from activitylog.errors import IntegrityError, NotFound, ValidationError
+from activitylog.events import micros
+from activitylog.proofs import check_proof
+from activitylog.purging import purge_workspace
+from activitylog.retention import PURGE_ACTION, ArchiveRef, PurgePlan
+
+from ._support import ago, eid, event, iso, sql
+
+OLD = 35  # entries 200 days old; checkpoints are kept every 10 (tests' settings)
+NEW = 5  # entries a day old
+CUTOFF = micros(ago(days=100))
+
+
+@pytest.fixture
+def aged(log: ActivityLog) -> ActivityLog:
+    log.record_many(
+        [event(id=eid(i), occurred_at=iso(ago(days=200, minutes=-i))) for i in range(1, OLD + 1)]
+    )
+    log.record_many(
+        [event(id=eid(100 + i), occurred_at=iso(ago(days=1, minutes=-i))) for i in range(NEW)]
+    )
+    return log
+
+
+def purge(log: ActivityLog, cutoff: int = CUTOFF, **options: Any) -> Any:
+    return purge_workspace(log.store, log.catalog, "acme", cutoff, **options)
+
+
+def seqs(log: ActivityLog, table: str = "events") -> list[int]:
+    return [
+        r["seq"] for r in sql(log, f"SELECT seq FROM {table} WHERE workspace='acme' ORDER BY seq")
+    ]
+
+
+def test_a_purge_removes_old_entries_up_to_a_kept_checkpoint_and_records_it(
+    aged: ActivityLog,
+) -> None:
+    outcome = purge(aged)
+    assert outcome.plan == PurgePlan("acme", 1, 30, 30, CUTOFF)  # 31..35 wait for 40
+    assert outcome.removed == 30
+    assert outcome.record_seq == OLD + NEW + 1
+    assert seqs(aged) == list(range(31, OLD + NEW + 2))
+    record = aged.get(
+        sql(aged, f"SELECT id FROM events WHERE action='{PURGE_ACTION}'")[0]["id"], workspace="acme"
+    )
+    details = record["details"]
+    assert (details["first_seq"], details["last_seq"], details["count"]) == (1, 30, 30)
+    assert details["cutoff"] == iso(ago(days=100))
+    assert details["archive"] is None
+    assert record["actor"]["id"] == "system"
+    assert record["category"] == "activity_log"
+    report = aged.verify()
+    assert report.ok, report.breaks
+    (acme,) = report.workspaces
+    assert (acme.purged, acme.entries, acme.head_seq) == (30, 11, 41)
+
+
+def test_counts_lose_the_purged_entries(aged: ActivityLog) -> None:
+    window = {"workspace": "acme", "since": iso(ago(days=365)), "until": iso(ago(days=-1))}
+    before = aged.stats(**window).kpis["total"]
+    purge(aged)
+    assert aged.stats(**window).kpis["total"] == before - 30  # the record is dated now
+    assert aged.verify().ok
+
+
+def test_a_dry_run_says_what_would_go_and_removes_nothing(aged: ActivityLog) -> None:
+    outcome = purge(aged, dry_run=True)
+    assert outcome.dry_run
+    assert outcome.plan is not None
+    assert outcome.plan.count == 30
+    assert seqs(aged) == list(range(1, OLD + NEW + 1))
+
+
+def test_nothing_goes_while_no_checkpoint_is_kept_inside_the_window(log: ActivityLog) -> None:
+    log.record_many([event(occurred_at=iso(ago(days=200))) for _ in range(9)])
+    log.record(**event(occurred_at=iso(ago(days=1))))
+    assert purge(log).plan is None
+    assert seqs(log) == list(range(1, 11))
+
+
+def test_the_archiver_runs_first_and_the_record_names_its_archive(aged: ActivityLog) -> None:
+    seen: list[PurgePlan] = []
+
+    def archiver(plan: PurgePlan) -> ArchiveRef:
+        seen.append(plan)
+        assert seqs(aged)[0] == 1  # nothing removed yet
+        return ArchiveRef("acme/acme-1-30.ndjson.zst", "ab" * 32)
+
+    outcome = purge(aged, archiver=archiver)
+    assert seen == [outcome.plan]
+    record = sql(aged, f"SELECT body FROM events WHERE action='{PURGE_ACTION}'")[0]["body"]
+    assert b'"name":"acme/acme-1-30.ndjson.zst"' in bytes(record)
+
+
+def test_a_failing_archive_purges_nothing(aged: ActivityLog) -> None:
+    def archiver(plan: PurgePlan) -> ArchiveRef:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        purge(aged, archiver=archiver)
+    assert seqs(aged) == list(range(1, OLD + NEW + 1))
+    assert aged.verify().ok
+
+
+def test_purges_follow_each_other_and_verify_accounts_for_every_seq(aged: ActivityLog) -> None:
+    purge(aged)
+    aged.record_many([event(occurred_at=iso(ago(hours=1))) for _ in range(20)])
+    outcome = purge(aged, micros(ago(days=0.5)))
+    assert outcome.plan is not None
+    assert outcome.plan.first == 31
+    assert aged.verify().ok
+    starts = sql(aged, f"SELECT seq FROM events WHERE action='{PURGE_ACTION}' ORDER BY 1")
+    assert len(starts) == 2
+
+
+def test_proofs_after_a_purge(aged: ActivityLog) -> None:
+    purge(aged)
+    ring = aged.key_ring()
+    assert ring is not None
+    proof = aged.prove(eid(33))
+    assert proof["seq"] == 33
+    assert check_proof(proof, ring) == []
+    assert check_proof(aged.prove_consistency("acme", 30, 41), ring) == []
+    assert check_proof(aged.prove_consistency("acme", 35, 41), ring) == []
+    with pytest.raises(NotFound):
+        aged.prove(eid(3))
+    with pytest.raises(ValidationError):
+        aged.prove_consistency("acme", 20, 41)
+
+
+def test_an_interrupted_purge_is_finished_by_the_next_and_verifies_meanwhile(
+    aged: ActivityLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = aged.store
+    finish = store.finish_purge
+    monkeypatch.setattr(store, "finish_purge", lambda workspace: 0)
+    purge(aged)
+    assert seqs(aged)[0] == 1  # recorded, not yet removed (kill -9 here)
+    report = aged.verify()
+    assert report.ok, report.breaks
+    monkeypatch.setattr(store, "finish_purge", finish)
+    assert purge(aged).plan is None  # nothing new is due ...
+    assert seqs(aged)[0] == 31  # ... but the recorded purge was finished
+    assert aged.verify().ok
+
+
+def test_a_purge_refuses_entries_someone_changed(aged: ActivityLog) -> None:
+    sql(
+        aged,
+        "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'acme', 'acmf')"
+        " AS BLOB) WHERE workspace='acme' AND seq=3"
+        if _sqlite(aged)
+        else "UPDATE events SET body = convert_to(replace(convert_from(body, 'UTF8'), 'acme',"
+        " 'acmf'), 'UTF8') WHERE workspace='acme' AND seq=3",
+    )
+    with pytest.raises(IntegrityError, match="nothing was purged"):
+        purge(aged)
+    assert seqs(aged)[0] == 1
+    assert not sql(aged, f"SELECT 1 FROM events WHERE action='{PURGE_ACTION}'")
+
+
+# -- an attacker who can write the database ---------------------------------------------
+
+
+def test_removing_old_entries_without_a_record_is_caught(aged: ActivityLog) -> None:
+    sql(aged, "DELETE FROM events WHERE workspace='acme' AND seq <= 30")
+    report = aged.verify()
+    assert not report.ok
+    assert (report.breaks[0].seq, report.breaks[0].kind) == (1, "missing")
+
+
+def test_removing_more_than_the_record_says_is_caught(aged: ActivityLog) -> None:
+    purge(aged)
+    sql(aged, "DELETE FROM events WHERE workspace='acme' AND seq BETWEEN 31 AND 33")
+    report = aged.verify()
+    assert [(b.seq, b.kind) for b in report.breaks][:1] == [(31, "missing")]
+
+
+def test_removing_the_purge_record_is_caught(aged: ActivityLog) -> None:
+    purge(aged)
+    sql(aged, f"DELETE FROM events WHERE action='{PURGE_ACTION}'")
+    kinds = {(b.seq, b.kind) for b in aged.verify().breaks}
+    assert (1, "missing") in kinds
+
+
+def test_hiding_the_purge_record_from_its_index_is_caught(aged: ActivityLog) -> None:
+    purge(aged)
+    sql(aged, f"UPDATE events SET action='note.created' WHERE action='{PURGE_ACTION}'")
+    report = aged.verify()
+    assert not report.ok
+    assert (1, "missing") in {(b.seq, b.kind) for b in report.breaks}
+
+
+def test_a_forged_purge_record_is_caught(aged: ActivityLog) -> None:
+    # The attacker removes 1..30 and appends their own record with correct hashes at
+    # the head; without the key it cannot be signed, so the head's note gives it away.
+    outcome = purge(aged, dry_run=True)
+    assert outcome.plan is not None
+    sql(aged, "DELETE FROM events WHERE workspace='acme' AND seq <= 30")
+    sql(
+        aged,
+        "UPDATE events SET action='activity_log.purged' WHERE workspace='acme' AND seq=40",
+    )
+    report = aged.verify()
+    assert not report.ok
+
+
+def _sqlite(log: ActivityLog) -> bool:
+    return log.store.engine.dialect.name == "sqlite"
+
+
+def test_no_client_can_record_a_purge(log: ActivityLog) -> None:
+    with pytest.raises(ValidationError, match="reserved"):
+        log.record(**event(PURGE_ACTION))
