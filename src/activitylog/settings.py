@@ -1,20 +1,35 @@
 """Settings, read once into a frozen object and passed explicitly.
 
-Each setting is a field of :class:`Settings`; its environment variable is
-``ACTIVITYLOG_<NAME>`` and its key in a TOML file (:mod:`activitylog.config`) is the field
-name. This module holds the one set of rules for turning text or TOML values into them.
+Each setting is a field of :class:`Settings` (pydantic-settings), described once there. Every
+one reads its environment variable ``ACTIVITYLOG_<NAME>`` the same way (empty counts as
+unset): ``Settings()`` is the defaults under the environment, keyword arguments over both.
+:func:`activitylog.config.load_settings` adds the TOML file (its keys are the field names)
+between the environment and the defaults. A bad value is a
+:class:`~activitylog.errors.ConfigurationError` naming where it came from: the flag
+(``--port``), the variable (``ACTIVITYLOG_PORT``), the file and key, or the field.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
 from activitylog.errors import ConfigurationError
-from activitylog.signing import default_key_path
 
 DEFAULT_DB = "sqlite:///activitylog.db"
 ENV_PREFIX = "ACTIVITYLOG_"
@@ -33,102 +48,205 @@ def cache_home(env: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
-def default_secret_key_path() -> Path:
-    """``$ACTIVITYLOG_SECRET_KEY``, else ``secret-key`` beside the default signing key."""
-    return Path(
-        os.environ.get("ACTIVITYLOG_SECRET_KEY") or config_home() / "activitylog/secret-key"
+class _Layers:
+    """What one construction of :class:`Settings` reads besides its keyword arguments: the
+    environment, and the TOML file's values (named ``source`` in errors)."""
+
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        file_values: Mapping[str, object] | None = None,
+        source: str = "",
+        flags: bool = False,
+    ) -> None:
+        self.environ = os.environ if environ is None else environ
+        self.file_values = dict(file_values or {})
+        self.source = source
+        self.flags = flags
+
+
+_LAYERS: ContextVar[_Layers | None] = ContextVar("activitylog_settings_layers", default=None)
+
+
+def _layers() -> _Layers:
+    return _LAYERS.get() or _Layers()
+
+
+@contextmanager
+def reading(
+    environ: Mapping[str, str] | None = None,
+    file_values: Mapping[str, object] | None = None,
+    source: str = "",
+    *,
+    flags: bool = False,
+) -> Iterator[None]:
+    """Within this block ``Settings()`` reads ``environ`` (default ``os.environ``) and, under
+    it, ``file_values`` (the TOML file called ``source``); with ``flags``, errors name its
+    keyword arguments as command-line flags."""
+    token = _LAYERS.set(_Layers(environ, file_values, source, flags))
+    try:
+        yield
+    finally:
+        _LAYERS.reset(token)
+
+
+def _home_path(home: str, *parts: str) -> Path:
+    environ = _layers().environ
+    base = config_home(environ) if home == "config" else cache_home(environ)
+    return base.joinpath(*parts)
+
+
+class Settings(BaseSettings):
+    """Every setting, typed and checked; the README lists them with their variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
     )
 
+    db: str = Field(
+        DEFAULT_DB, description="Database URL: sqlite:///FILE or postgresql://user@host/db."
+    )
+    signing_key: Path = Field(
+        default_factory=lambda: _home_path("config", "activitylog", "signing-key.pem"),
+        description="The Ed25519 key file that signs checkpoints (created 0600 on first use).",
+    )
+    checkpoint_every: int = Field(
+        1000, description="Keep a signed checkpoint at least every this many entries."
+    )
+    checkpoint_seconds: float = Field(
+        60.0, description="... and every this many seconds while a workspace's head moves."
+    )
+    witness_dir: Path | None = Field(
+        None,
+        description="A directory outside the database (another disk, a write-once mount) "
+        "where every kept checkpoint is also appended; none: only in the database.",
+    )
+    durability: str = Field(
+        "full", description="SQLite synchronous: full (survives power loss) or normal."
+    )
+    secret_key: Path = Field(
+        default_factory=lambda: _home_path("config", "activitylog", "secret-key"),
+        description="The file of 32 random bytes (hex) that signs viewer tokens "
+        "(created 0600 on first use).",
+    )
+    host: str = Field("127.0.0.1", description="The address the web server listens on.")
+    port: int = Field(8000, description="The port the web server listens on.")
+    embed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Origins (https://app.example.com) whose pages may frame the embedded "
+        "viewer; in the environment, comma-separated.",
+    )
+    max_body_bytes: int = Field(
+        8 * MIB, description="The largest request body the HTTP API accepts, in bytes."
+    )
+    api_key: str | None = Field(
+        None, description="The API key the SDK sends to a remote server (https://...)."
+    )
+    spool_dir: Path = Field(
+        default_factory=lambda: _home_path("cache", "activitylog", "spool"),
+        description="Where the remote SDK keeps events it could not deliver yet.",
+    )
 
-def default_spool_dir() -> Path:
-    """``$ACTIVITYLOG_SPOOL_DIR``, else ``~/.cache/activitylog/spool``."""
-    return Path(os.environ.get("ACTIVITYLOG_SPOOL_DIR") or cache_home() / "activitylog/spool")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Every setting, typed and checked. Build one with :func:`activitylog.config.load_settings`
-    (flags, environment, TOML file) or :meth:`from_env`; the README lists them all."""
-
-    db: str = DEFAULT_DB
-    signing_key: Path = field(default_factory=default_key_path)
-    checkpoint_every: int = 1000
-    checkpoint_seconds: float = 60.0
-    #: A directory outside the database (another disk, a write-once mount) where every
-    #: kept checkpoint is also appended; None keeps checkpoints only in the database.
-    witness_dir: Path | None = None
-    durability: str = "full"
-    #: Signs viewer tokens; a file of 32 random bytes (hex), created 0600 on first use.
-    secret_key: Path = field(default_factory=default_secret_key_path)
-    host: str = "127.0.0.1"
-    port: int = 8000
-    #: Origins (``https://app.example.com``) whose pages may frame the embedded viewer.
-    embed_origins: tuple[str, ...] = ()
-    max_body_bytes: int = 8 * MIB
-    #: The key the SDK sends to a remote server (``ActivityLog("https://...")``).
-    api_key: str | None = None
-    #: Where the remote SDK keeps events it could not deliver yet.
-    spool_dir: Path = field(default_factory=default_spool_dir)
-
-    def __post_init__(self) -> None:
-        for name in ("signing_key", "secret_key", "spool_dir", "witness_dir"):
-            if getattr(self, name) is not None:
-                object.__setattr__(self, name, Path(getattr(self, name)))
+    def __init__(self, **values: Any) -> None:
         try:
-            origins = tuple(normalise_origin(origin) for origin in self.embed_origins)
-        except ConfigurationError as exc:
-            raise ConfigurationError(f"embed_origins: {exc}") from None
-        object.__setattr__(self, "embed_origins", origins)
-        for item in fields(self):
-            reason = _RULES.get(item.name, _any)(getattr(self, item.name))
-            if reason:
-                raise ConfigurationError(f"{item.name}: {reason}")
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigurationError(_describe(exc, given=values)) from None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """The defaults overridden by ``ACTIVITYLOG_<NAME>`` variables (empty ones ignored)."""
-        env = os.environ if env is None else env
-        return cls(**{**default_values(env), **env_values(env)})  # type: ignore[arg-type]
+        """The defaults under the ``ACTIVITYLOG_<NAME>`` variables of ``env`` (default
+        ``os.environ``); no file."""
+        with reading(env):
+            return cls()
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes``, checked like the rest (the environment is not read again)."""
+        try:
+            return type(self).model_validate({**self.model_dump(), **changes})
+        except ValidationError as exc:
+            raise ConfigurationError(_describe(exc, given=changes)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        layers = _layers()
+        return (
+            init_settings,
+            _Environment(settings_cls, layers.environ),
+            InitSettingsSource(settings_cls, init_kwargs=layers.file_values),
+        )
+
+    # -- the rules -----------------------------------------------------------------------
+    @field_validator("signing_key", "secret_key", "spool_dir", "witness_dir", mode="before")
+    @classmethod
+    def _expand_home(cls, value: object) -> object:
+        return Path(value).expanduser() if isinstance(value, str | os.PathLike) else value
+
+    @field_validator("embed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):  # the environment's (or a flag's) comma-separated list
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return tuple(normalise_origin(v) if isinstance(v, str) else v for v in value)
+        return value
+
+    @field_validator("checkpoint_every", "checkpoint_seconds", "max_body_bytes")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 1 <= value <= 65535:
+            raise ValueError("must be between 1 and 65535")
+        return value
+
+    @field_validator("db", "host", "api_key")
+    @classmethod
+    def _not_empty(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("durability")
+    @classmethod
+    def _durability(cls, value: str) -> str:
+        if value not in ("full", "normal"):
+            raise ValueError("must be 'full' or 'normal'")
+        return value
 
 
-# -- how each setting is read ----------------------------------------------------------------
-def _any(_value: object) -> str | None:
-    return None
+class _Environment(EnvSettingsSource):
+    """The ``ACTIVITYLOG_*`` variables of a given mapping (``os.environ`` by default)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {
+            name if self.case_sensitive else name.lower(): value
+            for name, value in self._environ.items()
+            if value or not self.env_ignore_empty
+        }
 
 
-def _positive(value: object) -> str | None:
-    return None if isinstance(value, int | float) and value > 0 else "must be positive"
-
-
-def _port(value: object) -> str | None:
-    ok = isinstance(value, int) and 1 <= value <= 65535
-    return None if ok else "must be between 1 and 65535"
-
-
-def _not_empty(value: object) -> str | None:
-    return None if isinstance(value, str) and value.strip() else "must not be empty"
-
-
-def _durability(value: object) -> str | None:
-    return None if value in ("full", "normal") else "must be 'full' or 'normal'"
-
-
-def _api_key(value: object) -> str | None:
-    return None if value is None else _not_empty(value)
-
-
-_RULES: dict[str, Callable[[object], str | None]] = {
-    "db": _not_empty,
-    "checkpoint_every": _positive,
-    "checkpoint_seconds": _positive,
-    "durability": _durability,
-    "host": _not_empty,
-    "port": _port,
-    "max_body_bytes": _positive,
-    "api_key": _api_key,
-}
-
-#: The kind of value each setting holds: how text (environment) and TOML values are read.
+#: The kind of value each setting holds, as the TOML file must give it.
 KINDS: dict[str, str] = {
     "db": "text",
     "signing_key": "path",
@@ -144,7 +262,7 @@ KINDS: dict[str, str] = {
     "api_key": "text",
     "spool_dir": "path",
 }
-_KIND_NAMES = {
+KIND_NAMES = {
     "text": "a string",
     "path": "a path (string)",
     "int": "an integer",
@@ -153,9 +271,42 @@ _KIND_NAMES = {
 }
 
 
+def env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def _describe(exc: ValidationError, *, given: Mapping[str, Any]) -> str:
+    """``source: reason`` for each error, the source being where the bad value came from:
+    a keyword (a flag when the CLI passes it), the environment, the file, else the field."""
+    layers = _layers()
+    parts = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        if error["type"] == "extra_forbidden":
+            parts.append(f"unknown setting {name!r}")
+            continue
+        if name in given:
+            source = f"--{name.replace('_', '-')}" if layers.flags else name
+        elif layers.environ.get(env_name(name)):
+            source = env_name(name)
+        elif name in layers.file_values:
+            source = f"{layers.source}: {name}"
+        else:
+            source = name
+        parts.append(f"{source}: {_reason(error, name)}")
+    return "; ".join(parts)
+
+
+def _reason(error: Any, name: str) -> str:
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])
+    kind = KIND_NAMES.get(KINDS.get(name, ""), "valid")
+    return f"must be {kind} (got {error['input']!r})"
+
+
 def normalise_origin(origin: str) -> str:
     """``scheme://host[:port]`` lowercased, for an http(s) origin without a path (one
-    trailing ``/`` is forgiven); ConfigurationError naming the origin otherwise."""
+    trailing ``/`` is forgiven); ValueError naming the origin otherwise."""
     text = origin.strip() if isinstance(origin, str) else ""
     try:
         parts = urlsplit(text)
@@ -172,88 +323,9 @@ def normalise_origin(origin: str) -> str:
         or parts.fragment
         or text.endswith(("?", "#"))
     ):
-        raise ConfigurationError(
+        raise ValueError(
             f"{origin!r} is not an origin like https://app.example.com "
             "(http or https, a host, an optional port, no path)"
         )
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port is not None else "")
-
-
-def env_name(name: str) -> str:
-    return ENV_PREFIX + name.upper()
-
-
-def env_values(env: Mapping[str, str]) -> dict[str, object]:
-    """The settings ``ACTIVITYLOG_<NAME>`` variables give (empty ones count as unset)."""
-    return {
-        name: parse_text(name, env[env_name(name)], source=env_name(name))
-        for name in KINDS
-        if env.get(env_name(name))
-    }
-
-
-def default_values(env: Mapping[str, str]) -> dict[str, object]:
-    """The defaults that depend on the environment (key and spool paths under XDG homes)."""
-    return {
-        "signing_key": config_home(env) / "activitylog" / "signing-key.pem",
-        "secret_key": config_home(env) / "activitylog" / "secret-key",
-        "spool_dir": cache_home(env) / "activitylog" / "spool",
-    }
-
-
-def parse_text(name: str, text: str, *, source: str) -> object:
-    """The value of setting ``name`` written as text (an environment variable or a flag);
-    ``source`` names where it came from in the error."""
-    kind = KINDS[name]
-    try:
-        if kind == "int":
-            value: object = int(text)
-        elif kind == "float":
-            value = float(text)
-        elif kind == "path":
-            value = Path(text).expanduser()
-        elif kind == "list":
-            value = tuple(part.strip() for part in text.split(",") if part.strip())
-        else:
-            value = text
-    except ValueError:
-        raise ConfigurationError(f"{source}: must be {_KIND_NAMES[kind]} (got {text!r})") from None
-    return _checked(name, value, source)
-
-
-def parse_value(name: str, value: object, *, source: str) -> object:
-    """The value of setting ``name`` given typed (a TOML value, a keyword argument)."""
-    kind = KINDS[name]
-    ok = {
-        "text": isinstance(value, str),
-        "path": isinstance(value, str | os.PathLike),
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "float": isinstance(value, int | float) and not isinstance(value, bool),
-        "list": isinstance(value, list | tuple) and all(isinstance(v, str) for v in value),
-    }[kind]
-    if not ok:
-        raise ConfigurationError(f"{source}: must be {_KIND_NAMES[kind]} (got {value!r})")
-    if kind == "path":
-        value = Path(value).expanduser()  # type: ignore[arg-type]  # checked above
-    elif kind == "float":
-        value = float(value)  # type: ignore[arg-type]  # checked above
-    elif kind == "list":
-        value = tuple(value)  # type: ignore[arg-type]  # checked above
-    return _checked(name, value, source)
-
-
-def _checked(name: str, value: object, source: str) -> object:
-    if name == "embed_origins":
-        try:
-            return tuple(normalise_origin(origin) for origin in _strings(value))
-        except ConfigurationError as exc:
-            raise ConfigurationError(f"{source}: {exc}") from None
-    reason = _RULES.get(name, _any)(value)
-    if reason:
-        raise ConfigurationError(f"{source}: {reason}")
-    return value
-
-
-def _strings(value: object) -> Iterable[str]:
-    return value if isinstance(value, tuple) else ()

@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("django", reason="the Django integration needs Django (the test extra)")
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -60,7 +61,7 @@ def test_update_through_a_related_manager_is_recorded(events: Events) -> None:
     Invoice.objects.create(account="globex", number="1", contact=contact)
     contact.invoices.update(total=5)
     [event] = events("invoice.bulk_updated")
-    assert event["details"]["values"] == {"total": 5}
+    assert event["details"]["values"] == {"total": "5"}
     assert event["workspace"] == "acme"  # a bulk event has no instance: the context's
 
 
@@ -109,3 +110,11 @@ def test_models_that_are_not_registered_get_plain_behaviour(events: Events) -> N
     assert events() == []
     assert not isinstance(Note.objects.all(), AuditedQuerySetMixin)
     assert isinstance(Contact.objects.all(), AuditedQuerySetMixin)
+
+
+def test_update_shows_values_as_the_fields_store_them(events: Events) -> None:
+    owner = User.objects.create(username="ben")
+    Contact.objects.create(name="a")
+    Contact.objects.update(balance="2.50", owner_id=str(owner.pk))
+    [event] = events("contact.bulk_updated")
+    assert event["details"]["values"] == {"balance": "2.50", "owner": owner.pk}

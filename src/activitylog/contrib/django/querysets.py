@@ -8,8 +8,9 @@ should mix it in by hand: ``class ContactQuerySet(AuditedQuerySetMixin, QuerySet
 - ``update(**values)`` -> one ``<type>.bulk_updated``: details ``{"count", "ids",
   "ids_complete", "values"}`` — the rows updated, the ids of at most the first 1,000 of them
   (one ``SELECT`` before the update; ``ids_complete`` is False past 1,000), and the values
-  set (masked as the model's fields are; expressions as text). Old values are not known.
-  An update of excluded fields only, or of no row, records nothing.
+  set (as the fields store them, masked as the model's fields are; expressions as text).
+  Old values are not known. An update of excluded fields only, or of no row, records
+  nothing.
 - ``bulk_create(objs)`` -> one ``<type>.bulk_created``: details ``{"count", "ids",
   "ids_complete"}``; ids where the database returns them (PostgreSQL, SQLite 3.35+,
   MariaDB 10.5+; not with ``ignore_conflicts``), ``"upsert": true`` with
@@ -32,7 +33,12 @@ from contextvars import ContextVar
 from typing import Any
 
 from activitylog.contrib.django.recording import new_event, record_on_commit
-from activitylog.contrib.django.signals import record_updated, registration_for, remember
+from activitylog.contrib.django.signals import (
+    record_updated,
+    registration_for,
+    remember,
+    stored,
+)
 from activitylog.contrib.django.switch import capturing
 
 #: The most ids a bulk event names.
@@ -69,7 +75,11 @@ class AuditedQuerySetMixin:
         for key, value in kwargs.items():
             name = reg.field_name(key)
             if policy.keeps(name):
-                values[name] = policy.shown(name, value if _plain(value) else str(value))
+                if _plain(value):
+                    value = stored(self.model._meta.get_field(key), value)
+                else:
+                    value = str(value)
+                values[name] = policy.shown(name, value)
         if count and values:
             event = new_event(f"{reg.type_name}.bulk_updated", {"type": reg.type_name})
             event["details"] = {

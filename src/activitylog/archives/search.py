@@ -1,0 +1,97 @@
+"""Reading an archive's entries with the filters of ``query``, without importing them.
+
+Each entry is matched as the stores match rows: its copies (:func:`activitylog.store.copies.
+copies`, what the columns would hold) under the access rules' :class:`Visibility` and the
+:class:`Filters`, the time range on the microsecond it occurred, free text as a
+case-insensitive substring of its search text. Tombstones hold no content and match
+nothing. Pure apart from reading the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any
+
+from activitylog.access import Visibility
+from activitylog.archives.format import read_lines, record_of
+from activitylog.events import micros
+from activitylog.query import Filters
+from activitylog.store.base import row_to_event
+from activitylog.store.copies import copies
+
+
+def archive_events(data: IO[bytes]) -> Iterator[tuple[bytes, dict[str, Any]]]:
+    """``(body, event)`` of every live entry of an archive, in seq order; the event as the
+    API returns it (every field, seq and hashes)."""
+    for raw in read_lines(data):
+        record = record_of(raw)
+        if record["type"] == "entry":
+            body = str(record["body"]).encode()
+            row = (record["seq"], body, record["content_hash"], record["chain_hash"])
+            yield body, row_to_event(row)
+
+
+def search_archive(
+    data: IO[bytes], visibility: Visibility, filters: Filters
+) -> Iterator[dict[str, Any]]:
+    """The archive's entries ``visibility`` lets the viewer see that match ``filters``."""
+    wanted = _Matcher(visibility, filters)
+    for body, event in archive_events(data):
+        if wanted(copies(body), event):
+            yield event
+
+
+class _Matcher:
+    def __init__(self, visibility: Visibility, filters: Filters) -> None:
+        self.visibility = visibility
+        self.filters = filters
+        self.since = micros(filters.since) if filters.since else None
+        self.until = micros(filters.until) if filters.until else None
+        self.search = filters.search.lower() if filters.search else None
+
+    def __call__(self, values: dict[str, Any], event: dict[str, Any]) -> bool:
+        return self._visible(values) and self._kept(values, event)
+
+    def _visible(self, values: dict[str, Any]) -> bool:
+        vis = self.visibility
+        if vis.workspace is not None and values["workspace"] != vis.workspace:
+            return False
+        if vis.actor_id is not None and values["actor_id"] != vis.actor_id:
+            return False
+        if vis.layers == "workspace":
+            return bool(values["layer"] == "workspace")
+        if vis.layers == "workspace_and_impersonation":
+            return bool(values["layer"] == "workspace" or values["category"] == "impersonation")
+        return True
+
+    def _kept(self, values: dict[str, Any], event: dict[str, Any]) -> bool:
+        f = self.filters
+        for column, allowed in (
+            ("actor_id", f.actor_ids),
+            ("category", f.categories),
+            ("result", f.results),
+            ("layer", f.layers),
+        ):
+            if allowed and values[column] not in allowed:
+                return False
+        if (f.verbs or f.actions) and not (
+            values["verb"] in f.verbs or values["action"] in f.actions
+        ):
+            return False
+        occurred = values["occurred_at"]
+        if (self.since is not None and occurred < self.since) or (
+            self.until is not None and occurred >= self.until
+        ):
+            return False
+        for column, wanted in (
+            ("subject_type", f.subject_type),
+            ("subject_id", f.subject_id),
+            ("ip", f.ip),
+        ):
+            if wanted and values[column] != wanted:
+                return False
+        if f.ids and values["id"] not in f.ids:
+            return False
+        if f.roles and (event.get("actor") or {}).get("role") not in f.roles:
+            return False
+        return not (self.search and self.search not in values["search_text"])
