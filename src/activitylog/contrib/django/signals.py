@@ -341,8 +341,10 @@ def record_updated(
             continue  # deferred and never loaded: not saved
         saved.append(attname)
         if recorded and attname in loaded:
-            before[name] = stored(model_field, loaded[attname])
-            after[name] = stored(model_field, values[attname])
+            old, new = loaded[attname], values[attname]
+            if not _identical(old, new):
+                old, new = stored(model_field, old), stored(model_field, new)
+            before[name], after[name] = old, new
     changes = diff(before, after, reg.policy) if recorded else {}
     if not reg.stamped.issuperset(changes):
         event = new_event(
@@ -395,6 +397,14 @@ def stored(model_field: Any, value: Any) -> Any:
         if settings.USE_TZ:
             value = timezone.make_aware(value, timezone.get_default_timezone())
     return value
+
+
+def _identical(old: Any, new: Any) -> bool:
+    """Equal values of one type: no conversion needed to tell they did not change."""
+    try:
+        return type(old) is type(new) and bool(old == new)
+    except Exception:  # values that cannot compare: let the conversion and diff decide
+        return False
 
 
 def _is_datetime_field(model_field: Any) -> bool:
