@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("django", reason="the Django integration needs Django (the test extra)")
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.test import override_settings
 
 from activitylog.capture.changes import MASK
@@ -49,6 +50,12 @@ def test_update_fields_naming_only_fields_not_included_records_nothing(events: E
     assert events("ticket.updated")[0]["changes"] == {
         "subject": {"before": "Printer", "after": "Printer!"}
     }
+
+
+def test_many_to_many_fields_not_included_record_nothing(events: Events) -> None:
+    ticket = Ticket.objects.create(subject="Printer")
+    ticket.watchers.add(User.objects.create(username="ben"))
+    assert events("ticket.updated") == []
 
 
 def test_bulk_updates_of_fields_not_included_record_nothing(events: Events) -> None:

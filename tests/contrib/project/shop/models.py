@@ -101,6 +101,7 @@ class Ticket(models.Model):
     subject = models.CharField(max_length=100)
     body = models.TextField(blank=True)
     status = models.CharField(max_length=20, default="open")
+    watchers = models.ManyToManyField(User, blank=True, related_name="watched_tickets")
 
 
 @register(mask=["number"], mask_with=keep_last(4))
