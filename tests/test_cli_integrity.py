@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ def witness(tmp_path: Path) -> Path:
 def stored(db_url: str, witness: Path) -> Iterator[ActivityLog]:
     """The application writing the log the CLI reads: same key, with a witness directory
     (the CLI's own settings name none)."""
-    settings = replace(Settings.from_env(), witness_dir=witness)
+    settings = Settings.from_env().replace(witness_dir=witness)
     with ActivityLog(db_url, settings=settings) as log:
         yield log
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from activitylog.config import load_settings
 from activitylog.errors import ConfigurationError
@@ -27,8 +27,31 @@ def toml(tmp_path: Path, text: str, name: str = "settings.toml") -> Path:
     return path
 
 
-def test_every_setting_has_a_kind() -> None:
-    assert list(KINDS) == [f.name for f in fields(Settings)]
+def test_every_setting_has_a_kind_and_a_description() -> None:
+    assert list(KINDS) == list(Settings.model_fields)
+    for name, field in Settings.model_fields.items():
+        assert field.description, name
+
+
+def test_settings_read_every_variable_the_same_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACTIVITYLOG_DB", "sqlite:///from-env.db")
+    monkeypatch.setenv("ACTIVITYLOG_SIGNING_KEY", "/k/from-env.pem")
+    monkeypatch.setenv("ACTIVITYLOG_PORT", "8123")
+    monkeypatch.setenv("ACTIVITYLOG_HOST", "")  # empty counts as unset
+    settings = Settings()
+    assert (settings.db, settings.signing_key) == ("sqlite:///from-env.db", Path("/k/from-env.pem"))
+    assert (settings.port, settings.host) == (8123, "127.0.0.1")
+    assert Settings(db="sqlite:///given.db").db == "sqlite:///given.db"  # keywords win
+    assert Settings() == Settings.from_env() == load_settings()
+
+
+def test_replace_checks_and_keeps_the_rest() -> None:
+    settings = Settings.from_env(HOME)
+    moved = settings.replace(port=9000, witness_dir="~/w")
+    assert (moved.port, moved.witness_dir) == (9000, Path("~/w").expanduser())
+    assert moved.signing_key == settings.signing_key
+    with pytest.raises(ConfigurationError, match=r"^port: must be between"):
+        settings.replace(port=0)
 
 
 def test_defaults() -> None:
@@ -241,7 +264,7 @@ def test_flags_take_text_or_typed_values() -> None:
 
 def test_settings_are_frozen() -> None:
     settings = Settings()
-    with pytest.raises(AttributeError):
+    with pytest.raises(ValidationError, match="frozen"):
         settings.port = 1  # type: ignore[misc]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ def test_every_event_field_is_in_the_readme(field: str) -> None:
     assert f"`{field}`" in README
 
 
-@pytest.mark.parametrize("setting", [f.name for f in fields(Settings)])
+@pytest.mark.parametrize("setting", list(Settings.model_fields))
 def test_every_setting_is_in_the_readme(setting: str) -> None:
     assert f"`ACTIVITYLOG_{setting.upper()}`" in README
 

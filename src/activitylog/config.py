@@ -22,15 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from activitylog.errors import ConfigurationError
-from activitylog.settings import (
-    ENV_PREFIX,
-    KINDS,
-    Settings,
-    default_values,
-    env_values,
-    parse_text,
-    parse_value,
-)
+from activitylog.settings import ENV_PREFIX, KIND_NAMES, KINDS, Settings, reading
 
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
 DEFAULT_CONFIG = Path("activitylog.toml")
@@ -46,13 +38,11 @@ def load_settings(
     environment (``env``, default ``os.environ``), the TOML file and the defaults, in that
     order of precedence."""
     env = os.environ if env is None else env
-    values: dict[str, object] = default_values(env)
+    given = flag_values(flags or {})
     path = config_path(config_file, env)
-    if path is not None:
-        values.update(read_config_file(path))
-    values.update(env_values(env))
-    values.update(flag_values(flags or {}))
-    return Settings(**values)  # type: ignore[arg-type]  # each value was checked
+    file_values = read_config_file(path) if path is not None else {}
+    with reading(env, file_values, str(path), flags=True):
+        return Settings(**given)
 
 
 def config_path(config_file: str | Path | None, env: Mapping[str, str]) -> Path | None:
@@ -68,7 +58,8 @@ def config_path(config_file: str | Path | None, env: Mapping[str, str]) -> Path 
 
 
 def read_config_file(path: Path) -> dict[str, object]:
-    """The settings a TOML file gives, each checked."""
+    """The settings a TOML file gives, each of its setting's type (the rules on values are
+    :class:`Settings`'s)."""
     try:
         with path.open("rb") as file:
             data = tomllib.load(file)
@@ -81,25 +72,30 @@ def read_config_file(path: Path) -> dict[str, object]:
         raise ConfigurationError(
             f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(KINDS)})"
         )
-    return {
-        name: parse_value(name, value, source=f"{path}: {name}") for name, value in data.items()
-    }
+    for name, value in data.items():
+        if not _of_kind(KINDS[name], value):
+            raise ConfigurationError(
+                f"{path}: {name}: must be {KIND_NAMES[KINDS[name]]} (got {value!r})"
+            )
+    return dict(data)
 
 
 def flag_values(flags: Mapping[str, Any]) -> dict[str, object]:
-    """The settings given as flags: text is read like the environment's, other values
-    must have the setting's type; None is "not given"."""
+    """The settings given as flags (None is "not given"); text is read as the environment's."""
     unknown = sorted(set(flags) - set(KINDS))
     if unknown:
         raise ConfigurationError(f"unknown setting {unknown[0]!r}")
-    values: dict[str, object] = {}
-    for name, value in flags.items():
-        if value is None:
-            continue
-        source = f"--{name.replace('_', '-')}"
-        values[name] = (
-            parse_text(name, value, source=source)
-            if isinstance(value, str)
-            else parse_value(name, value, source=source)
-        )
-    return values
+    return {name: value for name, value in flags.items() if value is not None}
+
+
+def _of_kind(kind: str, value: object) -> bool:
+    """TOML values are typed: a port is an integer, not the string "8000"."""
+    if kind == "text":
+        return isinstance(value, str)
+    if kind == "path":
+        return isinstance(value, str | os.PathLike)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)

@@ -150,6 +150,11 @@ class Settings(BaseSettings):
         default_factory=lambda: _home_path("cache", "activitylog", "spool"),
         description="Where the remote SDK keeps events it could not deliver yet.",
     )
+    archive: str | None = Field(
+        None,
+        description="Where purges write archives: a directory or s3://bucket/prefix; "
+        "none: nowhere.",
+    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -223,6 +228,20 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
+    @field_validator("archive")
+    @classmethod
+    def _archive(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError("must not be empty")
+        if value.startswith("s3://"):
+            if not value[5:].split("/", 1)[0]:
+                raise ValueError("must name a bucket: s3://bucket/prefix")
+        elif "://" in value:
+            raise ValueError("must be a directory or s3://bucket/prefix")
+        return value
+
     @field_validator("durability")
     @classmethod
     def _durability(cls, value: str) -> str:
@@ -261,6 +280,7 @@ KINDS: dict[str, str] = {
     "max_body_bytes": "int",
     "api_key": "text",
     "spool_dir": "path",
+    "archive": "text",
 }
 KIND_NAMES = {
     "text": "a string",

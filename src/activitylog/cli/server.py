@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -23,8 +22,7 @@ _WITNESS = click.option(
 def _with(host: str | None, port: int | None, witness_dir: Path | None) -> Settings:
     """The command's settings with this command's own flags on top."""
     settings = current_settings()
-    return replace(
-        settings,
+    return settings.replace(
         host=host or settings.host,
         port=port or settings.port,
         witness_dir=witness_dir or settings.witness_dir,
