@@ -28,6 +28,7 @@ from activitylog import (
     IntegrityError,
     NotFound,
     ValidationError,
+    Viewer,
 )
 from activitylog.settings import Settings
 
@@ -247,6 +248,36 @@ def test_a_round_trip_through_the_facade(log: ActivityLog) -> None:
     assert log.stats(workspace="acme").kpis["total"] == 3
     with pytest.raises(NotFound):
         log.get("00000000-0000-7000-8000-000000000000")
+
+
+def test_what_a_page_reads_through_the_facade(log: ActivityLog) -> None:
+    with log.context(workspace="acme"):
+        log.record_many(
+            [
+                {"action": "contact.updated", "actor": {"id": "u_1", "name": "Ava"}},
+                {"action": "contact.viewed", "actor": {"id": "u_1", "name": "Ava"}},
+                {"action": "auth.signed_in", "actor": {"id": "u_2", "name": "Ben"}},
+            ]
+        )
+    log.record(workspace="globex", action="note.created")
+    assert log.workspaces() == ["acme", "globex"]
+    with log.reusing_counts():
+        by_category = dict(log.counts(workspace="acme", by=("category",)))
+        assert by_category == {"contacts": 2, "auth": 1}
+        assert log.counts(workspace="acme", categories=("auth",)) == [(1,)]
+        assert dict(log.counts(workspace="acme", users=("u_1",), by=("verb",))) == {
+            "updated": 1,
+            "viewed": 1,
+        }
+    summaries = log.actor_summaries(["u_1", "u_2", "u_9"], workspace="acme")
+    assert {k: v["name"] for k, v in summaries.items()} == {"u_1": "Ava", "u_2": "Ben"}
+    # The access rules hold: My activity counts one's own; another workspace is closed.
+    admin = Viewer(user_id="u_2", role="admin", workspace="acme")
+    assert log.counts(workspace="acme", viewer=admin, scope="mine") == [(1,)]
+    outsider = Viewer(user_id="u_3", role="admin", workspace="globex")
+    with pytest.raises(AccessDenied):
+        log.counts(workspace="acme", viewer=outsider)
+    assert log.accounts().engine is log.store.engine
 
 
 # -- verify() ------------------------------------------------------------------------------

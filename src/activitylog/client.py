@@ -342,6 +342,11 @@ class ActivityLog:
         visibility, resolved = _selection(selection, filters).resolve()
         return self.store.counts(visibility, resolved, by)
 
+    def workspaces(self) -> list[str]:
+        """Every workspace with a chain (something recorded), by name; the operator's view:
+        callers decide who may see the list."""
+        return self.store.workspaces()
+
     def actor_summaries(
         self, actor_ids: Sequence[str], selection: Selection | None = None, **filters: Any
     ) -> dict[str, dict[str, Any]]:
