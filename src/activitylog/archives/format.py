@@ -22,7 +22,6 @@ Pure: records in, bytes out, and back.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -119,18 +118,27 @@ def compressor(target: IO[bytes]) -> zstandard.ZstdCompressionWriter:
     return zstandard.ZstdCompressor(level=LEVEL).stream_writer(target, closefd=False)
 
 
-def read_lines(source: IO[bytes]) -> Iterator[bytes]:
+def read_lines(source: IO[bytes], chunk: int = 1 << 20) -> Iterator[bytes]:
     """The decompressed lines of an archive (each with its newline); ValueError when the
-    data is not zstd or ends inside a frame."""
-    reader = zstandard.ZstdDecompressor().stream_reader(
-        source, read_across_frames=True, closefd=False
-    )
-    buffered = io.BufferedReader(reader)
+    data is not zstd or ends inside a frame (a file cut short)."""
+    factory = zstandard.ZstdDecompressor()
+    frame = factory.decompressobj()
+    pending = b""
     try:
-        while raw := buffered.readline():
-            yield raw
+        while data := source.read(chunk):
+            while data:
+                pending += frame.decompress(data)
+                data = frame.unused_data if frame.eof else b""
+                if data:  # another frame follows
+                    frame = factory.decompressobj()
+            *lines, pending = pending.split(b"\n")
+            yield from (line + b"\n" for line in lines)
     except zstandard.ZstdError as exc:
         raise ValueError(f"not a zstd archive ({exc})") from None
+    if not frame.eof and (pending or source.tell()):
+        raise ValueError("the archive ends inside a zstd frame: it was cut short")
+    if pending:
+        yield pending
 
 
 def record_of(raw: bytes) -> dict[str, Any]:

@@ -148,8 +148,12 @@ class S3Location:
 
     def open(self, name: str) -> IO[bytes]:
         spool = tempfile.TemporaryFile()  # noqa: SIM115  # the caller reads and closes it
-        with _s3_errors(self.url, name):
-            self._client.download_fileobj(self.bucket, self.prefix + name, spool)
+        try:
+            with _s3_errors(self.url, name):
+                self._client.download_fileobj(self.bucket, self.prefix + name, spool)
+        except Exception:
+            spool.close()
+            raise
         spool.seek(0)
         return spool
 
