@@ -1,16 +1,25 @@
-"""access: role x scope x workspace -> Visibility (or AccessDenied), and may_delete."""
+"""access: role x scope x workspace x the workspace's log_access -> Visibility (or
+AccessDenied), and every other rule (delete, verify, settings, platform views)."""
 
 from __future__ import annotations
 
 import pytest
 
 from activitylog.access import (
+    LOG_ACCESS,
+    LOG_FOR_ADMINS,
     OPERATOR,
     ROLES,
+    LogAccess,
     Role,
     Viewer,
     Visibility,
+    is_platform,
+    may_change_settings,
     may_delete,
+    may_open_log,
+    may_read_settings,
+    may_verify,
     visibility_for,
 )
 from activitylog.errors import AccessDenied, ValidationError
@@ -18,7 +27,7 @@ from activitylog.errors import AccessDenied, ValidationError
 OWN, OTHER, USER = "acme", "globex", "u_1"
 DENIED = None
 
-# (role, scope, workspace asked for) -> (actor_id, layers), or DENIED.
+# (role, scope, workspace asked for) -> (actor_id, layers), or DENIED; log_access "own".
 MATRIX: dict[tuple[str, str, str], tuple[str | None, str] | None] = {
     ("owner", "mine", OWN): (USER, "workspace_and_impersonation"),
     ("owner", "workspace", OWN): (None, "workspace_and_impersonation"),
@@ -48,10 +57,13 @@ def test_matrix_is_complete() -> None:
     assert len(MATRIX) == len(ROLES) * 2 * 2
 
 
+@pytest.mark.parametrize("log_access", LOG_ACCESS)
 @pytest.mark.parametrize(("role", "scope", "workspace"), sorted(MATRIX))
-def test_visibility_matrix(role: Role, scope: str, workspace: str) -> None:
-    viewer = Viewer(USER, role, OWN)
+def test_visibility_matrix(role: Role, scope: str, workspace: str, log_access: LogAccess) -> None:
+    viewer = Viewer(USER, role, OWN, log_access)
     expected = MATRIX[(role, scope, workspace)]
+    if log_access == "admins" and role in ("member", "viewer"):
+        expected = DENIED  # the log is for owners and admins
     if expected is DENIED:
         with pytest.raises(AccessDenied) as info:
             visibility_for(viewer, scope, workspace)
@@ -132,3 +144,66 @@ def test_widest_scope(role: str, scope: str) -> None:
     from activitylog.access import widest_scope
 
     assert widest_scope(Viewer("u", role, "acme")) == scope  # type: ignore[arg-type]
+
+
+def test_log_access_defaults_to_admins() -> None:
+    assert Viewer(USER, "member", OWN).log_access == "admins"
+
+
+@pytest.mark.parametrize("role", ["member", "viewer"])
+@pytest.mark.parametrize("scope", ["mine", "workspace"])
+def test_members_of_an_admins_only_log_are_told_why(role: Role, scope: str) -> None:
+    with pytest.raises(AccessDenied, match=LOG_FOR_ADMINS):
+        visibility_for(Viewer(USER, role, OWN, "admins"), scope, OWN)
+
+
+@pytest.mark.parametrize("value", ["all", "", "Admins", "everyone"])
+def test_unknown_log_access(value: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Viewer(USER, "member", OWN, value)  # type: ignore[arg-type]
+    assert [e.field for e in info.value.errors] == ["log_access"]
+
+
+@pytest.mark.parametrize(
+    ("role", "log_access", "allowed"),
+    [
+        ("owner", "admins", True),
+        ("admin", "admins", True),
+        ("member", "admins", False),
+        ("viewer", "admins", False),
+        ("member", "own", True),
+        ("viewer", "own", True),
+        ("platform_admin", "admins", True),
+    ],
+)
+def test_may_open_log(role: Role, log_access: LogAccess, allowed: bool) -> None:
+    assert may_open_log(Viewer(USER, role, OWN, log_access)) is allowed
+
+
+# (role, the viewer's workspace, the workspace concerned) -> (verify / read settings, change)
+RULES: list[tuple[Role, str, str, bool, bool]] = [
+    ("owner", OWN, OWN, True, True),
+    ("owner", OWN, OTHER, False, False),
+    ("owner", "", "", False, False),
+    ("admin", OWN, OWN, True, False),
+    ("admin", OWN, OTHER, False, False),
+    ("member", OWN, OWN, False, False),
+    ("viewer", OWN, OWN, False, False),
+    ("platform_admin", "", OWN, True, True),
+    ("platform_admin", OWN, OTHER, True, True),
+]
+
+
+@pytest.mark.parametrize(("role", "viewer_workspace", "target", "reads", "changes"), RULES)
+def test_settings_and_verify_rules(
+    role: Role, viewer_workspace: str, target: str, reads: bool, changes: bool
+) -> None:
+    viewer = Viewer(USER, role, viewer_workspace, "own")
+    assert may_verify(viewer, target) is reads
+    assert may_read_settings(viewer, target) is reads
+    assert may_change_settings(viewer, target) is changes
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_is_platform(role: Role) -> None:
+    assert is_platform(Viewer(USER, role, OWN)) is (role == "platform_admin")

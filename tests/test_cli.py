@@ -304,6 +304,11 @@ def test_query_table_and_csv(db_url: str, stored: ActivityLog) -> None:
 
 def test_query_as_member_sees_only_their_own(db_url: str, stored: ActivityLog) -> None:
     populate(stored)
+    closed = run(db_url, "query", "--workspace", "acme", "--as-user", "u_1", "--as-role", "member",
+                 "--scope", "mine")  # fmt: skip
+    assert closed.exit_code == 2
+    assert "owners and admins" in closed.stderr  # log_access "admins", the default
+    assert run(db_url, "workspace", "set", "acme", "--log-access", "own").exit_code == 0
     mine = query_json(
         db_url, "--workspace", "acme", "--as-user", "u_1", "--as-role", "member",
         "--scope", "mine", "--per-page", "100",
@@ -551,6 +556,7 @@ def test_export_files(db_url: str, stored: ActivityLog, tmp_path: Path) -> None:
     assert (again.exit_code, again.stdout) == (0, "accepted 31, rejected 0\n")
     assert stored.count() == 32
 
+    assert run(db_url, "workspace", "set", "acme", "--log-access", "own").exit_code == 0
     mine = run(
         db_url, "export", "--workspace", "acme", "--as-user", "u_2", "--as-role", "member",
         "--scope", "mine", "--format", "ndjson",

@@ -69,7 +69,7 @@ def test_bad_values_name_the_field(fields: dict[str, object], field: str) -> Non
 
 
 def test_access_rules_apply() -> None:
-    member = Viewer("u_1", "member", "acme")
+    member = Viewer("u_1", "member", "acme", "own")
     vis, _ = Selection(workspace="acme", viewer=member, scope="mine").resolve()
     assert vis.actor_id == "u_1"
     assert vis.layers == "workspace"

@@ -284,8 +284,9 @@ class ActivityLog:
     ) -> Page:
         """One page of events. Filters are :class:`Selection` fields (``workspace``,
         ``range``, ``since``, ``until``, ``tz``, ``users``, ``categories``, ``events``,
-        ``results``, ``layer``, ``subject_type``, ``subject_id``, ``ip``, ``search``,
-        ``viewer``, ``scope``); without a range the last 7 days are shown."""
+        ``results``, ``roles`` (the actor's role then), ``layer``, ``subject_type``,
+        ``subject_id``, ``ip``, ``search``, ``viewer``, ``scope``); without a range the
+        last 7 days are shown."""
         chosen = _selection(selection, filters)
         visibility, resolved = chosen.resolve()
         self._check_values(chosen, visibility)
@@ -527,7 +528,7 @@ def _remote(
 def _selection(selection: Selection | None, filters: Mapping[str, Any]) -> Selection:
     base = selection or Selection()
     tuples = {k: tuple(v) if isinstance(v, list | tuple | set) else v for k, v in filters.items()}
-    for key in ("users", "categories", "events", "results", "ids"):
+    for key in ("users", "categories", "events", "results", "roles", "ids"):
         if isinstance(tuples.get(key), str):
             tuples[key] = (tuples[key],)
     try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from activitylog.access import Visibility
+from activitylog.access import ROLES, Visibility
 from activitylog.errors import FieldError, ValidationError
 from activitylog.events import LAYERS, RESULTS
 
@@ -51,6 +51,8 @@ class Filters:
     actions: tuple[str, ...] = ()
     results: tuple[str, ...] = ()
     layers: tuple[str, ...] = ()
+    #: The actor's role when the entry was recorded (``actor.role``).
+    roles: tuple[str, ...] = ()
     subject_type: str | None = None
     subject_id: str | None = None
     ip: str | None = None
@@ -63,6 +65,7 @@ class Filters:
             for name, values, allowed in (
                 ("result", self.results, RESULTS),
                 ("layer", self.layers, LAYERS),
+                ("roles", self.roles, ROLES),
             )
             for bad in values
             if bad not in allowed

@@ -34,6 +34,7 @@ class Selection:
     events: tuple[str, ...] = ()
     results: tuple[str, ...] = ()
     layer: str | None = None
+    roles: tuple[str, ...] = ()
     subject_type: str | None = None
     subject_id: str | None = None
     ip: str | None = None
@@ -51,6 +52,7 @@ class Selection:
             categories=tuple(self.categories),
             results=tuple(self.results),
             layers=(self.layer,) if self.layer else (),
+            roles=tuple(self.roles),
             subject_type=self.subject_type or None,
             subject_id=self.subject_id or None,
             ip=_normal_ip(self.ip) if self.ip else None,

@@ -22,6 +22,7 @@ def test_the_public_names() -> None:
         "SignInFailed",
         "User",
         "WebSession",
+        "WorkspaceSettings",
     ]
 
 

@@ -1,7 +1,9 @@
-"""Who sees what: role x scope x layer over a real store, for every read path."""
+"""Who sees what: role x scope x layer x the workspace's log_access over a real store, for
+every read path."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,11 +34,12 @@ NAMES = list(EVENTS)
 ACME = {n for n, e in EVENTS.items() if e[0] == "acme"}
 ACME_SHOWN_TO_ADMINS = ACME - {"member_platform", "platform"}
 
+#: acme lets everyone see their own activity (log_access "own"); see the admins-only tests.
 VIEWERS = {
     "owner": Viewer("u_owner", "owner", "acme"),
     "admin": Viewer("u_admin", "admin", "acme"),
-    "member": Viewer("u_member", "member", "acme"),
-    "viewer": Viewer("u_viewer", "viewer", "acme"),
+    "member": Viewer("u_member", "member", "acme", "own"),
+    "viewer": Viewer("u_viewer", "viewer", "acme", "own"),
     "platform_admin": Viewer("staff", "platform_admin"),
 }
 
@@ -205,3 +208,30 @@ def test_unknown_roles_and_scopes_are_rejected(log: ActivityLog) -> None:
         Viewer("u", "superuser", "acme")  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         log.query(viewer=VIEWERS["owner"], scope="everything", workspace="acme")
+
+
+@pytest.mark.parametrize("role", ["member", "viewer"])
+@pytest.mark.parametrize("scope", ["mine", "workspace"])
+def test_an_admins_only_log_is_closed_to_members_and_viewers(
+    log: ActivityLog, named: dict[str, str], role: str, scope: str
+) -> None:
+    viewer = replace(VIEWERS[role], log_access="admins")
+    reads = (
+        lambda: log.query(viewer=viewer, scope=scope, workspace="acme"),
+        lambda: log.count(viewer=viewer, scope=scope, workspace="acme"),
+        lambda: list(log.export(viewer=viewer, scope=scope, workspace="acme")),
+        lambda: log.stats(viewer=viewer, scope=scope, workspace="acme"),
+        lambda: log.get(named[role], viewer=viewer),
+    )
+    for read in reads:
+        with pytest.raises(AccessDenied, match="owners and admins"):
+            read()
+
+
+@pytest.mark.parametrize("role", ["owner", "admin"])
+def test_an_admins_only_log_is_open_to_owners_and_admins(
+    log: ActivityLog, named: dict[str, str], role: str
+) -> None:
+    viewer = replace(VIEWERS[role], log_access="admins")
+    page = log.query(viewer=viewer, scope="workspace", workspace="acme", per_page=100)
+    assert names_of(page.items, named) == ACME_SHOWN_TO_ADMINS

@@ -760,7 +760,7 @@ def test_counts_in_a_reusing_block_equal_counts_asked_alone(log: ActivityLog) ->
     viewers = [
         visibility_for(OPERATOR, "workspace", None),
         visibility_for(Viewer("u_ava", "admin", "acme"), "workspace", "acme"),
-        visibility_for(Viewer("u_ben", "member", "acme"), "mine", "acme"),
+        visibility_for(Viewer("u_ben", "member", "acme", "own"), "mine", "acme"),
     ]
     dimension_filters: list[dict[str, Any]] = [
         {},
@@ -807,3 +807,49 @@ def test_counts_in_a_reusing_block_equal_counts_asked_alone(log: ActivityLog) ->
                 matched.add(term)
     assert {"upd", "10.0.1"} <= matched
     assert "nothing-matches" not in matched
+
+
+def test_roles_filter_by_the_actors_role_when_recorded(log: ActivityLog) -> None:
+    """``roles`` matches ``actor.role`` as each entry recorded it (a person promoted later
+    keeps their old role on old entries); entries without a role match none."""
+    when = NOW - timedelta(hours=2)
+    recorded = [
+        ("u_ava", "owner"),
+        ("u_ben", "member"),
+        ("u_ben", "admin"),  # promoted since
+        ("u_cho", "viewer"),
+        ("u_dan", None),
+    ]
+    log.record_many(
+        [
+            {
+                "workspace": "roles",
+                "action": "contact.updated",
+                "occurred_at": when + timedelta(minutes=i),
+                "actor": {"id": uid, "name": uid, **({"role": role} if role else {})},
+            }
+            for i, (uid, role) in enumerate(recorded)
+        ]
+    )
+    window = {"workspace": "roles", "since": NOW - timedelta(days=1), "until": NOW}
+
+    def actors(*roles: str) -> list[tuple[str, str | None]]:
+        page = log.query(roles=list(roles), sort="time", per_page=100, **window)
+        return [(e["actor"]["id"], e["actor"].get("role")) for e in page.items]
+
+    assert actors("member") == [("u_ben", "member")]
+    assert actors("admin", "owner") == [("u_ava", "owner"), ("u_ben", "admin")]
+    assert actors() == recorded
+    assert log.count(roles=("viewer",), **window) == 1
+    with log.reusing_counts():  # the page's one-scan path counts the same
+        assert log.stats(roles=["member", "viewer"], **window).kpis["total"] == 2
+    assert log.stats(roles=["member", "viewer"], **window).kpis["total"] == 2
+    assert [e["actor"]["id"] for e in log.export(roles=["owner"], **window)] == ["u_ava"]
+
+
+@pytest.mark.parametrize("bad", ["superuser", "Owner", ""])
+def test_unknown_roles_are_refused_naming_the_value(log: ActivityLog, bad: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        log.query(workspace="acme", roles=["admin", bad])
+    assert [e.field for e in info.value.errors] == ["roles"]
+    assert repr(bad) in info.value.errors[0].reason

@@ -355,7 +355,7 @@ def test_stats_honour_visibility(log: ActivityLog, recorded: list[dict[str, Any]
     )
     window = {"since": "2026-03-02", "until": "2026-03-03", "workspace": "acme"}
 
-    member = log.stats(viewer=Viewer("u_ben", "member", "acme"), scope="mine", **window)
+    member = log.stats(viewer=Viewer("u_ben", "member", "acme", "own"), scope="mine", **window)
     assert (member.kpis["total"], member.kpis["sign_ins"], member.kpis["unique_ips"]) == (3, 1, 2)
     assert [a["id"] for a in member.top_actors] == ["u_ben"]
     assert {c["category"] for c in member.by_category} == {"auth", "contacts", "settings"}

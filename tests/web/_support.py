@@ -93,6 +93,9 @@ def build_world(root: Path, events: int) -> World:
             role=None if platform else role,
             platform_admin=platform,
         )
+    # acme lets everyone see their own activity (seed 001); globex keeps the default, a log
+    # for owners and admins only (seeds 002, 003).
+    state.accounts.change_workspace_settings("acme", {"log_access": "own"}, by="setup")
     world = World(app, state)
     for name, workspace, scope in (
         ("acme_ingest", "acme", "ingest"),

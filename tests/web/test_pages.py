@@ -141,6 +141,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         state.accounts.add_user(
             email, password=PASSWORD, name=name, user_id=user_id, workspace="acme", role=role
         )
+    # Members may see their own activity here (log_access "own"; the default is admins only).
+    state.accounts.change_workspace_settings("acme", {"log_access": "own"}, by="setup")
     yield Site(app, state)
     log.close()
 

@@ -160,12 +160,22 @@ def test_switching_workspace_needs_a_membership(fresh: World) -> None:
     sign_in(client, EMAIL_BY_ROLE["owner"])
     token = csrf_of(client)
     reply = client.post("/workspace", data={"workspace": "globex", "csrf_token": token})
-    assert reply.status_code == 200
+    assert reply.status_code == 403  # globex keeps its log for owners and admins (the default)
+    assert "The activity log is for admins" in reply.text
+    assert client.get("/api/v1/events").status_code == 403
+    fresh.state.accounts.change_workspace_settings("globex", {"log_access": "own"}, by="ops")
+    assert client.get("/activity").status_code == 200
     events = client.get("/api/v1/events?scope=workspace")
     assert events.status_code == 403  # a viewer in globex: scope mine only
     assert client.get("/api/v1/events").status_code == 200
     other = client.post("/workspace", data={"workspace": "initech", "csrf_token": token})
     assert other.status_code == 403
+
+
+def test_the_sign_in_page_lists_no_accounts_outside_demo_mode(fresh: World) -> None:
+    page = fresh.client().get("/signin").text
+    assert "Demo accounts" not in page
+    assert PASSWORD not in page
 
 
 def test_only_local_redirects_after_sign_in() -> None:

@@ -1,5 +1,6 @@
 """Who may use a log's web UI and HTTP API: users with workspace roles, sign-in with
-lockout, web sessions, API keys, and short-lived viewer tokens for embedding.
+lockout, web sessions, API keys, short-lived viewer tokens for embedding, and each
+workspace's settings.
 
 | module | job |
 |---|---|
@@ -11,6 +12,7 @@ lockout, web sessions, API keys, and short-lived viewer tokens for embedding.
 | ``throttle`` | the sign-in lockout policy (per email and client address), :class:`SignInFailed` |
 | ``sessions`` | web sessions (:class:`WebSession`; the ``WebSessions`` methods) |
 | ``keys`` | API keys (:class:`ApiKey`; the ``ApiKeys`` methods) |
+| ``workspaces`` | each workspace's settings (:class:`WorkspaceSettings`) |
 | ``service`` | :class:`Accounts`: users and sign-in, plus the session and key methods |
 | ``secret`` | the server secret file that signs viewer tokens |
 | ``tokens`` | viewer tokens (JWT, HS256) |
@@ -27,6 +29,7 @@ from activitylog.accounts.throttle import (
     SignInFailed,
 )
 from activitylog.accounts.users import User
+from activitylog.accounts.workspaces import WorkspaceSettings
 
 __all__ = [
     "FAILURE_WINDOW",
@@ -38,4 +41,5 @@ __all__ = [
     "SignInFailed",
     "User",
     "WebSession",
+    "WorkspaceSettings",
 ]

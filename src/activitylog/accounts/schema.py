@@ -1,4 +1,5 @@
-"""The account tables, on the same :data:`~activitylog.store.schema.metadata` as the events.
+"""The account tables and each workspace's settings, on the same
+:data:`~activitylog.store.schema.metadata` as the events.
 
 Times are epoch microseconds (UTC), like the rest of the store. Secrets never reach a
 table: session tokens and API key secrets are stored as their SHA-256 (hex), passwords as
@@ -17,6 +18,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -82,4 +84,17 @@ sign_in_throttle = Table(
     Column("failures", Integer, nullable=False),
     Column("first_failure_us", BigInteger, nullable=False),
     Column("locked_until_us", BigInteger),
+)
+
+#: A workspace's settings, one row per setting (``value`` is its JSON): a new setting is a
+#: new name, not a new column. A workspace without a row for a setting has its default.
+workspace_settings = Table(
+    "workspace_settings",
+    metadata,
+    Column("workspace", String(200), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    PrimaryKeyConstraint("workspace", "name", name="pk_workspace_settings"),
 )

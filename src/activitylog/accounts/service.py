@@ -55,12 +55,14 @@ from activitylog.accounts.users import (
     reload_user,
     user_row,
 )
+from activitylog.accounts.workspaces import WorkspaceSettingsStore
 from activitylog.errors import FieldError, NotFound, ValidationError
 
 
-class Accounts(WebSessions, ApiKeys):
-    """Users, roles, sign-in, web sessions (:class:`WebSessions`) and API keys
-    (:class:`ApiKeys`) in the database behind ``engine`` (``ActivityLog(...).store.engine``;
+class Accounts(WebSessions, ApiKeys, WorkspaceSettingsStore):
+    """Users, roles, sign-in, web sessions (:class:`WebSessions`), API keys
+    (:class:`ApiKeys`) and workspace settings (:class:`WorkspaceSettingsStore`) in the
+    database behind ``engine`` (``ActivityLog(...).store.engine``;
     the store's migrations create the tables)."""
 
     # -- users -----------------------------------------------------------------------------

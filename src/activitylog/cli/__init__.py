@@ -1,13 +1,23 @@
 """The ``activitylog`` command line: record, ingest, query, stats, verify, export, seed,
-delete, checkpoint, prove, verify-proof, signing, reindex, users, keys, token, archive,
-serve and demo. ``activitylog --help`` lists them; each has ``--help``.
+delete, checkpoint, prove, verify-proof, signing, reindex, users, keys, token, workspace,
+archive, serve and demo. ``activitylog --help`` lists them; each has ``--help``.
 
 ``main`` is the click group (the console script's entry point, and what tests invoke).
 """
 
 from __future__ import annotations
 
-from activitylog.cli import accounts, archives, integrity, maintenance, read, server, signing, write
+from activitylog.cli import (
+    accounts,
+    archives,
+    integrity,
+    maintenance,
+    read,
+    server,
+    signing,
+    workspaces,
+    write,
+)
 from activitylog.cli.app import CliError, cli
 
 main = cli
@@ -23,5 +33,6 @@ __all__ = [
     "read",
     "server",
     "signing",
+    "workspaces",
     "write",
 ]

@@ -8,11 +8,14 @@ Values are checked by the library (one place for every rule), so a bad ``--range
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
 
-from activitylog.access import OPERATOR, Viewer
+from activitylog.access import OPERATOR, Viewer, is_platform
+from activitylog.accounts import Accounts
+from activitylog.cli.app import open_log
 from activitylog.errors import FieldError, ValidationError
 from activitylog.selection import Selection
 
@@ -46,6 +49,13 @@ _FILTERS = (
     ),
     click.option(
         "--result", "results", multiple=True, help="success, warning or failure (repeatable)."
+    ),
+    click.option(
+        "--role",
+        "roles",
+        multiple=True,
+        help="The actor's role at the time: owner, admin, member, viewer or platform_admin "
+        "(repeatable).",
     ),
     click.option("--layer", help="workspace or platform."),
     click.option("--subject-type", help="Subject type, e.g. contact."),
@@ -85,6 +95,7 @@ FILTER_KEYS: tuple[str, ...] = (
     "categories",
     "events",
     "results",
+    "roles",
     "layer",
     "subject_type",
     "subject_id",
@@ -121,12 +132,17 @@ def viewer_from(workspace: str | None, as_user: str | None, as_role: str | None)
 
 
 def selection_from(options: dict[str, Any]) -> Selection:
-    """Pop the filter and viewer flags out of ``options``; the Selection they describe."""
+    """Pop the filter and viewer flags out of ``options``; the Selection they describe
+    (a viewer reads with its workspace's ``log_access`` setting, from the database)."""
     values = {key: options.pop(key) for key in FILTER_KEYS}
     workspace = values["workspace"] or None
+    viewer = viewer_from(workspace, values["as_user"], values["as_role"])
+    if not is_platform(viewer):
+        settings = Accounts(open_log().store.engine).workspace_settings(viewer.workspace)
+        viewer = replace(viewer, log_access=settings.log_access)
     return Selection(
         workspace=workspace,
-        viewer=viewer_from(workspace, values["as_user"], values["as_role"]),
+        viewer=viewer,
         scope=values["scope"],
         range=values["range_"] or None,
         since=values["since"] or None,
@@ -136,6 +152,7 @@ def selection_from(options: dict[str, Any]) -> Selection:
         categories=tuple(values["categories"]),
         events=tuple(values["events"]),
         results=tuple(values["results"]),
+        roles=tuple(values["roles"]),
         layer=values["layer"] or None,
         subject_type=values["subject_type"] or None,
         subject_id=values["subject_id"] or None,

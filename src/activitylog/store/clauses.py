@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Table, and_, or_
+from sqlalchemy import ColumnElement, String, Table, and_, or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import FunctionElement
 
 from activitylog.access import Visibility
 from activitylog.events import micros
@@ -94,6 +97,8 @@ def event_clauses(
         clauses.append(t.c.ip == filters.ip)
     if filters.ids:
         clauses.append(t.c.id.in_(filters.ids))
+    if filters.roles:
+        clauses.append(ActorRole(t.c.body).in_(filters.roles))
     if filters.search:
         clauses.append(search(filters.search, lo, hi))
     return clauses
@@ -102,8 +107,35 @@ def event_clauses(
 def rollup_covers(filters: Filters) -> bool:
     """True when the hourly rollup can answer counts under these filters."""
     return not (
-        filters.subject_type or filters.subject_id or filters.ip or filters.search or filters.ids
+        filters.subject_type
+        or filters.subject_id
+        or filters.ip
+        or filters.search
+        or filters.ids
+        or filters.roles
     )
+
+
+class ActorRole(FunctionElement[str]):
+    """``actor.role`` read from an entry's body (the role the actor had when it was
+    recorded). No column copies it: a role filter is rare, so it reads the bodies of the
+    rows the other conditions (the time range first) leave, and no rollup answers it."""
+
+    type = String()
+    inherit_cache = True
+    name = "actor_role"
+
+
+@compiles(ActorRole, "sqlite")
+def _actor_role_sqlite(element: ActorRole, compiler: SQLCompiler, **kw: object) -> str:
+    body = compiler.process(element.clauses, **kw)
+    return f"json_extract(CAST({body} AS TEXT), '$.actor.role')"
+
+
+@compiles(ActorRole, "postgresql")
+def _actor_role_postgresql(element: ActorRole, compiler: SQLCompiler, **kw: object) -> str:
+    body = compiler.process(element.clauses, **kw)
+    return f"(convert_from({body}, 'UTF8')::json -> 'actor' ->> 'role')"
 
 
 def like_pattern(term: str) -> str:

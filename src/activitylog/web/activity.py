@@ -12,6 +12,13 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from activitylog.access import (
+    is_platform,
+    may_change_settings,
+    may_delete,
+    widest_scope,
+)
+from activitylog.accounts.workspaces import WorkspaceSettings
 from activitylog.events import RESULTS
 from activitylog.query import PAGE_SIZES, Page, Sort
 from activitylog.stats import Stats, fitting_group, groups_for
@@ -25,7 +32,10 @@ from activitylog.web.filter_form import (
     Option,
     chips,
     hidden_fields,
+    layer_options,
     range_text,
+    role_options,
+    workspace_options,
 )
 from activitylog.web.params import ViewParams
 from activitylog.web.principal import Principal
@@ -43,7 +53,23 @@ COLUMNS: tuple[tuple[str, str | None], ...] = (
 )
 GROUP_LABELS = {"hourly": "Hourly", "daily": "Daily", "weekly": "Weekly"}
 #: Filters whose values are not the time window or scope (for the empty state's advice).
-NARROWING = ("user", "category", "events", "result", "id", "subject_type", "subject_id", "ip")
+NARROWING = (
+    "user",
+    "category",
+    "events",
+    "result",
+    "roles",
+    "layer",
+    "id",
+    "subject_type",
+    "subject_id",
+    "ip",
+)
+#: The log_access setting's choices, as the settings panel words them.
+LOG_ACCESS_LABELS = {
+    "admins": "Owners and admins",
+    "own": "Everyone sees their own activity; owners and admins see everyone's",
+}
 WIDER = {"last_24_hours": "last_7_days", "today": "last_7_days", "yesterday": "last_7_days"}
 
 
@@ -143,6 +169,16 @@ class ActivityPage:
     error: str = ""
     can_delete: bool = False
     hidden: list[tuple[str, str]] = field(default_factory=list)
+    #: The role filter (the actor's role then); for those who see everyone's activity.
+    roles: list[Option] = field(default_factory=list)
+    #: Platform admins' workspace and layer filters (empty for everyone else).
+    workspaces: list[Option] = field(default_factory=list)
+    layers: list[Option] = field(default_factory=list)
+    #: A view across workspaces: rows name their workspace (column, and "acme #12").
+    all_workspaces: bool = False
+    #: The settings panel, for owners (and platform admins in a workspace).
+    settings: WorkspaceSettings | None = None
+    log_access: list[Option] = field(default_factory=list)
 
     def href(self, **changes: Any) -> str:
         """This page's URL with ``changes`` applied."""
@@ -192,6 +228,9 @@ def build_page(
         options = FilterOptions.read(state, view, principal)
     scope = selection.scope
     rows = [present_row(e, view.tz) for e in page.items]
+    workspaces = workspace_options(state, view, principal)
+    controls = ("workspace", "layer") if workspaces else ()
+    settings = _settings(state, principal)
 
     def href(**changes: Any) -> str:
         return page_href(base, view, **changes)
@@ -220,16 +259,36 @@ def build_page(
         events=options.events,
         results=[Option(r, r.capitalize(), r in view.result) for r in RESULTS],
         per_page=[Option(str(n), str(n), n == view.per_page) for n in PAGE_SIZES],
-        chips=chips(view, href),
+        chips=chips(view, href, controls),
         empty=None,
         range_text=range_text(view),
         error=error,
-        can_delete=principal.viewer.role in ("owner", "platform_admin") and not principal.embedded,
-        hidden=hidden_fields(view),
+        can_delete=may_delete(principal.viewer, selection.workspace or "")
+        and not principal.embedded,
+        hidden=hidden_fields(view, controls),
+        roles=role_options(view) if widest_scope(principal.viewer) == "workspace" else [],
+        workspaces=workspaces,
+        layers=layer_options(view, principal),
+        all_workspaces=is_platform(principal.viewer) and selection.workspace is None,
+        settings=settings,
+        log_access=[
+            Option(key, label, settings is not None and key == settings.log_access)
+            for key, label in LOG_ACCESS_LABELS.items()
+        ],
     )
     if not rows:
         result.empty = _empty(result, href)
     return result
+
+
+def _settings(state: AppState, principal: Principal) -> WorkspaceSettings | None:
+    """The session workspace's settings when this person may change them."""
+    workspace = principal.viewer.workspace
+    if principal.embedded or not workspace:
+        return None
+    if not may_change_settings(principal.viewer, workspace):
+        return None
+    return state.accounts.workspace_settings(workspace)
 
 
 def _pagination(page: Page, href: Href) -> Pagination:

@@ -18,10 +18,10 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from activitylog.access import may_delete
+from activitylog.access import may_delete, may_verify
 from activitylog.accounts.tokens import mint_viewer_token
 from activitylog.errors import (
     AccessDenied,
@@ -34,8 +34,9 @@ from activitylog.events import normal_id
 from activitylog.exports import MEDIA_TYPES, Encoder
 from activitylog.web.body import read_json_body
 from activitylog.web.bulk import matching_deletion
-from activitylog.web.openapi import DELETE_BODY, ERRORS, INGEST_BODY, TOKEN_BODY
+from activitylog.web.openapi import DELETE_BODY, ERRORS, INGEST_BODY, SETTINGS_BODY, TOKEN_BODY
 from activitylog.web.params import ViewParams, view_params
+from activitylog.web.pdf_export import pdf_response
 from activitylog.web.principal import (
     Principal,
     require_ingest,
@@ -43,6 +44,7 @@ from activitylog.web.principal import (
     require_session,
 )
 from activitylog.web.state import AppState, app_state
+from activitylog.web.workspace_settings import change_settings, read_settings
 
 MAX_BATCH = 1000
 log = logging.getLogger("activitylog.web")
@@ -82,6 +84,10 @@ def view_query(
         list[str] | None, Query(description="Another name for `events`.", deprecated=True)
     ] = None,
     result: Annotated[list[str] | None, Query(description="success, warning, failure.")] = None,
+    roles: Annotated[
+        list[str] | None,
+        Query(description="Actor's role then: owner, admin, member, viewer, platform_admin."),
+    ] = None,
     id: Annotated[list[str] | None, Query(description="Event ids (repeatable).")] = None,
     layer: Annotated[str | None, Query(description="`workspace` or `platform`.")] = None,
     subject_type: Annotated[str | None, Query()] = None,
@@ -178,21 +184,25 @@ def stats(request: Request, principal: Reader, view: View) -> ORJSONResponse:
 
 @router.get(
     "/export",
-    summary="Export the current filters as CSV or JSON (streamed)",
+    summary="Export the current filters as CSV, JSON or NDJSON (streamed), or a PDF report",
     responses={**ERRORS, 200: {"content": {m: {} for m in MEDIA_TYPES.values()}}},
 )
 def export(
     request: Request,
     principal: Reader,
     view: View,
-    format: Annotated[str, Query(description="csv, json or ndjson")] = "csv",
-) -> StreamingResponse:
+    format: Annotated[str, Query(description="csv, json, ndjson or pdf")] = "csv",
+) -> Response:
     if format not in MEDIA_TYPES:
-        raise ValidationError([FieldError("format", "must be csv, json or ndjson")])
+        raise ValidationError([FieldError("format", "must be csv, json, ndjson or pdf")])
     state = app_state(request)
     selection = view.selection(principal)
     if view.id:  # chosen rows are exported whatever the window
         selection = replace(selection, range=None, since=None, until=None)
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", selection.workspace or "all")  # header-safe ASCII
+    name = f"activity-{safe}.{format}"
+    if format == "pdf":  # a report, built whole (at most MAX_ENTRIES entries)
+        return pdf_response(request, principal, view, selection, _filters(view), name)
     events = state.log.export(selection, order=view.sort)
     encoder = Encoder(format, events)
     filters = _filters(view)
@@ -216,8 +226,6 @@ def export(
             except ActivityLogError:  # the reply is already on its way: log, don't break it
                 log.exception("could not record the export of %s rows", encoder.rows)
 
-    safe = re.sub(r"[^A-Za-z0-9_-]", "_", selection.workspace or "all")  # header-safe ASCII
-    name = f"activity-{safe}.{format}"
     return StreamingResponse(
         body(),
         media_type=MEDIA_TYPES[format],
@@ -264,11 +272,11 @@ async def delete_events(request: Request) -> ORJSONResponse:
 def verify(request: Request, principal: Reader) -> ORJSONResponse:
     state = app_state(request)
     viewer = principal.viewer
-    if viewer.role not in ("owner", "admin", "platform_admin"):
-        raise AccessDenied("verifying the log is for owners and admins")
     workspace = viewer.workspace or _workspace(request)
     if not workspace:
         raise ValidationError([FieldError("workspace", "is required for platform callers")])
+    if not may_verify(viewer, workspace):
+        raise AccessDenied("verifying the log is for owners and admins")
     report = state.log.verify(workspace)
     result = report.workspaces[0]
     return ORJSONResponse(
@@ -287,6 +295,32 @@ def verify(request: Request, principal: Reader) -> ORJSONResponse:
             "breaks": [_break(b) for b in result.breaks],
         }
     )
+
+
+@router.get(
+    "/workspaces/{workspace}/settings",
+    summary="A workspace's settings (owners and admins)",
+    responses=ERRORS,
+    response_class=ORJSONResponse,
+)
+def workspace_settings(request: Request, principal: Reader, workspace: str) -> ORJSONResponse:
+    return ORJSONResponse(read_settings(request, principal, workspace).to_dict())
+
+
+@router.patch(
+    "/workspaces/{workspace}/settings",
+    summary="Change a workspace's settings (a signed-in owner, with the session's CSRF token)",
+    openapi_extra=SETTINGS_BODY,
+    responses=ERRORS,
+    response_class=ORJSONResponse,
+)
+async def change_workspace_settings(request: Request, workspace: str) -> ORJSONResponse:
+    """Only a signed-in owner of ``workspace`` (or platform admin), with the session's
+    CSRF token; the change is recorded in the workspace's log with before and after."""
+    principal = require_session(request, "change workspace settings")
+    payload = await read_json_body(request, 64 * 1024)
+    after = await run_in_threadpool(change_settings, request, principal, workspace, payload)
+    return ORJSONResponse(after.to_dict())
 
 
 @router.post(

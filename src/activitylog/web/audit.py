@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection
 
+from activitylog.access import is_platform
+from activitylog.accounts.workspaces import settings_event
 from activitylog.events import NAME_MAX, SYSTEM_ACTOR
 
 if TYPE_CHECKING:
@@ -96,12 +98,48 @@ class ReadAudit:
     def deletion_fields(self, conn: HTTPConnection, principal: Principal) -> dict[str, Any]:
         """Who deletes, from where: the fields of the deletion record the log writes in
         the deleting transaction (:meth:`ActivityLog.delete`)."""
-        platform = principal.viewer.role == "platform_admin"
+        platform = is_platform(principal.viewer)
         return {
             **_request_fields(conn),
             "layer": "platform" if platform else "workspace",
             "actor": principal.actor,
         }
+
+    def settings_changed(
+        self,
+        conn: HTTPConnection,
+        principal: Principal,
+        workspace: str,
+        changes: Mapping[str, Mapping[str, Any]],
+    ) -> None:
+        """``workspace.settings_updated`` in ``workspace``: who changed which settings,
+        each with its value before and after."""
+        event = settings_event(workspace, changes)
+        self._log.record(
+            **_request_fields(conn),
+            **event,
+            layer="platform" if is_platform(principal.viewer) else "workspace",
+            actor=principal.actor,
+        )
+
+    def switched_workspace(
+        self, conn: HTTPConnection, principal: Principal, entered: Principal
+    ) -> None:
+        """``workspace.switched`` in the workspace entered (details: ``from``), as the
+        person is there (their role in it); re-entering the same one records nothing."""
+        origin, target = principal.viewer.workspace, entered.viewer.workspace
+        if origin == target or not target:
+            return
+        self._log.record(
+            **_request_fields(conn),
+            workspace=target,
+            layer="platform" if is_platform(entered.viewer) else "workspace",
+            actor=entered.actor,
+            action="workspace.switched",
+            subject={"type": "workspace", "id": target, "name": target},
+            details={"from": origin or None, "to": target},
+            description=f"{entered.name} switched to workspace {target}",
+        )
 
     def signed_in(self, conn: HTTPConnection, user: User, workspace: str) -> None:
         self._auth(conn, user, workspace, "auth.signed_in", f"{user.name} signed in")
@@ -169,7 +207,7 @@ class ReadAudit:
         description: str,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        platform = principal.viewer.role == "platform_admin"
+        platform = is_platform(principal.viewer)
         where = workspace or principal.viewer.workspace or PLATFORM_WORKSPACE
         self._log.record(
             **_request_fields(conn),

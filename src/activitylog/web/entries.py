@@ -50,6 +50,8 @@ class Row:
     time: LocalTime | None
     #: What the entry is about (the table shows its name when a search matched it).
     subject: SubjectView | None = None
+    #: The workspace whose chain ``seq`` is in (shown when a view spans workspaces).
+    workspace: str = ""
 
 
 def present_row(event: Mapping[str, Any], tz: str) -> Row:
@@ -66,6 +68,7 @@ def present_row(event: Mapping[str, Any], tz: str) -> Row:
         ip=str(event.get("ip") or ""),
         time=local_time(event.get("occurred_at"), tz),
         subject=subject_view(event.get("subject")),
+        workspace=str(event.get("workspace") or ""),
     )
 
 
@@ -138,6 +141,8 @@ class Detail:
     deleted_text: str
     #: The id of the ``activity_log.deleted`` entry recording the deletion, if visible.
     deletion_record_id: str = ""
+    #: ``workspace`` (the product's users) or ``platform`` (its staff).
+    layer: str = ""
 
 
 def present_detail(
@@ -198,6 +203,7 @@ def present_detail(
         workspace=str(event.get("workspace") or ""),
         deleted_text=deleted_text(event, tz, deletion) if deleted else "",
         deletion_record_id=str((deletion or {}).get("id") or "") if deleted else "",
+        layer=str(event.get("layer") or ""),
     )
 
 

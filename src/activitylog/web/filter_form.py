@@ -4,15 +4,18 @@ in words."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from activitylog.access import ROLES, is_platform
 from activitylog.catalog import DEFAULT_CATALOG
+from activitylog.events import LAYERS
 from activitylog.web.params import CUSTOM, ViewParams
 from activitylog.web.presenters import CATEGORY_LABELS, category_label, verb_label
 from activitylog.web.principal import Principal
 from activitylog.web.state import AppState
+from activitylog.web.templating import role_label
 
 #: A link to the page with some view parameters changed.
 Href = Callable[..., str]
@@ -105,28 +108,50 @@ def options_for(
     return options
 
 
-def chips(view: ViewParams, href: Href) -> list[Chip]:
+def role_options(view: ViewParams) -> list[Option]:
+    """The role filter: the actor's role when the entry was recorded."""
+    return options_for([(r, role_label(r), None) for r in ROLES], view.roles)
+
+
+def workspace_options(state: AppState, view: ViewParams, principal: Principal) -> list[Option]:
+    """Platform admins' workspace filter: every workspace with a chain; none for others."""
+    if not is_platform(principal.viewer):
+        return []
+    names = state.log.workspaces()
+    return options_for([(w, w, None) for w in names], (view.workspace,) if view.workspace else ())
+
+
+def layer_options(view: ViewParams, principal: Principal) -> list[Option]:
+    """Platform admins' layer filter; none for others (they see one layer)."""
+    if not is_platform(principal.viewer):
+        return []
+    return [Option(layer, layer.capitalize(), layer == view.layer) for layer in LAYERS]
+
+
+def chips(view: ViewParams, href: Href, controls: Collection[str] = ()) -> list[Chip]:
+    """Chips for the filters without a control; ``controls`` names filters that have one
+    for this viewer (a platform admin's workspace and layer)."""
     chips = []
     if view.subject_type or view.subject_id:
         text = " ".join(p for p in (view.subject_type, view.subject_id) if p)
         chips.append(Chip(f"Subject: {text}", href(subject_type="", subject_id="", page=1)))
     if view.ip:
         chips.append(Chip(f"IP: {view.ip}", href(ip="", page=1)))
-    if view.layer:
+    if view.layer and "layer" not in controls:
         chips.append(Chip(f"Layer: {view.layer}", href(layer="", page=1)))
     if view.id:
         chips.append(Chip(f"{len(view.id)} chosen entries", href(id=(), page=1)))
-    if view.workspace:
+    if view.workspace and "workspace" not in controls:
         chips.append(Chip(f"Workspace: {view.workspace}", href(workspace="", page=1)))
     return chips
 
 
-def hidden_fields(view: ViewParams) -> list[tuple[str, str]]:
+def hidden_fields(view: ViewParams, controls: Collection[str] = ()) -> list[tuple[str, str]]:
     """Fields the form keeps without showing a control (so submitting keeps them)."""
     pairs = [
         (name, str(getattr(view, name)))
         for name in ("subject_type", "subject_id", "ip", "layer", "workspace")
-        if getattr(view, name)
+        if getattr(view, name) and name not in controls
     ]
     pairs += [("id", value) for value in view.id]
     if view.sort != ViewParams.sort:

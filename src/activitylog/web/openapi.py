@@ -106,6 +106,34 @@ DELETE_BODY: dict[str, Any] = {
     }
 }
 
+SETTINGS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": False,
+                    "properties": {
+                        "log_access": {
+                            "enum": ["admins", "own"],
+                            "description": "admins: owners and admins open the log; own: "
+                            "everyone sees their own activity, admins everyone's",
+                        },
+                        "link_base": {
+                            "type": ["string", "null"],
+                            "format": "uri",
+                            "description": "Absolute http(s) URL relative subject links "
+                            "resolve against; null removes it",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
 TOKEN_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,

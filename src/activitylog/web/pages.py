@@ -37,6 +37,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from activitylog.access import may_open_log
 from activitylog.accounts.tokens import read_viewer_token
 from activitylog.errors import AccessDenied, NotFound, Unauthenticated, ValidationError
 from activitylog.timeranges import zone
@@ -184,7 +185,9 @@ def event_detail(request: Request, event_id: str, tz: str = "UTC") -> Response:
         return _missing(request, 403, str(exc))
     log = state.log
     deletion = log.deletion_record(event, viewer=principal.viewer)
-    detail = present_detail(event, tz, log.check_entry(event), deletion)
+    workspace = event.get("workspace")
+    link_base = state.accounts.workspace_settings(workspace).link_base if workspace else None
+    detail = present_detail(event, tz, log.check_entry(event), deletion, link_base)
     subject = event.get("subject") or {}
     subject_href = ""
     if subject.get("type") and not detail.deleted:
@@ -204,14 +207,51 @@ def event_detail(request: Request, event_id: str, tz: str = "UTC") -> Response:
 
 
 def error_page(
-    request: Request, status: int, title: str, message: str, *, embedded: bool = False
+    request: Request,
+    status: int,
+    title: str,
+    message: str,
+    *,
+    embedded: bool = False,
+    principal: Principal | None = None,
 ) -> Response:
-    """``error.html``: a title, a message and a way back (none inside a host's frame)."""
-    context = {"title": title, "message": message, "status": status, "embedded": embedded}
+    """``error.html``: a title, a message and a way back (none inside a host's frame);
+    with ``principal``, the page's top bar too (switch workspace, sign out) and no link
+    back to a log they may not open."""
+    context = {
+        "title": title,
+        "message": message,
+        "status": status,
+        "embedded": embedded,
+        "principal": principal,
+        "csrf_token": principal.csrf_token if principal else None,
+    }
     return templates.TemplateResponse(request, "error.html", context, status_code=status)
 
 
+def _for_admins(request: Request, principal: Principal) -> Response:
+    """The full 403 page of a member or viewer whose workspace keeps its log for admins."""
+    workspace = principal.viewer.workspace
+    message = (
+        f"In {workspace}, the activity log is open to owners and admins only. "
+        "Ask a workspace owner if you need to see it."
+    )
+    if len(principal.memberships) > 1:
+        message += " You can switch to another workspace above."
+    embedded = principal.embedded
+    return error_page(
+        request,
+        403,
+        "The activity log is for admins",
+        message,
+        embedded=embedded,
+        principal=None if embedded else principal,
+    )
+
+
 def _page(request: Request, principal: Principal, base: str) -> Response:
+    if not may_open_log(principal.viewer):
+        return _for_admins(request, principal)
     state = app_state(request)
     status, error = 200, ""
     try:

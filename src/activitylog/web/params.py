@@ -1,9 +1,9 @@
 """The view a URL describes: filters, sort, page and chart grouping, shared by the page and
 the JSON API so both accept the same query string.
 
-Repeatable filters (``user``, ``category``, ``events``, ``result``) may be given several
-times or comma-separated; ``event`` is another name for ``events``. ``range=custom`` with
-``since`` / ``until`` picks dates. Every bad value raises
+Repeatable filters (``user``, ``category``, ``events``, ``result``, ``roles``) may be given
+several times or comma-separated; ``event`` is another name for ``events``. ``range=custom``
+with ``since`` / ``until`` picks dates. Every bad value raises
 :class:`~activitylog.errors.ValidationError` naming the parameter.
 """
 
@@ -23,7 +23,7 @@ from activitylog.timeranges import DEFAULT_PRESET, PRESETS, zone
 from activitylog.web.principal import Principal
 
 CUSTOM = "custom"
-REPEATABLE = ("user", "category", "events", "result", "id")
+REPEATABLE = ("user", "category", "events", "result", "roles", "id")
 #: Other names a parameter is accepted under (older links), and the name they stand for.
 ALIASES = {"event": "events"}
 MAX_TEXT = 200
@@ -44,6 +44,7 @@ class ViewParams:
     category: tuple[str, ...] = ()
     events: tuple[str, ...] = ()
     result: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
     id: tuple[str, ...] = ()
     layer: str = ""
     subject_type: str = ""
@@ -70,6 +71,7 @@ class ViewParams:
             categories=self.category,
             events=self.events,
             results=self.result,
+            roles=self.roles,
             layer=self.layer or None,
             subject_type=self.subject_type or None,
             subject_id=self.subject_id or None,

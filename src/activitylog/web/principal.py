@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
 from starlette.requests import HTTPConnection
 
-from activitylog.access import Viewer, widest_scope
+from activitylog.access import Viewer, is_platform, widest_scope
 from activitylog.accounts import ApiKey, WebSession
 from activitylog.accounts.tokens import read_viewer_token
 from activitylog.errors import AccessDenied, Unauthenticated
@@ -98,7 +98,7 @@ def authenticate(conn: HTTPConnection) -> Principal | None:
     if cookie:
         session = state.accounts.session(cookie)
         if session is not None:
-            return _from_session(session, cookie)
+            return _from_session(state, session, cookie)
     return from_embed_cookie(conn)
 
 
@@ -184,7 +184,7 @@ def _bearer(state: AppState, value: str) -> Principal:
 def _viewer(state: AppState, token: str) -> Principal:
     claims = read_viewer_token(state.secret, token)
     return Principal(
-        viewer=claims.viewer,
+        viewer=_with_log_access(state, claims.viewer),
         name=claims.name or claims.viewer.user_id,
         email=claims.email,
         kind="viewer_token",
@@ -192,10 +192,10 @@ def _viewer(state: AppState, token: str) -> Principal:
     )
 
 
-def _from_session(session: WebSession, cookie: str) -> Principal:
+def _from_session(state: AppState, session: WebSession, cookie: str) -> Principal:
     user = session.user
     return Principal(
-        viewer=user.viewer(session.workspace or None),
+        viewer=_with_log_access(state, user.viewer(session.workspace or None)),
         name=user.name,
         email=user.email,
         kind="session",
@@ -203,3 +203,11 @@ def _from_session(session: WebSession, cookie: str) -> Principal:
         csrf_token=session.csrf_token,
         credential=cookie,
     )
+
+
+def _with_log_access(state: AppState, viewer: Viewer) -> Viewer:
+    """``viewer`` with its workspace's ``log_access`` setting, which the access rules read."""
+    if is_platform(viewer) or not viewer.workspace:
+        return viewer
+    settings = state.accounts.workspace_settings(viewer.workspace)
+    return replace(viewer, log_access=settings.log_access)

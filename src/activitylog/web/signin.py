@@ -124,6 +124,9 @@ def switch_workspace(
     principal = require_session(request, "switch workspace", csrf_token)
     if workspace != principal.viewer.workspace:  # switching to where one is: nothing to do
         state.accounts.switch_workspace(principal.credential, workspace)
+        entered = authenticate(request)  # the same session, now in ``workspace``
+        if entered is not None:
+            state.audit.switched_workspace(request, principal, entered)
     return RedirectResponse(safe_next(next).split("?", 1)[0], status_code=303)
 
 
@@ -142,6 +145,7 @@ def _form(
         "next": safe_next(next),
         "csrf_token": token,
         "notice": None,
+        "demo_accounts": app_state(request).demo_accounts,
     }
     response = templates.TemplateResponse(request, "signin.html", context, status_code=status)
     response.set_cookie(
