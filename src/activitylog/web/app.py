@@ -85,6 +85,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(signin.router)
     app.include_router(workspace_settings.router)
+    app.include_router(workspace_settings.router)
     app.include_router(pages.router)
     app.include_router(docs.router)
     return app
