@@ -252,3 +252,24 @@ def test_an_ipv6_address_may_wrap_after_its_colons() -> None:
     text = p.marked("2001:db8::1", "db8", wrap_after=":")
     assert text == "2001:<wbr><mark>db8</mark>:<wbr>:<wbr>1"
     assert p.marked("10.0.0.1", "", wrap_after=":") == "10.0.0.1"
+
+
+def test_relative_urls_link_against_the_workspace_link_base() -> None:
+    base = "https://app.example.com/acme/"
+    assert p.link_url("/contacts/c_9") is None  # no link_base: text, as before
+    assert p.link_url("/contacts/c_9", base) == "https://app.example.com/contacts/c_9"
+    assert p.link_url("contacts/c_9", base) == "https://app.example.com/acme/contacts/c_9"
+    assert p.link_url("https://crm.example/c_9", base) == "https://crm.example/c_9"
+    assert p.link_url("//evil.example/x", base) is None
+    assert p.link_url("javascript:alert(1)", base) is None
+    event = _event(
+        subject={"type": "contact", "id": "c_9", "name": "Jane Doe", "url": "/contacts/c_9"},
+        related=[{"type": "team", "id": "t_1", "name": "Support", "url": "/teams/t_1"}],
+    )
+    plain = present_detail(event, "UTC")
+    assert plain.subject is not None
+    assert (plain.subject.url, plain.subject.url_text) == (None, "/contacts/c_9")
+    linked = present_detail(event, "UTC", link_base=base)
+    assert linked.subject is not None
+    assert linked.subject.url == "https://app.example.com/contacts/c_9"
+    assert [r.url for r in linked.related] == ["https://app.example.com/teams/t_1"]

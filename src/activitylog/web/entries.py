@@ -150,9 +150,11 @@ def present_detail(
     tz: str,
     check: EntryCheck | None = None,
     deletion: Mapping[str, Any] | None = None,
+    link_base: str | None = None,
 ) -> Detail:
     """The side panel of ``event``; ``check`` is its integrity, ``deletion`` the record of
-    its deletion (``ActivityLog.deletion_record``) when it was deleted."""
+    its deletion (``ActivityLog.deletion_record``) when it was deleted; relative subject and
+    related-record URLs resolve against ``link_base`` (the workspace's setting)."""
     verb = str(event.get("verb") or "")
     snapshot = event.get("snapshot") if isinstance(event.get("snapshot"), Mapping) else None
     deleted = bool(event.get("deleted_at"))
@@ -189,8 +191,8 @@ def present_detail(
         impersonator=person(event["impersonator"]) if event.get("impersonator") else None,
         time=local_time(event.get("occurred_at"), tz),
         received=local_time(event.get("received_at"), tz),
-        subject=subject_view(event.get("subject")),
-        related=related_views(event.get("related")),
+        subject=subject_view(event.get("subject"), link_base),
+        related=related_views(event.get("related"), link_base),
         ip=str(event.get("ip") or ""),
         device=device_text(event.get("device")),
         user_agent=str(event.get("user_agent") or ""),

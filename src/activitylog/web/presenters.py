@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import orjson
 from markupsafe import Markup, escape
@@ -208,30 +208,38 @@ def actor_text(event: Mapping[str, Any]) -> str:
     return f"{person(impersonator).name} as {actor}" if impersonator else actor
 
 
-def subject_view(subject: Mapping[str, Any] | None) -> SubjectView | None:
+def subject_view(
+    subject: Mapping[str, Any] | None, link_base: str | None = None
+) -> SubjectView | None:
+    """A subject or related record; its ``url`` a link as :func:`link_url` allows."""
     if not subject:
         return None
-    url = subject.get("url") or ""
+    url = str(subject.get("url") or "")
     return SubjectView(
         type=str(subject.get("type") or ""),
         id=str(subject.get("id") or ""),
         name=str(subject.get("name") or subject.get("id") or subject.get("type") or ""),
-        url=link_url(url),
+        url=link_url(url, link_base),
         url_text=url,
     )
 
 
-def link_url(url: str | None) -> str | None:
-    """``url`` when it may become a link (absolute http or https), else None."""
+def link_url(url: str | None, base: str | None = None) -> str | None:
+    """``url`` when it may become a link (absolute http or https), else None; a relative
+    ``url`` ("/contacts/c_9") resolves against ``base``, the workspace's ``link_base``, when
+    it has one (one naming another host, "//host/x", never does)."""
     if not url:
         return None
+    url = url.strip()
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError:
         return None
+    if base and not parts.scheme and not parts.netloc:
+        return link_url(urljoin(base, url))
     if parts.scheme.lower() not in LINK_SCHEMES or not parts.netloc:
         return None
-    return url.strip()
+    return url
 
 
 def sentence(event: Mapping[str, Any]) -> str:
@@ -401,8 +409,10 @@ def _wrappable(text: str, wrap_after: str) -> str:
     return escaped
 
 
-def related_views(related: Sequence[Mapping[str, Any]] | None) -> list[SubjectView]:
-    return [view for view in (subject_view(r) for r in related or []) if view]
+def related_views(
+    related: Sequence[Mapping[str, Any]] | None, link_base: str | None = None
+) -> list[SubjectView]:
+    return [view for view in (subject_view(r, link_base) for r in related or []) if view]
 
 
 def _humanise(name: str) -> str:
