@@ -223,11 +223,13 @@ ENCODINGS: dict[str, Callable[[Encoder], Iterator[bytes | memoryview]]] = {
     "json": _encode_json,
     "ndjson": _encode_ndjson,
 }
-#: What each format is served as over HTTP.
+#: What each format is served as over HTTP. ``pdf`` is a report (:mod:`activitylog.reports`):
+#: KPIs, charts and an integrity statement around the entries, written whole, not encoded.
 MEDIA_TYPES: dict[str, str] = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
     "ndjson": "application/x-ndjson",
+    "pdf": "application/pdf",
 }
 
 

@@ -20,6 +20,7 @@ from activitylog.cli.app import (
 )
 from activitylog.cli.options import filter_options, selection_from
 from activitylog.cli.render import print_page, print_stats
+from activitylog.cli.reports import write_pdf_report
 from activitylog.exports import WRITERS, write_csv
 from activitylog.timeranges import DEFAULT_PRESET
 
@@ -83,7 +84,11 @@ def stats(group: str, fmt: str, **options: Any) -> None:
 @cli.command()
 @filter_options
 @click.option(
-    "--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice([*sorted(WRITERS), "pdf"]),
+    default="csv",
+    show_default=True,
 )
 @click.option(
     "--out",
@@ -97,12 +102,17 @@ def export(fmt: str, out: str, **options: Any) -> None:
     API and on the page (all time: --since 1970-01-01); with --id, those events whatever
     the window.
 
-    csv (formula-safe), json (one array) or ndjson (one event per line).
+    csv (formula-safe), json (one array) or ndjson (one event per line); pdf writes a
+    report (KPIs, charts, entries, integrity statement; at most 50,000 entries) to --out FILE.
     """
     selection = selection_from(options)
     if not (selection.range or selection.since or selection.until or selection.ids):
         selection = replace(selection, range=DEFAULT_PRESET)
     log = open_log()
+    if fmt == "pdf":
+        written = write_pdf_report(log, selection, out)
+        click.echo(f"exported {written} events to {out} (PDF report)", err=True)
+        return
     events = log.export(selection)  # checks the filters and access before any file is made
     total = log.count(selection) if stderr_is_tty() else None
     with ExitStack() as stack:

@@ -570,24 +570,25 @@
       matching = !matching;
       updateSelection();
     } else if (button.matches("[data-export-selected]")) {
-      exportSelected();
+      exportSelected(button.dataset.exportSelected || "csv");
     } else if (button.matches("[data-delete-selected]")) {
       askDelete(button);
     }
   });
 
-  function exportSelected() {
+  function exportSelected(format) {
     const params = filterParams();
-    params.set("format", "csv");
+    params.set("format", format);
     if (!matching) selected.forEach((id) => params.append("id", id));
     const sort = new URLSearchParams(currentQuery).get("sort");
     if (sort) params.set("sort", sort);
-    download("/api/v1/export?" + params.toString(), matching ? "activity.csv" : "activity-selected.csv");
+    download("/api/v1/export?" + params.toString(), (matching ? "activity." : "activity-selected.") + format);
   }
 
-  /** Same-origin download; embedded pages mark their request, so fetch a blob. */
+  /** Same-origin download; embedded pages mark their request, and a PDF report may be
+   * refused (over its entry limit) with a message to show, so those fetch a blob. */
   async function download(url, filename) {
-    if (!embedded) {
+    if (!embedded && !filename.endsWith(".pdf")) {
       const a = document.createElement("a");
       a.href = url;
       a.download = filename;
@@ -613,9 +614,10 @@
 
   document.addEventListener("click", (event) => {
     const link = event.target.closest("a[data-export]");
-    if (!link || !embedded) return;
-    event.preventDefault();
+    if (!link) return;
     const format = new URL(link.href, location.href).searchParams.get("format") || "csv";
+    if (!embedded && format !== "pdf") return;
+    event.preventDefault();
     download(link.href, "activity." + format);
   });
 
