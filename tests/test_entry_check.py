@@ -3,12 +3,15 @@ record that names a deleted entry (``ActivityLog.deletion_record``)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
 
 from activitylog import ActivityLog
 from activitylog.access import Viewer
+from activitylog.events import micros
+from activitylog.purging import purge_workspace
 from activitylog.settings import Settings
 
 
@@ -120,3 +123,23 @@ def test_the_deletion_record_names_who_deleted(tmp_path: Path) -> None:
         admin = Viewer(user_id="u_9", role="admin", workspace="acme")
         assert log.deletion_record(log.get(events[1]["id"]), viewer=admin) is not None
         assert log.deletion_record(log.get(events[2]["id"]), viewer=admin) is None
+
+
+def test_after_a_purge_the_first_entry_left_links_to_the_purge_record(tmp_path: Path) -> None:
+    old = (datetime.now(UTC) - timedelta(days=200)).isoformat()
+    with _log(tmp_path) as log:
+        gone = log.record_many(
+            [{"workspace": "acme", "action": "contact.created", "occurred_at": old}] * 12
+        )
+        kept = _fill(log, 3)
+        outcome = purge_workspace(
+            log.store, log.catalog, "acme", micros(datetime.now(UTC) - timedelta(days=100))
+        )
+        assert outcome.plan is not None
+        assert outcome.plan.last == 10  # up to the checkpoint kept at 10: 11 and 12 stay
+        first = log.check_entry(log.get(gone[10]["id"]))
+        assert (first.seq, first.linked, first.verified) == (11, True, True)
+        assert log.check_entry(log.get(kept[0]["id"])).verified
+        with log.store.engine.begin() as conn:
+            conn.execute(text("UPDATE events SET chain_hash = :h WHERE seq = 11"), {"h": "0" * 64})
+        assert log.check_entry(log.get(gone[10]["id"])).linked is False

@@ -37,6 +37,7 @@ from activitylog.errors import (
     AccessDenied,
     ConfigurationError,
     FieldError,
+    IntegrityError,
     NotFound,
     ValidationError,
 )
@@ -363,7 +364,20 @@ class ActivityLog:
         covering = self.store.covering(workspace, seq)
         last = covering[0] if covering else seq
         rows = self.store.entries_of(workspace, max(seq - 1, 1), last)
-        return check_entry(workspace, seq, rows, covering, self.key_ring())
+        purged_to = None
+        if seq > 1 and not any(row[0] == seq - 1 for row in rows):
+            purged_to = self._purged_to(workspace)
+        return check_entry(workspace, seq, rows, covering, self.key_ring(), purged_to)
+
+    def _purged_to(self, workspace: str) -> tuple[int, str] | None:
+        """``(last seq, chain hash)`` the latest purge record of ``workspace`` states (None:
+        nothing purged, or a record that cannot be read: verify names that)."""
+        try:
+            with self.store.engine.connect() as conn:
+                start = self.store.purge_start(conn, workspace)
+        except IntegrityError:
+            return None
+        return None if start is None else (start.last, start.chain.hex())
 
     def deletion_record(
         self, event: Mapping[str, Any], *, viewer: Viewer = OPERATOR

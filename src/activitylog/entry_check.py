@@ -47,17 +47,21 @@ def check_entry(
     rows: Sequence[Row],
     covering: tuple[int, str] | None,
     ring: KeyRing | None,
+    purged_to: tuple[int, str] | None = None,
 ) -> EntryCheck:
     """Check entry ``seq`` of ``workspace`` from ``rows`` (entries ``seq - 1`` up to the
     covering checkpoint's size, tombstones included, in seq order), the covering signed
-    note ``(size, note)`` and the key ring (None: signatures are not checked)."""
+    note ``(size, note)`` and the key ring (None: signatures are not checked).
+
+    ``purged_to``: ``(last seq, chain hash)`` that the latest purge record states, when the
+    log's oldest entries were purged; the first entry after them links to that hash."""
     by_seq = {row[0]: row for row in rows}
     this = by_seq.get(seq)
     if this is None:
         return EntryCheck(seq, False, False, None, None, False)
     deleted = this[4] is not None
     content_ok = None if this[1] is None else content_hash(this[1]) == this[2]
-    previous = GENESIS if seq == 1 else (by_seq[seq - 1][3] if seq - 1 in by_seq else None)
+    previous = _previous_chain(seq, by_seq, purged_to)
     linked = None if previous is None else link(previous, this[2]) == this[3]
     shown_link = linked if seq > 1 else None
     if covering is None:
@@ -78,6 +82,19 @@ def check_entry(
         verified=verified,
         deleted=deleted,
     )
+
+
+def _previous_chain(
+    seq: int, by_seq: dict[int, Row], purged_to: tuple[int, str] | None
+) -> str | None:
+    """The chain hash entry ``seq`` extends (None: the previous entry cannot be read)."""
+    if seq == 1:
+        return GENESIS
+    if seq - 1 in by_seq:
+        return by_seq[seq - 1][3]
+    if purged_to is not None and purged_to[0] == seq - 1:
+        return purged_to[1]
+    return None
 
 
 def _reaches(rows: Sequence[Row], seq: int, previous: str, target: str) -> bool:
