@@ -48,12 +48,21 @@ class SQLBase(ABC):
         """A connection inside a write transaction."""
         return self.engine.begin()
 
+    def _write_unsynced(self) -> AbstractContextManager[Connection]:
+        """A write transaction whose commit need not reach the disk at once: for work
+        that is redone after a crash (a purge's removals, which its record states)."""
+        return self._write()
+
     @abstractmethod
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Insert event rows (columns in table order) and their search index entries."""
 
     def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
         conn.execute(events.delete().where(events.c.rid == rid))
+
+    def _delete_search(self, conn: Connection, rows: list[tuple[int, str]]) -> None:  # noqa: B027
+        """Remove ``(rid, search_text)`` rows from a search index kept apart from the
+        table (none here: an index of the table goes with its rows)."""
 
     @abstractmethod
     def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:

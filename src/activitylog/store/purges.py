@@ -2,17 +2,18 @@
 
 A purge is planned in a read (the prefix of entries older than the cut-off, up to the
 last kept checkpoint inside it), checked against that checkpoint's signature, archived by
-the caller, recorded (one append), and only then removed in chunks of its own
-transactions, so ingest waits at most one chunk. A purge cut short resumes from its
+the caller, recorded (one append), and only then removed in short transactions with
+pauses between them, so ingest waits for one slice at most. A purge cut short resumes from its
 record: :meth:`SQLPurges.finish_purge` removes what the latest record covers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, select
 
@@ -25,11 +26,18 @@ from activitylog.retention import PurgePlan, PurgeStart, purge_start
 from activitylog.sealing import GENESIS_HASH, Head
 from activitylog.store.ledger import SQLLedger
 from activitylog.store.rollups import Accumulator
-from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, checkpoints, events, tombstones
+from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, checkpoints
 from activitylog.store.writes import SQLWrites
 
-#: Rows removed per transaction: ingest waits for at most one such chunk.
-PURGE_CHUNK = 2000
+#: Entries removed per transaction: ingest waits for at most one such slice.
+PURGE_ROWS = 200
+#: The columns the counts are kept by, as ``_OLDEST`` reads them after rid, seq, time.
+_DIMS = ("layer", "actor_id", "category", "action", "verb", "kind", "result", "ip")
+_OLDEST = (
+    f"SELECT rid, seq, occurred_at, {', '.join(_DIMS)}, search_text FROM events"
+    " WHERE workspace = {mark} AND seq <= {mark} ORDER BY seq LIMIT "
+    f"{PURGE_ROWS}"
+)
 
 #: Builds the purge record of a plan, given the tree's frontier and chain hash at its end.
 PurgeRecord = Callable[[PurgePlan, Frontier, bytes], Prepared]
@@ -104,7 +112,7 @@ class SQLPurges(SQLWrites, SQLLedger):
     def purge(self, plan: PurgePlan, record: PurgeRecord) -> Purged:
         """Carry out ``plan``: check its entries against the checkpoint signed at its end,
         append its record (``record`` builds it, with the archive the caller wrote), then
-        remove the entries in chunks."""
+        remove the entries in short slices."""
         frontier, chain = self._checked_prefix(plan)
         prepared = record(plan, frontier, chain)
         heads: dict[str, Head] = {}
@@ -167,44 +175,48 @@ class SQLPurges(SQLWrites, SQLLedger):
 
     def finish_purge(self, workspace: str) -> int:
         """Remove what ``workspace``'s latest purge record covers and is still stored (all
-        of it after the record is appended; the rest after an interrupted purge), a chunk
-        per transaction; returns the number of rows removed."""
+        of it after the record is appended; the rest after an interrupted purge); returns
+        the number of rows removed.
+
+        Each transaction removes at most ``PURGE_ROWS`` entries (a few statements), and the
+        purge then leaves the write lock free as long as it held it, so appends wait for
+        one such slice at most, never for the purge."""
         with self.engine.connect() as conn:
             start = self.purge_start(conn, workspace)
         if start is None:
             return 0
-        removed = 0
-        while True:
-            with self._write() as conn:
-                rows = list(
-                    conn.execute(
-                        select(events)
-                        .where(events.c.workspace == workspace, events.c.seq <= start.last)
-                        .order_by(events.c.seq)
-                        .limit(PURGE_CHUNK)
-                    ).mappings()
-                )
-                counts, ip_counts = Accumulator(ROLLUPS), Accumulator(IP_ROLLUPS)
-                for row in rows:
-                    values = dict(row)
-                    counts.add(workspace, row["occurred_at"], values, sign=-1)
-                    if row["ip"]:
-                        ip_counts.add(workspace, row["occurred_at"], values, sign=-1)
-                    self._delete_event(conn, row["rid"], row["search_text"])
-                self._add_rollups(conn, counts, ip_counts)
-                upto = rows[-1]["seq"] if len(rows) == PURGE_CHUNK else start.last
-                gone = conn.execute(
-                    tombstones.delete().where(
-                        tombstones.c.workspace == workspace, tombstones.c.seq <= upto
-                    )
-                ).rowcount
-                removed += len(rows) + gone
-            if len(rows) < PURGE_CHUNK:
-                break
+        removed, done = 0, False
+        while not done:
+            began = time.monotonic()
+            with self._write_unsynced() as conn:
+                rows = self._sql(conn, _OLDEST.format(mark=self.MARK), (workspace, start.last))
+                done = len(rows) < PURGE_ROWS
+                upto = start.last if done else rows[-1][1]
+                removed += self._remove(conn, workspace, rows, upto)
+            if not done:
+                time.sleep(time.monotonic() - began)
         self._drop_empty_counts(workspace)
         if removed:
             self._after_delete()
         return removed
+
+    def _remove(self, conn: Connection, workspace: str, rows: list[Any], upto: int) -> int:
+        """Remove ``rows`` (read by ``_OLDEST``) and the tombstones up to seq ``upto``,
+        with their counts."""
+        counts, ip_counts = Accumulator(ROLLUPS), Accumulator(IP_ROLLUPS)
+        for row in rows:
+            values = dict(zip(_DIMS, row[3:11], strict=True))
+            counts.add(workspace, row[2], values, sign=-1)
+            if values["ip"]:
+                ip_counts.add(workspace, row[2], values, sign=-1)
+        self._add_rollups(conn, counts, ip_counts)
+        self._delete_search(conn, [(row[0], row[11]) for row in rows])
+        mark = self.MARK
+        where = f"WHERE workspace = {mark} AND seq <= {mark}"
+        graves = self._sql(conn, f"SELECT count(*) FROM tombstones {where}", (workspace, upto))
+        for table in ("events", "tombstones"):
+            self._sql(conn, f"DELETE FROM {table} {where}", (workspace, upto))
+        return len(rows) + int(graves[0][0])
 
     def _drop_empty_counts(self, workspace: str) -> None:
         """Rollup rows whose count fell to zero (purged days) are removed."""

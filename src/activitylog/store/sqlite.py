@@ -8,7 +8,8 @@ whose rowid is the time-ordered ``rid``, so a time range narrows the match itsel
 from __future__ import annotations
 
 import sqlite3
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from itertools import chain
 from pathlib import Path
@@ -79,12 +80,27 @@ class SQLiteStore(SQLStore):
             _driver(conn).execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         super().__init__(engine, policy)
+        self._synchronous = synchronous
         self._immediate = engine.execution_options(immediate=True)
         with self._write() as conn:
             migrate.upgrade(conn)
 
     def _write(self) -> AbstractContextManager[Connection]:
         return self._immediate.begin()
+
+    @contextmanager
+    def _write_unsynced(self) -> Iterator[Connection]:
+        # synchronous=NORMAL: the commit goes to the WAL without an fsync (the next synced
+        # commit or checkpoint carries it to the disk), so the write lock is held for the
+        # statements alone. The pragma cannot change inside a transaction: set it first.
+        with self._immediate.connect() as conn:
+            driver = _driver(conn)
+            driver.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                driver.execute(f"PRAGMA synchronous={self._synchronous}")
 
     def _sql(self, conn: Connection, statement: str, params: Any = ()) -> list[Any]:
         # Straight to sqlite3: SQLAlchemy's per-statement work costs more than a small
@@ -107,6 +123,9 @@ class SQLiteStore(SQLStore):
     def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
         conn.exec_driver_sql(DELETE_SEARCH, (rid, search_text))
         super()._delete_event(conn, rid, search_text)
+
+    def _delete_search(self, conn: Connection, rows: list[tuple[int, str]]) -> None:
+        self._sql(conn, DELETE_SEARCH, rows)
 
     def _stream(self, conn: Connection, statement: str, params: tuple[Any, ...]) -> RowStream:
         # Verification reads every entry: the driver's own cursor hands over plain tuples.
