@@ -86,6 +86,8 @@ def test_kpi_cards_add_up_and_match_the_donut(page: Page, query: str) -> None:
         whole = [0 if pct == "<1%" else int(pct.rstrip("%")) for pct in percents]
         assert sum(whole) == 100, percents
     expect(page.locator("#charts .donut__total")).to_have_text(f"{total:,}")
+    series = page.locator("#charts .chart--volume .legend__value").all_inner_texts()
+    assert sum(_number(text) for text in series) == total, "the volume counts the same events"
     if "result=failure" in query:
         # Failed sign-ins are neither sign-ins nor writes: they count as reads / other.
         assert shown["reads_other"][0] > 0, shown
@@ -142,6 +144,17 @@ def test_a_deleted_entrys_page_says_who_deleted_it_and_that_it_still_verifies(
         data={"ids": [victim], "reason": "Customer asked for erasure #77"},
     )
     assert reply.ok, reply.text()
+
+    reported = page.request.get(f"/api/v1/events/{victim}").json()["integrity"]
+    assert reported | {"checkpoint_seq": 0} == {
+        "seq": reported["seq"],
+        "content_ok": None,
+        "linked": True,
+        "checkpoint_seq": 0,
+        "signature_ok": True,
+        "verified": True,
+        "deleted": True,
+    }
 
     page.goto(f"/activity/events/{victim}?tz={TIMEZONE}")
     detail = page.locator("article.detail")
