@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from activitylog.archives import Location, write_archive
+from activitylog.archives import Location, open_location, write_archive
 from activitylog.archives.format import parse_manifest
 from activitylog.errors import IntegrityError, NotFound, ValidationError
 from activitylog.notes import signer_of, split_note
@@ -183,3 +183,36 @@ def test_standard_tools_read_an_archive(
         text=True,
     ).stdout.split()
     assert out[:2] == ["acme", "#1"]
+
+
+def test_after_a_purge_the_next_range_starts_from_its_record(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    """The purge archives its range (1..n) and removes it; the next archive starts from the
+    tree and chain hash the purge record states, and both verify."""
+    from activitylog import ActivityLog
+    from activitylog.purging import run_purges
+    from activitylog.settings import Settings
+
+    location = tmp_path / "archives"
+    settings = Settings(
+        signing_key=seeded.key, checkpoint_every=10, retention_days=1, archive=str(location)
+    )
+    with ActivityLog(seeded.url, settings=settings) as log:
+        [outcome] = run_purges(log, workspace="acme")
+        assert outcome.plan is not None
+        assert outcome.archive is not None
+        purged = outcome.plan.last
+        assert log.store.entries_of("acme", 1, purged) == []
+        info = write_archive(log, "acme", purged + 1, 40, CUTOFF, str(location))
+        first = local(open_location(str(location)), outcome.archive.name, tmp_path / "1.zst")
+        second = local(open_location(str(location)), info.name, tmp_path / "2.zst")
+        ring = log.key_ring()
+        assert check(first, ring).ok
+        report = check(second, ring)
+        assert report.ok, report.problems
+        header = records(second)[0]
+        assert header["before"]["size"] == purged
+        assert bytes.fromhex("".join(header["before"]["frontier"])) == check(first, None).frontier
+        with pytest.raises(ValidationError, match=f"first_seq: entries up to {purged} were purged"):
+            write_archive(log, "acme", 1, 40, CUTOFF, str(location / "elsewhere"))
