@@ -21,6 +21,8 @@ from activitylog.web.app import create_app
 from activitylog.web.principal import EMBED_COOKIE, EMBED_HEADER
 from activitylog.web.state import AppState
 
+from ._support import World
+
 PASSWORD = "correct horse battery"
 HOSTILE = "01900000-0000-7000-8000-0000000000a1"
 CREATED = "01900000-0000-7000-8000-0000000000a2"
@@ -285,6 +287,26 @@ def test_an_unknown_entry_url_is_a_full_error_page(owner: TestClient) -> None:
     assert re.search(r'<main id="main"[^>]*>', html)
     assert re.search(r"<h1[^>]*>Entry not found</h1>", html)
     assert "does not exist or is not visible to you" in html
+
+
+def test_a_forbidden_entry_url_is_a_full_error_page(fresh: World) -> None:
+    """A member of a workspace whose log is for admins opens one of their own entries."""
+    event = fresh.state.log.record(
+        workspace="acme",
+        actor={"id": "u_diego", "name": "Diego Alvarez", "role": "member"},
+        action="note.created",
+        subject={"type": "note", "id": "n_1", "name": "Plan"},
+    )
+    fresh.state.accounts.change_workspace_settings("acme", {"log_access": "admins"}, by="t")
+    member = fresh.client("member")
+    reply = member.get(f"/activity/events/{event['id']}")
+    assert reply.status_code == 403
+    assert '<html lang="en">' in reply.text
+    assert re.search(r'<main id="main"[^>]*>', reply.text)
+    assert re.search(r"<h1[^>]*>[^<]+</h1>", reply.text)
+    panel = member.get(f"/activity/events/{event['id']}", headers={"X-Fragment": "1"})
+    assert panel.status_code == 403
+    assert "<html" not in panel.text  # the panel's own message, inside the page
 
 
 def test_the_entry_page_is_headed_by_its_sentence(owner: TestClient) -> None:
