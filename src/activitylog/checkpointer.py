@@ -5,37 +5,18 @@ would be signed (every append is) but not witnessed."""
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from activitylog.client import ActivityLog
-
-logger = logging.getLogger("activitylog.checkpointer")
+from activitylog.timers import Every
 
 
 class Checkpointer:
     def __init__(self, log: ActivityLog, seconds: float) -> None:
-        self._log = log
-        self._seconds = seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="activitylog-checkpointer")
-        self._thread.daemon = True
+        self._timer = Every("checkpointer", seconds, log.checkpoint_all)
 
     def start(self) -> None:
-        self._thread.start()
+        self._timer.start()
 
     def stop(self) -> None:
         """Stop the timer, then checkpoint one last time."""
-        self._stop.set()
-        self._thread.join()
-        self._tick()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._seconds):
-            self._tick()
-
-    def _tick(self) -> None:
-        try:
-            self._log.checkpoint_all()
-        except Exception:  # keep the timer alive; the next tick tries again
-            logger.exception("checkpointing failed")
+        self._timer.stop()
+        self._timer.run_once()

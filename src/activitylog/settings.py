@@ -155,6 +155,11 @@ class Settings(BaseSettings):
         description="Where purges write archives: a directory or s3://bucket/prefix; "
         "none: nowhere.",
     )
+    retention_days: int | None = Field(
+        None,
+        description="How many days entries are kept in workspaces that set no retention "
+        "of their own; forever (none, the default): nothing is purged.",
+    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -242,6 +247,15 @@ class Settings(BaseSettings):
             raise ValueError("must be a directory or s3://bucket/prefix")
         return value
 
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _retention_days(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "forever":
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError("must be at least 1 day, or forever")
+        return value
+
     @field_validator("durability")
     @classmethod
     def _durability(cls, value: str) -> str:
@@ -281,6 +295,7 @@ KINDS: dict[str, str] = {
     "api_key": "text",
     "spool_dir": "path",
     "archive": "text",
+    "retention_days": "days",
 }
 KIND_NAMES = {
     "text": "a string",
@@ -288,6 +303,7 @@ KIND_NAMES = {
     "int": "an integer",
     "float": "a number",
     "list": "an array of strings",
+    "days": 'a number of days or "forever"',
 }
 
 

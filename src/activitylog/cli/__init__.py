@@ -1,6 +1,6 @@
 """The ``activitylog`` command line: record, ingest, query, stats, verify, export, seed,
-delete, checkpoint, prove, verify-proof, signing, reindex, users, keys, token, workspace,
-archive, serve and demo. ``activitylog --help`` lists them; each has ``--help``.
+delete, checkpoint, prove, verify-proof, signing, reindex, purge, users, keys, token,
+workspace, archive, serve and demo. ``activitylog --help`` lists them; each has ``--help``.
 
 ``main`` is the click group (the console script's entry point, and what tests invoke).
 """
@@ -13,6 +13,7 @@ from activitylog.cli import (
     integrity,
     maintenance,
     read,
+    retention,
     server,
     signing,
     workspaces,
@@ -31,6 +32,7 @@ __all__ = [
     "main",
     "maintenance",
     "read",
+    "retention",
     "server",
     "signing",
     "workspaces",
