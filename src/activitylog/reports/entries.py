@@ -26,7 +26,7 @@ from activitylog.web.presenters import (
 MAX_VALUE = 400
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EntryRow:
     workspace: str
     seq: str

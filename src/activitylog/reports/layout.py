@@ -85,8 +85,10 @@ class Cover:
     digest: str
     digest_rule: str
     summary: str
+    statement_intro: str
     statements: tuple[Statement, ...]
-    how_to_check: tuple[str, ...]
+    #: Each step: what it shows, and its command (lines separated by newlines).
+    how_to_check: tuple[tuple[str, str], ...]
     footer: str
 
 
@@ -341,18 +343,16 @@ def _statement(cover: Cover, styles: Styles) -> list[Flowable]:
     t = styles.text
     story: list[Flowable] = [
         Paragraph("Integrity statement", styles.h2),
-        Paragraph(t(cover.summary), styles.body),
-        Spacer(1, 6),
+        Paragraph(t(cover.statement_intro), styles.body),
+        Spacer(1, 8),
         Paragraph(f"<b>SHA-256 of the report's {cover.count:,} entries</b>", styles.fact),
-        Paragraph(cover.digest, styles.mono),
+        Spacer(1, 2),
+        _code(cover.digest, styles),
         Paragraph(t(cover.digest_rule) + ".", styles.body),
     ]
     for statement in cover.statements:
         rows = [
-            [
-                Paragraph(t(label).upper(), styles.label),
-                Paragraph(t(value), styles.mono if label in _MONO_FACTS else styles.fact),
-            ]
+            [Paragraph(t(label).upper(), styles.label), _fact(label, value, statement, styles)]
             for label, value in statement.lines
         ]
         table = Table(rows, colWidths=[120, WIDTH - 120])
@@ -365,22 +365,46 @@ def _statement(cover: Cover, styles: Styles) -> list[Flowable]:
                 ]
             )
         )
-        story += [
-            Paragraph(f"Workspace {t(statement.workspace)}", styles.h2),
-            table,
-        ]
-    story.append(
-        KeepTogether(
+        story += [Paragraph(f"Workspace {t(statement.workspace)}", styles.h2), table]
+    story.append(Paragraph("How to check this report", styles.h2))
+    for number, (text, command) in enumerate(cover.how_to_check, 1):
+        story.append(
+            KeepTogether(
+                [
+                    Paragraph(f"<b>{number}.</b> {t(text)}", styles.body),
+                    Spacer(1, 3),
+                    _code(command, styles),
+                    Spacer(1, 6),
+                ]
+            )
+        )
+    return story
+
+
+def _fact(label: str, value: str, statement: Statement, styles: Styles) -> Paragraph:
+    text = styles.text(value)
+    if label == "Signature":
+        colour = "#15803d" if statement.ok else "#b91c1c"
+        return Paragraph(f"<font color='{colour}'><b>{text}</b></font>", styles.fact)
+    return Paragraph(text, styles.mono if label in _MONO_FACTS else styles.fact)
+
+
+def _code(text: str, styles: Styles) -> Table:
+    """A command or hash in a shaded box, one line per line of ``text``."""
+    lines = "<br/>".join(styles.text(line) for line in text.split("\n"))
+    box = Table([[Paragraph(lines, styles.mono)]], colWidths=[WIDTH])
+    box.setStyle(
+        TableStyle(
             [
-                Paragraph("How to check this report", styles.h2),
-                *(
-                    Paragraph(f"{i}. {t(step)}", styles.body)
-                    for i, step in enumerate(cover.how_to_check, 1)
-                ),
+                ("BACKGROUND", (0, 0), (-1, -1), PANEL),
+                ("BOX", (0, 0), (-1, -1), 0.5, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 7),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
             ]
         )
     )
-    return story
+    return box
 
 
 _MONO_FACTS = frozenset({"Root hash", "Verifier key", "Key id", "Export command"})

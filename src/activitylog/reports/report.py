@@ -168,7 +168,8 @@ def _cover(
         count=count,
         digest=digest,
         digest_rule=RULE,
-        summary=_summary(covered),
+        summary=_summary(covered) + " The full statement and how to check it end the report.",
+        statement_intro=_summary(covered),
         statements=tuple(_statement(c) for c in covered),
         how_to_check=_how_to_check(command, covered),
         footer=f"{TITLE} · {workspace} · generated {generated} by {request.generated_by}",
@@ -254,10 +255,8 @@ def _summary(covered: list[Coverage]) -> str:
                 f"{where}, covered by the checkpoint at tree size {c.size:,} signed "
                 f"{c.signed_at} by key {c.key_id}"
             )
-    return (
-        "Every entry in this report is part of its workspace's tamper-evident log: "
-        + "; ".join(parts)
-        + ". The full statement and how to check it end the report."
+    return "Every entry in this report is part of its workspace's tamper-evident log: " + (
+        "; ".join(parts) + "."
     )
 
 
@@ -286,17 +285,30 @@ def _statement(c: Coverage) -> Statement:
     return Statement(c.span.workspace, tuple(lines), c.size is not None and not c.problem)
 
 
-def _how_to_check(command: str, covered: list[Coverage]) -> tuple[str, ...]:
-    workspaces = f"--workspace {covered[0].span.workspace} " if len(covered) == 1 else ""
+def _how_to_check(command: str, covered: list[Coverage]) -> tuple[tuple[str, str], ...]:
+    """Each step: what it shows, and the command that does it."""
+    workspace = f" --workspace {covered[0].span.workspace}" if len(covered) == 1 else ""
     return (
-        f"Export the same entries as JSON (the page's Export JSON with the same filters, "
-        f"GET /api/v1/export?format=json with the same parameters, or: {command}).",
-        f"Recompute the digest: {JQ} prints the SHA-256 above when the log still holds "
-        "exactly these entries, unchanged (an entry deleted or recorded since changes it).",
-        "Check the log itself, every entry against its signed checkpoints: "
-        f"activitylog verify {workspaces}--public-key activitylog.pub (the key ring "
-        "activitylog signing public-key prints; its key id is printed above).",
-        "Check one entry offline: activitylog prove ENTRY_ID --out proof.json, then "
-        "activitylog verify-proof proof.json --public-key activitylog.pub: its content hash is "
-        "a leaf of the signed tree.",
+        (
+            "Export the same entries as JSON: on the page, Export JSON with the same filters; "
+            "over the API, GET /api/v1/export?format=json with the same parameters; or:",
+            command,
+        ),
+        (
+            "Recompute the digest. It prints the SHA-256 above while the log holds exactly "
+            "these entries, unchanged (an entry deleted, or recorded in the window since, "
+            "changes it):",
+            JQ,
+        ),
+        (
+            "Check the log itself, every entry against its signed checkpoints, with the public "
+            "keys the log signs with (its key id is printed above):",
+            f"activitylog signing public-key > activitylog.pub\n"
+            f"activitylog verify{workspace} --public-key activitylog.pub",
+        ),
+        (
+            "Check one entry offline: its content hash is a leaf of the tree the checkpoint signs.",
+            "activitylog prove ENTRY_ID --out proof.json\n"
+            "activitylog verify-proof proof.json --public-key activitylog.pub",
+        ),
     )

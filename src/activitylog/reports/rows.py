@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from reportlab.lib.colors import Color, HexColor
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -45,7 +46,7 @@ SIZE, SMALL = 7.2, 6.4
 CHANGE_COLUMNS: tuple[float, ...] = (78, 190, 12, 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Run:
     """Text in one font, size and colour, wrapped to its cell."""
 
@@ -103,34 +104,40 @@ def _height(lines: Sequence[Line]) -> float:
 
 
 class EntryBlock(Flowable):
-    """One entry: its cells in :data:`COLUMNS`, then its changed fields."""
+    """One entry: its cells in :data:`COLUMNS`, then its changed fields ``first`` to
+    ``last`` (all by default). Its text is laid out when first measured, so a story of
+    thousands of blocks holds little more than their entries."""
 
     def __init__(
         self,
-        cells: Sequence[Sequence[Run]],
-        changes: Sequence[Sequence[Run]],
+        entry: EntryRow,
+        fonts: FontSet,
         *,
+        workspaces: bool,
+        changes: slice = slice(None),
         continued: bool = False,
     ) -> None:
         super().__init__()
-        self.cells = cells
-        self.changes = changes
+        self.entry = entry
+        self.fonts = fonts
+        self.workspaces = workspaces
+        self.change_slice = changes
         self.continued = continued
         self._cell_lines: list[list[Line]] | None = None
         self._change_lines: list[list[list[Line]]] | None = None
 
     def _lay_out(self) -> tuple[list[list[Line]], list[list[list[Line]]]]:
         if self._cell_lines is None or self._change_lines is None:
+            cells = _cells(self.entry, self.fonts, self.workspaces)
+            changes = _changes(self.entry, self.fonts)[self.change_slice]
             self._cell_lines = [
                 [line for run in runs for line in wrap(run, width - 2 * PAD_X)]
-                for runs, (_, width) in zip(self.cells, COLUMNS, strict=True)
+                for runs, (_, width) in zip(cells, COLUMNS, strict=True)
             ]
+            widths = _change_widths()
             self._change_lines = [
-                [
-                    wrap(run, width - 2 * PAD_X)
-                    for run, width in zip(row, _change_widths(), strict=True)
-                ]
-                for row in self.changes
+                [wrap(run, width - 2 * PAD_X) for run, width in zip(row, widths, strict=True)]
+                for row in changes
             ]
         return self._cell_lines, self._change_lines
 
@@ -152,39 +159,57 @@ class EntryBlock(Flowable):
         """Between changed fields, when at least one fits with the row above it."""
         room = available_height - self._row_height() - 5
         fitting, used = 0, 0.0
-        for height in self._change_heights():
+        heights = self._change_heights()
+        for height in heights:
             if used + height > room:
                 break
             fitting, used = fitting + 1, used + height
-        if not fitting or fitting == len(self.changes):
+        if not fitting or fitting == len(heights):
             return []
-        head = EntryBlock(self.cells, self.changes[:fitting], continued=self.continued)
-        tail = EntryBlock(self.cells, self.changes[fitting:], continued=True)
+        first = self.change_slice.start or 0
+        middle = first + fitting
+        head = EntryBlock(
+            self.entry,
+            self.fonts,
+            workspaces=self.workspaces,
+            changes=slice(first, middle),
+            continued=self.continued,
+        )
+        tail = EntryBlock(
+            self.entry,
+            self.fonts,
+            workspaces=self.workspaces,
+            changes=slice(middle, self.change_slice.stop),
+            continued=True,
+        )
         return [head, tail]
 
     def draw(self) -> None:
         canvas = self.canv
         cells, changes = self._lay_out()
         top = self.height
+        if changes:  # the panel behind the changed fields, under their text
+            start = COLUMNS[0][1]
+            below_row = top - self._row_height()
+            canvas.saveState()
+            canvas.setFillColor(PANEL)
+            canvas.rect(start, 0.5, self.width - start, below_row - 1.5, stroke=0, fill=1)
+            canvas.restoreState()
+        text = _Text(canvas.beginText())
         if not self.continued:
             x = 0.0
             for lines, (_, width) in zip(cells, COLUMNS, strict=True):
-                _draw_lines(canvas, lines, x + PAD_X, top - PAD_Y)
+                text.lines(lines, x + PAD_X, top - PAD_Y)
                 x += width
             top -= self._row_height()
-        if changes:
-            start = COLUMNS[0][1]
-            canvas.saveState()
-            canvas.setFillColor(PANEL)
-            canvas.rect(start, 0.5, self.width - start, top - 1.5, stroke=0, fill=1)
-            canvas.restoreState()
-            y = top - 2.5
-            for row, height in zip(changes, self._change_heights(), strict=True):
-                x = start
-                for lines, width in zip(row, _change_widths(), strict=True):
-                    _draw_lines(canvas, lines, x + PAD_X, y)
-                    x += width
-                y -= height
+        y = top - 2.5
+        for row, height in zip(changes, self._change_heights(), strict=True):
+            x = COLUMNS[0][1]
+            for lines, width in zip(row, _change_widths(), strict=True):
+                text.lines(lines, x + PAD_X, y)
+                x += width
+            y -= height
+        canvas.drawText(text.target)
         canvas.saveState()
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.4)
@@ -192,23 +217,43 @@ class EntryBlock(Flowable):
         canvas.restoreState()
 
 
+class _Text:
+    """One PDF text object for a whole block: font and colour set only when they change
+    (a text object per string costs a third of the drawing time)."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self._font: tuple[str, float] | None = None
+        self._colour: Color | None = None
+
+    def lines(self, lines: Sequence[Line], x: float, top: float) -> None:
+        y = top
+        target = self.target
+        for text, font, size, colour in lines:
+            y -= size * 1.22
+            if not text:
+                continue
+            if self._font != (font, size):
+                target.setFont(font, size)
+                self._font = (font, size)
+            if self._colour != colour:
+                target.setFillColor(colour)
+                self._colour = colour
+            target.setTextOrigin(x, y + size * 0.22)
+            target.textOut(text)
+
+
 def _change_widths() -> tuple[float, ...]:
     rest = sum(w for _, w in COLUMNS[1:]) - sum(CHANGE_COLUMNS)
     return (*CHANGE_COLUMNS[:-1], rest)
 
 
-def _draw_lines(canvas: object, lines: Sequence[Line], x: float, top: float) -> None:
-    y = top
-    for text, font, size, colour in lines:
-        y -= size * 1.22
-        if text:
-            canvas.setFont(font, size)  # type: ignore[attr-defined]
-            canvas.setFillColor(colour)  # type: ignore[attr-defined]
-            canvas.drawString(x, y + size * 0.22, text)  # type: ignore[attr-defined]
-
-
 def entry_block(entry: EntryRow, fonts: FontSet, *, workspaces: bool) -> EntryBlock:
     """The block of one entry; ``workspaces`` puts its workspace above its seq."""
+    return EntryBlock(entry, fonts, workspaces=workspaces)
+
+
+def _cells(entry: EntryRow, fonts: FontSet, workspaces: bool) -> list[list[Run]]:
     d, regular, bold = fonts.drawable, fonts.regular, fonts.bold
 
     def runs(main: str, detail: str, *, strong: bool = False) -> list[Run]:
@@ -218,7 +263,7 @@ def entry_block(entry: EntryRow, fonts: FontSet, *, workspaces: bool) -> EntryBl
     seq = [Run(entry.seq, regular, SIZE, MUTED)]
     if workspaces:
         seq.insert(0, Run(d(entry.workspace), regular, SMALL, MUTED))
-    cells = [
+    return [
         seq,
         [Run(entry.date, regular, SIZE, INK), Run(entry.time, regular, SIZE, TEXT_2)],
         runs(entry.actor, entry.actor_detail, strong=True),
@@ -227,14 +272,17 @@ def entry_block(entry: EntryRow, fonts: FontSet, *, workspaces: bool) -> EntryBl
         [Run(entry.result, bold, SIZE, RESULT_COLOURS.get(entry.result, TEXT_2))],
         [Run(d(entry.ip), regular, SIZE, INK)],
     ]
+
+
+def _changes(entry: EntryRow, fonts: FontSet) -> list[list[Run]]:
+    d, regular, bold, size = fonts.drawable, fonts.regular, fonts.bold, SMALL + 0.4
     arrow = "→" if fonts.has("→") else "->"
-    changes = [
+    return [
         [
-            Run(d(name), bold, SMALL + 0.4, TEXT_2),
-            Run(d(before), regular, SMALL + 0.4, BEFORE),
-            Run(arrow, regular, SMALL + 0.4, MUTED),
-            Run(d(after), regular, SMALL + 0.4, AFTER),
+            Run(d(name), bold, size, TEXT_2),
+            Run(d(before), regular, size, BEFORE),
+            Run(arrow, regular, size, MUTED),
+            Run(d(after), regular, size, AFTER),
         ]
         for name, before, after in entry.changes
     ]
-    return EntryBlock(cells, changes)

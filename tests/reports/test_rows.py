@@ -1,0 +1,49 @@
+"""Entry blocks: text wrapped to its column, and a block taller than a page split between
+its changed fields."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from activitylog import ActivityLog
+from activitylog.reports import ReportRequest, write_report
+from activitylog.reports.fonts import report_fonts
+from activitylog.reports.rows import Run, wrap
+from activitylog.selection import Selection
+
+from ._pdf import pages
+
+
+def test_wrap_breaks_at_spaces_and_cuts_words_wider_than_the_column() -> None:
+    fonts = report_fonts()
+    run = Run(
+        "a-very-long-address@a-very-long-domain.example and more\nnext", fonts.regular, 7, None
+    )  # type: ignore[arg-type]
+    lines = wrap(run, 60)
+    assert all(stringWidth(text, fonts.regular, 7) <= 60 for text, *_ in lines)
+    assert "".join(text for text, *_ in lines[:-2]).startswith("a-very-long-address@")
+    assert lines[-1][0] == "next"  # a newline starts a line
+
+
+def test_an_entry_with_more_changes_than_a_page_holds_continues_on_the_next(
+    log: ActivityLog,
+) -> None:
+    changes = {f"field_{n:03}": {"before": f"old {n}", "after": f"new {n}"} for n in range(120)}
+    log.record(
+        workspace="acme",
+        action="contact.updated",
+        occurred_at=datetime(2026, 11, 2, 9, tzinfo=UTC).isoformat(),
+        subject={"type": "contact", "id": "c_1"},
+        changes=changes,
+    )
+    out = io.BytesIO()
+    selection = Selection(workspace="acme", since="2026-11-01", until="2026-11-03")
+    write_report(log, ReportRequest(selection, generated_by="x"), out)
+    every = pages(out.getvalue())
+    text = "".join(every)
+    assert all(f"field_{n:03}" in text for n in range(120))
+    holding = [i for i, page in enumerate(every) if "field_" in page]
+    assert len(holding) >= 2  # split across pages, nothing lost
