@@ -16,6 +16,7 @@
   // from such a key, and acts at once for a pick with the mouse or from the open list.
   const STEP_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", "PageUp", "PageDown"]);
   const pending = new Set();
+  const stepping = new WeakMap(); // select -> whether its last key was a step
   const selectActions = [];
 
   /** Run ``action(select)`` when ``matches(select)`` changes, as described above. */
@@ -42,18 +43,18 @@
       commitSelect(select);
       return;
     }
-    const stepping = STEP_KEYS.has(event.key) || (event.key.length === 1 && event.key !== " ");
-    select.dataset.stepping = stepping && !event.altKey ? "1" : "";
+    const step = STEP_KEYS.has(event.key) || (event.key.length === 1 && event.key !== " ");
+    stepping.set(select, step && !event.altKey);
   }, true);
   document.addEventListener("pointerdown", (event) => {
     const select = event.target.closest && event.target.closest("select");
-    if (select) select.dataset.stepping = "";
+    if (select) stepping.set(select, false);
   }, true);
   document.addEventListener("change", (event) => {
     const select = event.target;
     if (!(select instanceof HTMLSelectElement)) return;
     if (!selectActions.some(([matches]) => matches(select))) return;
-    if (select.dataset.stepping === "1") {
+    if (stepping.get(select)) {
       pending.add(select);
       return;
     }
