@@ -19,7 +19,14 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP)
+# axe-core, injected by the browser tests' accessibility checks (test-only, from npm).
+AXE_STAMP := tests/web/node_modules/.installed
+
+$(AXE_STAMP): tests/web/package.json tests/web/package-lock.json
+	npm ci --prefix tests/web --no-audit --no-fund --silent
+	touch $(AXE_STAMP)
+
+pytest: $(STAMP) $(AXE_STAMP)
 	$(VENV)/bin/pytest -n 2 -q
 
 test: lint types pytest
