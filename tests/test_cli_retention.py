@@ -149,3 +149,15 @@ def test_a_bad_retention_is_refused_naming_the_field(
     result = run(db_url, "workspace", "set", "acme", "--retention-days", value)
     assert result.exit_code != 0
     assert "retention_days" in result.output
+
+
+def test_a_workspace_that_requires_an_archive_is_purged_only_with_one(
+    db_url: str, stored: ActivityLog, tmp_path: Path
+) -> None:
+    run(db_url, "workspace", "set", "acme", "--retention-days", "90", "--require-archive", "yes")
+    assert run(db_url, "purge", "--workspace", "acme").output.strip() == (
+        "acme: nothing purged: the workspace requires an archive, and no archive location "
+        "is set"
+    )
+    result = run(db_url, "purge", "--workspace", "acme", "--archive", str(tmp_path / "a"))
+    assert "archived as acme/" in result.output

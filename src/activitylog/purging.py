@@ -136,14 +136,18 @@ def run_purges(
     for name in names:
         policy = accounts.workspace_settings(name)
         days = policy.retention_days
-        if days is None:
+        if days is None:  # the workspace follows the platform's setting
             days = log.settings.retention_days
-        if days is None:
+        if days is None or days == "forever":
             outcomes.append(PurgeOutcome(name, None, dry_run=dry_run, skipped="kept forever"))
             continue
         if policy.legal_hold is not None:
             held = f"under legal hold: {policy.legal_hold}"
             outcomes.append(PurgeOutcome(name, None, dry_run=dry_run, skipped=held))
+            continue
+        if policy.require_archive and location is None:
+            needs = "the workspace requires an archive, and no archive location is set"
+            outcomes.append(PurgeOutcome(name, None, dry_run=dry_run, skipped=needs))
             continue
         cutoff = micros(moment - timedelta(days=days))
         archiver = None if location is None else _archiver(log, location)
