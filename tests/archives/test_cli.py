@@ -207,3 +207,22 @@ def test_verify_and_list_archives_in_an_s3_bucket(
     assert result.exit_code == 0, result.output
     listed = run("archive", "list", "--archive", f"s3://{bucket}")
     assert "initech/000000000001-000000000020.ndjson.zst  workspace initech" in listed.output
+
+
+def test_list_reads_a_long_workspace_name_from_the_header(tmp_path: Path) -> None:
+    from activitylog import ActivityLog
+    from activitylog.settings import Settings
+
+    long = "Société Générale — " * 10  # percent-encoded, longer than a file name may be
+    settings = Settings(signing_key=tmp_path / "key.pem")
+    with ActivityLog(f"sqlite:///{tmp_path / 'log.db'}", settings=settings) as log:
+        for n in range(3):
+            log.record(workspace=long, action="note.created", description=f"note {n}")
+        write_archive(log, long, 1, 3, CUTOFF, str(tmp_path / "archives"))
+    result = run("archive", "list", "--archive", str(tmp_path / "archives"), "--json")
+    assert result.exit_code == 0, result.output
+    [listed] = orjson.loads(result.output)["archives"]
+    assert "~" in listed["name"]
+    assert listed["workspace"] == long
+    result = run("archive", "list", "--archive", str(tmp_path / "archives"), "--workspace", long)
+    assert f"workspace {long}: seqs 1..3" in result.output

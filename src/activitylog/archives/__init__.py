@@ -18,7 +18,7 @@ from activitylog.archives.locations import (
     archive_names,
     open_location,
 )
-from activitylog.archives.search import archive_events, search_archive
+from activitylog.archives.search import search_archive
 from activitylog.archives.verify import ArchiveReport, verify_archive
 from activitylog.archives.writer import ArchiveInfo, write_archive
 
@@ -27,7 +27,6 @@ __all__ = [
     "ArchiveName",
     "ArchiveReport",
     "Location",
-    "archive_events",
     "archive_name",
     "archive_names",
     "open_location",

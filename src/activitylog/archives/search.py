@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
+import orjson
+
 from activitylog.access import Visibility
 from activitylog.archives.format import read_lines, record_of
 from activitylog.events import micros
@@ -20,15 +22,13 @@ from activitylog.store.base import row_to_event
 from activitylog.store.copies import copies
 
 
-def archive_events(data: IO[bytes]) -> Iterator[tuple[bytes, dict[str, Any]]]:
-    """``(body, event)`` of every live entry of an archive, in seq order; the event as the
-    API returns it (every field, seq and hashes)."""
+def _entries(data: IO[bytes]) -> Iterator[tuple[bytes, tuple[Any, bytes, Any, Any]]]:
+    """``(body, row)`` of every live entry of an archive, in seq order."""
     for raw in read_lines(data):
         record = record_of(raw)
         if record["type"] == "entry":
             body = str(record["body"]).encode()
-            row = (record["seq"], body, record["content_hash"], record["chain_hash"])
-            yield body, row_to_event(row)
+            yield body, (record["seq"], body, record["content_hash"], record["chain_hash"])
 
 
 def search_archive(
@@ -36,9 +36,9 @@ def search_archive(
 ) -> Iterator[dict[str, Any]]:
     """The archive's entries ``visibility`` lets the viewer see that match ``filters``."""
     wanted = _Matcher(visibility, filters)
-    for body, event in archive_events(data):
-        if wanted(copies(body), event):
-            yield event
+    for body, row in _entries(data):
+        if wanted(copies(body), body):
+            yield row_to_event(row)
 
 
 class _Matcher:
@@ -49,8 +49,8 @@ class _Matcher:
         self.until = micros(filters.until) if filters.until else None
         self.search = filters.search.lower() if filters.search else None
 
-    def __call__(self, values: dict[str, Any], event: dict[str, Any]) -> bool:
-        return self._visible(values) and self._kept(values, event)
+    def __call__(self, values: dict[str, Any], body: bytes) -> bool:
+        return self._visible(values) and self._kept(values, body)
 
     def _visible(self, values: dict[str, Any]) -> bool:
         vis = self.visibility
@@ -64,7 +64,7 @@ class _Matcher:
             return bool(values["layer"] == "workspace" or values["category"] == "impersonation")
         return True
 
-    def _kept(self, values: dict[str, Any], event: dict[str, Any]) -> bool:
+    def _kept(self, values: dict[str, Any], body: bytes) -> bool:
         f = self.filters
         for column, allowed in (
             ("actor_id", f.actor_ids),
@@ -92,6 +92,6 @@ class _Matcher:
                 return False
         if f.ids and values["id"] not in f.ids:
             return False
-        if f.roles and (event.get("actor") or {}).get("role") not in f.roles:
+        if self.search and self.search not in values["search_text"]:
             return False
-        return not (self.search and self.search not in values["search_text"])
+        return not f.roles or (orjson.loads(body).get("actor") or {}).get("role") in f.roles

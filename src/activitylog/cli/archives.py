@@ -22,6 +22,7 @@ from activitylog.archives import (
     search_archive,
     verify_archive,
 )
+from activitylog.archives.format import read_lines, record_of
 from activitylog.cli.app import CliError, cli, current_settings, echo_json
 from activitylog.cli.options import filter_options, selection_from
 from activitylog.cli.render import print_page
@@ -55,7 +56,7 @@ def list_(workspace: str | None, location: str | None, as_json: bool) -> None:
     found = [
         {
             "name": item.name,
-            "workspace": item.workspace,
+            "workspace": item.workspace or _workspace_in(where, item.name),
             "first_seq": item.first_seq,
             "last_seq": item.last_seq,
             "count": item.last_seq - item.first_seq + 1,
@@ -134,6 +135,15 @@ def search(file: str, location: str | None, fmt: str, **options: Any) -> None:
                 WRITERS[fmt](found, sys.stdout)
         except ValueError as exc:
             raise CliError(f"file: {file} is not an archive ({exc})") from None
+
+
+def _workspace_in(where: Location, name: str) -> str | None:
+    """The workspace an archive's header names (its name holds a hash of a long one)."""
+    with where.open(name) as data:
+        try:
+            return str(record_of(next(read_lines(data)))["workspace"])
+        except (StopIteration, KeyError, ValueError):
+            return None
 
 
 def _location(given: str | None) -> Location:
