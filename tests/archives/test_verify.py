@@ -230,3 +230,11 @@ def test_without_a_ring_the_rest_is_still_checked(
     report = check(path, None)
     assert not report.signatures_checked
     assert "seq 3: the body does not hash to its content hash" in report.problems
+
+
+def test_an_unreadable_manifest_is_named(
+    items: Items, written: tuple[Path, KeyRing], tmp_path: Path
+) -> None:
+    items[-1]["note"] = "activitylog archive v1\nworkspace acme\n"
+    problems = verdict(items, written[1], tmp_path)
+    assert problems == ["malformed archive: not a signed note"]

@@ -75,10 +75,9 @@ def verify_archive(data: IO[bytes], ring: KeyRing | None) -> ArchiveReport:
     try:
         for raw in read_lines(data):
             check.take(raw)
+        check.finish()
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         check.report.problem(f"malformed archive: {exc}")
-        return check.report
-    check.finish()
     return check.report
 
 
