@@ -3,6 +3,7 @@ count the confirmation named, through the caller's access rules."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -48,6 +49,18 @@ def test_every_entry_matching_the_filters_is_deleted(fresh: World) -> None:
     assert sorted(recorded[0]["details"]["ids"]) == sorted(notes)
 
 
+def test_entries_received_after_the_count_are_left_out(fresh: World) -> None:
+    counted = _record(fresh, 3)
+    as_of = datetime.now(UTC).isoformat()
+    later = _record(fresh, 2)  # the page's own visit, say, or anyone's new activity
+    filters = {"scope": "workspace", "category": "notes", "range": "today"}
+    body = {"filters": filters, "count": 3, "as_of": as_of, "reason": "x"}
+    reply = _delete(fresh, "owner", body)
+    assert reply.status_code == 200, reply.text
+    assert sorted(reply.json()["deleted"]) == sorted(counted)
+    assert _alive(fresh, later) == later
+
+
 def test_a_count_that_no_longer_matches_deletes_nothing(fresh: World) -> None:
     notes = _record(fresh, 3)
     filters = {"scope": "workspace", "category": "notes", "range": "today"}
@@ -91,6 +104,8 @@ def test_only_owners_delete_by_filters(fresh: World, role: str) -> None:
         ({"filters": {}, "count": 10_001, "reason": "x"}, "count"),
         ({"filters": {}, "count": 1, "reason": " "}, "reason"),
         ({"filters": {"range": "someday"}, "count": 1, "reason": "x"}, "range"),
+        ({"filters": {}, "count": 1, "as_of": "yesterday", "reason": "x"}, "as_of"),
+        ({"filters": {}, "count": 1, "as_of": 5, "reason": "x"}, "as_of"),
     ],
 )
 def test_a_bad_request_names_its_field(fresh: World, body: dict[str, Any], field: str) -> None:

@@ -98,6 +98,11 @@ DELETE_BODY: dict[str, Any] = {
                             },
                         },
                         "count": {"type": "integer", "minimum": 1, "maximum": 10000},
+                        "as_of": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "When the page counted: later entries are left out.",
+                        },
                         "reason": {"type": "string", "minLength": 1},
                     },
                 }

@@ -138,6 +138,7 @@ def partials(request: Request) -> Response:
         return _json_error(401, str(exc))
     if principal is None:
         return _json_error(401, "your session ended; sign in again")
+    as_of = _as_of()
     try:
         view = view_params(_query(request))
         page = build_page(app_state(request), principal, view, base=_base(principal))
@@ -146,7 +147,7 @@ def partials(request: Request) -> Response:
     except AccessDenied as exc:
         return _json_error(403, str(exc))
     body: dict[str, Any] = {
-        key: templates.get_template(name).render(request=request, page=page)
+        key: templates.get_template(name).render(request=request, page=page, as_of=as_of)
         for key, name in FRAGMENTS.items()
     }
     body["url"] = page.url
@@ -254,6 +255,7 @@ def _page(request: Request, principal: Principal, base: str) -> Response:
         return _for_admins(request, principal)
     state = app_state(request)
     status, error = 200, ""
+    as_of = _as_of()
     try:
         view = view_params(_query(request))
     except ValidationError as exc:
@@ -275,10 +277,21 @@ def _page(request: Request, principal: Principal, base: str) -> Response:
     return templates.TemplateResponse(
         request,
         "activity.html",
-        {"page": page, "principal": principal, "csrf_token": principal.csrf_token},
+        {
+            "page": page,
+            "principal": principal,
+            "csrf_token": principal.csrf_token,
+            "as_of": as_of,
+        },
         status_code=status,
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _as_of() -> str:
+    """Now, before a page counts its entries: "all N matching" deletes only what was
+    received by then (not the visit the page records, nor anything later)."""
+    return datetime.now(UTC).isoformat()
 
 
 def _build(

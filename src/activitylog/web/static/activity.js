@@ -630,8 +630,10 @@
     if (!confirmDelete) return;
     const count = matching ? matchingTotal() : selected.size;
     const params = filterParams();
+    // As of when the page counted them: what was recorded since (this visit) is not in it.
+    const asOf = document.querySelector("[data-as-of]")?.dataset.asOf || undefined;
     deleting = matching
-      ? { filters: Object.fromEntries(Array.from(new Set(params.keys()), (k) => [k, params.getAll(k)])), count }
+      ? { filters: Object.fromEntries(Array.from(new Set(params.keys()), (k) => [k, params.getAll(k)])), count, as_of: asOf }
       : { ids: Array.from(selected) };
     deleteOpener = button;
     confirmDelete.querySelector("[data-delete-count]").textContent = entries(count);
