@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -45,10 +46,64 @@ def test_demo_seeds_once_and_prints_a_sign_in_per_role(tmp_path: Path, env: dict
         assert owner.memberships == {"acme": "owner"}
 
 
-def test_serve_answers_on_the_given_port(tmp_path: Path, env: dict[str, str]) -> None:
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(port: int, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/health")
+            return
+        except httpx.TransportError:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+
+
+def test_demo_lists_its_accounts_on_the_sign_in_page(tmp_path: Path, env: dict[str, str]) -> None:
+    port = _free_port()
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "activitylog",
+            "demo",
+            "--db",
+            db,
+            "--events",
+            "200",
+            "--port",
+            str(port),
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(port, server, seconds=180)  # a sign-in per seeded person: argon2 hashes
+        page = httpx.get(f"http://127.0.0.1:{port}/signin").text
+        rows = re.findall(r"<tr><td>([a-z ]+)</td><td><code[^>]*>([^<]+)</code></td></tr>", page)
+        assert [role for role, _ in rows] == [
+            "owner", "admin", "member", "viewer", "platform admin"
+        ]  # fmt: skip
+        assert ("owner", "ava.thompson@acme.example") in rows
+        assert f'Password for each: <code class="code">{DEMO_PASSWORD}</code>' in page
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    with ActivityLog(db) as log:
+        accounts = Accounts(log.store.engine)
+        for _, email in rows:  # every account listed signs in
+            assert accounts.authenticate(email, DEMO_PASSWORD).email == email
+
+
+def test_serve_answers_on_the_given_port(tmp_path: Path, env: dict[str, str]) -> None:
+    port = _free_port()
     db = f"sqlite:///{tmp_path / 'served.db'}"
     server = subprocess.Popen(
         [sys.executable, "-m", "activitylog", "serve", "--port", str(port), "--db", db],
@@ -57,17 +112,11 @@ def test_serve_answers_on_the_given_port(tmp_path: Path, env: dict[str, str]) ->
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                reply = httpx.get(f"http://127.0.0.1:{port}/api/v1/health")
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stderr.read() if server.stderr else ""
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
+        _wait_for(port, server)
+        reply = httpx.get(f"http://127.0.0.1:{port}/api/v1/health")
         assert reply.json() == {"status": "ok"}
         assert httpx.get(f"http://127.0.0.1:{port}/activity").status_code == 303
+        assert "Demo accounts" not in httpx.get(f"http://127.0.0.1:{port}/signin").text
     finally:
         server.terminate()
         server.communicate(timeout=30)

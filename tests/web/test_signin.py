@@ -8,6 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from activitylog.accounts import MAX_CLIENT_FAILURES
+from activitylog.demo import DemoAccount
 from activitylog.web.principal import SESSION_COOKIE
 from activitylog.web.signin import safe_next
 
@@ -176,6 +177,25 @@ def test_the_sign_in_page_lists_no_accounts_outside_demo_mode(fresh: World) -> N
     page = fresh.client().get("/signin").text
     assert "Demo accounts" not in page
     assert PASSWORD not in page
+
+
+def test_in_demo_mode_the_sign_in_page_lists_the_accounts(fresh: World) -> None:
+    shared = [DemoAccount("a@x.example", "A", "owner", "acme", "pw-1")]
+    fresh.state.demo_accounts = (
+        *shared,
+        DemoAccount("p@x.example", "P", "platform_admin", "all", "pw-1"),
+    )
+    page = fresh.client().get("/signin").text
+    assert 'Password for each: <code class="code">pw-1</code>' in page
+    assert re.findall(r"<tr><td>([a-z ]+)</td><td><code[^>]*>([^<]+)</code></td></tr>", page) == [
+        ("owner", "a@x.example"),
+        ("platform admin", "p@x.example"),
+    ]
+    fresh.state.demo_accounts = (*shared, DemoAccount("b@x.example", "B", "admin", "acme", "pw-2"))
+    page = fresh.client().get("/signin").text
+    assert "Password for each" not in page
+    assert '<th scope="col">Password</th>' in page
+    assert '<td><code class="code">pw-2</code></td>' in page
 
 
 def test_only_local_redirects_after_sign_in() -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from activitylog.cli.app import cli, current_settings, progress
 from activitylog.client import ActivityLog
 from activitylog.settings import Settings
+
+if TYPE_CHECKING:
+    from activitylog.demo import DemoAccount
 
 _HOST = click.option("--host", help="Interface to listen on [default: 127.0.0.1].")
 _PORT = click.option("--port", type=click.IntRange(1, 65535), help="Port [default: 8000].")
@@ -34,12 +39,12 @@ def _open(settings: Settings) -> ActivityLog:
     return root.with_resource(ActivityLog(settings.db, settings=settings))
 
 
-def _run(settings: Settings, log: ActivityLog) -> None:
+def _run(settings: Settings, log: ActivityLog, demo_accounts: Sequence[DemoAccount] = ()) -> None:
     import uvicorn
 
     from activitylog.web.app import create_app
 
-    app = create_app(settings, log=log)
+    app = create_app(settings, log=log, demo_accounts=demo_accounts)
     # One process: SQLite has one writer anyway, and the app keeps per-process state
     # (API read sessions). Behind a proxy, uvicorn's --forwarded-allow-ips rules apply.
     uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=True, log_level="info")
@@ -111,6 +116,7 @@ def demo(
         done = f"seeded {added:,} demo events into {settings.db}"
     click.echo(done if added else f"using the events already in {settings.db}")
     shown = demo_data.ensure_accounts(Accounts(log.store.engine))
+    demo_data.ensure_retention(log)  # 90 days in each workspace, unless an owner chose
     url = f"http://{settings.host}:{settings.port}"
     click.echo(f"\nOpen {url}/activity and sign in with password {demo_data.DEMO_PASSWORD!r}:")
     for account in shown:
@@ -118,7 +124,7 @@ def demo(
         click.echo(f"  {account.role:<15} {account.email:<32} ({who})")
     click.echo(f"API docs: {url}/docs\n")
     if not no_serve:
-        _run(settings, log)
+        _run(settings, log, shown)
 
 
 __all__ = ["demo", "serve"]

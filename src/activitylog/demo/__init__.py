@@ -22,10 +22,13 @@ SHOWN_ROLES = ("owner", "admin", "member", "viewer", "platform_admin")
 
 @dataclass(frozen=True)
 class DemoAccount:
+    """A sign-in the demo offers (the sign-in page lists them in demo mode)."""
+
     email: str
     name: str
     role: str
     workspace: str
+    password: str
 
 
 def fill(
@@ -87,7 +90,8 @@ def ensure_accounts(accounts: Accounts, password: str = DEMO_PASSWORD) -> list[D
         person = next(
             p for p in (*USERS, *PLATFORM_ADMINS) if p.role == role and p.workspace in ("", "acme")
         )
-        shown.append(DemoAccount(person.email, person.name, role, person.workspace or "all"))
+        workspace = person.workspace or "all"
+        shown.append(DemoAccount(person.email, person.name, role, workspace, password))
     return shown
 
 

@@ -6,9 +6,10 @@ and the security headers. ``activitylog serve`` runs it with uvicorn::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import swagger_ui_bundle
 from fastapi import FastAPI
@@ -24,14 +25,23 @@ from activitylog.web import api, docs, errors, pages, security, signin, workspac
 from activitylog.web.audit import ReadAudit
 from activitylog.web.state import AppState
 
+if TYPE_CHECKING:
+    from activitylog.demo import DemoAccount
+
 STATIC = Path(__file__).parent / "static"
 DESCRIPTION = """Send events, read them with every filter of the Activity Log page, export,
 delete (owners) and verify integrity. Authenticate with `Authorization: Bearer <API key>`
 (`activitylog keys create`) or a viewer token; the web page uses its session cookie."""
 
 
-def create_app(settings: Settings | None = None, *, log: ActivityLog | None = None) -> FastAPI:
-    """The application for ``settings`` (default: flags-free :func:`load_settings`)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    log: ActivityLog | None = None,
+    demo_accounts: Sequence[DemoAccount] = (),
+) -> FastAPI:
+    """The application for ``settings`` (default: flags-free :func:`load_settings`); with
+    ``demo_accounts`` (demo mode) the sign-in page lists them, passwords included."""
     settings = settings or load_settings()
     owned = log is None
     log = log or ActivityLog(settings.db, settings=settings)
@@ -62,6 +72,7 @@ def create_app(settings: Settings | None = None, *, log: ActivityLog | None = No
         accounts=log.accounts(),
         secret=load_or_create_secret(settings.secret_key),
         audit=ReadAudit(log),
+        demo_accounts=tuple(demo_accounts),
     )
     security.install(app, settings)
     errors.install(app)

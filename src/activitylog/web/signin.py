@@ -145,6 +145,7 @@ def _form(
         "next": safe_next(next),
         "csrf_token": token,
         "notice": None,
+        "demo_accounts": app_state(request).demo_accounts,
     }
     response = templates.TemplateResponse(request, "signin.html", context, status_code=status)
     response.set_cookie(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 
@@ -10,6 +11,9 @@ from activitylog.accounts import Accounts
 from activitylog.client import ActivityLog
 from activitylog.settings import Settings
 from activitylog.web.audit import ReadAudit
+
+if TYPE_CHECKING:
+    from activitylog.demo import DemoAccount
 
 
 @dataclass
@@ -20,6 +24,8 @@ class AppState:
     #: Signs viewer tokens (and nothing else): the secret key file's bytes.
     secret: bytes
     audit: ReadAudit
+    #: In demo mode (``activitylog demo``), the sign-ins the sign-in page lists.
+    demo_accounts: tuple[DemoAccount, ...] = ()
 
 
 def app_state(conn: HTTPConnection) -> AppState:
