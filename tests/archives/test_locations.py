@@ -54,8 +54,15 @@ def test_a_directory_location(tmp_path: Path) -> None:
     source = tmp_path / "file"
     source.write_bytes(b"data")
     name = archive_name("acme", 1, 5)
-    location.put(name, source)
+    assert location.put(name, source)
     location.put("acme/notes.txt", source)
+    other = tmp_path / "other"
+    other.write_bytes(b"other")
+    assert not location.put(name, other)  # never replaced
+    assert sorted(p.name for p in (tmp_path / "archives/acme").iterdir()) == [
+        "000000000001-000000000005.ndjson.zst",
+        "notes.txt",
+    ]  # and no part file left behind
     assert location.exists(name)
     assert not location.exists(archive_name("acme", 6, 9))
     with location.open(name) as data:
@@ -74,7 +81,8 @@ def test_an_s3_location(bucket: str, tmp_path: Path) -> None:
     source.write_bytes(b"data" * 1000)
     names = [archive_name("acme", 1, 5), archive_name("acme", 6, 9), archive_name("globex", 1, 3)]
     for name in names:
-        location.put(name, source)
+        assert location.put(name, source)
+    assert not location.put(names[0], source)
     import boto3
 
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]

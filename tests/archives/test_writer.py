@@ -120,6 +120,15 @@ def test_writing_the_same_range_again_returns_the_archive_there(
     assert again == first
 
 
+def test_an_archive_written_meanwhile_is_kept_and_returned(
+    seeded: Seeded, directory: Location, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another purge of the same range wrote it after this one looked: it stays."""
+    first = write_archive(seeded.log, "acme", 1, 20, CUTOFF, directory)
+    monkeypatch.setattr(directory, "exists", lambda name: False)
+    assert write_archive(seeded.log, "acme", 1, 20, "2027-01-01T00:00:00Z", directory) == first
+
+
 def test_a_broken_archive_in_the_way_is_not_taken_for_the_range(
     seeded: Seeded, directory: Location, tmp_path: Path
 ) -> None:

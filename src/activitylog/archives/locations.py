@@ -72,8 +72,10 @@ class Location(Protocol):
 
     url: str
 
-    def put(self, name: str, source: Path) -> None:
-        """Store the file ``source`` as ``name`` (whole or not at all)."""
+    def put(self, name: str, source: Path) -> bool:
+        """Store the file ``source`` as ``name``, whole or not at all; False when a file of
+        that name is there already (it is kept: an archive a purge record names is never
+        replaced)."""
 
     def open(self, name: str) -> IO[bytes]:
         """The stored file ``name``, to read (NotFound when absent)."""
@@ -91,8 +93,9 @@ class DirectoryLocation:
         self.root = root
         self.url = str(root)
 
-    def put(self, name: str, source: Path) -> None:
+    def put(self, name: str, source: Path) -> bool:
         target = self.root / name
+        temporary = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
@@ -100,10 +103,17 @@ class DirectoryLocation:
                 shutil.copyfileobj(data, out, 1 << 20)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(temporary, target)  # atomic: a reader sees all of it or nothing
+            # A hard link appears whole, and fails rather than replace a file of that name.
+            os.link(temporary, target)
             _fsync_dir(target.parent)
+        except FileExistsError:
+            return False
         except OSError as exc:
             raise ConfigurationError(f"archive: cannot write {target} ({exc})") from None
+        finally:
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
+        return True
 
     def open(self, name: str) -> IO[bytes]:
         try:
@@ -142,9 +152,14 @@ class S3Location:
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self._client: Any = boto3.client("s3")
 
-    def put(self, name: str, source: Path) -> None:
+    def put(self, name: str, source: Path) -> bool:
+        # S3 replaces objects, and boto3's multipart upload cannot be made conditional: of
+        # two writers of one name at the same moment, the later one's file stays.
+        if self.exists(name):
+            return False
         with _s3_errors(self.url, name):
             self._client.upload_file(str(source), self.bucket, self.prefix + name)
+        return True
 
     def open(self, name: str) -> IO[bytes]:
         spool = tempfile.TemporaryFile()  # noqa: SIM115  # the caller reads and closes it

@@ -85,7 +85,8 @@ def write_archive(
             info = writer.write(out, log.signing_key)
         with path.open("rb") as data:
             digest = _sha256_of(data)
-        where.put(name, path)
+        if not where.put(name, path):  # written meanwhile by another purge of this range
+            return _existing(log, where, name, workspace, first_seq, last_seq)
     return replace(info, name=name, sha256=digest)
 
 
