@@ -226,3 +226,18 @@ def test_list_reads_a_long_workspace_name_from_the_header(tmp_path: Path) -> Non
     assert listed["workspace"] == long
     result = run("archive", "list", "--archive", str(tmp_path / "archives"), "--workspace", long)
     assert f"workspace {long}: seqs 1..3" in result.output
+
+
+def test_serve_takes_the_archive_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from activitylog.cli import server
+
+    ran: list[object] = []
+    monkeypatch.setattr(server, "_run", lambda settings, log: ran.append(settings.archive))
+    monkeypatch.setenv("ACTIVITYLOG_ARCHIVE", str(tmp_path / "from-env"))
+    assert run("serve", "--archive", "s3://bucket/archives").exit_code == 0
+    assert run("serve").exit_code == 0
+    assert ran == ["s3://bucket/archives", str(tmp_path / "from-env")]
+    result = run("serve", "--archive", "ftp://host/x")
+    assert result.exit_code == 2
+    assert "archive" in result.output
+    assert "must be a directory or s3://bucket/prefix" in result.output

@@ -22,6 +22,11 @@ _WITNESS = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Also append every kept checkpoint here (another disk) [default: witness_dir].",
 )
+_ARCHIVE = click.option(
+    "--archive",
+    metavar="DIR|s3://BUCKET/PREFIX",
+    help="Write each purge's archive (and scheduled exports) here [default: archive].",
+)
 
 
 def _with(host: str | None, port: int | None, witness_dir: Path | None) -> Settings:
@@ -54,10 +59,15 @@ def _run(settings: Settings, log: ActivityLog, demo_accounts: Sequence[DemoAccou
 @_HOST
 @_PORT
 @_WITNESS
-def serve(host: str | None, port: int | None, witness_dir: Path | None) -> None:
+@_ARCHIVE
+def serve(
+    host: str | None, port: int | None, witness_dir: Path | None, archive: str | None
+) -> None:
     """Run the web server: the Activity Log page, the HTTP API, /docs. Every
     checkpoint_seconds, and at shutdown, each moved head gets a kept checkpoint."""
     settings = _with(host, port, witness_dir)
+    if archive is not None:
+        settings = settings.replace(archive=archive)
     _run(settings, _open(settings))
 
 
