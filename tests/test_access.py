@@ -20,6 +20,7 @@ from activitylog.access import (
     may_open_log,
     may_read_settings,
     may_verify,
+    spans_workspaces,
     visibility_for,
 )
 from activitylog.errors import AccessDenied, ValidationError
@@ -207,3 +208,4 @@ def test_settings_and_verify_rules(
 @pytest.mark.parametrize("role", ROLES)
 def test_is_platform(role: Role) -> None:
     assert is_platform(Viewer(USER, role, OWN)) is (role == "platform_admin")
+    assert spans_workspaces(role) is (role == "platform_admin")

@@ -337,6 +337,7 @@ def test_query_as_member_sees_only_their_own(db_url: str, stored: ActivityLog) -
         (["--event", "contact.updatd"], "events"),
         (["--event", "Not An Event"], "events"),
         (["--layer", "moon"], "layer"),
+        (["--role", "boss"], "roles"),
         (["--tz", "Mars/Olympus"], "tz"),
         (["--sort", "colour"], "sort"),
         (["--since", "someday"], "since"),

@@ -100,7 +100,12 @@ def is_platform(viewer: Viewer) -> bool:
     """A platform admin (or the operator): every workspace, both layers. What they do is
     recorded in the platform layer, and only they see the workspace and layer of entries
     across workspaces (column, filters)."""
-    return viewer.role == "platform_admin"
+    return spans_workspaces(viewer.role)
+
+
+def spans_workspaces(role: str) -> bool:
+    """Whether ``role`` reads without a workspace of its own (platform admins)."""
+    return role == "platform_admin"
 
 
 def may_open_log(viewer: Viewer) -> bool:

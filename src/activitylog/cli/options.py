@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from activitylog.access import OPERATOR, Viewer, is_platform
+from activitylog.access import OPERATOR, Viewer, is_platform, spans_workspaces
 from activitylog.accounts import Accounts
 from activitylog.cli.app import open_log
 from activitylog.errors import FieldError, ValidationError
@@ -124,7 +124,7 @@ def viewer_from(workspace: str | None, as_user: str | None, as_role: str | None)
         errors.append(FieldError("as_user", "is required with --as-role"))
     if not as_role:
         errors.append(FieldError("as_role", "is required with --as-user"))
-    if as_role != "platform_admin" and not workspace:
+    if not spans_workspaces(as_role or "") and not workspace:
         errors.append(FieldError("workspace", "is required with --as-user/--as-role"))
     if errors or not as_user or not as_role:
         raise ValidationError(errors)
