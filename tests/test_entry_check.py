@@ -119,6 +119,8 @@ def test_the_deletion_record_names_who_deleted(tmp_path: Path) -> None:
             assert record["action"] == "activity_log.deleted"
             assert record["actor"]["name"] == name
             assert events[index]["id"] in record["details"]["ids"]
+            count = "1 entry" if index == 1 else "2 entries"
+            assert record["description"] == f"{name} deleted {count}: {record['details']['reason']}"
         # A workspace admin sees the first record, not the platform admin's (platform layer).
         admin = Viewer(user_id="u_9", role="admin", workspace="acme")
         assert log.deletion_record(log.get(events[1]["id"]), viewer=admin) is not None

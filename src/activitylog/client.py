@@ -239,7 +239,7 @@ class ActivityLog:
                         "id": workspace,
                         "name": f"Activity log of {workspace}",
                     },
-                    "description": f"{who} deleted {len(gone):,} entries: {reason}",
+                    "description": f"{who} deleted {_entries(len(gone))}: {reason}",
                     "details": {
                         "ids": gone,
                         "reason": reason,
@@ -537,6 +537,10 @@ def _remote(
         raise ConfigurationError(f"{url!r} is not a server URL like https://log.example.com")
     directory = Path(spool_dir).expanduser() if spool_dir else settings.spool_dir
     return RemoteTransport(url, key, spool_dir=directory, options=options)
+
+
+def _entries(count: int) -> str:
+    return f"{count:,} {'entry' if count == 1 else 'entries'}"
 
 
 def _selection(selection: Selection | None, filters: Mapping[str, Any]) -> Selection:

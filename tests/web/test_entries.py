@@ -9,7 +9,7 @@ import pytest
 
 from activitylog.entry_check import EntryCheck
 from activitylog.events import EVENT_FIELDS
-from activitylog.web.entries import present_detail
+from activitylog.web.entries import DELETED_SHOWN, present_detail
 
 TOMBSTONE: dict[str, Any] = {
     **dict.fromkeys(EVENT_FIELDS),
@@ -95,3 +95,24 @@ def test_a_live_entry_keeps_its_own_badges() -> None:
     assert not detail.deleted
     assert (detail.category.text, detail.result.text) == ("Contacts", "Success")
     assert (detail.deleted_text, detail.deletion_record_id) == ("", "")
+
+
+def test_a_deletion_record_links_the_entries_it_names() -> None:
+    ids = [f"id-{n}" for n in range(DELETED_SHOWN + 3)]
+    record = {
+        **dict.fromkeys(EVENT_FIELDS),
+        **RECORD,
+        "workspace": "acme",
+        "seq": 40,
+        "category": "activity_log",
+        "verb": "deleted",
+        "details": {"ids": ids, "reason": "typo"},
+    }
+    detail = present_detail(record, "UTC", None, None)
+    assert detail.sentence == "Ava Thompson deleted 53 entries from the activity log"
+    assert detail.deleted_entries == tuple(ids[:DELETED_SHOWN])
+    assert detail.deleted_more == 3
+    one = present_detail({**record, "details": {"ids": ["a"]}}, "UTC", None, None)
+    assert one.sentence == "Ava Thompson deleted 1 entry from the activity log"
+    other = present_detail({**record, "action": "contact.deleted"}, "UTC", None, None)
+    assert (other.deleted_entries, other.deleted_more) == ((), 0)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from activitylog.chain import DELETION_ACTION
 from activitylog.entry_check import EntryCheck
 from activitylog.web.presenters import (
     Badge,
@@ -30,6 +31,8 @@ from activitylog.web.presenters import (
 )
 
 SNAPSHOT_VERBS = {"created": "Record as created", "deleted": "Record as deleted"}
+#: A deletion record's detail links this many of the entries it names (all are in Details).
+DELETED_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,10 @@ class Detail:
     deleted_text: str
     #: The id of the ``activity_log.deleted`` entry recording the deletion, if visible.
     deletion_record_id: str = ""
+    #: A deletion record's: the first ids it names (each links to what is kept of it),
+    #: and how many more it names.
+    deleted_entries: tuple[str, ...] = ()
+    deleted_more: int = 0
     #: ``workspace`` (the product's users) or ``platform`` (its staff).
     layer: str = ""
 
@@ -168,6 +175,7 @@ def present_detail(
         )
         if event.get(key)
     ]
+    named = _named_deletions(event)
     category, event_kind, result = (
         _deleted_badges(check)
         if deleted
@@ -205,6 +213,8 @@ def present_detail(
         workspace=str(event.get("workspace") or ""),
         deleted_text=deleted_text(event, tz, deletion) if deleted else "",
         deletion_record_id=str((deletion or {}).get("id") or "") if deleted else "",
+        deleted_entries=named[:DELETED_SHOWN],
+        deleted_more=max(len(named) - DELETED_SHOWN, 0),
         layer=str(event.get("layer") or ""),
     )
 
@@ -218,6 +228,15 @@ def deleted_text(event: Mapping[str, Any], tz: str, deletion: Mapping[str, Any] 
     when = local_time(event.get("deleted_at"), tz)
     moment = f" on {when.date} at {when.time} ({tz})" if when else ""
     return f"Deleted by {who}{moment}. Reason: {event.get('delete_reason') or 'none given'}"
+
+
+def _named_deletions(event: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ids a deletion record (``activity_log.deleted``) names; none for other entries."""
+    details = event.get("details")
+    if event.get("action") != DELETION_ACTION or not isinstance(details, Mapping):
+        return ()
+    ids = details.get("ids")
+    return tuple(str(i) for i in ids) if isinstance(ids, list) else ()
 
 
 def _deleted_badges(check: EntryCheck | None) -> tuple[Badge, Badge, Badge]:

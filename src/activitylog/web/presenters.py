@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import orjson
 from markupsafe import Markup, escape
 
+from activitylog.chain import DELETION_ACTION
 from activitylog.events import parse_time
 from activitylog.stats import initials
 from activitylog.timeranges import zone
@@ -242,6 +243,13 @@ def link_url(url: str | None, base: str | None = None) -> str | None:
     return url
 
 
+def _entries(details: Any) -> str:
+    """ "1 entry", "12 entries": how many a deletion record says it removed."""
+    ids = details.get("ids") if isinstance(details, Mapping) else None
+    count = len(ids) if isinstance(ids, list) else 0
+    return f"{count:,} {'entry' if count == 1 else 'entries'}" if count else "entries"
+
+
 def sentence(event: Mapping[str, Any]) -> str:
     """The action in plain language: "Ava Thompson updated contact Jane Doe"."""
     if event.get("deleted_at"):
@@ -256,6 +264,8 @@ def sentence(event: Mapping[str, Any]) -> str:
         return phrase.format(actor=actor, subject=subject_name, related=", ".join(related))
     if action == "auth.sign_in_failed" and person(event.get("actor")).kind == "system":
         return f"Failed sign-in for {subject_name}" if subject_name else "Failed sign-in"
+    if action == DELETION_ACTION:
+        return f"{actor} deleted {_entries(event.get('details'))} from the activity log"
     label = str(event.get("label") or verb_label(event.get("verb")) or action)
     text = label[:1].lower() + label[1:]
     if _shows_subject(event, subject_name, label):
