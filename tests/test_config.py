@@ -276,6 +276,9 @@ def test_settings_are_frozen() -> None:
         ({"durability": "fast"}, "durability"),
         ({"host": " "}, "host"),
         ({"api_key": ""}, "api_key"),
+        ({"archive": "s3://"}, "archive"),
+        ({"archive": "https://archive.example.com"}, "archive"),
+        ({"embed_origins": "https://a.example.com, ftp://b"}, "embed_origins"),
     ],
 )
 def test_direct_construction_is_checked(kwargs: dict[str, Any], field: str) -> None:
