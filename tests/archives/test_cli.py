@@ -241,3 +241,18 @@ def test_serve_takes_the_archive_location(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert result.exit_code == 2
     assert "archive" in result.output
     assert "must be a directory or s3://bucket/prefix" in result.output
+
+
+def test_the_archive_location_from_a_toml_file(
+    archived: tuple[Seeded, Path], tmp_path: Path
+) -> None:
+    config = tmp_path / "activitylog.toml"
+    config.write_text(f'archive = "{archived[1]}"\n')
+    result = run("--config", str(config), "archive", "list", "--workspace", "acme")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"2 archives at {archived[1]}"
+    config.write_text('archive = "s3://"\n')
+    result = run("--config", str(config), "archive", "list")
+    assert result.exit_code == 2
+    assert "archive" in result.output
+    assert "must name a bucket" in result.output
