@@ -223,5 +223,10 @@ def test_after_a_purge_the_next_range_starts_from_its_record(
         header = records(second)[0]
         assert header["before"]["size"] == purged
         assert bytes.fromhex("".join(header["before"]["frontier"])) == check(first, None).frontier
+        [record] = log.export(workspace="acme", events=("activity_log.purged",))
+        proof = records(first)[-2]
+        said = record["details"]
+        assert (said["frontier"], said["chain_hash"]) == (proof["frontier"], proof["chain_hash"])
+        assert said["archive"]["sha256"] == hashlib.sha256(first.read_bytes()).hexdigest()
         with pytest.raises(ValidationError, match=f"first_seq: entries up to {purged} were purged"):
             write_archive(log, "acme", 1, 40, CUTOFF, str(location / "elsewhere"))
