@@ -13,6 +13,7 @@ from typing import Any
 
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from activitylog.reports.fonts import FontSet
 from activitylog.web.presenters import category_label
@@ -117,18 +118,20 @@ def category_chart(
     if len(rows) > MAX_CATEGORIES:
         rest = sum(n for _, n in rows[MAX_CATEGORIES - 1 :])
         rows = [*rows[: MAX_CATEGORIES - 1], ("Other categories", rest)]
-    row_h, label_w, value_w = 15.0, 78.0, 40.0
+    row_h, label_w = 15.0, 78.0
     drawing = Drawing(width, row_h * max(len(rows), 1))
     top = max((n for _, n in rows), default=0) or 1
     total = sum(n for _, n in rows) or 1
+    values = [f"{n:,} ({round(n * 100 / total)}%)" for _, n in rows]
+    value_w = max((stringWidth(v, fonts.regular, 7) for v in values), default=0) + 6
     bar_room = width - label_w - value_w
-    for index, (label, n) in enumerate(rows):
+    for index, ((label, n), value) in enumerate(zip(rows, values, strict=True)):
         y = drawing.height - (index + 1) * row_h
         drawing.add(
             String(
                 0,
                 y + 4.5,
-                fonts.drawable(label),
+                _fit(fonts.drawable(label), fonts.regular, 7.5, label_w - 4),
                 fontName=fonts.regular,
                 fontSize=7.5,
                 fillColor=INK,
@@ -140,7 +143,7 @@ def category_chart(
             String(
                 width,
                 y + 4.5,
-                f"{n:,} ({round(n * 100 / total)}%)",
+                value,
                 fontName=fonts.regular,
                 fontSize=7,
                 fillColor=MUTED,
@@ -148,6 +151,15 @@ def category_chart(
             )
         )
     return drawing
+
+
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    """``text``, cut and ended with an ellipsis when wider than ``width``."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def _box(x: float, y: float, width: float, height: float, colour: colors.Color) -> Rect:
@@ -165,8 +177,8 @@ def _short(value: float) -> str:
 
 
 def _bucket_label(row: Mapping[str, Any]) -> str:
-    """ "12-06" for a day, "12-06 14h" for an hour (the rows' labels are local)."""
+    """ "12-06" for a day, "12-06 14:00" for an hour (the rows' labels are local)."""
     label = str(row.get("label") or "")
     day, _, clock = label.partition(" ")
     short = day[5:] if len(day) == 10 else day
-    return f"{short} {clock[:2]}h" if clock else short
+    return f"{short} {clock[:5]}" if clock else short
