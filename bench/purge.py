@@ -1,15 +1,17 @@
 """Ingest latency while a retention purge removes N entries (default 1,000,000), on SQLite.
 
 A database of N seed events (3 workspaces, 90 days) is built once through the real ingest
-path (``bench/build.py``) and copied before each run. One process appends one event at a
+path (``bench/build.py``) and copied before each run. A writer appends one event at a
 time (``log.record``, durability ``full``), one every ``--interval`` seconds, into the
 workspaces being purged, and times each append: first for ``--quiet`` seconds alone, then
-while another process purges every workspace at a cut-off after the newest entry (so all
-of them go, up to each workspace's last kept checkpoint). Reported: the appends' median
-and p99 latency quiet and during the purge, their ratio, and the purge's rate::
+while every workspace is purged at a cut-off after the newest entry (so all of them go, up
+to each workspace's last kept checkpoint). As in ``serve`` (its hourly purge), the writer
+is a thread of the purging process, on the same log; ``--separate`` runs it in a process
+of its own instead (a ``purge`` command run beside a server). Reported: the appends'
+median and p99 latency quiet and during the purge, their ratio, and the purge's rate::
 
     python bench/purge.py
-    python bench/purge.py --events 200000 --quiet 10
+    python bench/purge.py --events 200000 --quiet 10 --separate
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,32 +56,38 @@ def _open(path: Path) -> ActivityLog:
 
 
 def ingest(path: Path, interval: float, purging: Any, finished: Any, out: Any) -> None:
-    """Append one event every ``interval`` s; latencies (ms) tagged quiet or purging."""
+    """In a process of its own: :func:`appends` on a log of its own."""
+    with _open(path) as log:
+        out.put(appends(log, interval, purging, finished))
+
+
+def appends(
+    log: ActivityLog, interval: float, purging: Any, finished: Any
+) -> tuple[list[float], list[float]]:
+    """Append one event every ``interval`` s; latencies (ms) quiet and while purging."""
     quiet: list[float] = []
     during: list[float] = []
-    with _open(path) as log:
-        for _ in range(20):  # warm-up
-            log.record(workspace="acme", action="contact.updated", actor={"id": "bench"})
-        n = 0
-        while not finished.is_set():
-            workspace = WORKSPACES[n % len(WORKSPACES)]
-            tag = during if purging.is_set() else quiet
-            start = time.perf_counter()
-            log.record(workspace=workspace, action="contact.updated", actor={"id": "bench"})
-            tag.append((time.perf_counter() - start) * 1000)
-            n += 1
-            time.sleep(interval)
-    out.put((quiet, during))
+    for _ in range(20):  # warm-up
+        log.record(workspace="acme", action="contact.updated", actor={"id": "bench"})
+    n = 0
+    while not finished.is_set():
+        workspace = WORKSPACES[n % len(WORKSPACES)]
+        tag = during if purging.is_set() else quiet
+        start = time.perf_counter()
+        log.record(workspace=workspace, action="contact.updated", actor={"id": "bench"})
+        tag.append((time.perf_counter() - start) * 1000)
+        n += 1
+        time.sleep(interval)
+    return quiet, during
 
 
-def purge_all(path: Path) -> dict[str, Any]:
+def purge_all(log: ActivityLog) -> dict[str, Any]:
     cutoff = micros(datetime.now(UTC) + timedelta(days=1))
     removed = 0
     start = time.perf_counter()
-    with _open(path) as log:
-        for workspace in WORKSPACES:
-            outcome = purge_workspace(log.store, log.catalog, workspace, cutoff)
-            removed += outcome.removed
+    for workspace in WORKSPACES:
+        outcome = purge_workspace(log.store, log.catalog, workspace, cutoff)
+        removed += outcome.removed
     return {"removed": removed, "purge_s": round(time.perf_counter() - start, 1)}
 
 
@@ -93,6 +102,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--interval", type=float, default=0.01)
     parser.add_argument("--quiet", type=float, default=20.0)
+    parser.add_argument("--separate", action="store_true", help="the writer in its own process")
     args = parser.parse_args()
     work = DATA / f"purge-{args.events}-run.db"
     for stale in DATA.glob(work.name + "*"):
@@ -100,21 +110,25 @@ def main() -> None:
     shutil.copyfile(source(args.events), work)
     purging, finished = multiprocessing.Event(), multiprocessing.Event()
     out: Any = multiprocessing.Queue()
-    writer = multiprocessing.Process(
-        target=ingest, args=(work, args.interval, purging, finished, out)
-    )
-    writer.start()
-    time.sleep(args.quiet)
-    purging.set()
-    outcome = purge_all(work)
-    finished.set()
-    quiet, during = out.get()
-    writer.join()
     with _open(work) as log:
+        flags = (args.interval, purging, finished)
+        writer: multiprocessing.Process | threading.Thread
+        if args.separate:
+            writer = multiprocessing.Process(target=ingest, args=(work, *flags, out))
+        else:
+            writer = threading.Thread(target=lambda: out.put(appends(log, *flags)))
+        writer.start()
+        time.sleep(args.quiet)
+        purging.set()
+        outcome = purge_all(log)
+        finished.set()
+        quiet, during = out.get()
+        writer.join()
         ok = log.verify(copies=False).ok
     emit(
         {
             "scenario": "ingest_during_purge",
+            "writer": "process" if args.separate else "thread",
             "db": "sqlite",
             "events": args.events,
             **outcome,

@@ -3,10 +3,11 @@ dialect hooks each engine fills in, and the row <-> event conversions."""
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any
 
 import orjson
@@ -36,6 +37,23 @@ class SQLBase(ABC):
         self.policy = policy
         self.sealer = Sealer(policy)
         self.witness = policy.witness
+        #: Appends of this process waiting for the write lock: background work (purges)
+        #: gives the lock up as soon as one is.
+        self.appends_waiting = 0
+        self._waiting_lock = threading.Lock()
+
+    @contextmanager
+    def _queued(self, write: AbstractContextManager[Connection]) -> Iterator[Connection]:
+        """Enter ``write`` (taking the write lock) counted as an append waiting for it."""
+        with self._waiting_lock:
+            self.appends_waiting += 1
+        with ExitStack() as stack:
+            try:
+                conn = stack.enter_context(write)
+            finally:
+                with self._waiting_lock:
+                    self.appends_waiting -= 1
+            yield conn
 
     def _sql(self, conn: Connection, statement: str, params: Any = ()) -> list[Any]:
         """Run SQL written for the driver (``MARK`` placeholders) on ``conn``, in its

@@ -29,14 +29,16 @@ from activitylog.store.rollups import Accumulator
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, checkpoints
 from activitylog.store.writes import SQLWrites
 
-#: Entries removed per transaction: ingest waits for at most one such slice.
-PURGE_ROWS = 200
+#: Entries removed per statement group, and groups per transaction at most: an append of
+#: the same process waits for one group, one of another process for one transaction.
+PURGE_STEP = 25
+PURGE_STEPS = 8
 #: The columns the counts are kept by, as ``_OLDEST`` reads them after rid, seq, time.
 _DIMS = ("layer", "actor_id", "category", "action", "verb", "kind", "result", "ip")
 _OLDEST = (
     f"SELECT rid, seq, occurred_at, {', '.join(_DIMS)}, search_text FROM events"
     " WHERE workspace = {mark} AND seq <= {mark} ORDER BY seq LIMIT "
-    f"{PURGE_ROWS}"
+    f"{PURGE_STEP}"
 )
 
 #: Builds the purge record of a plan, given the tree's frontier and chain hash at its end.
@@ -178,21 +180,26 @@ class SQLPurges(SQLWrites, SQLLedger):
         of it after the record is appended; the rest after an interrupted purge); returns
         the number of rows removed.
 
-        Each transaction removes at most ``PURGE_ROWS`` entries (a few statements), and the
-        purge then leaves the write lock free as long as it held it, so appends wait for
+        Each transaction removes at most ``PURGE_STEPS`` groups of ``PURGE_STEP`` entries
+        (a few statements each), ending early when an append of this process waits, and
+        the purge then leaves the write lock free as long as it held it: appends wait for
         one such slice at most, never for the purge."""
         with self.engine.connect() as conn:
             start = self.purge_start(conn, workspace)
         if start is None:
             return 0
         removed, done = 0, False
+        oldest = _OLDEST.format(mark=self.MARK)
         while not done:
             began = time.monotonic()
             with self._write_unsynced() as conn:
-                rows = self._sql(conn, _OLDEST.format(mark=self.MARK), (workspace, start.last))
-                done = len(rows) < PURGE_ROWS
-                upto = start.last if done else rows[-1][1]
-                removed += self._remove(conn, workspace, rows, upto)
+                for _ in range(PURGE_STEPS):
+                    rows = self._sql(conn, oldest, (workspace, start.last))
+                    done = len(rows) < PURGE_STEP
+                    upto = start.last if done else rows[-1][1]
+                    removed += self._remove(conn, workspace, rows, upto)
+                    if done or self.appends_waiting:
+                        break  # an append of this process waits: let it in
             if not done:
                 time.sleep(time.monotonic() - began)
         self._drop_empty_counts(workspace)

@@ -66,7 +66,7 @@ class SQLWrites(SQLBase):
             return {}, []
         heads: dict[str, Head] = {}
         try:
-            with self._write_in(connection) as conn:
+            with self._queued(self._write_in(connection)) as conn:
                 heads = self._lock_heads(conn, sorted({p.content["workspace"] for p in batch}))
                 given = [p.content["id"] for p in batch if careful or not p.fresh_id]
                 existing = self._existing_ids(conn, given) if given else set()
