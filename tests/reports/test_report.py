@@ -183,3 +183,18 @@ def test_an_empty_report_says_so(log: ActivityLog) -> None:
     assert "No entries match these filters." in text
     assert "0 0 0 0 0" in text  # the five KPIs
     assert hashlib.sha256(b"").hexdigest() in text
+
+
+def test_a_report_of_many_workspaces_names_each_at_the_end(log: ActivityLog) -> None:
+    names = [f"ws{i}" for i in range(6)]
+    log.record_many([_event(i, workspace=name) for i, name in enumerate(names)])
+    out = io.BytesIO()
+    selection = Selection(**WINDOW)  # the operator, every workspace
+    write_report(log, ReportRequest(selection, generated_by="x", now=NOW), out)
+    every = pages(out.getvalue())
+    first = " ".join(every[0].split())
+    assert "6 entries of 6 workspaces" in first
+    assert "every signature verifies" in first
+    statement = " ".join("".join(every[1:]).split())
+    assert all(f"Workspace {name}" in statement for name in names)
+    assert "activitylog verify --public-key" in statement  # every workspace

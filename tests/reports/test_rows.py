@@ -47,3 +47,20 @@ def test_an_entry_with_more_changes_than_a_page_holds_continues_on_the_next(
     assert all(f"field_{n:03}" in text for n in range(120))
     holding = [i for i, page in enumerate(every) if "field_" in page]
     assert len(holding) >= 2  # split across pages, nothing lost
+
+
+def test_the_longest_entry_the_schema_allows_fits_on_a_page(log: ActivityLog) -> None:
+    name = "N" * 200
+    log.record(
+        workspace="acme",
+        action="team.member_added",
+        occurred_at=datetime(2026, 11, 2, 9, tzinfo=UTC).isoformat(),
+        actor={"id": "u_1", "name": name, "email": "e" * 190 + "@x.example"},
+        subject={"type": "team", "id": "t_1", "name": name},
+        related=[{"type": "user", "id": f"u_{i}", "name": name} for i in range(100)],
+        changes={"k" * 500: {"before": list(range(300)), "after": "x" * 5000}},
+    )
+    out = io.BytesIO()
+    selection = Selection(workspace="acme", since="2026-11-01", until="2026-11-03")
+    assert write_report(log, ReportRequest(selection, generated_by="x"), out) == 1
+    assert "…" in "".join(pages(out.getvalue()))  # cut, the exports hold the rest

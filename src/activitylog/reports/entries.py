@@ -22,8 +22,10 @@ from activitylog.web.presenters import (
     seq_text,
 )
 
-#: Longest before/after value printed; the exports hold the whole value.
-MAX_VALUE = 400
+#: Longest texts printed (characters, and lines of a value), so that an entry always fits
+#: on a page; the JSON and CSV exports hold every value whole.
+MAX_TEXT = 400
+MAX_LINES = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ def entry_row(event: Mapping[str, Any], tz: str) -> EntryRow:
         time=f"{local:%H:%M:%S}",
         actor=actor_text(event),
         actor_detail=" · ".join(p for p in (actor.email, actor.role) if p),
-        action=sentence(event),
+        action=_clip(sentence(event)),
         action_code=str(event.get("action") or ""),
         subject=subject_name or "—",
         subject_detail=" · ".join(
@@ -67,7 +69,7 @@ def entry_row(event: Mapping[str, Any], tz: str) -> EntryRow:
         result=result_badge(event.get("result")).text,
         ip=str(event.get("ip") or "—"),
         changes=tuple(
-            (row.field, _clip(row.before), _clip(row.after))
+            (_clip(row.field), _clip(row.before), _clip(row.after))
             for row in diff_rows(event.get("changes"))
         ),
     )
@@ -79,4 +81,8 @@ def local_text(moment: datetime, tz: str) -> str:
 
 
 def _clip(value: str) -> str:
-    return value if len(value) <= MAX_VALUE else value[: MAX_VALUE - 1] + "…"
+    """At most :data:`MAX_TEXT` characters in :data:`MAX_LINES` lines, else cut with "…"."""
+    lines = value.split("\n")
+    if len(lines) > MAX_LINES:
+        value = "\n".join(lines[:MAX_LINES]) + "…"
+    return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"

@@ -31,6 +31,8 @@ MAX_ENTRIES = 50_000
 TITLE = "Activity report"
 SORTS = {"time": "Oldest first", "-time": "Newest first"}
 _MICROSECOND = timedelta(microseconds=1)
+#: Above this many workspaces page 1 counts them rather than naming each.
+SUMMARISED_WORKSPACES = 3
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,7 @@ def _cover(
         count=count,
         digest=digest,
         digest_rule=RULE,
-        summary=_summary(covered) + " The full statement and how to check it end the report.",
+        summary=_first_page_summary(covered),
         statement_intro=_summary(covered),
         statements=tuple(_statement(c) for c in covered),
         how_to_check=_how_to_check(command, covered),
@@ -257,6 +259,26 @@ def _summary(covered: list[Coverage]) -> str:
             )
     return "Every entry in this report is part of its workspace's tamper-evident log: " + (
         "; ".join(parts) + "."
+    )
+
+
+def _first_page_summary(covered: list[Coverage]) -> str:
+    """The statement in short: each workspace for a few, else counted (page 1 has room for
+    a few lines)."""
+    closing = " The full statement and how to check it end the report."
+    if len(covered) <= SUMMARISED_WORKSPACES:
+        return _summary(covered) + closing
+    failing = [c.span.workspace for c in covered if c.size is None or c.problem]
+    verdict = (
+        f"the checkpoints of {', '.join(failing)} do NOT verify or are missing"
+        if failing
+        else "every signature verifies with this log's public key"
+    )
+    entries = sum(c.span.count for c in covered)
+    return (
+        f"Every entry in this report is part of its workspace's tamper-evident log: "
+        f"{entries:,} entries of {len(covered):,} workspaces, each covered by a signed "
+        f"checkpoint of its own; {verdict}." + closing
     )
 
 
