@@ -129,6 +129,7 @@ def test_focus_stays_on_the_control_used_after_a_fragment_update(page: Page) -> 
     page.get_by_role("link", name="All activity on this subject").click()
     expect(page).to_have_url(re.compile(r"[?&]subject_type=contact(&|$)"))
     expect(page.locator("#events-title")).to_be_focused()
+    assert_accessible(page, "a subject's activity, after fragment updates")
 
 
 def test_results_are_announced_in_a_polite_live_region(page: Page) -> None:
