@@ -15,6 +15,7 @@ from activitylog import ActivityLog
 from activitylog.errors import ValidationError
 from activitylog.reports import ReportRequest, write_report
 from activitylog.reports import report as report_module
+from activitylog.reports.fonts import report_fonts
 from activitylog.selection import Selection
 
 from ._pdf import first_page_png, pages, pdf_text
@@ -90,7 +91,8 @@ def test_a_report_states_its_window_kpis_entries_and_pages(log: ActivityLog) -> 
     assert "2026-11-02 10:00:00" in text
     assert "Ava Thompson signed in" in text
     assert "Ava Thompson updated contact Jane Doe" in text
-    assert "jane@old.example → jane@new.example" in text
+    arrow = "→" if report_fonts().has("→") else "->"
+    assert f"jane@old.example {arrow} jane@new.example" in text
     assert "Failure" in text
     assert "2001:db8::42" in text
     assert "Zoë Łukasz" in text  # DejaVu Sans draws Latin Extended letters
