@@ -23,4 +23,3 @@ def upgrade() -> None:
         Column("updated_by", String(200), nullable=False),
         PrimaryKeyConstraint("workspace", "name", name="pk_workspace_settings"),
     )
-
