@@ -68,14 +68,21 @@ def write_report(log: ActivityLog, request: ReportRequest, out: BinaryIO) -> int
     A :class:`ValidationError` (nothing written) when the filters are invalid or match more
     than :data:`MAX_ENTRIES` entries.
     """
-    selection = request.selection
-    _, filters = selection.resolve(default_range=None)
+    asked = request.selection
+    _, filters = asked.resolve(default_range=None)
+    # A preset ("last 24 hours") is resolved once: the count, the entries, the KPIs and the
+    # printed window then all cover the same instants.
+    selection = (
+        replace(asked, range=None, since=filters.since, until=filters.until)
+        if asked.range and not asked.ids
+        else asked
+    )
     count = log.count(selection)
     if count > MAX_ENTRIES:
         raise too_many(count)
     fonts = report_fonts()
     digest = EntriesDigest()
-    first_last: list[datetime] = []
+    ends: list[datetime] = []  # the first and the last entry's time (entries are in time order)
     workspaces: set[str] = set()
 
     def rows() -> Iterator[EntryRow]:
@@ -85,19 +92,13 @@ def write_report(log: ActivityLog, request: ReportRequest, out: BinaryIO) -> int
                 raise too_many(MAX_ENTRIES + 1)
             digest.add(event)
             workspaces.add(str(event["workspace"]))
-            moment = datetime.fromisoformat(str(event["occurred_at"]))
-            first_last[:] = (
-                [min(first_last[0], moment), max(first_last[1], moment)]
-                if first_last
-                else [moment, moment]
-            )
+            ends[1 if ends else 0 :] = [datetime.fromisoformat(str(event["occurred_at"]))]
             yield entry_row(event, selection.tz)
 
     entries = list(rows())  # laid out below; rows of strings, small beside the layout
     since, until = filters.since, filters.until
-    if since is None or until is None:  # chosen entries, or all time: the entries' span
-        since = first_last[0] if first_last else None
-        until = first_last[1] + _MICROSECOND if first_last else None
+    if (since is None or until is None) and ends:  # chosen entries, or all time: their span
+        since, until = min(ends), max(ends) + _MICROSECOND
     stats = _stats(log, selection, request.group, since, until)
     spans = digest.spans()
     covered = coverage(log.store, log.key_ring(), spans)
