@@ -154,3 +154,33 @@ def test_platform_admins_switching_are_recorded_in_the_platform_layer(fresh: Wor
     [entry] = _switches(fresh)
     assert (entry["workspace"], entry["layer"]) == ("globex", "platform")
     assert entry["details"] == {"from": None, "to": "globex"}
+
+
+# -- the 403 page of a log kept for admins ---------------------------------------------------
+def test_the_403_page_offers_the_switcher_to_a_workspace_one_may_read(fresh: World) -> None:
+    fresh.state.accounts.change_workspace_settings("acme", {"log_access": "admins"}, by="t")
+    fresh.state.accounts.set_role(EMAIL_BY_ROLE["member"], "globex", "admin")
+    client = fresh.client("member")  # in acme, the first of their workspaces
+    page = client.get("/activity")
+    assert page.status_code == 403
+    assert 'action="/workspace"' in page.text
+    assert "switch to another workspace above" in page.text
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+    assert token
+    moved = client.post("/workspace", data={"workspace": "globex", "csrf_token": token.group(1)})
+    assert moved.status_code == 200  # followed to /activity, in globex as an admin
+    assert [e["details"] for e in _switches(fresh)] == [{"from": "acme", "to": "globex"}]
+
+
+def test_an_embedded_member_gets_the_403_page_without_the_top_bar(fresh: World) -> None:
+    fresh.state.accounts.change_workspace_settings("acme", {"log_access": "admins"}, by="t")
+    body = {"user_id": "u_diego", "role": "member", "ttl_seconds": 600}
+    minted = fresh.client().post(
+        "/api/v1/viewer-tokens", json=body, headers=fresh.bearer("acme_read")
+    )
+    client = fresh.client()
+    page = client.get(f"/embed?token={minted.json()['token']}")
+    assert page.status_code == 403
+    assert "The activity log is for admins" in page.text
+    assert 'action="/signout"' not in page.text
+    assert 'action="/workspace"' not in page.text
