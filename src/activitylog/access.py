@@ -6,12 +6,14 @@ This is the one place access rules live. Every read asks :func:`visibility_for` 
 hands the result to the store, which cannot be queried without one; the web layer and the
 CLI ask the ``may_*`` functions here and never compare roles themselves.
 
-| role            | workspaces | scopes              | layers                                   |
-|-----------------|------------|---------------------|------------------------------------------|
-| platform_admin  | any        | mine, workspace     | workspace and platform                   |
-| owner, admin    | their own  | mine, workspace     | workspace, plus platform impersonation   |
-| member, viewer  | their own  | mine, when the workspace's ``log_access`` is ``own``; |
-|                 |            | nothing under ``admins`` (the default)                          |
+| role           | workspaces | scopes                     | layers                             |
+|----------------|------------|----------------------------|------------------------------------|
+| platform_admin | any        | mine, workspace            | workspace and platform             |
+| owner, admin   | their own  | mine, workspace            | workspace, platform impersonation  |
+| member, viewer | their own  | mine, if log_access is own | workspace                          |
+
+A workspace's ``log_access`` is ``admins`` by default: its members and viewers may read
+nothing of its log (:data:`LOG_FOR_ADMINS`).
 """
 
 from __future__ import annotations
