@@ -7,7 +7,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from typing import Any
 
 import orjson
@@ -41,14 +41,24 @@ class SQLBase(ABC):
         #: gives the lock up as soon as one is.
         self.appends_waiting = 0
         self._waiting_lock = threading.Lock()
+        #: Taken by this process's appends and purges around their write transactions
+        #: where the engine has one writer at a time anyway (SQLite): a waiting append is
+        #: woken the moment the lock is free rather than at its busy handler's next poll.
+        self.writer_turn: AbstractContextManager[Any] = nullcontext()
 
     @contextmanager
-    def _queued(self, write: AbstractContextManager[Connection]) -> Iterator[Connection]:
-        """Enter ``write`` (taking the write lock) counted as an append waiting for it."""
+    def _queued(
+        self, write: AbstractContextManager[Connection], *, turn: bool = True
+    ) -> Iterator[Connection]:
+        """Enter ``write`` (taking the write lock) counted as an append waiting for it,
+        after this process's writer turn unless ``turn`` is False (an append inside a
+        caller's transaction, which may hold the database's lock already)."""
         with self._waiting_lock:
             self.appends_waiting += 1
         with ExitStack() as stack:
             try:
+                if turn:
+                    stack.enter_context(self.writer_turn)
                 conn = stack.enter_context(write)
             finally:
                 with self._waiting_lock:

@@ -192,7 +192,7 @@ class SQLPurges(SQLWrites, SQLLedger):
         oldest = _OLDEST.format(mark=self.MARK)
         while not done:
             began = time.monotonic()
-            with self._write_unsynced() as conn:
+            with self.writer_turn, self._write_unsynced() as conn:
                 for _ in range(PURGE_STEPS):
                     rows = self._sql(conn, oldest, (workspace, start.last))
                     done = len(rows) < PURGE_STEP

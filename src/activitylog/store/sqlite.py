@@ -8,6 +8,7 @@ whose rowid is the time-ordered ``rid``, so a time range narrows the match itsel
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
@@ -80,6 +81,7 @@ class SQLiteStore(SQLStore):
             _driver(conn).execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         super().__init__(engine, policy)
+        self.writer_turn = threading.Lock()
         self._synchronous = synchronous
         self._immediate = engine.execution_options(immediate=True)
         with self._write() as conn:

@@ -66,7 +66,8 @@ class SQLWrites(SQLBase):
             return {}, []
         heads: dict[str, Head] = {}
         try:
-            with self._queued(self._write_in(connection)) as conn:
+            write = self._write_in(connection)
+            with self._queued(write, turn=connection is None) as conn:
                 heads = self._lock_heads(conn, sorted({p.content["workspace"] for p in batch}))
                 given = [p.content["id"] for p in batch if careful or not p.fresh_id]
                 existing = self._existing_ids(conn, given) if given else set()
