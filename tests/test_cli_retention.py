@@ -156,8 +156,7 @@ def test_a_workspace_that_requires_an_archive_is_purged_only_with_one(
 ) -> None:
     run(db_url, "workspace", "set", "acme", "--retention-days", "90", "--require-archive", "yes")
     assert run(db_url, "purge", "--workspace", "acme").output.strip() == (
-        "acme: nothing purged: the workspace requires an archive, and no archive location "
-        "is set"
+        "acme: nothing purged: the workspace requires an archive, and no archive location is set"
     )
     result = run(db_url, "purge", "--workspace", "acme", "--archive", str(tmp_path / "a"))
     assert "archived as acme/" in result.output
