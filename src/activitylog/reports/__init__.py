@@ -8,8 +8,8 @@ with open("report.pdf", "wb") as out:
                                     generated_by="Ava Thompson"), out)
 """
 
-from activitylog.reports.report import MAX_ENTRIES, ReportRequest, too_many, write_report
+from activitylog.reports.report import MAX_ENTRIES, ReportRequest, write_report
 
 MEDIA_TYPE = "application/pdf"
 
-__all__ = ["MAX_ENTRIES", "MEDIA_TYPE", "ReportRequest", "too_many", "write_report"]
+__all__ = ["MAX_ENTRIES", "MEDIA_TYPE", "ReportRequest", "write_report"]

@@ -16,7 +16,6 @@ from typing import Any, BinaryIO
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
@@ -38,20 +37,15 @@ from reportlab.platypus import (
 from activitylog.reports.charts import category_chart, volume_chart
 from activitylog.reports.entries import EntryRow
 from activitylog.reports.fonts import MONO, FontSet
-from activitylog.reports.rows import COLUMNS, entry_block
+from activitylog.reports.rows import COLUMNS, INK, MUTED, PANEL, RULE, TEXT_2, entry_block
 
 PAGE_W, PAGE_H = A4
 _NO_PADDING = {"leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPadding": 0}
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 36.0, 42.0, 42.0
 WIDTH = PAGE_W - 2 * MARGIN_X
 HEADING_H = 16.0
-INK = colors.HexColor("#111827")
-TEXT_2 = colors.HexColor("#374151")
-MUTED = colors.HexColor("#636a76")
 ACCENT = colors.HexColor("#4338ca")
-RULE = colors.HexColor("#d1d5db")
 SOFT = colors.HexColor("#f3f4f6")
-PANEL = colors.HexColor("#f8fafc")
 
 
 @dataclass(frozen=True)
@@ -111,12 +105,9 @@ class Styles:
         self.label = style("label", 7, textColor=MUTED)
         self.fact = style("fact", 8.5)
         self.kpi_value = style("kpi_value", 15, font=bold, leading=18)
-        self.cell = style("cell", 7.2, leading=8.8)
         self.cell_muted = style("cell_muted", 6.4, leading=7.8, textColor=MUTED)
-        self.change = style("change", 6.8, leading=8.4, textColor=TEXT_2)
         self.mono = style("mono", 7.4, font=MONO, leading=9.2)
         self.head = style("head", 6.8, font=bold, textColor=MUTED)
-        self.right = style("right", 7, alignment=TA_RIGHT, textColor=MUTED)
 
     def text(self, value: str) -> str:
         """``value`` escaped for Paragraph markup and drawable in the report's font."""
