@@ -1,13 +1,15 @@
 """Who sees what, in headless Chromium: the owner's settings panel, the 403 page a member
 gets when the log is for admins, the role filter, platform admins' view across workspaces
 (Workspace column, workspace and layer filters, the layer in the detail) and the header's
-workspace switcher being recorded. Screenshots go to tests/artifacts/access-*.png."""
+workspace switcher being recorded; axe-core over the new states. Screenshots go to
+tests/artifacts/access-*.png."""
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
 
+from ._axe import assert_accessible
 from ._browser import (
     ARTIFACTS,
     DESKTOP,
@@ -40,6 +42,7 @@ def test_an_owner_closes_the_log_to_members_who_then_get_the_403_page(
         expect(page.get_by_label("Everyone sees their own activity", exact=False)).to_be_checked()
         page.get_by_role("radio", name="Owners and admins", exact=True).check()
         screenshot(page, "access-settings-panel.png", full_page=False)
+        assert_accessible(page, "the open settings panel")
         page.get_by_role("button", name="Save").click()
         page.wait_for_url(re.compile(r"/activity"))
         settled(page)
@@ -60,6 +63,7 @@ def test_an_owner_closes_the_log_to_members_who_then_get_the_403_page(
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         assert page.locator("html").get_attribute("lang") == "en"
         screenshot(page, "access-member-403.png")
+        assert_accessible(page, "the 403 page of a log kept for admins")
     finally:
         context.close()
         world.state.accounts.change_workspace_settings("acme", {"log_access": "own"}, by="test")
@@ -94,6 +98,7 @@ def test_platform_admins_see_which_workspace_and_layer(
         assert all(re.fullmatch(r"[\w-]+ #[\d,]+", n) for n in numbers), numbers
         assert {n.split(" #")[0] for n in numbers} >= {"acme"}
         screenshot(page, "access-all-workspaces.png", full_page=False)
+        assert_accessible(page, "a platform admin's view of all workspaces")
         page.locator(".table-card").screenshot(path=ARTIFACTS / "access-all-workspaces-table.png")
 
         page.get_by_label("Layer").select_option("platform")
