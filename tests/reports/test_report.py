@@ -91,7 +91,7 @@ def test_a_report_states_its_window_kpis_entries_and_pages(log: ActivityLog) -> 
     assert "2026-11-02 10:00:00" in text
     assert "Ava Thompson signed in" in text
     assert "Ava Thompson updated contact Jane Doe" in text
-    arrow = "→" if report_fonts().has("→") else "->"
+    arrow = "→" if report_fonts().has("→") else "»"
     assert f"jane@old.example {arrow} jane@new.example" in text
     assert "Failure" in text
     assert "2001:db8::42" in text

@@ -70,7 +70,10 @@ def volume_chart(
         )
     slot = plot_w / max(len(volume), 1)
     bar_w = max(slot * 0.7, 0.6)
-    label_every = max(1, math.ceil(len(volume) / 8))
+    one_day = len({str(row.get("label") or "")[:10] for row in volume}) <= 1
+    labels = [fonts.drawable(_bucket_label(row, one_day)) for row in volume]
+    widest = max((stringWidth(text, fonts.regular, LABEL_SIZE) for text in labels), default=0)
+    label_every = max(1, math.ceil((widest + 8) / slot))  # labels never touch
     for index, row in enumerate(volume):
         x = left + index * slot + (slot - bar_w) / 2
         y = bottom
@@ -85,7 +88,7 @@ def volume_chart(
                 String(
                     x + bar_w / 2,
                     bottom - 9,
-                    fonts.drawable(_bucket_label(row)),
+                    labels[index],
                     fontName=fonts.regular,
                     fontSize=LABEL_SIZE,
                     fillColor=MUTED,
@@ -176,9 +179,12 @@ def _short(value: float) -> str:
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
 
 
-def _bucket_label(row: Mapping[str, Any]) -> str:
-    """ "12-06" for a day, "12-06 14:00" for an hour (the rows' labels are local)."""
+def _bucket_label(row: Mapping[str, Any], one_day: bool) -> str:
+    """ "12-06" for a day; "14:00" for an hour of a one-day window, else "12-06 14:00" (the
+    rows' labels are local)."""
     label = str(row.get("label") or "")
     day, _, clock = label.partition(" ")
     short = day[5:] if len(day) == 10 else day
-    return f"{short} {clock[:5]}" if clock else short
+    if not clock:
+        return short
+    return clock[:5] if one_day else f"{short} {clock[:5]}"

@@ -276,7 +276,7 @@ def _cells(entry: EntryRow, fonts: FontSet, workspaces: bool) -> list[list[Run]]
 
 def _changes(entry: EntryRow, fonts: FontSet) -> list[list[Run]]:
     d, regular, bold, size = fonts.drawable, fonts.regular, fonts.bold, SMALL + 0.4
-    arrow = "→" if fonts.has("→") else "->"
+    arrow = "→" if fonts.has("→") else "»"  # Vera has no arrow
     return [
         [
             Run(d(name), bold, size, TEXT_2),
