@@ -24,6 +24,11 @@ def test_a_workspace_never_configured_has_the_defaults(accounts: Accounts) -> No
         "workspace": "acme",
         "log_access": "admins",
         "link_base": None,
+        "retention_days": None,
+        "legal_hold": None,
+        "require_archive": False,
+        "export_schedule": "off",
+        "export_format": "csv",
     }
 
 
@@ -59,6 +64,9 @@ def test_setting_a_value_it_already_has_changes_nothing(accounts: Accounts) -> N
         ({"log_access": None}, ["log_access"]),
         ({"link_base": "ftp://files.acme.io"}, ["link_base"]),
         ({"retention": 30}, ["retention"]),
+        ({"export_schedule": "hourly"}, ["export_schedule"]),
+        ({"export_schedule": "Daily"}, ["export_schedule"]),
+        ({"export_format": "xlsx", "export_schedule": "daily"}, ["export_format"]),
         ({"log_access": "all", "link_base": 5}, ["log_access", "link_base"]),
         ({}, ["body"]),
         ([], ["body"]),
@@ -102,6 +110,20 @@ def test_link_base_accepts_absolute_http_urls(url: str | None) -> None:
 )
 def test_link_base_refuses_anything_else(url: str) -> None:
     assert link_base_problem(url) is not None
+
+
+def test_where_a_setting_was_changed_and_when(accounts: Accounts) -> None:
+    assert accounts.setting_everywhere("export_schedule") == {}
+    accounts.change_workspace_settings("acme", {"export_schedule": "daily"}, by="u", now=NOW)
+    later = NOW.replace(hour=15)
+    accounts.change_workspace_settings("globex", {"export_schedule": "weekly"}, by="u", now=later)
+    accounts.change_workspace_settings("initech", {"export_format": "pdf"}, by="u", now=NOW)
+    assert accounts.setting_everywhere("export_schedule") == {
+        "acme": ("daily", NOW),
+        "globex": ("weekly", later),
+    }
+    accounts.change_workspace_settings("acme", {"export_schedule": "off"}, by="u", now=later)
+    assert accounts.setting_everywhere("export_schedule")["acme"] == ("off", later)
 
 
 def test_a_blank_link_base_removes_it() -> None:

@@ -6,6 +6,14 @@
 |              | ``own`` (everyone their own activity, admins everyone's)   |          |
 | ``link_base``  | an absolute ``http(s)`` URL that relative subject and    | none     |
 |              | related-record ``url``\\s resolve against, or none         |          |
+| ``retention_days`` | days entries are kept, ``"forever"``, or none: the   | none     |
+|              | platform's ``retention_days`` setting applies              |          |
+| ``legal_hold`` | why purging is suspended (a legal hold), or none         | none     |
+| ``require_archive`` | purge only what was archived first (no archive   | false    |
+|              | location set: nothing is purged)                           |          |
+| ``export_schedule`` | ``off``, or ``daily``, ``weekly``, ``monthly``: each | ``off``  |
+|              | closed period's export is written to the archive location  |          |
+| ``export_format`` | the scheduled exports' format: ``csv``, ``json``, ``pdf`` | ``csv`` |
 
 Each setting is one row of ``workspace_settings`` (its value as JSON), so a later setting
 (retention, legal hold) is a new entry in :data:`SETTINGS` and a field of
@@ -19,20 +27,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import select
 
 from activitylog.access import DEFAULT_LOG_ACCESS, LOG_ACCESS, LogAccess
-from activitylog.accounts._time import micros
+from activitylog.accounts._time import micros, moment
 from activitylog.accounts.database import AccountsDatabase
 from activitylog.accounts.fields import check, text_problem
 from activitylog.accounts.schema import workspace_settings
 from activitylog.errors import FieldError, ValidationError
+from activitylog.schedules import export_format_problem, schedule_problem
 
 LINK_BASE_MAX = 500
+HOLD_REASON_MAX = 500
+#: The most days a retention may name (100 years).
+RETENTION_DAYS_MAX = 36_500
 #: The action recorded in a workspace when its settings change (with ``changes``).
 SETTINGS_UPDATED = "workspace.settings_updated"
 
@@ -44,6 +56,11 @@ class WorkspaceSettings:
     workspace: str
     log_access: LogAccess = DEFAULT_LOG_ACCESS
     link_base: str | None = None
+    retention_days: int | Literal["forever"] | None = None
+    legal_hold: str | None = None
+    require_archive: bool = False
+    export_schedule: str = "off"
+    export_format: str = "csv"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,6 +96,30 @@ def link_base_problem(value: object) -> str | None:
     return None
 
 
+def retention_days_problem(value: object) -> str | None:
+    """A whole number of days (1 to 100 years), "forever", or None (the platform's)."""
+    if value is None or value == "forever":
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return 'must be a number of days, "forever", or null (the platform default)'
+    if not 1 <= value <= RETENTION_DAYS_MAX:
+        return f"must be between 1 and {RETENTION_DAYS_MAX} days"
+    return None
+
+
+def legal_hold_problem(value: object) -> str | None:
+    """None (no hold), or the hold's reason: one line of text."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        return "must be the reason for the hold, or null to release it"
+    if len(value) > HOLD_REASON_MAX:
+        return f"must be at most {HOLD_REASON_MAX} characters"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return "must be one line without control characters"
+    return None
+
+
 def _link_base(value: Any) -> Any:
     """A blank URL removes the setting, like null."""
     return (value.strip() or None) if isinstance(value, str) else value
@@ -88,6 +129,14 @@ def _link_base(value: Any) -> Any:
 SETTINGS: Mapping[str, tuple[Callable[[object], str | None], Callable[[Any], Any]]] = {
     "log_access": (log_access_problem, str),
     "link_base": (lambda v: link_base_problem(_link_base(v)), _link_base),
+    "retention_days": (retention_days_problem, lambda v: v),
+    "legal_hold": (legal_hold_problem, lambda v: v.strip() if isinstance(v, str) else v),
+    "require_archive": (
+        lambda v: None if isinstance(v, bool) else "must be true or false",
+        bool,
+    ),
+    "export_schedule": (schedule_problem, str),
+    "export_format": (export_format_problem, str),
 }
 
 
@@ -143,6 +192,17 @@ class WorkspaceSettingsStore(AccountsDatabase):
         with self._read() as conn:
             rows = conn.execute(stmt).all()
         return _settings(workspace, {name: orjson.loads(value) for name, value in rows})
+
+    def setting_everywhere(self, name: str) -> dict[str, tuple[Any, datetime]]:
+        """``{workspace: (value, when it was last changed)}`` of every workspace that
+        changed the setting ``name`` at least once (the others have its default)."""
+        table = workspace_settings
+        stmt = select(table.c.workspace, table.c.value, table.c.updated_us).where(
+            table.c.name == name
+        )
+        with self._read() as conn:
+            rows = conn.execute(stmt).all()
+        return {ws: (orjson.loads(value), moment(us)) for ws, value, us in rows}
 
     def change_workspace_settings(
         self,

@@ -1,6 +1,7 @@
 """The ``activitylog`` command line: record, ingest, query, stats, verify, export, seed,
-delete, checkpoint, prove, verify-proof, signing, reindex, purge, users, keys, token,
-workspace, archive, serve and demo. ``activitylog --help`` lists them; each has ``--help``.
+delete, checkpoint, prove, verify-proof, signing, reindex, purge, export-scheduled, users,
+keys, token, workspace, archive, serve and demo. ``activitylog --help`` lists them; each
+has ``--help``.
 
 ``main`` is the click group (the console script's entry point, and what tests invoke).
 """
@@ -14,6 +15,7 @@ from activitylog.cli import (
     maintenance,
     read,
     retention,
+    scheduled_exports,
     server,
     signing,
     workspaces,
@@ -33,6 +35,7 @@ __all__ = [
     "maintenance",
     "read",
     "retention",
+    "scheduled_exports",
     "server",
     "signing",
     "workspaces",

@@ -30,6 +30,7 @@ from activitylog.client import ActivityLog
 from activitylog.errors import ConfigurationError
 from activitylog.exports import WRITERS
 from activitylog.query import Page
+from activitylog.scheduled_exports import export_names
 from activitylog.signing import KeyRing
 
 _LOCATION = click.option(
@@ -43,7 +44,8 @@ _LOCATION = click.option(
 @cli.group()
 def archive() -> None:
     """The archives purges write: one signed, zstd-compressed NDJSON file per workspace
-    per purge (docs/INTEGRITY.md describes the format)."""
+    per purge (docs/INTEGRITY.md describes the format); `archive list` also lists the
+    scheduled exports written beside them."""
 
 
 @archive.command("list")
@@ -51,7 +53,8 @@ def archive() -> None:
 @_LOCATION
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def list_(workspace: str | None, location: str | None, as_json: bool) -> None:
-    """The archives at the archive location, by workspace and seq range."""
+    """The archives at the archive location, by workspace and seq range, then the
+    scheduled exports there (W/exports/W-daily-2026-12-05.csv), by workspace and period."""
     where = _location(location)
     found = [
         {
@@ -63,8 +66,9 @@ def list_(workspace: str | None, location: str | None, as_json: bool) -> None:
         }
         for item in archive_names(where, workspace)
     ]
+    exports = [item.to_dict() for item in export_names(where, workspace)]
     if as_json:
-        echo_json({"location": where.url, "archives": found})
+        echo_json({"location": where.url, "archives": found, "exports": exports})
         return
     for item in found:
         click.echo(
@@ -72,6 +76,13 @@ def list_(workspace: str | None, location: str | None, as_json: bool) -> None:
             f"seqs {item['first_seq']}..{item['last_seq']} ({item['count']} entries)"
         )
     click.echo(f"{len(found)} archives at {where.url}")
+    for export in exports:
+        click.echo(
+            f"{export['name']}  workspace {export['workspace'] or '?'}: {export['schedule']} "
+            f"export of {export['period']} ({export['format'].upper()})"
+        )
+    if exports:
+        click.echo(f"{len(exports)} scheduled exports at {where.url}")
 
 
 @archive.command()

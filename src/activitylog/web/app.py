@@ -20,6 +20,8 @@ from activitylog.accounts.secret import load_or_create_secret
 from activitylog.checkpointer import Checkpointer
 from activitylog.client import ActivityLog
 from activitylog.config import load_settings
+from activitylog.exporter import Exporter
+from activitylog.purger import Purger
 from activitylog.settings import Settings
 from activitylog.web import api, docs, errors, pages, security, signin, workspace_settings
 from activitylog.web.audit import ReadAudit
@@ -49,10 +51,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checkpointer = Checkpointer(log, settings.checkpoint_seconds)
+        purger = Purger(log)  # hourly, by each workspace's retention
         checkpointer.start()
+        purger.start()
+        exporter = Exporter(log)  # each workspace's scheduled exports, as periods close
+        exporter.start()
         try:
             yield
         finally:
+            exporter.stop()
+            purger.stop()
             checkpointer.stop()  # the last heads are kept (and witnessed) at shutdown
             if owned:  # a log handed in belongs to the caller
                 log.close()
