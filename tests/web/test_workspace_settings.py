@@ -12,6 +12,17 @@ from starlette.testclient import TestClient
 from ._support import World, csrf_of
 
 SETTINGS = "/api/v1/workspaces/acme/settings"
+#: acme's settings as the fixtures leave them: everyone sees their own activity.
+ACME = {
+    "workspace": "acme",
+    "log_access": "own",
+    "link_base": None,
+    "retention_days": None,
+    "legal_hold": None,
+    "require_archive": False,
+    "export_schedule": "off",
+    "export_format": "csv",
+}
 
 
 def _patch(client: TestClient, body: Any, path: str = SETTINGS, csrf: str | None = None) -> Any:
@@ -33,7 +44,7 @@ def test_who_may_read_the_settings(world: World, role: str, status: int) -> None
     reply = world.client(role).get(SETTINGS)
     assert reply.status_code == status, reply.text
     if status == 200:
-        assert reply.json() == {"workspace": "acme", "log_access": "own", "link_base": None}
+        assert reply.json() == ACME
 
 
 def test_keys_read_their_own_workspace_only(world: World) -> None:
@@ -54,7 +65,7 @@ def test_an_owner_changes_a_setting_and_it_is_recorded(fresh: World) -> None:
     reply = _patch(owner, {"log_access": "admins", "link_base": "https://app.acme.example/"})
     assert reply.status_code == 200, reply.text
     assert reply.json() == {
-        "workspace": "acme",
+        **ACME,
         "log_access": "admins",
         "link_base": "https://app.acme.example/",
     }
@@ -74,13 +85,31 @@ def test_an_owner_changes_a_setting_and_it_is_recorded(fresh: World) -> None:
     assert len(_recorded(fresh)) == 1
 
 
+def test_an_owner_schedules_exports_and_it_is_recorded(fresh: World) -> None:
+    owner = fresh.client("owner")
+    reply = _patch(owner, {"export_schedule": "weekly", "export_format": "pdf"})
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {**ACME, "export_schedule": "weekly", "export_format": "pdf"}
+    assert owner.get(SETTINGS).json()["export_schedule"] == "weekly"
+    [entry] = _recorded(fresh)
+    assert entry["changes"] == {
+        "export_schedule": {"before": "off", "after": "weekly"},
+        "export_format": {"before": "csv", "after": "pdf"},
+    }
+    assert _patch(owner, {"export_schedule": "off"}).json()["export_schedule"] == "off"
+
+
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
         ({"log_access": "everyone"}, ["log_access"]),
         ({"link_base": "not a url"}, ["link_base"]),
         ({"link_base": "javascript:alert(1)"}, ["link_base"]),
-        ({"retention_days": 5}, ["retention_days"]),
+        ({"retention_days": 0}, ["retention_days"]),
+        ({"retention_days": "5"}, ["retention_days"]),
+        ({"export_schedule": "hourly"}, ["export_schedule"]),
+        ({"export_schedule": None}, ["export_schedule"]),
+        ({"export_format": "ndjson", "export_schedule": "daily"}, ["export_format"]),
         ({}, ["body"]),
         (["log_access"], ["body"]),
     ],
@@ -161,6 +190,93 @@ def test_the_panel_changes_log_access(fresh: World) -> None:
         "/workspace/settings", data={"workspace": "acme", "log_access": "own", "csrf_token": "x"}
     )
     assert forged.status_code == 403
+
+
+def _panel_post(client: TestClient, **fields: str) -> Any:
+    data = {"workspace": "acme", "log_access": "own", "csrf_token": csrf_of(client), **fields}
+    return client.post("/workspace/settings", data=data, follow_redirects=False)
+
+
+def test_the_panel_shows_retention_and_the_scheduled_export(fresh: World) -> None:
+    page = fresh.client("owner").get("/activity").text
+    assert 'name="retention" value="default" checked> Platform default (forever)' in page
+    assert 'name="retention_days" id="retention-days" value="90"' in page  # a suggestion
+    assert re.search(r'<option value="off" selected>Off</option>', page)
+    assert re.search(r'<option value="csv" selected>CSV</option>', page)
+    assert "This server has no archive location yet" in page
+    assert "Legal hold" not in page
+    # the platform's default and archive location, as the server is set up
+    state = fresh.state
+    state.settings = state.settings.model_copy(update={"retention_days": 365, "archive": "x"})
+    page = fresh.client("owner").get("/activity").text
+    assert "Platform default (365 days)" in page
+    assert "no archive location" not in page
+
+
+def test_the_panel_changes_retention(fresh: World) -> None:
+    owner = fresh.client("owner")
+    settings = fresh.state.accounts.workspace_settings
+    assert _panel_post(owner, retention="days", retention_days="30").status_code == 303
+    assert settings("acme").retention_days == 30
+    page = owner.get("/activity").text
+    assert re.search(r'name="retention" value="days" id="retention-days-choice" checked', page)
+    assert 'name="retention_days" id="retention-days" value="30"' in page
+    # the days box counts only when "For N days" is chosen
+    assert _panel_post(owner, retention="forever", retention_days="30").status_code == 303
+    assert settings("acme").retention_days == "forever"
+    assert _panel_post(owner, retention="default", retention_days="").status_code == 303
+    assert settings("acme").retention_days is None
+    assert [e["changes"]["retention_days"] for e in _recorded(fresh)] == [
+        {"before": "forever", "after": None},
+        {"before": 30, "after": "forever"},
+        {"before": None, "after": 30},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        ({"retention": "days", "retention_days": ""}, "retention_days", "whole number"),
+        ({"retention": "days", "retention_days": "0"}, "retention_days", "between 1 and"),
+        ({"retention": "always"}, "retention", "must be one of"),
+        ({"export_schedule": "hourly"}, "export_schedule", "must be one of"),
+    ],
+)
+def test_the_panel_refuses_bad_values_naming_them(
+    fresh: World, fields: dict[str, str], field: str, reason: str
+) -> None:
+    owner = fresh.client("owner")
+    reply = _panel_post(owner, **fields)
+    assert reply.status_code == 422
+    assert field in reply.text
+    assert reason in reply.text
+    assert _recorded(fresh) == []
+
+
+def test_the_panel_schedules_exports(fresh: World) -> None:
+    owner = fresh.client("owner")
+    reply = _panel_post(owner, export_schedule="monthly", export_format="json")
+    assert reply.status_code == 303
+    after = fresh.state.accounts.workspace_settings("acme")
+    assert (after.export_schedule, after.export_format) == ("monthly", "json")
+    page = owner.get("/activity").text
+    assert '<option value="monthly" selected>Monthly</option>' in page
+    assert '<option value="json" selected>JSON</option>' in page
+    assert "Each closed month is exported once to the archive location." in page
+    [entry] = _recorded(fresh)
+    assert entry["changes"] == {
+        "export_schedule": {"before": "off", "after": "monthly"},
+        "export_format": {"before": "csv", "after": "json"},
+    }
+
+
+def test_the_panel_shows_a_legal_hold(fresh: World) -> None:
+    fresh.state.accounts.change_workspace_settings(
+        "acme", {"legal_hold": "Litigation 2026-114 <b>"}, by="operator"
+    )
+    page = fresh.client("owner").get("/activity").text
+    assert "<strong>Legal hold:</strong> Litigation 2026-114 &lt;b&gt;." in page
+    assert "Nothing is purged until the hold is released." in page
 
 
 # -- log_access decides who opens the log --------------------------------------------------

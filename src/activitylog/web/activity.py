@@ -39,6 +39,7 @@ from activitylog.web.filter_form import (
 )
 from activitylog.web.params import ViewParams
 from activitylog.web.principal import Principal
+from activitylog.web.settings_panel import SettingsPanel
 from activitylog.web.state import AppState
 
 #: Columns of the table: (heading, sort key or None).
@@ -179,6 +180,8 @@ class ActivityPage:
     #: The settings panel, for owners (and platform admins in a workspace).
     settings: WorkspaceSettings | None = None
     log_access: list[Option] = field(default_factory=list)
+    #: The panel's retention, legal hold and scheduled export (with ``settings``).
+    panel: SettingsPanel | None = None
 
     def href(self, **changes: Any) -> str:
         """This page's URL with ``changes`` applied."""
@@ -275,6 +278,7 @@ def build_page(
             Option(key, label, settings is not None and key == settings.log_access)
             for key, label in LOG_ACCESS_LABELS.items()
         ],
+        panel=None if settings is None else SettingsPanel.of(settings, state.settings),
     )
     if not rows:
         result.empty = _empty(result, href)

@@ -20,11 +20,10 @@ from activitylog.accounts.fields import check, text_problem
 from activitylog.accounts.workspaces import WorkspaceSettings, parse_changes
 from activitylog.errors import AccessDenied
 from activitylog.web.principal import Principal, require_session
+from activitylog.web.settings_panel import retention_setting
 from activitylog.web.state import app_state
 
 router = APIRouter(include_in_schema=False)
-#: The page's panel changes only these (the API takes every setting).
-PANEL_SETTINGS = ("log_access",)
 
 
 def read_settings(request: Request, principal: Principal, workspace: str) -> WorkspaceSettings:
@@ -59,8 +58,21 @@ def settings_form(
     workspace: Annotated[str, Form()],
     log_access: Annotated[str, Form()],
     csrf_token: Annotated[str, Form()] = "",
+    retention: Annotated[str | None, Form()] = None,
+    retention_days: Annotated[str, Form()] = "",
+    export_schedule: Annotated[str | None, Form()] = None,
+    export_format: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """The page's settings panel: a signed-in owner with the session's CSRF token."""
+    """The page's settings panel: a signed-in owner with the session's CSRF token. It
+    changes log_access, retention_days (:func:`retention_setting`), export_schedule and
+    export_format; a field the form leaves out is left as it is."""
     principal = require_session(request, "change workspace settings", csrf_token)
-    change_settings(request, principal, workspace, {"log_access": log_access})
+    changes: dict[str, Any] = {"log_access": log_access}
+    if retention is not None:
+        changes["retention_days"] = retention_setting(retention, retention_days)
+    if export_schedule is not None:
+        changes["export_schedule"] = export_schedule
+    if export_format is not None:
+        changes["export_format"] = export_format
+    change_settings(request, principal, workspace, changes)
     return RedirectResponse("/activity", status_code=303)

@@ -70,6 +70,12 @@
     (select) => select.closest("form[data-autosubmit]").requestSubmit(),
   );
 
+  // The settings panel: typing a number of days to keep entries chooses "For N days".
+  document.addEventListener("input", (event) => {
+    const days = event.target.closest && event.target.closest("[data-retention-days]");
+    if (days) days.closest("[data-retention]").querySelector('input[value="days"]').checked = true;
+  });
+
   const body = document.body;
   if (!body || !body.hasAttribute("data-activity")) return;
 
