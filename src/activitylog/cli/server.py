@@ -126,6 +126,7 @@ def demo(
         done = f"seeded {added:,} demo events into {settings.db}"
     click.echo(done if added else f"using the events already in {settings.db}")
     shown = demo_data.ensure_accounts(Accounts(log.store.engine))
+    demo_data.ensure_retention(log)  # 90 days in each workspace, unless an owner chose
     url = f"http://{settings.host}:{settings.port}"
     click.echo(f"\nOpen {url}/activity and sign in with password {demo_data.DEMO_PASSWORD!r}:")
     for account in shown:

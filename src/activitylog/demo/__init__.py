@@ -1,5 +1,6 @@
-"""The demo: a log filled from the seed's helpdesk story, and a sign-in for every person in
-it (one shared password), so each role's view of the Activity Log can be tried."""
+"""The demo: a log filled from the seed's helpdesk story, a sign-in for every person in it
+(one shared password), so each role's view of the Activity Log can be tried, and 90 days
+of retention in each workspace."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from dataclasses import dataclass
 from itertools import islice
 
 from activitylog.accounts import Accounts
+from activitylog.accounts.workspaces import settings_event
 from activitylog.client import ActivityLog
 from activitylog.demo.seed import generate_events
-from activitylog.demo.seed.cast import PLATFORM_ADMINS, USERS, SeedUser
+from activitylog.demo.seed.cast import PLATFORM_ADMINS, USERS, WORKSPACES, SeedUser
+from activitylog.events import SYSTEM_ACTOR
 from activitylog.settings import Settings
 
 DEMO_PASSWORD = "activitylog-demo"
@@ -18,6 +21,8 @@ DEFAULT_EVENTS = 30_000
 BATCH = 1000
 #: The accounts printed on start: one per role, in the first workspace.
 SHOWN_ROLES = ("owner", "admin", "member", "viewer", "platform_admin")
+#: The demo workspaces' retention: the helpdesk the demo models keeps audit logs 90 days.
+RETENTION_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,23 @@ def ensure_accounts(accounts: Accounts, password: str = DEMO_PASSWORD) -> list[D
         workspace = person.workspace or "all"
         shown.append(DemoAccount(person.email, person.name, role, workspace, password))
     return shown
+
+
+def ensure_retention(log: ActivityLog, days: int = RETENTION_DAYS) -> list[str]:
+    """Give each demo workspace that never set a retention ``days`` of it, recorded in
+    its log as any settings change (actor System); a retention an owner chose since is
+    kept. Returns the workspaces changed."""
+    accounts = log.accounts()
+    chosen = accounts.setting_everywhere("retention_days")
+    changed_in = []
+    for workspace in (w.id for w in WORKSPACES if w.id not in chosen):
+        _, changed = accounts.change_workspace_settings(
+            workspace, {"retention_days": days}, by=str(SYSTEM_ACTOR["id"])
+        )
+        if changed:
+            log.record(**settings_event(workspace, changed), actor=dict(SYSTEM_ACTOR))
+            changed_in.append(workspace)
+    return changed_in
 
 
 def _add(accounts: Accounts, person: SeedUser, password: str) -> None:
