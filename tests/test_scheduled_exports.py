@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
+from starlette.testclient import TestClient
 
 from activitylog import ActivityLog
 from activitylog.archives import open_location
@@ -23,6 +25,7 @@ from activitylog.exporter import Exporter
 from activitylog.scheduled_exports import ExportName, export_names, run_scheduled_exports
 from activitylog.schedules import SETTLE, period_of
 from activitylog.settings import Settings
+from activitylog.web.app import create_app
 from reports._pdf import pdf_text
 
 #: Day 0 of the tests: eight days ago (entries may not be in the future).
@@ -333,3 +336,18 @@ def test_names_say_what_they_hold() -> None:
         "end": "2026-12-07T00:00:00Z",
         "format": "pdf",
     }
+
+
+def test_serve_runs_the_exporter_while_it_serves(tmp_path: Path) -> None:
+    settings = Settings(
+        db=f"sqlite:///{tmp_path / 'log.db'}",
+        signing_key=tmp_path / "signing-key.pem",
+        secret_key=tmp_path / "secret-key",
+    )
+
+    def timers() -> set[str]:
+        return {t.name for t in threading.enumerate()}
+
+    with TestClient(create_app(settings)):
+        assert "activitylog-exporter" in timers()
+    assert "activitylog-exporter" not in timers()

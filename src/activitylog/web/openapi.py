@@ -132,6 +132,33 @@ SETTINGS_BODY: dict[str, Any] = {
                             "description": "Absolute http(s) URL relative subject links "
                             "resolve against; null removes it",
                         },
+                        "retention_days": {
+                            "anyOf": [
+                                {"type": "integer", "minimum": 1, "maximum": 36500},
+                                {"enum": ["forever"]},
+                                {"type": "null"},
+                            ],
+                            "description": "Days entries are kept before purges remove "
+                            'them, "forever", or null: the platform\'s retention_days',
+                        },
+                        "legal_hold": {
+                            "type": ["string", "null"],
+                            "maxLength": 500,
+                            "description": "Why purging is suspended; null releases the hold",
+                        },
+                        "require_archive": {
+                            "type": "boolean",
+                            "description": "Purge only what was archived first",
+                        },
+                        "export_schedule": {
+                            "enum": ["off", "daily", "weekly", "monthly"],
+                            "description": "Export each closed UTC day, ISO week or month "
+                            "once to the archive location; off: none",
+                        },
+                        "export_format": {
+                            "enum": ["csv", "json", "pdf"],
+                            "description": "The scheduled exports' format",
+                        },
                     },
                 }
             }
