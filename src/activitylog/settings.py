@@ -152,8 +152,8 @@ class Settings(BaseSettings):
     )
     archive: str | None = Field(
         None,
-        description="Where purges write archives: a directory or s3://bucket/prefix; "
-        "none: nowhere.",
+        description="Where purges write archives and scheduled exports go: a directory or "
+        "s3://bucket/prefix; none: nowhere.",
     )
     retention_days: int | None = Field(
         None,
