@@ -13,11 +13,12 @@ from click.testing import CliRunner, Result
 
 from activitylog import ActivityLog
 from activitylog.cli import main
-from activitylog.schedules import period_of
+from activitylog.schedules import SETTLE, period_of
 from activitylog.settings import Settings
 
-TODAY = period_of("daily", datetime.now(UTC))
-#: The three days before today, oldest first.
+#: The day not yet closed (a day closes SETTLE after its end).
+TODAY = period_of("daily", datetime.now(UTC) - SETTLE)
+#: The three days before it, oldest first: the days closed since the schedule was set.
 DAYS = [period_of("daily", TODAY.start - timedelta(days=n)) for n in (3, 2, 1)]
 
 
