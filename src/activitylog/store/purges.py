@@ -32,7 +32,10 @@ from activitylog.store.writes import SQLWrites
 #: Entries removed per statement group, and groups per transaction at most: an append of
 #: the same process waits for one group, one of another process for one transaction.
 PURGE_STEP = 25
-PURGE_STEPS = 8
+PURGE_STEPS = 4
+#: How long the purge then leaves the write lock (and the disk) to others, as a multiple
+#: of how long it held it: the purge takes at most a third of the writing time.
+PURGE_PAUSE = 2.0
 #: The columns the counts are kept by, as ``_OLDEST`` reads them after rid, seq, time.
 _DIMS = ("layer", "actor_id", "category", "action", "verb", "kind", "result", "ip")
 _OLDEST = (
@@ -181,9 +184,9 @@ class SQLPurges(SQLWrites, SQLLedger):
         the number of rows removed.
 
         Each transaction removes at most ``PURGE_STEPS`` groups of ``PURGE_STEP`` entries
-        (a few statements each), ending early when an append of this process waits, and
-        the purge then leaves the write lock free as long as it held it: appends wait for
-        one such slice at most, never for the purge."""
+        (a few statements each), ending early when an append of this process waits; the
+        purge then checkpoints the write-ahead log and leaves the write lock free twice as
+        long as it held it: appends wait for one such slice at most, never for the purge."""
         with self.engine.connect() as conn:
             start = self.purge_start(conn, workspace)
         if start is None:
@@ -201,7 +204,9 @@ class SQLPurges(SQLWrites, SQLLedger):
                     if done or self.appends_waiting:
                         break  # an append of this process waits: let it in
             if not done:
-                time.sleep(time.monotonic() - began)
+                held = time.monotonic() - began
+                self._between_slices()
+                time.sleep(held * PURGE_PAUSE)
         self._drop_empty_counts(workspace)
         if removed:
             self._after_delete()
