@@ -211,11 +211,11 @@ def present_detail(
         correlation=correlation,
         integrity=_integrity(event, check),
         workspace=str(event.get("workspace") or ""),
+        layer=str(event.get("layer") or ""),
         deleted_text=deleted_text(event, tz, deletion) if deleted else "",
         deletion_record_id=str((deletion or {}).get("id") or "") if deleted else "",
         deleted_entries=named[:DELETED_SHOWN],
         deleted_more=max(len(named) - DELETED_SHOWN, 0),
-        layer=str(event.get("layer") or ""),
     )
 
 
