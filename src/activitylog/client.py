@@ -41,7 +41,7 @@ from activitylog.errors import (
     NotFound,
     ValidationError,
 )
-from activitylog.events import format_micros, normal_id, validate, validate_batch
+from activitylog.events import fit_name, format_micros, normal_id, validate, validate_batch
 from activitylog.filter_values import unknown_values
 from activitylog.keyfile import KeyFile
 from activitylog.notes import Checkpoint
@@ -237,7 +237,7 @@ class ActivityLog:
                     "subject": {
                         "type": "activity_log",
                         "id": workspace,
-                        "name": f"Activity log of {workspace}",
+                        "name": fit_name(f"Activity log of {workspace}"),
                     },
                     "description": f"{who} deleted {_entries(len(gone))}: {reason}",
                     "details": {

@@ -249,6 +249,11 @@ def event_body(event: Mapping[str, Any]) -> bytes:
     return canonical_json({name: event.get(name) for name in BODY_FIELDS})
 
 
+def fit_name(name: str) -> str:
+    """``name`` as an entry's names may hold it: a longer one is cut, ending in "…"."""
+    return name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…"
+
+
 def validate(
     raw: Mapping[str, Any],
     *,

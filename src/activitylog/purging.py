@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from activitylog.catalog import Catalog
 from activitylog.enrich import Prepared, prepare
-from activitylog.events import SYSTEM_ACTOR, format_micros, micros, validate
+from activitylog.events import SYSTEM_ACTOR, fit_name, format_micros, micros, validate
 from activitylog.merkle import Frontier
 from activitylog.retention import PURGE_ACTION, ArchiveRef, PurgePlan, record_details
 from activitylog.store import SQLStore
@@ -104,7 +104,7 @@ def purge_record(
             "subject": {
                 "type": "activity_log",
                 "id": plan.workspace,
-                "name": f"Activity log of {plan.workspace}",
+                "name": fit_name(f"Activity log of {plan.workspace}"),
             },
             "description": (
                 f"Purged {plan.count:,} entries older than {cutoff} "

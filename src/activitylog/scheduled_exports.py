@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from activitylog.archives.locations import Location, open_location, workspace_dir
-from activitylog.events import NAME_MAX, SYSTEM_ACTOR
+from activitylog.events import SYSTEM_ACTOR, fit_name
 from activitylog.exports import Encoder
 from activitylog.schedules import EXPORT_FORMATS, Period, closed_periods, parse_label
 from activitylog.selection import Selection
@@ -266,7 +266,7 @@ def _record(log: ActivityLog, outcome: ScheduledExport, period: Period, *, reque
         subject={
             "type": "activity_log",
             "id": workspace,
-            "name": _shortened(f"Activity log of {workspace}"),
+            "name": fit_name(f"Activity log of {workspace}"),
         },
         description=(
             f"Scheduled {period.schedule} export of {period.label}: {outcome.rows:,} entries "
@@ -274,11 +274,6 @@ def _record(log: ActivityLog, outcome: ScheduledExport, period: Period, *, reque
         ),
         details=details,
     )
-
-
-def _shortened(name: str) -> str:
-    """``name`` as an entry's names may hold it (a long workspace name is cut, with "…")."""
-    return name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…"
 
 
 def _iso(moment: datetime) -> str:

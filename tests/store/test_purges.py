@@ -223,3 +223,17 @@ def _sqlite(log: ActivityLog) -> bool:
 def test_no_client_can_record_a_purge(log: ActivityLog) -> None:
     with pytest.raises(ValidationError, match="reserved"):
         log.record(**event(PURGE_ACTION))
+
+
+def test_a_long_workspace_name_fits_the_record(log: ActivityLog) -> None:
+    workspace = "w" * 200
+    log.record_many(
+        [
+            {"workspace": workspace, "action": "note.created", "occurred_at": iso(ago(days=300))}
+            for _ in range(10)
+        ]
+    )
+    log.record(workspace=workspace, action="note.created")
+    outcome = purge_workspace(log.store, log.catalog, workspace, CUTOFF)
+    assert outcome.removed == 10
+    assert log.verify(workspace).ok

@@ -22,7 +22,7 @@ from starlette.requests import HTTPConnection
 
 from activitylog.access import is_platform
 from activitylog.accounts.workspaces import settings_event
-from activitylog.events import NAME_MAX, SYSTEM_ACTOR
+from activitylog.events import NAME_MAX, SYSTEM_ACTOR, fit_name
 
 if TYPE_CHECKING:
     from activitylog.accounts import User
@@ -215,7 +215,11 @@ class ReadAudit:
             layer="platform" if platform else "workspace",
             actor=principal.actor,
             action=action,
-            subject={"type": "activity_log", "id": where, "name": f"Activity log of {where}"},
+            subject={
+                "type": "activity_log",
+                "id": where,
+                "name": fit_name(f"Activity log of {where}"),
+            },
             description=description,
             details=dict(details) if details else None,
         )
