@@ -185,8 +185,8 @@ class SQLPurges(SQLWrites, SQLLedger):
 
         Each transaction removes at most ``PURGE_STEPS`` groups of ``PURGE_STEP`` entries
         (a few statements each), ending early when an append of this process waits; the
-        purge then checkpoints the write-ahead log and leaves the write lock free twice as
-        long as it held it: appends wait for one such slice at most, never for the purge."""
+        purge then leaves the write lock free twice as long as it held it: appends wait
+        for one such slice at most, never for the purge."""
         with self.engine.connect() as conn:
             start = self.purge_start(conn, workspace)
         if start is None:
@@ -204,9 +204,7 @@ class SQLPurges(SQLWrites, SQLLedger):
                     if done or self.appends_waiting:
                         break  # an append of this process waits: let it in
             if not done:
-                held = time.monotonic() - began
-                self._between_slices()
-                time.sleep(held * PURGE_PAUSE)
+                time.sleep((time.monotonic() - began) * PURGE_PAUSE)
         self._drop_empty_counts(workspace)
         if removed:
             self._after_delete()

@@ -45,6 +45,9 @@ SEARCH_TEXT = [c.name for c in events.columns].index("search_text")
 INSERT_SEARCH = "INSERT INTO events_fts (rowid, search_text) VALUES (?, ?)"
 DELETE_SEARCH = "INSERT INTO events_fts (events_fts, rowid, search_text) VALUES ('delete', ?, ?)"
 SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+#: WAL pages after which a commit checkpoints: appends', and unsynced background writes'.
+AUTOCHECKPOINT = 8192
+UNSYNCED_AUTOCHECKPOINT = 256
 
 
 class SQLiteStore(SQLStore):
@@ -68,7 +71,7 @@ class SQLiteStore(SQLStore):
                 "busy_timeout=60000",
                 "cache_size=-65536",
                 "temp_store=MEMORY",
-                "wal_autocheckpoint=8192",
+                f"wal_autocheckpoint={AUTOCHECKPOINT}",
                 "mmap_size=2147418112",  # reads of large logs skip a copy per page (the most
                 # SQLite's default build maps)
                 "secure_delete=ON",  # deleted content is overwritten, not left in free pages
@@ -94,15 +97,21 @@ class SQLiteStore(SQLStore):
     def _write_unsynced(self) -> Iterator[Connection]:
         # synchronous=NORMAL: the commit goes to the WAL without an fsync (the next synced
         # commit or checkpoint carries it to the disk), so the write lock is held for the
-        # statements alone. The pragma cannot change inside a transaction: set it first.
+        # statements alone. A small wal_autocheckpoint: this connection's commits (a
+        # purge's, which write much) move the WAL into the database themselves, so the
+        # autocheckpoint does not fall to an append's commit. Checkpoints stay where SQLite
+        # runs them, at the end of a commit: never one beside a writer (3.40's WAL-reset
+        # race needs exactly that). The pragmas cannot change inside a transaction.
         with self._immediate.connect() as conn:
             driver = _driver(conn)
             driver.execute("PRAGMA synchronous=NORMAL")
+            driver.execute(f"PRAGMA wal_autocheckpoint={UNSYNCED_AUTOCHECKPOINT}")
             try:
                 with conn.begin():
                     yield conn
             finally:
                 driver.execute(f"PRAGMA synchronous={self._synchronous}")
+                driver.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT}")
 
     def _sql(self, conn: Connection, statement: str, params: Any = ()) -> list[Any]:
         # Straight to sqlite3: SQLAlchemy's per-statement work costs more than a small
@@ -125,13 +134,6 @@ class SQLiteStore(SQLStore):
     def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
         conn.exec_driver_sql(DELETE_SEARCH, (rid, search_text))
         super()._delete_event(conn, rid, search_text)
-
-    def _between_slices(self) -> None:
-        # A purge writes much to the WAL: checkpoint it here, in the purge's pause, so the
-        # autocheckpoint does not fall to an append's commit. PASSIVE never waits for
-        # readers or writers.
-        with self.engine.connect() as conn:
-            _driver(conn).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _delete_search(self, conn: Connection, rows: list[tuple[int, str]]) -> None:
         self._sql(conn, DELETE_SEARCH, rows)
