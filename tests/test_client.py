@@ -41,6 +41,7 @@ PUBLIC_API = [
     "BatchValidationError",
     "Catalog",
     "ConfigurationError",
+    "Conflict",
     "FieldError",
     "IntegrityError",
     "NotFound",

@@ -43,6 +43,7 @@ from activitylog.errors import (
 )
 from activitylog.events import fit_name, format_micros, normal_id, validate, validate_batch
 from activitylog.filter_values import unknown_values
+from activitylog.idempotency import Recorded
 from activitylog.keyfile import KeyFile
 from activitylog.notes import Checkpoint
 from activitylog.proofs import consistency_proof, inclusion_proof
@@ -168,15 +169,15 @@ class ActivityLog:
     def record(self, **fields: Any) -> dict[str, Any]:
         """Validate, enrich, sequence and store one event; returns it as stored.
 
-        Recording an ``id`` already stored returns the stored event unchanged. Remote: the
+        Recording an ``id`` already stored with the same content returns the stored event
+        unchanged; with other content raises :class:`~activitylog.errors.Conflict`. Remote: the
         event is validated and queued, and its content returned (with its ``id``) without
         ``seq``, hashes, ``received_at`` or derived fields: the server sets those.
         """
         content = validate({**_context.get(), **fields})
         if self._remote is not None:
             return self._remote.send([content])[0]
-        fresh = fields.get("id") is None
-        return self.store.append([prepare(content, self.catalog, fresh_id=fresh)])[0]
+        return self._append([fields], [content], None)[0].event
 
     def record_many(
         self, events: Iterable[Mapping[str, Any]], *, connection: Connection | None = None
@@ -197,14 +198,37 @@ class ActivityLog:
         contents = validate_batch(raws)
         if self._remote is not None:
             return self._remote.send(contents)
+        return [r.event for r in self._append(raws, contents, connection)]
+
+    def record_batch(self, events: Iterable[Mapping[str, Any]]) -> list[Recorded]:
+        """:meth:`record_many`, saying of each event whether it is a ``duplicate``: its id
+        was recorded before (or earlier in the batch) with the same content, so nothing
+        was stored for it. An id recorded before with other content raises
+        :class:`~activitylog.errors.Conflict` (409) and nothing of the batch is stored (as
+        :meth:`record_many` does). Not available in remote mode (events are queued)."""
+        if self._remote is not None:
+            raise ConfigurationError("a remote log queues events; use record_many")
+        ctx = _context.get()
+        raws = [{**ctx, **event} for event in events] if ctx else list(events)
+        return self._append(raws, validate_batch(raws), None)
+
+    def _append(
+        self,
+        raws: Sequence[Mapping[str, Any]],
+        contents: Sequence[dict[str, Any]],
+        connection: Connection | None,
+    ) -> list[Recorded]:
         catalog = self.catalog
-        return self.store.append(
-            [
-                prepare(content, catalog, fresh_id=raw.get("id") is None)
-                for raw, content in zip(raws, contents, strict=True)
-            ],
-            connection=connection,
-        )
+        batch = [
+            prepare(
+                content,
+                catalog,
+                fresh_id=raw.get("id") is None,
+                stated_time=raw.get("occurred_at") is not None,
+            )
+            for raw, content in zip(raws, contents, strict=True)
+        ]
+        return self.store.append_batch(batch, connection=connection)
 
     def delete(
         self,

@@ -29,10 +29,17 @@ class Prepared:
     search_text: str
     #: The id was generated here (UUIDv7), so it cannot be stored already.
     fresh_id: bool = False
+    #: The sender gave ``occurred_at`` (else it is the time of sending): whether it counts
+    #: when the id was recorded before (see :mod:`activitylog.idempotency`).
+    stated_time: bool = True
 
 
 def prepare(
-    content: dict[str, Any], catalog: Catalog = DEFAULT_CATALOG, *, fresh_id: bool = False
+    content: dict[str, Any],
+    catalog: Catalog = DEFAULT_CATALOG,
+    *,
+    fresh_id: bool = False,
+    stated_time: bool = True,
 ) -> Prepared:
     info = catalog.describe(content["action"])
     user_agent = content.get("user_agent")
@@ -45,6 +52,7 @@ def prepare(
         device=device,
         search_text=search_text(content, info),
         fresh_id=fresh_id,
+        stated_time=stated_time,
     )
 
 

@@ -10,6 +10,7 @@ reply carry the status once, so callers never hand-build error replies::
     │   └── SignInFailed       401  (activitylog.accounts) wrong address/password, locked
     ├── AccessDenied           403  the viewer may not read or do this
     ├── NotFound               404  no such event (or not visible to the viewer)
+    ├── Conflict               409  an id recorded before, sent again with other content
     ├── ConfigurationError     500  bad settings, unknown database URL scheme
     └── IntegrityError         500  the store refused an append it should accept
 """
@@ -71,6 +72,17 @@ class AccessDenied(ActivityLogError):
 
 class NotFound(ActivityLogError):
     status = 404
+
+
+class Conflict(ActivityLogError):
+    """Events were recorded before under these ids with other content; nothing of the
+    batch was stored. ``by_index`` maps each such event's position to its id."""
+
+    status = 409
+
+    def __init__(self, message: str, by_index: Mapping[int, str]) -> None:
+        self.by_index = dict(sorted(by_index.items()))
+        super().__init__(message)
 
 
 class ConfigurationError(ActivityLogError):

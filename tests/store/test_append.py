@@ -15,6 +15,7 @@ import pytest
 from activitylog import (
     ActivityLog,
     BatchValidationError,
+    Conflict,
     IntegrityError,
     NotFound,
     ValidationError,
@@ -117,13 +118,34 @@ def test_same_id_twice_is_stored_once(log: ActivityLog) -> None:
     assert log.record(**event())["seq"] == 2
 
 
-def test_a_repeated_id_returns_the_stored_event_not_the_new_content(log: ActivityLog) -> None:
+def test_a_repeated_id_with_other_content_is_a_conflict(log: ActivityLog) -> None:
     first = log.record(**event(id=eid(1), description="original"))
-    again = log.record(**event(id=eid(1).upper(), description="replayed", result="failure"))
+    with pytest.raises(Conflict, match=r"differs in result, description") as caught:
+        log.record_many(
+            [event(), event(id=eid(1).upper(), description="replayed", result="failure")]
+        )
 
-    assert again == first
-    assert log.get(eid(1))["description"] == "original"
-    assert log.count() == 1
+    assert caught.value.by_index == {1: eid(1)}
+    assert log.get(eid(1)) == first
+    assert log.count() == 1  # nothing of the batch was stored
+
+
+def test_a_repeated_id_without_a_time_is_a_duplicate(log: ActivityLog) -> None:
+    first = log.record(**event(id=eid(1), description="original"))
+    [again] = log.record_batch([event(id=eid(1), description="original")])
+
+    assert again.duplicate
+    assert again.event == first
+
+
+def test_a_tombstone_is_not_compared(log: ActivityLog) -> None:
+    log.record(**event(id=eid(1)))
+    log.delete([eid(1)], by="operator", reason="erasure request")
+
+    [again] = log.record_batch([event("contact.deleted", id=eid(1))])
+
+    assert again.duplicate
+    assert again.event["deleted_by"] == "operator"
 
 
 def test_same_id_twice_in_one_batch_is_stored_once(log: ActivityLog) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 from activitylog.access import OPERATOR, visibility_for
 from activitylog.enrich import Prepared
 from activitylog.errors import IntegrityError
+from activitylog.idempotency import Recorded
 from activitylog.store.base import READ_COLUMNS, chunks, row_to_event
 from activitylog.store.derived import SQLDerived
 from activitylog.store.ledger import SQLLedger
@@ -26,7 +27,16 @@ class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
         self, batch: Sequence[Prepared], *, connection: Connection | None = None
     ) -> list[dict[str, Any]]:
         """Store a batch atomically; returns every event of it as stored, in order
-        (for an id stored before, the event stored then).
+        (for an id stored before, the event stored then). See :meth:`append_batch`."""
+        return [r.event for r in self.append_batch(batch, connection=connection)]
+
+    def append_batch(
+        self, batch: Sequence[Prepared], *, connection: Connection | None = None
+    ) -> list[Recorded]:
+        """Store a batch atomically; returns every event of it as stored, in order, and
+        whether it was a duplicate (its id stored before, or earlier in the batch, with the
+        same content: the event stored then). An id repeated with other content raises
+        :class:`~activitylog.errors.Conflict` and nothing is stored.
 
         With ``connection`` (open on this store's database, inside the caller's transaction)
         the batch is written in that transaction, locking and sequencing as usual, and is
@@ -48,7 +58,14 @@ class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
         missing = set(repeated) - set(stored)
         if missing:
             raise IntegrityError(f"events {sorted(missing)} vanished while being recorded again")
-        return [written.get(p.content["id"]) or stored[p.content["id"]] for p in batch]
+        seen: set[str] = set()
+        recorded = []
+        for p in batch:
+            event_id = p.content["id"]
+            event = written.get(event_id)
+            recorded.append(Recorded(event or stored[event_id], event is None or event_id in seen))
+            seen.add(event_id)
+        return recorded
 
     def _stored_on(self, conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
         everything = visibility_for(OPERATOR, "workspace", None)

@@ -24,11 +24,12 @@ from activitylog.access import Visibility
 from activitylog.chain import GENESIS
 from activitylog.enrich import Prepared, event_dict
 from activitylog.errors import IntegrityError
+from activitylog.idempotency import conflict, differing_fields
 from activitylog.merkle import Frontier
 from activitylog.notes import Checkpoint
 from activitylog.query import Filters
 from activitylog.sealing import Head
-from activitylog.store.base import SQLBase, chunks, now_us
+from activitylog.store.base import READ_COLUMNS, SQLBase, chunks, now_us, row_to_event
 from activitylog.store.clauses import Window, event_clauses
 from activitylog.store.rollups import Accumulator
 from activitylog.store.schema import (
@@ -71,6 +72,7 @@ class SQLWrites(SQLBase):
                 heads = self._lock_heads(conn, sorted({p.content["workspace"] for p in batch}))
                 given = [p.content["id"] for p in batch if careful or not p.fresh_id]
                 existing = self._existing_ids(conn, given) if given else set()
+                self._refuse_conflicts(conn, batch, existing)
                 fresh: dict[str, Prepared] = {}
                 for p in batch:
                     if p.content["id"] not in existing:
@@ -281,6 +283,30 @@ class SQLWrites(SQLBase):
                     conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars()
                 )
         return found
+
+    def _refuse_conflicts(
+        self, conn: Connection, batch: Sequence[Prepared], existing: set[str]
+    ) -> None:
+        """Raise :class:`~activitylog.errors.Conflict` when an event repeats an id with
+        other content: one recorded before (a tombstone's content is gone: not compared),
+        or one earlier in the batch."""
+        stored: dict[str, dict[str, Any]] = {}
+        wanted = [p.content["id"] for p in batch if p.content["id"] in existing]
+        for chunk in chunks(list(dict.fromkeys(wanted))):
+            query = select(events.c.id, *READ_COLUMNS).where(events.c.id.in_(chunk))
+            stored.update((row[0], row_to_event(row[1:])) for row in conn.execute(query))
+        conflicts: list[tuple[int, str, list[str]]] = []
+        for index, p in enumerate(batch):
+            event_id = p.content["id"]
+            earlier = stored.get(event_id)
+            if earlier is not None:
+                fields = differing_fields(p.content, earlier, stated_time=p.stated_time)
+                if fields:
+                    conflicts.append((index, event_id, fields))
+            elif not p.fresh_id:
+                stored[event_id] = p.content
+        if conflicts:
+            raise conflict(conflicts)
 
     def _add_rollups(self, conn: Connection, *accumulators: Accumulator) -> None:
         for accumulator in accumulators:
