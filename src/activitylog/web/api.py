@@ -34,6 +34,7 @@ from activitylog.events import normal_id
 from activitylog.exports import MEDIA_TYPES, Encoder
 from activitylog.web.body import read_json_body
 from activitylog.web.bulk import matching_deletion
+from activitylog.web.head import is_head
 from activitylog.web.openapi import DELETE_BODY, ERRORS, INGEST_BODY, SETTINGS_BODY, TOKEN_BODY
 from activitylog.web.params import ViewParams, view_params
 from activitylog.web.pdf_export import pdf_response
@@ -127,17 +128,19 @@ async def ingest(request: Request, principal: Ingester) -> ORJSONResponse:
     payload = await read_json_body(request, state.settings.max_body_bytes)
     events = _batch(payload)
     _check_key_may_write(principal, events)
-    stored = await run_in_threadpool(state.log.record_many, events)
+    recorded = await run_in_threadpool(state.log.record_batch, events)
     body = [
         {
-            "id": e["id"],
-            "seq": e["seq"],
-            "content_hash": e["content_hash"],
-            "chain_hash": e["chain_hash"],
+            "id": r.event["id"],
+            "seq": r.event["seq"],
+            "content_hash": r.event["content_hash"],
+            "chain_hash": r.event["chain_hash"],
+            "duplicate": r.duplicate,
         }
-        for e in stored
+        for r in recorded
     ]
-    return ORJSONResponse({"events": body}, status_code=201)
+    stored_any = not all(r.duplicate for r in recorded)
+    return ORJSONResponse({"events": body}, status_code=201 if stored_any else 200)
 
 
 @router.get(
@@ -203,6 +206,9 @@ def export(
     name = f"activity-{safe}.{format}"
     if format == "pdf":  # a report, built whole (at most MAX_ENTRIES entries)
         return pdf_response(request, principal, view, selection, _filters(view), name)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if is_head(request):  # headers only: no rows read, nothing exported
+        return Response(media_type=MEDIA_TYPES[format], headers=headers)
     events = state.log.export(selection, order=view.sort)
     encoder = Encoder(format, events)
     filters = _filters(view)
@@ -229,7 +235,7 @@ def export(
     return StreamingResponse(
         body(),
         media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers=headers,
     )
 
 
@@ -272,9 +278,11 @@ async def delete_events(request: Request) -> ORJSONResponse:
 def verify(request: Request, principal: Reader) -> ORJSONResponse:
     state = app_state(request)
     viewer = principal.viewer
-    workspace = viewer.workspace or _workspace(request)
+    workspace = _workspace(request) or viewer.workspace
     if not workspace:
         raise ValidationError([FieldError("workspace", "is required for platform callers")])
+    if viewer.workspace and workspace != viewer.workspace:
+        raise AccessDenied(f"this caller may only verify workspace {viewer.workspace!r}")
     if not may_verify(viewer, workspace):
         raise AccessDenied("verifying the log is for owners and admins")
     report = state.log.verify(workspace)
@@ -428,6 +436,8 @@ def _viewed(
     workspace: str | None,
     view: ViewParams | None,
 ) -> None:
+    if is_head(request):  # nothing was shown
+        return
     state.audit.viewed(
         request,
         principal,

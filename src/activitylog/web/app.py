@@ -25,6 +25,7 @@ from activitylog.purger import Purger
 from activitylog.settings import Settings
 from activitylog.web import api, docs, errors, pages, security, signin, workspace_settings
 from activitylog.web.audit import ReadAudit
+from activitylog.web.head import HeadAsGet
 from activitylog.web.state import AppState
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ def create_app(
         demo_accounts=tuple(demo_accounts),
     )
     security.install(app, settings)
+    app.add_middleware(HeadAsGet)
     errors.install(app)
     app.mount(
         "/static/swagger",

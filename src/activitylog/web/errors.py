@@ -1,13 +1,18 @@
-"""Errors as HTTP replies: ``{"error": code, "message": text, "errors": [...]}`` for the
+"""Errors as HTTP replies: RFC 9457 problem details (``application/problem+json``) for the
 API, an HTML page for the pages, a redirect to sign in when a page needs a session.
 
-``errors`` lists ``{"field", "reason"}`` (plus ``"index"`` for an event of a batch), so
-a client can point at every invalid value at once.
+A problem holds ``type`` (``about:blank``: the status says it all), ``title`` (the status's
+phrase), ``status`` and ``detail``, and keeps the fields clients read before: ``error`` (a
+code for the status), ``message`` (the same text as ``detail``) and ``errors``, which lists
+``{"field", "reason", "code"}`` (plus ``"index"`` for an event of a batch) so a client can
+point at every invalid value at once. ``code`` is machine-readable (see :data:`FIELD_CODES`).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +24,7 @@ from starlette.exceptions import HTTPException
 from activitylog.errors import (
     ActivityLogError,
     BatchValidationError,
+    Conflict,
     ValidationError,
 )
 from activitylog.web.templating import templates
@@ -30,8 +36,11 @@ CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     422: "validation",
+    429: "rate_limited",
     500: "server_error",
 }
 TITLES = {
@@ -44,22 +53,84 @@ TITLES = {
 }
 
 
+PROBLEM_JSON = "application/problem+json"
+#: A field error's ``code``, by how its reason begins (the first that matches), else
+#: ``invalid``.
+FIELD_CODES: tuple[tuple[str, str], ...] = (
+    (r"is required|must be a non-empty", "required"),
+    (r"is not a known|is not a workspace setting|cannot be set", "unknown_field"),
+    (
+        r"is longer than|(values )?must be at most .* characters|at most .* (per request|at once)",
+        "too_long",
+    ),
+    (r"is \S+ bytes; the limit", "too_large"),
+    (r"must be one of|unknown |must be '|must be csv|must be user|direction must", "not_allowed"),
+    (r"must be an? (JSON )?(object|string|list|whole number)|must be \{|must be an event", "type"),
+    (r"is not valid JSON|is empty; send JSON|is not JSON", "not_json"),
+    (
+        r"must be a UUID|must be dotted|is not a valid IP|is not an ISO|must be an ISO|"
+        r"must not contain|contains a NUL",
+        "format",
+    ),
+    (r"is already taken", "taken"),
+    (r"was recorded before", "conflict"),
+)
+_FIELD_CODES = [(re.compile(pattern), code) for pattern, code in FIELD_CODES]
+
+
+def field_code(reason: str) -> str:
+    """The machine-readable code of a field error's ``reason``."""
+    return next((code for pattern, code in _FIELD_CODES if pattern.match(reason)), "invalid")
+
+
 def error_body(
     status: int, message: str, errors: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    return {"error": CODES.get(status, "error"), "message": message, "errors": errors or []}
+    """The problem details of an error reply (see the module's docstring)."""
+    return {
+        "type": "about:blank",
+        "title": _phrase(status),
+        "status": status,
+        "detail": message,
+        "error": CODES.get(status, "error"),
+        "message": message,
+        "errors": errors or [],
+    }
 
 
 def field_errors(exc: ActivityLogError) -> list[dict[str, Any]]:
     if isinstance(exc, BatchValidationError):
         return [
-            {"index": index, "field": e.field, "reason": e.reason}
+            {"index": index, "field": e.field, "reason": e.reason, "code": field_code(e.reason)}
             for index, errs in exc.by_index.items()
             for e in errs
         ]
     if isinstance(exc, ValidationError):
-        return [{"field": e.field, "reason": e.reason} for e in exc.errors]
+        return [
+            {"field": e.field, "reason": e.reason, "code": field_code(e.reason)} for e in exc.errors
+        ]
+    if isinstance(exc, Conflict):
+        reason = "was recorded before with other content"
+        return [
+            {"index": index, "field": "id", "reason": reason, "code": "conflict", "id": event_id}
+            for index, event_id in exc.by_index.items()
+        ]
     return []
+
+
+def problem(
+    status: int,
+    message: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An ``application/problem+json`` reply."""
+    return JSONResponse(
+        error_body(status, message, errors),
+        status_code=status,
+        headers=headers,
+        media_type=PROBLEM_JSON,
+    )
 
 
 def wants_html(request: Request) -> bool:
@@ -77,7 +148,7 @@ def respond(request: Request, status: int, message: str, errors: list[dict[str, 
         context = {"title": TITLES.get(status, "Error"), "message": message, "status": status}
         return templates.TemplateResponse(request, "error.html", context, status_code=status)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(error_body(status, message, errors), status_code=status, headers=headers)
+    return problem(status, message, errors, headers)
 
 
 def install(app: FastAPI) -> None:
@@ -91,7 +162,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _request(request: Request, exc: RequestValidationError) -> Response:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"][1:]) or "request", "reason": e["msg"]}
+            {
+                "field": ".".join(str(p) for p in e["loc"][1:]) or "request",
+                "reason": e["msg"],
+                "code": e["type"],
+            }
             for e in exc.errors()
         ]
         message = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
@@ -105,6 +180,13 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
         return respond(request, 500, "the server could not complete the request", [])
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def _quote(target: str) -> str:
