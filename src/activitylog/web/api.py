@@ -32,10 +32,10 @@ from activitylog.errors import (
 )
 from activitylog.events import normal_id
 from activitylog.exports import MEDIA_TYPES, Encoder
+from activitylog.web import schemas
 from activitylog.web.body import read_json_body
 from activitylog.web.bulk import matching_deletion
 from activitylog.web.head import is_head
-from activitylog.web.openapi import DELETE_BODY, ERRORS, INGEST_BODY, SETTINGS_BODY, TOKEN_BODY
 from activitylog.web.params import ViewParams, view_params
 from activitylog.web.pdf_export import pdf_response
 from activitylog.web.principal import (
@@ -51,7 +51,7 @@ MAX_BATCH = 1000
 log = logging.getLogger("activitylog.web")
 MAX_DELETE = 1000
 MAX_TOKEN_SECONDS = 3600
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1")
 
 
 class ORJSONResponse(JSONResponse):
@@ -110,7 +110,9 @@ Reader = Annotated[Principal, Depends(require_reader)]
 Ingester = Annotated[Principal, Depends(require_ingest)]
 
 
-@router.get("/health", summary="Liveness", responses=ERRORS)
+@router.get(
+    "/health", summary="Liveness", operation_id="getHealth", response_model=schemas.Health
+)
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -119,8 +121,9 @@ def health() -> dict[str, str]:
     "/events",
     status_code=201,
     summary="Record one event or a batch (atomic, idempotent on id)",
-    openapi_extra=INGEST_BODY,
-    responses=ERRORS,
+    operation_id="ingestEvents",
+    response_model=schemas.IngestResult,
+    responses={200: {"model": schemas.IngestResult, "description": "Every event a duplicate"}},
     response_class=ORJSONResponse,
 )
 async def ingest(request: Request, principal: Ingester) -> ORJSONResponse:
@@ -146,7 +149,8 @@ async def ingest(request: Request, principal: Ingester) -> ORJSONResponse:
 @router.get(
     "/events",
     summary="List events (filters, sort, page)",
-    responses=ERRORS,
+    operation_id="listEvents",
+    response_model=schemas.EventPage,
     response_class=ORJSONResponse,
 )
 def list_events(request: Request, principal: Reader, view: View) -> ORJSONResponse:
@@ -160,7 +164,8 @@ def list_events(request: Request, principal: Reader, view: View) -> ORJSONRespon
 @router.get(
     "/events/{event_id}",
     summary="One event, with its integrity",
-    responses=ERRORS,
+    operation_id="getEvent",
+    response_model=schemas.EventWithIntegrity,
     response_class=ORJSONResponse,
 )
 def get_event(request: Request, principal: Reader, event_id: str) -> ORJSONResponse:
@@ -174,7 +179,8 @@ def get_event(request: Request, principal: Reader, event_id: str) -> ORJSONRespo
 @router.get(
     "/stats",
     summary="KPIs, volume, split, top actors, by category",
-    responses=ERRORS,
+    operation_id="getStats",
+    response_model=schemas.Stats,
     response_class=ORJSONResponse,
 )
 def stats(request: Request, principal: Reader, view: View) -> ORJSONResponse:
@@ -188,7 +194,7 @@ def stats(request: Request, principal: Reader, view: View) -> ORJSONResponse:
 @router.get(
     "/export",
     summary="Export the current filters as CSV, JSON or NDJSON (streamed), or a PDF report",
-    responses={**ERRORS, 200: {"content": {m: {} for m in MEDIA_TYPES.values()}}},
+    operation_id="exportEvents",
 )
 def export(
     request: Request,
@@ -242,8 +248,8 @@ def export(
 @router.post(
     "/events/delete",
     summary="Tombstone events (a signed-in owner, with the session's CSRF token)",
-    openapi_extra=DELETE_BODY,
-    responses=ERRORS,
+    operation_id="deleteEvents",
+    response_model=schemas.DeleteResult,
     response_class=ORJSONResponse,
 )
 async def delete_events(request: Request) -> ORJSONResponse:
@@ -274,7 +280,12 @@ async def delete_events(request: Request) -> ORJSONResponse:
     return ORJSONResponse({"deleted": deleted, "not_found": missing, "count": len(deleted)})
 
 
-@router.get("/verify", summary="Integrity report of the caller's workspace", responses=ERRORS)
+@router.get(
+    "/verify",
+    summary="Integrity report of the caller's workspace",
+    operation_id="verifyLog",
+    response_model=schemas.VerifyReport,
+)
 def verify(request: Request, principal: Reader) -> ORJSONResponse:
     state = app_state(request)
     viewer = principal.viewer
@@ -308,7 +319,8 @@ def verify(request: Request, principal: Reader) -> ORJSONResponse:
 @router.get(
     "/workspaces/{workspace}/settings",
     summary="A workspace's settings (owners and admins)",
-    responses=ERRORS,
+    operation_id="getWorkspaceSettings",
+    response_model=schemas.WorkspaceSettings,
     response_class=ORJSONResponse,
 )
 def workspace_settings(request: Request, principal: Reader, workspace: str) -> ORJSONResponse:
@@ -318,8 +330,8 @@ def workspace_settings(request: Request, principal: Reader, workspace: str) -> O
 @router.patch(
     "/workspaces/{workspace}/settings",
     summary="Change a workspace's settings (a signed-in owner, with the session's CSRF token)",
-    openapi_extra=SETTINGS_BODY,
-    responses=ERRORS,
+    operation_id="updateWorkspaceSettings",
+    response_model=schemas.WorkspaceSettings,
     response_class=ORJSONResponse,
 )
 async def change_workspace_settings(request: Request, workspace: str) -> ORJSONResponse:
@@ -335,8 +347,8 @@ async def change_workspace_settings(request: Request, workspace: str) -> ORJSONR
     "/viewer-tokens",
     status_code=201,
     summary="Mint a short-lived viewer token for embedding",
-    openapi_extra=TOKEN_BODY,
-    responses=ERRORS,
+    operation_id="createViewerToken",
+    response_model=schemas.ViewerToken,
 )
 async def viewer_token(request: Request, principal: Reader) -> ORJSONResponse:
     state = app_state(request)

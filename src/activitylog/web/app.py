@@ -23,7 +23,16 @@ from activitylog.config import load_settings
 from activitylog.exporter import Exporter
 from activitylog.purger import Purger
 from activitylog.settings import Settings
-from activitylog.web import api, docs, errors, pages, security, signin, workspace_settings
+from activitylog.web import (
+    api,
+    docs,
+    errors,
+    openapi,
+    pages,
+    security,
+    signin,
+    workspace_settings,
+)
 from activitylog.web.audit import ReadAudit
 from activitylog.web.head import HeadAsGet
 from activitylog.web.state import AppState
@@ -97,4 +106,5 @@ def create_app(
     app.include_router(workspace_settings.router)
     app.include_router(pages.router)
     app.include_router(docs.router)
+    openapi.install(app, log.catalog)
     return app

@@ -1,189 +1,549 @@
-"""Schemas the OpenAPI document shows for bodies read by hand (fast paths that skip
-FastAPI's model parsing): the event input comes from the same pydantic type that
-validates it, so the document cannot drift from the rules."""
+"""The OpenAPI document at ``/openapi.json``: what a client generator needs to build a
+complete, typed client.
+
+FastAPI writes the document from the routes (their ``operation_id`` and ``response_model``,
+the reply shapes in :mod:`activitylog.web.schemas`); :func:`install` then completes it:
+
+- the request bodies the handlers read by hand (fast paths that skip FastAPI's parsing),
+  as referenced ``components/schemas``; the event input comes from the pydantic type that
+  validates it (:mod:`activitylog.events`), with the checks made beyond that type (action
+  pattern, UUID, IP address, JSON objects) spelled out, so the document says what the
+  server enforces;
+- the query parameters each operation reads, typed and enumerated;
+- the shared error replies (``components/responses``), each only where it can happen;
+- security schemes and each operation's credentials; servers, license, contact, tags.
+"""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from activitylog.events import event_json_schema
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, TypeAdapter
 
-_EVENT = event_json_schema()
-_ERROR = {
+from activitylog.catalog import Catalog
+from activitylog.events import ACTION_PATTERN, LAYERS, RESULTS, EventIn
+from activitylog.exports import MEDIA_TYPES
+from activitylog.query import DEFAULT_PER_PAGE, PAGE_SIZES, SORT_KEYS
+from activitylog.stats import GROUPS
+from activitylog.timeranges import DEFAULT_PRESET, PRESETS
+from activitylog.web.principal import CSRF_HEADER, EMBED_COOKIE, SESSION_COOKIE
+from activitylog.web.schemas import Error
+
+SCHEMAS = "#/components/schemas/"
+RESPONSES = "#/components/responses/"
+MAX_BATCH = 1000
+ROLES = ("owner", "admin", "member", "viewer", "platform_admin")
+#: The media type of every error reply.
+ERROR_MEDIA_TYPE = "application/problem+json"
+
+# -- credentials ------------------------------------------------------------------------
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key (`alk_...`, `activitylog keys create`) with scope `ingest` "
+        "or `read`, or a viewer token (`POST /api/v1/viewer-tokens`, read only).",
+    },
+    "sessionCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": SESSION_COOKIE,
+        "description": "A person signed in on `/signin`.",
+    },
+    "csrfToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": CSRF_HEADER,
+        "description": "The session's CSRF token (the page's `<meta name=\"csrf-token\">`), "
+        "on every state-changing request of a session.",
+    },
+    "embedCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": EMBED_COOKIE,
+        "description": "Set by `/embed?token=...`: reads as its viewer token.",
+    },
+}
+Security = list[dict[str, list[str]]]
+NONE: Security = []
+INGEST: Security = [{"bearerAuth": []}]
+READ: Security = [{"bearerAuth": []}, {"sessionCookie": []}, {"embedCookie": []}]
+KEY: Security = [{"bearerAuth": []}]
+SESSION: Security = [{"sessionCookie": [], "csrfToken": []}]
+
+TAGS = [
+    {"name": "events", "description": "Send events; list, read and delete them."},
+    {"name": "reports", "description": "Statistics and exports of the filtered events."},
+    {"name": "integrity", "description": "The hash chain and signed checkpoints, checked."},
+    {"name": "workspaces", "description": "Each workspace's settings."},
+    {"name": "embedding", "description": "Short-lived viewer tokens for an embedded log."},
+    {"name": "service", "description": "Liveness."},
+]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the document says of one operation beyond what its route declares."""
+
+    tag: str
+    security: Security
+    errors: tuple[int, ...]
+    credentials: str
+    body: str | None = None
+    params: frozenset[str] = frozenset()
+
+
+_FILTERS = frozenset(
+    {
+        "range",
+        "since",
+        "until",
+        "tz",
+        "scope",
+        "workspace",
+        "user",
+        "category",
+        "events",
+        "event",
+        "result",
+        "roles",
+        "id",
+        "layer",
+        "subject_type",
+        "subject_id",
+        "ip",
+        "search",
+    }
+)
+_READER = "an API key with scope `read`, a viewer token, or a session (any role the "
+_READER += "workspace's `log_access` lets read)"
+
+OPERATIONS: dict[str, Operation] = {
+    "getHealth": Operation("service", NONE, (), "none"),
+    "ingestEvents": Operation(
+        "events",
+        INGEST,
+        (401, 403, 409, 413, 415, 422),
+        "an API key with scope `ingest` (a workspace key writes its own workspace)",
+        body="IngestRequest",
+    ),
+    "listEvents": Operation(
+        "events",
+        READ,
+        (401, 403, 422),
+        _READER,
+        params=_FILTERS | {"sort", "page", "per_page", "limit", "after", "before"},
+    ),
+    "getEvent": Operation(
+        "events", READ, (401, 403, 404), _READER, params=frozenset({"workspace"})
+    ),
+    "getStats": Operation("reports", READ, (401, 403, 422), _READER, params=_FILTERS | {"group"}),
+    "exportEvents": Operation(
+        "reports",
+        READ,
+        (401, 403, 422),
+        _READER,
+        params=_FILTERS | {"sort", "group", "format"},
+    ),
+    "deleteEvents": Operation(
+        "events",
+        SESSION,
+        (401, 403, 413, 415, 422),
+        "a signed-in owner of the workspace (or platform admin), with `X-CSRF-Token`",
+        body="DeleteRequest",
+    ),
+    "verifyLog": Operation(
+        "integrity",
+        READ,
+        (401, 403, 422),
+        "an owner or admin, or a read key (platform callers name `workspace`)",
+        params=frozenset({"workspace"}),
+    ),
+    "getWorkspaceSettings": Operation(
+        "workspaces",
+        READ,
+        (401, 403, 422),
+        "an owner or admin of the workspace, its read key, or a platform caller",
+    ),
+    "updateWorkspaceSettings": Operation(
+        "workspaces",
+        SESSION,
+        (401, 403, 413, 415, 422),
+        "a signed-in owner of the workspace (or platform admin), with `X-CSRF-Token`",
+        body="SettingsChange",
+    ),
+    "createViewerToken": Operation(
+        "embedding",
+        KEY,
+        (401, 403, 413, 415, 422),
+        "an API key with scope `read` (a workspace key mints for its own workspace)",
+        body="ViewerTokenRequest",
+    ),
+}
+
+
+# -- request bodies ---------------------------------------------------------------------
+def _nullable(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}], "description": description}
+
+
+def event_in_schemas() -> dict[str, Any]:
+    """``EventIn`` and the shapes it references (``PartyIn``, ``SubjectIn``), with the
+    checks :func:`activitylog.events.validate` makes beyond its pydantic type."""
+    schema = TypeAdapter(EventIn).json_schema(ref_template=SCHEMAS + "{model}In")
+    definitions = {
+        f"{name}In": {**body, "title": f"{name}In"}
+        for name, body in schema.pop("$defs", {}).items()
+    }
+    props = schema["properties"]
+    schema["required"] = ["action"]
+    schema["description"] = "One event. `workspace` may be left out with a workspace API key."
+    props["workspace"]["description"] = "Required, except with a workspace key (its own)."
+    props["id"] = _nullable(
+        {"type": "string", "format": "uuid"}, "UUID, generated unless given: the idempotency key"
+    )
+    props["action"].update(pattern=ACTION_PATTERN, description="Dotted lowercase")
+    props["ip"] = _nullable(
+        {"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}]},
+        "IPv4 or IPv6 address",
+    )
+    change = {
+        "type": "object",
+        "properties": {"before": {}, "after": {}},
+        "additionalProperties": False,
+        "minProperties": 1,
+    }
+    limit = "; at most 64 KiB as JSON, integers within 64 bits"
+    props["changes"] = _nullable(
+        {"type": "object", "additionalProperties": change},
+        "Updates: only the changed fields, `{field: {before, after}}`" + limit,
+    )
+    props["snapshot"] = _nullable(
+        {"type": "object"}, "Creates and deletes: all values of the record" + limit
+    )
+    props["details"] = _nullable({"type": "object"}, "Any JSON object for the event" + limit)
+    batch = {
+        "type": "object",
+        "required": ["events"],
+        "description": "1 to 1,000 events, stored atomically.",
+        "properties": {
+            "events": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_BATCH,
+                "items": {"$ref": SCHEMAS + "EventIn"},
+            }
+        },
+    }
+    return {
+        **definitions,
+        "EventIn": schema,
+        "EventBatch": batch,
+        "IngestRequest": {
+            "oneOf": [{"$ref": SCHEMAS + "EventIn"}, {"$ref": SCHEMAS + "EventBatch"}]
+        },
+    }
+
+
+DELETE_REQUEST: dict[str, Any] = {
     "type": "object",
-    "required": ["error", "message", "errors"],
+    "description": "Either `ids` (chosen entries) or `filters` with `count` "
+    "(every entry the page's filters match, as many as the confirmation named).",
+    "required": ["reason"],
     "properties": {
-        "error": {"type": "string", "examples": ["validation"]},
-        "message": {"type": "string"},
-        "errors": {
+        "ids": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "index": {"type": "integer", "description": "Position in the batch"},
-                    "field": {"type": "string"},
-                    "reason": {"type": "string"},
-                },
+            "minItems": 1,
+            "maxItems": 1000,
+            "items": {"type": "string"},
+        },
+        "filters": {
+            "type": "object",
+            "description": "The page's query parameters, e.g. "
+            '`{"category": ["auth"], "range": "last_7_days"}`.',
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"type": "string"}},
+                ]
             },
+        },
+        "count": {"type": "integer", "minimum": 1, "maximum": 10000},
+        "as_of": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the page counted: later entries are left out.",
+        },
+        "reason": {"type": "string", "minLength": 1},
+    },
+}
+
+SETTINGS_CHANGE: dict[str, Any] = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": False,
+    "properties": {
+        "log_access": {
+            "enum": ["admins", "own"],
+            "description": "admins: owners and admins open the log; own: "
+            "everyone sees their own activity, admins everyone's",
+        },
+        "link_base": {
+            "type": ["string", "null"],
+            "format": "uri",
+            "description": "Absolute http(s) URL relative subject links "
+            "resolve against; null removes it",
+        },
+        "retention_days": {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 36500},
+                {"enum": ["forever"]},
+                {"type": "null"},
+            ],
+            "description": "Days entries are kept before purges remove "
+            'them, "forever", or null: the platform\'s retention_days',
+        },
+        "legal_hold": {
+            "type": ["string", "null"],
+            "maxLength": 500,
+            "description": "Why purging is suspended; null releases the hold",
+        },
+        "require_archive": {
+            "type": "boolean",
+            "description": "Purge only what was archived first",
+        },
+        "export_schedule": {
+            "enum": ["off", "daily", "weekly", "monthly"],
+            "description": "Export each closed UTC day, ISO week or month "
+            "once to the archive location; off: none",
+        },
+        "export_format": {
+            "enum": ["csv", "json", "pdf"],
+            "description": "The scheduled exports' format",
         },
     },
 }
 
-
-def _json(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: _json(_ERROR, "No or bad credentials"),
-    403: _json(_ERROR, "The caller's role or key may not do this"),
-    404: _json(_ERROR, "Not found, or not visible to the caller"),
-    413: _json(_ERROR, "Body too large"),
-    422: _json(_ERROR, "Invalid input: every field and reason"),
+VIEWER_TOKEN_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["user_id", "role"],
+    "properties": {
+        "workspace": {"type": "string", "description": "Default: the key's workspace"},
+        "user_id": {"type": "string"},
+        "role": {"enum": ["owner", "admin", "member", "viewer"]},
+        "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 3600, "default": 900},
+        "name": {"type": "string"},
+        "email": {"type": "string"},
+    },
 }
 
-INGEST_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [
-                        _EVENT,
-                        {
-                            "type": "object",
-                            "required": ["events"],
-                            "properties": {
-                                "events": {
-                                    "type": "array",
-                                    "minItems": 1,
-                                    "maxItems": 1000,
-                                    "items": _EVENT,
-                                }
-                            },
-                        },
-                    ]
-                }
-            }
-        },
+
+# -- parameters -------------------------------------------------------------------------
+def _many(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def parameter_enums(catalog: Catalog) -> dict[str, Any]:
+    """The enumerations the query parameters share, as named components (so a generated
+    client has one ``Range`` type, not one per operation)."""
+    return {
+        "Range": {"type": "string", "enum": [*PRESETS, "custom"]},
+        "Scope": {"type": "string", "enum": ["mine", "workspace"]},
+        "Layer": {"type": "string", "enum": list(LAYERS)},
+        "Result": {"type": "string", "enum": list(RESULTS)},
+        "Category": {"type": "string", "enum": list(catalog.categories)},
+        "Role": {"type": "string", "enum": list(ROLES)},
+        "Group": {"type": "string", "enum": list(GROUPS)},
+        "ExportFormat": {"type": "string", "enum": list(MEDIA_TYPES)},
+    }
+
+
+def _ref(name: str, **extra: Any) -> dict[str, Any]:
+    return {"$ref": SCHEMAS + name, **extra}
+
+
+def parameter_schemas() -> dict[str, dict[str, Any]]:
+    """The schema of each query parameter the reads take, by name."""
+    text = {"type": "string"}
+    sort = "|".join(SORT_KEYS)
+    return {
+        "range": _ref("Range", default=DEFAULT_PRESET),
+        "since": {"type": "string", "format": "date-time"},
+        "until": {"type": "string", "format": "date-time"},
+        "tz": {"type": "string", "default": "UTC"},
+        "scope": _ref("Scope"),
+        "workspace": text,
+        "user": _many(text),
+        "category": _many(_ref("Category")),
+        "events": _many(text),
+        "event": _many(text),
+        "result": _many(_ref("Result")),
+        "roles": _many(_ref("Role")),
+        "id": _many(text),
+        "layer": _ref("Layer"),
+        "subject_type": text,
+        "subject_id": text,
+        "ip": text,
+        "search": text,
+        "sort": {"type": "string", "pattern": f"^-?({sort})(:(asc|desc))?$", "default": "-time"},
+        "page": {"type": "integer", "minimum": 1, "default": 1},
+        "per_page": {"type": "integer", "enum": list(PAGE_SIZES), "default": DEFAULT_PER_PAGE},
+        "group": _ref("Group", default="daily"),
+        "format": _ref("ExportFormat", default="csv"),
+    }
+
+
+WORKSPACE_PARAMETER: dict[str, Any] = {
+    "name": "workspace",
+    "in": "query",
+    "required": False,
+    "description": "Platform callers: which workspace. A workspace key or token may only "
+    "name its own.",
+    "schema": {"type": "string"},
+}
+
+
+# -- replies ----------------------------------------------------------------------------
+def _error_reply(description: str, headers: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    reply: dict[str, Any] = {
+        "description": description,
+        "content": {ERROR_MEDIA_TYPE: {"schema": {"$ref": SCHEMAS + "Error"}}},
+    }
+    if headers:
+        reply["headers"] = dict(headers)
+    return reply
+
+
+ERROR_RESPONSES: dict[str, tuple[int | str, dict[str, Any]]] = {
+    "Unauthorized": (
+        401,
+        _error_reply(
+            "No or bad credentials",
+            {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "`Bearer`"}},
+        ),
+    ),
+    "Forbidden": (403, _error_reply("The caller's role or key may not do this")),
+    "NotFound": (404, _error_reply("Not found, or not visible to the caller")),
+    "Conflict": (409, _error_reply("An id was recorded before with other content")),
+    "PayloadTooLarge": (413, _error_reply("Body larger than the server takes")),
+    "UnsupportedMediaType": (415, _error_reply("The body's Content-Type is not JSON")),
+    "ValidationFailed": (422, _error_reply("Invalid input: every field and reason at once")),
+    "UnexpectedError": ("default", _error_reply("Method not allowed (405) or server error")),
+}
+_BY_STATUS = {str(status): name for name, (status, _reply) in ERROR_RESPONSES.items()}
+
+EXPORT_CONTENT: dict[str, Any] = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/json": {"schema": {"type": "array", "items": {"$ref": SCHEMAS + "Event"}}},
+    "application/x-ndjson": {"schema": {"type": "string", "description": "An Event per line"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+}
+EXPORT_HEADERS: dict[str, Any] = {
+    "Content-Disposition": {
+        "description": '`attachment; filename="activity-<workspace>.<format>"`',
+        "schema": {"type": "string"},
     }
 }
 
-DELETE_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "description": "Either `ids` (chosen entries) or `filters` with `count` "
-                    "(every entry the page's filters match, as many as the confirmation named).",
-                    "required": ["reason"],
-                    "properties": {
-                        "ids": {
-                            "type": "array",
-                            "minItems": 1,
-                            "maxItems": 1000,
-                            "items": {"type": "string"},
-                        },
-                        "filters": {
-                            "type": "object",
-                            "description": "The page's query parameters, e.g. "
-                            '`{"category": ["auth"], "range": "last_7_days"}`.',
-                            "additionalProperties": {
-                                "oneOf": [
-                                    {"type": "string"},
-                                    {"type": "array", "items": {"type": "string"}},
-                                ]
-                            },
-                        },
-                        "count": {"type": "integer", "minimum": 1, "maximum": 10000},
-                        "as_of": {
-                            "type": "string",
-                            "format": "date-time",
-                            "description": "When the page counted: later entries are left out.",
-                        },
-                        "reason": {"type": "string", "minLength": 1},
-                    },
-                }
-            }
-        },
-    }
-}
 
-SETTINGS_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "minProperties": 1,
-                    "additionalProperties": False,
-                    "properties": {
-                        "log_access": {
-                            "enum": ["admins", "own"],
-                            "description": "admins: owners and admins open the log; own: "
-                            "everyone sees their own activity, admins everyone's",
-                        },
-                        "link_base": {
-                            "type": ["string", "null"],
-                            "format": "uri",
-                            "description": "Absolute http(s) URL relative subject links "
-                            "resolve against; null removes it",
-                        },
-                        "retention_days": {
-                            "anyOf": [
-                                {"type": "integer", "minimum": 1, "maximum": 36500},
-                                {"enum": ["forever"]},
-                                {"type": "null"},
-                            ],
-                            "description": "Days entries are kept before purges remove "
-                            'them, "forever", or null: the platform\'s retention_days',
-                        },
-                        "legal_hold": {
-                            "type": ["string", "null"],
-                            "maxLength": 500,
-                            "description": "Why purging is suspended; null releases the hold",
-                        },
-                        "require_archive": {
-                            "type": "boolean",
-                            "description": "Purge only what was archived first",
-                        },
-                        "export_schedule": {
-                            "enum": ["off", "daily", "weekly", "monthly"],
-                            "description": "Export each closed UTC day, ISO week or month "
-                            "once to the archive location; off: none",
-                        },
-                        "export_format": {
-                            "enum": ["csv", "json", "pdf"],
-                            "description": "The scheduled exports' format",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
+def model_schemas(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s schema and those it references, by name."""
+    schema = model.model_json_schema(ref_template=SCHEMAS + "{model}")
+    return {**schema.pop("$defs", {}), model.__name__: schema}
 
-TOKEN_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["user_id", "role"],
-                    "properties": {
-                        "workspace": {"type": "string"},
-                        "user_id": {"type": "string"},
-                        "role": {"enum": ["owner", "admin", "member", "viewer"]},
-                        "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 3600},
-                        "name": {"type": "string"},
-                        "email": {"type": "string"},
-                    },
-                }
-            }
-        },
-    }
-}
+
+# -- the document -----------------------------------------------------------------------
+def build(app: FastAPI, catalog: Catalog) -> dict[str, Any]:
+    """The complete document for ``app``."""
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        openapi_version=app.openapi_version,
+        description=app.description,
+        routes=app.routes,
+        tags=TAGS,
+        servers=[{"url": "/", "description": "This server"}],
+        contact={"name": "activitylog"},
+        license_info={"name": "MIT", "identifier": "MIT"},
+    )
+    components = doc.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)  # FastAPI's own 422 shape, never sent
+    schemas.pop("ValidationError", None)
+    schemas.update(event_in_schemas())
+    schemas.update(model_schemas(Error))
+    schemas["DeleteRequest"] = DELETE_REQUEST
+    schemas["SettingsChange"] = SETTINGS_CHANGE
+    schemas["ViewerTokenRequest"] = VIEWER_TOKEN_REQUEST
+    components["responses"] = {name: reply for name, (_s, reply) in ERROR_RESPONSES.items()}
+    components["securitySchemes"] = SECURITY_SCHEMES
+    doc["security"] = READ
+    schemas.update(parameter_enums(catalog))
+    params = parameter_schemas()
+    for operation in _operations(doc):
+        _complete(operation, OPERATIONS[operation["operationId"]], params)
+    return doc
+
+
+def install(app: FastAPI, catalog: Catalog) -> None:
+    """Serve :func:`build`'s document (built once, on first request) as ``/openapi.json``."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build(app, catalog)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _operations(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        op
+        for path, item in doc["paths"].items()
+        if path.startswith("/api/")
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    ]
+
+
+def _complete(op: dict[str, Any], spec: Operation, params: dict[str, dict[str, Any]]) -> None:
+    op["tags"] = [spec.tag]
+    op["security"] = spec.security
+    scope = f"**Credentials:** {spec.credentials}."
+    op["description"] = f"{op.get('description', '').strip()}\n\n{scope}".strip()
+    if spec.body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": SCHEMAS + spec.body}}},
+        }
+    kept = []
+    for param in op.get("parameters", []):
+        if param["in"] != "query":
+            kept.append(param)
+        elif param["name"] in spec.params:
+            kept.append({**param, "schema": copy.deepcopy(params[param["name"]])})
+    declared = {p["name"] for p in kept}
+    if "workspace" in spec.params and "workspace" not in declared:
+        kept.append(WORKSPACE_PARAMETER)
+    if kept:
+        op["parameters"] = kept
+    else:
+        op.pop("parameters", None)
+    responses = {code: reply for code, reply in op["responses"].items() if code not in _BY_STATUS}
+    for status in (*spec.errors, "default"):
+        responses[str(status)] = {"$ref": RESPONSES + _BY_STATUS[str(status)]}
+    if op["operationId"] == "exportEvents":
+        responses["200"] = {
+            "description": "The events, streamed (a PDF report is built whole)",
+            "headers": EXPORT_HEADERS,
+            "content": EXPORT_CONTENT,
+        }
+    op["responses"] = responses
+
+
+__all__ = ["ERROR_MEDIA_TYPE", "OPERATIONS", "build", "event_in_schemas", "install"]
