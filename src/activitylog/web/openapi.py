@@ -94,6 +94,7 @@ class Operation:
     security: Security
     errors: tuple[int, ...]
     credentials: str
+    about: str = ""
     body: str | None = None
     params: frozenset[str] = frozenset()
 
@@ -124,12 +125,18 @@ _READER = "an API key with scope `read`, a viewer token, or a session (any role 
 _READER += "workspace's `log_access` lets read)"
 
 OPERATIONS: dict[str, Operation] = {
-    "getHealth": Operation("service", NONE, (), "none"),
+    "getHealth": Operation(
+        "service", NONE, (), "none", about='`{"status": "ok"}` while the server runs.'
+    ),
     "ingestEvents": Operation(
         "events",
         INGEST,
         (401, 403, 409, 413, 415, 422),
         "an API key with scope `ingest` (a workspace key writes its own workspace)",
+        about='One event, or `{"events": [...]}` with 1 to 1,000, stored atomically: if any '
+        "event is invalid the 422 lists every invalid index and field and nothing is stored. "
+        "Idempotent on `id`: an id stored before with the same content is a duplicate (200 "
+        "when every event was one), with other content a 409 naming it.",
         body="IngestRequest",
     ),
     "listEvents": Operation(
@@ -137,17 +144,37 @@ OPERATIONS: dict[str, Operation] = {
         READ,
         (401, 403, 422),
         _READER,
+        about="The Activity Log page's filters as query parameters. Pages by number (`page`, "
+        "`per_page`), or with `limit` and the `after` / `before` cursors, which stay stable "
+        "while events arrive. A filter value that can never match is a 422 naming it.",
         params=_FILTERS | {"sort", "page", "per_page", "limit", "after", "before"},
     ),
     "getEvent": Operation(
-        "events", READ, (401, 403, 404), _READER, params=frozenset({"workspace"})
+        "events",
+        READ,
+        (401, 403, 404),
+        _READER,
+        about="The event (its id in any spelling of the UUID) and its `integrity`: content "
+        "hash, chain link, the signed checkpoint covering it. One the caller may not see is "
+        "a 404, as one that does not exist.",
+        params=frozenset({"workspace"}),
     ),
-    "getStats": Operation("reports", READ, (401, 403, 422), _READER, params=_FILTERS | {"group"}),
+    "getStats": Operation(
+        "reports",
+        READ,
+        (401, 403, 422),
+        _READER,
+        about="KPIs, the volume series (`group`), the split, top actors and counts by "
+        "category of the filtered window; `sign_ins + writes + reads_other == total`.",
+        params=_FILTERS | {"group"},
+    ),
     "exportEvents": Operation(
         "reports",
         READ,
         (401, 403, 422),
         _READER,
+        about="Every event the filters match, streamed as CSV, JSON or NDJSON (any size), or "
+        "a PDF report of at most 50,000 entries. Recorded as `activity_log.exported`.",
         params=_FILTERS | {"sort", "group", "format"},
     ),
     "deleteEvents": Operation(
@@ -155,6 +182,8 @@ OPERATIONS: dict[str, Operation] = {
         SESSION,
         (401, 403, 413, 415, 422),
         "a signed-in owner of the workspace (or platform admin), with `X-CSRF-Token`",
+        about="Replace events by tombstones that keep the chain verifiable: `{ids, reason}` "
+        "or `{filters, count, reason}`. Recorded as `activity_log.deleted`.",
         body="DeleteRequest",
     ),
     "verifyLog": Operation(
@@ -162,6 +191,8 @@ OPERATIONS: dict[str, Operation] = {
         READ,
         (401, 403, 422),
         "an owner or admin, or a read key (platform callers name `workspace`)",
+        about="The integrity report of the caller's workspace, as `activitylog verify`: "
+        "every break found, up to 100.",
         params=frozenset({"workspace"}),
     ),
     "getWorkspaceSettings": Operation(
@@ -169,12 +200,15 @@ OPERATIONS: dict[str, Operation] = {
         READ,
         (401, 403, 422),
         "an owner or admin of the workspace, its read key, or a platform caller",
+        about="The workspace's settings, defaults filled in.",
     ),
     "updateWorkspaceSettings": Operation(
         "workspaces",
         SESSION,
         (401, 403, 413, 415, 422),
         "a signed-in owner of the workspace (or platform admin), with `X-CSRF-Token`",
+        about="Change some settings; a change is recorded in the workspace's log with "
+        "before and after.",
         body="SettingsChange",
     ),
     "createViewerToken": Operation(
@@ -182,6 +216,8 @@ OPERATIONS: dict[str, Operation] = {
         KEY,
         (401, 403, 413, 415, 422),
         "an API key with scope `read` (a workspace key mints for its own workspace)",
+        about="A short-lived (at most one hour) read-only token for an embedded log, as the "
+        "user and role it names.",
         body="ViewerTokenRequest",
     ),
 }
@@ -393,6 +429,9 @@ def parameter_schemas() -> dict[str, dict[str, Any]]:
         "sort": {"type": "string", "pattern": f"^-?({sort})(:(asc|desc))?$", "default": "-time"},
         "page": {"type": "integer", "minimum": 1, "default": 1},
         "per_page": {"type": "integer", "enum": list(PAGE_SIZES), "default": DEFAULT_PER_PAGE},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "after": text,
+        "before": text,
         "group": _ref("Group", default="daily"),
         "format": _ref("ExportFormat", default="csv"),
     }
@@ -477,6 +516,18 @@ def build(app: FastAPI, catalog: Catalog) -> dict[str, Any]:
     schemas.pop("ValidationError", None)
     schemas.update(event_in_schemas())
     schemas.update(model_schemas(Error))
+    schemas["EventWithIntegrity"] = {
+        "title": "EventWithIntegrity",
+        "description": "An event and how it checks against its chain (`GET /events/{id}`).",
+        "allOf": [
+            {"$ref": SCHEMAS + "Event"},
+            {
+                "type": "object",
+                "required": ["integrity"],
+                "properties": {"integrity": {"$ref": SCHEMAS + "Integrity"}},
+            },
+        ],
+    }
     schemas["DeleteRequest"] = DELETE_REQUEST
     schemas["SettingsChange"] = SETTINGS_CHANGE
     schemas["ViewerTokenRequest"] = VIEWER_TOKEN_REQUEST
@@ -515,7 +566,8 @@ def _complete(op: dict[str, Any], spec: Operation, params: dict[str, dict[str, A
     op["tags"] = [spec.tag]
     op["security"] = spec.security
     scope = f"**Credentials:** {spec.credentials}."
-    op["description"] = f"{op.get('description', '').strip()}\n\n{scope}".strip()
+    about = spec.about or op.get("description", "").strip()
+    op["description"] = f"{about}\n\n{scope}".strip()
     if spec.body is not None:
         op["requestBody"] = {
             "required": True,
@@ -526,7 +578,8 @@ def _complete(op: dict[str, Any], spec: Operation, params: dict[str, dict[str, A
         if param["in"] != "query":
             kept.append(param)
         elif param["name"] in spec.params:
-            kept.append({**param, "schema": copy.deepcopy(params[param["name"]])})
+            schema = params.get(param["name"], param["schema"])
+            kept.append({**param, "schema": copy.deepcopy(schema)})
     declared = {p["name"] for p in kept}
     if "workspace" in spec.params and "workspace" not in declared:
         kept.append(WORKSPACE_PARAMETER)

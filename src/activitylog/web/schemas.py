@@ -110,6 +110,12 @@ class EventPage(BaseModel):
     page: int
     per_page: int
     sort: str
+    next_cursor: str | None = Field(
+        default=None, description="With `limit`: pass as `after` for the next page"
+    )
+    prev_cursor: str | None = Field(
+        default=None, description="With `limit`: pass as `before` for the page before"
+    )
 
 
 class StoredEvent(BaseModel):
