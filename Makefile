@@ -30,7 +30,8 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(VENV)/bin/mypy
 
-# axe-core, injected by the browser tests' accessibility checks (test-only, from npm).
+# axe-core, injected by the browser tests' accessibility checks, and Redocly's CLI, linting the
+# OpenAPI document (test-only, from npm).
 AXE_STAMP := tests/web/node_modules/.installed
 
 $(AXE_STAMP): tests/web/package.json tests/web/package-lock.json

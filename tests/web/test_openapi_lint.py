@@ -1,0 +1,50 @@
+"""Redocly's CLI (test-only, from npm: ``npm ci --prefix tests/web``) lints
+``/openapi.json`` with its recommended ruleset: no errors, and no warning but the one the
+document means (``/health`` answers no 4xx: it needs no credentials and takes no input)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ._support import build_world
+
+REDOCLY = Path(__file__).resolve().parent / "node_modules" / ".bin" / "redocly"
+EXPECTED_WARNINGS = {("operation-4xx-response", "#/paths/~1api~1v1~1health/get/responses")}
+
+
+def test_redocly_recommended_ruleset(tmp_path: Path) -> None:
+    if not REDOCLY.is_file():
+        pytest.fail(f"the lint needs Redocly's CLI at {REDOCLY}: npm ci --prefix tests/web")
+    world = build_world(tmp_path, 10)
+    spec = tmp_path / "openapi.json"
+    spec.write_text(TestClient(world.app).get("/openapi.json").text)
+    env = {
+        **os.environ,
+        "REDOCLY_TELEMETRY": "off",
+        "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true",
+        # nothing is fetched: a request would go to a proxy that does not answer
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+    }
+    result = subprocess.run(
+        [str(REDOCLY), "lint", str(spec), "--extends", "recommended", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    report = json.loads(result.stdout[result.stdout.index("{") :])
+    problems = {
+        (p["ruleId"], p["location"][0]["pointer"], p["severity"]) for p in report["problems"]
+    }
+    errors = {p for p in problems if p[2] == "error"}
+    assert not errors, report["problems"]
+    assert {p[:2] for p in problems} <= EXPECTED_WARNINGS, report["problems"]
+    assert result.returncode == 0, result.stderr
