@@ -482,6 +482,12 @@ EXPORT_CONTENT: dict[str, Any] = {
     "application/x-ndjson": {"schema": {"type": "string", "description": "An Event per line"}},
     "application/pdf": {"schema": {"type": "string", "format": "binary"}},
 }
+LIST_HEADERS: dict[str, Any] = {
+    "Link": {
+        "description": 'With `limit`: `<...&after=...>; rel="next"` (and `rel="prev"`), RFC 8288',
+        "schema": {"type": "string"},
+    }
+}
 EXPORT_HEADERS: dict[str, Any] = {
     "Content-Disposition": {
         "description": '`attachment; filename="activity-<workspace>.<format>"`',
@@ -535,10 +541,20 @@ def build(app: FastAPI, catalog: Catalog) -> dict[str, Any]:
     components["securitySchemes"] = SECURITY_SCHEMES
     doc["security"] = READ
     schemas.update(parameter_enums(catalog))
+    _share_enums(schemas)
     params = parameter_schemas()
     for operation in _operations(doc):
         _complete(operation, OPERATIONS[operation["operationId"]], params)
     return doc
+
+
+def _share_enums(schemas: dict[str, Any]) -> None:
+    """The event's ``layer`` and ``result`` as the shared ``Layer`` and ``Result`` (one
+    type each in a generated client, for the event and the filters alike)."""
+    for name in ("Layer", "Result"):
+        field = name.lower()
+        schemas["EventIn"]["properties"][field] = _ref(name)
+        schemas["Event"]["properties"][field] = {"anyOf": [_ref(name), {"type": "null"}]}
 
 
 def install(app: FastAPI, catalog: Catalog) -> None:
@@ -590,6 +606,8 @@ def _complete(op: dict[str, Any], spec: Operation, params: dict[str, dict[str, A
     responses = {code: reply for code, reply in op["responses"].items() if code not in _BY_STATUS}
     for status in (*spec.errors, "default"):
         responses[str(status)] = {"$ref": RESPONSES + _BY_STATUS[str(status)]}
+    if op["operationId"] == "listEvents":
+        responses["200"]["headers"] = LIST_HEADERS
     if op["operationId"] == "exportEvents":
         responses["200"] = {
             "description": "The events, streamed (a PDF report is built whole)",
