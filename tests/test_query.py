@@ -154,5 +154,13 @@ def test_with_events_splits_actions_from_verbs() -> None:
 
 
 def test_page_to_dict() -> None:
-    page = Page(items=[{"id": "1"}], total=41, page=3, per_page=20)
+    page = Page(items=[{"id": "1"}], total=41, page=3, per_page=20, next_cursor="n")
     assert page.to_dict() == {"items": [{"id": "1"}], "total": 41, "page": 3, "per_page": 20}
+
+
+def test_cursor_specs() -> None:
+    assert QuerySpec(VIS, limit=1000).size == 1000
+    assert QuerySpec(VIS, limit=5, per_page=50).offset == 0
+    with pytest.raises(ValidationError) as caught:
+        QuerySpec(VIS, limit=0, page=2)
+    assert [e.field for e in caught.value.errors] == ["limit", "page"]

@@ -47,7 +47,7 @@ from activitylog.idempotency import Recorded
 from activitylog.keyfile import KeyFile
 from activitylog.notes import Checkpoint
 from activitylog.proofs import consistency_proof, inclusion_proof
-from activitylog.query import Filters, Page, QuerySpec, Sort
+from activitylog.query import Cursor, Filters, Page, QuerySpec, Sort
 from activitylog.sealing import SealPolicy
 from activitylog.selection import Selection
 from activitylog.settings import Settings
@@ -305,17 +305,34 @@ class ActivityLog:
         sort: str = "-time",
         page: int = 1,
         per_page: int = 20,
+        limit: int | None = None,
+        after: str | None = None,
+        before: str | None = None,
         **filters: Any,
     ) -> Page:
         """One page of events. Filters are :class:`Selection` fields (``workspace``,
         ``range``, ``since``, ``until``, ``tz``, ``users``, ``categories``, ``events``,
         ``results``, ``roles`` (the actor's role then), ``layer``, ``subject_type``,
         ``subject_id``, ``ip``, ``search``, ``viewer``, ``scope``); without a range the
-        last 7 days are shown."""
+        last 7 days are shown.
+
+        By number (``page``, ``per_page``) or, with ``limit``, by cursor: the entries
+        just ``after`` (or ``before``) a page's ``next_cursor`` (``prev_cursor``), none
+        seen twice or skipped however many are recorded meanwhile."""
         chosen = _selection(selection, filters)
         visibility, resolved = chosen.resolve()
         self._check_values(chosen, visibility)
-        spec = QuerySpec(visibility, resolved, Sort.parse(sort), page, per_page)
+        order = Sort.parse(sort)
+        spec = QuerySpec(
+            visibility,
+            resolved,
+            order,
+            page,
+            per_page,
+            limit=limit,
+            after=Cursor.decode(after, order, "after") if after else None,
+            before=Cursor.decode(before, order, "before") if before else None,
+        )
         return self.store.query(spec)
 
     def stats(

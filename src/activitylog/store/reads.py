@@ -9,11 +9,11 @@ from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, and_, func, or_, select
 
 from activitylog.access import Visibility
 from activitylog.events import EVENT_FIELDS, format_micros
-from activitylog.query import Filters, Page, QuerySpec
+from activitylog.query import Cursor, Filters, Page, QuerySpec, Sort
 from activitylog.stats import Dim
 from activitylog.store.base import READ_COLUMNS, SQLBase, chunks, row_to_event
 from activitylog.store.clauses import (
@@ -107,20 +107,41 @@ class SQLReads(SQLBase):
         filters = spec.filters
         where = event_clauses(events, spec.visibility, filters, Window.of(filters), self._search)
         column = SORT_COLUMNS[spec.sort.key]
-        direction = column.desc() if spec.sort.descending else column.asc()
-        # Missing names and IPs sort last on both engines; rid is never null, and a
-        # NULLS clause on it would keep PostgreSQL from walking the index in order.
-        order = [direction if spec.sort.key == "time" else direction.nulls_last()]
-        if spec.sort.key != "time":
-            order.append(events.c.rid.desc())
-        # Page through the narrow index first, then fetch only the rows shown.
-        keys = select(events.c.rid).where(*where).order_by(*order)
-        keys = keys.limit(spec.per_page).offset(spec.offset)
-        stmt = select(*READ_COLUMNS).where(events.c.rid.in_(keys)).order_by(*order)
+        backwards = spec.before is not None  # read in reverse from the cursor, then turn
+        cursor = spec.before or spec.after
+        if cursor is not None:
+            where.append(_beyond(spec.sort, column, cursor, backwards))
+        # Page through the narrow index first (one more key: is there a next page?),
+        # then fetch only the rows shown.
+        keys_stmt = select(events.c.rid, column).where(*where)
+        keys_stmt = keys_stmt.order_by(*_order(spec.sort, column, backwards))
+        keys_stmt = keys_stmt.limit(spec.size + 1).offset(spec.offset)
         with self.engine.connect() as conn:
-            items = [row_to_event(row) for row in conn.execute(stmt)]
+            keys = [tuple(row) for row in conn.execute(keys_stmt)]
+            more = len(keys) > spec.size
+            keys = keys[: spec.size][::-1] if backwards else keys[: spec.size]
+            rows: dict[int, dict[str, Any]] = {}
+            for chunk in chunks([rid for rid, _ in keys]):
+                stmt = select(events.c.rid, *READ_COLUMNS).where(events.c.rid.in_(chunk))
+                rows.update((row[0], row_to_event(row[1:])) for row in conn.execute(stmt))
             total = self._count(conn, spec.visibility, filters)
-        return Page(items=items, total=total, page=spec.page, per_page=spec.per_page)
+        items = [rows[rid] for rid, _ in keys if rid in rows]
+
+        def at(key: tuple[Any, ...]) -> str:
+            rid, value = key
+            return Cursor(str(spec.sort), None if column is events.c.rid else value, rid).encode()
+
+        earlier = more if backwards else spec.after is not None or spec.offset > 0
+        later = more if not backwards else True
+        return Page(
+            items=items,
+            total=total,
+            page=spec.page,
+            per_page=spec.size,
+            next_cursor=at(keys[-1]) if keys and later else None,
+            prev_cursor=at(keys[0]) if keys and earlier else None,
+            limit=spec.limit,
+        )
 
     def iter_events(
         self, visibility: Visibility, filters: Filters, order: str = "-time", chunk: int = 5000
@@ -384,3 +405,35 @@ def _rollup_where(
     if segment.hi is not None:
         clauses.append(t.c.bucket < segment.hi)
     return clauses
+
+
+def _order(sort: Sort, column: ColumnElement[Any], backwards: bool) -> list[Any]:
+    """The ORDER BY of ``sort`` (turned round when reading ``backwards``). Missing names
+    and IPs sort last on both engines; rid breaks ties, newest first, and is never null: a
+    NULLS clause on it would keep PostgreSQL from walking the index in order."""
+    descending = sort.descending != backwards
+    if column is events.c.rid:
+        return [events.c.rid.desc() if descending else events.c.rid.asc()]
+    primary = column.desc() if descending else column.asc()
+    primary = primary.nulls_first() if backwards else primary.nulls_last()
+    return [primary, events.c.rid.asc() if backwards else events.c.rid.desc()]
+
+
+def _beyond(
+    sort: Sort, column: ColumnElement[Any], cursor: Cursor, backwards: bool
+) -> ColumnElement[bool]:
+    """Rows past ``cursor`` in ``sort``'s order (before it when ``backwards``)."""
+    rid = events.c.rid
+    if column is rid:
+        return rid < cursor.rid if sort.descending != backwards else rid > cursor.rid
+    tie = rid > cursor.rid if backwards else rid < cursor.rid
+    if cursor.value is None:  # among the missing values, which sort last
+        return or_(column.is_not(None), tie) if backwards else and_(column.is_(None), tie)
+    value = cursor.value
+    past = (
+        (column > value if sort.descending else column < value)
+        if backwards
+        else (column < value if sort.descending else column > value)
+    )
+    ahead = or_(past, and_(column == value, tie))
+    return ahead if backwards else or_(ahead, column.is_(None))

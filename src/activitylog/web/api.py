@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
@@ -36,7 +37,7 @@ from activitylog.web import schemas
 from activitylog.web.body import read_json_body
 from activitylog.web.bulk import matching_deletion
 from activitylog.web.head import is_head
-from activitylog.web.params import ViewParams, view_params
+from activitylog.web.params import ViewParams, page_cursor, view_params
 from activitylog.web.pdf_export import pdf_response
 from activitylog.web.principal import (
     Principal,
@@ -155,10 +156,32 @@ async def ingest(request: Request, principal: Ingester) -> ORJSONResponse:
 )
 def list_events(request: Request, principal: Reader, view: View) -> ORJSONResponse:
     state = app_state(request)
+    cursor = page_cursor({k: request.query_params.getlist(k) for k in request.query_params})
     selection = view.selection(principal)
-    page = state.log.query(selection, sort=view.sort, page=view.page, per_page=view.per_page)
+    page = state.log.query(
+        selection,
+        sort=view.sort,
+        page=view.page,
+        per_page=view.per_page,
+        limit=cursor.limit or (view.per_page if cursor.after or cursor.before else None),
+        after=cursor.after,
+        before=cursor.before,
+    )
     _viewed(request, state, principal, selection.workspace, view)
-    return ORJSONResponse({**page.to_dict(), "sort": view.sort})
+    body = {
+        **page.to_dict(),
+        "next_cursor": page.next_cursor,
+        "prev_cursor": page.prev_cursor,
+        "sort": view.sort,
+    }
+    if page.limit is not None:
+        body["limit"] = page.limit
+    links = [
+        f'<{_page_url(request, cursor.link_params(at, rel, page.per_page))}>; rel="{rel}"'
+        for rel, at in (("next", page.next_cursor), ("prev", page.prev_cursor))
+        if at is not None
+    ]
+    return ORJSONResponse(body, headers={"Link": ", ".join(links)} if links else None)
 
 
 @router.get(
@@ -425,6 +448,13 @@ def _delete_request(payload: Any) -> tuple[list[str], str]:
     if errors or not isinstance(ids, list) or not isinstance(reason, str):
         raise ValidationError(errors)
     return list(dict.fromkeys(normal_id(i) for i in ids)), reason.strip()
+
+
+def _page_url(request: Request, params: dict[str, str]) -> str:
+    """This request's URL for another page: its filters and sort, ``params`` for paging."""
+    paging = {"page", "per_page", "limit", "after", "before"}
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in paging]
+    return str(request.url.replace(query=urlencode([*kept, *params.items()])))
 
 
 def _workspace(request: Request) -> str | None:

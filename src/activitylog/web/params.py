@@ -5,6 +5,8 @@ Repeatable filters (``user``, ``category``, ``events``, ``result``, ``roles``) m
 several times or comma-separated; ``event`` is another name for ``events``. ``range=custom``
 with ``since`` / ``until`` picks dates. Every bad value raises
 :class:`~activitylog.errors.ValidationError` naming the parameter.
+
+API callers page by cursor with ``limit``, ``after`` and ``before`` (:func:`page_cursor`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from activitylog.errors import FieldError, ValidationError
-from activitylog.query import DEFAULT_PER_PAGE, PAGE_SIZES, Sort, page_problem
+from activitylog.query import DEFAULT_PER_PAGE, MAX_LIMIT, PAGE_SIZES, Sort, page_problem
 from activitylog.selection import Selection
 from activitylog.stats import GROUPS
 from activitylog.timeranges import DEFAULT_PRESET, PRESETS, zone
@@ -27,6 +29,8 @@ REPEATABLE = ("user", "category", "events", "result", "roles", "id")
 #: Other names a parameter is accepted under (older links), and the name they stand for.
 ALIASES = {"event": "events"}
 MAX_TEXT = 200
+#: The longest cursor accepted (a sort value of 200 characters, encoded, fits).
+MAX_CURSOR = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -136,6 +140,46 @@ def view_params(query: Mapping[str, Sequence[str]]) -> ViewParams:
     if errors:
         raise ValidationError(errors)
     return view
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    """Cursor paging: ``limit`` entries (None: by page number) just ``after`` or just
+    ``before`` the place a cursor names (both None: from the start)."""
+
+    limit: int | None = None
+    after: str | None = None
+    before: str | None = None
+
+    def link_params(self, cursor: str, rel: str, size: int) -> dict[str, str]:
+        """The query parameters of the page ``rel`` ("next" or "prev") at ``cursor``."""
+        return {"limit": str(self.limit or size), "after" if rel == "next" else "before": cursor}
+
+
+def page_cursor(query: Mapping[str, Sequence[str]]) -> PageCursor:
+    """``limit`` (1 to 1,000), ``after`` and ``before`` from a query string (the cursors
+    are read against the sort by :class:`~activitylog.query.Cursor`)."""
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    for name in ("limit", "after", "before"):
+        raw = query.get(name)
+        items = [raw] if isinstance(raw, str) else list(raw or ())
+        text = items[-1].strip() if items else ""
+        if not text:
+            continue
+        if name == "limit":
+            _integer(name, text, values, errors)
+            if name in values and not 1 <= values[name] <= MAX_LIMIT:
+                errors.append(FieldError(name, f"must be from 1 to {MAX_LIMIT:,}"))
+        elif len(text) > MAX_CURSOR or _CONTROL.search(text):
+            errors.append(FieldError(name, "is not a cursor this API gave"))
+        else:
+            values[name] = text
+    if values.get("after") and values.get("before"):
+        errors.append(FieldError("before", "give after or before, not both"))
+    if errors:
+        raise ValidationError(errors)
+    return PageCursor(**values)
 
 
 def _integer(name: str, text: str, values: dict[str, Any], errors: list[FieldError]) -> None:
