@@ -215,6 +215,9 @@ def test_parameters_are_typed_and_declared_where_read(doc: dict[str, Any]) -> No
     assert all(sort.is_valid(s) for s in ("-time", "time", "actor:asc", "ip:desc"))
     assert not sort.is_valid("nonsense")
     assert "group" not in listing
+    assert (listing["limit"]["minimum"], listing["limit"]["maximum"]) == (1, 1000)
+    assert listing["after"]["type"] == listing["before"]["type"] == "string"
+    assert "Link" in ops["listEvents"]["responses"]["200"]["headers"]
     assert _params(ops["getStats"], doc)["group"]["enum"] == ["hourly", "daily", "weekly"]
     assert not {"page", "per_page", "sort"} & set(_params(ops["getStats"], doc))
     assert _params(ops["exportEvents"], doc)["format"]["enum"] == ["csv", "json", "ndjson", "pdf"]

@@ -1,6 +1,6 @@
 """A client generated from ``/openapi.json`` by openapi-python-client, as an integrator
-would: it has every operation, and a small script using it ingests, lists, gets, reads
-stats, exports, verifies and reads a 422, typed (``mypy --strict``)."""
+would: it has every operation, and a small script using it ingests, lists (by page and
+by cursor), gets, reads stats, exports, verifies and reads a 422, typed (``mypy --strict``)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,17 @@ def listed(client: AuthenticatedClient) -> list[str]:
     page = list_events.sync(client=client, range_=Range.LAST_24_HOURS)
     assert isinstance(page, EventPage), page
     return [event.id for event in page.items]
+
+
+def cursor_pages(client: AuthenticatedClient) -> tuple[list[str], list[str]]:
+    """The first two pages of one event each, by cursor."""
+    first = list_events.sync(client=client, range_=Range.LAST_24_HOURS, limit=1)
+    assert isinstance(first, EventPage), first
+    cursor = first.next_cursor
+    assert isinstance(cursor, str), cursor
+    second = list_events.sync(client=client, range_=Range.LAST_24_HOURS, limit=1, after=cursor)
+    assert isinstance(second, EventPage), second
+    return [e.id for e in first.items], [e.id for e in second.items]
 
 
 def actor_of(client: AuthenticatedClient, event_id: str) -> str | None:
@@ -203,6 +214,9 @@ def test_the_generated_client_works(script: ModuleType, world: World) -> None:
     ids = script.ingest(writer)
     assert len(ids) == 2
     assert set(ids) <= set(script.listed(reader))
+    first, second = script.cursor_pages(reader)
+    assert len(first) == len(second) == 1
+    assert first != second
     assert script.actor_of(reader, ids[0]) == "Generated Client"
     assert script.total(reader) >= before + 2
     assert script.verified(reader) is True

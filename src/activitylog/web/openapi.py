@@ -437,13 +437,14 @@ def parameter_schemas() -> dict[str, dict[str, Any]]:
     }
 
 
-WORKSPACE_PARAMETER: dict[str, Any] = {
-    "name": "workspace",
-    "in": "query",
-    "required": False,
-    "description": "Platform callers: which workspace. A workspace key or token may only "
-    "name its own.",
-    "schema": {"type": "string"},
+#: Parameters a handler reads by hand, not from its signature: their descriptions.
+HAND_READ: dict[str, str] = {
+    "workspace": "Platform callers: which workspace. A workspace key or token may only name "
+    "its own.",
+    "limit": "Cursor pages: this many events (1 to 1,000), from the first or from `after` / "
+    "`before`; the reply's `next_cursor` and `prev_cursor` and the `Link` header go on.",
+    "after": "Cursor pages: the events just after this cursor (a reply's `next_cursor`).",
+    "before": "Cursor pages: the events just before this cursor (a reply's `prev_cursor`).",
 }
 
 
@@ -597,8 +598,17 @@ def _complete(op: dict[str, Any], spec: Operation, params: dict[str, dict[str, A
             schema = params.get(param["name"], param["schema"])
             kept.append({**param, "schema": copy.deepcopy(schema)})
     declared = {p["name"] for p in kept}
-    if "workspace" in spec.params and "workspace" not in declared:
-        kept.append(WORKSPACE_PARAMETER)
+    for name, description in HAND_READ.items():
+        if name in spec.params and name not in declared:
+            kept.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "description": description,
+                    "schema": copy.deepcopy(params[name]),
+                }
+            )
     if kept:
         op["parameters"] = kept
     else:

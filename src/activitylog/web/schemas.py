@@ -110,6 +110,7 @@ class EventPage(BaseModel):
     page: int
     per_page: int
     sort: str
+    limit: int | None = Field(default=None, description="Cursor pages: the `limit` asked")
     next_cursor: str | None = Field(
         default=None, description="With `limit`: pass as `after` for the next page"
     )
