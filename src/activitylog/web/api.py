@@ -111,9 +111,7 @@ Reader = Annotated[Principal, Depends(require_reader)]
 Ingester = Annotated[Principal, Depends(require_ingest)]
 
 
-@router.get(
-    "/health", summary="Liveness", operation_id="getHealth", response_model=schemas.Health
-)
+@router.get("/health", summary="Liveness", operation_id="getHealth", response_model=schemas.Health)
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
