@@ -79,6 +79,9 @@ def test_repeated_failures_lock_the_address_and_are_recorded(fresh: World) -> No
     )
     assert locked.status_code == 429
     assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
+    wait = locked.headers["retry-after"]
+    assert locked.headers["ratelimit"] == f'"address";r=0;t={wait}'
+    assert locked.headers["ratelimit-policy"] == '"address";q=5;w=900, "client";q=20;w=900'
     assert "Too many failed attempts" in locked.text
     assert 'name="password"' in locked.text  # the form again
     log = fresh.state.log
@@ -101,6 +104,7 @@ def test_one_client_address_is_limited_across_accounts(fresh: World) -> None:
     limited = spray.post("/signin", data=data, headers={"Accept": "text/html"})
     assert limited.status_code == 429
     assert 0 < int(limited.headers["retry-after"]) <= 15 * 60
+    assert limited.headers["ratelimit"] == f'"client";r=0;t={limited.headers["retry-after"]}'
     assert limited.headers["content-type"].startswith("text/html")
     assert "Too many failed sign-ins from your network" in limited.text
     assert SESSION_COOKIE not in spray.cookies

@@ -4,7 +4,8 @@ The sign-in form is protected against login CSRF by a double-submit token (a coo
 hidden field that must match); once signed in, every form carries the session's own CSRF
 token. Unknown addresses and wrong passwords get the same message; repeated failures lock
 the email address, or the client address they come from, for a while
-(:mod:`activitylog.accounts.throttle`): 429 with ``Retry-After``. Every attempt is
+(:mod:`activitylog.accounts.throttle`): 429 with ``Retry-After`` and the ``RateLimit`` /
+``RateLimit-Policy`` fields (IETF httpapi draft: ``address`` and ``client``). Every attempt is
 recorded, and every failure is answered with the form, whatever was typed into it.
 """
 
@@ -22,6 +23,11 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from activitylog.accounts import SignInFailed
+from activitylog.accounts.throttle import (
+    FAILURE_WINDOW,
+    MAX_CLIENT_FAILURES,
+    MAX_FAILURES,
+)
 from activitylog.web.audit import shown_address
 from activitylog.web.principal import SESSION_COOKIE, authenticate, require_session
 from activitylog.web.state import app_state
@@ -31,6 +37,11 @@ SIGNIN_COOKIE = "activitylog_signin"
 FAILED = "Wrong email or password."
 LOCKED = "Too many failed attempts. Try again in a few minutes."
 THROTTLED = "Too many failed sign-ins from your network. Try again in a few minutes."
+#: The sign-in throttle's two quotas: failures per email address, and per client address.
+RATE_LIMIT_POLICY = (
+    f'"address";q={MAX_FAILURES};w={int(FAILURE_WINDOW.total_seconds())}, '
+    f'"client";q={MAX_CLIENT_FAILURES};w={int(FAILURE_WINDOW.total_seconds())}'
+)
 router = APIRouter(include_in_schema=False)
 
 
@@ -84,6 +95,10 @@ async def signin(
         message = THROTTLED if failure.reason == "throttled" else LOCKED
         response = _form(request, next=next, email=shown, error=message, status=429)
         response.headers["Retry-After"] = str(max(1, wait))
+        # The IETF RateLimit fields: the policies, and which one ran out, for how long.
+        response.headers["RateLimit-Policy"] = RATE_LIMIT_POLICY
+        policy = "client" if failure.reason == "throttled" else "address"
+        response.headers["RateLimit"] = f'"{policy}";r=0;t={max(1, wait)}'
         return response
     workspace = min(user.memberships) if user.memberships else ""
     token, _session = state.accounts.start_session(user, workspace)
