@@ -102,6 +102,14 @@ class FakeServer:
         if errors:
             message = "; ".join(f"[{e['index']}].{e['field']}: {e['reason']}" for e in errors)
             return 422, {**_error("validation", message), "errors": errors}, len(events)
+        conflicts = [
+            {"index": index, "field": "id", "reason": "was recorded before", "code": "conflict"}
+            for index, event in enumerate(events)
+            if event["id"] in self.stored
+            and {k: v for k, v in self.stored[event["id"]].items() if k != "seq"} != event
+        ]
+        if conflicts:  # the server's idempotency: the same id with other content
+            return 409, {**_error("conflict", "recorded before"), "errors": conflicts}, len(events)
         replies = []
         for event in events:
             stored = self.stored.get(event["id"])

@@ -192,6 +192,20 @@ def test_422_sets_the_named_events_aside_and_sends_the_rest(
     assert "refused here" in message
 
 
+def test_409_sets_the_conflicting_events_aside_and_sends_the_rest(
+    server: FakeServer, remote_log: RemoteLogFactory, spool_dir: Path
+) -> None:
+    log = remote_log(server.url)
+    [first] = log.record_many([EVENT])
+    assert log.flush(timeout=5)
+    events = log.record_many([EVENT, {**first, "action": "contact.deleted"}, EVENT])
+    assert log.flush(timeout=5)
+    assert server.ids() == {first["id"], events[0]["id"], events[2]["id"]}
+    assert server.stored[first["id"]]["action"] == EVENT["action"]
+    assert [e["id"] for e in spooled_lines(spool_dir, "rejected-*.ndjson")] == [first["id"]]
+    assert 409 in server.statuses()
+
+
 def test_401_is_not_retried_and_the_batch_is_kept(
     server: FakeServer,
     remote_log: RemoteLogFactory,

@@ -8,9 +8,10 @@ one twice stores it once: delivery is at-least-once on the wire, exactly-once in
 Temporary failures (connection errors, timeouts, 408, 425, 429, 5xx) move the batch to the
 :class:`~activitylog.remote.spool.Spool` and retry with exponential backoff and jitter;
 while anything is spooled, new events are appended behind it (order is kept) and the spool
-is replayed first. 413 splits a batch in halves; 422 sets the events it names aside and
-sends the rest; other refusals (401, 403, ...) set the batch aside. Set-aside events go to
-the spool directory's ``rejected-*.ndjson`` and are logged on ``activitylog.remote``.
+is replayed first. 413 splits a batch in halves; 422 (invalid) and 409 (an id recorded
+before with other content) set the events they name aside and send the rest; other
+refusals (401, 403, ...) set the batch aside. Set-aside events go to the spool
+directory's ``rejected-*.ndjson`` and are logged on ``activitylog.remote``.
 """
 
 from __future__ import annotations
@@ -249,7 +250,7 @@ class RemoteTransport:
                 half = len(batch) // 2
                 batches.extendleft([batch[half:], batch[:half]])
                 continue
-            bad = _invalid_indexes(response, len(batch)) if status == 422 else set()
+            bad = _invalid_indexes(response, len(batch)) if status in (409, 422) else set()
             if bad and len(bad) < len(batch):
                 batches.appendleft([line for i, line in enumerate(batch) if i not in bad])
                 batch = [batch[i] for i in sorted(bad)]
