@@ -3,8 +3,13 @@ GET endpoints, a workspace caller naming another workspace."""
 
 from __future__ import annotations
 
-import pytest
+from typing import Literal
 
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from activitylog.web import errors
 from activitylog.web.body import is_json_type
 from activitylog.web.errors import field_code
 
@@ -158,3 +163,22 @@ def test_verify_of_another_workspace_is_403_not_the_callers_own(world: World) ->
 def test_reads_of_another_workspace_are_403(world: World, path: str) -> None:
     reply = world.client().get(f"{path}?workspace=globex", headers=world.bearer("acme_read"))
     assert reply.status_code == 403, reply.text
+
+
+def test_framework_validation_errors_are_problems_with_the_same_codes() -> None:
+    app = FastAPI()
+    errors.install(app)
+
+    @app.get("/api/v1/probe")
+    def probe(n: int, kind: Literal["a", "b"]) -> dict[str, int]:
+        return {"n": n}
+
+    reply = TestClient(app).get("/api/v1/probe?n=x&kind=c")
+    assert reply.status_code == 422
+    assert reply.headers["content-type"] == PROBLEM
+    assert {(e["field"], e["code"]) for e in reply.json()["errors"]} == {
+        ("n", "type"),
+        ("kind", "not_allowed"),
+    }
+    missing = TestClient(app).get("/api/v1/probe?kind=a").json()["errors"]
+    assert [(e["field"], e["code"]) for e in missing] == [("n", "required")]

@@ -165,7 +165,7 @@ def install(app: FastAPI) -> None:
             {
                 "field": ".".join(str(p) for p in e["loc"][1:]) or "request",
                 "reason": e["msg"],
-                "code": e["type"],
+                "code": _pydantic_code(e["type"]),
             }
             for e in exc.errors()
         ]
@@ -180,6 +180,21 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
         return respond(request, 500, "the server could not complete the request", [])
+
+
+def _pydantic_code(kind: str) -> str:
+    """A field code (see :data:`FIELD_CODES`) for a pydantic error type."""
+    if kind == "missing":
+        return "required"
+    if kind == "extra_forbidden":
+        return "unknown_field"
+    if kind.endswith("_too_long"):
+        return "too_long"
+    if kind in ("literal_error", "enum"):
+        return "not_allowed"
+    if kind.endswith(("_parsing", "_type")):
+        return "type"
+    return "format" if kind.endswith("_pattern_mismatch") else "invalid"
 
 
 def _phrase(status: int) -> str:
