@@ -4,11 +4,8 @@ complete, typed client.
 FastAPI writes the document from the routes (their ``operation_id`` and ``response_model``,
 the reply shapes in :mod:`activitylog.web.schemas`); :func:`install` then completes it:
 
-- the request bodies the handlers read by hand (fast paths that skip FastAPI's parsing),
-  as referenced ``components/schemas``; the event input comes from the pydantic type that
-  validates it (:mod:`activitylog.events`), with the checks made beyond that type (action
-  pattern, UUID, IP address, JSON objects) spelled out, so the document says what the
-  server enforces;
+- the request bodies the handlers read by hand (:mod:`activitylog.web.request_schemas`),
+  as referenced ``components/schemas``;
 - the query parameters each operation reads, typed and enumerated;
 - the shared error replies (``components/responses``), each only where it can happen;
 - security schemes and each operation's credentials; servers, license, contact, tags.
@@ -23,21 +20,20 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
+from activitylog.access import ROLES
 from activitylog.catalog import Catalog
-from activitylog.events import ACTION_PATTERN, LAYERS, RESULTS, EventIn
+from activitylog.events import LAYERS, RESULTS
 from activitylog.exports import MEDIA_TYPES
 from activitylog.query import DEFAULT_PER_PAGE, PAGE_SIZES, SORT_KEYS
 from activitylog.stats import GROUPS
 from activitylog.timeranges import DEFAULT_PRESET, PRESETS
 from activitylog.web.principal import CSRF_HEADER, EMBED_COOKIE, SESSION_COOKIE
+from activitylog.web.request_schemas import SCHEMAS, request_schemas
 from activitylog.web.schemas import Error
 
-SCHEMAS = "#/components/schemas/"
 RESPONSES = "#/components/responses/"
-MAX_BATCH = 1000
-ROLES = ("owner", "admin", "member", "viewer", "platform_admin")
 #: The media type of every error reply.
 ERROR_MEDIA_TYPE = "application/problem+json"
 
@@ -223,162 +219,6 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
-# -- request bodies ---------------------------------------------------------------------
-def _nullable(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}], "description": description}
-
-
-def event_in_schemas() -> dict[str, Any]:
-    """``EventIn`` and the shapes it references (``PartyIn``, ``SubjectIn``), with the
-    checks :func:`activitylog.events.validate` makes beyond its pydantic type."""
-    schema = TypeAdapter(EventIn).json_schema(ref_template=SCHEMAS + "{model}In")
-    definitions = {
-        f"{name}In": {**body, "title": f"{name}In"}
-        for name, body in schema.pop("$defs", {}).items()
-    }
-    props = schema["properties"]
-    schema["required"] = ["action"]
-    schema["description"] = "One event. `workspace` may be left out with a workspace API key."
-    props["workspace"]["description"] = "Required, except with a workspace key (its own)."
-    props["id"] = _nullable(
-        {"type": "string", "format": "uuid"}, "UUID, generated unless given: the idempotency key"
-    )
-    props["action"].update(pattern=ACTION_PATTERN, description="Dotted lowercase")
-    props["ip"] = _nullable(
-        {"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}]},
-        "IPv4 or IPv6 address",
-    )
-    change = {
-        "type": "object",
-        "properties": {"before": {}, "after": {}},
-        "additionalProperties": False,
-        "minProperties": 1,
-    }
-    limit = "; at most 64 KiB as JSON, integers within 64 bits"
-    props["changes"] = _nullable(
-        {"type": "object", "additionalProperties": change},
-        "Updates: only the changed fields, `{field: {before, after}}`" + limit,
-    )
-    props["snapshot"] = _nullable(
-        {"type": "object"}, "Creates and deletes: all values of the record" + limit
-    )
-    props["details"] = _nullable({"type": "object"}, "Any JSON object for the event" + limit)
-    batch = {
-        "type": "object",
-        "required": ["events"],
-        "description": "1 to 1,000 events, stored atomically.",
-        "properties": {
-            "events": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": MAX_BATCH,
-                "items": {"$ref": SCHEMAS + "EventIn"},
-            }
-        },
-    }
-    return {
-        **definitions,
-        "EventIn": schema,
-        "EventBatch": batch,
-        "IngestRequest": {
-            "oneOf": [{"$ref": SCHEMAS + "EventIn"}, {"$ref": SCHEMAS + "EventBatch"}]
-        },
-    }
-
-
-DELETE_REQUEST: dict[str, Any] = {
-    "type": "object",
-    "description": "Either `ids` (chosen entries) or `filters` with `count` "
-    "(every entry the page's filters match, as many as the confirmation named).",
-    "required": ["reason"],
-    "properties": {
-        "ids": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 1000,
-            "items": {"type": "string"},
-        },
-        "filters": {
-            "type": "object",
-            "description": "The page's query parameters, e.g. "
-            '`{"category": ["auth"], "range": "last_7_days"}`.',
-            "additionalProperties": {
-                "anyOf": [
-                    {"type": "string"},
-                    {"type": "array", "items": {"type": "string"}},
-                ]
-            },
-        },
-        "count": {"type": "integer", "minimum": 1, "maximum": 10000},
-        "as_of": {
-            "type": "string",
-            "format": "date-time",
-            "description": "When the page counted: later entries are left out.",
-        },
-        "reason": {"type": "string", "minLength": 1},
-    },
-}
-
-SETTINGS_CHANGE: dict[str, Any] = {
-    "type": "object",
-    "minProperties": 1,
-    "additionalProperties": False,
-    "properties": {
-        "log_access": {
-            "enum": ["admins", "own"],
-            "description": "admins: owners and admins open the log; own: "
-            "everyone sees their own activity, admins everyone's",
-        },
-        "link_base": {
-            "type": ["string", "null"],
-            "format": "uri",
-            "description": "Absolute http(s) URL relative subject links "
-            "resolve against; null removes it",
-        },
-        "retention_days": {
-            "anyOf": [
-                {"type": "integer", "minimum": 1, "maximum": 36500},
-                {"enum": ["forever"]},
-                {"type": "null"},
-            ],
-            "description": "Days entries are kept before purges remove "
-            'them, "forever", or null: the platform\'s retention_days',
-        },
-        "legal_hold": {
-            "type": ["string", "null"],
-            "maxLength": 500,
-            "description": "Why purging is suspended; null releases the hold",
-        },
-        "require_archive": {
-            "type": "boolean",
-            "description": "Purge only what was archived first",
-        },
-        "export_schedule": {
-            "enum": ["off", "daily", "weekly", "monthly"],
-            "description": "Export each closed UTC day, ISO week or month "
-            "once to the archive location; off: none",
-        },
-        "export_format": {
-            "enum": ["csv", "json", "pdf"],
-            "description": "The scheduled exports' format",
-        },
-    },
-}
-
-VIEWER_TOKEN_REQUEST: dict[str, Any] = {
-    "type": "object",
-    "required": ["user_id", "role"],
-    "properties": {
-        "workspace": {"type": "string", "description": "Default: the key's workspace"},
-        "user_id": {"type": "string"},
-        "role": {"enum": ["owner", "admin", "member", "viewer"]},
-        "ttl_seconds": {"type": "integer", "minimum": 1, "maximum": 3600, "default": 900},
-        "name": {"type": "string"},
-        "email": {"type": "string"},
-    },
-}
-
-
 # -- parameters -------------------------------------------------------------------------
 def _many(items: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": items}
@@ -521,7 +361,7 @@ def build(app: FastAPI, catalog: Catalog) -> dict[str, Any]:
     schemas = components.setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)  # FastAPI's own 422 shape, never sent
     schemas.pop("ValidationError", None)
-    schemas.update(event_in_schemas())
+    schemas.update(request_schemas())
     schemas.update(model_schemas(Error))
     schemas["EventWithIntegrity"] = {
         "title": "EventWithIntegrity",
@@ -535,9 +375,6 @@ def build(app: FastAPI, catalog: Catalog) -> dict[str, Any]:
             },
         ],
     }
-    schemas["DeleteRequest"] = DELETE_REQUEST
-    schemas["SettingsChange"] = SETTINGS_CHANGE
-    schemas["ViewerTokenRequest"] = VIEWER_TOKEN_REQUEST
     components["responses"] = {name: reply for name, (_s, reply) in ERROR_RESPONSES.items()}
     components["securitySchemes"] = SECURITY_SCHEMES
     doc["security"] = READ
@@ -627,4 +464,4 @@ def _complete(op: dict[str, Any], spec: Operation, params: dict[str, dict[str, A
     op["responses"] = responses
 
 
-__all__ = ["ERROR_MEDIA_TYPE", "OPERATIONS", "build", "event_in_schemas", "install"]
+__all__ = ["ERROR_MEDIA_TYPE", "OPERATIONS", "build", "install"]
