@@ -157,9 +157,22 @@ def test_verify_of_another_workspace_is_403_not_the_callers_own(world: World) ->
     reply = owner.get("/api/v1/verify?workspace=globex")
     assert reply.status_code == 403, reply.text
     assert "acme" in reply.json()["detail"]
+    key = world.bearer("acme_read")
+    assert world.client().get("/api/v1/verify", headers=key).json()["workspace"] == "acme"
+    by_key = world.client().get("/api/v1/verify?workspace=globex", headers=key)
+    assert by_key.status_code == 403, by_key.text
 
 
-@pytest.mark.parametrize("path", ["/api/v1/events", "/api/v1/stats", "/api/v1/export"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/events",
+        "/api/v1/events/0190b4a0-0000-7000-8000-00000000ffff",
+        "/api/v1/stats",
+        "/api/v1/export",
+        "/api/v1/verify",
+    ],
+)
 def test_reads_of_another_workspace_are_403(world: World, path: str) -> None:
     reply = world.client().get(f"{path}?workspace=globex", headers=world.bearer("acme_read"))
     assert reply.status_code == 403, reply.text
