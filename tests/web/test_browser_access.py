@@ -104,10 +104,14 @@ def test_platform_admins_see_which_workspace_and_layer(
         page.get_by_label("Layer").select_option("platform")
         page.get_by_label("In workspace").select_option("acme")
         page.get_by_role("button", name="Filter").click()
-        expect(page).to_have_url(re.compile(r"layer=platform"))
+        for applied in ("layer=platform", "workspace=acme", "range=last_30_days"):
+            expect(page).to_have_url(re.compile(applied))
         settled(page)
         expect(page.get_by_role("columnheader", name="Workspace")).to_have_count(0)
-        page.locator("[data-details]").first.click()
+        # acme's platform-layer entries of the window: impersonations by platform staff
+        first = page.locator("tr[data-row] [data-details]").first
+        expect(first).to_be_visible()
+        first.click()
         detail = page.locator("#detail")
         expect(detail).to_be_visible()
         layer = detail.locator("dt:text-is('Layer') + dd")
