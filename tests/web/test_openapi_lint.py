@@ -48,3 +48,27 @@ def test_redocly_recommended_ruleset(tmp_path: Path) -> None:
     assert not errors, report["problems"]
     assert {p[:2] for p in problems} <= EXPECTED_WARNINGS, report["problems"]
     assert result.returncode == 0, result.stderr
+
+
+SPECTRAL = REDOCLY.parent / "spectral"
+
+
+def test_spectral_oas_ruleset(tmp_path: Path) -> None:
+    if not SPECTRAL.is_file():
+        pytest.fail(f"the lint needs Spectral at {SPECTRAL}: npm ci --prefix tests/web")
+    world = build_world(tmp_path, 10)
+    spec = tmp_path / "openapi.json"
+    spec.write_text(TestClient(world.app).get("/openapi.json").text)
+    ruleset = tmp_path / ".spectral.yaml"
+    ruleset.write_text('extends: ["spectral:oas"]\n')
+    result = subprocess.run(
+        [str(SPECTRAL), "lint", str(spec), "--ruleset", str(ruleset), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"},
+        timeout=120,
+        check=False,
+    )
+    report, _ = json.JSONDecoder().raw_decode(result.stdout[result.stdout.index("[") :])
+    assert report == [], report  # no error, warning, information or hint
+    assert result.returncode == 0, result.stderr
