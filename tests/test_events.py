@@ -390,3 +390,18 @@ def test_microsecond_conversions_round_trip() -> None:
     stamp = "2026-11-22T12:00:00.999999Z"
     assert format_micros(to_micros(stamp)) == stamp
     assert micros(datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)) == 1
+
+
+def test_one_pass_names_every_invalid_field_even_when_the_schema_rejects_some() -> None:
+    raw = {
+        "action": "Bad Action!",
+        "id": "not-a-uuid",
+        "ip": "999.1.1.1",
+        "changes": {"status": 1},
+        "details": "{not json",
+        "result": "maybe",  # the schema rejects this one, and the missing workspace
+    }
+    with pytest.raises(ValidationError) as caught:
+        validate(raw)
+    fields = {e.field for e in caught.value.errors}
+    assert fields == {"workspace", "result", "id", "action", "ip", "changes.status", "details"}

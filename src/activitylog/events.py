@@ -370,12 +370,24 @@ def _bad_ip(ip: str) -> FieldError:
 
 
 def _check_raw(raw: Mapping[str, Any], errors: list[FieldError]) -> None:
-    """The checks beyond the schema, for an event the schema already rejected."""
-    action, ip = raw.get("action"), raw.get("ip")
-    if isinstance(action, str) and not _ACTION_RE.match(action):
+    """The checks beyond the schema, for an event the schema already rejected: the fields
+    it let through are still checked, so one 422 names every invalid field."""
+    event_id, action, ip = raw.get("id"), raw.get("action"), raw.get("ip")
+    if isinstance(event_id, str):
+        try:
+            uuid_utils.UUID(event_id)
+        except ValueError:
+            errors.append(FieldError("id", "must be a UUID"))
+    if isinstance(action, str) and not _ACTION_RE.fullmatch(action):
         errors.append(_bad_action(action))
     if isinstance(ip, str) and _normal_ip(ip) is None:
         errors.append(_bad_ip(ip))
+    for name in ("changes", "snapshot", "details"):
+        if any(e.field == name or e.field.startswith(f"{name}.") for e in errors):
+            continue  # the schema said what is wrong with it
+        checked = _json_field(name, raw.get(name), errors)
+        if name == "changes" and checked is not None:
+            _check_changes(checked, errors)
 
 
 @lru_cache(maxsize=65536)
