@@ -18,22 +18,19 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from activitylog import chain
-from activitylog.chain import (
-    DELETION_ACTION,
-    GENESIS,
-    KIND_TEXT,
-    MAX_BREAKS,
-    Break,
-    Head,
-    Row,
-    VerifyReport,
-    WorkspaceCheck,
-    WorkspaceReport,
-)
+from activitylog.chain import DELETION_ACTION, Head, Row, WorkspaceCheck
 from activitylog.events import canonical_json
 from activitylog.merkle import Frontier, root_of
 from activitylog.notes import sign_checkpoint, sign_handover
 from activitylog.signing import KeyRing, SigningKey
+from activitylog.verify_report import (
+    GENESIS,
+    KIND_TEXT,
+    MAX_BREAKS,
+    Break,
+    VerifyReport,
+    WorkspaceReport,
+)
 
 WS = "acme"
 EVERY = 5

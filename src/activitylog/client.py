@@ -30,7 +30,7 @@ from activitylog.access import (
     widest_scope,
 )
 from activitylog.catalog import DEFAULT_CATALOG, Catalog
-from activitylog.chain import DELETION_ACTION, VerifyReport
+from activitylog.chain import DELETION_ACTION
 from activitylog.enrich import Prepared, prepare
 from activitylog.entry_check import EntryCheck, check_entry
 from activitylog.errors import (
@@ -55,6 +55,7 @@ from activitylog.signing import KeyRing, SigningKey
 from activitylog.stats import Dim, Stats, StatsSpec, compute
 from activitylog.store import SQLStore, open_store
 from activitylog.verification import verify_log
+from activitylog.verify_report import VerifyReport
 from activitylog.witness import Witness
 
 if TYPE_CHECKING:

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from activitylog.chain import GENESIS, Row, content_hash, link
+from activitylog.chain import Row, content_hash, link
 from activitylog.notes import parse_checkpoint, verified_checkpoint
 from activitylog.signing import KeyRing
+from activitylog.verify_report import GENESIS
 
 
 @dataclass(frozen=True)

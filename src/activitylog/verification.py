@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from activitylog.chain import Break, VerifyReport, WorkspaceCheck
+from activitylog.chain import WorkspaceCheck
 from activitylog.retention import purge_start
 from activitylog.signing import KeyRing
 from activitylog.store import SQLStore
+from activitylog.verify_report import Break, VerifyReport
 from activitylog.witness import Witness
 
 

@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy import select
 
 from activitylog import ActivityLog
-from activitylog.chain import GENESIS, content_hash, link
+from activitylog.chain import content_hash, link
 from activitylog.merkle import Frontier
 from activitylog.settings import Settings
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup, metadata
+from activitylog.verify_report import GENESIS
 
 from ._support import ago, eid, sql, user
 

@@ -20,9 +20,10 @@ from activitylog import (
     NotFound,
     ValidationError,
 )
-from activitylog.chain import GENESIS, link
+from activitylog.chain import link
 from activitylog.events import EVENT_FIELDS, event_body
 from activitylog.settings import Settings
+from activitylog.verify_report import GENESIS
 
 from ._support import NOW, ago, eid, event, iso, seqs_by_workspace, sha256_hex, sql, user
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from activitylog import ActivityLog
-from activitylog.chain import Kind, VerifyReport, content_hash, link
+from activitylog.chain import content_hash, link
 from activitylog.errors import IntegrityError
+from activitylog.verify_report import Kind, VerifyReport
 
 from ._support import eid, sql
 from ._tamper import (

@@ -20,12 +20,13 @@ from typing import IO, TYPE_CHECKING
 from activitylog.archives.format import FORMAT, Manifest, compressor, line, manifest_text
 from activitylog.archives.locations import Location, archive_name, open_location
 from activitylog.archives.verify import verify_archive
-from activitylog.chain import GENESIS, Row, link
+from activitylog.chain import Row, link
 from activitylog.errors import FieldError, IntegrityError, NotFound, ValidationError
 from activitylog.events import format_time, parse_time
 from activitylog.merkle import Frontier, consistency_path, leaf_hash, verify_consistency
 from activitylog.notes import parse_checkpoint, sign_note
 from activitylog.store import SQLStore
+from activitylog.verify_report import GENESIS
 
 if TYPE_CHECKING:
     from activitylog.client import ActivityLog

@@ -9,12 +9,12 @@ from typing import Any
 import click
 import orjson
 
-from activitylog.chain import VerifyReport
 from activitylog.cli.app import cli, current_settings, echo_json, open_log, progress, stderr_is_tty
 from activitylog.client import ActivityLog
 from activitylog.errors import ConfigurationError, NotFound
 from activitylog.proofs import check_proof
 from activitylog.signing import KeyRing
+from activitylog.verify_report import VerifyReport
 
 _PUBLIC_KEY = click.option(
     "--public-key",

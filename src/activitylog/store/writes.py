@@ -21,7 +21,6 @@ import orjson
 from sqlalchemy import Connection, select
 
 from activitylog.access import Visibility
-from activitylog.chain import GENESIS
 from activitylog.enrich import Prepared, event_dict
 from activitylog.errors import IntegrityError
 from activitylog.idempotency import conflict, differing_fields
@@ -42,6 +41,7 @@ from activitylog.store.schema import (
     events,
     tombstones,
 )
+from activitylog.verify_report import GENESIS
 
 #: Builds the deletion record of ``ids`` deleted from ``workspace`` at ``deleted_at`` (µs
 #: since the epoch; see :meth:`SQLWrites.delete`).
