@@ -12,7 +12,7 @@ from activitylog import ActivityLog
 from activitylog.errors import IntegrityError, NotFound, ValidationError
 from activitylog.events import micros
 from activitylog.proofs import check_proof
-from activitylog.purging import purge_workspace
+from activitylog.purging import purge_workspace, run_purges
 from activitylog.retention import PURGE_ACTION, ArchiveRef, PurgePlan
 
 from ._support import ago, eid, event, iso, sql
@@ -237,3 +237,32 @@ def test_a_long_workspace_name_fits_the_record(log: ActivityLog) -> None:
     outcome = purge_workspace(log.store, log.catalog, workspace, CUTOFF)
     assert outcome.removed == 10
     assert log.verify(workspace).ok
+
+
+def test_an_entry_passed_off_as_a_purge_record_is_caught(aged: ActivityLog) -> None:
+    # Marking an ordinary entry as a purge record (its action column) would let verify
+    # start after it; its body says otherwise, so verify names the forgery.
+    sql(aged, "UPDATE events SET action='activity_log.purged' WHERE workspace='acme' AND seq=38")
+    report = aged.verify()
+    assert not report.ok
+    assert (38, "unaccounted_deletion") in {(b.seq, b.kind) for b in report.breaks}
+
+
+def test_retention_changed_in_the_database_purges_only_what_is_recorded(
+    aged: ActivityLog,
+) -> None:
+    # Someone who can write the database can shorten a workspace's retention without the
+    # change being recorded (settings are not under the log's signatures: INTEGRITY.md);
+    # what a purge then removes is still recorded, signed and accounted for by verify.
+    sql(
+        aged,
+        "INSERT INTO workspace_settings (workspace, name, value, updated_us, updated_by)"
+        " VALUES ('acme', 'retention_days', '50', 0, 'intruder')",
+    )
+    (outcome,) = run_purges(aged, workspace="acme", now=ago(days=0))
+    assert outcome.plan is not None
+    assert outcome.plan.last == 30
+    report = aged.verify()
+    assert report.ok, report.breaks
+    assert report.workspaces[0].purged == 30
+    assert not aged.query(workspace="acme", events=["workspace.settings_updated"]).items
