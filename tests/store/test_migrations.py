@@ -39,7 +39,7 @@ def test_an_empty_database_at_0003_is_upgraded(tmp_path: Path, settings: Setting
     _at_0003(url, with_entries=False)
     with ActivityLog(url, settings=settings) as log:
         with log.store.engine.connect() as conn:
-            assert migrate.current_revision(conn) == migrate.head_revision()
+            assert migrate.current_revisions(conn) == migrate.head_revisions()
             columns = {c["name"] for c in inspect(conn).get_columns("chain_heads")}
             assert {"frontier", "note"} <= columns
         log.record(workspace="acme", action="contact.updated")

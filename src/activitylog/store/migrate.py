@@ -25,18 +25,19 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 @cache
-def head_revision() -> str | None:
-    """The newest revision shipped with this package (read from disk once)."""
-    return ScriptDirectory.from_config(_config()).get_current_head()
+def head_revisions() -> frozenset[str]:
+    """The newest revisions shipped with this package (read from disk once): one per
+    branch while features' migrations are developed side by side off one parent."""
+    return frozenset(ScriptDirectory.from_config(_config()).get_heads())
 
 
-def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+def current_revisions(connection: Connection) -> frozenset[str]:
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 def upgrade(connection: Connection) -> None:
     """Bring the schema to the newest revision; the caller holds the database's migration
     lock, and Alembic's process-wide context is used by one thread at a time."""
     with _ALEMBIC:
-        if current_revision(connection) != head_revision():
-            command.upgrade(_config(connection), "head")
+        if current_revisions(connection) != head_revisions():
+            command.upgrade(_config(connection), "heads")
