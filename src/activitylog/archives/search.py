@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-import orjson
-
 from activitylog.access import Visibility
 from activitylog.archives.format import read_lines, record_of
-from activitylog.events import micros
+from activitylog.matching import EntryMatcher
 from activitylog.query import Filters
 from activitylog.store.base import row_to_event
 from activitylog.store.copies import copies
@@ -35,63 +33,7 @@ def search_archive(
     data: IO[bytes], visibility: Visibility, filters: Filters
 ) -> Iterator[dict[str, Any]]:
     """The archive's entries ``visibility`` lets the viewer see that match ``filters``."""
-    wanted = _Matcher(visibility, filters)
+    wanted = EntryMatcher(visibility, filters)
     for body, row in _entries(data):
         if wanted(copies(body), body):
             yield row_to_event(row)
-
-
-class _Matcher:
-    def __init__(self, visibility: Visibility, filters: Filters) -> None:
-        self.visibility = visibility
-        self.filters = filters
-        self.since = micros(filters.since) if filters.since else None
-        self.until = micros(filters.until) if filters.until else None
-        self.search = filters.search.lower() if filters.search else None
-
-    def __call__(self, values: dict[str, Any], body: bytes) -> bool:
-        return self._visible(values) and self._kept(values, body)
-
-    def _visible(self, values: dict[str, Any]) -> bool:
-        vis = self.visibility
-        if vis.workspace is not None and values["workspace"] != vis.workspace:
-            return False
-        if vis.actor_id is not None and values["actor_id"] != vis.actor_id:
-            return False
-        if vis.layers == "workspace":
-            return bool(values["layer"] == "workspace")
-        if vis.layers == "workspace_and_impersonation":
-            return bool(values["layer"] == "workspace" or values["category"] == "impersonation")
-        return True
-
-    def _kept(self, values: dict[str, Any], body: bytes) -> bool:
-        f = self.filters
-        for column, allowed in (
-            ("actor_id", f.actor_ids),
-            ("category", f.categories),
-            ("result", f.results),
-            ("layer", f.layers),
-        ):
-            if allowed and values[column] not in allowed:
-                return False
-        if (f.verbs or f.actions) and not (
-            values["verb"] in f.verbs or values["action"] in f.actions
-        ):
-            return False
-        occurred = values["occurred_at"]
-        if (self.since is not None and occurred < self.since) or (
-            self.until is not None and occurred >= self.until
-        ):
-            return False
-        for column, wanted in (
-            ("subject_type", f.subject_type),
-            ("subject_id", f.subject_id),
-            ("ip", f.ip),
-        ):
-            if wanted and values[column] != wanted:
-                return False
-        if f.ids and values["id"] not in f.ids:
-            return False
-        if self.search and self.search not in values["search_text"]:
-            return False
-        return not f.roles or (orjson.loads(body).get("actor") or {}).get("role") in f.roles

@@ -45,6 +45,12 @@ class SQLLedger(SQLBase):
         with self.engine.connect() as conn:
             return list(conn.execute(stmt).scalars())
 
+    def head_seqs(self) -> dict[str, int]:
+        """Each workspace's last seq, from the heads (one small table)."""
+        stmt = select(chain_heads.c.workspace, chain_heads.c.seq)
+        with self.engine.connect() as conn:
+            return {str(w): int(seq) for w, seq in conn.execute(stmt)}
+
     def all_workspaces(self, tables: Sequence[str] = WORKSPACE_TABLES) -> list[str]:
         """Every workspace named in any table: a skip scan of each table's leading
         ``workspace`` index (one seek per workspace, not one row per entry)."""

@@ -163,6 +163,19 @@ class SQLReads(SQLBase):
                 return
             last = rows[-1][0]
 
+    def after(self, workspace: str, seq: int, limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows of :data:`READ_COLUMNS` (seq, body, hashes) of
+        ``workspace`` after ``seq``, in seq order: what a follower reads next (committed
+        entries only; tombstones are skipped)."""
+        stmt = (
+            select(*READ_COLUMNS)
+            .where(events.c.workspace == workspace, events.c.seq > seq)
+            .order_by(events.c.seq)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(stmt)]
+
     def count(self, visibility: Visibility, filters: Filters) -> int:
         with self.engine.connect() as conn:
             return self._count(conn, visibility, filters)
