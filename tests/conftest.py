@@ -69,7 +69,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(signing_key=tmp_path / "signing-key.pem", checkpoint_every=10)
+    """Test settings: checkpoints every 10 entries; apps run no followers (a test that
+    wants them steps them, or turns ``followers`` on)."""
+    return Settings(signing_key=tmp_path / "signing-key.pem", checkpoint_every=10, followers=False)
 
 
 @pytest.fixture

@@ -98,6 +98,8 @@ def _of_kind(kind: str, value: object) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "float":
         return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
     if kind == "days":
         return (isinstance(value, int) and not isinstance(value, bool)) or value == "forever"
     return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)

@@ -160,6 +160,11 @@ class Settings(BaseSettings):
         description="How many days entries are kept in workspaces that set no retention "
         "of their own; forever (none, the default): nothing is purged.",
     )
+    followers: bool = Field(
+        True,
+        description="Whether serve runs the followers (alerts, deliveries, streams); false "
+        "when a separate `activitylog follow` process runs them.",
+    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -296,6 +301,7 @@ KINDS: dict[str, str] = {
     "spool_dir": "path",
     "archive": "text",
     "retention_days": "days",
+    "followers": "bool",
 }
 KIND_NAMES = {
     "text": "a string",
@@ -304,6 +310,7 @@ KIND_NAMES = {
     "float": "a number",
     "list": "an array of strings",
     "days": 'a number of days or "forever"',
+    "bool": "true or false",
 }
 
 

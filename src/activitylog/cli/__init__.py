@@ -1,6 +1,6 @@
 """The ``activitylog`` command line: record, ingest, query, stats, verify, export, seed,
 delete, checkpoint, prove, verify-proof, signing, reindex, purge, export-scheduled, users,
-keys, token, workspace, archive, serve and demo. ``activitylog --help`` lists them; each
+keys, token, workspace, archive, follow, serve and demo. ``activitylog --help`` lists them; each
 has ``--help``.
 
 ``main`` is the click group (the console script's entry point, and what tests invoke).
@@ -11,6 +11,7 @@ from __future__ import annotations
 from activitylog.cli import (
     accounts,
     archives,
+    follow,
     integrity,
     maintenance,
     read,
@@ -30,6 +31,7 @@ __all__ = [
     "accounts",
     "archives",
     "cli",
+    "follow",
     "integrity",
     "main",
     "maintenance",

@@ -60,14 +60,26 @@ def _run(settings: Settings, log: ActivityLog, demo_accounts: Sequence[DemoAccou
 @_PORT
 @_WITNESS
 @_ARCHIVE
+@click.option(
+    "--no-followers",
+    is_flag=True,
+    help="Leave the followers (alerts, streams) to a separate `activitylog follow`.",
+)
 def serve(
-    host: str | None, port: int | None, witness_dir: Path | None, archive: str | None
+    host: str | None,
+    port: int | None,
+    witness_dir: Path | None,
+    archive: str | None,
+    no_followers: bool,
 ) -> None:
-    """Run the web server: the Activity Log page, the HTTP API, /docs. Every
-    checkpoint_seconds, and at shutdown, each moved head gets a kept checkpoint."""
+    """Run the web server: the Activity Log page, the HTTP API, /docs, and the followers
+    (alert rules, alert delivery, streams). Every checkpoint_seconds, and at shutdown,
+    each moved head gets a kept checkpoint."""
     settings = _with(host, port, witness_dir)
     if archive is not None:
         settings = settings.replace(archive=archive)
+    if no_followers:
+        settings = settings.replace(followers=False)
     _run(settings, _open(settings))
 
 

@@ -135,12 +135,16 @@ class Following:
         engine = self.log.store.engine
         if not rows:  # everything up to the head was deleted or purged
             with engine.begin() as conn:
-                self.cursors.advance(conn, follower.name, cursor.workspace, head, now_us())
+                self.cursors.advance(
+                    conn, follower.name, cursor.workspace, head, now_us(), expected=cursor.seq
+                )
             return 0, head
         last = int(rows[-1][0])
 
         def advance(conn: Connection) -> None:
-            self.cursors.advance(conn, follower.name, cursor.workspace, last, now_us())
+            self.cursors.advance(
+                conn, follower.name, cursor.workspace, last, now_us(), expected=cursor.seq
+            )
 
         batch = Batch(
             cursor.workspace,

@@ -24,6 +24,10 @@ class Cursor:
     retry_us: int | None = None
 
 
+class CursorMoved(RuntimeError):
+    """Another runner of the same follower moved the cursor first."""
+
+
 def retry_delay(failures: int) -> float:
     """Seconds before the next attempt after ``failures`` failed ones in a row."""
     return min(FIRST_RETRY_S * 2.0 ** max(failures - 1, 0), MAX_RETRY_S)
@@ -64,14 +68,25 @@ class Cursors:
                 self._insert(conn, follower, workspace, seq, now_us)
 
     def advance(
-        self, conn: Connection, follower: str, workspace: str, seq: int, now_us: int
+        self,
+        conn: Connection,
+        follower: str,
+        workspace: str,
+        seq: int,
+        now_us: int,
+        *,
+        expected: int,
     ) -> None:
-        """Move the cursor to ``seq`` (inside the caller's transaction) and clear errors."""
+        """Move the cursor from ``expected`` to ``seq`` (inside the caller's transaction)
+        and clear errors. If another process moved it meanwhile (two runners of one
+        follower), :class:`CursorMoved` is raised, so the caller's transaction, effects
+        included, rolls back."""
         done = conn.execute(
             update(follower_cursors)
             .where(
                 follower_cursors.c.follower == follower,
                 follower_cursors.c.workspace == workspace,
+                follower_cursors.c.seq == expected,
             )
             .values(
                 seq=seq,
@@ -83,7 +98,15 @@ class Cursors:
             )
         )
         if done.rowcount == 0:
-            self._insert(conn, follower, workspace, seq, now_us)
+            moved = conn.execute(
+                select(follower_cursors.c.seq).where(
+                    follower_cursors.c.follower == follower,
+                    follower_cursors.c.workspace == workspace,
+                )
+            ).scalar()
+            if moved is not None:
+                raise CursorMoved(f"{follower} in {workspace} is at {moved}, not {expected}")
+            self._insert(conn, follower, workspace, seq, now_us)  # a race fails on the key
 
     def failed(self, follower: str, cursor: Cursor, error: str, now_us: int) -> Cursor:
         """Keep a failed attempt at the cursor: the error, and when to try again."""

@@ -21,6 +21,7 @@ from activitylog.checkpointer import Checkpointer
 from activitylog.client import ActivityLog
 from activitylog.config import load_settings
 from activitylog.exporter import Exporter
+from activitylog.followers import FollowerRunner
 from activitylog.purger import Purger
 from activitylog.settings import Settings
 from activitylog.web import (
@@ -66,9 +67,14 @@ def create_app(
         purger.start()
         exporter = Exporter(log)  # each workspace's scheduled exports, as periods close
         exporter.start()
+        followers = FollowerRunner(log) if settings.followers else None
+        if followers is not None:  # alert rules, alert delivery, streams
+            followers.start()
         try:
             yield
         finally:
+            if followers is not None:
+                followers.stop()
             exporter.stop()
             purger.stop()
             checkpointer.stop()  # the last heads are kept (and witnessed) at shutdown

@@ -1,0 +1,46 @@
+"""``activitylog follow``: the followers (alert rules, alert delivery, streams) without the
+web server, in a worker process of their own."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+
+from activitylog.cli.app import cli, open_log
+from activitylog.followers import FollowerRunner, Following
+from activitylog.followers.registry import registered
+
+
+@cli.command()
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Catch every follower up to the end of the log as it is now, then exit.",
+)
+def follow(once: bool) -> None:
+    """Run the followers until stopped (SIGTERM or Ctrl-C). Run `serve --no-followers`
+    beside it (or set followers = false) so that one process runs them."""
+    log = open_log()
+    if once:
+        failures = Following(log).catch_up(registered(log))
+        for name, workspace, error in failures:
+            click.echo(f"{name}: workspace {workspace}: {error}", err=True)
+        if failures:
+            click.get_current_context().exit(1)
+        return
+    runner = FollowerRunner(log)
+    stopped = threading.Event()
+
+    def stop(_signum: int, _frame: object) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    runner.start()
+    click.echo("following; stop with SIGTERM or Ctrl-C", err=True)
+    try:
+        stopped.wait()
+    finally:
+        runner.stop()
