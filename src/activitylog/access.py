@@ -147,3 +147,21 @@ def may_change_settings(viewer: Viewer, workspace: str) -> bool:
 
 def _owner_of(viewer: Viewer, workspace: str) -> bool:
     return viewer.role == "owner" and bool(viewer.workspace) and viewer.workspace == workspace
+
+
+def may_see_alerts(role: str) -> bool:
+    """Whether ``role`` sees a workspace's alerts (and their rules): owners, admins and
+    platform admins; members and viewers see nothing of them. The workspace itself is
+    checked apart (:func:`in_workspace`)."""
+    return spans_workspaces(role) or role in WORKSPACE_ADMIN_ROLES
+
+
+def may_manage_alerts(role: str) -> bool:
+    """Whether ``role`` acknowledges and resolves alerts and changes alert rules: the same
+    people who see them."""
+    return may_see_alerts(role)
+
+
+def in_workspace(viewer: Viewer, workspace: str) -> bool:
+    """Whether ``workspace`` is ``viewer``'s own (any workspace for a platform admin)."""
+    return is_platform(viewer) or (bool(viewer.workspace) and viewer.workspace == workspace)
