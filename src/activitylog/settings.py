@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -165,6 +165,20 @@ class Settings(BaseSettings):
         description="Whether serve runs the followers (alerts, deliveries, streams); false "
         "when a separate `activitylog follow` process runs them.",
     )
+    smtp_host: str | None = Field(
+        None, description="The SMTP server alert emails are sent through; none: no email."
+    )
+    smtp_port: int = Field(587, description="The SMTP server's port.")
+    smtp_starttls: bool = Field(
+        True, description="Upgrade the SMTP connection with STARTTLS (the certificate checked)."
+    )
+    smtp_user: str | None = Field(
+        None, description="The SMTP user name to log in as; none: send without logging in."
+    )
+    smtp_password: SecretStr | None = Field(None, description="The SMTP user's password.")
+    smtp_from: str | None = Field(
+        None, description="The From address of alert emails (alerts@example.com)."
+    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -224,14 +238,14 @@ class Settings(BaseSettings):
             raise ValueError("must be positive")
         return value
 
-    @field_validator("port")
+    @field_validator("port", "smtp_port")
     @classmethod
     def _port(cls, value: int) -> int:
         if not 1 <= value <= 65535:
             raise ValueError("must be between 1 and 65535")
         return value
 
-    @field_validator("db", "host", "api_key")
+    @field_validator("db", "host", "api_key", "smtp_host", "smtp_user", "smtp_from")
     @classmethod
     def _not_empty(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
@@ -302,6 +316,12 @@ KINDS: dict[str, str] = {
     "archive": "text",
     "retention_days": "days",
     "followers": "bool",
+    "smtp_host": "text",
+    "smtp_port": "int",
+    "smtp_starttls": "bool",
+    "smtp_user": "text",
+    "smtp_password": "text",
+    "smtp_from": "text",
 }
 KIND_NAMES = {
     "text": "a string",
