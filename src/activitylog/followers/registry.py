@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 SOURCES: tuple[str, ...] = ()
 
 
-def registered(log: ActivityLog, sources: tuple[str, ...] = SOURCES) -> list[Follower]:
-    """The followers of every source, in the sources' order."""
+def registered(log: ActivityLog, sources: tuple[str, ...] | None = None) -> list[Follower]:
+    """The followers of every source (default :data:`SOURCES`), in the sources' order."""
     found: list[Follower] = []
-    for source in sources:
+    for source in SOURCES if sources is None else sources:
         module, _, function = source.partition(":")
         found.extend(getattr(import_module(module), function)(log))
     return found
