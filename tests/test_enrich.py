@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
+
 from activitylog.catalog import Catalog
 from activitylog.enrich import EMPTY_EVENT, event_dict, prepare, search_text
 from activitylog.events import EVENT_FIELDS, canonical_json, to_micros, validate
@@ -13,6 +15,14 @@ CHROME = (
     "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
 )
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+#: 203.0.113.0/24 is for documentation: no country, labelled reserved.
+RESERVED = {
+    "country": None,
+    "country_name": None,
+    "asn": None,
+    "network": None,
+    "scope": "reserved",
+}
 
 
 def content(**fields: object) -> dict[str, object]:
@@ -41,10 +51,31 @@ def test_prepare_adds_catalog_device_body_and_time() -> None:
             "kind": "write",
             "label": p.info.label,
             "device": p.device,
+            "location": RESERVED,
         }
     )
+    assert p.location == RESERVED
     assert p.occurred_us == to_micros(p.content["occurred_at"])
     assert not p.fresh_id
+
+
+def test_prepare_locates_the_ip_and_keeps_it_in_the_body() -> None:
+    p = prepare(content(ip="2003::1"))
+    germany = {
+        "country": "DE",
+        "country_name": "Germany",
+        "asn": None,
+        "network": "Deutsche Telekom AG",
+        "scope": "public",
+    }
+    assert p.location == germany
+    assert orjson.loads(p.body)["location"] == germany
+
+
+def test_no_ip_no_location() -> None:
+    p = prepare(content(ip=None))
+    assert p.location is None
+    assert b"location" not in p.body
 
 
 def test_prepare_uses_the_given_catalog() -> None:

@@ -314,8 +314,8 @@ class ActivityLog:
         """One page of events. Filters are :class:`Selection` fields (``workspace``,
         ``range``, ``since``, ``until``, ``tz``, ``users``, ``categories``, ``events``,
         ``results``, ``roles`` (the actor's role then), ``layer``, ``subject_type``,
-        ``subject_id``, ``ip``, ``search``, ``viewer``, ``scope``); without a range the
-        last 7 days are shown.
+        ``subject_id``, ``ip``, ``countries`` (of the IP), ``search``, ``viewer``,
+        ``scope``); without a range the last 7 days are shown.
 
         By number (``page``, ``per_page``) or, with ``limit``, by cursor: the entries
         just ``after`` (or ``before``) a page's ``next_cursor`` (``prev_cursor``), none
@@ -588,7 +588,7 @@ def _entries(count: int) -> str:
 def _selection(selection: Selection | None, filters: Mapping[str, Any]) -> Selection:
     base = selection or Selection()
     tuples = {k: tuple(v) if isinstance(v, list | tuple | set) else v for k, v in filters.items()}
-    for key in ("users", "categories", "events", "results", "roles", "ids"):
+    for key in ("users", "categories", "events", "results", "roles", "countries", "ids"):
         if isinstance(tuples.get(key), str):
             tuples[key] = (tuples[key],)
     try:

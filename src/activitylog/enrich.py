@@ -1,4 +1,5 @@
-"""Enrichment: validated content -> an event ready to sequence (catalog, device, body).
+"""Enrichment: validated content -> an event ready to sequence (catalog, device, location,
+body).
 
 Pure: the store only adds ``seq`` and the hashes to what :func:`prepare` returns.
 """
@@ -11,6 +12,7 @@ from typing import Any
 from activitylog.catalog import DEFAULT_CATALOG, ActionInfo, Catalog
 from activitylog.device import parse_device
 from activitylog.events import EVENT_FIELDS, event_body, to_micros
+from activitylog.geo import locate
 
 #: Every field of an event, null: what a reader sees before the event's own values.
 EMPTY_EVENT: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
@@ -27,6 +29,8 @@ class Prepared:
     info: ActionInfo
     device: dict[str, str] | None
     search_text: str
+    #: Where the IP is (:func:`activitylog.geo.locate`); None without an IP.
+    location: dict[str, Any] | None = None
     #: The id was generated here (UUIDv7), so it cannot be stored already.
     fresh_id: bool = False
     #: The sender gave ``occurred_at`` (else it is the time of sending): whether it counts
@@ -44,27 +48,35 @@ def prepare(
     info = catalog.describe(content["action"])
     user_agent = content.get("user_agent")
     device = parse_device(user_agent) if user_agent else None
+    ip = content.get("ip")
+    location = locate(ip) if ip else None
     return Prepared(
         content=content,
-        body=event_body({**content, **derived_fields(info, device)}),
+        body=event_body({**content, **derived_fields(info, device, location)}),
         occurred_us=to_micros(content["occurred_at"]),
         info=info,
         device=device,
         search_text=search_text(content, info),
+        location=location,
         fresh_id=fresh_id,
         stated_time=stated_time,
     )
 
 
-def derived_fields(info: ActionInfo, device: dict[str, str] | None) -> dict[str, Any]:
+def derived_fields(
+    info: ActionInfo,
+    device: dict[str, str] | None,
+    location: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """What enrichment adds to an event's content; hashed with it, so what a reader is
-    shown (the label, the device) is what was recorded."""
+    shown (the label, the device, where the IP was) is what was recorded."""
     return {
         "category": info.category,
         "verb": info.verb,
         "kind": info.kind,
         "label": info.label,
         "device": device,
+        "location": location,
     }
 
 
@@ -93,6 +105,7 @@ def event_dict(
     device: dict[str, str] | None,
     content_hash: str,
     chain_hash: str,
+    location: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The event as every reader sees it: all fields present, nulls included."""
     event = EMPTY_EVENT.copy()
@@ -104,6 +117,7 @@ def event_dict(
         kind=info.kind,
         label=info.label,
         device=device,
+        location=location,
         content_hash=content_hash,
         chain_hash=chain_hash,
     )

@@ -66,8 +66,9 @@ CONTENT_FIELDS: tuple[str, ...] = (
     "session_id",
     "batch_id",
 )
-#: Fields derived from the content at ingest (by the catalog and the user-agent parser).
-DERIVED_FIELDS: tuple[str, ...] = ("category", "verb", "kind", "label", "device")
+#: Fields derived from the content at ingest (by the catalog, the user-agent parser and
+#: the IP's location).
+DERIVED_FIELDS: tuple[str, ...] = ("category", "verb", "kind", "label", "device", "location")
 #: What an entry's body holds and its content hash covers: what a reader is shown, less
 #: the store's own fields (seq, the hashes, the tombstone's).
 BODY_FIELDS: tuple[str, ...] = (*CONTENT_FIELDS, *DERIVED_FIELDS)

@@ -54,6 +54,7 @@ class EntryMatcher:
             ("category", f.categories),
             ("result", f.results),
             ("layer", f.layers),
+            ("country", f.countries),
         ):
             if allowed and values[column] not in allowed:
                 return False

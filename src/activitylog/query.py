@@ -21,6 +21,7 @@ import orjson
 from activitylog.access import ROLES, Visibility
 from activitylog.errors import FieldError, ValidationError
 from activitylog.events import LAYERS, RESULTS
+from activitylog.geo import country_names
 
 SortKey = Literal["time", "actor", "category", "verb", "ip", "result"]
 SORT_KEYS: tuple[str, ...] = get_args(SortKey)
@@ -66,6 +67,8 @@ class Filters:
     subject_type: str | None = None
     subject_id: str | None = None
     ip: str | None = None
+    #: The country of the entry's IP (ISO 3166-1 alpha-2, upper case), as located at ingest.
+    countries: tuple[str, ...] = ()
     search: str | None = None
     ids: tuple[str, ...] = ()
 
@@ -80,6 +83,16 @@ class Filters:
             for bad in values
             if bad not in allowed
         ]
+        if self.countries:
+            known = country_names()
+            errors += [
+                FieldError(
+                    "countries",
+                    f"unknown country code {code!r}; expected ISO 3166-1 alpha-2, such as DE",
+                )
+                for code in self.countries
+                if code not in known
+            ]
         if self.since and self.until and self.since >= self.until:
             errors.append(FieldError("until", "must be after since"))
         if self.search is not None and len(self.search) > SEARCH_MAX:

@@ -38,6 +38,8 @@ class Selection:
     subject_type: str | None = None
     subject_id: str | None = None
     ip: str | None = None
+    #: Country codes of the entries' IPs, in either case.
+    countries: tuple[str, ...] = ()
     search: str | None = None
     ids: tuple[str, ...] = field(default=())
     now: datetime | None = None
@@ -56,6 +58,7 @@ class Selection:
             subject_type=self.subject_type or None,
             subject_id=self.subject_id or None,
             ip=_normal_ip(self.ip) if self.ip else None,
+            countries=tuple(dict.fromkeys(c.strip().upper() for c in self.countries)),
             search=(self.search or "").strip() or None,
             ids=tuple(normal_id(i) for i in self.ids),
         ).with_events(tuple(self.events))

@@ -23,7 +23,7 @@ from activitylog.timeranges import previous_window, zone
 
 Group = Literal["hourly", "daily", "weekly"]
 GROUPS: tuple[str, ...] = get_args(Group)
-Dim = Literal["hour", "quarter", "kind", "category", "actor_id", "verb", "action"]
+Dim = Literal["hour", "quarter", "kind", "category", "actor_id", "verb", "action", "country"]
 TOP_ACTORS = 4
 STEP_SECONDS: dict[str, int] = {"hour": 3600, "quarter": 900}
 HOUR = timedelta(hours=1)

@@ -95,6 +95,8 @@ def event_clauses(
         clauses.append(t.c.subject_id == filters.subject_id)
     if filters.ip:
         clauses.append(t.c.ip == filters.ip)
+    if filters.countries:
+        clauses.append(t.c.country.in_(filters.countries))
     if filters.ids:
         clauses.append(t.c.id.in_(filters.ids))
     if filters.roles:
@@ -110,6 +112,7 @@ def rollup_covers(filters: Filters) -> bool:
         filters.subject_type
         or filters.subject_id
         or filters.ip
+        or filters.countries
         or filters.search
         or filters.ids
         or filters.roles

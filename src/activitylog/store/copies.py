@@ -47,6 +47,7 @@ COPY_COLUMNS = (
     "subject_id",
     "device",
     "search_text",
+    "country",
 )
 #: What an entry is counted under in the rollups: its hour and day (since the epoch, UTC)
 #: and every rollup dimension, in this order.
@@ -77,6 +78,7 @@ ROW_COLUMNS = (
     "subject_type",
     "subject_id",
     "search_text",
+    "country",
     *KEY_FIELDS[2:],
 )
 #: :class:`RowCheck`'s rows ``as_json``: the copies (``ROW_COLUMNS[4:]``) as a JSON array,
@@ -99,6 +101,7 @@ def copies(body: bytes) -> dict[str, Any]:
         actor = content["actor"]
         subject = content.get("subject") or {}
         device = content.get("device")
+        location = content.get("location") or {}
         info = ActionInfo(content["category"], content["verb"], content["kind"], content["label"])
         values = {
             "id": content["id"],
@@ -120,6 +123,7 @@ def copies(body: bytes) -> dict[str, Any]:
             if device
             else None,
             "search_text": search_text(content, info),
+            "country": location.get("country"),
         }
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ValueError(f"not an event body: {exc}") from None
@@ -183,6 +187,10 @@ class _Subject(msgspec.Struct, gc=False):
     name: str | None = None
 
 
+class _Location(msgspec.Struct, gc=False):
+    country: str | None = None
+
+
 class _Body(msgspec.Struct, gc=False):
     id: str
     workspace: str
@@ -199,10 +207,12 @@ class _Body(msgspec.Struct, gc=False):
     subject: _Subject | None = None
     device: msgspec.Raw = msgspec.Raw()
     description: str | None = None
+    location: _Location | None = None
 
 
 _decode = msgspec.json.Decoder(_Body).decode
 _NO_SUBJECT = _Subject()
+_NO_LOCATION = _Location()
 _NO_DEVICE = msgspec.Raw()
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -227,7 +237,7 @@ class RowCheck:
 
     Rows are :data:`ROW_COLUMNS` (then, with ``search_index``, the size FTS5 keeps of the
     row and the length of its ``search_text``); or, ``as_json``, :data:`JSON_ROW`: the
-    copies as one JSON array (SQLite builds it: one value to fetch instead of sixteen). A
+    copies as one JSON array (SQLite builds it: one value to fetch instead of seventeen). A
     JSON row that differs is only noted in ``suspects`` (its rid): read it again as
     :data:`ROW_COLUMNS` and give it to :meth:`exact`.
 
@@ -250,7 +260,7 @@ class RowCheck:
         add_key, add_seq = self.keys.append, self.seqs.append
         devices, as_json, suspects = self._devices, self.as_json, self.suspects
         decode, dumps, fromiso = _decode, orjson.dumps, datetime.fromisoformat
-        epoch, micro, no_subject = _EPOCH, _MICROSECOND, _NO_SUBJECT
+        epoch, micro, no_subject, no_location = _EPOCH, _MICROSECOND, _NO_SUBJECT, _NO_LOCATION
         hour_us, day_us, slots = HOUR_US, DAY_US, RID_SLOTS
         for row in rows:
             try:
@@ -258,6 +268,7 @@ class RowCheck:
                 actor, subject, label, action, ip = s.actor, s.subject, s.label, s.action, s.ip
                 if subject is None:
                     subject = no_subject
+                location = s.location or no_location
                 occurred = (fromiso(s.occurred_at) - epoch) // micro
                 parts = (label, action, s.description, subject.type, subject.name, actor.name, ip)
                 copied = (
@@ -269,6 +280,7 @@ class RowCheck:
                     subject.type,
                     subject.id,
                     " | ".join(filter(None, parts)).lower(),
+                    location.country,
                     s.layer,
                     actor.id or actor.name or "",
                     s.category,

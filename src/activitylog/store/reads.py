@@ -198,7 +198,7 @@ class SQLReads(SQLBase):
         key = (visibility, filters, tuple(dims))
         if memo is not None and key in memo:
             return list(memo[key])
-        if memo is not None and not rollup_covers(filters):
+        if memo is not None and not rollup_covers(filters) and _GRAIN_DIMS.issuperset(dims):
             rows = _from_grain(self._grain(memo, visibility, filters), filters, dims)
         elif conn is not None:
             rows = self._counts(conn, visibility, filters, dims)
@@ -361,6 +361,8 @@ GRAIN = ("quarter", "kind", "category", "actor_id", "verb", "action", "result", 
 
 
 _AT = {name: i for i, name in enumerate(GRAIN)}
+#: What the grain can count by (else the rows are counted, e.g. by ``country``).
+_GRAIN_DIMS = frozenset((*GRAIN, "hour"))
 _NEWEST = len(GRAIN)  # the grain row's newest rid
 _QUARTERS_PER_HOUR = STEP_US["hour"] // STEP_US["quarter"]
 

@@ -59,6 +59,9 @@ events = Table(
     Column("body", LargeBinary, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("chain_hash", String(64), nullable=False),
+    # ISO 3166-1 alpha-2 of the body's location (migration 0008): after the others, as
+    # the migration adds it.
+    Column("country", String(2)),
     UniqueConstraint("id", name="uq_events_id"),
     UniqueConstraint("workspace", "seq", name="uq_events_workspace_seq"),
     # layer and category ride along so visibility checks on a time range read no rows.

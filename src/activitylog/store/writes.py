@@ -165,6 +165,7 @@ class SQLWrites(SQLBase):
                     p.body,
                     digest,
                     chained,
+                    p.location["country"] if p.location else None,
                 )
             )
             counts.add(workspace, p.occurred_us, dims)
@@ -177,6 +178,7 @@ class SQLWrites(SQLBase):
                 device=p.device,
                 content_hash=digest,
                 chain_hash=chained,
+                location=p.location,
             )
         self._insert_events(conn, rows)
         self._add_rollups(conn, counts, ip_counts)
