@@ -165,3 +165,27 @@ def may_manage_alerts(role: str) -> bool:
 def in_workspace(viewer: Viewer, workspace: str) -> bool:
     """Whether ``workspace`` is ``viewer``'s own (any workspace for a platform admin)."""
     return is_platform(viewer) or (bool(viewer.workspace) and viewer.workspace == workspace)
+
+
+def may_manage_streams(viewer: Viewer, workspace: str | None) -> bool:
+    """Who may list, add and remove streams: a workspace's streams (``workspace`` set) its
+    owners and admins and platform admins; platform streams (``workspace`` None: every
+    workspace's entries) platform admins only."""
+    if workspace is None:
+        return is_platform(viewer)
+    return may_read_settings(viewer, workspace)
+
+
+def may_stream_to_file(viewer: Viewer) -> bool:
+    """Only platform admins (the operator) send a stream to a file: it writes on the
+    server's own disk."""
+    return is_platform(viewer)
+
+
+def stream_visibility(workspace: str | None) -> Visibility:
+    """What a stream sends: a platform stream (``workspace`` None) every entry of every
+    workspace; a workspace stream what the workspace's owners and admins see (its workspace
+    layer, and the platform's impersonation entries there)."""
+    if workspace is None:
+        return Visibility(workspace=None, actor_id=None, layers="all")
+    return Visibility(workspace=workspace, actor_id=None, layers="workspace_and_impersonation")

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from activitylog.client import ActivityLog
     from activitylog.followers.core import Follower
 
-SOURCES: tuple[str, ...] = ()
+SOURCES: tuple[str, ...] = ("activitylog.streams:stream_followers",)
 
 
 def registered(log: ActivityLog, sources: tuple[str, ...] | None = None) -> list[Follower]:
