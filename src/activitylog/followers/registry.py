@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from activitylog.client import ActivityLog
     from activitylog.followers.core import Follower
 
-SOURCES: tuple[str, ...] = ("activitylog.streams:stream_followers",)
+SOURCES: tuple[str, ...] = (
+    "activitylog.streams:stream_followers",
+    "activitylog.alerts.follower:alert_followers",
+)
 
 
 def registered(log: ActivityLog, sources: tuple[str, ...] | None = None) -> list[Follower]:
