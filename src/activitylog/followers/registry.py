@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 SOURCES: tuple[str, ...] = (
     "activitylog.streams:stream_followers",
     "activitylog.alerts.follower:alert_followers",
+    "activitylog.delivery:delivery_followers",
 )
 
 

@@ -20,6 +20,7 @@ from activitylog.accounts.secret import load_or_create_secret
 from activitylog.checkpointer import Checkpointer
 from activitylog.client import ActivityLog
 from activitylog.config import load_settings
+from activitylog.delivery import Sender
 from activitylog.exporter import Exporter
 from activitylog.followers import FollowerRunner
 from activitylog.purger import Purger
@@ -70,9 +71,14 @@ def create_app(
         followers = FollowerRunner(log) if settings.followers else None
         if followers is not None:  # alert rules, alert delivery, streams
             followers.start()
+        sender = Sender(log) if settings.followers else None  # alerts' deliveries, retried
+        if sender is not None:
+            sender.start()
         try:
             yield
         finally:
+            if sender is not None:
+                sender.stop()
             if followers is not None:
                 followers.stop()
             exporter.stop()
