@@ -127,7 +127,7 @@ class Alerts:
         after = replace(after, changes=change, updated_us=stamp or now_us())
         fields = dict(record or {"actor": {"id": by, "name": by, "type": "user"}})
         entry = alert_entry(after, what, change, record=fields)
-        with self.engine.begin() as conn:
+        with self.engine.execution_options(immediate=True).begin() as conn:
             self.log.record_many([entry], connection=conn)
             done = conn.execute(
                 update(alerts)
@@ -280,7 +280,7 @@ class Alerts:
         entry = rule_entry(before, after, fields)
         if entry is None:
             return after
-        with self.engine.begin() as conn:
+        with self.engine.execution_options(immediate=True).begin() as conn:
             self.log.record_many([entry], connection=conn)
             return rulebook.save(conn, after, now_us=now_us(), by=by)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from activitylog.cli import (
     accounts,
+    alerts,
     archives,
     follow,
     integrity,
@@ -29,6 +30,7 @@ main = cli
 __all__ = [
     "CliError",
     "accounts",
+    "alerts",
     "archives",
     "cli",
     "follow",
