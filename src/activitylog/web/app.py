@@ -26,6 +26,7 @@ from activitylog.followers import FollowerRunner
 from activitylog.purger import Purger
 from activitylog.settings import Settings
 from activitylog.web import (
+    alerts_api,
     api,
     docs,
     errors,
@@ -116,6 +117,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(signin.router)
     app.include_router(workspace_settings.router)
+    app.include_router(alerts_api.router)
     app.include_router(pages.router)
     app.include_router(docs.router)
     openapi.install(app, log.catalog)

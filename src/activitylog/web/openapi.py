@@ -78,6 +78,7 @@ TAGS = [
     {"name": "integrity", "description": "The hash chain and signed checkpoints, checked."},
     {"name": "workspaces", "description": "Each workspace's settings."},
     {"name": "embedding", "description": "Short-lived viewer tokens for an embedded log."},
+    {"name": "alerts", "description": "Alerts the rules raise, and the rules."},
     {"name": "service", "description": "Liveness."},
 ]
 
@@ -117,6 +118,75 @@ _FILTERS = frozenset(
         "search",
     }
 )
+_WHO = "an owner or admin of the workspace (a session, with `X-CSRF-Token` to change), its "
+_WHO += "read key, or a platform caller; members, viewers and viewer tokens get 403"
+ALERT_OPERATIONS: dict[str, Operation] = {
+    "listAlerts": Operation(
+        "alerts",
+        READ,
+        (401, 403, 422),
+        _WHO,
+        about="Alerts of the caller's workspace (platform callers: every workspace, or "
+        "`workspace`), newest first, at most 1,000; `status` keeps one status.",
+        params=frozenset({"workspace", "status"}),
+    ),
+    "getAlert": Operation(
+        "alerts",
+        READ,
+        (401, 403, 404),
+        _WHO,
+        about="One alert; one of another workspace is a 404, as one that does not exist.",
+    ),
+    "acknowledgeAlert": Operation(
+        "alerts",
+        READ,
+        (401, 403, 404, 409),
+        _WHO,
+        about="Someone is on it: status `acknowledged` (again: no change; a resolved alert: "
+        "409). Recorded as `alert.acknowledged`.",
+    ),
+    "resolveAlert": Operation(
+        "alerts",
+        READ,
+        (401, 403, 404, 409, 413, 415, 422),
+        _WHO,
+        about='Status `resolved`, with an optional `{"note": "..."}`. Recorded as '
+        "`alert.resolved` with the note; resolving twice is a 409.",
+        body="AlertResolution",
+    ),
+    "listAlertRules": Operation(
+        "alerts",
+        READ,
+        (401, 403, 422),
+        _WHO,
+        about="Every rule of the workspace: the built-in ones (their defaults where never "
+        "changed), then its custom ones.",
+        params=frozenset({"workspace"}),
+    ),
+    "updateAlertRule": Operation(
+        "alerts",
+        READ,
+        (401, 403, 404, 413, 415, 422),
+        _WHO,
+        about="Turn a rule on or off, change its threshold, window (minutes), severity or "
+        "own settings (`params`: off_hours `hours`, `days`, `timezone`; new_*_sign_in "
+        "`lookback_days`; permission_change `actions`). Recorded as `alert_rule.updated` "
+        "with before and after.",
+        body="AlertRuleChange",
+        params=frozenset({"workspace"}),
+    ),
+    "createAlertRule": Operation(
+        "alerts",
+        READ,
+        (401, 403, 409, 413, 415, 422),
+        _WHO,
+        about="A custom rule: at least `threshold` entries matching the page's `filters` "
+        "within `window` minutes, per actor, per IP, or across the workspace. Recorded as "
+        "`alert_rule.created`.",
+        body="AlertRuleNew",
+    ),
+}
+
 _READER = "an API key with scope `read`, a viewer token, or a session (any role the "
 _READER += "workspace's `log_access` lets read)"
 
@@ -216,6 +286,7 @@ OPERATIONS: dict[str, Operation] = {
         "user and role it names.",
         body="ViewerTokenRequest",
     ),
+    **ALERT_OPERATIONS,
 }
 
 

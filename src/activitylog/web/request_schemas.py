@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from activitylog.alerts.custom import FILTERS
+from activitylog.alerts.rules import PERS, SEVERITIES
 from activitylog.events import ACTION_PATTERN, EventIn
 
 SCHEMAS = "#/components/schemas/"
@@ -174,10 +176,53 @@ VIEWER_TOKEN_REQUEST: dict[str, Any] = {
 }
 
 
+_ALERT_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+ALERT_REQUEST_SCHEMAS: dict[str, Any] = {
+    "AlertResolution": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"note": {"type": "string", "maxLength": 2000}},
+    },
+    "AlertRuleChange": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "enabled": {"type": "boolean"},
+            "threshold": {"type": "integer", "minimum": 1},
+            "window": {"type": "integer", "minimum": 1, "description": "Minutes"},
+            "severity": {"enum": list(SEVERITIES)},
+            "params": {"type": "object", "description": "The rule's own settings"},
+        },
+    },
+    "AlertRuleNew": {
+        "type": "object",
+        "required": ["name", "threshold", "window"],
+        "additionalProperties": False,
+        "properties": {
+            "workspace": {"type": "string", "description": "Default: the caller's"},
+            "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"},
+            "threshold": {"type": "integer", "minimum": 1},
+            "window": {"type": "integer", "minimum": 1, "description": "Minutes"},
+            "per": {"enum": [*PERS, None]},
+            "severity": {"enum": list(SEVERITIES), "default": "medium"},
+            "filters": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    name: {"type": "string"} if name == "search" else _ALERT_STRINGS
+                    for name in FILTERS
+                },
+            },
+        },
+    },
+}
+
+
 def request_schemas() -> dict[str, Any]:
     """Every request body's schema (and those they reference), by component name."""
     return {
         **event_in_schemas(),
+        **ALERT_REQUEST_SCHEMAS,
         "DeleteRequest": DELETE_REQUEST,
         "SettingsChange": SETTINGS_CHANGE,
         "ViewerTokenRequest": VIEWER_TOKEN_REQUEST,
