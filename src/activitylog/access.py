@@ -176,9 +176,9 @@ def may_manage_streams(viewer: Viewer, workspace: str | None) -> bool:
     return may_read_settings(viewer, workspace)
 
 
-def may_stream_to_file(viewer: Viewer) -> bool:
-    """Only platform admins (the operator) send a stream to a file: it writes on the
-    server's own disk."""
+def may_name_server_files(viewer: Viewer) -> bool:
+    """Only platform admins (the operator) name files on the server's own disk: a stream
+    to a file, a syslog stream's CA bundle."""
     return is_platform(viewer)
 
 

@@ -20,6 +20,7 @@ from activitylog.cli import (
     scheduled_exports,
     server,
     signing,
+    streams,
     workspaces,
     write,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "scheduled_exports",
     "server",
     "signing",
+    "streams",
     "workspaces",
     "write",
 ]

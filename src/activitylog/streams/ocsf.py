@@ -232,9 +232,8 @@ def _actor(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _endpoint(event: dict[str, Any]) -> dict[str, Any]:
-    endpoint: dict[str, Any] = {}
-    if event.get("ip"):
-        endpoint["ip"] = event["ip"]
+    # An endpoint names at least one of ip, name, hostname... (API Activity requires one).
+    endpoint: dict[str, Any] = {"ip": event["ip"]} if event.get("ip") else {"name": "unknown"}
     location = event.get("location") or {}
     if location.get("country"):
         endpoint["location"] = {"country": location["country"]}

@@ -128,6 +128,19 @@ def stream_followers(log: ActivityLog) -> list[StreamFollower]:
     return Streams(log).followers()
 
 
+def status_json(stream: Stream, state: FollowerStatus) -> dict[str, Any]:
+    """A stream's status as ``streams status --format json`` and the API show it: its id,
+    name and workspace, entries behind, delay and last error, and per workspace followed
+    the position, head, delay and retry."""
+    return {
+        "id": stream.id,
+        "name": stream.name,
+        "workspace": stream.workspace,
+        **{key: value for key, value in state.as_json().items() if key != "name"},
+        "follower": state.name,
+    }
+
+
 def _from_row(row: RowMapping) -> Stream:
     filters: dict[str, Any] = orjson.loads(row["filters"])
     return Stream(
@@ -147,4 +160,4 @@ def _from_row(row: RowMapping) -> Stream:
     )
 
 
-__all__ = ["ALL", "Streams", "stream_followers"]
+__all__ = ["ALL", "Streams", "status_json", "stream_followers"]
