@@ -12,6 +12,11 @@ median and p99 latency quiet and during the purge, their ratio, and the purge's 
 
     python bench/purge.py
     python bench/purge.py --events 200000 --quiet 10 --separate
+    python bench/purge.py --events 200000 --sqlite system   # Python's own SQLite library
+
+``--sqlite system`` runs on the SQLite Python was built with instead of pysqlite3's (an
+older one here, where checkpoints beside writers are unsafe, so purges checkpoint through
+their own commits), to compare the two designs side by side.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from activitylog import ActivityLog
 from activitylog.events import micros
 from activitylog.purging import purge_workspace
 from activitylog.settings import Settings
+from activitylog.store import sqlite_driver
 from common import emit
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -103,7 +109,12 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.01)
     parser.add_argument("--quiet", type=float, default=20.0)
     parser.add_argument("--separate", action="store_true", help="the writer in its own process")
+    parser.add_argument("--sqlite", choices=("bundled", "system"), default="bundled")
     args = parser.parse_args()
+    if args.sqlite == "system":
+        import sqlite3
+
+        sqlite_driver.use(sqlite3)
     work = DATA / f"purge-{args.events}-run.db"
     for stale in DATA.glob(work.name + "*"):
         stale.unlink()
@@ -130,6 +141,8 @@ def main() -> None:
             "scenario": "ingest_during_purge",
             "writer": "process" if args.separate else "thread",
             "db": "sqlite",
+            "sqlite": ".".join(map(str, sqlite_driver.dbapi.sqlite_version_info)),
+            "background_checkpoints": sqlite_driver.BACKGROUND_CHECKPOINTS,
             "events": args.events,
             **outcome,
             "purged_per_s": round(outcome["removed"] / outcome["purge_s"]),

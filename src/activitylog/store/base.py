@@ -88,6 +88,10 @@ class SQLBase(ABC):
     def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
         conn.execute(events.delete().where(events.c.rid == rid))
 
+    def _between_slices(self) -> None:  # noqa: B027
+        """What long background writes (a purge) do between their transactions, outside
+        the write lock (SQLite: move the write-ahead log into the database)."""
+
     def _delete_search(self, conn: Connection, rows: list[tuple[int, str]]) -> None:  # noqa: B027
         """Remove ``(rid, search_text)`` rows from a search index kept apart from the
         table (none here: an index of the table goes with its rows)."""

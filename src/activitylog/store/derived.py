@@ -16,7 +16,6 @@ the end.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ import sqlalchemy.exc
 from sqlalchemy import Connection
 
 from activitylog.events import format_micros
+from activitylog.store import sqlite_driver
 from activitylog.store.copies import (
     COPY_COLUMNS,
     KEY_FIELDS,
@@ -215,7 +215,7 @@ class _Pass:
         while True:
             try:
                 rows = _driver_rows(self.conn, statement, (self.workspace, last, CHUNK))
-            except sqlite3.OperationalError:
+            except sqlite_driver.OperationalError:
                 if not check.as_json:
                     raise
                 # a copy holds a BLOB, which SQLite's JSON cannot: read them one by one
@@ -505,12 +505,13 @@ def _driver_rows(conn: Connection, statement: str, params: Any = ()) -> list[Any
     """Run SQL written for the driver on ``conn``'s own driver connection (no SQLAlchemy
     per row: verification reads every entry); a list of parameter tuples runs it once
     per tuple. Returns the rows of a query as tuples."""
-    driver = conn.connection.driver_connection
-    if isinstance(driver, sqlite3.Connection):
+    driver: Any = conn.connection.driver_connection
+    if sqlite_driver.is_driver_connection(driver):
         if isinstance(params, list):
             driver.executemany(statement, params)
             return []
-        return driver.execute(statement, params).fetchall()
+        rows: list[Any] = driver.execute(statement, params).fetchall()
+        return rows
     if driver is None:
         raise sqlalchemy.exc.InvalidRequestError("the connection is closed")
     with driver.cursor(binary=True) as cursor:
@@ -527,6 +528,6 @@ def _fts_problem(conn: Connection) -> str | None:
         _driver_rows(
             conn, "INSERT INTO events_fts (events_fts, rank) VALUES ('integrity-check', 1)"
         )
-    except sqlite3.DatabaseError as exc:
+    except sqlite_driver.DatabaseError as exc:
         return f"search index (events_fts) does not match events.search_text: {exc}"
     return None

@@ -185,7 +185,8 @@ class SQLPurges(SQLWrites, SQLLedger):
 
         Each transaction removes at most ``PURGE_STEPS`` groups of ``PURGE_STEP`` entries
         (a few statements each), ending early when an append of this process waits; the
-        purge then leaves the write lock free twice as long as it held it: appends wait
+        purge then checkpoints the write-ahead log where the engine can do that beside
+        writers, and leaves the write lock free twice as long as it held it: appends wait
         for one such slice at most, never for the purge."""
         with self.engine.connect() as conn:
             start = self.purge_start(conn, workspace)
@@ -204,7 +205,9 @@ class SQLPurges(SQLWrites, SQLLedger):
                     if done or self.appends_waiting:
                         break  # an append of this process waits: let it in
             if not done:
-                time.sleep((time.monotonic() - began) * PURGE_PAUSE)
+                held = time.monotonic() - began
+                self._between_slices()
+                time.sleep(held * PURGE_PAUSE)
         self._drop_empty_counts(workspace)
         if removed:
             self._after_delete()

@@ -7,7 +7,6 @@ whose rowid is the time-ordered ``rid``, so a time range narrows the match itsel
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -31,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from activitylog.errors import ConfigurationError
 from activitylog.sealing import SealPolicy
-from activitylog.store import migrate
+from activitylog.store import migrate, sqlite_driver
 from activitylog.store.clauses import like_pattern
 from activitylog.store.ledger import STREAM_CHUNK, RowStream
 from activitylog.store.schema import events
@@ -59,11 +58,13 @@ class SQLiteStore(SQLStore):
         if durability not in SYNCHRONOUS:
             raise ConfigurationError("durability must be 'full' or 'normal'")
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(f"sqlite:///{database}", pool_size=8, max_overflow=8)
+        engine = create_engine(
+            f"sqlite:///{database}", module=sqlite_driver.dbapi, pool_size=8, max_overflow=8
+        )
         synchronous = SYNCHRONOUS[durability]
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi: sqlite3.Connection, _record: Any) -> None:
+        def _on_connect(dbapi: Any, _record: Any) -> None:
             dbapi.isolation_level = None  # we issue BEGIN ourselves (below)
             for pragma in (
                 "journal_mode=WAL",
@@ -97,35 +98,50 @@ class SQLiteStore(SQLStore):
     def _write_unsynced(self) -> Iterator[Connection]:
         # synchronous=NORMAL: the commit goes to the WAL without an fsync (the next synced
         # commit or checkpoint carries it to the disk), so the write lock is held for the
-        # statements alone. A small wal_autocheckpoint: this connection's commits (a
-        # purge's, which write much) move the WAL into the database themselves, so the
-        # autocheckpoint does not fall to an append's commit. Checkpoints stay where SQLite
-        # runs them, at the end of a commit: never one beside a writer (3.40's WAL-reset
-        # race needs exactly that). The pragmas cannot change inside a transaction.
+        # statements alone. The WAL such writes fill is checkpointed between them
+        # (_between_slices) where SQLite is safe for that; on an older SQLite (the
+        # WAL-reset race), by a small wal_autocheckpoint on this connection instead: its
+        # own commits move the WAL into the database at their end, so the autocheckpoint
+        # does not fall to an append's commit and no checkpoint runs beside a writer.
+        # The pragmas cannot change inside a transaction.
+        small = not sqlite_driver.BACKGROUND_CHECKPOINTS
         with self._immediate.connect() as conn:
             driver = _driver(conn)
             driver.execute("PRAGMA synchronous=NORMAL")
-            driver.execute(f"PRAGMA wal_autocheckpoint={UNSYNCED_AUTOCHECKPOINT}")
+            if small:
+                driver.execute(f"PRAGMA wal_autocheckpoint={UNSYNCED_AUTOCHECKPOINT}")
             try:
                 with conn.begin():
                     yield conn
             finally:
                 driver.execute(f"PRAGMA synchronous={self._synchronous}")
-                driver.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT}")
+                if small:
+                    driver.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT}")
+
+    def _between_slices(self) -> None:
+        # A purge writes much to the WAL: checkpoint it in the purge's pause, so the
+        # autocheckpoint does not fall to an append's commit. PASSIVE never waits for
+        # readers or writers. Only where SQLite has no WAL-reset race.
+        if sqlite_driver.BACKGROUND_CHECKPOINTS:
+            with self.engine.connect() as conn:
+                _driver(conn).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _sql(self, conn: Connection, statement: str, params: Any = ()) -> list[Any]:
         # Straight to sqlite3: SQLAlchemy's per-statement work costs more than a small
         # append's own statements (a one-event append runs about a dozen). An application's
         # connection (an append in its transaction) may come through another driver.
         driver = conn.connection.driver_connection
-        if not isinstance(driver, sqlite3.Connection):
+        if not sqlite_driver.is_driver_connection(driver):
             return super()._sql(conn, statement, params)
+        assert driver is not None
         try:
             run = driver.executemany if isinstance(params, list) else driver.execute
             rows: list[Any] = run(statement, params).fetchall()
             return rows
-        except sqlite3.Error as exc:
-            raise sqlalchemy.exc.DBAPIError.instance(statement, params, exc, sqlite3.Error) from exc
+        except sqlite_driver.Error as exc:
+            raise sqlalchemy.exc.DBAPIError.instance(
+                statement, params, exc, sqlite_driver.Error
+            ) from exc
 
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         self._sql(conn, INSERT_EVENTS, rows)
@@ -170,8 +186,9 @@ class SQLiteStore(SQLStore):
         return events.c.rid.in_(match)
 
 
-def _driver(conn: Connection) -> sqlite3.Connection:
+def _driver(conn: Connection) -> Any:
+    """The SQLite library's own connection under ``conn``."""
     driver = conn.connection.driver_connection
-    if not isinstance(driver, sqlite3.Connection):  # the store's engine is made above
+    if not sqlite_driver.is_driver_connection(driver):  # the store's engine is made above
         raise sqlalchemy.exc.InvalidRequestError("the SQLite store runs on the sqlite3 driver")
     return driver
