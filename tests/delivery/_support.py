@@ -68,10 +68,10 @@ def raise_alert(
 
 
 class Clock:
-    """A UTC clock that moves only when told."""
+    """A UTC clock that moves only when told, from ``start`` (default noon, 6 Dec 2026)."""
 
-    def __init__(self) -> None:
-        self.now = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.now = start or dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
 
     def __call__(self) -> dt.datetime:
         return self.now
