@@ -27,6 +27,7 @@ from activitylog.purger import Purger
 from activitylog.settings import Settings
 from activitylog.web import (
     alerts_api,
+    alerts_page,
     api,
     docs,
     errors,
@@ -119,6 +120,7 @@ def create_app(
     app.include_router(workspace_settings.router)
     app.include_router(alerts_api.router)
     app.include_router(pages.router)
+    app.include_router(alerts_page.router)
     app.include_router(docs.router)
     openapi.install(app, log.catalog)
     return app

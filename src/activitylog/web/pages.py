@@ -42,6 +42,7 @@ from activitylog.accounts.tokens import read_viewer_token
 from activitylog.errors import AccessDenied, NotFound, Unauthenticated, ValidationError
 from activitylog.timeranges import zone
 from activitylog.web.activity import ActivityPage, audit_filters, build_page, page_href
+from activitylog.web.alerts_page import alerts_badge
 from activitylog.web.entries import present_detail
 from activitylog.web.errors import error_body, field_errors
 from activitylog.web.params import ViewParams, view_params
@@ -282,6 +283,7 @@ def _page(request: Request, principal: Principal, base: str) -> Response:
             "principal": principal,
             "csrf_token": principal.csrf_token,
             "as_of": as_of,
+            "alerts_badge": alerts_badge(request, principal, view.tz, "activity"),
         },
         status_code=status,
         headers={"Cache-Control": "no-store"},

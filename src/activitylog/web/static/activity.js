@@ -76,6 +76,15 @@
     if (days) days.closest("[data-retention]").querySelector('input[value="days"]').checked = true;
   });
 
+  // "Alert on these filters" takes the filters shown when it is followed (the URL keeps up).
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a[data-alert-from-filters]");
+    if (!link) return;
+    const target = new URL(link.href);
+    target.searchParams.set("filters", location.pathname + location.search);
+    link.href = target.toString();
+  });
+
   const body = document.body;
   if (!body || !body.hasAttribute("data-activity")) return;
 
