@@ -361,6 +361,19 @@ def test_bad_choice_is_a_usage_error(db_url: str) -> None:
     assert "--format" in result.stderr
 
 
+def test_query_by_country_of_the_ip(db_url: str, stored: ActivityLog) -> None:
+    stored.record_many(
+        [event(1, ip="2003::1"), event(2, ip="81.2.69.142"), event(3, ip="10.0.0.1")]
+    )
+    german = query_json(db_url, "--country", "DE")["items"]
+    assert [(i["ip"], i["location"]["country_name"]) for i in german] == [("2003::1", "Germany")]
+    both = query_json(db_url, "--country", "de", "--country", "GB")["items"]
+    assert {i["ip"] for i in both} == {"2003::1", "81.2.69.142"}
+    bad = run(db_url, "query", "--country", "Germany")
+    assert bad.exit_code == 2
+    assert "countries: unknown country code 'GERMANY'" in bad.stderr
+
+
 # -- stats ---------------------------------------------------------------------------------
 def test_stats_json_and_table(db_url: str, stored: ActivityLog) -> None:
     populate(stored)

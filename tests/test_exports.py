@@ -79,12 +79,14 @@ def test_csv_header_is_the_documented_columns() -> None:
     out = io.StringIO(newline="")
     assert write_csv([], out) == 0
     assert out.getvalue() == ",".join(CSV_COLUMNS) + "\r\n"
-    assert len(CSV_COLUMNS) == 38
+    assert len(CSV_COLUMNS) == 39
 
 
 def test_csv_round_trip_flattens_every_column() -> None:
     out = io.StringIO(newline="")
-    assert write_csv([make_event(1), make_event(2, impersonator=None, device=None)], out) == 2
+    germany = {"country": "DE", "country_name": "Germany", "scope": "public"}
+    events = [make_event(1, location=germany), make_event(2, impersonator=None, device=None)]
+    assert write_csv(events, out) == 2
     rows = read_csv(out.getvalue())
     assert len(rows) == 2
     first, second = rows
@@ -104,6 +106,7 @@ def test_csv_round_trip_flattens_every_column() -> None:
         "Linux",
         "desktop",
     )
+    assert (first["country"], second["country"]) == ("DE", "")
     assert first["description"] == make_event()["description"]  # quotes, comma, newline survive
     assert orjson.loads(first["changes"]) == {"email": {"before": "a@x.io", "after": "b@x.io"}}
     assert orjson.loads(first["snapshot"]) == {"plan": "pro"}

@@ -7,9 +7,9 @@ returns how many events it wrote. Nothing is held beyond a chunk of :data:`CHUNK
 CSV (:func:`write_csv`)
     One header row of :data:`CSV_COLUMNS`, then one row per event. Nested parts are
     flattened (``actor_*``, ``impersonator_*``, ``subject_*``, the device's ``browser``,
-    ``os`` and ``device_type``); ``changes``, ``snapshot``, ``details`` and ``related``
-    are compact JSON. Missing values are empty cells. Open files with ``newline=""``:
-    rows end in ``\\r\\n`` as RFC 4180 asks.
+    ``os`` and ``device_type``, the location's ``country``); ``changes``, ``snapshot``,
+    ``details`` and ``related`` are compact JSON. Missing values are empty cells. Open
+    files with ``newline=""``: rows end in ``\\r\\n`` as RFC 4180 asks.
 
     **Formula injection.** Spreadsheets run a cell starting with ``=``, ``+``, ``-``,
     ``@``, a tab or a carriage return as a formula, and event text (names, descriptions,
@@ -28,9 +28,10 @@ NDJSON (:func:`write_ndjson`)
     The same objects, one per line, no enclosing array: handy for ``jq``, log shippers
     and re-ingest pipelines. ``activitylog ingest`` takes the *input* shape only, so drop
     the fields the log adds before re-ingesting (``seq``, ``received_at``, ``category``,
-    ``verb``, ``kind``, ``label``, ``device``, the hashes and ``deleted_*``), e.g.
-    ``jq -c 'del(.seq, .received_at, .category, .verb, .kind, .label, .device,
-    .content_hash, .chain_hash, .deleted_at, .deleted_by, .delete_reason)'``.
+    ``verb``, ``kind``, ``label``, ``device``, ``location``, the hashes and
+    ``deleted_*``), e.g. ``jq -c 'del(.seq, .received_at, .category, .verb, .kind, .label,
+    .device, .location, .content_hash, .chain_hash, .deleted_at, .deleted_by,
+    .delete_reason)'``.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "subject_name",
     "subject_url",
     "ip",
+    "country",
     "user_agent",
     "browser",
     "os",
@@ -108,6 +110,7 @@ def csv_row(event: dict[str, Any]) -> list[Any]:
     imp = get("impersonator") or _EMPTY
     subject = get("subject") or _EMPTY
     device = get("device") or _EMPTY
+    location = get("location") or _EMPTY
     cells = [
         get("id"),
         get("seq"),
@@ -133,6 +136,7 @@ def csv_row(event: dict[str, Any]) -> list[Any]:
         subject.get("name"),
         subject.get("url"),
         get("ip"),
+        location.get("country"),
         get("user_agent"),
         device.get("browser"),
         device.get("os"),

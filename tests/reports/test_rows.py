@@ -14,7 +14,7 @@ from activitylog.reports.fonts import report_fonts
 from activitylog.reports.rows import Run, wrap
 from activitylog.selection import Selection
 
-from ._pdf import pages
+from ._pdf import pages, pdf_text
 
 
 def test_wrap_breaks_at_spaces_and_cuts_words_wider_than_the_column() -> None:
@@ -64,3 +64,21 @@ def test_the_longest_entry_the_schema_allows_fits_on_a_page(log: ActivityLog) ->
     selection = Selection(workspace="acme", since="2026-11-01", until="2026-11-03")
     assert write_report(log, ReportRequest(selection, generated_by="x"), out) == 1
     assert "…" in "".join(pages(out.getvalue()))  # cut, the exports hold the rest
+
+
+def test_an_entry_shows_its_ip_with_the_country_it_was_recorded_from(log: ActivityLog) -> None:
+    for ip in ("2003::1", "10.0.0.8"):
+        log.record(
+            workspace="acme",
+            action="contact.viewed",
+            occurred_at=datetime(2026, 11, 2, 9, tzinfo=UTC).isoformat(),
+            ip=ip,
+        )
+    out = io.BytesIO()
+    selection = Selection(workspace="acme", since="2026-11-01", until="2026-11-03")
+    assert write_report(log, ReportRequest(selection, generated_by="x"), out) == 2
+    lines = pdf_text(out.getvalue(), layout=True).splitlines()
+    for ip, detail in (("2003::1", "DE"), ("10.0.0.8", "Private address")):
+        at = next(i for i, line in enumerate(lines) if line.endswith(ip))
+        column = lines[at].index(ip)
+        assert lines[at + 1][column:].strip() == detail  # under the IP, in its cell

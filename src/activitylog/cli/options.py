@@ -61,6 +61,13 @@ _FILTERS = (
     click.option("--subject-type", help="Subject type, e.g. contact."),
     click.option("--subject-id", help="Subject id."),
     click.option("--ip", help="IP address."),
+    click.option(
+        "--country",
+        "countries",
+        multiple=True,
+        metavar="CC",
+        help="Country of the IP, ISO 3166-1 alpha-2 such as DE (repeatable).",
+    ),
     click.option("--search", help="Free text (label, description, subject, actor, IP)."),
     click.option(
         "--id", "ids", multiple=True, metavar="ID", help="Event id, any case (repeatable)."
@@ -100,6 +107,7 @@ FILTER_KEYS: tuple[str, ...] = (
     "subject_type",
     "subject_id",
     "ip",
+    "countries",
     "search",
     "ids",
     "as_user",
@@ -157,6 +165,7 @@ def selection_from(options: dict[str, Any]) -> Selection:
         subject_type=values["subject_type"] or None,
         subject_id=values["subject_id"] or None,
         ip=values["ip"] or None,
+        countries=tuple(values["countries"]),
         search=values["search"] or None,
         ids=tuple(values["ids"]),
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from activitylog.events import parse_time
 from activitylog.timeranges import zone
+from activitylog.web.locations import location_view
 from activitylog.web.presenters import (
     actor_text,
     diff_rows,
@@ -42,6 +43,8 @@ class EntryRow:
     subject_detail: str
     result: str
     ip: str
+    #: The IP's country code ("DE"), or what kind of address it is ("Private address").
+    ip_detail: str
     #: ``(field, before, after)`` of each changed field.
     changes: tuple[tuple[str, str, str], ...]
 
@@ -53,6 +56,7 @@ def entry_row(event: Mapping[str, Any], tz: str) -> EntryRow:
     subject_name = str(subject.get("name") or subject.get("id") or "")
     subject_type = str(subject.get("type") or "").replace("_", " ")
     subject_id = str(subject.get("id") or "")
+    where = location_view(event)
     return EntryRow(
         workspace=str(event.get("workspace") or ""),
         seq=seq_text(event.get("seq")),
@@ -68,6 +72,7 @@ def entry_row(event: Mapping[str, Any], tz: str) -> EntryRow:
         ),
         result=result_badge(event.get("result")).text,
         ip=str(event.get("ip") or "—"),
+        ip_detail=(where.code or where.scope) if where else "",
         changes=tuple(
             (_clip(row.field), _clip(row.before), _clip(row.after))
             for row in diff_rows(event.get("changes"))

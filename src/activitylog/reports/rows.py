@@ -270,7 +270,7 @@ def _cells(entry: EntryRow, fonts: FontSet, workspaces: bool) -> list[list[Run]]
         runs(entry.action, entry.action_code),
         runs(entry.subject, entry.subject_detail),
         [Run(entry.result, bold, SIZE, RESULT_COLOURS.get(entry.result, TEXT_2))],
-        [Run(d(entry.ip), regular, SIZE, INK)],
+        runs(entry.ip, entry.ip_detail),
     ]
 
 

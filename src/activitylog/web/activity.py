@@ -65,6 +65,7 @@ NARROWING = (
     "subject_type",
     "subject_id",
     "ip",
+    "countries",
 )
 #: The log_access setting's choices, as the settings panel words them.
 LOG_ACCESS_LABELS = {
@@ -164,6 +165,7 @@ class ActivityPage:
     events: list[Option]
     results: list[Option]
     per_page: list[Option]
+    countries: list[Option]
     chips: list[Chip]
     empty: EmptyState | None
     range_text: str
@@ -260,6 +262,7 @@ def build_page(
         users=options.users,
         category_options=options.categories,
         events=options.events,
+        countries=options.countries,
         results=[Option(r, r.capitalize(), r in view.result) for r in RESULTS],
         per_page=[Option(str(n), str(n), n == view.per_page) for n in PAGE_SIZES],
         chips=chips(view, href, controls),

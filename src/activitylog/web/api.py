@@ -95,6 +95,13 @@ def view_query(
     subject_type: Annotated[str | None, Query()] = None,
     subject_id: Annotated[str | None, Query()] = None,
     ip: Annotated[str | None, Query()] = None,
+    countries: Annotated[
+        list[str] | None,
+        Query(description="Country of the IP, ISO 3166-1 alpha-2 such as DE (repeatable)."),
+    ] = None,
+    country: Annotated[
+        list[str] | None, Query(description="Another name for `countries`.", deprecated=True)
+    ] = None,
     search: Annotated[str | None, Query(description="Free text.")] = None,
     sort: Annotated[str | None, Query(description="time, -time, actor:asc, ...")] = None,
     page: Annotated[str | None, Query(description="Page number, from 1.")] = None,

@@ -9,6 +9,7 @@ from typing import Any
 
 from activitylog.chain import DELETION_ACTION
 from activitylog.entry_check import EntryCheck
+from activitylog.web.locations import LocationView, location_view
 from activitylog.web.presenters import (
     Badge,
     DiffRow,
@@ -55,6 +56,8 @@ class Row:
     subject: SubjectView | None = None
     #: The workspace whose chain ``seq`` is in (shown when a view spans workspaces).
     workspace: str = ""
+    #: Where the IP was (the IP's tooltip).
+    location: LocationView | None = None
 
 
 def present_row(event: Mapping[str, Any], tz: str) -> Row:
@@ -72,6 +75,7 @@ def present_row(event: Mapping[str, Any], tz: str) -> Row:
         time=local_time(event.get("occurred_at"), tz),
         subject=subject_view(event.get("subject")),
         workspace=str(event.get("workspace") or ""),
+        location=location_view(event),
     )
 
 
@@ -150,6 +154,8 @@ class Detail:
     deleted_more: int = 0
     #: ``workspace`` (the product's users) or ``platform`` (its staff).
     layer: str = ""
+    #: The IP and where it was ("IP address and location"); None without an IP.
+    location: LocationView | None = None
 
 
 def present_detail(
@@ -212,6 +218,7 @@ def present_detail(
         integrity=_integrity(event, check),
         workspace=str(event.get("workspace") or ""),
         layer=str(event.get("layer") or ""),
+        location=location_view(event),
         deleted_text=deleted_text(event, tz, deletion) if deleted else "",
         deletion_record_id=str((deletion or {}).get("id") or "") if deleted else "",
         deleted_entries=named[:DELETED_SHOWN],

@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from activitylog.access import ROLES, is_platform
 from activitylog.catalog import DEFAULT_CATALOG
 from activitylog.events import LAYERS
+from activitylog.geo import country_names
 from activitylog.web.params import CUSTOM, ViewParams
 from activitylog.web.presenters import CATEGORY_LABELS, category_label, verb_label
 from activitylog.web.principal import Principal
@@ -53,8 +55,15 @@ class Chip:
 class FilterOptions:
     """The filter selects' options, each counted with every other filter applied."""
 
-    def __init__(self, users: list[Option], categories: list[Option], events: list[Option]):
+    def __init__(
+        self,
+        users: list[Option],
+        categories: list[Option],
+        events: list[Option],
+        countries: list[Option],
+    ):
         self.users, self.categories, self.events = users, categories, events
+        self.countries = countries
 
     @classmethod
     def read(cls, state: AppState, view: ViewParams, principal: Principal) -> FilterOptions:
@@ -88,7 +97,19 @@ class FilterOptions:
             options_for(users, view.user),
             options_for(categories, view.category),
             options_for(events, view.events),
+            country_options(log.counts(replace(selection, countries=()), by=("country",)), view),
         )
+
+
+def country_options(counts: Sequence[tuple[Any, ...]], view: ViewParams) -> list[Option]:
+    """The countries the window's entries were recorded from (their IPs'), by name, each
+    with its count; a chosen country none came from is listed with 0."""
+    names = country_names()
+    by_code = {str(code): int(n) for code, n in counts if code}
+    chosen = tuple(code.upper() for code in view.countries)
+    by_code.update({code: 0 for code in chosen if code not in by_code and code in names})
+    items = [(code, names.get(code, code), n) for code, n in by_code.items()]
+    return options_for(sorted(items, key=lambda item: item[1]), chosen)
 
 
 def options_for(

@@ -115,6 +115,8 @@ _FILTERS = frozenset(
         "subject_type",
         "subject_id",
         "ip",
+        "countries",
+        "country",
         "search",
     }
 )
@@ -336,6 +338,8 @@ def parameter_schemas() -> dict[str, dict[str, Any]]:
         "subject_type": text,
         "subject_id": text,
         "ip": text,
+        "countries": _many(text),
+        "country": _many(text),
         "search": text,
         "sort": {"type": "string", "pattern": f"^-?({sort})(:(asc|desc))?$", "default": "-time"},
         "page": {"type": "integer", "minimum": 1, "default": 1},

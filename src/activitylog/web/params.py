@@ -1,8 +1,9 @@
 """The view a URL describes: filters, sort, page and chart grouping, shared by the page and
 the JSON API so both accept the same query string.
 
-Repeatable filters (``user``, ``category``, ``events``, ``result``, ``roles``) may be given
-several times or comma-separated; ``event`` is another name for ``events``. ``range=custom``
+Repeatable filters (``user``, ``category``, ``events``, ``result``, ``roles``,
+``countries``) may be given several times or comma-separated; ``event`` is another name
+for ``events``, ``country`` for ``countries``. ``range=custom``
 with ``since`` / ``until`` picks dates. Every bad value raises
 :class:`~activitylog.errors.ValidationError` naming the parameter.
 
@@ -25,9 +26,9 @@ from activitylog.timeranges import DEFAULT_PRESET, PRESETS, zone
 from activitylog.web.principal import Principal
 
 CUSTOM = "custom"
-REPEATABLE = ("user", "category", "events", "result", "roles", "id")
+REPEATABLE = ("user", "category", "events", "result", "roles", "countries", "id")
 #: Other names a parameter is accepted under (older links), and the name they stand for.
-ALIASES = {"event": "events"}
+ALIASES = {"event": "events", "country": "countries"}
 MAX_TEXT = 200
 #: The longest cursor accepted (a sort value of 200 characters, encoded, fits).
 MAX_CURSOR = 2000
@@ -49,6 +50,7 @@ class ViewParams:
     events: tuple[str, ...] = ()
     result: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
     id: tuple[str, ...] = ()
     layer: str = ""
     subject_type: str = ""
@@ -80,6 +82,7 @@ class ViewParams:
             subject_type=self.subject_type or None,
             subject_id=self.subject_id or None,
             ip=self.ip or None,
+            countries=self.countries,
             search=self.search or None,
             ids=self.id,
         )

@@ -44,6 +44,17 @@ class Device(BaseModel):
     device_type: str | None = None
 
 
+class Location(BaseModel):
+    """Where the IP was when the entry was recorded (derived at ingest, kept in the body)."""
+
+    model_config = _OPEN
+    country: str | None = Field(description="ISO 3166-1 alpha-2, upper case")
+    country_name: str | None
+    asn: int | None = Field(description="The network's AS number, when the data names it")
+    network: str | None = Field(description="The network's owner")
+    scope: Literal["public", "private", "loopback", "link_local", "reserved"]
+
+
 class Event(BaseModel):
     """An entry: its content, what the catalog derived, its hashes, and the tombstone's
     fields. Every field is present (null when unset); a tombstone (a deleted entry) keeps
@@ -76,6 +87,7 @@ class Event(BaseModel):
     kind: Literal["auth", "read", "write"] | None
     label: str | None
     device: Device | None
+    location: Location | None = Field(description="Null without an IP, or recorded before")
     content_hash: str = Field(description="SHA-256 of the canonical content, hex")
     chain_hash: str = Field(description="SHA-256 linking the previous entry, hex")
     deleted_at: str | None
