@@ -10,6 +10,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+from contextlib import suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -148,16 +149,12 @@ class SyslogCollector:
     def stop(self) -> None:
         """Stop listening and close every connection (as a collector that went down)."""
         if self._sock is not None:
-            try:
-                self._sock.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept
-            except OSError:
-                pass
+            with suppress(OSError):  # shutting down wakes the thread blocked in accept
+                self._sock.shutdown(socket.SHUT_RDWR)
             self._sock.close()
         for conn in self._conns:
-            try:
+            with suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             conn.close()
 
 

@@ -35,6 +35,7 @@ from activitylog.web import (
     pages,
     security,
     signin,
+    streams_api,
     workspace_settings,
 )
 from activitylog.web.audit import ReadAudit
@@ -119,6 +120,7 @@ def create_app(
     app.include_router(signin.router)
     app.include_router(workspace_settings.router)
     app.include_router(alerts_api.router)
+    app.include_router(streams_api.router)
     app.include_router(pages.router)
     app.include_router(alerts_page.router)
     app.include_router(docs.router)

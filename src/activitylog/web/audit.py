@@ -122,6 +122,18 @@ class ReadAudit:
             actor=principal.actor,
         )
 
+    def stream_changed(
+        self, conn: HTTPConnection, principal: Principal, event: Mapping[str, Any]
+    ) -> None:
+        """A stream added or removed (``event``: :func:`activitylog.streams.stream_event`),
+        as this caller, from this request."""
+        self._log.record(
+            **_request_fields(conn),
+            **event,
+            layer="platform" if is_platform(principal.viewer) else "workspace",
+            actor=principal.actor,
+        )
+
     def switched_workspace(
         self, conn: HTTPConnection, principal: Principal, entered: Principal
     ) -> None:

@@ -78,6 +78,7 @@ TAGS = [
     {"name": "integrity", "description": "The hash chain and signed checkpoints, checked."},
     {"name": "workspaces", "description": "Each workspace's settings."},
     {"name": "embedding", "description": "Short-lived viewer tokens for an embedded log."},
+    {"name": "streams", "description": "Entries sent on to webhooks, syslog and files."},
     {"name": "alerts", "description": "Alerts the rules raise, and the rules."},
     {"name": "service", "description": "Liveness."},
 ]
@@ -120,6 +121,44 @@ _FILTERS = frozenset(
         "search",
     }
 )
+_MANAGER = "an owner or admin of the workspace (a session, with `X-CSRF-Token` to change), "
+_MANAGER += "its read key, or a platform admin (platform streams, files on the server)"
+STREAM_OPERATIONS: dict[str, Operation] = {
+    "listStreams": Operation(
+        "streams",
+        READ,
+        (401, 403, 422),
+        _MANAGER,
+        about="The streams of the caller's workspace (a platform caller: every stream, or "
+        "those of `workspace`, or the platform's with `platform=true`). Secrets are never "
+        "shown.",
+    ),
+    "getStreamsStatus": Operation(
+        "streams",
+        READ,
+        (401, 403, 422),
+        _MANAGER,
+        about="Each stream's follower per workspace: position, head, entries behind, "
+        "delay (how long ago the oldest unsent entry occurred), last error and next retry.",
+    ),
+    "createStream": Operation(
+        "streams",
+        READ,
+        (401, 403, 413, 415, 422),
+        _MANAGER,
+        about="A webhook (NDJSON batches signed as Standard Webhooks), syslog (RFC 5424 over "
+        "TCP, optionally TLS) or file destination, a format and filters. A webhook's new "
+        "`secret` is in this reply only. Recorded as `stream.created`.",
+        body="StreamRequest",
+    ),
+    "deleteStream": Operation(
+        "streams",
+        READ,
+        (401, 403, 404),
+        _MANAGER,
+        about="Remove a stream and forget its position. Recorded as `stream.removed`.",
+    ),
+}
 _WHO = "an owner or admin of the workspace (a session, with `X-CSRF-Token` to change), its "
 _WHO += "read key, or a platform caller; members, viewers and viewer tokens get 403"
 ALERT_OPERATIONS: dict[str, Operation] = {
@@ -288,6 +327,7 @@ OPERATIONS: dict[str, Operation] = {
         "user and role it names.",
         body="ViewerTokenRequest",
     ),
+    **STREAM_OPERATIONS,
     **ALERT_OPERATIONS,
 }
 

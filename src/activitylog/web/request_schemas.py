@@ -176,6 +176,47 @@ VIEWER_TOKEN_REQUEST: dict[str, Any] = {
 }
 
 
+_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+
+STREAM_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "description": "Exactly one of url, syslog or file",
+    "properties": {
+        "name": {"type": "string", "description": "Unique in its workspace (or the platform)"},
+        "workspace": {"type": "string", "description": "Default: the caller's workspace"},
+        "platform": {
+            "type": "boolean",
+            "default": False,
+            "description": "A platform stream: every workspace (platform admins)",
+        },
+        "url": {"type": "string", "description": "HTTPS webhook (http:// only to loopback)"},
+        "syslog": {"type": "string", "description": "HOST:PORT of an RFC 5424 collector"},
+        "file": {"type": "string", "description": "A file on the server (platform admins)"},
+        "syslog_tls": {"type": "boolean", "default": False},
+        "syslog_ca": {"type": "string", "description": "CA bundle path (platform admins)"},
+        "format": {"enum": ["json", "ocsf", "cef"], "default": "json"},
+        "secret": {"type": "string", "description": "whsec_ secret; default: a new one"},
+        "from": {"enum": ["now", "beginning"], "default": "now"},
+        "filters": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "categories": _STRINGS,
+                "events": _STRINGS,
+                "users": _STRINGS,
+                "roles": _STRINGS,
+                "results": _STRINGS,
+                "countries": _STRINGS,
+                "search": {"type": "string"},
+                "layer": {"enum": ["workspace", "platform"]},
+            },
+        },
+    },
+}
+
+
 _ALERT_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 ALERT_REQUEST_SCHEMAS: dict[str, Any] = {
     "AlertResolution": {
@@ -225,5 +266,6 @@ def request_schemas() -> dict[str, Any]:
         **ALERT_REQUEST_SCHEMAS,
         "DeleteRequest": DELETE_REQUEST,
         "SettingsChange": SETTINGS_CHANGE,
+        "StreamRequest": STREAM_REQUEST,
         "ViewerTokenRequest": VIEWER_TOKEN_REQUEST,
     }
