@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from activitylog.cli import (
     accounts,
+    alert_channels,
     alerts,
     archives,
     follow,
@@ -31,6 +32,7 @@ main = cli
 __all__ = [
     "CliError",
     "accounts",
+    "alert_channels",
     "alerts",
     "archives",
     "cli",

@@ -9,13 +9,12 @@ attempt kept and shown on the alert.
 - :mod:`.deliveries` the deliveries and attempts, :func:`attempts` for the alert views
 """
 
-from activitylog.delivery.channels import SEVERITIES, Channel, Channels, channel_event
+from activitylog.delivery.channels import Channel, Channels, channel_event
 from activitylog.delivery.deliveries import Attempt, Delivery, attempts, deliveries
 from activitylog.delivery.follower import DeliveryFollower, delivery_followers
 from activitylog.delivery.sender import Sender
 
 __all__ = [
-    "SEVERITIES",
     "Attempt",
     "Channel",
     "Channels",

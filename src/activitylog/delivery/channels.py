@@ -21,15 +21,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from activitylog.accounts.fields import check, email_problem, text_problem
+from activitylog.alerts.rules import SEVERITIES, Severity
 from activitylog.delivery.schema import alert_channels
 from activitylog.delivery.times import iso, now_us
 from activitylog.webhooks import new_secret
 
 Kind = Literal["email", "webhook", "slack"]
-Severity = Literal["low", "medium", "high", "critical"]
 KINDS: tuple[str, ...] = get_args(Kind)
-#: In increasing order: a channel takes the alerts at or above its ``min_severity``.
-SEVERITIES: tuple[str, ...] = get_args(Severity)
 MAX_ADDRESSES = 10
 URL_MAX = 2000
 ADDED, REMOVED = "alert_channel.added", "alert_channel.removed"
@@ -53,7 +51,8 @@ class Channel:
         return shown_target(self.kind, self.target)
 
     def takes(self, severity: str) -> bool:
-        """Whether an alert of ``severity`` goes to this channel (unknown: every channel)."""
+        """Whether an alert of ``severity`` goes to this channel (:data:`SEVERITIES` are
+        in increasing order; an unknown severity goes to every channel)."""
         if severity not in SEVERITIES:
             return True
         return SEVERITIES.index(severity) >= SEVERITIES.index(self.min_severity)
