@@ -108,7 +108,7 @@ def test_a_webhook_secret_is_printed_once(db_url: str) -> None:
         (("add", "acme", "email", "nobody"), "error: target: 'nobody' must be an email address"),
         (
             ("add", "acme", "slack", "http://hooks.slack.com/x"),
-            "error: target: must be an absolute https URL",
+            "error: target: must use https",
         ),
         (("add", "acme", "pager", "x"), "'pager' is not one of"),
         (

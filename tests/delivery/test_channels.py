@@ -21,11 +21,13 @@ def _fields(exc: pytest.ExceptionInfo[ValidationError]) -> dict[str, str]:
         ("email", "not-an-address", "target", "must be an email address"),
         ("email", "a@example.com\r\nBcc: x@evil.example", "target", "must be an email"),
         ("email", ",".join(f"u{i}@example.com" for i in range(11)), "target", "at most 10"),
-        ("webhook", "ftp://example.com/x", "target", "must be an absolute http or https URL"),
+        ("webhook", "ftp://example.com/x", "target", "must be an absolute https URL"),
+        ("webhook", "http://hooks.example.com/x", "target", "must use https (http only to"),
         ("webhook", "https://user:pw@example.com/x", "target", "must not hold a user name"),
         ("webhook", "https://example.com/a b", "target", "must not contain spaces"),
         ("webhook", "https://example.com:99999/", "target", "is not a valid URL"),
-        ("slack", "http://hooks.slack.com/services/x", "target", "must be an absolute https URL"),
+        ("slack", "http://hooks.slack.com/services/x", "target", "must use https"),
+        ("slack", "http://127.0.0.1/services/x", "target", "must use https"),
     ],
 )
 def test_a_bad_channel_names_the_field_and_the_reason(

@@ -3,7 +3,7 @@
 | kind      | target                                   | secret                      |
 |-----------|------------------------------------------|-----------------------------|
 | email     | up to 10 addresses, comma-separated      | none                        |
-| webhook   | an http(s) URL; Standard Webhooks POSTs  | ``whsec_...``, shown once   |
+| webhook   | an https URL (http only to loopback)     | ``whsec_...``, shown once   |
 | slack     | a Slack incoming-webhook URL (https)     | none (the URL is the secret)|
 
 A channel receives the alerts of at least ``min_severity``. Adding or removing one is
@@ -24,6 +24,7 @@ from activitylog.accounts.fields import check, email_problem, text_problem
 from activitylog.alerts.rules import SEVERITIES, Severity
 from activitylog.delivery.schema import alert_channels
 from activitylog.delivery.times import iso, now_us
+from activitylog.streams.spec import is_loopback
 from activitylog.webhooks import new_secret
 
 Kind = Literal["email", "webhook", "slack"]
@@ -112,6 +113,9 @@ def target_problem(kind: object, target: object) -> str | None:
 
 
 def url_problem(url: str, *, https: bool) -> str | None:
+    """An https URL; with ``https`` False, http is allowed to a loopback host (a
+    receiver on the same machine) but nowhere else, so alerts never cross a network in
+    clear text."""
     if len(url) > URL_MAX:
         return f"must be at most {URL_MAX} characters"
     if _CONTROL.search(url):
@@ -121,9 +125,10 @@ def url_problem(url: str, *, https: bool) -> str | None:
         parts.port  # noqa: B018  # raises ValueError for a port out of range
     except ValueError:
         return f"is not a valid URL ({url!r})"
-    schemes = ("https",) if https else ("http", "https")
-    if parts.scheme not in schemes or not parts.hostname:
-        return f"must be an absolute {' or '.join(schemes)} URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an absolute https URL"
+    if parts.scheme == "http" and (https or not is_loopback(parts.hostname)):
+        return "must use https" + ("" if https else " (http only to 127.0.0.1, ::1 or localhost)")
     if parts.username is not None or parts.password is not None:
         return "must not hold a user name or password"
     if parts.fragment:
