@@ -109,7 +109,10 @@ class _Evaluation:
             for s in states.values()
             if s.custom
         }
-        self.active: dict[tuple[str, str], Alert] = {}  # (rule, key) -> open alert
+        #: (rule, key) -> its latest alert: extended while open or acknowledged
+        self.latest: dict[tuple[str, str], Alert] = {}
+        #: rule -> entries in its alerts (under any key): not counted towards a new one
+        self.taken: dict[str, set[str]] = defaultdict(set)
         self.windows: dict[tuple[str, str], list[tuple[int, str]]] = {}
         self.history: dict[str, dict[tuple[str, str], int]] = {}  # actor -> (kind, value)
 
@@ -161,6 +164,7 @@ class _Evaluation:
     def _load_state(self, found: list[_Found]) -> None:
         keys: dict[str, set[str]] = defaultdict(set)
         first: dict[str, int] = {}
+        counts: set[str] = set()
         actors: dict[str, int] = {}
         for entry, occurred, findings in found:
             for finding, counted in findings:
@@ -168,9 +172,11 @@ class _Evaluation:
                     actors.setdefault(str(entry["actor"]["id"]), occurred)
                     continue
                 keys[finding.rule].add(finding.key)
+                first[finding.rule] = min(first.get(finding.rule, occurred), occurred)
                 if counted:
-                    first[finding.rule] = min(first.get(finding.rule, occurred), occurred)
+                    counts.add(finding.rule)
         for rule, rule_keys in keys.items():
+            since = first[rule] - self._window(rule)
             for chunk in _chunks(sorted(rule_keys)):
                 rows = self.conn.execute(
                     select(alerts)
@@ -178,14 +184,15 @@ class _Evaluation:
                         alerts.c.workspace == self.workspace,
                         alerts.c.rule == rule,
                         alerts.c.key.in_(chunk),
-                        alerts.c.status != "resolved",
+                        alerts.c.last_event_us >= since,
                     )
                     .order_by(alerts.c.last_event_us)
                 ).mappings()
-                for row in rows:
-                    self.active[(rule, row["key"])] = Alert.from_row(row)
-            if rule in first:
-                since = first[rule] - self._window(rule)
+                for row in rows:  # the latest alert of each key stays
+                    alert = Alert.from_row(row)
+                    self.latest[(rule, alert.key)] = alert
+                    self.taken[rule].update(alert.event_ids)
+            if rule in counts:
                 for chunk in _chunks(sorted(rule_keys)):
                     hits = self.conn.execute(
                         select(alert_hits.c.key, alert_hits.c.occurred_us, alert_hits.c.event_id)
@@ -265,7 +272,8 @@ class _Evaluation:
         )
         cutoff = self.out.cutoffs.get(finding.rule)
         self.out.cutoffs[finding.rule] = max(cutoff or start, start)
-        return [i for t, i in window if t <= occurred]
+        taken = self.taken[finding.rule]
+        return [i for t, i in window if t <= occurred and i not in taken]
 
     def _act(self, finding: Finding, counted: bool, entry: dict[str, Any], occurred: int) -> bool:
         if finding.rule == "_sign_in":
@@ -322,8 +330,12 @@ class _Evaluation:
         return True
 
     def _extend(self, finding: Finding, event_id: str, occurred: int) -> bool:
-        active = self.active.get((finding.rule, finding.key))
-        if active is None or occurred - active.last_event_us > self._window(finding.rule):
+        active = self.latest.get((finding.rule, finding.key))
+        if (
+            active is None
+            or active.status == "resolved"
+            or occurred - active.last_event_us > self._window(finding.rule)
+        ):
             return False
         if event_id in active.event_ids:
             return True
@@ -333,7 +345,8 @@ class _Evaluation:
             last_event_us=max(active.last_event_us, occurred),
             updated_us=self.now,
         )
-        self.active[(finding.rule, finding.key)] = after
+        self.latest[(finding.rule, finding.key)] = after
+        self.taken[finding.rule].add(event_id)
         if active.id in self.out.raised:
             self.out.raised[active.id] = after
         else:
@@ -344,7 +357,7 @@ class _Evaluation:
     def _raise(self, finding: Finding, ids: list[str], occurred: int) -> None:
         state = self.states[finding.rule]
         alert = Alert(
-            id=alert_id(self.workspace, finding.rule, finding.key, ids[0]),
+            id=alert_id(self.workspace, finding.rule, finding.key, ids[-1]),
             workspace=self.workspace,
             rule=finding.rule,
             key=finding.key,
@@ -357,7 +370,8 @@ class _Evaluation:
             last_event_us=occurred,
             changes=1,
         )
-        self.active[(finding.rule, finding.key)] = alert
+        self.latest[(finding.rule, finding.key)] = alert
+        self.taken[finding.rule].update(ids)
         self.out.raised[alert.id] = alert
 
 

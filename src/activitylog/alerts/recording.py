@@ -20,9 +20,10 @@ NAMESPACE = uuid.UUID("6f1b1c52-4a43-5d1e-9f3a-a1e27c0de5a1")
 IDS_PER_ENTRY = 1000
 
 
-def alert_id(workspace: str, rule: str, key: str, first_event: str) -> str:
-    """An alert's id: the same burst (rule, key, first entry) always gets the same one."""
-    return str(uuid.uuid5(NAMESPACE, f"alert/{workspace}/{rule}/{key}/{first_event}"))
+def alert_id(workspace: str, rule: str, key: str, raised_by: str) -> str:
+    """An alert's id: the entry that raised it (for its rule and key) always gives the
+    same one."""
+    return str(uuid.uuid5(NAMESPACE, f"alert/{workspace}/{rule}/{key}/{raised_by}"))
 
 
 def entry_id(alert: str, change: int) -> str:
