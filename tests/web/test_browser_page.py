@@ -177,7 +177,7 @@ def test_an_ipv6_address_is_shown_whole_and_phones_show_the_ip(
     open_view(page, "scope=workspace&range=today&category=contacts")
     cell = page.locator("tr[data-row] .ip").first
     expect(cell).to_have_text(IPV6)
-    expect(cell).to_have_attribute("title", IPV6)
+    expect(cell).to_have_attribute("title", f"{IPV6} · Reserved address")  # documentation
     clipped = cell.evaluate("el => el.scrollWidth > el.clientWidth + 1")
     assert not clipped, "the address is cut off"
     lines = cell.evaluate("el => el.getClientRects().length && el.offsetHeight")
