@@ -26,6 +26,7 @@ from activitylog.followers import FollowerRunner
 from activitylog.purger import Purger
 from activitylog.settings import Settings
 from activitylog.web import (
+    alert_channels_api,
     alerts_api,
     alerts_page,
     api,
@@ -119,6 +120,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(signin.router)
     app.include_router(workspace_settings.router)
+    app.include_router(alert_channels_api.router)  # before /alerts/{alert_id}
     app.include_router(alerts_api.router)
     app.include_router(streams_api.router)
     app.include_router(pages.router)

@@ -231,6 +231,38 @@ ALERT_OPERATIONS: dict[str, Operation] = {
 _READER = "an API key with scope `read`, a viewer token, or a session (any role the "
 _READER += "workspace's `log_access` lets read)"
 
+_CHANNELS = "an owner or admin of the workspace (a session, with `X-CSRF-Token` to change), "
+_CHANNELS += "its read key, or a platform caller; members, viewers and viewer tokens get 403"
+ALERT_CHANNEL_OPERATIONS: dict[str, Operation] = {
+    "listAlertChannels": Operation(
+        "alerts",
+        READ,
+        (401, 403, 422),
+        _CHANNELS,
+        about="Where the caller's workspace's alerts are sent (a platform caller: every "
+        "workspace's, or `workspace`'s). A Slack URL's token is hidden; secrets never shown.",
+        params=frozenset({"workspace"}),
+    ),
+    "createAlertChannel": Operation(
+        "alerts",
+        READ,
+        (401, 403, 413, 415, 422),
+        _CHANNELS,
+        about="Email addresses, a webhook (Standard Webhooks: `webhook-id`, "
+        "`webhook-timestamp`, `webhook-signature`) or a Slack incoming webhook, taking "
+        "alerts of `min_severity` or higher. A webhook's new `secret` is in this reply "
+        "only. Recorded as `alert_channel.added`.",
+        body="AlertChannelRequest",
+    ),
+    "deleteAlertChannel": Operation(
+        "alerts",
+        READ,
+        (401, 403, 404),
+        _CHANNELS,
+        about="Remove a channel; its deliveries not yet made give up. Recorded as "
+        "`alert_channel.removed`.",
+    ),
+}
 OPERATIONS: dict[str, Operation] = {
     "getHealth": Operation(
         "service", NONE, (), "none", about='`{"status": "ok"}` while the server runs.'
@@ -329,6 +361,7 @@ OPERATIONS: dict[str, Operation] = {
     ),
     **STREAM_OPERATIONS,
     **ALERT_OPERATIONS,
+    **ALERT_CHANNEL_OPERATIONS,
 }
 
 

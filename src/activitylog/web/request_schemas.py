@@ -219,6 +219,21 @@ STREAM_REQUEST: dict[str, Any] = {
 
 _ALERT_STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 ALERT_REQUEST_SCHEMAS: dict[str, Any] = {
+    "AlertChannelRequest": {
+        "type": "object",
+        "required": ["kind", "target"],
+        "additionalProperties": False,
+        "properties": {
+            "workspace": {"type": "string", "description": "Default: the caller's"},
+            "kind": {"enum": ["email", "webhook", "slack"]},
+            "target": {
+                "type": "string",
+                "description": "Email addresses (comma-separated, at most 10), or an https "
+                "URL (a webhook may use http to a loopback host)",
+            },
+            "min_severity": {"enum": list(SEVERITIES), "default": "low"},
+        },
+    },
     "AlertResolution": {
         "type": "object",
         "additionalProperties": False,
