@@ -151,7 +151,10 @@ class Alerts:
         return replace(alert, deliveries=tuple(self._deliveries(alert.id)))
 
     def _deliveries(self, alert_id: str) -> builtins.list[dict[str, Any]]:
-        return []
+        """Every attempt at sending the alert on (email, webhooks, Slack)."""
+        from activitylog.delivery.deliveries import attempts  # it imports alerts.rules
+
+        return [attempt.as_json() for attempt in attempts(self.engine, alert_id)]
 
     # -- rules ------------------------------------------------------------------------------
     def rules(self, workspace: str) -> builtins.list[RuleState]:
