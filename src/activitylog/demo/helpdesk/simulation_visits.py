@@ -25,6 +25,7 @@ from activitylog.demo.seed.cast import (
     _ATTACK_UAS,
     _FOREIGN_NETS,
     _HOME_NETS,
+    _HOME_V6,
     _NAMES,
     _TOPICS,
     _UAS,
@@ -220,7 +221,8 @@ class Visits:
 
 def _home_ip(rng: random.Random) -> str:
     if rng.random() < 0.25:
-        return f"2a02:{rng.getrandbits(16):x}:{rng.getrandbits(16):x}::{rng.getrandbits(12):x}"
+        prefix = _HOME_V6[rng.getrandbits(16) % len(_HOME_V6)]
+        return f"{prefix}:{rng.getrandbits(16):x}::{rng.getrandbits(12):x}"
     return _ip(rng, _HOME_NETS)
 
 

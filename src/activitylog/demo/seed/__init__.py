@@ -27,6 +27,7 @@ from activitylog.demo.seed.cast import (
     _DETAILS,
     _FOREIGN_NETS,
     _HOME_NETS,
+    _HOME_V6,
     _HOUR_WEIGHTS,
     _IMPERSONATED,
     _JOBS,
@@ -93,7 +94,8 @@ class _Person:
 
 def _ip(rng: random.Random, nets: Sequence[int]) -> str:
     if nets is _HOME_NETS and rng.random() < 0.25:
-        return f"2a02:{rng.getrandbits(16):x}:{rng.getrandbits(16):x}::{rng.getrandbits(12):x}"
+        prefix = _HOME_V6[rng.getrandbits(16) % len(_HOME_V6)]
+        return f"{prefix}:{rng.getrandbits(16):x}::{rng.getrandbits(12):x}"
     return f"{rng.choice(nets)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
 
 

@@ -90,6 +90,18 @@ _UAS = (
 )
 _ATTACK_UAS = ("python-requests/2.31.0", "curl/8.4.0", *_UAS[:3])
 _HOME_NETS = (24, 50, 68, 73, 81, 86, 92, 98, 109, 151, 176, 203)
+#: Home IPv6 prefixes of real broadband networks (Vodafone DE, Free FR, BT GB, Vodafone NL,
+#: Telekom DE, Comcast US, Telenet BE, Orange FR), so the demo's IPv6 entries have a country.
+_HOME_V6 = (
+    "2a02:8108",
+    "2a01:e0a",
+    "2a00:23c5",
+    "2a02:a210",
+    "2003:e6",
+    "2601:600",
+    "2a02:1810",
+    "2a01:cb00",
+)
 _FOREIGN_NETS = (5, 31, 45, 91, 103, 141, 185, 193, 212)
 _Fields = tuple[tuple[str, tuple[Any, ...]], ...]
 _Json = dict[str, Any]
