@@ -8,6 +8,7 @@ Alerts are raised the real way: entries recorded, then the ``alerts`` follower r
 from __future__ import annotations
 
 import re
+import socket
 from html import unescape
 from typing import Any
 
@@ -16,6 +17,7 @@ from starlette.testclient import TestClient
 
 from activitylog.alerts import Alerts
 from activitylog.alerts.follower import AlertFollower
+from activitylog.delivery import Channels, Sender, attempts, delivery_followers
 from activitylog.followers import Following
 
 from ._support import World, csrf_of, sign_in
@@ -566,3 +568,30 @@ def test_sign_in_as_another_person_switches_the_count(alerted: World) -> None:
     assert page.status_code == 200
     assert _rows(page.text) == []
     assert "data-open-alerts" not in page.text
+
+
+# -- deliveries ----------------------------------------------------------------------------
+def test_each_delivery_attempt_is_shown_on_the_alert(alerted: World) -> None:
+    log = alerted.state.log
+    with socket.socket() as sock:  # a port nothing listens on: the attempt fails
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    Channels(log.store.engine).add("acme", "webhook", f"http://127.0.0.1:{port}/hook", by="test")
+    assert Following(log).catch_up(delivery_followers(log)) == []  # from the end of the log
+    alert_id = _raise(alerted)
+    owner = alerted.client("owner")
+    assert "the deliveries follower has not reached it" in owner.get(f"/alerts/{alert_id}").text
+
+    assert Following(log).catch_up(delivery_followers(log)) == []
+    assert "One delivery is waiting for a first attempt" in owner.get(f"/alerts/{alert_id}").text
+    assert Sender(log).send_due() == 1
+    [attempt] = attempts(log.store.engine, alert_id)
+    assert attempt.outcome == "failed"
+    page = owner.get(f"/alerts/{alert_id}?tz=Europe/Berlin").text
+    row = re.search(r'<table class="events deliveries-table">.*?</table>', page, re.S)
+    assert row is not None
+    cells = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.group(0)))
+    assert f"Webhook http://127.0.0.1:{port}/hook 1" in cells
+    assert "Failed" in cells
+    assert "next try" in cells
+    assert "waiting for a first attempt" not in page
