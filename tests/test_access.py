@@ -209,3 +209,24 @@ def test_settings_and_verify_rules(
 def test_is_platform(role: Role) -> None:
     assert is_platform(Viewer(USER, role, OWN)) is (role == "platform_admin")
     assert spans_workspaces(role) is (role == "platform_admin")
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("owner", True),
+        ("admin", True),
+        ("member", False),
+        ("viewer", False),
+        ("platform_admin", True),
+    ],
+)
+def test_who_sees_and_manages_alerts(role: str, allowed: bool) -> None:
+    from activitylog.access import in_workspace, may_manage_alerts, may_see_alerts
+
+    assert may_see_alerts(role) is allowed
+    assert may_manage_alerts(role) is allowed
+    workspace = "" if role == "platform_admin" else "acme"
+    viewer = Viewer(user_id="u", role=role, workspace=workspace)  # type: ignore[arg-type]
+    assert in_workspace(viewer, "acme")
+    assert in_workspace(viewer, "globex") is (role == "platform_admin")
