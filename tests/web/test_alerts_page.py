@@ -595,3 +595,16 @@ def test_each_delivery_attempt_is_shown_on_the_alert(alerted: World) -> None:
     assert "Failed" in cells
     assert "next try" in cells
     assert "waiting for a first attempt" not in page
+
+
+def test_a_platform_admin_may_not_pick_a_workspace_the_log_does_not_hold(alerted: World) -> None:
+    ours = _raise(alerted)
+    admin = alerted.client("platform_admin")
+    page = admin.get("/alerts?workspace=nowhere")
+    assert page.status_code == 200
+    assert "'workspace' no workspace 'nowhere' in the log" in _error(page.text)
+    assert _rows(page.text) == [ours]  # every workspace's instead
+    token = csrf_of(admin)
+    form = {"csrf_token": token, "workspace": "nowhere", "enabled": "on", "threshold": "2"}
+    assert admin.post("/alerts/rules/failed_sign_in_burst", data=form).status_code == 422
+    assert Alerts(alerted.state.log).rule("nowhere", "failed_sign_in_burst").threshold == 5

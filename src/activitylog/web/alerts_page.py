@@ -158,7 +158,7 @@ async def change_rule(request: Request, name: str) -> Response:
 
 def _change_rule(request: Request, name: str, form: dict[str, str]) -> Response:
     principal = _manager(request, "change alert rules", form.get("csrf_token", ""))
-    target = _rule_workspace(principal, form.get("workspace", ""))
+    target = _rule_workspace(request, principal, form.get("workspace", ""))
     tz = _zone(form.get("tz", "UTC"), [])
     changes: dict[str, Any] = {"enabled": form.get("enabled") == "on"}
     try:
@@ -194,7 +194,7 @@ def add_rule(
     """A custom rule: ``filters`` is an Activity Log page's query string (or URL), the
     entries it matches counted per ``per`` ("actor", "ip" or "" for the workspace)."""
     principal = _manager(request, "add alert rules", csrf_token)
-    target = _rule_workspace(principal, workspace)
+    target = _rule_workspace(request, principal, workspace)
     tz = _zone(tz, [])
     form = {"name": name, "filters": filters, "threshold": threshold, "window": window}
     form |= {"per": per, "severity": severity}
@@ -228,8 +228,11 @@ def _list(
     code: int = 200,
     new_rule: dict[str, str] | None = None,
 ) -> Response:
-    chosen = _list_workspace(principal, workspace)
     state = app_state(request)
+    try:
+        chosen = _list_workspace(request, principal, workspace)
+    except ValidationError as exc:  # a platform admin's unknown workspace: all of them
+        chosen, error = None, " ".join(filter(None, (error, _invalid(exc.errors))))
     page = views.build_list(
         Alerts(state.log),
         principal,
@@ -322,19 +325,22 @@ def _alert_of(request: Request, principal: Principal, alert_id: str) -> Alerts:
     return facade
 
 
-def _list_workspace(principal: Principal, workspace: str) -> str | None:
+def _list_workspace(request: Request, principal: Principal, workspace: str) -> str | None:
     """The workspace whose alerts are listed: one's own, or (platform admins) the one
-    picked, None for every workspace."""
+    picked among those the log holds, None for every workspace."""
     if is_platform(principal.viewer):
-        return workspace.strip() or principal.viewer.workspace or None
+        picked = workspace.strip() or principal.viewer.workspace
+        if picked and picked not in app_state(request).log.workspaces():
+            raise ValidationError([FieldError("workspace", f"no workspace {picked!r} in the log")])
+        return picked or None
     own = principal.viewer.workspace
     if workspace and workspace != own:
         raise AccessDenied(f"role {principal.viewer.role} may only see the alerts of {own!r}")
     return own
 
 
-def _rule_workspace(principal: Principal, workspace: str) -> str:
-    chosen = _list_workspace(principal, workspace)
+def _rule_workspace(request: Request, principal: Principal, workspace: str) -> str:
+    chosen = _list_workspace(request, principal, workspace)
     if not chosen:
         raise ValidationError([FieldError("workspace", "pick the workspace whose rules to change")])
     return chosen
