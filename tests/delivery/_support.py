@@ -25,14 +25,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from sqlalchemy import insert, select, update
 
+from activitylog.alerts.recording import entry_id
+from activitylog.alerts.schema import alerts
 from activitylog.client import ActivityLog
 from activitylog.delivery import DeliveryFollower, Sender
 from activitylog.delivery.transports import Transports
+from activitylog.events import SYSTEM_ACTOR
 from activitylog.followers import Following
 from activitylog.settings import Settings
-
-ALERTS_ACTOR = {"id": "alerts", "name": "Alerts", "type": "system"}
 
 
 def free_port() -> int:
@@ -51,11 +53,37 @@ def raise_alert(
     summary: str = "7 failed sign-ins for ava@example.com from 203.0.113.9 in 5 minutes.",
     event_ids: list[str] | None = None,
 ) -> dict[str, Any]:
-    """An alert entry in the shape the alerts record (recorded directly)."""
+    """An alert (its row) and its entry, in the shape and with the id the alerts give them
+    (recorded directly, so each test says what the alert holds)."""
+    now = int(dt.datetime.now(dt.UTC).timestamp() * 1_000_000)
+    with log.store.engine.begin() as conn:
+        changes = conn.execute(select(alerts.c.changes).where(alerts.c.id == alert_id)).scalar()
+        if changes is None:
+            changes = 1
+            conn.execute(
+                insert(alerts).values(
+                    id=alert_id,
+                    workspace=workspace,
+                    rule="failed_sign_ins",
+                    key="ip:203.0.113.9",
+                    severity=severity,
+                    status="open",
+                    summary=summary,
+                    event_ids="[]",
+                    raised_us=now,
+                    updated_us=now,
+                    last_event_us=now,
+                    changes=changes,
+                )
+            )
+        else:
+            changes += 1
+            conn.execute(update(alerts).where(alerts.c.id == alert_id).values(changes=changes))
     return log.record(
+        id=entry_id(alert_id, changes),
         workspace=workspace,
         action=action,
-        actor=ALERTS_ACTOR,
+        actor=SYSTEM_ACTOR,
         subject={"type": "alert", "id": alert_id},
         details={
             "alert_id": alert_id,

@@ -12,6 +12,7 @@ import textwrap
 import pytest
 from standardwebhooks import Webhook
 
+from activitylog.alerts import Alerts
 from activitylog.client import ActivityLog
 from activitylog.delivery import Channels, DeliveryFollower, attempts, deliveries
 from activitylog.delivery.follower import delivery_followers
@@ -19,7 +20,15 @@ from activitylog.followers import Following
 from activitylog.followers.registry import registered
 from activitylog.settings import Settings
 
-from ._support import Clock, follow, http_receiver, raise_alert, sender
+from ._support import (
+    Clock,
+    follow,
+    free_port,
+    http_receiver,
+    raise_alert,
+    sender,
+    smtp_server,
+)
 
 #: A process that runs the deliveries follower (and maybe the sender) and kills itself
 #: with SIGKILL at the point named by its third argument.
@@ -82,6 +91,72 @@ def test_only_alert_entries_are_delivered_to_their_own_workspaces_channels(
     assert delivery.channel_id == acme.id
     assert delivery.status == "pending"
     assert delivery.message["severity"] == "high"
+
+
+def test_alert_entries_the_alerts_did_not_record_are_not_delivered(
+    log: ActivityLog, settings: Settings, clock: Clock
+) -> None:
+    follow(log, clock)
+    Channels(log.store.engine).add("acme", "email", "ops@example.com", by="u")
+    raise_alert(log, alert_id="al_1")
+    forged = {"rule": "failed_sign_ins", "severity": "critical", "summary": "Wire $1M now."}
+    for alert_id in ("al_1", "al_unknown"):  # a real alert's id, and none
+        log.record(  # as an ingest key could send them
+            workspace="acme",
+            action="alert.extended",
+            actor={"id": "alerts", "type": "system"},
+            subject={"type": "alert", "id": alert_id},
+            details={**forged, "alert_id": alert_id},
+        )
+    raise_alert(log, "beta", "al_2")  # a real alert, but of another workspace
+    log.record(
+        workspace="acme",
+        action="alert.raised",
+        actor={"id": "x", "type": "system"},
+        subject={"type": "alert", "id": "al_2"},
+        details={**forged, "alert_id": "al_2"},
+    )
+    follow(log, clock)
+    assert [d.message["type"] for d in deliveries(log.store.engine, "al_1")] == ["alert.raised"]
+    assert deliveries(log.store.engine, "al_unknown") == []
+    assert deliveries(log.store.engine, "al_2") == []
+
+
+def test_an_alert_the_rules_raise_is_emailed_end_to_end(
+    log: ActivityLog, settings: Settings
+) -> None:
+    log.record(workspace="acme", action="contact.created")
+    Following(log).catch_up(registered(log))  # every follower registered, at the end
+    Channels(log.store.engine).add("acme", "email", "ops@example.com", by="u")
+    now = dt.datetime.now(dt.UTC)
+    log.record_many(
+        [
+            {
+                "workspace": "acme",
+                "action": "auth.sign_in_failed",
+                "result": "failure",
+                "ip": "203.0.113.9",
+                "subject": {"type": "user", "name": "bob@example.com"},
+                "details": {"email": "bob@example.com", "reason": "bad_password"},
+                "occurred_at": (now - dt.timedelta(minutes=5 - n)).isoformat(),
+            }
+            for n in range(5)
+        ]
+    )
+    assert Following(log).catch_up(registered(log)) == []
+    (alert,) = Alerts(log).list("acme", None)
+    port = free_port()
+    mail = settings.replace(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False, smtp_from="a@example.com"
+    )
+    with smtp_server(port) as inbox:
+        assert sender(log, mail, Clock(dt.datetime.now(dt.UTC))).send_due() == 1
+    ((_, message),) = inbox.messages
+    assert message["X-Activitylog-Alert"] == alert.id
+    assert message["Subject"] == f"[HIGH] Alert raised in acme: {alert.rule}"
+    assert alert.summary in message.get_payload(decode=True).decode()
+    (attempt,) = attempts(log.store.engine, alert.id)
+    assert attempt.outcome == "delivered"
 
 
 def test_a_new_follower_starts_at_the_end_of_the_log(

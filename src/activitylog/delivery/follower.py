@@ -1,16 +1,26 @@
 """The ``deliveries`` follower: each ``alert.raised`` and ``alert.extended`` entry becomes
 one pending delivery per channel of its workspace that takes its severity, enqueued in the
 same transaction as the follower's cursor, so exactly once (a kill -9 before the commit
-leaves neither; one after it leaves both). Sending is the :class:`~activitylog.delivery.
-sender.Sender`'s."""
+leaves neither; one after it leaves both). Sending is the
+:class:`~activitylog.delivery.sender.Sender`'s.
+
+Only the alerts' own entries are sent: the alert must exist in its workspace and the
+entry's id be one the alerts give its changes (:func:`activitylog.alerts.recording.
+entry_id`), so an ``alert.raised`` entry sent in by an API key is not mailed to anyone.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from sqlalchemy import Connection, select
+
+from activitylog.alerts.recording import entry_id
+from activitylog.alerts.schema import alerts
 from activitylog.delivery.channels import workspace_channels
 from activitylog.delivery.deliveries import enqueue
 from activitylog.delivery.messages import DELIVERED_ACTIONS, alert_message
@@ -20,6 +30,7 @@ if TYPE_CHECKING:
     from activitylog.client import ActivityLog
     from activitylog.followers import Batch, Follower
 
+logger = logging.getLogger("activitylog.delivery")
 NAME = "deliveries"
 
 
@@ -38,17 +49,46 @@ class DeliveryFollower:
     clock: Callable[[], datetime] = field(default=_utc_now, compare=False)
 
     def handle(self, batch: Batch) -> None:
-        alerts = [e for e in batch.entries if e.get("action") in DELIVERED_ACTIONS]
-        if not alerts:
+        found = [e for e in batch.entries if e.get("action") in DELIVERED_ACTIONS]
+        if not found:
             return  # the runner moves the cursor on
         link_base = self.log.accounts().workspace_settings(batch.workspace).link_base
-        messages = [m for m in (alert_message(e, link_base) for e in alerts) if m is not None]
+        messages = [m for m in (alert_message(e, link_base) for e in found) if m is not None]
         with self.log.store.engine.begin() as conn:
             channels = workspace_channels(conn, batch.workspace)
             now = micros(self.clock())
-            for message in messages:
+            for message in genuine(conn, batch.workspace, messages):
                 enqueue(conn, message, channels, now)
             batch.advance(conn)
+
+
+def genuine(
+    conn: Connection, workspace: str, messages: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The messages whose entry the alerts recorded: the alert exists in ``workspace``
+    and the entry's id is that of one of its changes so far."""
+    ids = {m["alert_id"] for m in messages}
+    if not ids:
+        return []
+    rows = conn.execute(
+        select(alerts.c.id, alerts.c.changes).where(
+            alerts.c.workspace == workspace, alerts.c.id.in_(ids)
+        )
+    ).all()
+    changes = {row.id: row.changes for row in rows}
+    kept = []
+    for message in messages:
+        count = changes.get(message["alert_id"], 0)
+        if message["entry_id"] in {entry_id(message["alert_id"], n) for n in range(1, count + 1)}:
+            kept.append(message)
+        else:
+            logger.warning(
+                "not delivering entry %s of workspace %s: no alert %s recorded it",
+                message["entry_id"],
+                workspace,
+                message["alert_id"],
+            )
+    return kept
 
 
 def delivery_followers(log: ActivityLog) -> list[Follower]:
