@@ -63,6 +63,7 @@ SELECTIONS = {
     "result": {"results": ("failure", "warning")},
     "layer": {"layer": "platform"},
     "role": {"roles": ("admin", "owner")},
+    "countries": {"countries": ("de", "FR")},
     "subject type": {"workspace": "acme", "subject_type": "contact"},
     "window": {"since": "2026-11-10", "until": "2026-11-20"},
     "window in a zone": {"since": "2026-11-10T08:00", "until": "2026-11-11", "tz": "Asia/Tokyo"},
