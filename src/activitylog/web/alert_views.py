@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
 from activitylog.access import is_platform, may_manage_alerts
-from activitylog.alerts import Alert, Alerts, RuleState
+from activitylog.alerts import SEVERITIES, STATUSES, Alert, Alerts, RuleState
 from activitylog.alerts.custom import FILTERS
+from activitylog.alerts.service import LIST_MAX
 from activitylog.delivery import Attempt
 from activitylog.errors import AccessDenied, FieldError, NotFound, ValidationError
 from activitylog.events import format_micros, parse_time
@@ -33,11 +34,9 @@ if TYPE_CHECKING:
     from activitylog.client import ActivityLog
 
 #: The list's tabs, in order: an empty status shows every alert, open ones first.
-STATUSES = ("open", "acknowledged", "resolved")
 TABS = (("", "All"), ("open", "Open"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved"))
 SEVERITY_TONES = {"low": "gray", "medium": "yellow", "high": "orange", "critical": "red"}
 STATUS_TONES = {"open": "red", "acknowledged": "yellow", "resolved": "green"}
-SEVERITIES = ("low", "medium", "high", "critical")
 PER_LABELS = {"": "the whole workspace", "actor": "each person", "ip": "each IP address"}
 #: The detail shows this many of an alert's entries (the Activity Log link shows them all).
 ENTRIES_SHOWN = 50
@@ -73,7 +72,8 @@ OUTCOME_TONES = {"delivered": "green", "failed": "yellow", "gave_up": "red", "pe
 class Tab:
     label: str
     href: str
-    count: int | None
+    #: "12", or "1,000+" past the most one list holds.
+    count: str
     current: bool
 
 
@@ -122,7 +122,8 @@ class RuleView:
 
 @dataclass(frozen=True)
 class FollowerRow:
-    """A follower's position in one workspace (or, across workspaces, the furthest behind)."""
+    """A follower's position in one workspace: the seq it has handled, the head, how many
+    entries it is behind and how long ago the oldest of them occurred."""
 
     name: str
     workspace: str
@@ -156,7 +157,6 @@ class AlertsPage:
     status: str
     tabs: list[Tab]
     alerts: list[AlertRow]
-    can_manage: bool
     rules: list[RuleView]
     followers: list[FollowerRow]
     workspaces: list[Option] = field(default_factory=list)
@@ -251,10 +251,12 @@ def build_list(
     followers: Sequence[FollowerStatus],
     workspaces: Sequence[str] = (),
 ) -> AlertsPage:
-    """The list page of ``workspace`` (None: every workspace, for platform admins)."""
-    every = facade.list(workspace, None)
-    counts = {s: sum(1 for a in every if a.status == s) for s in STATUSES}
-    shown = [a for a in every if not status or a.status == status]
+    """The list page of ``workspace`` (None: every workspace, for platform admins): each
+    status read on its own, so open alerts come first however many others there are."""
+    by_status = {s: facade.list(workspace, s) for s in STATUSES}
+    shown = by_status[status] if status else [a for s in STATUSES for a in by_status[s]]
+    counts = {s: _count(len(alerts)) for s, alerts in by_status.items()}
+    counts[""] = _count(sum(len(alerts) for alerts in by_status.values()))
     chosen = workspace or ""
     page = AlertsPage(
         principal=principal,
@@ -263,21 +265,59 @@ def build_list(
         status=status,
         tabs=[],
         alerts=[present_alert(a, tz) for a in ordered(shown)],
-        can_manage=bool(workspace),
         rules=[present_rule(r) for r in facade.rules(workspace)] if workspace else [],
         followers=follower_rows(followers, workspace, tz),
         windows=window_options(60),
         severities=severity_options("medium"),
     )
     page.tabs = [
-        Tab(label, page.href(status=value), counts[value] if value else len(every), value == status)
-        for value, label in TABS
+        Tab(label, page.href(status=value), counts[value], value == status) for value, label in TABS
     ]
     if page.all_workspaces:
         page.workspaces = [Option("", "All workspaces", selected=not chosen)] + [
             Option(ws, ws, selected=ws == chosen) for ws in workspaces
         ]
     return page
+
+
+def build_detail(
+    facade: Alerts,
+    log: ActivityLog,
+    principal: Principal,
+    alert_id: str,
+    tz: str,
+    delivery_attempts: Sequence[Attempt],
+    waiting: int = 0,
+) -> AlertPage:
+    """One alert ``principal`` may see (the route checked): its first
+    :data:`ENTRIES_SHOWN` entries in the log's order, read with the viewer's own access."""
+    alert = facade.get(alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    rules = {r.name: r for r in facade.rules(alert.workspace)}
+    events = []
+    for event_id in alert.event_ids[:ENTRIES_SHOWN]:
+        try:
+            event = log.get(event_id, viewer=principal.viewer, workspace=alert.workspace)
+        except (NotFound, AccessDenied):
+            continue  # purged since, or not visible to this viewer
+        if not event.get("deleted_at"):  # a tombstone: deleted since
+            events.append(event)
+    shown = min(len(alert.event_ids), ENTRIES_SHOWN)
+    rule = rules.get(alert.rule)
+    return AlertPage(
+        principal=principal,
+        tz=tz,
+        alert=present_alert(alert, tz),
+        rule=present_rule(rule) if rule else None,
+        entries=[present_row(e, tz) for e in events],
+        missing=shown - len(events),
+        activity_href=entries_href(events, alert.event_ids, tz),
+        deliveries=[present_delivery(a, tz) for a in delivery_attempts],
+        back_href=alerts_href(tz, alert.workspace if is_platform(principal.viewer) else ""),
+        can_manage=may_manage_alerts(principal.viewer.role),
+        waiting=waiting,
+    )
 
 
 def present_rule(rule: RuleState) -> RuleView:
@@ -334,7 +374,10 @@ def present_delivery(attempt: Attempt, tz: str) -> DeliveryRow:
         target=attempt.target,
         attempt=attempt.attempt,
         at=_time(attempt.at, tz),
-        outcome=Badge(attempt.outcome.replace("_", " ").capitalize(), _outcome_tone(attempt)),
+        outcome=Badge(
+            attempt.outcome.replace("_", " ").capitalize(),
+            OUTCOME_TONES.get(attempt.outcome, "gray"),
+        ),
         detail=detail,
         next_at=_time(attempt.next_at, tz),
     )
@@ -417,57 +460,6 @@ def param_value(name: str, text: str) -> Any:
     return text.strip()
 
 
-def _outcome_tone(attempt: Attempt) -> str:
-    return OUTCOME_TONES.get(attempt.outcome, "gray")
-
-
-def _time(value: int | str | None, tz: str) -> LocalTime | None:
-    """Epoch microseconds or an ISO string, in ``tz``."""
-    if value is None or value == "":
-        return None
-    return local_time(format_micros(value) if isinstance(value, int) else value, tz)
-
-
-def build_detail(
-    facade: Alerts,
-    log: ActivityLog,
-    principal: Principal,
-    alert_id: str,
-    tz: str,
-    delivery_attempts: Sequence[Attempt],
-    waiting: int = 0,
-) -> AlertPage:
-    """One alert ``principal`` may see (the route checked): its first
-    :data:`ENTRIES_SHOWN` entries in the log's order, read with the viewer's own access."""
-    alert = facade.get(alert_id)
-    if alert is None:
-        raise NotFound(f"no alert {alert_id}")
-    rules = {r.name: r for r in facade.rules(alert.workspace)}
-    events = []
-    for event_id in alert.event_ids[:ENTRIES_SHOWN]:
-        try:
-            event = log.get(event_id, viewer=principal.viewer, workspace=alert.workspace)
-        except (NotFound, AccessDenied):
-            continue  # purged since, or not visible to this viewer
-        if not event.get("deleted_at"):  # a tombstone: deleted since
-            events.append(event)
-    shown = min(len(alert.event_ids), ENTRIES_SHOWN)
-    rule = rules.get(alert.rule)
-    return AlertPage(
-        principal=principal,
-        tz=tz,
-        alert=present_alert(alert, tz),
-        rule=present_rule(rule) if rule else None,
-        entries=[present_row(e, tz) for e in events],
-        missing=shown - len(events),
-        activity_href=entries_href(events, alert.event_ids, tz),
-        deliveries=[present_delivery(a, tz) for a in delivery_attempts],
-        back_href=alerts_href(tz, alert.workspace if is_platform(principal.viewer) else ""),
-        can_manage=may_manage_alerts(principal.viewer.role),
-        waiting=waiting,
-    )
-
-
 def rule_filters(text: str, principal: Principal) -> dict[str, Any]:
     """A custom rule's filters from an Activity Log page's URL or query string, as
     :class:`~activitylog.selection.Selection` fields (the link's time window, workspace,
@@ -487,3 +479,15 @@ def rule_filters(text: str, principal: Principal) -> dict[str, Any]:
         if value != getattr(defaults, name):
             found[name] = list(value) if isinstance(value, tuple) else value
     return found
+
+
+def _count(found: int) -> str:
+    """How many alerts of a status a list holds ("1,000+" when it is full)."""
+    return f"{found:,}+" if found >= LIST_MAX else f"{found:,}"
+
+
+def _time(value: int | str | None, tz: str) -> LocalTime | None:
+    """Epoch microseconds or an ISO string, in ``tz``."""
+    if value is None or value == "":
+        return None
+    return local_time(format_micros(value) if isinstance(value, int) else value, tz)

@@ -28,7 +28,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from activitylog.access import in_workspace, is_platform, may_manage_alerts, may_see_alerts
-from activitylog.alerts import Alerts
+from activitylog.alerts import STATUSES, Alerts
 from activitylog.delivery import attempts, deliveries
 from activitylog.errors import (
     AccessDenied,
@@ -91,8 +91,8 @@ def alerts_list(
     if not isinstance(principal, Principal):
         return principal
     errors = []
-    if status and status not in views.STATUSES:
-        errors.append(FieldError("status", f"must be one of {', '.join(views.STATUSES)}"))
+    if status and status not in STATUSES:
+        errors.append(FieldError("status", f"must be one of {', '.join(STATUSES)}"))
         status = ""
     tz = _zone(tz, errors)
     return _list(request, principal, workspace, status, tz, error=_invalid(errors), done=done)
