@@ -19,6 +19,7 @@ from ._receivers import WebhookReceiver
 def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("ACTIVITYLOG_SIGNING_KEY", str(tmp_path / "signing-key.pem"))
     monkeypatch.setenv("ACTIVITYLOG_DB", db_url)
+    monkeypatch.setenv("COLUMNS", "400")  # tables unwrapped
     return CliRunner()
 
 

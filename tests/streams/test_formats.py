@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from typing import Any
 
@@ -11,9 +10,10 @@ import orjson
 import pytest
 
 from activitylog import ActivityLog
-from activitylog.exports import write_ndjson
+from activitylog.chain import content_hash
+from activitylog.selection import Selection
 from activitylog.streams.cef import extension_value, header_field, to_cef
-from activitylog.streams.formats import encode
+from activitylog.streams.formats import ENCODERS, stored_line
 from activitylog.streams.ocsf import to_ocsf
 
 # What OCSF 1.3 requires of every event (base event) and of each class used here.
@@ -187,17 +187,14 @@ def test_cef_extension_keys() -> None:
     assert " src=" not in six
 
 
-def test_json_lines_are_the_exports_ndjson(log: ActivityLog) -> None:
-    log.record(workspace="acme", action="contact.updated", ip="81.2.69.142", description="é")
-    (event,) = list(log.export(_all()))
-    out = io.StringIO()
-    write_ndjson([event], out)
-    assert encode("json", event) + b"\n" == out.getvalue().encode()
-    assert orjson.loads(encode("ocsf", event))["metadata"]["uid"] == event["id"]
-    assert encode("cef", event).decode().startswith("CEF:0|")
-
-
-def _all() -> Any:
-    from activitylog.selection import Selection
-
-    return Selection(since="1970-01-01")
+def test_json_lines_are_the_stored_bodies_with_seq_and_hashes(log: ActivityLog) -> None:
+    log.record(workspace="acme", action="contact.updated", ip="81.2.69.142", description='é"}')
+    (row,) = log.store.after("acme", 0, 10)
+    line = stored_line(row)
+    (event,) = list(log.export(Selection(since="1970-01-01")))
+    assert orjson.loads(line) == {k: v for k, v in event.items() if v is not None}
+    body = line[: line.rindex(b',"seq":')] + b"}"
+    assert body == bytes(row[1])
+    assert content_hash(body) == event["content_hash"]  # a receiver can check the entry
+    assert orjson.loads(ENCODERS["ocsf"](event))["metadata"]["uid"] == event["id"]
+    assert ENCODERS["cef"](event).decode().startswith("CEF:0|")

@@ -10,6 +10,8 @@ from typing import Any
 
 
 class FileSender:
+    needs_entries = False
+
     def __init__(self, path: str) -> None:
         self.path = path
 

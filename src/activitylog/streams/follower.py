@@ -16,13 +16,18 @@ from activitylog.access import stream_visibility
 from activitylog.followers import Batch
 from activitylog.matching import EntryMatcher
 from activitylog.streams.files import FileSender
-from activitylog.streams.formats import ENCODERS
+from activitylog.streams.formats import ENCODERS, stored_line
 from activitylog.streams.spec import Stream
 from activitylog.streams.syslog import SyslogSender
 from activitylog.streams.webhook import WebhookSender
 
 
 class Sender(Protocol):
+    """Sends one batch's lines; ``entries`` (the entries the lines are made of) only to a
+    sender that ``needs_entries`` (syslog's headers), else empty."""
+
+    needs_entries: bool
+
     def send(
         self, batch_id: str, entries: Sequence[dict[str, Any]], lines: list[bytes]
     ) -> None: ...
@@ -47,7 +52,7 @@ class StreamFollower:
         visibility = stream_visibility(stream.workspace)
         self._matcher = EntryMatcher(visibility, stream.selection_filters())
         self._everything = not stream.filters and stream.workspace is None
-        self._encode = ENCODERS[stream.format]
+        self._encode = ENCODERS.get(stream.format)  # None: json, the stored rows
         self._sender: Sender | None = None
 
     @property
@@ -64,19 +69,22 @@ class StreamFollower:
 
     def handle(self, batch: Batch) -> None:
         if self._everything:
-            chosen = batch.entries
+            picked: Sequence[int] = range(len(batch.rows))
         else:
             matches = self._matcher.matches
-            pairs = zip(batch.entries, batch.bodies, strict=True)
-            chosen = [entry for entry, body in pairs if matches(body)]
-        if not chosen:
+            picked = [i for i, body in enumerate(batch.bodies) if matches(body)]
+        if not picked:
             return
-        encode = self._encode
-        lines = [encode(entry) for entry in chosen]
-        batch_id = f"{self.name}:{batch.workspace}:{batch.entries[0]['seq']}-{batch.last_seq}"
         if self._sender is None:
             self._sender = sender_for(self.stream)
-        self._sender.send(batch_id, chosen, lines)
+        needs_entries = self._encode is not None or self._sender.needs_entries
+        entries = [batch.entries[i] for i in picked] if needs_entries else []
+        if self._encode is None:
+            lines = [stored_line(batch.rows[i]) for i in picked]
+        else:
+            lines = [self._encode(entry) for entry in entries]
+        batch_id = f"{self.name}:{batch.workspace}:{batch.first_seq}-{batch.last_seq}"
+        self._sender.send(batch_id, entries, lines)
 
     def close(self) -> None:
         if self._sender is not None:

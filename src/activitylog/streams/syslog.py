@@ -64,6 +64,8 @@ def frame(msg: bytes) -> bytes:
 class SyslogSender:
     """Sends batches to one collector over a kept connection."""
 
+    needs_entries = True
+
     def __init__(self, target: str, *, tls: bool = False, ca_file: str | None = None) -> None:
         self.host, self.port = parse_hostport(target)
         self.tls = tls

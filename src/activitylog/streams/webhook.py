@@ -29,6 +29,8 @@ class WebhookError(RuntimeError):
 class WebhookSender:
     """POSTs batches to one URL over a kept-alive connection."""
 
+    needs_entries = False
+
     def __init__(self, url: str, secret: str, *, timeout: httpx.Timeout = TIMEOUT) -> None:
         self.url = url
         self._secret = secret
