@@ -123,7 +123,8 @@ class _Evaluation:
             if not ignored(entry["action"])
         ]
         found = [
-            (entry, occurred, self._findings(entry, body)) for entry, body, occurred in entries
+            (entry, occurred, self._findings(entry, body, occurred))
+            for entry, body, occurred in entries
         ]
         self._load_state(found)
         for entry, occurred, findings in found:
@@ -138,8 +139,9 @@ class _Evaluation:
         return self.out
 
     # -- what each entry shows ------------------------------------------------------------
-    def _findings(self, entry: dict[str, Any], body: bytes) -> list[tuple[Finding, bool]]:
-        occurred = to_micros(entry["occurred_at"])
+    def _findings(
+        self, entry: dict[str, Any], body: bytes, occurred: int
+    ) -> list[tuple[Finding, bool]]:
         found = [(f, False) for f in self.checks.findings(entry, occurred)]
         if "failed_sign_in_burst" in self.states:
             found += [
@@ -334,7 +336,7 @@ class _Evaluation:
         if (
             active is None
             or active.status == "resolved"
-            or occurred - active.last_event_us > self._window(finding.rule)
+            or abs(occurred - active.last_event_us) > self._window(finding.rule)
         ):
             return False
         if event_id in active.event_ids:
@@ -387,8 +389,8 @@ def apply(log: ActivityLog, conn: Connection, workspace: str, outcome: Outcome) 
         entries.append(alert_entry(after, "extended", after.changes, event_ids=added))
     if entries:
         log.record_many(entries, connection=conn)
-    for alert in outcome.raised.values():
-        conn.execute(insert(alerts).values(**_row(alert)))
+    if outcome.raised:
+        conn.execute(insert(alerts), [_row(alert) for alert in outcome.raised.values()])
     for before, after, _ in outcome.extended.values():
         done = conn.execute(
             update(alerts)
