@@ -158,6 +158,7 @@ def test_an_owner_turns_a_rule_off_and_adds_one_from_the_activity_log(
         expect(switch).not_to_be_checked()
 
         open_view(page, "scope=workspace&events=auth.signed_in")
+        screenshot(page, "alerts-activity-header.png", full_page=False)
         page.get_by_role("link", name="Alert on these filters").click()
         page.wait_for_url(re.compile(r"/alerts\?.*#new-rule"))
         filters = page.get_by_label("Activity Log filters")
