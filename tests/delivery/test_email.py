@@ -11,6 +11,7 @@ from activitylog.settings import Settings
 
 from ._support import (
     Clock,
+    Inbox,
     follow,
     free_port,
     loopback_certificate,
@@ -183,3 +184,30 @@ def test_a_summary_cannot_inject_headers(
     assert (
         mail.get_payload(decode=True).decode().startswith("Hello Bcc: thief@evil.example body\r\n")
     )
+
+
+def test_refused_recipients_are_noted_and_all_refused_is_a_failure(
+    log: ActivityLog, mail_settings: Settings, port: int, clock: Clock
+) -> None:
+    _email_channel(log, clock, "ops@example.com, gone@example.com")
+    raise_alert(log, alert_id="al_1")
+    follow(log, clock)
+    inbox = Inbox(refuse={"gone@example.com"})
+    with smtp_server(port, inbox=inbox):
+        sender(log, mail_settings, clock).send_due()
+    ((envelope, _),) = inbox.messages
+    assert envelope.rcpt_tos == ["ops@example.com"]
+    (attempt,) = attempts(log.store.engine, "al_1")
+    assert (attempt.outcome, attempt.error) == ("delivered", "refused: gone@example.com")
+    Channels(log.store.engine).add("acme", "email", "gone@example.com", "medium", by="u")
+    raise_alert(log, alert_id="al_2")
+    follow(log, clock)
+    inbox = Inbox(refuse={"ops@example.com", "sec@example.com", "gone@example.com"})
+    with smtp_server(port, inbox=inbox):
+        sender(log, mail_settings, clock).send_due()
+    assert inbox.messages == []
+    outcomes = {(a.target, a.outcome, a.status_code) for a in attempts(log.store.engine, "al_2")}
+    assert outcomes == {
+        ("ops@example.com, gone@example.com", "failed", 550),
+        ("gone@example.com", "failed", 550),
+    }

@@ -122,41 +122,50 @@ def test_alert_entries_the_alerts_did_not_record_are_not_delivered(
     assert deliveries(log.store.engine, "al_2") == []
 
 
-def test_an_alert_the_rules_raise_is_emailed_end_to_end(
+def test_smtp_down_then_up_one_alert_one_email_end_to_end(
     log: ActivityLog, settings: Settings
 ) -> None:
     log.record(workspace="acme", action="contact.created")
     Following(log).catch_up(registered(log))  # every follower registered, at the end
     Channels(log.store.engine).add("acme", "email", "ops@example.com", by="u")
     now = dt.datetime.now(dt.UTC)
-    log.record_many(
-        [
-            {
-                "workspace": "acme",
-                "action": "auth.sign_in_failed",
-                "result": "failure",
-                "ip": "203.0.113.9",
-                "subject": {"type": "user", "name": "bob@example.com"},
-                "details": {"email": "bob@example.com", "reason": "bad_password"},
-                "occurred_at": (now - dt.timedelta(minutes=5 - n)).isoformat(),
-            }
-            for n in range(5)
-        ]
-    )
-    assert Following(log).catch_up(registered(log)) == []
-    (alert,) = Alerts(log).list("acme", None)
+    failed = [
+        {
+            "workspace": "acme",
+            "action": "auth.sign_in_failed",
+            "result": "failure",
+            "ip": "203.0.113.9",
+            "subject": {"type": "user", "name": "bob@example.com"},
+            "details": {"email": "bob@example.com", "reason": "bad_password"},
+            "occurred_at": (now - dt.timedelta(minutes=5 - n)).isoformat(),
+        }
+        for n in range(5)
+    ]
+    log.record_many(failed)
     port = free_port()
     mail = settings.replace(
         smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False, smtp_from="a@example.com"
     )
+    assert Following(log).catch_up(registered(log)) == []
+    clock = Clock(dt.datetime.now(dt.UTC))  # after the deliveries were queued
+    send = sender(log, mail, clock)
+    assert send.send_due() == 1  # the SMTP server is down
+    assert Following(log).catch_up(registered(log)) == []  # followers run again: nothing new
+    (alert,) = Alerts(log).list("acme", None)
+    (attempt,) = attempts(log.store.engine, alert.id)
+    assert attempt.outcome == "failed"
+    clock.advance(30)
     with smtp_server(port) as inbox:
-        assert sender(log, mail, Clock(dt.datetime.now(dt.UTC))).send_due() == 1
+        assert send.send_due() == 1
+        clock.advance(3600)
+        assert Following(log).catch_up(registered(log)) == []
+        assert send.send_due() == 0
     ((_, message),) = inbox.messages
     assert message["X-Activitylog-Alert"] == alert.id
     assert message["Subject"] == f"[HIGH] Alert raised in acme: {alert.rule}"
     assert alert.summary in message.get_payload(decode=True).decode()
-    (attempt,) = attempts(log.store.engine, alert.id)
-    assert attempt.outcome == "delivered"
+    assert [a.outcome for a in attempts(log.store.engine, alert.id)] == ["failed", "delivered"]
+    assert len(Alerts(log).list("acme", None)) == 1
 
 
 def test_a_new_follower_starts_at_the_end_of_the_log(

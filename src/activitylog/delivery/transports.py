@@ -81,7 +81,7 @@ class Transports:
                 if s.smtp_user:
                     password = s.smtp_password.get_secret_value() if s.smtp_password else ""
                     smtp.login(s.smtp_user, password)
-                smtp.send_message(mail)
+                refused = smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             return Outcome(False, code, _error(f"recipient refused: {_reply(reply)}"))
@@ -89,6 +89,8 @@ class Transports:
             return Outcome(False, exc.smtp_code, _error(_reply(exc.smtp_error)))
         except (OSError, smtplib.SMTPException) as exc:
             return Outcome(False, error=_error(f"{type(exc).__name__}: {exc}"))
+        if refused:  # the others have it: sending again would repeat it to them
+            return Outcome(True, 250, _error(f"refused: {', '.join(sorted(refused))}"))
         return Outcome(True, 250)
 
     def webhook(
