@@ -537,7 +537,7 @@ def test_a_second_rule_of_the_same_name_is_refused(alerted: World) -> None:
     form = {"csrf_token": csrf_of(owner), "name": "mine", "threshold": "2", "window": "5"}
     assert owner.post("/alerts/rules", data=form, follow_redirects=False).status_code == 303
     again = owner.post("/alerts/rules", data=form)
-    assert again.status_code == 422
+    assert again.status_code == 409
     assert "has an alert rule 'mine' already" in _error(again.text)
 
 

@@ -20,6 +20,7 @@ the workspace's log; every form needs the session's CSRF token.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -57,20 +58,26 @@ DONE = {
 }
 
 
+@dataclass(frozen=True)
 class AlertsBadge:
     """The header's link to the Alerts page and its count of open alerts (for those who
     may see them); ``current``: the page showing it ("activity" or "alerts")."""
 
-    def __init__(self, count: int, tz: str, current: str) -> None:
-        self.count = count
-        self.current = current
-        self.href = views.alerts_href(tz=tz)
-        self.activity_href = "/activity" + (f"?tz={quote(tz, safe='')}" if tz != "UTC" else "")
-        self._tz = tz
+    count: int
+    tz: str
+    current: str
+
+    @property
+    def href(self) -> str:
+        return views.alerts_href(tz=self.tz)
+
+    @property
+    def activity_href(self) -> str:
+        return "/activity" + (f"?tz={quote(self.tz, safe='')}" if self.tz != "UTC" else "")
 
     def rule_href(self, filters: str, workspace: str = "") -> str:
         """The Alerts page's form adding a rule, filled with an Activity Log URL's filters."""
-        return views.alerts_href(tz=self._tz, workspace=workspace, filters=filters) + "#new-rule"
+        return views.alerts_href(tz=self.tz, workspace=workspace, filters=filters) + "#new-rule"
 
 
 def alerts_badge(
@@ -210,9 +217,12 @@ def add_rule(
             by=principal.name,
             record=_record(request, principal),
         )
-    except (ValidationError, Conflict) as exc:
-        error = _invalid(exc.errors) if isinstance(exc, ValidationError) else _sentence(exc)
+    except ValidationError as exc:
+        error = _invalid(exc.errors)
         return _list(request, principal, target, "", tz, error=error, code=422, new_rule=form)
+    except Conflict as exc:  # a rule of that name already
+        error = _sentence(exc)
+        return _list(request, principal, target, "", tz, error=error, code=409, new_rule=form)
     return _back(views.alerts_href(tz, _shown(principal, target)) + "#rules", "added")
 
 
