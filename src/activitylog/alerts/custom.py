@@ -1,10 +1,9 @@
 """Custom rules' filters: the Activity Log page's filters (categories, events, users,
-roles, results, search, countries), checked as the page checks them, and matched in
-memory against each entry as the store would match it."""
+roles, results, search, countries), checked as the page checks them (a :class:`Selection`),
+and matched in memory against each entry's body as the store would match its row."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +13,6 @@ from activitylog.selection import Selection
 
 LIST_FILTERS = ("categories", "events", "users", "roles", "results", "countries")
 FILTERS = (*LIST_FILTERS, "search")
-_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
 
 def checked_filters(workspace: str, filters: object) -> dict[str, Any]:
@@ -39,13 +37,8 @@ def checked_filters(workspace: str, filters: object) -> dict[str, Any]:
             errors.append(FieldError(f"filters.{name}", "must be a list of strings"))
         elif value:
             result[name] = sorted(set(value))
-    bad = [c for c in result.get("countries", ()) if not _COUNTRY.match(c)]
-    if bad:
-        errors.append(
-            FieldError("filters.countries", f"must be ISO 3166-1 alpha-2 codes, not {bad!r}")
-        )
-    elif "countries" in result:
-        result["countries"] = sorted({c.upper() for c in result["countries"]})
+    if "countries" in result:
+        result["countries"] = sorted({c.strip().upper() for c in result["countries"]})
     if errors:
         raise ValidationError(errors)
     try:
@@ -69,12 +62,10 @@ class CustomMatcher:
             roles=tuple(filters.get("roles", ())),
             results=tuple(filters.get("results", ())),
             search=filters.get("search"),
+            countries=tuple(filters.get("countries", ())),
         )
         visibility, resolved = selection.resolve(default_range=None)
         self._matcher = EntryMatcher(visibility, resolved)
-        self._countries = frozenset(filters.get("countries", ()))
 
-    def matches(self, entry: Mapping[str, Any], body: bytes) -> bool:
-        if self._countries and (entry.get("location") or {}).get("country") not in self._countries:
-            return False
+    def matches(self, body: bytes) -> bool:
         return self._matcher.matches(body)

@@ -149,7 +149,7 @@ class _Evaluation:
                 for key, who in failed_sign_in_keys(entry)
             ]
         for name, matcher in self.custom.items():
-            if matcher.matches(entry, body):
+            if matcher.matches(body):
                 per = self.states[name].per
                 key = actor_key(entry) if per == "actor" else f"ip:{entry.get('ip') or ''}"
                 if per is None:
