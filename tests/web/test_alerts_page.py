@@ -608,3 +608,18 @@ def test_a_platform_admin_may_not_pick_a_workspace_the_log_does_not_hold(alerted
     form = {"csrf_token": token, "workspace": "nowhere", "enabled": "on", "threshold": "2"}
     assert admin.post("/alerts/rules/failed_sign_in_burst", data=form).status_code == 422
     assert Alerts(alerted.state.log).rule("nowhere", "failed_sign_in_burst").threshold == 5
+
+
+def test_a_long_burst_shows_and_links_its_first_entries(alerted: World) -> None:
+    before = {a.id for a in Alerts(alerted.state.log).list()}
+    ids = _failed_sign_ins(alerted, "ava.thompson@acme.example", count=60)
+    [alert] = [a for a in Alerts(alerted.state.log).list() if a.id not in before]
+    assert list(alert.event_ids) == ids
+    owner = alerted.client("owner")
+    page = owner.get(f"/alerts/{alert.id}")
+    assert re.findall(r'data-entry="([^"]+)"', page.text) == ids[:50]
+    assert "the first 50 of 60" in page.text
+    link = re.search(r'href="([^"]+)" data-show-entries>', page.text)
+    assert link is not None
+    activity = owner.get(unescape(link.group(1)) + "&per_page=100")
+    assert sorted(re.findall(r'data-row data-id="([^"]+)"', activity.text)) == sorted(ids[:50])

@@ -38,7 +38,8 @@ TABS = (("", "All"), ("open", "Open"), ("acknowledged", "Acknowledged"), ("resol
 SEVERITY_TONES = {"low": "gray", "medium": "yellow", "high": "orange", "critical": "red"}
 STATUS_TONES = {"open": "red", "acknowledged": "yellow", "resolved": "green"}
 PER_LABELS = {"": "the whole workspace", "actor": "each person", "ip": "each IP address"}
-#: The detail shows this many of an alert's entries (the Activity Log link shows them all).
+#: The detail shows this many of an alert's entries, and links the Activity Log page to
+#: them (a link naming thousands of ids would be longer than servers take).
 ENTRIES_SHOWN = 50
 #: Windows the rule forms offer, in minutes.
 WINDOWS = (5, 10, 15, 30, 60, 120, 360, 720, 1440)
@@ -312,7 +313,7 @@ def build_detail(
         rule=present_rule(rule) if rule else None,
         entries=[present_row(e, tz) for e in events],
         missing=shown - len(events),
-        activity_href=entries_href(events, alert.event_ids, tz),
+        activity_href=entries_href(events, alert.event_ids[:ENTRIES_SHOWN], tz),
         deliveries=[present_delivery(a, tz) for a in delivery_attempts],
         back_href=alerts_href(tz, alert.workspace if is_platform(principal.viewer) else ""),
         can_manage=may_manage_alerts(principal.viewer.role),
