@@ -4,10 +4,12 @@ the first; and the sender giving up there, every attempt kept."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from activitylog.client import ActivityLog
-from activitylog.delivery import Channels, attempts, deliveries
+from activitylog.delivery import Channels, Sender, attempts, deliveries
 from activitylog.delivery.retries import next_attempt_us, retry_delay
+from activitylog.delivery.transports import Outcome, Transports
 from activitylog.settings import Settings
 
 from ._support import Clock, follow, raise_alert, sender
@@ -64,3 +66,20 @@ def test_a_delivery_failing_for_24_hours_gives_up_with_every_attempt_kept(
     assert (delivery.status, delivery.attempts) == ("gave_up", len(expected))
     clock.advance(86400)
     assert send.send_due() == 0
+
+
+def test_an_unexpected_error_while_sending_is_a_failed_attempt(
+    log: ActivityLog, settings: Settings, clock: Clock
+) -> None:
+    class Broken(Transports):
+        def send(self, *_args: Any) -> Outcome:
+            raise RuntimeError("boom")
+
+    follow(log, clock)
+    Channels(log.store.engine).add("acme", "email", "ops@example.com", by="operator")
+    raise_alert(log)
+    follow(log, clock)
+    assert Sender(log, clock=clock, transports=Broken(settings)).send_due() == 1
+    (attempt,) = attempts(log.store.engine, "al_1")
+    assert (attempt.outcome, attempt.error) == ("failed", "RuntimeError: boom")
+    assert attempt.next_at == "2026-12-06T12:00:30Z"

@@ -17,8 +17,6 @@ from typing import Any
 
 import orjson
 
-from activitylog.delivery.times import micros, moment
-
 #: The entries delivered: an alert raised, or raised again with more entries.
 DELIVERED_ACTIONS = frozenset({"alert.raised", "alert.extended"})
 SUMMARY_MAX = 1000
@@ -97,16 +95,11 @@ def email_message(
     mail["Subject"] = subject_line(message)
     mail["From"] = sender
     mail["To"] = ", ".join(recipients)
-    mail["Date"] = format_datetime(moment(micros_of(message["occurred_at"])))
+    mail["Date"] = format_datetime(datetime.fromisoformat(message["occurred_at"]))
     mail["Message-ID"] = f"<{message_id}@activitylog>"
     mail["X-Activitylog-Alert"] = message["alert_id"]
     mail.set_content(email_text(message))
     return mail
-
-
-def micros_of(timestamp: str) -> int:
-    """Epoch microseconds of an ISO 8601 time (``...Z`` or with an offset)."""
-    return micros(datetime.fromisoformat(timestamp.replace("Z", "+00:00")))
 
 
 def webhook_payload(message: Mapping[str, Any]) -> bytes:

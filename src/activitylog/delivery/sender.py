@@ -84,7 +84,11 @@ class Sender:
         if channel is None:
             outcome = Outcome(False, error="the channel was removed")
         else:
-            outcome = self._transports.send(channel, delivery.id, delivery.message, at)
+            try:
+                outcome = self._transports.send(channel, delivery.id, delivery.message, at)
+            except Exception as exc:  # a bug must not keep a delivery from ever settling
+                logger.exception("sending delivery %s failed", delivery.id)
+                outcome = Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500])
         at_us = micros(at)
         if outcome.delivered:
             kind, next_us = "delivered", None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,12 +60,11 @@ class Transports:
         self, channel: Channel, delivery_id: str, message: Mapping[str, Any], at: datetime
     ) -> Outcome:
         """Send ``message`` to ``channel`` once; ``at`` is the attempt's time."""
-        senders: dict[str, Callable[[], Outcome]] = {
-            "email": lambda: self.email(channel, delivery_id, message),
-            "webhook": lambda: self.webhook(channel, delivery_id, message, at),
-            "slack": lambda: self.post(channel.target, slack_payload(message), {}),
-        }
-        return senders[channel.kind]()
+        if channel.kind == "email":
+            return self.email(channel, delivery_id, message)
+        if channel.kind == "webhook":
+            return self.webhook(channel, delivery_id, message, at)
+        return self.post(channel.target, slack_payload(message), {})
 
     def email(self, channel: Channel, delivery_id: str, message: Mapping[str, Any]) -> Outcome:
         s = self.settings
