@@ -68,6 +68,9 @@ events = Table(
     Index("ix_events_workspace_rid", "workspace", "rid", "layer", "category"),
     Index("ix_events_workspace_actor_rid", "workspace", "actor_id", "rid"),
     Index("ix_events_workspace_subject_rid", "workspace", "subject_type", "subject_id", "rid"),
+    # The countries filter: a country's entries in time order, and counts by country read
+    # from the index alone (migration 0008).
+    Index("ix_events_workspace_country_rid", "workspace", "country", "rid"),
     # Purge records, where verify finds the start of a purged log: a handful of rows.
     Index(
         "ix_events_purges",
