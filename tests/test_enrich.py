@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import pytest
 
 from activitylog.catalog import Catalog
 from activitylog.enrich import EMPTY_EVENT, event_dict, prepare, search_text
+from activitylog.errors import ValidationError
 from activitylog.events import EVENT_FIELDS, canonical_json, to_micros, validate
 
 CHROME = (
@@ -112,3 +114,9 @@ def test_event_dict_has_every_field_in_order() -> None:
     assert event["seq"] == 3
     assert event["deleted_at"] is None
     assert dict.fromkeys(EVENT_FIELDS) == EMPTY_EVENT  # the template is never mutated
+
+
+def test_a_sender_cannot_state_the_location() -> None:
+    with pytest.raises(ValidationError) as caught:
+        content(location={"country": "KP", "scope": "public"})
+    assert [e.field for e in caught.value.errors] == ["location"]
