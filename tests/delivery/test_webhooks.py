@@ -3,12 +3,14 @@ receiver would; Slack's incoming-webhook shape; HTTP failures kept as attempts."
 
 from __future__ import annotations
 
+import threading
+
 import orjson
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from activitylog.client import ActivityLog
-from activitylog.delivery import Channels, attempts, deliveries
+from activitylog.delivery import Channels, Sender, attempts, deliveries
 from activitylog.settings import Settings
 
 from ._support import Clock, follow, http_receiver, raise_alert, sender
@@ -166,3 +168,31 @@ def _point_at(log: ActivityLog, channel_id: str, url: str) -> None:
         conn.execute(
             update(alert_channels).where(alert_channels.c.id == channel_id).values(target=url)
         )
+
+
+def test_two_senders_at_once_attempt_each_delivery_once(
+    log: ActivityLog, settings: Settings, live_clock: Clock
+) -> None:
+    with http_receiver() as receiver:
+        follow(log, live_clock)
+        channels = Channels(log.store.engine)
+        for n in range(12):
+            channels.add("acme", "webhook", f"{receiver.url}/{n}", by="operator")
+        raise_alert(log)
+        follow(log, live_clock)
+        senders = [sender(log, settings, live_clock) for _ in range(2)]
+        start = threading.Barrier(2)
+
+        def run(one: Sender) -> None:
+            start.wait()
+            one.send_due()
+
+        threads = [threading.Thread(target=run, args=(one,)) for one in senders]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(receiver.requests) == 12
+    assert len({r.headers["webhook-id"] for r in receiver.requests}) == 12
+    found = deliveries(log.store.engine, "al_1")
+    assert {(d.status, d.attempts) for d in found} == {("delivered", 1)}
