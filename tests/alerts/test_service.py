@@ -145,6 +145,7 @@ def test_custom_rules_are_checked_and_recorded(log: ActivityLog) -> None:
         "per",
         "filters.colour",
         "filters.countries",
+        "filters.roles",
     }
     with pytest.raises(ValidationError, match="built-in"):
         service.add_rule("acme", "off_hours", {}, 1, 1)

@@ -39,14 +39,12 @@ def checked_filters(workspace: str, filters: object) -> dict[str, Any]:
             result[name] = sorted(set(value))
     if "countries" in result:
         result["countries"] = sorted({c.strip().upper() for c in result["countries"]})
-    if errors:
-        raise ValidationError(errors)
     try:
         CustomMatcher(workspace, result)
     except ValidationError as exc:
-        raise ValidationError(
-            [FieldError(f"filters.{e.field}", e.reason) for e in exc.errors]
-        ) from None
+        errors += [FieldError(f"filters.{e.field}", e.reason) for e in exc.errors]
+    if errors:
+        raise ValidationError(errors)
     return result
 
 
