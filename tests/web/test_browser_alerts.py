@@ -77,7 +77,7 @@ def live(alerted: World) -> Iterator[LiveServer]:
 
 
 def _open_alerts(page: Page) -> None:
-    page.get_by_role("navigation", name="Pages").get_by_role(
+    page.get_by_role("navigation", name="Main").get_by_role(
         "link", name=re.compile("^Alerts")
     ).click()
     page.wait_for_url(re.compile(r"/alerts\?"))
