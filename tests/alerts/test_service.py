@@ -3,6 +3,8 @@ the note), rule changes recorded with before and after, and every bad input name
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from activitylog import ActivityLog
@@ -166,3 +168,25 @@ def test_custom_rules_are_checked_and_recorded(log: ActivityLog) -> None:
     assert entry["changes"]["threshold"] == {"before": None, "after": 3}
     changed = service.set_rule("acme", "exports", enabled=False, threshold=5)
     assert (changed.enabled, changed.threshold, changed.filters) == (False, 5, rule.filters)
+
+
+def test_a_change_reads_the_alert_again_when_the_follower_extended_it(
+    log: ActivityLog, alert_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = Alerts(log)
+    stale = service.get(alert_id)
+    log.record(**failed(6))
+    follow(log)  # extends the alert after it was read
+    reads: list[str] = []
+    real = Alerts.get
+
+    def stale_first(self: Alerts, wanted: str) -> Any:
+        reads.append(wanted)
+        return stale if len(reads) == 1 else real(self, wanted)
+
+    monkeypatch.setattr(Alerts, "get", stale_first)
+    acked = service.ack(alert_id, "ava")
+    assert len(reads) == 2
+    assert (acked.status, len(acked.event_ids)) == ("acknowledged", 6)
+    assert len(entries_with(log, "alert.acknowledged")) == 1
+    assert real(service, alert_id) == acked

@@ -11,7 +11,7 @@ the caller's to check (:func:`~activitylog.access.may_see_alerts`,
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from activitylog.client import ActivityLog
 
 NOTE_MAX = 2000
+#: Tries at changing an alert the follower keeps extending.
+ATTEMPTS = 3
 #: The most alerts one list returns (newest first).
 LIST_MAX = 1000
 
@@ -80,14 +82,17 @@ class Alerts:
     def ack(self, alert_id: str, by: str, *, record: Mapping[str, Any] | None = None) -> Alert:
         """Acknowledge an open alert (someone is on it); acknowledging it again changes
         nothing; a resolved alert cannot be. ``record``: the entry's actor, layer, ip."""
-        alert = self._existing(alert_id)
-        if alert.status == "acknowledged":
-            return alert
-        if alert.status == "resolved":
-            raise Conflict(f"alert {alert_id} is resolved", {})
-        now = now_us()
-        changed = replace(alert, status="acknowledged", acknowledged_by=by, acknowledged_us=now)
-        return self._change(alert, changed, "acknowledged", by, record)
+
+        def acknowledged(alert: Alert) -> Alert | None:
+            if alert.status == "acknowledged":
+                return None
+            if alert.status == "resolved":
+                raise Conflict(f"alert {alert_id} is resolved", {})
+            return replace(
+                alert, status="acknowledged", acknowledged_by=by, acknowledged_us=now_us()
+            )
+
+        return self._transition(alert_id, acknowledged, "acknowledged", by, record)
 
     def resolve(
         self,
@@ -100,52 +105,63 @@ class Alerts:
         """Resolve an open or acknowledged alert, with an optional note."""
         if note is not None and (not isinstance(note, str) or len(note) > NOTE_MAX):
             raise ValidationError([FieldError("note", f"must be text of at most {NOTE_MAX}")])
-        note = note.strip() or None if note is not None else None
-        alert = self._existing(alert_id)
-        if alert.status == "resolved":
-            raise Conflict(f"alert {alert_id} is resolved already", {})
-        now = now_us()
-        changed = replace(alert, status="resolved", resolved_by=by, resolved_us=now, note=note)
-        return self._change(alert, changed, "resolved", by, record)
+        kept = (note.strip() or None) if note is not None else None
 
-    def _existing(self, alert_id: str) -> Alert:
-        alert = self.get(alert_id)
-        if alert is None:
-            raise NotFound(f"no alert {alert_id}")
-        return alert
+        def resolved(alert: Alert) -> Alert:
+            if alert.status == "resolved":
+                raise Conflict(f"alert {alert_id} is resolved already", {})
+            return replace(
+                alert, status="resolved", resolved_by=by, resolved_us=now_us(), note=kept
+            )
 
-    def _change(
+        return self._transition(alert_id, resolved, "resolved", by, record)
+
+    def _transition(
         self,
-        before: Alert,
-        after: Alert,
+        alert_id: str,
+        change: Callable[[Alert], Alert | None],
         what: str,
         by: str,
         record: Mapping[str, Any] | None,
     ) -> Alert:
-        change = before.changes + 1
-        stamp = after.resolved_us if what == "resolved" else after.acknowledged_us
-        after = replace(after, changes=change, updated_us=stamp or now_us())
-        fields = dict(record or {"actor": {"id": by, "name": by, "type": "user"}})
-        entry = alert_entry(after, what, change, record=fields)
-        with self.engine.execution_options(immediate=True).begin() as conn:
-            self.log.record_many([entry], connection=conn)
-            done = conn.execute(
-                update(alerts)
-                .where(alerts.c.id == before.id, alerts.c.changes == before.changes)
-                .values(
-                    status=after.status,
-                    changes=change,
-                    updated_us=after.updated_us,
-                    acknowledged_by=after.acknowledged_by,
-                    acknowledged_us=after.acknowledged_us,
-                    resolved_by=after.resolved_by,
-                    resolved_us=after.resolved_us,
-                    note=after.note,
-                )
-            )
-            if done.rowcount != 1:
-                raise Conflict(f"alert {before.id} changed meanwhile; try again", {})
-        return after
+        """Apply ``change`` to the alert as it is now, recorded in the log in the same
+        transaction; read again when the follower extended it meanwhile."""
+        for _ in range(ATTEMPTS):
+            before = self.get(alert_id)
+            if before is None:
+                raise NotFound(f"no alert {alert_id}")
+            after = change(before)
+            if after is None:
+                return before
+            number = before.changes + 1
+            stamp = after.resolved_us if what == "resolved" else after.acknowledged_us
+            after = replace(after, changes=number, updated_us=stamp or now_us())
+            fields = dict(record or {"actor": {"id": by, "name": by, "type": "user"}})
+            entry = alert_entry(after, what, number, record=fields)
+            try:
+                # the log first, as the follower does: both lock the head, then the alert
+                with self.engine.execution_options(immediate=True).begin() as conn:
+                    self.log.record_many([entry], connection=conn)
+                    done = conn.execute(
+                        update(alerts)
+                        .where(alerts.c.id == before.id, alerts.c.changes == before.changes)
+                        .values(
+                            status=after.status,
+                            changes=number,
+                            updated_us=after.updated_us,
+                            acknowledged_by=after.acknowledged_by,
+                            acknowledged_us=after.acknowledged_us,
+                            resolved_by=after.resolved_by,
+                            resolved_us=after.resolved_us,
+                            note=after.note,
+                        )
+                    )
+                    if done.rowcount != 1:
+                        raise _Moved  # rolls the entry back
+            except (_Moved, Conflict):  # Conflict: that change's entry id is taken
+                continue
+            return after
+        raise Conflict(f"alert {alert_id} keeps changing; try again", {})
 
     def _shown(self, alert: Alert) -> Alert:
         return replace(alert, deliveries=tuple(self._deliveries(alert.id)))
@@ -286,6 +302,10 @@ class Alerts:
         with self.engine.execution_options(immediate=True).begin() as conn:
             self.log.record_many([entry], connection=conn)
             return rulebook.save(conn, after, now_us=now_us(), by=by)
+
+
+class _Moved(Exception):
+    """The alert changed between reading and writing it."""
 
 
 def _check_status(status: str) -> None:
