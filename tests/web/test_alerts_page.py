@@ -293,6 +293,10 @@ def test_acknowledge_then_resolve_change_the_status_and_are_recorded(alerted: Wo
     page = owner.get(f"/alerts/{alert_id}")
     assert "It was Ava, who forgot her password." in page.text
     assert f"/alerts/{alert_id}/resolve" not in page.text
+    history = re.search(r'<ol class="alert-history".*?</ol>', page.text, re.S)
+    assert history is not None
+    steps = re.findall(r'>(\w+)</a> by ([^,<]+)', history.group(0))
+    assert steps == [("Raised", "System"), ("Acknowledged", OWNER_NAME), ("Resolved", OWNER_NAME)]
 
     [acked] = _recorded(alerted, "alert.acknowledged")
     [resolved] = _recorded(alerted, "alert.resolved")

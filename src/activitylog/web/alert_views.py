@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
@@ -41,6 +42,10 @@ PER_LABELS = {"": "the whole workspace", "actor": "each person", "ip": "each IP 
 #: The detail shows this many of an alert's entries, and links the Activity Log page to
 #: them (a link naming thousands of ids would be longer than servers take).
 ENTRIES_SHOWN = 50
+#: An alert's history shows this many of its own entries.
+HISTORY_MAX = 100
+#: Its entries are looked for from this long before it was raised (clocks of writers).
+HISTORY_SLACK = timedelta(minutes=5)
 #: Windows the rule forms offer, in minutes.
 WINDOWS = (5, 10, 15, 30, 60, 120, 360, 720, 1440)
 RULE_LABELS = {
@@ -195,6 +200,8 @@ class AlertPage:
     deliveries: list[DeliveryRow]
     back_href: str
     can_manage: bool
+    #: The alert's own entries in the log (raised, extended, acknowledged, resolved).
+    history: list[Row] = field(default_factory=list)
     #: Deliveries not attempted yet.
     waiting: int = 0
     error: str = ""
@@ -317,8 +324,24 @@ def build_detail(
         deliveries=[present_delivery(a, tz) for a in delivery_attempts],
         back_href=alerts_href(tz, alert.workspace if is_platform(principal.viewer) else ""),
         can_manage=may_manage_alerts(principal.viewer.role),
+        history=[present_row(e, tz) for e in history(log, principal, alert)],
         waiting=waiting,
     )
+
+
+def history(log: ActivityLog, principal: Principal, alert: Alert) -> list[dict[str, Any]]:
+    """``alert``'s own entries (``alert.raised`` ... ``alert.resolved``, the alert their
+    subject), oldest first, as far as the viewer may read them; recorded when each change
+    was, so none is older than the alert."""
+    selection = Selection(
+        workspace=alert.workspace,
+        viewer=principal.viewer,
+        scope="workspace",
+        since=datetime.fromtimestamp(alert.raised_us / 1_000_000, UTC) - HISTORY_SLACK,
+        subject_type="alert",
+        subject_id=alert.id,
+    )
+    return log.query(selection, sort="time", per_page=HISTORY_MAX).items
 
 
 def present_rule(rule: RuleState) -> RuleView:
