@@ -5,10 +5,11 @@ no rules, side by side in one run; and how fast the follower evaluates on its ow
     python bench/alert_rules.py --events 100000 --repeat 3
 
 Each round ingests the same ``--events`` seed entries (batches of 1,000) into a fresh
-database, once with rules off and once with them on (alternating, ``off_hours`` turned
-on too), each ingester in its own process; "on" also reports how long the follower took
-to catch up after the last batch. ``evaluate``: the follower alone over a log already
-written (entries/s). Results: medians, as JSON lines in bench/results/alert_rules.jsonl.
+database three times, in turn: rules off, the default rules (``off_hours`` off), all
+rules (``off_hours`` on too), each ingester in its own process; with rules, how long the
+follower took to catch up after the last batch. ``evaluate``: the follower alone over a
+log already written, all rules on (entries/s). Results: medians, as JSON lines in
+bench/results/alert_rules.jsonl.
 """
 
 from __future__ import annotations
@@ -36,15 +37,19 @@ def _settings(db: str) -> Settings:
     return Settings(db=db, signing_key=KEY)
 
 
-def _prepare(db: str, workspaces: list[str], rules: bool) -> None:
-    """The workspaces' rules (off_hours on too), and the follower started at the end."""
+MODES = ("off", "defaults", "all")
+
+
+def _prepare(db: str, workspaces: list[str], mode: str) -> None:
+    """The workspaces' rules (``off``: none; ``defaults``; ``all``: off_hours on too), and
+    the follower started at the end."""
     with ActivityLog(db, settings=_settings(db)) as log:
         for workspace in workspaces:
             log.record(workspace=workspace, action="contact.created")
             service = Alerts(log)
-            if rules:
+            if mode == "all":
                 service.set_rule(workspace, "off_hours", enabled=True)
-            else:
+            elif mode == "off":
                 for state in service.rules(workspace):
                     service.set_rule(workspace, state.name, enabled=False)
         Following(log).catch_up([AlertFollower(log)])
@@ -69,11 +74,12 @@ def _follow(db: str, stop: Any, out: Any) -> None:
         out.send(time.perf_counter() - started)
 
 
-def _round(events: list[dict[str, Any]], workspaces: list[str], rules: bool) -> dict[str, float]:
+def _round(events: list[dict[str, Any]], workspaces: list[str], mode: str) -> dict[str, float]:
     ctx = mp.get_context("spawn")
     with tempfile.TemporaryDirectory(dir="bench/data") as tmp:
         db = f"sqlite:///{tmp}/alerts.db"
-        _prepare(db, workspaces, rules)
+        _prepare(db, workspaces, mode)
+        rules = mode != "off"
         stop = ctx.Event()
         follow_out, follow_in = ctx.Pipe(duplex=False)
         follower = ctx.Process(target=_follow, args=(db, stop, follow_in)) if rules else None
@@ -97,7 +103,7 @@ def _round(events: list[dict[str, Any]], workspaces: list[str], rules: bool) -> 
 def _evaluate(events: list[dict[str, Any]], workspaces: list[str]) -> float:
     with tempfile.TemporaryDirectory(dir="bench/data") as tmp:
         db = f"sqlite:///{tmp}/alerts.db"
-        _prepare(db, workspaces, rules=True)
+        _prepare(db, workspaces, "all")
         with ActivityLog(db, settings=_settings(db)) as log:
             for i in range(0, len(events), 1000):
                 log.record_many(events[i : i + 1000])
@@ -114,28 +120,28 @@ def main() -> None:
     Path("bench/data").mkdir(parents=True, exist_ok=True)
     events = list(generate_events(args.events, seed=11))
     workspaces = sorted({str(e["workspace"]) for e in events})
-    off: list[float] = []
-    on: list[dict[str, float]] = []
+    runs: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
     for _ in range(args.repeat):
-        off.append(_round(events, workspaces, rules=False)["events_per_s"])
-        on.append(_round(events, workspaces, rules=True))
-    rates_on = [r["events_per_s"] for r in on]
+        for mode in MODES:
+            runs[mode].append(_round(events, workspaces, mode))
+    rate = {m: statistics.median(r["events_per_s"] for r in runs[m]) for m in MODES}
     emit(
         {
             "scenario": "alert_rules",
             "db": "sqlite",
             "events": args.events,
             "repeat": args.repeat,
-            "ingest_rules_off_events_per_s": round(statistics.median(off)),
-            "ingest_rules_on_events_per_s": round(statistics.median(rates_on)),
-            "cost_pct": round(100 * (1 - statistics.median(rates_on) / statistics.median(off)), 1),
-            "follower_catch_up_after_ingest_s": round(
-                statistics.median(r["catch_up_s"] for r in on), 2
-            ),
-            "alerts_raised": int(on[0]["alerts"]),
-            "evaluate_entries_per_s": round(_evaluate(events, workspaces)),
-            "runs_off": [round(r) for r in off],
-            "runs_on": [round(r) for r in rates_on],
+            **{f"ingest_{m}_events_per_s": round(rate[m]) for m in MODES},
+            **{f"cost_{m}_pct": round(100 * (1 - rate[m] / rate["off"]), 1) for m in MODES[1:]},
+            **{
+                f"follower_catch_up_{m}_s": round(
+                    statistics.median(r["catch_up_s"] for r in runs[m]), 2
+                )
+                for m in MODES[1:]
+            },
+            **{f"alerts_{m}": int(runs[m][0]["alerts"]) for m in MODES[1:]},
+            "evaluate_all_entries_per_s": round(_evaluate(events, workspaces)),
+            **{f"runs_{m}": [round(r["events_per_s"]) for r in runs[m]] for m in MODES},
         },
         "alert_rules",
     )
