@@ -19,6 +19,7 @@ from activitylog.alerts import Alerts
 from activitylog.alerts.follower import AlertFollower
 from activitylog.delivery import Channels, Sender, attempts, delivery_followers
 from activitylog.followers import Following
+from activitylog.web.alert_views import rule_label
 
 from ._support import World, csrf_of, sign_in
 
@@ -295,7 +296,7 @@ def test_acknowledge_then_resolve_change_the_status_and_are_recorded(alerted: Wo
     assert f"/alerts/{alert_id}/resolve" not in page.text
     history = re.search(r'<ol class="alert-history".*?</ol>', page.text, re.S)
     assert history is not None
-    steps = re.findall(r'>(\w+)</a> by ([^,<]+)', history.group(0))
+    steps = re.findall(r">(\w+)</a> by ([^,<]+)", history.group(0))
     assert steps == [("Raised", "System"), ("Acknowledged", OWNER_NAME), ("Resolved", OWNER_NAME)]
 
     [acked] = _recorded(alerted, "alert.acknowledged")
@@ -443,6 +444,8 @@ def test_bad_rule_settings_are_422_naming_the_field(
     reply = owner.post(f"/alerts/rules/{rule}", data={"csrf_token": csrf_of(owner), **data})
     assert reply.status_code == 422
     assert message in _error(reply.text)
+    assert _error(reply.text).startswith(f"{rule_label(rule)}: Invalid: ")
+    assert _error(reply.text).endswith("Nothing was changed.")
     assert Alerts(alerted.state.log).rule("acme", rule) == before
 
 

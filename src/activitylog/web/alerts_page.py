@@ -181,7 +181,8 @@ def _change_rule(request: Request, name: str, form: dict[str, str]) -> Response:
             target, name, by=principal.name, record=_record(request, principal), **changes
         )
     except ValidationError as exc:
-        return _list(request, principal, target, "", tz, error=_invalid(exc.errors), code=422)
+        error = f"{views.rule_label(name)}: {_invalid(exc.errors)} Nothing was changed."
+        return _list(request, principal, target, "", tz, error=error, code=422)
     return _back(views.alerts_href(tz, _shown(principal, target)) + "#rules", "rule")
 
 
