@@ -4,6 +4,9 @@ the operator)."""
 
 from __future__ import annotations
 
+import secrets
+from datetime import UTC, datetime
+
 import click
 from rich.table import Table
 
@@ -14,6 +17,8 @@ from activitylog.cli.render import make_console
 from activitylog.cli.workspaces import OPERATOR_ACTOR
 from activitylog.delivery import Channels, channel_event
 from activitylog.delivery.channels import ADDED, KINDS, REMOVED
+from activitylog.delivery.messages import test_message
+from activitylog.delivery.transports import Transports
 from activitylog.errors import NotFound
 
 _FORMAT = click.option(
@@ -31,6 +36,7 @@ def channels() -> None:
     alerts channels add W webhook URL [--min-severity S]
     alerts channels add W slack URL [--min-severity S]
     alerts channels remove ID
+    alerts channels test ID
 
     Each alert raised (or raised again) is sent to every channel of its workspace whose
     minimum severity it reaches: email through the SMTP server of the smtp_* settings,
@@ -102,3 +108,30 @@ def remove(channel_id: str) -> None:
         raise NotFound(f"no alert channel {channel_id!r}")
     log.record(**channel_event(channel, REMOVED), layer="platform", actor=OPERATOR_ACTOR)
     click.echo(f"removed {channel.id}: {channel.kind} {channel.shown_target}")
+
+
+@channels.command("test")
+@click.argument("channel_id", metavar="ID")
+def test(channel_id: str) -> None:
+    """Send a test message (type alert.test) to a channel now, once, and say what came of
+    it; exit 1 when it was not delivered."""
+    log = open_log()
+    channel = Channels(log.store.engine).get(channel_id)
+    if channel is None:
+        raise NotFound(f"no alert channel {channel_id!r}")
+    now = datetime.now(UTC)
+    transports = Transports(log.settings)
+    try:
+        outcome = transports.send(
+            channel, "msg_test_" + secrets.token_hex(8), test_message(channel.workspace, now), now
+        )
+    finally:
+        transports.close()
+    code = f" ({outcome.status_code})" if outcome.status_code else ""
+    if outcome.delivered:
+        click.echo(f"delivered{code} to {channel.kind} {channel.shown_target}")
+        if outcome.error:
+            click.echo(outcome.error, err=True)
+        return
+    click.echo(f"not delivered{code}: {outcome.error}", err=True)
+    click.get_current_context().exit(1)

@@ -19,6 +19,8 @@ import orjson
 
 #: The entries delivered: an alert raised, or raised again with more entries.
 DELIVERED_ACTIONS = frozenset({"alert.raised", "alert.extended"})
+#: The type of the message ``alerts channels test`` sends.
+TEST = "alert.test"
 SUMMARY_MAX = 1000
 _SPACE = re.compile(r"\s+")
 
@@ -48,6 +50,22 @@ def alert_message(entry: Mapping[str, Any], link_base: str | None = None) -> dic
     }
 
 
+def test_message(workspace: str, at: datetime) -> dict[str, Any]:
+    """A message to try a channel with (``alert.test``): no alert, nothing raised."""
+    return {
+        "type": TEST,
+        "alert_id": "test",
+        "workspace": workspace,
+        "rule": "test",
+        "severity": "low",
+        "summary": f"A test of an alert channel of {workspace}: no alert was raised.",
+        "event_ids": [],
+        "entry_id": None,
+        "occurred_at": at.isoformat().replace("+00:00", "Z"),
+        "url": None,
+    }
+
+
 def alert_url(link_base: str | None, alert_id: str) -> str | None:
     """The alert's page under the workspace's ``link_base`` (None without one)."""
     if not link_base:
@@ -63,6 +81,8 @@ def _text(value: object, limit: int) -> str:
 
 
 def subject_line(message: Mapping[str, Any]) -> str:
+    if message["type"] == TEST:
+        return f"Test of an alert channel of {message['workspace']}"
     verb = "raised again" if message["type"] == "alert.extended" else "raised"
     return (
         f"[{message['severity'].upper()}] Alert {verb} in {message['workspace']}: {message['rule']}"

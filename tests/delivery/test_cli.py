@@ -10,10 +10,13 @@ from typing import Any
 import orjson
 import pytest
 from click.testing import CliRunner, Result
+from standardwebhooks import Webhook
 
 from activitylog import ActivityLog
 from activitylog.cli import main
 from activitylog.settings import Settings
+
+from ._support import free_port, http_receiver, smtp_server
 
 
 @pytest.fixture(autouse=True)
@@ -125,3 +128,42 @@ def test_bad_input_exits_2_naming_the_field(
     assert result.exit_code == 2
     assert message in result.output
     assert as_json(run(db_url, "list", "--format", "json")) == []
+
+
+def test_test_sends_a_signed_test_webhook_now(db_url: str) -> None:
+    with http_receiver() as receiver:
+        hook = as_json(run(db_url, "add", "acme", "webhook", receiver.url, "--format", "json"))
+        result = run(db_url, "test", hook["id"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == f"delivered (204) to webhook {receiver.url}\n"
+        receiver.status[0] = 500
+        failed = run(db_url, "test", hook["id"])
+    assert failed.exit_code == 1
+    assert "not delivered (500): HTTP 500" in failed.output
+    first = receiver.requests[0]
+    payload = Webhook(hook["secret"]).verify(first.body, first.headers)
+    assert payload["type"] == "alert.test"
+    assert payload["data"]["workspace"] == "acme"
+
+
+def test_test_sends_a_test_email_through_the_smtp_settings(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    for name, value in {
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "STARTTLS": "false",
+        "FROM": "alerts@example.com",
+    }.items():
+        monkeypatch.setenv(f"ACTIVITYLOG_SMTP_{name}", value)
+    mail = as_json(run(db_url, "add", "acme", "email", "ops@example.com", "--format", "json"))
+    with smtp_server(port) as inbox:
+        result = run(db_url, "test", mail["id"])
+    assert result.exit_code == 0, result.output
+    ((envelope, message),) = inbox.messages
+    assert envelope.rcpt_tos == ["ops@example.com"]
+    assert message["Subject"] == "Test of an alert channel of acme"
+    missing = run(db_url, "test", "ch_missing")
+    assert missing.exit_code == 2
+    assert "error: no alert channel 'ch_missing'" in missing.output
