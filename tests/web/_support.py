@@ -64,9 +64,10 @@ def csrf_of(client: TestClient) -> str:
     return match.group(1)
 
 
-def build_world(root: Path, events: int) -> World:
+def build_world(root: Path, events: int, db: str | None = None) -> World:
+    """The app over ``events`` seeded entries in ``db`` (default: SQLite under ``root``)."""
     settings = Settings(
-        db=f"sqlite:///{root / 'log.db'}",
+        db=db or f"sqlite:///{root / 'log.db'}",
         signing_key=root / "signing-key.pem",
         secret_key=root / "secret-key",
         checkpoint_every=50,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Iterator
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +23,7 @@ from activitylog.delivery import Channels, Sender, attempts, delivery_followers
 from activitylog.followers import Following
 from activitylog.web.alert_views import rule_label
 
-from ._support import World, csrf_of, sign_in
+from ._support import World, build_world, csrf_of, sign_in
 
 OWNER_NAME = "Ava Thompson"
 
@@ -630,3 +632,41 @@ def test_a_long_burst_shows_and_links_its_first_entries(alerted: World) -> None:
     assert link is not None
     activity = owner.get(unescape(link.group(1)) + "&per_page=100")
     assert sorted(re.findall(r'data-row data-id="([^"]+)"', activity.text)) == sorted(ids[:50])
+
+
+# -- both engines --------------------------------------------------------------------------
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine_world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    db = None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+    world = build_world(tmp_path, 0, db=db)
+    _start_following(world)
+    yield world
+    world.state.log.close()
+
+
+def test_the_page_on_each_engine(engine_world: World) -> None:
+    """List, one alert with its entries and history, acknowledge, resolve, a rule changed
+    and a custom rule added: the same on SQLite and PostgreSQL."""
+    world = engine_world
+    before = {a.id for a in Alerts(world.state.log).list()}
+    ids = _failed_sign_ins(world, "ava.thompson@acme.example")
+    [alert_id] = [a.id for a in Alerts(world.state.log).list() if a.id not in before]
+    owner = world.client("owner")
+    token = csrf_of(owner)
+    assert _rows(owner.get("/alerts?status=open").text) == [alert_id]
+    page = owner.get(f"/alerts/{alert_id}").text
+    assert re.findall(r'data-entry="([^"]+)"', page) == ids
+    for path in ("acknowledge", "resolve"):
+        reply = owner.post(f"/alerts/{alert_id}/{path}", data={"csrf_token": token, "note": "ok"})
+        assert reply.status_code == 200
+    assert _status(world, alert_id) == "resolved"
+    page = owner.get(f"/alerts/{alert_id}").text
+    assert re.findall(r">(\w+)</a> by ", page) == ["Raised", "Acknowledged", "Resolved"]
+    rule = {"csrf_token": token, "enabled": "on", "threshold": "7"}
+    assert owner.post("/alerts/rules/failed_sign_in_burst", data=rule).status_code == 200
+    custom = {"csrf_token": token, "name": "mine", "threshold": "2", "window": "5", "per": "ip"}
+    custom["filters"] = "/activity?result=failure"
+    assert owner.post("/alerts/rules", data=custom).status_code == 200
+    facade = Alerts(world.state.log)
+    assert facade.rule("acme", "failed_sign_in_burst").threshold == 7
+    assert dict(facade.rule("acme", "mine").filters or {}) == {"results": ["failure"]}
