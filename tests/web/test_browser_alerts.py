@@ -184,6 +184,9 @@ def test_an_owner_turns_a_rule_off_and_adds_one_from_the_activity_log(
 
 def test_the_alerts_page_on_a_phone(browser: Browser, live: LiveServer, alerted: World) -> None:
     with signed_in(browser, live.url, OWNER, viewport=PHONE) as page:
+        page.goto("/alerts?status=open")  # a link without a zone: shown in the browser's
+        expect(page).to_have_url(re.compile(r"/alerts\?status=open&tz=Europe%2FBerlin$"))
+        expect(page.locator("time").first).to_have_attribute("datetime", re.compile("Z$"))
         _open_alerts(page)
         assert_accessible(page, "the alerts list on a phone")
         screenshot(page, "alerts-list-phone.png", full_page=False)
