@@ -21,6 +21,7 @@ from activitylog.alerts import Alerts
 from activitylog.alerts.follower import AlertFollower
 from activitylog.delivery import Channels, Sender, attempts, delivery_followers
 from activitylog.followers import Following
+from activitylog.web import alert_views
 from activitylog.web.alert_views import rule_label
 
 from ._support import World, build_world, csrf_of, sign_in
@@ -670,3 +671,21 @@ def test_the_page_on_each_engine(engine_world: World) -> None:
     facade = Alerts(world.state.log)
     assert facade.rule("acme", "failed_sign_in_burst").threshold == 7
     assert dict(facade.rule("acme", "mine").filters or {}) == {"results": ["failure"]}
+
+
+def test_the_all_tab_leaves_older_resolved_alerts_to_the_resolved_tab(
+    alerted: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(alert_views, "RESOLVED_ON_ALL", 2)
+    facade = Alerts(alerted.state.log)
+    resolved = []
+    for n in range(4):
+        alert_id = _raise(alerted, f"person{n}@acme.example", ip=f"192.0.2.{n + 1}")
+        facade.resolve(alert_id, by="Someone")
+        resolved.append(alert_id)
+    still_open = _raise(alerted, "ava.thompson@acme.example")
+    owner = alerted.client("owner")
+    page = owner.get("/alerts")
+    assert _rows(page.text) == [still_open, resolved[3], resolved[2]]  # the latest resolved
+    assert "2 older resolved alerts in the Resolved tab" in page.text
+    assert _rows(owner.get("/alerts?status=resolved").text) == resolved[::-1]

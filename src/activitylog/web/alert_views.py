@@ -42,6 +42,8 @@ PER_LABELS = {"": "the whole workspace", "actor": "each person", "ip": "each IP 
 #: The detail shows this many of an alert's entries, and links the Activity Log page to
 #: them (a link naming thousands of ids would be longer than servers take).
 ENTRIES_SHOWN = 50
+#: The All tab shows this many resolved alerts (the latest); the Resolved tab every one.
+RESOLVED_ON_ALL = 50
 #: An alert's history shows this many of its own entries.
 HISTORY_MAX = 100
 #: Its entries are looked for from this long before it was raised (clocks of writers).
@@ -172,6 +174,8 @@ class AlertsPage:
     new_rule: Mapping[str, str] = field(default_factory=dict)
     windows: tuple[Option, ...] = ()
     severities: tuple[Option, ...] = ()
+    #: Resolved alerts the All tab leaves to the Resolved tab.
+    more_resolved: int = 0
 
     def href(self, **changes: str) -> str:
         return alerts_href(
@@ -261,8 +265,12 @@ def build_list(
 ) -> AlertsPage:
     """The list page of ``workspace`` (None: every workspace, for platform admins): each
     status read on its own, so open alerts come first however many others there are."""
-    by_status = {s: facade.list(workspace, s) for s in STATUSES}
+    by_status = {s: ordered(facade.list(workspace, s)) for s in STATUSES}
     shown = by_status[status] if status else [a for s in STATUSES for a in by_status[s]]
+    hidden = 0
+    if not status:  # every open and acknowledged alert, the latest resolved ones
+        hidden = max(0, len(by_status["resolved"]) - RESOLVED_ON_ALL)
+        shown = shown[: len(shown) - hidden]
     counts = {s: _count(len(alerts)) for s, alerts in by_status.items()}
     counts[""] = _count(sum(len(alerts) for alerts in by_status.values()))
     chosen = workspace or ""
@@ -272,11 +280,12 @@ def build_list(
         workspace=chosen,
         status=status,
         tabs=[],
-        alerts=[present_alert(a, tz) for a in ordered(shown)],
+        alerts=[present_alert(a, tz) for a in shown],
         rules=[present_rule(r) for r in facade.rules(workspace)] if workspace else [],
         followers=follower_rows(followers, workspace, tz),
         windows=window_options(60),
         severities=severity_options("medium"),
+        more_resolved=hidden,
     )
     page.tabs = [
         Tab(label, page.href(status=value), counts[value], value == status) for value, label in TABS
