@@ -295,3 +295,26 @@ def _wait_for(condition: Any, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out")
         time.sleep(0.01)
+
+
+def test_a_running_runner_picks_up_a_new_stream(log: ActivityLog) -> None:
+    from activitylog.followers import FollowerRunner
+    from activitylog.streams import stream_followers
+
+    receiver = WebhookReceiver(SECRET).start()
+    runner = FollowerRunner(log, lambda: stream_followers(log), poll=0.05, refresh=0.1)
+    runner.start()
+    try:
+        log.record_many(_entries("acme", 20))
+        stream = new_stream(
+            name="live", workspace="acme", url=receiver.url, secret=SECRET, start="beginning"
+        )
+        Streams(log).add(stream)  # while the runner runs, as `streams add` beside `serve`
+        log.record_many(_entries("acme", 30))
+        _wait_for(lambda: len(receiver.events()) == 50)
+    finally:
+        runner.stop()
+        receiver.stop()
+        for follower in Streams(log).followers():
+            follower.close()
+    assert [e["seq"] for e in receiver.events()] == list(range(1, 51))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -41,6 +42,8 @@ FILTER_FIELDS: tuple[str, ...] = (
 )
 _SCALAR_FILTERS = frozenset({"search", "layer"})
 LOOPBACK_HOSTS = frozenset({"localhost"})
+#: A host name as it goes on the wire (IDNA); an IP address is checked apart.
+_HOST = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?")
 FOLLOWER_PREFIX = "stream:"
 
 
@@ -150,17 +153,30 @@ def _filter_name(name: str) -> str:
 
 def url_problem(url: str) -> str | None:
     """A webhook URL must be https://, or http:// to a loopback host."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "is not a valid URL (spaces or control characters)"
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
         return "is not a valid URL"
     if parsed.scheme not in ("https", "http") or not parsed.host:
         return "must be an https:// URL"
+    host = parsed.raw_host.decode("ascii", "replace").lower()
+    if not (_HOST.fullmatch(host) or _is_address(host)):
+        return "is not a valid URL (host)"
     if parsed.scheme == "http" and not is_loopback(parsed.host):
         return "must use https:// (http:// only to 127.0.0.1, ::1 or localhost)"
     if parsed.userinfo:
         return "must not hold a user name or password"
     return None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def is_loopback(host: str) -> bool:
