@@ -4,9 +4,14 @@ taken by /alerts/{alert_id}."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from standardwebhooks import Webhook
 from starlette.testclient import TestClient
 
 from activitylog.delivery import Channels
@@ -20,6 +25,30 @@ HOOK = "https://hooks.example.com/alerts"
 
 def _post(client: TestClient, body: Any, headers: dict[str, str]) -> Any:
     return client.post(URL, json=body, headers=headers)
+
+
+@contextmanager
+def receiver(statuses: list[int], seen: list[tuple[dict[str, str], bytes]]) -> Iterator[str]:
+    """An HTTP server on loopback answering POSTs with the next of ``statuses``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            seen.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(statuses.pop(0))
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _records(world: World, action: str) -> list[dict[str, Any]]:
@@ -135,3 +164,33 @@ def test_sessions_owners_and_admins_with_csrf_members_and_viewers_not(fresh: Wor
     assert client.get(URL).status_code == 401
     assert client.get(URL, headers=fresh.bearer("acme_ingest")).status_code == 403
     assert len(Channels(fresh.state.log.store.engine).list()) == 1
+
+
+def test_a_test_message_says_what_came_of_it(fresh: World) -> None:
+    client = TestClient(fresh.app)
+    key = fresh.bearer("acme_read")
+    channels = Channels(fresh.state.log.store.engine)
+    seen: list[tuple[dict[str, str], bytes]] = []
+    with receiver([204, 503], seen) as url:
+        hook = channels.add("acme", "webhook", url, by="u")
+        reply = client.post(f"{URL}/{hook.id}/test", headers=key)
+        assert reply.status_code == 200, reply.text
+        assert reply.json() == {"delivered": True, "status_code": 204, "error": None}
+        failed = client.post(f"{URL}/{hook.id}/test", headers=key).json()
+        other = channels.add("globex", "webhook", url, by="u")
+        assert client.post(f"{URL}/{other.id}/test", headers=key).status_code == 404
+        member = fresh.client("member")
+        token = {"X-CSRF-Token": csrf_of(member)}
+        assert member.post(f"{URL}/{hook.id}/test", headers=token).status_code == 403
+    assert failed == {"delivered": False, "status_code": 503, "error": "HTTP 503"}
+    assert len(seen) == 2
+    headers, body = seen[0]
+    assert hook.secret is not None
+    assert Webhook(hook.secret).verify(body, headers)["type"] == "alert.test"
+    mail = channels.add("acme", "email", "ops@example.com", by="u")
+    no_smtp = client.post(f"{URL}/{mail.id}/test", headers=key).json()
+    assert no_smtp == {
+        "delivered": False,
+        "status_code": None,
+        "error": "no SMTP server is set (smtp_host)",
+    }

@@ -4,9 +4,6 @@ the operator)."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
-
 import click
 from rich.table import Table
 
@@ -17,8 +14,7 @@ from activitylog.cli.render import make_console
 from activitylog.cli.workspaces import OPERATOR_ACTOR
 from activitylog.delivery import Channels, channel_event
 from activitylog.delivery.channels import ADDED, KINDS, REMOVED
-from activitylog.delivery.messages import test_message
-from activitylog.delivery.transports import Transports
+from activitylog.delivery.transports import send_test
 from activitylog.errors import NotFound
 
 _FORMAT = click.option(
@@ -119,14 +115,7 @@ def test(channel_id: str) -> None:
     channel = Channels(log.store.engine).get(channel_id)
     if channel is None:
         raise NotFound(f"no alert channel {channel_id!r}")
-    now = datetime.now(UTC)
-    transports = Transports(log.settings)
-    try:
-        outcome = transports.send(
-            channel, "msg_test_" + secrets.token_hex(8), test_message(channel.workspace, now), now
-        )
-    finally:
-        transports.close()
+    outcome = send_test(log.settings, channel)
     code = f" ({outcome.status_code})" if outcome.status_code else ""
     if outcome.delivered:
         click.echo(f"delivered{code} to {channel.kind} {channel.shown_target}")

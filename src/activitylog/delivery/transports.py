@@ -9,17 +9,23 @@ a failed attempt naming its status.
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from activitylog.delivery.channels import Channel, addresses
-from activitylog.delivery.messages import email_message, slack_payload, webhook_payload
+from activitylog.delivery.messages import (
+    email_message,
+    slack_payload,
+    test_message,
+    webhook_payload,
+)
 from activitylog.settings import Settings
 from activitylog.webhooks import signed_headers
 
@@ -121,6 +127,17 @@ class Transports:
     def close(self) -> None:
         if self._owned:
             self._http.close()
+
+
+def send_test(settings: Settings, channel: Channel) -> Outcome:
+    """Send ``channel`` an ``alert.test`` message now, once (nothing is kept)."""
+    now = datetime.now(UTC)
+    transports = Transports(settings)
+    try:
+        message = test_message(channel.workspace, now)
+        return transports.send(channel, "msg_test_" + secrets.token_hex(8), message, now)
+    finally:
+        transports.close()
 
 
 def _reply(reply: bytes | str) -> str:

@@ -1,5 +1,5 @@
-"""Alert channels over the API: ``GET``/``POST /api/v1/alerts/channels`` and ``DELETE
-/api/v1/alerts/channels/{id}``.
+"""Alert channels over the API: ``GET``/``POST /api/v1/alerts/channels``, ``DELETE
+/api/v1/alerts/channels/{id}`` and ``POST /api/v1/alerts/channels/{id}/test``.
 
 Who may (:func:`~activitylog.access.may_see_alerts`,
 :func:`~activitylog.access.may_manage_alerts`): a workspace's owners and admins (a
@@ -24,6 +24,7 @@ from activitylog.access import in_workspace, is_platform, may_manage_alerts
 from activitylog.accounts.fields import text_problem
 from activitylog.delivery import Channel, Channels, channel_event
 from activitylog.delivery.channels import ADDED, REMOVED
+from activitylog.delivery.transports import send_test
 from activitylog.errors import AccessDenied, FieldError, NotFound, ValidationError
 from activitylog.web.alerts_api import require_alert_reader
 from activitylog.web.body import read_json_body
@@ -48,6 +49,14 @@ class AlertChannelOut(BaseModel):
     min_severity: Severity = Field(description="Alerts of this severity or higher are sent")
     created_at: str
     created_by: str
+
+
+class AlertChannelTest(BaseModel):
+    """What came of a test message (nothing is kept)."""
+
+    delivered: bool
+    status_code: int | None = Field(description="The HTTP status or SMTP reply code")
+    error: str | None
 
 
 class AlertChannelCreated(AlertChannelOut):
@@ -136,6 +145,31 @@ async def create_channel(request: Request, principal: Reader) -> dict[str, Any]:
     return {**channel.as_json(), "secret": channel.secret}
 
 
+def _channel(request: Request, principal: Principal, channel_id: str) -> Channel:
+    channel = Channels(app_state(request).log.store.engine).get(channel_id)
+    if channel is None or not in_workspace(principal.viewer, channel.workspace):
+        raise NotFound(f"no alert channel {channel_id!r}")
+    return channel
+
+
+@router.post(
+    "/alerts/channels/{channel_id}/test",
+    summary="Send an alert channel a test message",
+    operation_id="testAlertChannel",
+    response_model=AlertChannelTest,
+)
+async def test_channel(request: Request, principal: Reader, channel_id: str) -> dict[str, Any]:
+    _manager(principal)
+    channel = await run_in_threadpool(_channel, request, principal, channel_id)
+    settings = app_state(request).settings
+    outcome = await run_in_threadpool(send_test, settings, channel)
+    return {
+        "delivered": outcome.delivered,
+        "status_code": outcome.status_code,
+        "error": outcome.error,
+    }
+
+
 @router.delete(
     "/alerts/channels/{channel_id}",
     summary="Remove an alert channel",
@@ -144,10 +178,8 @@ async def create_channel(request: Request, principal: Reader) -> dict[str, Any]:
 )
 async def delete_channel(request: Request, principal: Reader, channel_id: str) -> dict[str, Any]:
     _manager(principal)
+    channel = await run_in_threadpool(_channel, request, principal, channel_id)
     service = Channels(app_state(request).log.store.engine)
-    channel = await run_in_threadpool(service.get, channel_id)
-    if channel is None or not in_workspace(principal.viewer, channel.workspace):
-        raise NotFound(f"no alert channel {channel_id!r}")
     await run_in_threadpool(service.remove, channel_id)
     await run_in_threadpool(_recorded, request, principal, channel, REMOVED)
     return channel.as_json()

@@ -254,6 +254,14 @@ ALERT_CHANNEL_OPERATIONS: dict[str, Operation] = {
         "only. Recorded as `alert_channel.added`.",
         body="AlertChannelRequest",
     ),
+    "testAlertChannel": Operation(
+        "alerts",
+        READ,
+        (401, 403, 404),
+        _CHANNELS,
+        about="Send the channel an `alert.test` message now, once, and say what came of it: "
+        "`delivered`, the HTTP status or SMTP reply code, the error. Nothing is kept.",
+    ),
     "deleteAlertChannel": Operation(
         "alerts",
         READ,
