@@ -159,10 +159,14 @@ def test_an_owner_turns_a_rule_off_and_adds_one_from_the_activity_log(
 
         open_view(page, "scope=workspace&events=auth.signed_in")
         screenshot(page, "alerts-activity-header.png", full_page=False)
+        page.get_by_label("Result").select_option("success")  # the script updates the URL
+        expect(page).to_have_url(re.compile(r"result=success"))
+        settled(page)
         page.get_by_role("link", name="Alert on these filters").click()
         page.wait_for_url(re.compile(r"/alerts\?.*#new-rule"))
         filters = page.get_by_label("Activity Log filters")
         expect(filters).to_have_value(re.compile(r"^/activity\?.*events=auth\.signed_in"))
+        expect(filters).to_have_value(re.compile(r"result=success"))
         page.get_by_label("Name", exact=True).fill("sign_ins_per_person")
         page.get_by_label("At least (entries)").fill("20")
         page.get_by_label("Within").select_option("60")
@@ -179,7 +183,7 @@ def test_an_owner_turns_a_rule_off_and_adds_one_from_the_activity_log(
     assert facade.rule("acme", "failed_sign_in_burst").enabled is False
     added = facade.rule("acme", "sign_ins_per_person")
     assert (added.threshold, added.window, added.per, added.severity) == (20, 60, "actor", "low")
-    assert dict(added.filters or {}) == {"events": ["auth.signed_in"]}
+    assert dict(added.filters or {}) == {"events": ["auth.signed_in"], "results": ["success"]}
 
 
 def test_the_alerts_page_on_a_phone(browser: Browser, live: LiveServer, alerted: World) -> None:
