@@ -17,10 +17,17 @@ class FileSender:
 
     def send(self, batch_id: str, entries: Sequence[dict[str, Any]], lines: list[bytes]) -> None:
         data = b"\n".join(lines) + b"\n"
+        new = not os.path.exists(self.path)
         with open(self.path, "ab") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        if new:  # the file's name too must survive a crash
+            folder = os.open(os.path.dirname(self.path), os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
 
     def close(self) -> None:
         pass
