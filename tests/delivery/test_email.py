@@ -98,15 +98,15 @@ def test_smtp_down_then_up_nothing_lost_nothing_sent_twice(
     assert send.send_due() == 0  # not due again before its backoff
     clock.advance(30)
     assert send.send_due() == 1
-    raise_alert(log, alert_id="al_1", action="alert.extended", event_ids=["e1", "e2", "e3"])
-    follow(log, clock)
-    follow(log, clock)  # a second run of the follower enqueues nothing more
     failed = attempts(log.store.engine, "al_1")
     assert [(a.attempt, a.outcome) for a in failed] == [(1, "failed"), (2, "failed")]
     assert all("ConnectionRefusedError" in (a.error or "") for a in failed)
     assert failed[0].next_at == "2026-12-06T12:00:30Z"
     assert failed[1].next_at == "2026-12-06T12:01:30Z"  # 60 s after the second
-    clock.advance(60)
+    clock.advance(900)  # 12:15:30: the alert goes on, and is sent again
+    raise_alert(log, alert_id="al_1", action="alert.extended", event_ids=["e1", "e2", "e3"])
+    follow(log, clock)
+    follow(log, clock)  # a second run of the follower enqueues nothing more
     with smtp_server(port) as inbox:
         assert send.send_due() == 2  # the raised alert's third attempt, the extension's first
         assert send.send_due() == 0

@@ -168,6 +168,36 @@ def test_smtp_down_then_up_one_alert_one_email_end_to_end(
     assert len(Alerts(log).list("acme", None)) == 1
 
 
+def test_an_alert_raised_again_is_sent_at_most_every_15_minutes_per_channel(
+    log: ActivityLog, settings: Settings, clock: Clock
+) -> None:
+    follow(log, clock)
+    channels = Channels(log.store.engine)
+    first = channels.add("acme", "webhook", "https://hooks.example.com/a", by="u")
+    raise_alert(log, alert_id="al_1")
+    follow(log, clock)
+    for _ in range(3):  # a burst going on: extended batch after batch
+        clock.advance(60)
+        raise_alert(log, alert_id="al_1", action="alert.extended")
+        follow(log, clock)
+    later = channels.add("acme", "webhook", "https://hooks.example.com/b", by="u")
+    raise_alert(log, alert_id="al_1", action="alert.extended")  # new to the later channel
+    raise_alert(log, alert_id="al_1", action="alert.extended")  # in the same batch
+    follow(log, clock)
+    clock.advance(900 - 180)  # 15 minutes after the first was queued
+    raise_alert(log, alert_id="al_1", action="alert.extended")
+    follow(log, clock)
+    queued = [(d.channel_id, d.message["type"]) for d in deliveries(log.store.engine, "al_1")]
+    assert queued == [
+        (first.id, "alert.raised"),
+        (later.id, "alert.extended"),
+        (first.id, "alert.extended"),
+    ]
+    raise_alert(log, "acme", "al_2")  # another alert is sent at once
+    follow(log, clock)
+    assert len(deliveries(log.store.engine, "al_2")) == 2
+
+
 def test_a_new_follower_starts_at_the_end_of_the_log(
     log: ActivityLog, settings: Settings, clock: Clock
 ) -> None:

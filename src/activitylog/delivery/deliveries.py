@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 import uuid_utils
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from activitylog.delivery.channels import Channel
 from activitylog.delivery.schema import alert_deliveries, alert_delivery_attempts
@@ -92,9 +92,9 @@ class Delivery:
 
 def enqueue(
     conn: Connection, message: Mapping[str, Any], channels: list[Channel], now_us: int
-) -> int:
-    """One pending delivery of ``message`` per channel taking its severity, due now;
-    how many (inside the caller's transaction)."""
+) -> list[Channel]:
+    """One pending delivery of ``message`` per channel, due now, inside the caller's
+    transaction; the channels it went to."""
     rows = [
         {
             "id": "msg_" + uuid_utils.uuid7().hex,
@@ -111,11 +111,24 @@ def enqueue(
             "next_us": now_us,
         }
         for channel in channels
-        if channel.takes(message["severity"])
     ]
     if rows:
         conn.execute(insert(alert_deliveries), rows)
-    return len(rows)
+    return channels
+
+
+def last_enqueued(conn: Connection, alert_ids: set[str]) -> dict[tuple[str, str], int]:
+    """When each of these alerts was last queued for each channel: ``{(alert id, channel
+    id): created_us}``."""
+    if not alert_ids:
+        return {}
+    d = alert_deliveries
+    rows = conn.execute(
+        select(d.c.alert_id, d.c.channel_id, func.max(d.c.created_us))
+        .where(d.c.alert_id.in_(alert_ids))
+        .group_by(d.c.alert_id, d.c.channel_id)
+    ).all()
+    return {(alert, channel): int(at) for alert, channel, at in rows}
 
 
 def due(engine: Engine, now_us: int, limit: int) -> list[Delivery]:

@@ -4,9 +4,11 @@ same transaction as the follower's cursor, so exactly once (a kill -9 before the
 leaves neither; one after it leaves both). Sending is the
 :class:`~activitylog.delivery.sender.Sender`'s.
 
-Only the alerts' own entries are sent: the alert must exist in its workspace and the
-entry's id be one the alerts give its changes (:func:`activitylog.alerts.recording.
-entry_id`), so an ``alert.raised`` entry sent in by an API key is not mailed to anyone.
+An ``alert.extended`` goes to a channel only when that alert was last queued for it at
+least :data:`EXTENDED_EVERY_S` ago. Only the alerts' own entries are sent: the alert must
+exist in its workspace and the entry's id be one the alerts give its changes
+(:func:`activitylog.alerts.recording.entry_id`), so an ``alert.raised`` entry sent in by an
+API key is not mailed to anyone.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from sqlalchemy import Connection, select
 
 from activitylog.alerts.recording import entry_id
 from activitylog.alerts.schema import alerts
-from activitylog.delivery.channels import workspace_channels
-from activitylog.delivery.deliveries import enqueue
+from activitylog.delivery.channels import Channel, workspace_channels
+from activitylog.delivery.deliveries import enqueue, last_enqueued
 from activitylog.delivery.messages import DELIVERED_ACTIONS, alert_message
 from activitylog.delivery.times import micros
 
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("activitylog.delivery")
 NAME = "deliveries"
+#: An alert raised again is sent to a channel at most this often: a burst that goes on
+#: extends its alert batch after batch, and each would be one more email.
+EXTENDED_EVERY_S = 900
 
 
 def _utc_now() -> datetime:
@@ -57,9 +62,24 @@ class DeliveryFollower:
         with self.log.store.engine.begin() as conn:
             channels = workspace_channels(conn, batch.workspace)
             now = micros(self.clock())
-            for message in genuine(conn, batch.workspace, messages):
-                enqueue(conn, message, channels, now)
+            kept = genuine(conn, batch.workspace, messages)
+            last = last_enqueued(conn, {m["alert_id"] for m in kept})
+            for message in kept:
+                to = [c for c in channels if _wanted(message, c, last, now)]
+                for channel in enqueue(conn, message, to, now):
+                    last[(message["alert_id"], channel.id)] = now
             batch.advance(conn)
+
+
+def _wanted(
+    message: dict[str, Any], channel: Channel, last: dict[tuple[str, str], int], now_us: int
+) -> bool:
+    if not channel.takes(message["severity"]):
+        return False
+    before = last.get((message["alert_id"], channel.id))
+    if message["type"] != "alert.extended" or before is None:
+        return True
+    return now_us - before >= EXTENDED_EVERY_S * 1_000_000
 
 
 def genuine(
