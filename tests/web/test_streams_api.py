@@ -157,6 +157,12 @@ def test_files_on_the_server_are_for_platform_admins(fresh: World, tmp_path: Any
         ({"name": "x", "url": HOOK, "syslog_tls": True}, {"syslog_tls"}),
         ({"name": "x", "url": HOOK, "extra": 1}, {"extra"}),
         (["not", "an", "object"], {"body"}),
+        (
+            {"name": ["x"], "url": HOOK, "from": ["now"], "format": {"a": 1}},
+            {"name", "from", "format"},
+        ),
+        ({"name": "x", "url": ["https://h.example"], "platform": "yes"}, {"platform"}),
+        ({"name": "x", "url": HOOK, "filters": ["results"]}, {"filters"}),
     ],
 )
 def test_bad_streams_are_422_naming_each_field(fresh: World, body: Any, fields: set[str]) -> None:

@@ -257,9 +257,9 @@ def new_stream(
         problem("syslog_tls", "is for syslog destinations")
     if syslog_ca is not None and (not isinstance(syslog_ca, str) or not os.path.isfile(syslog_ca)):
         problem("syslog_ca", "must be the path of a CA bundle file (PEM)")
-    if format not in FORMATS:
+    if not isinstance(format, str) or format not in FORMATS:
         problem("format", f"must be one of {', '.join(FORMATS)}")
-    if start not in STARTS:
+    if not isinstance(start, str) or start not in STARTS:
         problem("from", "must be beginning or now")
     if secret is not None and kind != "webhook":
         problem("secret", "is for webhook destinations")
