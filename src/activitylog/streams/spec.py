@@ -1,5 +1,6 @@
 """What a stream is: :class:`Stream`, and the checks a new one passes (:func:`new_stream`),
-each bad field named with its reason. Pure (no database, no network).
+each bad field named with its reason. No database or network (a file destination's folder
+and a CA bundle are looked for on disk).
 
 A destination is one of ``url`` (an HTTPS webhook; ``http://`` only to a loopback host),
 ``syslog`` (``HOST:PORT``, ``[v6]:PORT``; optionally TLS) or ``file`` (a path, made
