@@ -16,7 +16,7 @@ from typing import Any
 from activitylog import enrich
 from activitylog.demo.seed import generate_events
 from activitylog.events import validate_batch
-from activitylog.geo import locate
+from activitylog.geo import _located, locate
 from common import emit, pin_one_core
 
 ROUNDS = 7
@@ -47,7 +47,7 @@ def main() -> None:
     start = time.perf_counter()
     locate(ips[0])  # reads the data
     load_s = time.perf_counter() - start
-    locate.cache_clear()
+    _located.cache_clear()
     uncached = _lookups_us(locate, ips)
     cached = _lookups_us(locate, ips, repeat=100)
     real = enrich.locate

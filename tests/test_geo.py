@@ -84,5 +84,7 @@ def test_country_names_are_iso_codes() -> None:
     assert all(len(code) == 2 and code.isupper() for code in names)
 
 
-def test_lookups_are_cached() -> None:
-    assert locate("217.0.0.1") is locate("217.0.0.1")
+def test_each_caller_gets_its_own_location() -> None:
+    first = locate("217.0.0.1")
+    first["country"] = "FR"
+    assert locate("217.0.0.1")["country"] == "DE"

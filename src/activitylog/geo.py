@@ -47,11 +47,15 @@ def scope_of(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Scope:
     return "public"
 
 
-@lru_cache(maxsize=16384)
 def locate(ip: str) -> dict[str, Any]:
-    """The location of ``ip`` (an address as the event schema normalises it). Cached per
-    address; the dict returned is shared, so callers copy it before changing it. Raises
-    ``ValueError`` for text that is not an IP address."""
+    """The location of ``ip`` (an address as the event schema normalises it), a new dict
+    each call from a cache per address. Raises ``ValueError`` for text that is not an IP
+    address."""
+    return _located(ip).copy()
+
+
+@lru_cache(maxsize=16384)
+def _located(ip: str) -> dict[str, Any]:
     address = ipaddress.ip_address(ip)
     scope = scope_of(address)
     location: dict[str, Any] = {

@@ -49,6 +49,8 @@ def test_ingest_keeps_the_location_in_the_body_and_the_country_beside_it(
         "scope": "public",
     }
     assert german["location"] == stored["location"]  # what record() returns is what is kept
+    german["location"]["country"] = "FR"  # the caller's copy: the next entry is not changed
+    assert record(log, GERMANY, 3)["location"]["country"] == "DE"
     assert row(log, german["id"])["country"] == "DE"
     assert log.get(private["id"])["location"]["scope"] == "private"
     assert log.get(private["id"])["location"]["country"] is None
