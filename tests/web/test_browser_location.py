@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._browser import expect, open_view, screenshot, signed_in
+from ._browser import PHONE, expect, open_view, screenshot, signed_in
 from ._server import LiveServer
 from ._support import EMAIL_BY_ROLE, World, build_world
 
@@ -87,3 +87,22 @@ def test_the_ip_tooltip_and_the_detail_panel_say_where(page: Page) -> None:
     rows.filter(has=page.locator(".ip", has_text="10.20.30.40")).locator("[data-details]").click()
     expect(dialog.locator("#detail-sentence")).to_be_focused()
     expect(dialog).to_contain_text("Private address")
+
+
+def test_phones_show_the_location_too(browser: Browser, site: tuple[World, LiveServer]) -> None:
+    with signed_in(browser, site[1].url, EMAIL_BY_ROLE["owner"], viewport=PHONE) as phone:
+        open_view(phone, "scope=workspace&range=today&countries=GB")
+        expect(phone.locator("tr[data-row]")).to_have_count(2)
+        phone.locator("tr[data-row] [data-details]").first.click()
+        dialog = phone.locator("dialog#detail")
+        heading = dialog.get_by_role("heading", name="IP address and location")
+        heading.scroll_into_view_if_needed()
+        expect(heading).to_be_in_viewport()
+        section = dialog.locator(
+            "section", has=phone.get_by_role("heading", name="IP address and location")
+        )
+        expect(section).to_contain_text("United Kingdom (GB)")
+        expect(section).to_contain_text("Andrews & Arnold Ltd")
+        width = section.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+        assert width, "the section is wider than the phone"
+        screenshot(phone, "page-phone-ip-location.png", full_page=False)
