@@ -164,6 +164,23 @@ def test_off_hours_on_a_weekend(log: ActivityLog) -> None:
     assert [a.rule for a in alerts_of(log)] == ["off_hours"]
 
 
+def test_one_night_of_off_hours_activity_is_one_alert_and_the_next_night_another(
+    log: ActivityLog,
+) -> None:
+    start_following(log)
+    Alerts(log).set_rule("acme", "off_hours", enabled=True)  # 09:00-18:00 mon-fri, UTC
+    entry = {"workspace": "acme", "action": "contact.updated", "actor": ANN}
+    night = [log.record(**entry, occurred_at=at(m * 60))["id"] for m in (7, 9.5, 14)]
+    follow(log)  # Monday 19:00, 21:30, Tuesday 02:00: hours apart, one night
+    [alert] = alerts_of(log)
+    assert list(alert.event_ids) == night
+    log.record(**entry, occurred_at=at(22 * 60))  # Tuesday 10:00: business hours
+    following = log.record(**entry, occurred_at=at(32 * 60))["id"]  # Tuesday 20:00
+    follow(log)
+    assert sorted(len(a.event_ids) for a in alerts_of(log)) == [1, 3]
+    assert following in {i for a in alerts_of(log) for i in a.event_ids}
+
+
 # -- permission changes, impersonation ---------------------------------------------------------
 def test_permission_changes_and_nothing_else(log: ActivityLog) -> None:
     start_following(log)

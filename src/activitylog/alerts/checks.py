@@ -32,6 +32,9 @@ class Finding:
     rule: str
     key: str
     text: str
+    #: The key names a stretch of time (a night outside business hours): the alert takes
+    #: in all of it, however far apart its entries are.
+    lasting: bool = False
 
 
 def actor_key(entry: Mapping[str, Any]) -> str:
@@ -142,7 +145,9 @@ class EntryChecks:
             if not self.hours.within(local.weekday(), local.time()):
                 when = local.strftime("%a %H:%M")
                 text = f"{who} was active outside business hours ({when} {self.hours.zone.key})."
-                found.append(Finding("off_hours", key, text))
+                closed = self.hours.closed_since(local)
+                stretch = f"{key}|closed-after:{closed.isoformat()}" if closed else key
+                found.append(Finding("off_hours", stretch, text, lasting=closed is not None))
         return found
 
 

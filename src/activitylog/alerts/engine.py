@@ -336,7 +336,10 @@ class _Evaluation:
         if (
             active is None
             or active.status == "resolved"
-            or abs(occurred - active.last_event_us) > self._window(finding.rule)
+            or (
+                not finding.lasting
+                and abs(occurred - active.last_event_us) > self._window(finding.rule)
+            )
         ):
             return False
         if event_id in active.event_ids:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -199,6 +199,20 @@ class BusinessHours:
         if self.start <= self.end:
             return self.start <= moment < self.end
         return moment >= self.start or moment < self.end
+
+    def closed_since(self, local: datetime) -> date | None:
+        """The business day whose hours ended last before ``local`` (a moment outside
+        them): every moment of one stretch of closed hours (a night, a weekend) gives the
+        same day, so an actor's activity in it is one alert however long it goes on."""
+        overnight = self.start > self.end
+        for back in range(8):
+            day = local.date() - timedelta(days=back)
+            if day.weekday() not in self.days:
+                continue
+            closing = datetime.combine(day + timedelta(days=overnight), self.end, local.tzinfo)
+            if closing <= local:
+                return day
+        return None
 
 
 def _hours(text: str) -> tuple[time, time]:
