@@ -16,7 +16,7 @@ from activitylog import ActivityLog
 from activitylog.cli import main
 from activitylog.settings import Settings
 
-from ._support import free_port, http_receiver, smtp_server
+from ._support import free_port, http_receiver, raise_alert, smtp_server
 
 
 @pytest.fixture(autouse=True)
@@ -167,3 +167,28 @@ def test_test_sends_a_test_email_through_the_smtp_settings(
     missing = run(db_url, "test", "ch_missing")
     assert missing.exit_code == 2
     assert "error: no alert channel 'ch_missing'" in missing.output
+
+
+def test_follow_once_sends_the_alerts_deliveries(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    for name, value in {
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "STARTTLS": "false",
+        "FROM": "alerts@example.com",
+    }.items():
+        monkeypatch.setenv(f"ACTIVITYLOG_SMTP_{name}", value)
+    as_json(run(db_url, "add", "acme", "email", "ops@example.com", "--format", "json"))
+    follow = ["--db", db_url, "follow", "--once"]
+    assert CliRunner().invoke(main, follow).exit_code == 0  # every follower, at the end
+    with ActivityLog(db_url, settings=Settings.from_env()) as log:
+        raise_alert(log)
+    with smtp_server(port) as inbox:
+        result = CliRunner().invoke(main, follow)
+        assert result.exit_code == 0, result.output
+        assert CliRunner().invoke(main, follow).exit_code == 0  # nothing more
+    ((envelope, message),) = inbox.messages
+    assert envelope.rcpt_tos == ["ops@example.com"]
+    assert message["X-Activitylog-Alert"] == "al_1"

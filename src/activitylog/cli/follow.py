@@ -9,6 +9,7 @@ import threading
 import click
 
 from activitylog.cli.app import cli, open_log
+from activitylog.delivery import Sender
 from activitylog.followers import FollowerRunner, Following
 from activitylog.followers.registry import registered
 
@@ -27,10 +28,16 @@ def follow(once: bool) -> None:
         failures = Following(log).catch_up(registered(log))
         for name, workspace, error in failures:
             click.echo(f"{name}: workspace {workspace}: {error}", err=True)
+        sender = Sender(log)
+        try:
+            sender.send_due()  # the alerts' deliveries due now, once each
+        finally:
+            sender.close()
         if failures:
             click.get_current_context().exit(1)
         return
     runner = FollowerRunner(log)
+    sender = Sender(log)  # the alerts' deliveries, retried
     stopped = threading.Event()
 
     def stop(_signum: int, _frame: object) -> None:
@@ -39,8 +46,10 @@ def follow(once: bool) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     runner.start()
+    sender.start()
     click.echo("following; stop with SIGTERM or Ctrl-C", err=True)
     try:
         stopped.wait()
     finally:
+        sender.stop()
         runner.stop()

@@ -57,6 +57,10 @@ class Sender:
     def stop(self, timeout: float | None = 15.0) -> None:
         """Stop the timer (an attempt underway finishes, up to ``timeout`` s)."""
         self._timer.stop(timeout)
+        self.close()
+
+    def close(self) -> None:
+        """Release the HTTP client (after :meth:`send_due` without a timer)."""
         self._transports.close()
 
     def send_due(self) -> int:
