@@ -139,6 +139,9 @@ def demo(
     click.echo(done if added else f"using the events already in {settings.db}")
     shown = demo_data.ensure_accounts(Accounts(log.store.engine))
     demo_data.ensure_retention(log)  # 90 days in each workspace, unless an owner chose
+    alerts = demo_data.review_alerts(log)  # the alert rules over the story, once
+    if alerts:
+        click.echo(f"the alert rules found {alerts:,} open alerts in the story")
     url = f"http://{settings.host}:{settings.port}"
     click.echo(f"\nOpen {url}/activity and sign in with password {demo_data.DEMO_PASSWORD!r}:")
     for account in shown:
