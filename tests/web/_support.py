@@ -71,6 +71,7 @@ def build_world(root: Path, events: int, db: str | None = None) -> World:
         signing_key=root / "signing-key.pem",
         secret_key=root / "secret-key",
         checkpoint_every=50,
+        followers=False,  # tests step followers themselves (and fuzzed streams go nowhere)
     )
     log = ActivityLog(settings.db, settings=settings)
     batch: list[dict[str, object]] = []
