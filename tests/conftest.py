@@ -59,6 +59,13 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(autouse=True)
+def receivers_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run webhook, syslog and SMTP receivers on loopback: allow private destinations
+    (tests of the refusal turn it off)."""
+    monkeypatch.setenv("ACTIVITYLOG_PRIVATE_DESTINATIONS", "true")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database URL, once per engine."""

@@ -17,8 +17,10 @@ HOME = {"XDG_CONFIG_HOME": "/cfg", "XDG_CACHE_HOME": "/cache"}
 
 @pytest.fixture(autouse=True)
 def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run in an empty directory, so no ./activitylog.toml is found by accident."""
+    """Run in an empty directory, so no ./activitylog.toml is found by accident, and with
+    no setting from the tests' environment."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ACTIVITYLOG_PRIVATE_DESTINATIONS")
 
 
 def toml(tmp_path: Path, text: str, name: str = "settings.toml") -> Path:

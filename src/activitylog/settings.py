@@ -160,6 +160,12 @@ class Settings(BaseSettings):
         description="How many days entries are kept in workspaces that set no retention "
         "of their own; forever (none, the default): nothing is purged.",
     )
+    private_destinations: bool = Field(
+        False,
+        description="Whether stream webhooks and syslog, and alert webhooks, may reach "
+        "private, loopback and link-local addresses (a receiver inside your network); "
+        "false: public addresses only, so no one can make the server call internal hosts.",
+    )
     followers: bool = Field(
         True,
         description="Whether serve runs the followers (alerts, deliveries, streams); false "
@@ -315,6 +321,7 @@ KINDS: dict[str, str] = {
     "spool_dir": "path",
     "archive": "text",
     "retention_days": "days",
+    "private_destinations": "bool",
     "followers": "bool",
     "smtp_host": "text",
     "smtp_port": "int",

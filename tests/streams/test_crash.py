@@ -75,7 +75,12 @@ def test_kill_9_mid_delivery_loses_nothing(db_url: str, tmp_path: Path) -> None:
                 [{"workspace": workspace, "action": "contact.updated"} for _ in range(3500)]
             )
         stream = new_stream(
-            name="crash", workspace=None, url=receiver.url, secret=SECRET, start="beginning"
+            allow_private=True,
+            name="crash",
+            workspace=None,
+            url=receiver.url,
+            secret=SECRET,
+            start="beginning",
         )
         Streams(log).add(stream)
     follower = subprocess.Popen(

@@ -41,7 +41,7 @@ def _add(log: ActivityLog, **options: Any) -> StreamFollower:
     options.setdefault("name", "s")
     options.setdefault("workspace", None)
     options.setdefault("start", "beginning")
-    stream: Stream = Streams(log).add(new_stream(**options))
+    stream: Stream = Streams(log).add(new_stream(allow_private=True, **options))
     (follower,) = [f for f in Streams(log).followers() if f.stream.id == stream.id]
     return follower
 
@@ -266,12 +266,22 @@ def test_removing_a_stream_forgets_its_cursors(log: ActivityLog) -> None:
 def test_names_are_unique_per_workspace_and_platform(log: ActivityLog) -> None:
     from activitylog.errors import ValidationError
 
-    Streams(log).add(new_stream(name="a", workspace="acme", url="https://x.example/h"))
-    Streams(log).add(new_stream(name="a", workspace="globex", url="https://x.example/h"))
-    Streams(log).add(new_stream(name="a", workspace=None, url="https://x.example/h"))
+    Streams(log).add(
+        new_stream(allow_private=True, name="a", workspace="acme", url="https://x.example/h")
+    )
+    Streams(log).add(
+        new_stream(allow_private=True, name="a", workspace="globex", url="https://x.example/h")
+    )
+    Streams(log).add(
+        new_stream(allow_private=True, name="a", workspace=None, url="https://x.example/h")
+    )
     for workspace in ("acme", None):
         with pytest.raises(ValidationError, match=r"name: .* has a stream of this name"):
-            Streams(log).add(new_stream(name="a", workspace=workspace, url="https://x.example/h"))
+            Streams(log).add(
+                new_stream(
+                    allow_private=True, name="a", workspace=workspace, url="https://x.example/h"
+                )
+            )
     assert [(s.workspace, s.name) for s in Streams(log).list()] == [
         (None, "a"),
         ("acme", "a"),
@@ -307,7 +317,12 @@ def test_a_running_runner_picks_up_a_new_stream(log: ActivityLog) -> None:
     try:
         log.record_many(_entries("acme", 20))
         stream = new_stream(
-            name="live", workspace="acme", url=receiver.url, secret=SECRET, start="beginning"
+            allow_private=True,
+            name="live",
+            workspace="acme",
+            url=receiver.url,
+            secret=SECRET,
+            start="beginning",
         )
         Streams(log).add(stream)  # while the runner runs, as `streams add` beside `serve`
         log.record_many(_entries("acme", 30))

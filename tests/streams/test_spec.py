@@ -56,7 +56,9 @@ def test_host_and_port() -> None:
 
 
 def test_a_new_webhook_gets_a_secret_and_an_id() -> None:
-    stream = new_stream(name=" siem ", workspace="acme", url="https://h.example/x")
+    stream = new_stream(
+        allow_private=True, name=" siem ", workspace="acme", url="https://h.example/x"
+    )
     assert stream.id.startswith("st_")
     assert stream.name == "siem"
     assert stream.secret is not None
@@ -65,12 +67,13 @@ def test_a_new_webhook_gets_a_secret_and_an_id() -> None:
     assert stream.follower_name == f"stream:{stream.id}"
     assert "secret" not in stream.to_dict()
     assert "whsec_" not in repr(stream)
-    other = new_stream(name="siem", workspace="acme", url="https://h.example/x")
+    other = new_stream(allow_private=True, name="siem", workspace="acme", url="https://h.example/x")
     assert (other.id, other.secret) != (stream.id, stream.secret)
 
 
 def test_filters_are_kept_as_lists_and_checked() -> None:
     stream = new_stream(
+        allow_private=True,
         name="s",
         workspace="acme",
         syslog="h:514",
@@ -81,13 +84,20 @@ def test_filters_are_kept_as_lists_and_checked() -> None:
     filters = stream.selection_filters()
     assert (filters.results, filters.countries) == (("failure",), ("DE",))
     with pytest.raises(ValidationError) as caught:
-        new_stream(name="s", workspace="acme", syslog="h:514", filters={"roles": ["king"]})
+        new_stream(
+            allow_private=True,
+            name="s",
+            workspace="acme",
+            syslog="h:514",
+            filters={"roles": ["king"]},
+        )
     assert [e.field for e in caught.value.errors] == ["filters.roles"]
 
 
 def test_every_bad_field_is_named_at_once(tmp_path: object) -> None:
     with pytest.raises(ValidationError) as caught:
         new_stream(
+            allow_private=True,
             name="",
             workspace="acme",
             file="/no/such/folder/out",
@@ -108,7 +118,9 @@ def test_every_bad_field_is_named_at_once(tmp_path: object) -> None:
 
 
 def test_records_show_settings_but_never_the_secret() -> None:
-    stream = new_stream(name="s", workspace=None, url="https://h.example/x", format="cef")
+    stream = new_stream(
+        allow_private=True, name="s", workspace=None, url="https://h.example/x", format="cef"
+    )
     created = stream_event(stream, CREATED)
     assert created["workspace"] == "platform"
     assert created["action"] == "stream.created"

@@ -73,8 +73,8 @@ def test_a_given_secret_is_not_echoed(fresh: World) -> None:
 
 def test_other_workspaces_streams_are_out_of_reach(fresh: World) -> None:
     log = fresh.state.log
-    acme = Streams(log).add(new_stream(name="a", workspace="acme", url=HOOK))
-    platform = Streams(log).add(new_stream(name="p", workspace=None, url=HOOK))
+    acme = Streams(log).add(new_stream(allow_private=True, name="a", workspace="acme", url=HOOK))
+    platform = Streams(log).add(new_stream(allow_private=True, name="p", workspace=None, url=HOOK))
     client = TestClient(fresh.app)
     globex = fresh.bearer("globex_read")
     assert client.get("/api/v1/streams", headers=globex).json() == []
@@ -91,7 +91,7 @@ def test_other_workspaces_streams_are_out_of_reach(fresh: World) -> None:
 
 def test_platform_callers_see_and_add_every_kind(fresh: World, tmp_path: Any) -> None:
     log = fresh.state.log
-    Streams(log).add(new_stream(name="a", workspace="acme", url=HOOK))
+    Streams(log).add(new_stream(allow_private=True, name="a", workspace="acme", url=HOOK))
     client = TestClient(fresh.app)
     key = fresh.bearer("platform_read")
     reply = _post(

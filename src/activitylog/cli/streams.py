@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from activitylog.cli.app import cli, echo_json, open_log
+from activitylog.cli.app import cli, current_settings, echo_json, open_log
 from activitylog.cli.render import make_console
 from activitylog.cli.workspaces import OPERATOR_ACTOR
 from activitylog.streams import ALL, FORMATS, Stream, Streams, new_stream, stream_event
@@ -131,6 +131,7 @@ def add(
         filters={key: value for key, value in kept.items() if value},
         secret=secret,
         start=start,
+        allow_private=current_settings().private_destinations,
     )
     log = open_log()
     Streams(log).add(stream)

@@ -35,20 +35,24 @@ class Sender(Protocol):
     def close(self) -> None: ...
 
 
-def sender_for(stream: Stream) -> Sender:
-    """The destination's sender (connections are opened when first used)."""
+def sender_for(stream: Stream, *, allow_private: bool = False) -> Sender:
+    """The destination's sender (connections are opened when first used); network
+    destinations reach private addresses only if ``allow_private``."""
     if stream.kind == "webhook":
-        return WebhookSender(stream.target, stream.secret or "")
+        return WebhookSender(stream.target, stream.secret or "", allow_private=allow_private)
     if stream.kind == "syslog":
-        return SyslogSender(stream.target, tls=stream.tls, ca_file=stream.ca_file)
+        return SyslogSender(
+            stream.target, tls=stream.tls, ca_file=stream.ca_file, allow_private=allow_private
+        )
     return FileSender(stream.target)
 
 
 class StreamFollower:
     """Follows the log for one stream; one worker thread calls :meth:`handle` at a time."""
 
-    def __init__(self, stream: Stream) -> None:
+    def __init__(self, stream: Stream, *, allow_private: bool = False) -> None:
         self.stream = stream
+        self._allow_private = allow_private
         visibility = stream_visibility(stream.workspace)
         self._matcher = EntryMatcher(visibility, stream.selection_filters())
         self._everything = not stream.filters and stream.workspace is None
@@ -76,7 +80,7 @@ class StreamFollower:
         if not picked:
             return
         if self._sender is None:
-            self._sender = sender_for(self.stream)
+            self._sender = sender_for(self.stream, allow_private=self._allow_private)
         needs_entries = self._encode is not None or self._sender.needs_entries
         entries = [batch.entries[i] for i in picked] if needs_entries else []
         if self._encode is None:

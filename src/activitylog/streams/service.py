@@ -38,6 +38,7 @@ class Streams:
 
     def __init__(self, log: ActivityLog) -> None:
         self.log = log
+        self._private = log.settings.private_destinations
         self.engine = log.store.engine
 
     def add(self, stream: Stream) -> Stream:
@@ -110,7 +111,7 @@ class Streams:
                 known.pop(gone).close()
             for stream in found:
                 if stream.id not in known:
-                    known[stream.id] = StreamFollower(stream)
+                    known[stream.id] = StreamFollower(stream, allow_private=self._private)
             return [known[stream.id] for stream in found]
 
     def status(self, found: builtins.list[Stream]) -> builtins.list[tuple[Stream, FollowerStatus]]:
@@ -120,7 +121,7 @@ class Streams:
 
     def followers_of(self, found: builtins.list[Stream]) -> builtins.list[StreamFollower]:
         """Followers for these streams only (not cached: for status)."""
-        return [StreamFollower(stream) for stream in found]
+        return [StreamFollower(stream, allow_private=self._private) for stream in found]
 
 
 def stream_followers(log: ActivityLog) -> list[StreamFollower]:

@@ -22,6 +22,7 @@ import httpx
 
 from activitylog.access import OPERATOR
 from activitylog.accounts.fields import text_problem
+from activitylog.destinations import literal_problem
 from activitylog.errors import FieldError, ValidationError
 from activitylog.query import Filters
 from activitylog.selection import Selection
@@ -219,6 +220,7 @@ def new_stream(
     secret: Any = None,
     start: Any = "now",
     created_by: str = "operator",
+    allow_private: bool = False,
 ) -> Stream:
     """A new stream from what a person gave, with a fresh id (``st_`` + 16 hex digits) and,
     for a webhook, a fresh ``whsec_`` secret unless one is given."""
@@ -242,13 +244,15 @@ def new_stream(
             problem(key, "must be a string")
         elif key == "url":
             kind, target = "webhook", value.strip()
-            problem("url", url_problem(target))
+            problem("url", url_problem(target) or _private(target, allow_private))
         elif key == "syslog":
             kind, target = "syslog", value.strip()
             try:
-                parse_hostport(target)
+                host, _ = parse_hostport(target)
             except ValueError as exc:
                 problem("syslog", str(exc))
+            else:
+                problem("syslog", None if allow_private else literal_problem(host))
         else:
             kind, target = "file", os.path.abspath(value)
             problem("file", _file_problem(target))
@@ -290,6 +294,11 @@ def new_stream(
         start=STARTS[str(start)],
         created_by=created_by,
     )
+
+
+def _private(url: str, allow_private: bool) -> str | None:
+    """Why a webhook's host is refused (a literal private address, this machine)."""
+    return None if allow_private else literal_problem(httpx.URL(url).host)
 
 
 def _file_problem(path: str) -> str | None:

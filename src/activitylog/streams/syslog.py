@@ -19,6 +19,7 @@ import ssl
 from collections.abc import Sequence
 from typing import Any
 
+from activitylog.destinations import check_reachable
 from activitylog.streams.spec import parse_hostport
 
 FACILITY = 13  # log audit
@@ -66,8 +67,16 @@ class SyslogSender:
 
     needs_entries = True
 
-    def __init__(self, target: str, *, tls: bool = False, ca_file: str | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        *,
+        tls: bool = False,
+        ca_file: str | None = None,
+        allow_private: bool = False,
+    ) -> None:
         self.host, self.port = parse_hostport(target)
+        self.allow_private = allow_private
         self.tls = tls
         self.ca_file = ca_file
         self.hostname = header_token(socket.gethostname(), 255)
@@ -88,6 +97,7 @@ class SyslogSender:
         if self._sock is not None and _closed_by_peer(self._sock):
             self.close()
         if self._sock is None:
+            check_reachable(self.host, self.port, allow_private=self.allow_private)
             sock = socket.create_connection((self.host, self.port), timeout=TIMEOUT_S)
             if self.tls:
                 context = ssl.create_default_context(cafile=self.ca_file)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from activitylog import __version__
+from activitylog.destinations import check_reachable
 from activitylog.webhooks import signed_headers
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -31,9 +32,20 @@ class WebhookSender:
 
     needs_entries = False
 
-    def __init__(self, url: str, secret: str, *, timeout: httpx.Timeout = TIMEOUT) -> None:
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        *,
+        allow_private: bool = False,
+        timeout: httpx.Timeout = TIMEOUT,
+    ) -> None:
         self.url = url
         self._secret = secret
+        self._allow_private = allow_private
+        parsed = httpx.URL(url)
+        self._host = parsed.host
+        self._port = parsed.port or (443 if parsed.scheme == "https" else 80)
         self._client = httpx.Client(
             timeout=timeout,
             headers={"user-agent": f"activitylog/{__version__}", "content-type": MEDIA_TYPE},
@@ -41,6 +53,7 @@ class WebhookSender:
         )
 
     def send(self, batch_id: str, entries: Sequence[dict[str, Any]], lines: list[bytes]) -> None:
+        check_reachable(self._host, self._port, allow_private=self._allow_private)
         body = b"\n".join(lines) + b"\n"
         headers = signed_headers(self._secret, batch_id, body, datetime.now(UTC))
         try:

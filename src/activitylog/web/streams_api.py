@@ -181,8 +181,8 @@ def streams_status(
 )
 async def create_stream(request: Request, principal: Manager) -> dict[str, Any]:
     payload = await read_json_body(request, MAX_BODY)
-    stream = _new_stream(principal, payload)
     state = app_state(request)
+    stream = _new_stream(principal, payload, state.settings.private_destinations)
     await run_in_threadpool(Streams(state.log).add, stream)
     record = stream_event(stream, CREATED)
     await run_in_threadpool(state.audit.stream_changed, request, principal, record)
@@ -208,7 +208,7 @@ async def delete_stream(request: Request, principal: Manager, stream_id: str) ->
     return stream.to_dict()
 
 
-def _new_stream(principal: Principal, payload: Any) -> Stream:
+def _new_stream(principal: Principal, payload: Any, allow_private: bool) -> Stream:
     """The stream a request body describes, for this caller; every bad field named."""
     if not isinstance(payload, dict):
         raise ValidationError([FieldError("body", "must be a JSON object")])
@@ -250,4 +250,5 @@ def _new_stream(principal: Principal, payload: Any) -> Stream:
         secret=payload.get("secret"),
         start=payload.get("from", "now"),
         created_by=viewer.user_id if principal.key is None else principal.key.id,
+        allow_private=allow_private,
     )
