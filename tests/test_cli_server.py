@@ -41,8 +41,11 @@ def test_demo_seeds_once_and_prints_a_sign_in_per_role(tmp_path: Path, env: dict
     again = CliRunner().invoke(main, ["demo", "--db", db, "--no-serve"])
     assert "using the events already" in again.output
     with ActivityLog(db) as log:
-        # the seeded events, and each workspace's 90 days of retention (set once, recorded)
-        assert log.total_events() == 1500 + 3
+        # the seeded events, each workspace's 90 days of retention (set once, recorded),
+        # and the alerts the rules raised over the story (once)
+        raised = log.count(events=["alert.raised"])
+        assert raised > 0
+        assert log.total_events() == 1500 + 3 + raised
         owner = Accounts(log.store.engine).authenticate("ava.thompson@acme.example", DEMO_PASSWORD)
         assert owner.memberships == {"acme": "owner"}
 

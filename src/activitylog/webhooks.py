@@ -27,8 +27,9 @@ def check_secret(secret: str) -> str:
     """``secret`` if it is a usable ``whsec_`` secret; ValueError saying why if not."""
     if not secret.startswith(SECRET_PREFIX):
         raise ValueError(f"must start with {SECRET_PREFIX}")
+    body = secret[len(SECRET_PREFIX) :].rstrip("=")
     try:
-        raw = base64.b64decode(secret[len(SECRET_PREFIX) :] + "==", validate=True)
+        raw = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
     except ValueError:
         raise ValueError("must be base64 after whsec_") from None
     if len(raw) < 24:
