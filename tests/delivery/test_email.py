@@ -40,7 +40,11 @@ def _email_channel(
     log.accounts().change_workspace_settings(
         "acme", {"link_base": "https://app.example.com/activity/"}, by="operator"
     )
-    return Channels(log.store.engine).add("acme", "email", target, "medium", by="operator").id
+    return (
+        Channels(log.store.engine)
+        .add("acme", "email", target, "medium", by="operator", allow_private=True)
+        .id
+    )
 
 
 def test_a_raised_alert_is_emailed_with_its_rule_severity_summary_and_link(
@@ -199,7 +203,9 @@ def test_refused_recipients_are_noted_and_all_refused_is_a_failure(
     assert envelope.rcpt_tos == ["ops@example.com"]
     (attempt,) = attempts(log.store.engine, "al_1")
     assert (attempt.outcome, attempt.error) == ("delivered", "refused: gone@example.com")
-    Channels(log.store.engine).add("acme", "email", "gone@example.com", "medium", by="u")
+    Channels(log.store.engine).add(
+        "acme", "email", "gone@example.com", "medium", by="u", allow_private=True
+    )
     raise_alert(log, alert_id="al_2")
     follow(log, clock)
     inbox = Inbox(refuse={"ops@example.com", "sec@example.com", "gone@example.com"})

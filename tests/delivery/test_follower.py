@@ -97,7 +97,7 @@ def test_alert_entries_the_alerts_did_not_record_are_not_delivered(
     log: ActivityLog, settings: Settings, clock: Clock
 ) -> None:
     follow(log, clock)
-    Channels(log.store.engine).add("acme", "email", "ops@example.com", by="u")
+    Channels(log.store.engine).add("acme", "email", "ops@example.com", by="u", allow_private=True)
     raise_alert(log, alert_id="al_1")
     forged = {"rule": "failed_sign_ins", "severity": "critical", "summary": "Wire $1M now."}
     for alert_id in ("al_1", "al_unknown"):  # a real alert's id, and none
@@ -127,7 +127,7 @@ def test_smtp_down_then_up_one_alert_one_email_end_to_end(
 ) -> None:
     log.record(workspace="acme", action="contact.created")
     Following(log).catch_up(registered(log))  # every follower registered, at the end
-    Channels(log.store.engine).add("acme", "email", "ops@example.com", by="u")
+    Channels(log.store.engine).add("acme", "email", "ops@example.com", by="u", allow_private=True)
     now = dt.datetime.now(dt.UTC)
     failed = [
         {
@@ -201,7 +201,7 @@ def test_an_alert_raised_again_is_sent_at_most_every_15_minutes_per_channel(
 def test_a_new_follower_starts_at_the_end_of_the_log(
     log: ActivityLog, settings: Settings, clock: Clock
 ) -> None:
-    Channels(log.store.engine).add("acme", "email", "ops@example.com", by="u")
+    Channels(log.store.engine).add("acme", "email", "ops@example.com", by="u", allow_private=True)
     raise_alert(log, alert_id="old")
     follow(log, clock)  # first run: alerts raised before delivery existed are not sent
     raise_alert(log, alert_id="new")
@@ -223,7 +223,9 @@ def test_killed_before_or_after_its_commit_the_follower_enqueues_once(
 ) -> None:
     Following(log).catch_up([DeliveryFollower(log)])  # the follower exists, at the end
     with http_receiver() as receiver:
-        channel = Channels(log.store.engine).add("acme", "webhook", receiver.url, by="u")
+        channel = Channels(log.store.engine).add(
+            "acme", "webhook", receiver.url, by="u", allow_private=True
+        )
         raise_alert(log)
         _child(log, db_url, settings, when)
         after_kill = deliveries(log.store.engine, "al_1")
@@ -248,7 +250,9 @@ def test_a_sender_killed_mid_send_sends_again_with_the_same_webhook_id(
 ) -> None:
     Following(log).catch_up([DeliveryFollower(log)])
     with http_receiver() as receiver:
-        channel = Channels(log.store.engine).add("acme", "webhook", receiver.url, by="u")
+        channel = Channels(log.store.engine).add(
+            "acme", "webhook", receiver.url, by="u", allow_private=True
+        )
         raise_alert(log)
         _child(log, db_url, settings, "mid_send")
         assert len(receiver.requests) == 1

@@ -43,7 +43,9 @@ def test_a_delivery_failing_for_24_hours_gives_up_with_every_attempt_kept(
     log: ActivityLog, settings: Settings, clock: Clock
 ) -> None:
     follow(log, clock)
-    Channels(log.store.engine).add("acme", "email", "ops@example.com", by="operator")
+    Channels(log.store.engine).add(
+        "acme", "email", "ops@example.com", by="operator", allow_private=True
+    )
     raise_alert(log)
     follow(log, clock)
     send = sender(log, settings, clock)  # no SMTP server set: every attempt fails
@@ -76,7 +78,9 @@ def test_an_unexpected_error_while_sending_is_a_failed_attempt(
             raise RuntimeError("boom")
 
     follow(log, clock)
-    Channels(log.store.engine).add("acme", "email", "ops@example.com", by="operator")
+    Channels(log.store.engine).add(
+        "acme", "email", "ops@example.com", by="operator", allow_private=True
+    )
     raise_alert(log)
     follow(log, clock)
     assert Sender(log, clock=clock, transports=Broken(settings)).send_due() == 1

@@ -22,7 +22,9 @@ def test_a_webhook_is_signed_and_verifies_with_the_channels_secret(
     clock = live_clock
     with http_receiver() as receiver:
         follow(log, clock)
-        channel = Channels(log.store.engine).add("acme", "webhook", receiver.url, by="operator")
+        channel = Channels(log.store.engine).add(
+            "acme", "webhook", receiver.url, by="operator", allow_private=True
+        )
         assert channel.secret is not None
         assert channel.secret.startswith("whsec_")
         entry = raise_alert(log, alert_id="al_9", severity="critical")
@@ -49,7 +51,9 @@ def test_a_webhook_is_signed_and_verifies_with_the_channels_secret(
             "url": None,
         },
     }
-    other = Channels(log.store.engine).add("acme", "webhook", receiver.url, by="operator")
+    other = Channels(log.store.engine).add(
+        "acme", "webhook", receiver.url, by="operator", allow_private=True
+    )
     assert other.secret is not None
     with pytest.raises(WebhookVerificationError):
         Webhook(other.secret).verify(request.body, request.headers)
@@ -61,7 +65,9 @@ def test_retries_keep_the_webhook_id_and_sign_each_attempt_afresh(
     clock = live_clock
     with http_receiver() as receiver:
         follow(log, clock)
-        channel = Channels(log.store.engine).add("acme", "webhook", receiver.url, by="operator")
+        channel = Channels(log.store.engine).add(
+            "acme", "webhook", receiver.url, by="operator", allow_private=True
+        )
         raise_alert(log)
         follow(log, clock)
         send = sender(log, settings, clock)
@@ -149,7 +155,7 @@ def test_an_unreachable_receiver_is_a_failed_attempt_naming_the_error(
     with http_receiver() as receiver:
         url = receiver.url  # closed when the block ends: nothing listens there any more
     follow(log, clock)
-    Channels(log.store.engine).add("acme", "webhook", url, by="operator")
+    Channels(log.store.engine).add("acme", "webhook", url, by="operator", allow_private=True)
     raise_alert(log)
     follow(log, clock)
     sender(log, settings, clock).send_due()
@@ -177,7 +183,9 @@ def test_two_senders_at_once_attempt_each_delivery_once(
         follow(log, live_clock)
         channels = Channels(log.store.engine)
         for n in range(12):
-            channels.add("acme", "webhook", f"{receiver.url}/{n}", by="operator")
+            channels.add(
+                "acme", "webhook", f"{receiver.url}/{n}", by="operator", allow_private=True
+            )
         raise_alert(log)
         follow(log, live_clock)
         senders = [sender(log, settings, live_clock) for _ in range(2)]

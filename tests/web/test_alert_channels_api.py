@@ -89,7 +89,9 @@ def test_a_read_key_adds_lists_and_removes_its_workspace_channels(fresh: World) 
 
 
 def test_other_workspaces_channels_are_out_of_reach(fresh: World) -> None:
-    acme = Channels(fresh.state.log.store.engine).add("acme", "email", "a@example.com", by="u")
+    acme = Channels(fresh.state.log.store.engine).add(
+        "acme", "email", "a@example.com", by="u", allow_private=True
+    )
     client = TestClient(fresh.app)
     globex = fresh.bearer("globex_read")
     assert client.get(URL, headers=globex).json() == []
@@ -103,7 +105,9 @@ def test_other_workspaces_channels_are_out_of_reach(fresh: World) -> None:
 def test_platform_callers_see_every_workspace_and_name_the_one_they_add_to(
     fresh: World,
 ) -> None:
-    Channels(fresh.state.log.store.engine).add("acme", "email", "a@example.com", by="u")
+    Channels(fresh.state.log.store.engine).add(
+        "acme", "email", "a@example.com", by="u", allow_private=True
+    )
     client = TestClient(fresh.app)
     key = fresh.bearer("platform_read")
     reply = _post(client, {"kind": "slack", "target": "https://hooks.slack.com/x/y/z"}, key)
@@ -172,12 +176,12 @@ def test_a_test_message_says_what_came_of_it(fresh: World) -> None:
     channels = Channels(fresh.state.log.store.engine)
     seen: list[tuple[dict[str, str], bytes]] = []
     with receiver([204, 503], seen) as url:
-        hook = channels.add("acme", "webhook", url, by="u")
+        hook = channels.add("acme", "webhook", url, by="u", allow_private=True)
         reply = client.post(f"{URL}/{hook.id}/test", headers=key)
         assert reply.status_code == 200, reply.text
         assert reply.json() == {"delivered": True, "status_code": 204, "error": None}
         failed = client.post(f"{URL}/{hook.id}/test", headers=key).json()
-        other = channels.add("globex", "webhook", url, by="u")
+        other = channels.add("globex", "webhook", url, by="u", allow_private=True)
         assert client.post(f"{URL}/{other.id}/test", headers=key).status_code == 404
         member = fresh.client("member")
         token = {"X-CSRF-Token": csrf_of(member)}

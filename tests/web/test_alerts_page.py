@@ -586,7 +586,9 @@ def test_each_delivery_attempt_is_shown_on_the_alert(alerted: World) -> None:
     with socket.socket() as sock:  # a port nothing listens on: the attempt fails
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    Channels(log.store.engine).add("acme", "webhook", f"http://127.0.0.1:{port}/hook", by="test")
+    Channels(log.store.engine).add(
+        "acme", "webhook", f"http://127.0.0.1:{port}/hook", by="test", allow_private=True
+    )
     assert Following(log).catch_up(delivery_followers(log)) == []  # from the end of the log
     alert_id = _raise(alerted)
     owner = alerted.client("owner")

@@ -58,7 +58,9 @@ def alerted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with socket.socket() as sock:  # a receiver that is down: the attempts fail
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    Channels(log.store.engine).add("acme", "webhook", f"http://127.0.0.1:{port}/hook", by="test")
+    Channels(log.store.engine).add(
+        "acme", "webhook", f"http://127.0.0.1:{port}/hook", by="test", allow_private=True
+    )
     _follow(world)  # from the end of the seeded log
     assert Following(log).catch_up(delivery_followers(log)) == []
     _failed_sign_ins(world, "ava.thompson@acme.example", "203.0.113.9", 6)

@@ -82,7 +82,12 @@ def add(workspace: str, kind: str, target: str, min_severity: str, fmt: str) -> 
     incoming-webhook URL. A webhook's signing secret is printed once."""
     log = open_log()
     channel = Channels(log.store.engine).add(
-        workspace, kind, target, min_severity, by=str(OPERATOR_ACTOR["name"])
+        workspace,
+        kind,
+        target,
+        min_severity,
+        by=str(OPERATOR_ACTOR["name"]),
+        allow_private=log.settings.private_destinations,
     )
     log.record(**channel_event(channel, ADDED), layer="platform", actor=OPERATOR_ACTOR)
     if fmt == "json":

@@ -24,6 +24,7 @@ from activitylog.accounts.fields import check, email_problem, text_problem
 from activitylog.alerts.rules import SEVERITIES, Severity
 from activitylog.delivery.schema import alert_channels
 from activitylog.delivery.times import iso, now_us
+from activitylog.destinations import literal_problem
 from activitylog.streams.spec import is_loopback
 from activitylog.webhooks import new_secret
 
@@ -92,8 +93,9 @@ def addresses(target: str) -> list[str]:
     return [part.strip().lower() for part in target.split(",") if part.strip()]
 
 
-def target_problem(kind: object, target: object) -> str | None:
-    """Why ``target`` does not fit a channel of ``kind`` (None: it does)."""
+def target_problem(kind: object, target: object, *, allow_private: bool = False) -> str | None:
+    """Why ``target`` does not fit a channel of ``kind`` (None: it does); a URL's host
+    may be a private address only if ``allow_private``."""
     if not isinstance(target, str) or not target.strip():
         return "must be a non-empty string"
     if kind == "email":
@@ -109,7 +111,10 @@ def target_problem(kind: object, target: object) -> str | None:
         return None
     if kind not in ("webhook", "slack"):
         return None  # the kind is named as the bad field
-    return url_problem(target, https=kind == "slack")
+    problem = url_problem(target, https=kind == "slack")
+    if problem is None and not allow_private:
+        problem = literal_problem(urlsplit(target.strip()).hostname or "")
+    return problem
 
 
 def url_problem(url: str, *, https: bool) -> str | None:
@@ -164,13 +169,21 @@ class Channels:
         self.engine = engine
 
     def add(
-        self, workspace: str, kind: str, target: str, min_severity: str = "low", *, by: str
+        self,
+        workspace: str,
+        kind: str,
+        target: str,
+        min_severity: str = "low",
+        *,
+        by: str,
+        allow_private: bool = False,
     ) -> Channel:
-        """A new channel; a webhook's carries its new ``whsec_`` secret (shown once)."""
+        """A new channel; a webhook's carries its new ``whsec_`` secret (shown once).
+        A webhook or Slack URL may name a private address only if ``allow_private``."""
         check(
             ("workspace", text_problem(workspace)),
             ("kind", kind_problem(kind)),
-            ("target", target_problem(kind, target)),
+            ("target", target_problem(kind, target, allow_private=allow_private)),
             ("min_severity", severity_problem(min_severity)),
         )
         channel = Channel(

@@ -26,6 +26,7 @@ from activitylog.delivery.messages import (
     test_message,
     webhook_payload,
 )
+from activitylog.destinations import DestinationRefused, check_reachable
 from activitylog.settings import Settings
 from activitylog.webhooks import signed_headers
 
@@ -109,7 +110,17 @@ class Transports:
         )
 
     def post(self, url: str, payload: bytes, headers: Mapping[str, str]) -> Outcome:
-        """POST JSON; delivered on any 2xx. The reply's body is not read."""
+        """POST JSON; delivered on any 2xx. The reply's body is not read. A URL whose
+        host resolves to a private address is refused unless the settings allow it."""
+        target = httpx.URL(url)
+        try:
+            check_reachable(
+                target.host,
+                target.port or (443 if target.scheme == "https" else 80),
+                allow_private=self.settings.private_destinations,
+            )
+        except DestinationRefused as exc:
+            return Outcome(False, error=_error(str(exc)))
         try:
             with self._http.stream(
                 "POST",

@@ -135,10 +135,16 @@ async def create_channel(request: Request, principal: Reader) -> dict[str, Any]:
         raise ValidationError(errors)
     where = _workspace(principal, payload.get("workspace"))
     severity = payload.get("min_severity", "low")
-    service = Channels(app_state(request).log.store.engine)
+    state = app_state(request)
+    service = Channels(state.log.store.engine)
     channel = await run_in_threadpool(
         lambda: service.add(
-            str(where), payload["kind"], payload["target"], severity, by=_by(principal)
+            str(where),
+            payload["kind"],
+            payload["target"],
+            severity,
+            by=_by(principal),
+            allow_private=state.settings.private_destinations,
         )
     )
     await run_in_threadpool(_recorded, request, principal, channel, ADDED)
