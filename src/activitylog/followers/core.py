@@ -147,9 +147,8 @@ class Following:
 
     def _batch(self, follower: Follower, cursor: Cursor, head: int) -> tuple[int, int]:
         rows = self.log.store.after(cursor.workspace, cursor.seq, self.batch)
-        engine = self.log.store.engine
         if not rows:  # everything up to the head was deleted or purged
-            with engine.begin() as conn:
+            with self.log.store.write_unsynced() as conn:
                 self.cursors.advance(
                     conn, follower.name, cursor.workspace, head, now_us(), expected=cursor.seq
                 )
@@ -163,8 +162,8 @@ class Following:
 
         batch = Batch(cursor.workspace, rows, advance)
         follower.handle(batch)
-        if not batch.advanced:
-            with engine.begin() as conn:
+        if not batch.advanced:  # at least once: a move lost to a power cut repeats the batch
+            with self.log.store.write_unsynced() as conn:
                 advance(conn)
         return len(rows), last
 

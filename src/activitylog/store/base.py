@@ -81,6 +81,11 @@ class SQLBase(ABC):
         that is redone after a crash (a purge's removals, which its record states)."""
         return self._write()
 
+    def write_unsynced(self) -> AbstractContextManager[Connection]:
+        """:meth:`_write_unsynced` for work outside the store that a crash only repeats
+        (a follower's cursor after an at-least-once batch: a lost move sends it again)."""
+        return self._write_unsynced()
+
     @abstractmethod
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Insert event rows (columns in table order) and their search index entries."""
