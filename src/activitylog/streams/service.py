@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import RowMapping
 
+from activitylog.accounts.schema import api_keys
 from activitylog.errors import FieldError, NotFound, ValidationError
 from activitylog.followers import FollowerStatus, status
 from activitylog.followers.cursors import Cursors
@@ -125,8 +126,15 @@ class Streams:
 
 
 def stream_followers(log: ActivityLog) -> list[StreamFollower]:
-    """The followers registry's source: one follower per stream."""
-    return Streams(log).followers()
+    """The followers registry's source: one follower per stream, but the streams an API
+    key added that has since been revoked (a leaked key must not leave a feed of the log
+    running: such a stream stops, its position kept, until removed)."""
+    with log.store.engine.connect() as conn:
+        revoked = set(
+            conn.execute(select(api_keys.c.id).where(api_keys.c.revoked_us.is_not(None))).scalars()
+        )
+    service = Streams(log)
+    return service.followers([s for s in service.list() if s.created_by not in revoked])
 
 
 def status_json(stream: Stream, state: FollowerStatus) -> dict[str, Any]:
