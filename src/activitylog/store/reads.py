@@ -147,6 +147,15 @@ class SQLReads(SQLBase):
         self, visibility: Visibility, filters: Filters, order: str = "-time", chunk: int = 5000
     ) -> Iterator[dict[str, Any]]:
         """Every matching event in time order, fetched in keyset chunks: flat memory."""
+        for row in self.iter_rows(visibility, filters, order, chunk):
+            yield row_to_event(row)
+
+    def iter_rows(
+        self, visibility: Visibility, filters: Filters, order: str = "-time", chunk: int = 5000
+    ) -> Iterator[tuple[int, bytes, str, str]]:
+        """Every matching entry as stored, ``(seq, body, content_hash, chain_hash)`` with
+        the body the exact canonical JSON that was hashed, in time order, fetched in keyset
+        chunks (flat memory): what exports splice rather than decode and re-encode."""
         where = event_clauses(events, visibility, filters, Window.of(filters), self._search)
         descending = order.startswith("-")
         last: int | None = None
@@ -157,8 +166,8 @@ class SQLReads(SQLBase):
             stmt = stmt.order_by(events.c.rid.desc() if descending else events.c.rid).limit(chunk)
             with self.engine.connect() as conn:
                 rows = conn.execute(stmt).all()
-            for row in rows:
-                yield row_to_event(row[1:])
+            for _rid, seq, body, content_hash, chain_hash in rows:
+                yield seq, bytes(body), content_hash, chain_hash
             if len(rows) < chunk:
                 return
             last = rows[-1][0]
