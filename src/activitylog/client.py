@@ -53,7 +53,7 @@ from activitylog.selection import Selection
 from activitylog.settings import Settings
 from activitylog.signing import KeyRing, SigningKey
 from activitylog.stats import Dim, Stats, StatsSpec, compute
-from activitylog.store import SQLStore, open_store
+from activitylog.store import Store, open_store
 from activitylog.verification import verify_log
 from activitylog.verify_report import VerifyReport
 from activitylog.witness import Witness
@@ -108,7 +108,7 @@ class ActivityLog:
         self.keys = KeyFile(Path(signing_key) if signing_key else settings.signing_key)
         self.settings = settings
         self._secret_key = settings.secret_key
-        self._store: SQLStore | None = None
+        self._store: Store | None = None
         self._remote: RemoteTransport | None = None
         self.witness: Witness | None = None
         if url.lower().startswith(("http://", "https://")):
@@ -125,7 +125,7 @@ class ActivityLog:
         self._store = open_store(url, policy, durability=settings.durability)
 
     @property
-    def store(self) -> SQLStore:
+    def store(self) -> Store:
         """The local store; a :class:`ConfigurationError` in remote mode."""
         if self._store is None:
             raise ConfigurationError(

@@ -24,7 +24,7 @@ from activitylog.merkle import (
 )
 from activitylog.notes import Checkpoint, parse_checkpoint, verified_checkpoint
 from activitylog.signing import KeyRing
-from activitylog.store import SQLStore
+from activitylog.store import Store
 
 INCLUSION = "activitylog-inclusion-proof/v1"
 CONSISTENCY = "activitylog-consistency-proof/v1"
@@ -35,7 +35,7 @@ def _leaves(rows: Iterable[Row]) -> Iterator[tuple[int, bytes]]:
         yield row[0] - 1, bytes.fromhex(row[2])
 
 
-def inclusion_proof(store: SQLStore, workspace: str, seq: int) -> dict[str, Any]:
+def inclusion_proof(store: Store, workspace: str, seq: int) -> dict[str, Any]:
     """The proof that entry ``seq`` of ``workspace`` is in the tree its head's signed
     note names (every append signs one, so every entry has a proof at once)."""
     with store.snapshot(workspace) as view:
@@ -73,9 +73,7 @@ def inclusion_proof(store: SQLStore, workspace: str, seq: int) -> dict[str, Any]
     }
 
 
-def consistency_proof(
-    store: SQLStore, workspace: str, old_size: int, new_size: int
-) -> dict[str, Any]:
+def consistency_proof(store: Store, workspace: str, old_size: int, new_size: int) -> dict[str, Any]:
     """The proof that the tree of ``old_size`` is a prefix of the tree of ``new_size``,
     with the signed notes of both sizes where the log kept one."""
     with store.snapshot(workspace) as view:

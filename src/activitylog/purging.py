@@ -20,7 +20,7 @@ from activitylog.enrich import Prepared, prepare
 from activitylog.events import SYSTEM_ACTOR, fit_name, format_micros, micros, validate
 from activitylog.merkle import Frontier
 from activitylog.retention import PURGE_ACTION, ArchiveRef, PurgePlan, record_details
-from activitylog.store import SQLStore
+from activitylog.store import Store
 
 if TYPE_CHECKING:
     from activitylog.client import ActivityLog
@@ -61,7 +61,7 @@ class PurgeOutcome:
 
 
 def purge_workspace(
-    store: SQLStore,
+    store: Store,
     catalog: Catalog,
     workspace: str,
     cutoff_us: int,

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from activitylog.chain import WorkspaceCheck
 from activitylog.retention import purge_start
 from activitylog.signing import KeyRing
-from activitylog.store import SQLStore
+from activitylog.store import Store
 from activitylog.verify_report import Break, VerifyReport
 from activitylog.witness import Witness
 
 
 def verify_log(
-    store: SQLStore,
+    store: Store,
     *,
     ring: KeyRing | None,
     every: int,

@@ -25,7 +25,7 @@ from activitylog.errors import FieldError, IntegrityError, NotFound, ValidationE
 from activitylog.events import format_time, parse_time
 from activitylog.merkle import Frontier, consistency_path, leaf_hash, verify_consistency
 from activitylog.notes import parse_checkpoint, sign_note
-from activitylog.store import SQLStore
+from activitylog.store import Store
 from activitylog.verify_report import GENESIS
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def _existing(
 class _Writer:
     """One archive's lines, from one snapshot of the workspace."""
 
-    def __init__(self, store: SQLStore, workspace: str, first: int, last: int, cutoff: str) -> None:
+    def __init__(self, store: Store, workspace: str, first: int, last: int, cutoff: str) -> None:
         self.store = store
         self.workspace = workspace
         self.first, self.last, self.cutoff = first, last, cutoff

@@ -1,29 +1,31 @@
-"""Storage engines behind one interface, chosen by URL scheme and imported lazily."""
+"""Storage engines behind one interface (:class:`Store`), chosen by URL scheme and
+imported lazily (:mod:`activitylog.store.engines`)."""
 
 from __future__ import annotations
 
-from activitylog.errors import ConfigurationError
+from typing import TYPE_CHECKING, Any
+
 from activitylog.sealing import SealPolicy
+from activitylog.store.engines import engine_for, scheme_of
+from activitylog.store.protocol import Store
 from activitylog.store.sql import SQLStore
 
-SCHEMES = ("sqlite", "postgresql", "postgres")
-
-
-def open_store(url: str, policy: SealPolicy, *, durability: str = "full") -> SQLStore:
-    """Open (and migrate) the store a database URL names: ``sqlite:///file.db`` or
-    ``postgresql://user@host/db``."""
-    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
-    if scheme not in SCHEMES:
-        raise ConfigurationError(
-            f"unsupported database URL scheme {scheme!r}; use sqlite:/// or postgresql://"
-        )
-    if scheme == "sqlite":
-        from activitylog.store.sqlite import SQLiteStore
-
-        return SQLiteStore(url, policy, durability=durability)
+if TYPE_CHECKING:
     from activitylog.store.postgres import PostgresStore
+    from activitylog.store.sqlite import SQLiteStore
 
-    return PostgresStore(url, policy)
+    # mypy checks that every built-in engine is a Store.
+    _BUILT_IN: tuple[type[Store], ...] = (SQLiteStore, PostgresStore)
 
 
-__all__ = ["SQLStore", "SealPolicy", "open_store"]
+def open_store(url: str, policy: SealPolicy, *, durability: str = "full") -> Store:
+    """Open (and migrate) the store a database URL names: ``sqlite:///file.db``,
+    ``postgresql://user@host/db`` (the ``postgres`` extra), or an engine's registered
+    scheme. ``durability`` (``full`` or ``normal``) is SQLite's ``synchronous``."""
+    scheme = scheme_of(url)
+    engine = engine_for(scheme)
+    given: dict[str, Any] = {"durability": durability}
+    return engine.load(scheme)(url, policy, **{name: given[name] for name in engine.options})
+
+
+__all__ = ["SQLStore", "SealPolicy", "Store", "open_store"]
