@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice, repeat
+from itertools import islice
 from typing import Any, TextIO
 
 import msgspec
@@ -109,6 +109,7 @@ FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 _EMPTY: dict[str, Any] = {}
 #: What makes csv.writer (``QUOTE_MINIMAL``, ``\r\n`` line ends) quote a cell.
 _NEEDS_QUOTES = re.compile(r'[",\r\n]').search
+_FORMULA_AFTER_NUL = re.compile("\0(?:" + "|".join(map(re.escape, FORMULA_PREFIXES)) + ")").search
 _TEXT = frozenset({str, type(None)})
 _NONE_EMPTY: dict[Any, str] = {None: ""}
 _HEADER = (",".join(CSV_COLUMNS) + "\r\n").encode()
@@ -285,15 +286,22 @@ def csv_lines(rows: Iterable[list[Any]]) -> str:
         if kinds <= _TEXT:
             if type(None) in kinds:
                 column = tuple(map(_NONE_EMPTY.get, column, column))
-            if any(map(str.startswith, column, repeat(FORMULA_PREFIXES))):
+            # Each cell follows a NUL: a formula's start is a NUL and a prefix (one inside
+            # a cell only costs the look cell by cell).
+            text = "\0" + "\0".join(column)
+            if _FORMULA_AFTER_NUL(text):
                 column = tuple(map(neutralise, column))
         else:
             column = tuple(
                 neutralise(c) if c.__class__ is str else "" if c is None else str(c) for c in column
             )
-        if _NEEDS_QUOTES("".join(column)):
+            text = "".join(column)
+        if _NEEDS_QUOTES(text):
             column = tuple(
-                '"' + c.replace('"', '""') + '"' if _NEEDS_QUOTES(c) else c for c in column
+                '"' + c.replace('"', '""') + '"'
+                if '"' in c or "," in c or "\n" in c or "\r" in c
+                else c
+                for c in column
             )
         columns.append(column)
     lines = "\r\n".join(map(",".join, zip(*columns, strict=True)))
