@@ -39,6 +39,7 @@ def stored(db_url: str) -> Iterator[ActivityLog]:
                 for workspace in ("acme", "globex")
             ]
         )
+        log.store.settle()  # counted and indexed, as a running indexer would have
         yield log
 
 

@@ -278,7 +278,10 @@ def cut_back(log: ActivityLog, workspace: str, size: int) -> None:
 
 def cover_tracks(log: ActivityLog, workspaces: tuple[str, ...] = WORKSPACES) -> None:
     """Rebuild what the store keeps for reading from the rows as they now are: the rollup
-    counts of ``workspaces`` and, on SQLite, the search index."""
+    counts of ``workspaces`` and, on SQLite, the search index; and mark every entry up to
+    each head as indexed (else the store's indexer would count the pending ones again)."""
+    sql(log, "DELETE FROM derived_heads")
+    sql(log, "INSERT INTO derived_heads (workspace, seq) SELECT workspace, seq FROM chain_heads")
     for rollups, with_ip in ((ROLLUPS, False), (IP_ROLLUPS, True)):
         for rollup in rollups:
             for workspace in workspaces:

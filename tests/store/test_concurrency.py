@@ -146,6 +146,19 @@ def test_same_id_recorded_concurrently_is_stored_once(
     assert log.verify().ok
 
 
+#: A trigger that holds an insert into workspace ``a`` (its row written, uncommitted)
+#: until the advisory lock 4242 is free.
+PAUSE_AFTER_INSERT = """
+CREATE FUNCTION pause_workspace_a() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.workspace = 'a' THEN PERFORM pg_advisory_xact_lock(4242); END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER pause_workspace_a AFTER INSERT ON events
+    FOR EACH ROW EXECUTE FUNCTION pause_workspace_a();
+"""
+
+
 @pytest.mark.postgres
 def test_same_microsecond_in_two_workspaces_concurrently(
     race: tuple[ActivityLog, str], postgres_url: str
@@ -156,17 +169,13 @@ def test_same_microsecond_in_two_workspaces_concurrently(
     moment = ago(minutes=5)
     same = {"action": "contact.updated", "actor": user("u_1"), "occurred_at": moment}
     earlier = {**same, "occurred_at": moment - timedelta(seconds=1)}
-    log.record(workspace="a", **earlier)  # its rollup rows exist now
+    log.record(workspace="a", **earlier)
+    with psycopg.connect(libpq(postgres_url), autocommit=True) as admin:
+        admin.execute(PAUSE_AFTER_INSERT)  # workspace a's inserts wait for lock 4242
     with psycopg.connect(libpq(postgres_url)) as blocker, ThreadPoolExecutor(2) as pool:
-        tables = blocker.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-            " AND tablename LIKE 'rollup%%'"
-        ).fetchall()
-        assert tables
-        for (table,) in tables:
-            blocker.execute(f"SELECT 1 FROM {table} WHERE workspace = 'a' FOR UPDATE")
+        blocker.execute("SELECT pg_advisory_xact_lock(4242)")
         one = pool.submit(log.record, workspace="a", id=eid(0x123), **same)
-        wait_for_lock_waits(blocker, app, 1)  # inserted its event, waits on the rollups
+        wait_for_lock_waits(blocker, app, 1)  # inserted its event, waits in the trigger
         two = pool.submit(log.record, workspace="b", id=eid(0x1123), **same)
         wait_for_lock_waits(blocker, app, 2)  # chose the same row key, waits on the first
         blocker.rollback()

@@ -25,6 +25,7 @@ def follow(once: bool) -> None:
     beside it (or set followers = false) so that one process runs them."""
     log = open_log()
     if once:
+        log.store.settle()  # the counts and search index, up to the end of the log
         failures = Following(log).catch_up(registered(log))
         for name, workspace, error in failures:
             click.echo(f"{name}: workspace {workspace}: {error}", err=True)

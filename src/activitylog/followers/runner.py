@@ -1,6 +1,8 @@
 """Runs followers in the background (``serve``, ``activitylog follow``): one thread per
 follower, so a slow destination holds up only its own stream; the set of followers is
-asked for again every few seconds (streams are added and removed while running)."""
+asked for again every few seconds (streams are added and removed while running). A thread
+of its own keeps the store's counts and search index up with the log (the indexer: see
+:mod:`activitylog.store.indexing`)."""
 
 from __future__ import annotations
 
@@ -48,6 +50,33 @@ class _Worker:
         self._thread.join(timeout)
 
 
+class _Indexer:
+    """Indexes what appends leave pending, a slice at a time, pausing when nothing is."""
+
+    def __init__(self, log: ActivityLog, poll: float) -> None:
+        self._log = log
+        self._poll = poll
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="activitylog-index", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                indexed = self._log.store.index_pending(slices=1)
+            except Exception:  # the database is away, say: try again after a pause
+                logger.exception("indexing failed")
+                indexed = 0
+            if indexed == 0:
+                self._stop.wait(self._poll)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None) -> None:
+        self._thread.join(timeout)
+
+
 class FollowerRunner:
     """Keeps one worker thread per registered follower until stopped."""
 
@@ -66,11 +95,13 @@ class FollowerRunner:
         self._poll = poll
         self._refresh = refresh
         self._workers: dict[str, _Worker] = {}
+        self._indexer: _Indexer | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="activitylog-followers")
         self._thread.daemon = True
 
     def start(self) -> None:
+        self._indexer = _Indexer(self._following.log, self._poll)
         self._thread.start()
 
     def stop(self, timeout: float | None = 10.0) -> None:
@@ -78,9 +109,12 @@ class FollowerRunner:
         is handled again by the next run: the cursor moves only after it)."""
         self._stop.set()
         self._thread.join(timeout)
-        for worker in self._workers.values():
+        workers: list[_Worker | _Indexer] = list(self._workers.values())
+        if self._indexer is not None:
+            workers.append(self._indexer)
+        for worker in workers:
             worker.stop()
-        for worker in self._workers.values():
+        for worker in workers:
             worker.join(timeout)
 
     def wait(self) -> None:

@@ -35,11 +35,13 @@ from activitylog.store.copies import (
     project,
     rollup_counts,
 )
+from activitylog.store.indexing import SQLIndexing, upsert_sql
 from activitylog.store.ledger import WORKSPACE_TABLES, SQLLedger
 from activitylog.store.rollups import DAY_US, HOUR_US, Accumulator
 from activitylog.store.schema import IP_ROLLUPS, RID_SLOTS, ROLLUPS, Rollup
-from activitylog.store.writes import upsert_sql
 
+#: The mark of a workspace the indexer never saw (rows moved there): compare every row.
+_NO_MARK = 2**62
 #: Rows read per query (keyset pages on ``(workspace, rid)``).
 CHUNK = 5000
 #: Entries gathered before their rollup counts are compared (at the next whole day).
@@ -99,16 +101,19 @@ class _Diff:
         )
 
 
-class SQLDerived(SQLLedger):
+class SQLDerived(SQLIndexing, SQLLedger):
     def derived_breaks(self, workspace: str) -> Iterator[tuple[int, str]]:
         """``(seq, detail)`` for each copy of ``workspace``'s entries that differs from
         what their bodies say: the entries whose columns differ (by seq), the entries the
         search index holds wrongly (SQLite), then the rollup counts that differ (with the
         seq of an entry they count, 0 when none). Nothing when every copy is true.
 
-        Read in one snapshot; about as costly as reading every entry once. The search
-        index's own structure is checked by :meth:`search_index_breaks`.
+        Read in one snapshot, after indexing what is pending; entries appended since
+        (past the indexer's mark in the snapshot) are not counted yet and not compared.
+        About as costly as reading every entry once. The search index's own structure is
+        checked by :meth:`search_index_breaks`.
         """
+        self.settle()
         with self.engine.connect() as conn:
             conn = conn.execution_options(**self._snapshot_options())
             with conn.begin():
@@ -130,7 +135,8 @@ class SQLDerived(SQLLedger):
         :meth:`derived_breaks` pass). PostgreSQL's trigram index is the server's own."""
         if self.engine.dialect.name != "sqlite":
             return
-        with self.engine.connect() as conn, conn.begin():
+        with self._write() as conn:
+            self._index_all(conn)  # FTS5 compares its index with every row of the table
             problem = _fts_problem(conn)
         if problem:
             yield problem
@@ -159,6 +165,7 @@ class SQLDerived(SQLLedger):
                     f"SELECT seq FROM chain_heads WHERE workspace = {self.MARK}{self.LOCK}",
                     (name,),
                 )
+                self._index_all(conn)  # counts are compared with every entry below
                 run = _Pass(conn, self.MARK, name, repair=True)
                 run.run()
             rewritten += run.rewritten
@@ -167,6 +174,7 @@ class SQLDerived(SQLLedger):
                 on_step(run.step())
         if self.engine.dialect.name == "sqlite":
             with self._write() as conn:
+                self._index_all(conn)  # the rebuild indexes every row
                 if rebuild_index or _fts_problem(conn):
                     _driver_rows(conn, "INSERT INTO events_fts (events_fts) VALUES ('rebuild')")
                     if on_step is not None:
@@ -188,6 +196,11 @@ class _Pass:
         self.conn, self.mark, self.workspace, self.repair = conn, mark, workspace, repair
         self.sqlite = conn.dialect.name == "sqlite"
         self.check = RowCheck(workspace, as_json=self.sqlite)
+        #: The indexer's mark: entries past it are not in the counts or the search index yet.
+        marks = _driver_rows(
+            conn, f"SELECT seq FROM derived_heads WHERE workspace = {mark}", (workspace,)
+        )
+        self.indexed = int(marks[0][0]) if marks else _NO_MARK
         self.diffs: list[_Diff] = []
         self.more_diffs = 0
         #: The first day not compared yet (None: nothing compared yet).
@@ -214,7 +227,9 @@ class _Pass:
         check, last = self.check, -1
         while True:
             try:
-                rows = _driver_rows(self.conn, statement, (self.workspace, last, CHUNK))
+                rows = _driver_rows(
+                    self.conn, statement, (self.workspace, last, self.indexed, CHUNK)
+                )
             except sqlite_driver.OperationalError:
                 if not check.as_json:
                     raise
@@ -258,7 +273,8 @@ class _Pass:
             source += f" LEFT JOIN {_FTS_SIZES} AS d ON d.id = e.rid"
         return (
             f"SELECT {', '.join(columns)} FROM {source}"
-            f" WHERE e.workspace = {mark} AND e.rid > {mark} ORDER BY e.rid LIMIT {mark}"
+            f" WHERE e.workspace = {mark} AND e.rid > {mark} AND e.seq <= {mark}"
+            f" ORDER BY e.rid LIMIT {mark}"
         )
 
     def _rows_at(self, rids: list[int]) -> list[Any]:
@@ -459,12 +475,14 @@ class _Pass:
         for day in sorted(days):
             recheck = RowCheck(self.workspace)
             last = day * span - 1
-            while rows := _driver_rows(self.conn, statement, (self.workspace, last, CHUNK)):
+            params = (self.workspace, last, self.indexed, CHUNK)
+            while rows := _driver_rows(self.conn, statement, params):
                 rows = [r for r in rows if r[1] < (day + 1) * span]
                 if not rows:
                     break
                 recheck.feed(rows)
                 last = rows[-1][1]
+                params = (self.workspace, last, self.indexed, CHUNK)
             pairs = zip(recheck.keys, recheck.seqs, strict=True)
             for key, seq in pairs:
                 if key[_DAY] == day:

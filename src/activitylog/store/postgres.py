@@ -13,9 +13,9 @@ from sqlalchemy.engine import make_url
 from activitylog.sealing import SealPolicy
 from activitylog.store import migrate
 from activitylog.store.clauses import like_pattern
+from activitylog.store.indexing import upsert_sql
 from activitylog.store.schema import Rollup, events
 from activitylog.store.sql import SQLStore
-from activitylog.store.writes import upsert_sql
 
 COPY_EVENTS = f"COPY events ({', '.join(c.name for c in events.columns)}) FROM STDIN"
 MIGRATION_LOCK = 0x61637469  # any constant; serialises concurrent first opens

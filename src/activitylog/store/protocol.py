@@ -177,6 +177,18 @@ class Store(Protocol):
         ...
 
     # -- the copies kept for reading -------------------------------------------------------
+    def settle(self) -> int:
+        """Index every entry acknowledged before this call that is not yet counted and
+        searchable; how many were indexed."""
+        ...
+
+    def index_pending(
+        self, *, until: dict[str, int] | None = None, slices: int | None = None
+    ) -> int:
+        """Index the entries past each workspace's mark (up to ``until``), at most
+        ``slices`` slices; how many were indexed."""
+        ...
+
     def workspaces_with_copies(self) -> list[str]:
         """Every workspace any table names, the rollups' included."""
         ...

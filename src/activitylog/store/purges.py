@@ -192,6 +192,7 @@ class SQLPurges(SQLWrites, SQLLedger):
             start = self.purge_start(conn, workspace)
         if start is None:
             return 0
+        self.settle()  # what leaves the counts must be in them first
         removed, done = 0, False
         oldest = _OLDEST.format(mark=self.MARK)
         while not done:

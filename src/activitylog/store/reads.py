@@ -15,7 +15,7 @@ from activitylog.access import Visibility
 from activitylog.events import EVENT_FIELDS, format_micros
 from activitylog.query import Cursor, Filters, Page, QuerySpec, Sort
 from activitylog.stats import Dim
-from activitylog.store.base import READ_COLUMNS, SQLBase, chunks, row_to_event
+from activitylog.store.base import READ_COLUMNS, chunks, row_to_event
 from activitylog.store.clauses import (
     Window,
     dimension_clauses,
@@ -23,6 +23,7 @@ from activitylog.store.clauses import (
     rollup_covers,
     visibility_clauses,
 )
+from activitylog.store.indexing import SQLIndexing
 from activitylog.store.rollups import (
     DAY_US,
     FILTER_DIMS,
@@ -55,13 +56,27 @@ _UNIT = {"day": DAY_US, "hour": HOUR_US, "raw": 1}
 STEP_US = {"hour": HOUR_US, "quarter": HOUR_US // 4}
 
 
+_SETTLED = ("settled",)
 #: Counts already answered in this context (see :meth:`SQLReads.reusing_counts`).
 _COUNTS: ContextVar[dict[tuple[Any, ...], list[tuple[Any, ...]]] | None] = ContextVar(
     "activitylog_counts", default=None
 )
 
 
-class SQLReads(SQLBase):
+class SQLReads(SQLIndexing):
+    """Reads of entries, pages and counts. Those that count or search settle first
+    (:meth:`_settled`): the rollups and the search index include every entry
+    acknowledged before the read began."""
+
+    def _settled(self) -> None:
+        """Index what is pending, once per :meth:`reusing_counts` block."""
+        memo = _COUNTS.get()
+        if memo is not None:
+            if _SETTLED in memo:
+                return
+            memo[_SETTLED] = []
+        self.settle()
+
     def get(self, event_id: str, visibility: Visibility) -> dict[str, Any] | None:
         """One event (or its tombstone) if ``visibility`` allows it."""
         return self.get_many([event_id], visibility).get(event_id)
@@ -104,6 +119,7 @@ class SQLReads(SQLBase):
         return event
 
     def query(self, spec: QuerySpec) -> Page:
+        self._settled()
         filters = spec.filters
         where = event_clauses(events, spec.visibility, filters, Window.of(filters), self._search)
         column = SORT_COLUMNS[spec.sort.key]
@@ -156,6 +172,8 @@ class SQLReads(SQLBase):
         """Every matching entry as stored, ``(seq, body, content_hash, chain_hash)`` with
         the body the exact canonical JSON that was hashed, in time order, fetched in keyset
         chunks (flat memory): what exports splice rather than decode and re-encode."""
+        if filters.search:
+            self._settled()
         where = event_clauses(events, visibility, filters, Window.of(filters), self._search)
         descending = order.startswith("-")
         last: int | None = None
@@ -207,6 +225,7 @@ class SQLReads(SQLBase):
         key = (visibility, filters, tuple(dims))
         if memo is not None and key in memo:
             return list(memo[key])
+        self._settled()
         if memo is not None and not rollup_covers(filters) and _GRAIN_DIMS.issuperset(dims):
             rows = _from_grain(self._grain(memo, visibility, filters), filters, dims)
         elif conn is not None:
@@ -297,6 +316,7 @@ class SQLReads(SQLBase):
         return stmt.group_by(*columns) if columns else stmt
 
     def unique_ips(self, visibility: Visibility, filters: Filters) -> int:
+        self._settled()
         need = needed_dims(visibility, filters, ())
         ips: set[str] = set()
         with self.engine.connect() as conn:
@@ -317,6 +337,7 @@ class SQLReads(SQLBase):
         self, visibility: Visibility, filters: Filters, actor_ids: Sequence[str]
     ) -> dict[str, dict[str, Any]]:
         """Name and last-seen time in the window of each actor (one index seek each)."""
+        self._settled()
         memo = _COUNTS.get()
         if memo is not None and not rollup_covers(filters):
             return self._summaries_from_grain(memo, visibility, filters, actor_ids)

@@ -111,6 +111,15 @@ chain_heads = Table(
     Column("checkpoint_at", BigInteger, nullable=False),
 )
 
+#: How far each workspace's search index and rollups include its entries (by seq): they
+#: are kept by the indexer that trails the log (activitylog.store.indexing), not by appends.
+derived_heads = Table(
+    "derived_heads",
+    metadata,
+    Column("workspace", String(200), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
 #: Checkpoints kept for good (a cadence of the head notes): C2SP signed notes.
 checkpoints = Table(
     "checkpoints",

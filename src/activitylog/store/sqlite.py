@@ -40,7 +40,6 @@ INSERT_EVENTS = (
     f"INSERT INTO events ({', '.join(c.name for c in events.columns)}) "
     f"VALUES ({', '.join('?' for _ in events.columns)})"
 )
-SEARCH_TEXT = [c.name for c in events.columns].index("search_text")
 INSERT_SEARCH = "INSERT INTO events_fts (rowid, search_text) VALUES (?, ?)"
 DELETE_SEARCH = "INSERT INTO events_fts (events_fts, rowid, search_text) VALUES ('delete', ?, ?)"
 SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
@@ -145,7 +144,9 @@ class SQLiteStore(SQLStore):
 
     def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         self._sql(conn, INSERT_EVENTS, rows)
-        self._sql(conn, INSERT_SEARCH, [(row[0], row[SEARCH_TEXT]) for row in rows])
+
+    def _index_search(self, conn: Connection, rows: list[tuple[int, str]]) -> None:
+        self._sql(conn, INSERT_SEARCH, rows)
 
     def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
         conn.exec_driver_sql(DELETE_SEARCH, (rid, search_text))

@@ -2,9 +2,9 @@
 
 An append is one transaction per batch: lock the chain heads of the batch's workspaces
 (and make sure each is one we signed), drop ids already stored (idempotency), sequence,
-hash, grow each tree, insert events, add to the rollups, sign each moved head and keep
-the checkpoints that are due. Rows are never updated. After the commit, kept checkpoints
-are copied to the witness directory.
+hash, grow each tree, insert events, sign each moved head and keep the checkpoints that
+are due. Rows are never updated. After the commit, kept checkpoints are copied to the
+witness directory. The rollups and the search index follow (activitylog.store.indexing).
 
 An append may also run inside a transaction the caller holds (``connection``): the same
 steps in a savepoint of it, committed or rolled back with the caller's own changes.
@@ -28,14 +28,14 @@ from activitylog.merkle import Frontier
 from activitylog.notes import Checkpoint
 from activitylog.query import Filters
 from activitylog.sealing import Head
-from activitylog.store.base import READ_COLUMNS, SQLBase, chunks, now_us, row_to_event
+from activitylog.store.base import READ_COLUMNS, chunks, now_us, row_to_event
 from activitylog.store.clauses import Window, event_clauses
+from activitylog.store.indexing import SQLIndexing
 from activitylog.store.rollups import Accumulator
 from activitylog.store.schema import (
     IP_ROLLUPS,
     RID_SLOTS,
     ROLLUPS,
-    Rollup,
     chain_heads,
     checkpoints,
     events,
@@ -48,7 +48,7 @@ from activitylog.verify_report import GENESIS
 DeletionRecord = Callable[[str, list[str], int], Prepared]
 
 
-class SQLWrites(SQLBase):
+class SQLWrites(SQLIndexing):
     def _append(
         self,
         batch: Sequence[Prepared],
@@ -119,8 +119,6 @@ class SQLWrites(SQLBase):
         rids = self._assign_rids(conn, batch, careful)
         rows: list[tuple[Any, ...]] = []
         written: dict[str, dict[str, Any]] = {}
-        counts = Accumulator(ROLLUPS)
-        ip_counts = Accumulator(IP_ROLLUPS)
         sealer = self.sealer
         now = time.time()
         for p, rid in zip(batch, rids, strict=True):
@@ -131,16 +129,6 @@ class SQLWrites(SQLBase):
             sealer.extended(head, now)
             actor = content["actor"]
             subject = content.get("subject") or {}
-            dims = {
-                "layer": content["layer"],
-                "actor_id": actor.get("id") or actor.get("name") or "",
-                "category": info.category,
-                "action": content["action"],
-                "verb": info.verb,
-                "kind": info.kind,
-                "result": content["result"],
-                "ip": content.get("ip"),
-            }
             rows.append(
                 (
                     rid,
@@ -148,16 +136,16 @@ class SQLWrites(SQLBase):
                     workspace,
                     head.seq,
                     p.occurred_us,
-                    dims["layer"],
-                    dims["actor_id"],
+                    content["layer"],
+                    actor.get("id") or actor.get("name") or "",
                     actor.get("name"),
-                    dims["action"],
+                    content["action"],
                     info.category,
                     info.verb,
                     info.kind,
                     info.label,
-                    dims["result"],
-                    dims["ip"],
+                    content["result"],
+                    content.get("ip"),
                     subject.get("type"),
                     subject.get("id"),
                     orjson.dumps(p.device).decode() if p.device else None,
@@ -168,9 +156,6 @@ class SQLWrites(SQLBase):
                     p.location["country"] if p.location else None,
                 )
             )
-            counts.add(workspace, p.occurred_us, dims)
-            if dims["ip"]:
-                ip_counts.add(workspace, p.occurred_us, dims)
             written[content["id"]] = event_dict(
                 content,
                 seq=head.seq,
@@ -181,7 +166,6 @@ class SQLWrites(SQLBase):
                 location=p.location,
             )
         self._insert_events(conn, rows)
-        self._add_rollups(conn, counts, ip_counts)
         return written
 
     def _lock_heads(self, conn: Connection, workspaces: Sequence[str]) -> dict[str, Head]:
@@ -310,16 +294,6 @@ class SQLWrites(SQLBase):
         if conflicts:
             raise conflict(conflicts)
 
-    def _add_rollups(self, conn: Connection, *accumulators: Accumulator) -> None:
-        for accumulator in accumulators:
-            for rollup, rows in accumulator.rows():
-                self._upsert_rollup(conn, rollup, rows)
-
-    def _upsert_rollup(self, conn: Connection, rollup: Rollup, rows: list[tuple[Any, ...]]) -> None:
-        """Add ``(workspace, bucket, dims..., n)`` rows to a rollup's counts."""
-        marks = ", ".join(["?"] * (len(rollup.key_columns) + 1))
-        self._sql(conn, upsert_sql(rollup, f"VALUES ({marks})"), rows)
-
     def _save_heads(self, conn: Connection, heads: dict[str, Head], *, keep: bool = False) -> None:
         """Sign each moved head (keeping the checkpoints that are due) and store it; with
         ``keep``, keep a checkpoint of each head even if this transaction did not move it."""
@@ -414,6 +388,7 @@ class SQLWrites(SQLBase):
         heads: dict[str, Head] = {}
         try:
             with self._write() as conn:
+                self._index_all(conn)  # what leaves the counts must be in them first
                 for chunk in chunks(ids):
                     where = event_clauses(
                         events,
@@ -479,13 +454,3 @@ def _changed_outside(workspace: str, problem: str) -> IntegrityError:
 
 #: Ids one deletion record names at most (its details stay well under 64 KiB).
 RECORD_IDS = 1000
-
-
-def upsert_sql(rollup: Rollup, source: str) -> str:
-    """Add the counts from ``source`` (VALUES or a SELECT) to ``rollup``."""
-    name = rollup.table.name
-    keys = ", ".join(rollup.key_columns)
-    return (
-        f"INSERT INTO {name} ({keys}, n) {source} "
-        f"ON CONFLICT ({keys}) DO UPDATE SET n = {name}.n + excluded.n"
-    )

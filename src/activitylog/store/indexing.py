@@ -1,0 +1,150 @@
+"""The read side's counts and search index, kept by an indexer that trails the log.
+
+An append writes what must be true when it is acknowledged: the entry (its body, hashes,
+seq and the columns pages filter on), the chain head and its signature. The rollups (the
+page's counts) and, on SQLite, the FTS5 search index are written after, by
+:meth:`SQLIndexing.index_pending`: in one transaction per slice, it reads the entries of
+each workspace past ``derived_heads.seq``, adds them to the search index and the rollups,
+and moves the mark, so each entry is counted exactly once whoever runs it and whenever
+it is interrupted.
+
+It runs in the background beside the followers (``serve``, ``activitylog follow``), and
+every read that counts or searches settles first (:meth:`SQLIndexing.settle`): it indexes
+what is pending itself, so a read sees every entry acknowledged before it began, whether
+or not an indexer runs. Deletions and purges index what is pending in their own
+transaction before they take entries out of the counts.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Connection
+
+from activitylog.store.base import SQLBase
+from activitylog.store.rollups import Accumulator
+from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup
+
+#: Entries indexed in one transaction at most (a slice); the write lock is given up
+#: between slices, at once when an append of this process waits.
+INDEX_SLICE = 5000
+_DIMS = ("layer", "actor_id", "category", "action", "verb", "kind", "result", "ip")
+_PENDING = (
+    "SELECT h.workspace, COALESCE(d.seq, 0), h.seq FROM chain_heads AS h"
+    " LEFT JOIN derived_heads AS d ON d.workspace = h.workspace"
+    " WHERE h.seq > COALESCE(d.seq, 0) ORDER BY h.workspace"
+)
+
+
+class SQLIndexing(SQLBase):
+    def settle(self) -> int:
+        """Index every entry acknowledged before this call that is not yet counted and
+        searchable (nothing when an indexer keeps up); returns how many were indexed."""
+        with self.engine.connect() as conn:
+            pending = self._sql(conn, _PENDING)
+        if not pending:
+            return 0
+        return self.index_pending(until={str(w): int(head) for w, _, head in pending})
+
+    def index_pending(
+        self, *, until: dict[str, int] | None = None, slices: int | None = None
+    ) -> int:
+        """Index the entries past each workspace's mark, up to the heads in ``until``
+        (default: the heads as each slice begins), in slices of :data:`INDEX_SLICE`;
+        at most ``slices`` of them. Returns how many entries were indexed."""
+        indexed, done = 0, 0
+        while slices is None or done < slices:
+            with self.writer_turn, self._write_unsynced() as conn:
+                count = self._index_slice(conn, until, INDEX_SLICE)
+            indexed += count
+            done += 1
+            if count < INDEX_SLICE:
+                return indexed
+            time.sleep(0)  # let a waiting append of this process take the lock
+        return indexed
+
+    def _index_all(self, conn: Connection) -> None:
+        """Index everything pending inside ``conn``'s write transaction (before entries
+        are taken out of the counts: they must be in them first)."""
+        while self._index_slice(conn, None, INDEX_SLICE) == INDEX_SLICE:
+            pass
+
+    def _index_slice(self, conn: Connection, until: dict[str, int] | None, budget: int) -> int:
+        """Index up to ``budget`` pending entries in ``conn``'s write transaction."""
+        indexed = 0
+        for workspace, _, head in self._sql(conn, _PENDING):
+            if until is not None:
+                head = min(int(head), until.get(workspace, 0))
+            after = self._lock_mark(conn, workspace)
+            if after >= head:
+                continue
+            upto = min(int(head), after + budget - indexed)
+            indexed += self._index_range(conn, workspace, after, upto)
+            if indexed >= budget:
+                break
+        return indexed
+
+    def _lock_mark(self, conn: Connection, workspace: str) -> int:
+        """``workspace``'s mark, locked until commit where the engine locks rows (two
+        indexers must not count the same entries)."""
+        mark = self.MARK
+        self._sql(
+            conn,
+            f"INSERT INTO derived_heads (workspace, seq) VALUES ({mark}, 0)"
+            " ON CONFLICT (workspace) DO NOTHING",
+            (workspace,),
+        )
+        rows = self._sql(
+            conn, f"SELECT seq FROM derived_heads WHERE workspace = {mark}{self.LOCK}", (workspace,)
+        )
+        return int(rows[0][0])
+
+    def _index_range(self, conn: Connection, workspace: str, after: int, upto: int) -> int:
+        """Add ``workspace``'s entries ``after < seq <= upto`` to the search index and the
+        rollups, and move its mark to ``upto``."""
+        mark = self.MARK
+        rows = self._sql(
+            conn,
+            f"SELECT rid, search_text, occurred_at, {', '.join(_DIMS)} FROM events"
+            f" WHERE workspace = {mark} AND seq > {mark} AND seq <= {mark}",
+            (workspace, after, upto),
+        )
+        self._index_search(conn, [(row[0], row[1]) for row in rows])
+        counts, ip_counts = Accumulator(ROLLUPS), Accumulator(IP_ROLLUPS)
+        for row in rows:
+            values = dict(zip(_DIMS, row[3:], strict=True))
+            counts.add(workspace, row[2], values)
+            if values["ip"]:
+                ip_counts.add(workspace, row[2], values)
+        self._add_rollups(conn, counts, ip_counts)
+        self._sql(
+            conn,
+            f"UPDATE derived_heads SET seq = {mark} WHERE workspace = {mark}",
+            (upto, workspace),
+        )
+        return upto - after
+
+    def _index_search(self, conn: Connection, rows: list[tuple[int, str]]) -> None:
+        """Add ``(rid, search_text)`` rows to a search index kept apart from the table
+        (none here: an index of the table is written with its rows)."""
+
+    def _add_rollups(self, conn: Connection, *accumulators: Accumulator) -> None:
+        for accumulator in accumulators:
+            for rollup, rows in accumulator.rows():
+                self._upsert_rollup(conn, rollup, rows)
+
+    def _upsert_rollup(self, conn: Connection, rollup: Rollup, rows: list[tuple[Any, ...]]) -> None:
+        """Add ``(workspace, bucket, dims..., n)`` rows to a rollup's counts."""
+        marks = ", ".join(["?"] * (len(rollup.key_columns) + 1))
+        self._sql(conn, upsert_sql(rollup, f"VALUES ({marks})"), rows)
+
+
+def upsert_sql(rollup: Rollup, source: str) -> str:
+    """Add the counts from ``source`` (VALUES or a SELECT) to ``rollup``."""
+    name = rollup.table.name
+    keys = ", ".join(rollup.key_columns)
+    return (
+        f"INSERT INTO {name} ({keys}, n) {source} "
+        f"ON CONFLICT ({keys}) DO UPDATE SET n = {name}.n + excluded.n"
+    )
