@@ -8,6 +8,9 @@ scenario runs in its own process, pinned to one core, ``--runs`` times (medians 
 - ``verify``: ``ActivityLog.verify()``, everything it checks;
 - ``integrity``: the log alone, ``verify(copies=False)``: signatures, hashes, chain,
   Merkle tree, head, cadence, deletions;
+- ``chain``: the per-entry loop as ``verify`` runs it (``chain.WorkspaceCheck`` over each
+  workspace's snapshot, every stored content and chain hash compared too), without the
+  copies;
 - ``copies``: the copies check of every workspace alone, ``store.derived_breaks(w)``
   (filter columns, the search index's size of each row, rollup counts);
 - ``search_index``: the search index as a whole, ``store.search_index_breaks()`` (on
@@ -44,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from activitylog import ActivityLog
+from activitylog.chain import WorkspaceCheck
 from activitylog.settings import Settings
 from activitylog.store import SQLStore
 from common import emit, max_rss_mb, pin_one_core
@@ -51,7 +55,15 @@ from common import emit, max_rss_mb, pin_one_core
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 KEY = DATA / "bench-key.pem"
-SCENARIOS = ("verify", "integrity", "copies", "search_index", "read_entries", "read_bodies")
+SCENARIOS = (
+    "verify",
+    "integrity",
+    "chain",
+    "copies",
+    "search_index",
+    "read_entries",
+    "read_bodies",
+)
 #: What decides the bytes stored and signed: a database built before any of them changed
 #: is built again.
 STAMPED = (
@@ -195,6 +207,25 @@ def _scenarios(log: ActivityLog, workspaces: list[str]) -> dict[str, Callable[[]
             "breaks": [str(b) for b in report.breaks[:5]],
         }
 
+    def chain() -> dict[str, Any]:
+        ring, every = log.key_ring(), log.settings.checkpoint_every
+        reports = []
+        for workspace in workspaces:
+            check = WorkspaceCheck(workspace, ring, every=every)
+            with store.snapshot(workspace) as view:
+                check.add_stored(view.kept)
+                check.set_head(view.head)
+                if view.start is not None:
+                    check.start_after(view.start)
+                check.run(view.rows)
+            reports.append(check.report)
+        breaks = [str(b) for r in reports for b in r.breaks]
+        return {
+            "verified_entries": sum(r.entries for r in reports),
+            "ok": not breaks,
+            "breaks": breaks[:5],
+        }
+
     def copies() -> dict[str, Any]:
         found = [b for w in workspaces for b in store.derived_breaks(w)]
         return {"ok": not found, "breaks": [f"seq {seq}: {detail}" for seq, detail in found[:5]]}
@@ -217,6 +248,7 @@ def _scenarios(log: ActivityLog, workspaces: list[str]) -> dict[str, Callable[[]
     return {
         "verify": verify,
         "integrity": lambda: verify(copies=False),
+        "chain": chain,
         "copies": copies,
         "search_index": search_index,
         "read_entries": read_entries,

@@ -18,11 +18,19 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
+from operator import itemgetter
 from typing import Any, Literal
 
 import orjson
 
-from activitylog.merkle import Frontier, consistency_path, verify_consistency
+from activitylog.merkle import (
+    HASH_SIZE,
+    Frontier,
+    consistency_path,
+    leaf_hash,
+    leaf_hashes,
+    verify_consistency,
+)
 from activitylog.notes import Checkpoint, parse_checkpoint, verified_checkpoint
 from activitylog.retention import PurgeStart
 from activitylog.signing import KeyRing
@@ -36,6 +44,7 @@ _DELETION_START = b'{"action":"activity_log.deleted"'
 _PROGRESS_STEP = 10_000
 _CHUNK = 4096
 _LATER_MAX = 1_000_000
+_BODY = itemgetter(1)
 
 
 def content_hash(body: bytes) -> str:
@@ -195,114 +204,136 @@ class WorkspaceCheck:
         # Rows are Row tuples; typed loosely so the fast path can hash a chunk's bodies
         # before knowing none is a tombstone's None (hashing it raises).
         it: Iterator[Any] = iter(rows)
-        # The fast path: whole chunks of live entries, hashed and compared a list at a time,
-        # while everything matches; the first chunk that does not goes row by row below.
         sizes = sorted(targets)
         reported = 0
         # The leaves after the witness's newest size, for the consistency proof from it.
         witnessed, later = self._witness_size, self._later
         if witnessed < base:  # the leaves after it were purged: no proof from it
             witnessed = 0
-        while chunk := list(islice(it, _CHUNK)):
-            count = len(chunk)
-            # Live entries only (a tombstone's body is None: hashing it raises), in seq
-            # order and unique (one table's unique key), so the ends tell there is no gap.
-            if chunk[0][0] != expected or chunk[-1][0] != expected + count - 1:
-                it = chain(chunk, it)
-                break
-            try:
-                leaves = [sha(b"\x00" + row[1]).digest() for row in chunk]
-            except TypeError:
-                it = chain(chunk, it)
-                break
-            linked: list[Any] = [None] * count  # chain hashes, when checked
-            if check_chain:
-                if [leaf.hex() for leaf in leaves] != [row[2] for row in chunk]:
-                    it = chain(chunk, it)
+        link_state = sha().copy
+        while True:
+            # The fast path: whole chunks, hashed and compared a list at a time, while
+            # everything matches; a chunk that does not goes row by row below, then the
+            # scan comes back here (unless a gap broke the tree: then row by row to the end).
+            while chunk := list(islice(it, _CHUNK)):
+                count = len(chunk)
+                # In seq order and unique (each table's unique key), so the ends tell
+                # there is no gap.
+                if chunk[0][0] != expected or chunk[-1][0] != expected + count - 1:
                     break
-                link_from = prev or bytes(32)
-                linked = [link_from := sha(link_from + leaf).digest() for leaf in leaves]
-                if [h.hex() for h in linked] != [row[3] for row in chunk]:
-                    it = chain(chunk, it)
-                    break
-            for row in chunk:
-                if row[1].startswith(_DELETION_START):
-                    deleted_ids.update(_deleted_ids(row[1]))
-            tree = Frontier(size, stack)
-            start = 0
-            first = bisect_right(sizes, size)
-            for at in sizes[first : bisect_right(sizes, size + count)]:
-                tree.extend(leaves[start : at - size])
-                start = at - size
-                self._meet(targets[at], tree.hashes, linked[start - 1], last_target)
-                last_target = at
-            tree.extend(leaves[start:])
-            stack = tree.hashes
-            if witnessed and size + count > witnessed and len(later) < _LATER_MAX:
-                later.extend(leaves[max(0, witnessed - size) :])
-            if check_chain:
-                recent.extend(linked[-_LOOK_AROUND:])
-                prev = linked[-1]
-            size += count
-            expected += count
-            if step:
-                progress(count)  # type: ignore[misc]
-                reported = size
-        restart = True
-        while restart:  # (re)entered when a break needed to look ahead
-            restart = False
-            for row in it:
-                seq, body, stored_content, stored_chain, grave_id = row
-                if seq != expected:
-                    if seq < expected:
-                        self.add_break(seq, "inserted", "two entries share this seq")
-                        continue
-                    self.add_break(expected, "missing", f"next entry present is seq {seq}")
-                    tree_ok, prev, expected = False, None, seq
-                if body is None:
-                    report.tombstones += 1
-                    leaf = _unhex(stored_content)
-                    graves.append((seq, grave_id))
-                else:
-                    leaf = sha(b"\x00" + body).digest()
-                    if check_chain and leaf.hex() != stored_content:
-                        self.add_break(seq, "modified", "content hash differs")
-                        leaf = _unhex(stored_content)
-                    if body.startswith(_DELETION_START):
-                        deleted_ids.update(_deleted_ids(body))
-                chained = sha(prev + leaf).digest() if prev is not None else b""
-                if check_chain and chained.hex() != stored_chain:
-                    skip = False
-                    if prev is not None:
-                        ahead = list(islice(it, _LOOK_AROUND))
-                        it, restart = chain(ahead, it), True
-                        at, kind, why, skip = _explain(row, leaf, prev, recent, ahead)
-                        self.add_break(at, kind, why)
-                    chained = prev if skip and prev is not None else _unhex(stored_chain)
+                bodies = list(map(_BODY, chunk))
+                try:
+                    leaves = leaf_hashes(bodies)
+                except TypeError:  # a tombstone's body is None: it keeps its hashes
+                    leaves = _leaves_with_tombstones(chunk)
+                    bodies = [body for body in bodies if body is not None]
+                    graves.extend((row[0], row[4]) for row in chunk if row[1] is None)
+                    report.tombstones += count - len(bodies)
+                linked: list[Any] = [None] * count  # chain hashes, when checked
                 if check_chain:
-                    recent.append(chained)
-                    prev = chained
-                if witnessed and size >= witnessed and len(later) < _LATER_MAX:
-                    later.append(leaf)
-                # the tree (merkle.Frontier.append, inlined: this loop is verify's cost)
-                n = size
-                while n & 1:
-                    leaf = sha(b"\x01" + stack.pop() + leaf).digest()
-                    n >>= 1
-                stack.append(leaf)
-                size += 1
-                if size in targets:
-                    if tree_ok:
-                        self._meet(
-                            targets[size], stack, chained if check_chain else None, last_target
-                        )
-                    last_target = size
-                expected += 1
-                if step and size - reported >= step:
-                    progress(size - reported)  # type: ignore[misc]
+                    if not _hex_equal(leaves, chunk, 2):
+                        break
+                    link_from = prev or bytes(32)
+                    linked = []
+                    append_link = linked.append
+                    for leaf in leaves:
+                        state = link_state()
+                        state.update(link_from + leaf)
+                        link_from = state.digest()
+                        append_link(link_from)
+                    if not _hex_equal(linked, chunk, 3):
+                        break
+                for body in [b for b in bodies if b.startswith(_DELETION_START)]:
+                    deleted_ids.update(_deleted_ids(body))
+                tree = Frontier(size, stack)
+                start = 0
+                first = bisect_right(sizes, size)
+                for at in sizes[first : bisect_right(sizes, size + count)]:
+                    tree.extend(leaves[start : at - size])
+                    start = at - size
+                    self._meet(targets[at], tree.hashes, linked[start - 1], last_target)
+                    last_target = at
+                tree.extend(leaves[start:])
+                stack = tree.hashes
+                if witnessed and size + count > witnessed and len(later) < _LATER_MAX:
+                    later.extend(leaves[max(0, witnessed - size) :])
+                if check_chain:
+                    recent.extend(linked[-_LOOK_AROUND:])
+                    prev = linked[-1]
+                size += count
+                expected += count
+                if step:
+                    progress(count)  # type: ignore[misc]
                     reported = size
-                if restart:
-                    break
+            if not chunk:
+                break
+            it = chain(chunk, it)
+            # Row by row: the rows of the chunk that did not pass (and those looked at
+            # ahead of a break), each break named.
+            budget = len(chunk)
+            drained = True
+            restart = True
+            while restart:  # (re)entered when a break needed to look ahead
+                restart = False
+                for row in it:
+                    seq, body, stored_content, stored_chain, grave_id = row
+                    if seq != expected:
+                        if seq < expected:
+                            self.add_break(seq, "inserted", "two entries share this seq")
+                            continue
+                        self.add_break(expected, "missing", f"next entry present is seq {seq}")
+                        tree_ok, prev, expected = False, None, seq
+                    if body is None:
+                        report.tombstones += 1
+                        leaf = _unhex(stored_content)
+                        graves.append((seq, grave_id))
+                    else:
+                        leaf = sha(b"\x00" + body).digest()
+                        if check_chain and leaf.hex() != stored_content:
+                            self.add_break(seq, "modified", "content hash differs")
+                            leaf = _unhex(stored_content)
+                        if body.startswith(_DELETION_START):
+                            deleted_ids.update(_deleted_ids(body))
+                    chained = sha(prev + leaf).digest() if prev is not None else b""
+                    if check_chain and chained.hex() != stored_chain:
+                        skip = False
+                        if prev is not None:
+                            ahead = list(islice(it, _LOOK_AROUND))
+                            it, restart = chain(ahead, it), True
+                            budget += len(ahead)
+                            at, kind, why, skip = _explain(row, leaf, prev, recent, ahead)
+                            self.add_break(at, kind, why)
+                        chained = prev if skip and prev is not None else _unhex(stored_chain)
+                    if check_chain:
+                        recent.append(chained)
+                        prev = chained
+                    if witnessed and size >= witnessed and len(later) < _LATER_MAX:
+                        later.append(leaf)
+                    # the tree (merkle.Frontier.append, inlined)
+                    n = size
+                    while n & 1:
+                        leaf = sha(b"\x01" + stack.pop() + leaf).digest()
+                        n >>= 1
+                    stack.append(leaf)
+                    size += 1
+                    if size in targets:
+                        if tree_ok:
+                            self._meet(
+                                targets[size], stack, chained if check_chain else None, last_target
+                            )
+                        last_target = size
+                    expected += 1
+                    if step and size - reported >= step:
+                        progress(size - reported)  # type: ignore[misc]
+                        reported = size
+                    budget -= 1
+                    if restart:
+                        break
+                    if budget <= 0 and tree_ok:
+                        drained = False
+                        break
+            if drained:
+                break
         if step and size > reported:
             progress(size - reported)  # type: ignore[misc]
         report.entries = size - base
@@ -469,6 +500,22 @@ def _explain(
         if sha(chained + digest).digest() == target:
             return earlier + 1, "inserted", f"seq {seq} follows seq {earlier}", False
     return seq, "modified", "the chain does not link here: content and hash were rewritten", False
+
+
+def _leaves_with_tombstones(chunk: list[Row]) -> list[bytes]:
+    """The leaves of a chunk holding tombstones: a body's hash, a tombstone's kept one."""
+    return [
+        _unhex(content) if body is None else leaf_hash(body) for _, body, content, _, _ in chunk
+    ]
+
+
+def _hex_equal(hashes: list[bytes], chunk: list[Any], column: int) -> bool:
+    """Whether ``hashes`` are, as hex, the chunk's stored hashes in ``column`` (each one:
+    a separator between them, so no stored hash can pass as part of its neighbour's)."""
+    try:
+        return b"".join(hashes).hex(",", HASH_SIZE) == ",".join(map(itemgetter(column), chunk))
+    except TypeError:  # a stored hash that is not text: compared row by row
+        return False
 
 
 def _deleted_ids(body: bytes) -> dict[str, Said]:
