@@ -737,6 +737,13 @@ def test_long_log_with_accounted_tombstones() -> None:
     assert report.root == root_of(bytes.fromhex(r[2]) for r in log.rows).hex()
 
 
+def test_tombstones_beside_a_break_are_counted_once(long_log: Log) -> None:
+    rows = [(r[0], None, r[2], r[3], event_id(r[0])) if r[0] == 3 else r for r in long_log.rows]
+    report = check(replace(long_log, rows=with_row(rows, 5, content="0" * 64)), every=1000)
+    assert report.tombstones == 1
+    assert found(report).count(("unaccounted_deletion", 3)) == 1
+
+
 def test_stored_hashes_shifted_between_neighbours_are_reported(long_log: Log) -> None:
     # Joined, the two stored hashes read the same as the right ones: each is checked.
     first, second = long_log.rows[4999][2], long_log.rows[5000][2]

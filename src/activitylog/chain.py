@@ -227,8 +227,6 @@ class WorkspaceCheck:
                 except TypeError:  # a tombstone's body is None: it keeps its hashes
                     leaves = _leaves_with_tombstones(chunk)
                     bodies = [body for body in bodies if body is not None]
-                    graves.extend((row[0], row[4]) for row in chunk if row[1] is None)
-                    report.tombstones += count - len(bodies)
                 linked: list[Any] = [None] * count  # chain hashes, when checked
                 if check_chain:
                     if not _hex_equal(leaves, chunk, 2):
@@ -243,6 +241,9 @@ class WorkspaceCheck:
                         append_link(link_from)
                     if not _hex_equal(linked, chunk, 3):
                         break
+                if len(bodies) < count:  # counted once the chunk has passed
+                    graves.extend((row[0], row[4]) for row in chunk if row[1] is None)
+                    report.tombstones += count - len(bodies)
                 for body in [b for b in bodies if b.startswith(_DELETION_START)]:
                     deleted_ids.update(_deleted_ids(body))
                 tree = Frontier(size, stack)
