@@ -91,7 +91,9 @@ def all_pages(log: ActivityLog, *, per_page: int = 100, **filters: Any) -> list[
 
 
 def sql(log: ActivityLog, statement: str, **params: Any) -> list[Any]:
-    """Run raw SQL on the log's own database (tampering, inspection); rows if any."""
+    """Run raw SQL on the log's own database (tampering, inspection); rows if any. What
+    appends left to the indexer is indexed first, as a running indexer would have."""
+    log.store.settle()
     with log.store.engine.begin() as conn:
         result = conn.execute(text(statement), params)
         return list(result.mappings()) if result.returns_rows else []

@@ -24,7 +24,7 @@ from activitylog import ActivityLog
 from activitylog.chain import content_hash, link
 from activitylog.merkle import Frontier
 from activitylog.settings import Settings
-from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup, metadata
+from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup, entries, events, metadata
 from activitylog.verify_report import GENESIS
 
 from ._support import ago, eid, sql, user
@@ -122,8 +122,21 @@ def seeded_log(url: str, tmp_path: Path) -> Iterator[Seeded]:
 
 
 # -- reading the database as the attacker does ---------------------------------------------
+#: An entry as the log holds it (``entries``) and its copies (``events``), as one row.
+ENTRY_COLUMNS = ", ".join(
+    [f"b.{c.name}" for c in entries.columns]
+    + [f"e.{c.name}" for c in events.columns if c.name not in entries.c]
+)
+
+
 def entry(log: ActivityLog, workspace: str, seq: int) -> dict[str, Any]:
-    rows = sql(log, "SELECT * FROM events WHERE workspace = :w AND seq = :s", w=workspace, s=seq)
+    rows = sql(
+        log,
+        f"SELECT {ENTRY_COLUMNS} FROM entries AS b JOIN events AS e ON e.rid = b.rid"
+        " WHERE b.workspace = :w AND b.seq = :s",
+        w=workspace,
+        s=seq,
+    )
     assert len(rows) == 1, (workspace, seq)
     return dict(rows[0])
 
@@ -147,7 +160,7 @@ def content_hashes(log: ActivityLog, workspace: str) -> list[tuple[int, str]]:
     """``(seq, content hash)`` of every entry, tombstones included, in seq order."""
     rows = sql(
         log,
-        "SELECT seq, content_hash FROM events WHERE workspace = :w"
+        "SELECT seq, content_hash FROM entries WHERE workspace = :w"
         " UNION ALL SELECT seq, content_hash FROM tombstones WHERE workspace = :w ORDER BY seq",
         w=workspace,
     )
@@ -210,14 +223,14 @@ def rehash(log: ActivityLog, workspace: str, first: int) -> None:
             continue
         rows = sql(
             log,
-            "SELECT body FROM events WHERE workspace = :w AND seq = :s",
+            "SELECT body FROM entries WHERE workspace = :w AND seq = :s",
             w=workspace,
             s=seq,
         )
         if rows:
             digest = content_hash(bytes(rows[0]["body"]))
         chain = link(chain, digest)
-        table = "events" if rows else "tombstones"
+        table = "entries" if rows else "tombstones"
         sql(
             log,
             f"UPDATE {table} SET content_hash = :d, chain_hash = :c"
@@ -234,7 +247,8 @@ def rewrite_bodies(log: ActivityLog, workspace: str, seqs: range) -> None:
     for seq in seqs:
         rows = sql(
             log,
-            "SELECT rid, body, search_text FROM events WHERE workspace = :w AND seq = :s",
+            "SELECT b.rid, b.body, e.search_text FROM entries AS b JOIN events AS e"
+            " ON e.rid = b.rid WHERE b.workspace = :w AND b.seq = :s",
             w=workspace,
             s=seq,
         )
@@ -244,9 +258,11 @@ def rewrite_bodies(log: ActivityLog, workspace: str, seqs: range) -> None:
         body = bytes(row["body"])
         number = body.split(b'"description":"', 1)[1].split(b'"', 1)[0].split(b"#")[1].decode()
         sql(
+            log, "UPDATE entries SET body = :b WHERE rid = :r", b=forged(body, number), r=row["rid"]
+        )
+        sql(
             log,
-            "UPDATE events SET body = :b, search_text = :t WHERE rid = :r",
-            b=forged(body, number),
+            "UPDATE events SET search_text = :t WHERE rid = :r",
             t=str(row["search_text"]).replace(f" #{number} ", f" #{number}, forged "),
             r=row["rid"],
         )
@@ -254,7 +270,7 @@ def rewrite_bodies(log: ActivityLog, workspace: str, seqs: range) -> None:
 
 def shift_seqs(log: ActivityLog, workspace: str, first: int, by: int) -> None:
     """Move entries ``first..`` by ``by`` seqs (two steps: (workspace, seq) is unique)."""
-    for table in ("events", "tombstones"):
+    for table in ("entries", "events", "tombstones"):
         sql(
             log,
             f"UPDATE {table} SET seq = -(seq + :by) WHERE workspace = :w AND seq >= :s",
@@ -270,18 +286,24 @@ def cut_back(log: ActivityLog, workspace: str, size: int) -> None:
     checkpoints) and the head rolled back to exactly the state that checkpoint signed,
     with its note: nothing left in the database shows it."""
     note = kept_note(log, workspace, size)
-    sql(log, "DELETE FROM events WHERE workspace = :w AND seq > :s", w=workspace, s=size)
+    for table in ("entries", "events"):
+        sql(log, f"DELETE FROM {table} WHERE workspace = :w AND seq > :s", w=workspace, s=size)
     sql(log, "DELETE FROM checkpoints WHERE workspace = :w AND size > :s", w=workspace, s=size)
     set_head(log, workspace, size, note=note)
     cover_tracks(log)
 
 
 def cover_tracks(log: ActivityLog, workspaces: tuple[str, ...] = WORKSPACES) -> None:
-    """Rebuild what the store keeps for reading from the rows as they now are: the rollup
-    counts of ``workspaces`` and, on SQLite, the search index; and mark every entry up to
-    each head as indexed (else the store's indexer would count the pending ones again)."""
-    sql(log, "DELETE FROM derived_heads")
-    sql(log, "INSERT INTO derived_heads (workspace, seq) SELECT workspace, seq FROM chain_heads")
+    """Rebuild what the store keeps for reading from the log as it now is: no copies of
+    entries gone, the rollup counts of ``workspaces`` and, on SQLite, the search index;
+    mark every entry up to each head as indexed (else the indexer would count the pending
+    ones again)."""
+    sql(log, "DELETE FROM events WHERE rid NOT IN (SELECT rid FROM entries)")
+    sql(
+        log,
+        "UPDATE derived_heads SET seq = COALESCE("
+        "(SELECT seq FROM chain_heads AS h WHERE h.workspace = derived_heads.workspace), 0)",
+    )
     for rollups, with_ip in ((ROLLUPS, False), (IP_ROLLUPS, True)):
         for rollup in rollups:
             for workspace in workspaces:
@@ -313,7 +335,7 @@ def drop_workspace(log: ActivityLog, workspace: str) -> None:
             " SELECT 'delete', rid, search_text FROM events WHERE workspace = :w",
             w=workspace,
         )
-    tables = ["events", "tombstones", "chain_heads", "checkpoints"]
+    tables = ["entries", "events", "tombstones", "chain_heads", "checkpoints", "derived_heads"]
     tables += [r.table.name for r in (*ROLLUPS, *IP_ROLLUPS)]
     for table in tables:
         sql(log, f"DELETE FROM {table} WHERE workspace = :w", w=workspace)

@@ -154,7 +154,7 @@ BEGIN
     IF NEW.workspace = 'a' THEN PERFORM pg_advisory_xact_lock(4242); END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER pause_workspace_a AFTER INSERT ON events
+CREATE TRIGGER pause_workspace_a AFTER INSERT ON entries
     FOR EACH ROW EXECUTE FUNCTION pause_workspace_a();
 """
 

@@ -51,6 +51,12 @@ def target(log: ActivityLog, workspace: str = "acme") -> dict[str, Any]:
     return dict(rows[0])
 
 
+def move(log: ActivityLog, rid: int, by: int) -> None:
+    """Move an entry in time: its row key in the log and in its copies."""
+    for table in ("entries", "events"):
+        sql(log, f"UPDATE {table} SET rid = rid + :by WHERE rid = :r", by=by, r=rid)
+
+
 def is_sqlite(log: ActivityLog) -> bool:
     return bool(log.store.engine.dialect.name == "sqlite")
 
@@ -104,14 +110,33 @@ def test_several_columns_are_named_together(seeded: ActivityLog) -> None:
 def test_a_moved_row_is_reported_where_it_now_is(seeded: ActivityLog) -> None:
     row = target(seeded)
     sql(seeded, "UPDATE events SET workspace = 'evil' WHERE rid = :r", r=row["rid"])
-    sql(
-        seeded,
-        "UPDATE events SET rid = rid + 86400000000000 WHERE rid = :r",
-        r=target(seeded)["rid"],
-    )
+    move(seeded, target(seeded)["rid"], 86400000000000)
     assert (row["seq"], "workspace differs from content") in breaks(seeded, "evil")
     moved = [b for b in breaks(seeded, "acme") if b[1] == "rid differs from content"]
     assert len(moved) == 1
+
+
+def test_an_entry_without_copies_is_reported_and_reindexed(seeded: ActivityLog) -> None:
+    row = target(seeded)
+    sql(seeded, "DELETE FROM events WHERE rid = :r", r=row["rid"])
+    found = breaks(seeded, "acme")
+    assert (row["seq"], "has no copies (events row): pages and counts leave it out") in found
+    assert seeded.store.reindex("acme") == 1
+    assert breaks(seeded, "acme") == []
+    assert seeded.get(row["id"])["seq"] == row["seq"]
+
+
+def test_a_copy_of_no_entry_is_reported_and_removed(seeded: ActivityLog) -> None:
+    row = target(seeded)
+    forged = {**row, "rid": row["rid"] + 1, "id": FORGED["id"]}
+    columns = ", ".join(forged)
+    marks = ", ".join(f":{name}" for name in forged)
+    sql(seeded, f"INSERT INTO events ({columns}) VALUES ({marks})", **forged)
+    detail = f"a copy (events row, rid {row['rid'] + 1}) of no entry: counted, never shown"
+    assert (row["seq"], detail) in breaks(seeded, "acme")
+    assert seeded.store.reindex("acme") == 1
+    assert breaks(seeded, "acme") == []
+    assert not sql(seeded, "SELECT 1 FROM events WHERE rid = :r", r=row["rid"] + 1)
 
 
 # PostgreSQL's columns hold only their own type, and its trigram index is the server's own
@@ -129,7 +154,7 @@ def test_a_copy_holding_bytes_is_reported(seeded: ActivityLog) -> None:
 
 def test_an_unreadable_body_is_reported(seeded: ActivityLog) -> None:
     row = target(seeded)
-    sql(seeded, "UPDATE events SET body = :b WHERE rid = :r", b=b"{not json", r=row["rid"])
+    sql(seeded, "UPDATE entries SET body = :b WHERE rid = :r", b=b"{not json", r=row["rid"])
     assert (row["seq"], "body is not a readable event, so its copies cannot be checked") in (
         breaks(seeded, "acme")
     )
@@ -254,7 +279,7 @@ def test_reindex_of_one_workspace(seeded: ActivityLog) -> None:
 def test_reindex_moves_rows_back(seeded: ActivityLog) -> None:
     moved, shifted = target(seeded, "acme"), target(seeded, "globex")
     sql(seeded, "UPDATE events SET workspace = 'evil' WHERE rid = :r", r=moved["rid"])
-    sql(seeded, "UPDATE events SET rid = rid + 86400000000000 WHERE rid = :r", r=shifted["rid"])
+    move(seeded, shifted["rid"], 86400000000000)
     assert seeded.store.reindex() == 2
     assert everything(seeded) == {}
     assert list(seeded.store.search_index_breaks()) == []
@@ -301,8 +326,8 @@ def test_windows_cover_every_day(seeded: ActivityLog) -> None:
 def test_a_row_moved_to_another_day_is_counted_on_its_own(seeded: ActivityLog) -> None:
     early = sql(seeded, "SELECT * FROM events WHERE workspace = 'acme' ORDER BY rid LIMIT 1")[0]
     late = sql(seeded, "SELECT * FROM events WHERE workspace = 'acme' ORDER BY rid DESC LIMIT 1")[0]
-    sql(seeded, "UPDATE events SET rid = :to WHERE rid = :r", to=late["rid"] + 5, r=early["rid"])
-    sql(seeded, "UPDATE events SET rid = :to WHERE rid = :r", to=early["rid"] - 5, r=late["rid"])
+    move(seeded, early["rid"], late["rid"] + 5 - early["rid"])
+    move(seeded, late["rid"], early["rid"] - 5 - late["rid"])
     found = [b for b in breaks(seeded, "acme") if "search index" not in b[1]]
     assert found == [
         (min(early["seq"], late["seq"]), "rid differs from content"),

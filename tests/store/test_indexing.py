@@ -9,12 +9,20 @@ import time
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from activitylog import ActivityLog
 from activitylog.followers import FollowerRunner
 from activitylog.store import indexing
 
-from ._support import ago, event, sql, user
+from ._support import ago, event, user
+
+
+def sql(log: ActivityLog, statement: str, **params: Any) -> list[Any]:
+    """Raw SQL on the log's database, leaving what is pending as it is."""
+    with log.store.engine.begin() as conn:
+        result = conn.execute(text(statement), params)
+        return list(result.mappings()) if result.returns_rows else []
 
 
 def record(log: ActivityLog, n: int, workspace: str = "acme", **fields: Any) -> None:
@@ -139,13 +147,12 @@ def test_an_entry_deleted_before_it_was_indexed(log: ActivityLog) -> None:
     assert log.verify().ok
 
 
-def test_a_mark_moved_back_is_caught(log: ActivityLog) -> None:
+def test_a_mark_moved_back_counts_nothing_twice(log: ActivityLog) -> None:
     record(log, 12)
     log.store.settle()
     sql(log, "UPDATE derived_heads SET seq = 3 WHERE workspace = 'acme'")
-    report = log.verify()
-    assert not report.ok  # indexed again from seq 4: those entries now counted twice
-    assert any("counts" in str(b) for b in report.workspaces[0].breaks)
+    assert log.verify().ok  # entries 4-12 have their copies: indexed again, not counted
+    assert (mark(log), counted(log)) == (12, 12)
 
 
 def test_a_mark_moved_on_is_caught(log: ActivityLog) -> None:

@@ -47,8 +47,11 @@ def filled(log: ActivityLog) -> ActivityLog:
     return log
 
 
+LOG_COLUMNS = ("rid", "id", "workspace", "seq", "body", "content_hash", "chain_hash")
+
+
 def row(log: ActivityLog, seq: int, workspace: str = "acme") -> dict[str, Any]:
-    rows = sql(log, "SELECT * FROM events WHERE workspace = :w AND seq = :s", w=workspace, s=seq)
+    rows = sql(log, "SELECT * FROM entries WHERE workspace = :w AND seq = :s", w=workspace, s=seq)
     assert len(rows) == 1
     return dict(rows[0])
 
@@ -64,20 +67,22 @@ def broken(log: ActivityLog, workspace: str = "acme") -> tuple[int, str]:
 
 
 def insert_row(log: ActivityLog, values: dict[str, Any]) -> None:
+    """A row written into the log (``entries``) by hand."""
+    values = {name: value for name, value in values.items() if name in LOG_COLUMNS}
     columns = ", ".join(values)
     marks = ", ".join(f":{name}" for name in values)
-    sql(log, f"INSERT INTO events ({columns}) VALUES ({marks})", **values)
+    sql(log, f"INSERT INTO entries ({columns}) VALUES ({marks})", **values)
 
 
 def shift_seqs_up(log: ActivityLog, from_seq: int, workspace: str = "acme") -> None:
     """Make room at ``from_seq`` (two steps: (workspace, seq) is unique at every row)."""
     sql(
         log,
-        "UPDATE events SET seq = -seq - 1 WHERE workspace = :w AND seq >= :s",
+        "UPDATE entries SET seq = -seq - 1 WHERE workspace = :w AND seq >= :s",
         w=workspace,
         s=from_seq,
     )
-    sql(log, "UPDATE events SET seq = -seq WHERE workspace = :w AND seq < 0", w=workspace)
+    sql(log, "UPDATE entries SET seq = -seq WHERE workspace = :w AND seq < 0", w=workspace)
 
 
 # -- a clean log ---------------------------------------------------------------------------
@@ -108,7 +113,7 @@ def test_an_empty_log_verifies(log: ActivityLog) -> None:
 
 
 def test_verify_one_workspace(filled: ActivityLog) -> None:
-    sql(filled, "UPDATE events SET body = :b WHERE workspace = 'globex' AND seq = 3", b=b"{}")
+    sql(filled, "UPDATE entries SET body = :b WHERE workspace = 'globex' AND seq = 3", b=b"{}")
     report = filled.verify("acme")
     assert report.ok
     assert [w.workspace for w in report.workspaces] == ["acme"]
@@ -137,7 +142,7 @@ def test_verify_closes_its_cursor_at_a_break(
 ) -> None:
     unraisable: list[Any] = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
-    sql(filled, "DELETE FROM events WHERE workspace = 'acme' AND seq = 2")
+    sql(filled, "DELETE FROM entries WHERE workspace = 'acme' AND seq = 2")
     with warnings.catch_warnings():
         warnings.simplefilter("error", ResourceWarning)
         assert broken(filled) == (2, "missing")
@@ -150,7 +155,7 @@ def test_modified_body(filled: ActivityLog) -> None:
     original = row(filled, 7)
     forged = bytes(original["body"]).replace(b"acme #7", b"acme #0")
     assert forged != bytes(original["body"])
-    sql(filled, "UPDATE events SET body = :b WHERE rid = :r", b=forged, r=original["rid"])
+    sql(filled, "UPDATE entries SET body = :b WHERE rid = :r", b=forged, r=original["rid"])
     assert broken(filled) == (7, "modified")
 
 
@@ -159,7 +164,7 @@ def test_modified_body_with_its_content_hash(filled: ActivityLog) -> None:
     forged = bytes(original["body"]).replace(b"acme #12", b"acme #00")
     sql(
         filled,
-        "UPDATE events SET body = :b, content_hash = :h WHERE rid = :r",
+        "UPDATE entries SET body = :b, content_hash = :h WHERE rid = :r",
         b=forged,
         h=content_hash(forged),
         r=original["rid"],
@@ -168,21 +173,21 @@ def test_modified_body_with_its_content_hash(filled: ActivityLog) -> None:
 
 
 def test_deleted_row(filled: ActivityLog) -> None:
-    sql(filled, "DELETE FROM events WHERE workspace = 'acme' AND seq = 5")
+    sql(filled, "DELETE FROM entries WHERE workspace = 'acme' AND seq = 5")
     assert broken(filled) == (5, "missing")
 
 
 def test_deleted_first_row(filled: ActivityLog) -> None:
-    sql(filled, "DELETE FROM events WHERE workspace = 'globex' AND seq = 1")
+    sql(filled, "DELETE FROM entries WHERE workspace = 'globex' AND seq = 1")
     assert broken(filled, "globex") == (1, "missing")
 
 
 @pytest.mark.parametrize(("a", "b"), [(8, 9), (4, 11)])
 def test_swapped_rows(filled: ActivityLog, a: int, b: int) -> None:
     params = {"a": a, "b": b}
-    sql(filled, "UPDATE events SET seq = -1 WHERE workspace = 'acme' AND seq = :a", **params)
-    sql(filled, "UPDATE events SET seq = :a WHERE workspace = 'acme' AND seq = :b", **params)
-    sql(filled, "UPDATE events SET seq = :b WHERE workspace = 'acme' AND seq = -1", **params)
+    sql(filled, "UPDATE entries SET seq = -1 WHERE workspace = 'acme' AND seq = :a", **params)
+    sql(filled, "UPDATE entries SET seq = :a WHERE workspace = 'acme' AND seq = :b", **params)
+    sql(filled, "UPDATE entries SET seq = :b WHERE workspace = 'acme' AND seq = -1", **params)
     assert broken(filled) == (a, "reordered")
 
 
@@ -253,7 +258,7 @@ def test_consistently_rewritten_chain_is_caught_by_the_signed_checkpoint(
 ) -> None:
     rows = sql(
         filled,
-        "SELECT rid, seq, body, chain_hash FROM events WHERE workspace = 'acme' ORDER BY seq",
+        "SELECT rid, seq, body, chain_hash FROM entries WHERE workspace = 'acme' ORDER BY seq",
     )
     bodies = [bytes(r["body"]) for r in rows]
     bodies[2] = bodies[2].replace(b"acme #3", b"acme #X")
@@ -266,7 +271,7 @@ def test_consistently_rewritten_chain_is_caught_by_the_signed_checkpoint(
     for r, (digest, chained) in zip(rows[2:], rewritten, strict=True):
         sql(
             filled,
-            "UPDATE events SET body = :b, content_hash = :c, chain_hash = :h WHERE rid = :r",
+            "UPDATE entries SET body = :b, content_hash = :c, chain_hash = :h WHERE rid = :r",
             b=bodies[r["seq"] - 1],
             c=digest,
             h=chained,
@@ -321,13 +326,13 @@ def test_a_different_public_key_fails_every_signed_note(filled: ActivityLog) -> 
 
 
 def test_truncated_tail_with_the_head_left_alone(filled: ActivityLog) -> None:
-    sql(filled, "DELETE FROM events WHERE workspace = 'acme' AND seq > 21")
+    sql(filled, "DELETE FROM entries WHERE workspace = 'acme' AND seq > 21")
     assert broken(filled) == (22, "missing")
 
 
 def test_truncated_tail_with_the_head_rolled_back(filled: ActivityLog) -> None:
     keep = row(filled, 15)
-    sql(filled, "DELETE FROM events WHERE workspace = 'acme' AND seq > 15")
+    sql(filled, "DELETE FROM entries WHERE workspace = 'acme' AND seq > 15")
     sql(
         filled,
         "UPDATE chain_heads SET seq = 15, chain_hash = :h, checkpoint_seq = 10 "
@@ -459,7 +464,7 @@ def test_without_the_copies_the_tree_still_catches_an_edit(filled: ActivityLog) 
     assert filled.verify(copies=False).ok
     original = row(filled, 7)
     forged = bytes(original["body"]).replace(b"acme #7", b"acme #0")
-    sql(filled, "UPDATE events SET body = :b WHERE rid = :r", b=forged, r=original["rid"])
+    sql(filled, "UPDATE entries SET body = :b WHERE rid = :r", b=forged, r=original["rid"])
     report = filled.verify(copies=False)
     assert not report.ok
     assert not report.copies_checked

@@ -37,7 +37,7 @@ def purge(log: ActivityLog, cutoff: int = CUTOFF, **options: Any) -> Any:
     return purge_workspace(log.store, log.catalog, "acme", cutoff, **options)
 
 
-def seqs(log: ActivityLog, table: str = "events") -> list[int]:
+def seqs(log: ActivityLog, table: str = "entries") -> list[int]:
     return [
         r["seq"] for r in sql(log, f"SELECT seq FROM {table} WHERE workspace='acme' ORDER BY seq")
     ]
@@ -99,7 +99,11 @@ def test_the_archiver_runs_first_and_the_record_names_its_archive(aged: Activity
 
     outcome = purge(aged, archiver=archiver)
     assert seen == [outcome.plan]
-    record = sql(aged, f"SELECT body FROM events WHERE action='{PURGE_ACTION}'")[0]["body"]
+    record = sql(
+        aged,
+        "SELECT b.body FROM events AS e JOIN entries AS b ON b.rid = e.rid"
+        f" WHERE e.action='{PURGE_ACTION}'",
+    )[0]["body"]
     assert b'"name":"acme/acme-1-30.ndjson.zst"' in bytes(record)
 
 
@@ -158,10 +162,10 @@ def test_an_interrupted_purge_is_finished_by_the_next_and_verifies_meanwhile(
 def test_a_purge_refuses_entries_someone_changed(aged: ActivityLog) -> None:
     sql(
         aged,
-        "UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'acme', 'acmf')"
+        "UPDATE entries SET body = CAST(replace(CAST(body AS TEXT), 'acme', 'acmf')"
         " AS BLOB) WHERE workspace='acme' AND seq=3"
         if _sqlite(aged)
-        else "UPDATE events SET body = convert_to(replace(convert_from(body, 'UTF8'), 'acme',"
+        else "UPDATE entries SET body = convert_to(replace(convert_from(body, 'UTF8'), 'acme',"
         " 'acmf'), 'UTF8') WHERE workspace='acme' AND seq=3",
     )
     with pytest.raises(IntegrityError, match="nothing was purged"):
@@ -174,7 +178,7 @@ def test_a_purge_refuses_entries_someone_changed(aged: ActivityLog) -> None:
 
 
 def test_removing_old_entries_without_a_record_is_caught(aged: ActivityLog) -> None:
-    sql(aged, "DELETE FROM events WHERE workspace='acme' AND seq <= 30")
+    sql(aged, "DELETE FROM entries WHERE workspace='acme' AND seq <= 30")
     report = aged.verify()
     assert not report.ok
     assert (report.breaks[0].seq, report.breaks[0].kind) == (1, "missing")
@@ -182,14 +186,17 @@ def test_removing_old_entries_without_a_record_is_caught(aged: ActivityLog) -> N
 
 def test_removing_more_than_the_record_says_is_caught(aged: ActivityLog) -> None:
     purge(aged)
-    sql(aged, "DELETE FROM events WHERE workspace='acme' AND seq BETWEEN 31 AND 33")
+    sql(aged, "DELETE FROM entries WHERE workspace='acme' AND seq BETWEEN 31 AND 33")
     report = aged.verify()
     assert [(b.seq, b.kind) for b in report.breaks][:1] == [(31, "missing")]
 
 
 def test_removing_the_purge_record_is_caught(aged: ActivityLog) -> None:
     purge(aged)
-    sql(aged, f"DELETE FROM events WHERE action='{PURGE_ACTION}'")
+    sql(
+        aged,
+        f"DELETE FROM entries WHERE rid IN (SELECT rid FROM events WHERE action='{PURGE_ACTION}')",
+    )
     kinds = {(b.seq, b.kind) for b in aged.verify().breaks}
     assert (1, "missing") in kinds
 
@@ -207,7 +214,7 @@ def test_a_forged_purge_record_is_caught(aged: ActivityLog) -> None:
     # the head; without the key it cannot be signed, so the head's note gives it away.
     outcome = purge(aged, dry_run=True)
     assert outcome.plan is not None
-    sql(aged, "DELETE FROM events WHERE workspace='acme' AND seq <= 30")
+    sql(aged, "DELETE FROM entries WHERE workspace='acme' AND seq <= 30")
     sql(
         aged,
         "UPDATE events SET action='activity_log.purged' WHERE workspace='acme' AND seq=40",

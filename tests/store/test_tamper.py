@@ -18,6 +18,7 @@ import pytest
 from activitylog import ActivityLog
 from activitylog.chain import content_hash, link
 from activitylog.errors import IntegrityError
+from activitylog.store.schema import entries, events
 from activitylog.verify_report import Kind, VerifyReport
 
 from ._support import eid, sql
@@ -99,7 +100,7 @@ def test_the_seeded_log_verifies_with_and_without_its_witness(seeded: Seeded) ->
     }
     [record] = sql(
         seeded.log,
-        "SELECT body FROM events WHERE workspace = 'acme' AND seq = :s",
+        "SELECT body FROM entries WHERE workspace = 'acme' AND seq = :s",
         s=DELETION_RECORD,
     )
     assert seeded.ids[("acme", DELETED)].encode() in bytes(record["body"])
@@ -126,10 +127,10 @@ def body(seeded: Seeded) -> None:
 
 def body_and_content_hash(seeded: Seeded) -> None:
     rewrite_bodies(seeded.log, "acme", range(12, 13))
-    [row] = sql(seeded.log, "SELECT body FROM events WHERE workspace = 'acme' AND seq = 12")
+    [row] = sql(seeded.log, "SELECT body FROM entries WHERE workspace = 'acme' AND seq = 12")
     sql(
         seeded.log,
-        "UPDATE events SET content_hash = :h WHERE workspace = 'acme' AND seq = 12",
+        "UPDATE entries SET content_hash = :h WHERE workspace = 'acme' AND seq = 12",
         h=content_hash(bytes(row["body"])),
     )
     cover_tracks(seeded.log)
@@ -170,7 +171,7 @@ def truncated(note: str) -> Callable[[Seeded], None]:
     was, or nulled)."""
 
     def apply(seeded: Seeded) -> None:
-        sql(seeded.log, "DELETE FROM events WHERE workspace = 'acme' AND seq > 45")
+        sql(seeded.log, "DELETE FROM entries WHERE workspace = 'acme' AND seq > 45")
         set_head(seeded.log, "acme", 45, **({} if note == "left" else {"note": None}))
         cover_tracks(seeded.log)
 
@@ -201,11 +202,11 @@ def unrecorded_deletion(seeded: Seeded) -> None:
     sql(
         seeded.log,
         "INSERT INTO tombstones (workspace, seq, id, occurred_at, content_hash, chain_hash,"
-        " deleted_at, deleted_by, reason) SELECT workspace, seq, id, occurred_at, content_hash,"
-        " chain_hash, occurred_at, 'u_0', 'GDPR request 119' FROM events"
+        " deleted_at, deleted_by, reason) SELECT workspace, seq, id, rid / 1000, content_hash,"
+        " chain_hash, rid / 1000, 'u_0', 'GDPR request 119' FROM entries"
         " WHERE workspace = 'acme' AND seq = 12",
     )
-    sql(seeded.log, "DELETE FROM events WHERE workspace = 'acme' AND seq = 12")
+    sql(seeded.log, "DELETE FROM entries WHERE workspace = 'acme' AND seq = 12")
     cover_tracks(seeded.log)
 
 
@@ -231,15 +232,15 @@ def checkpoint_deleted(seeded: Seeded) -> None:
 
 def swapped(seeded: Seeded) -> None:
     for statement in (
-        "UPDATE events SET seq = -1 WHERE workspace = 'acme' AND seq = 7",
-        "UPDATE events SET seq = 7 WHERE workspace = 'acme' AND seq = 8",
-        "UPDATE events SET seq = 8 WHERE workspace = 'acme' AND seq = -1",
+        "UPDATE entries SET seq = -1 WHERE workspace = 'acme' AND seq = 7",
+        "UPDATE entries SET seq = 7 WHERE workspace = 'acme' AND seq = 8",
+        "UPDATE entries SET seq = 8 WHERE workspace = 'acme' AND seq = -1",
     ):
         sql(seeded.log, statement)
 
 
 def row_deleted(seeded: Seeded) -> None:
-    sql(seeded.log, "DELETE FROM events WHERE workspace = 'acme' AND seq = 15")
+    sql(seeded.log, "DELETE FROM entries WHERE workspace = 'acme' AND seq = 15")
     cover_tracks(seeded.log)
 
 
@@ -251,7 +252,7 @@ def row_inserted(seeded: Seeded) -> None:
     new_id = eid(9999)
     forged = bytes(before["body"]).replace(before["id"].encode(), new_id.encode())
     digest = content_hash(forged)
-    [top] = sql(seeded.log, "SELECT max(rid) AS rid FROM events")
+    [top] = sql(seeded.log, "SELECT max(rid) AS rid FROM entries")
     insert(
         seeded.log,
         {
@@ -269,9 +270,12 @@ def row_inserted(seeded: Seeded) -> None:
 
 
 def insert(log: ActivityLog, row: dict[str, object]) -> None:
-    columns = ", ".join(row)
-    marks = ", ".join(f":{name}" for name in row)
-    sql(log, f"INSERT INTO events ({columns}) VALUES ({marks})", **row)
+    """An entry written into the log by hand, with its copies."""
+    for table in (entries, events):
+        values = {name: value for name, value in row.items() if name in table.c}
+        columns = ", ".join(values)
+        marks = ", ".join(f":{name}" for name in values)
+        sql(log, f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", **values)
 
 
 @dataclass(frozen=True)

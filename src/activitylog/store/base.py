@@ -15,11 +15,11 @@ from sqlalchemy import ColumnElement, Connection, Engine
 
 from activitylog.enrich import EMPTY_EVENT
 from activitylog.sealing import Sealer, SealPolicy
-from activitylog.store.schema import events
+from activitylog.store.schema import entries
 
 #: What an event is read from: its body (content and derived fields, as hashed), its place
-#: and hashes. The other columns are copies for filtering, never shown.
-READ_COLUMNS = (events.c.seq, events.c.body, events.c.content_hash, events.c.chain_hash)
+#: and hashes, in the log. The copies in ``events`` are for filtering, never shown.
+READ_COLUMNS = (entries.c.seq, entries.c.body, entries.c.content_hash, entries.c.chain_hash)
 IN_CHUNK = 500
 
 
@@ -87,11 +87,18 @@ class SQLBase(ABC):
         return self._write_unsynced()
 
     @abstractmethod
-    def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-        """Insert event rows (columns in table order) and their search index entries."""
+    def _insert_entries(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert entry rows (columns in table order)."""
+
+    @abstractmethod
+    def _insert_copies(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows of copies (``events`` columns in table order) and their search
+        index entries."""
 
     def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
-        conn.execute(events.delete().where(events.c.rid == rid))
+        """Delete an entry and its copies (indexed: ``search_text`` is what they hold)."""
+        self._sql(conn, f"DELETE FROM entries WHERE rid = {self.MARK}", (rid,))
+        self._sql(conn, f"DELETE FROM events WHERE rid = {self.MARK}", (rid,))
 
     def _between_slices(self) -> None:  # noqa: B027
         """What long background writes (a purge) do between their transactions, outside

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, String, Table, and_, or_
+from sqlalchemy import ColumnElement, String, Table, and_, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
@@ -17,7 +17,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from activitylog.access import Visibility
 from activitylog.events import micros
 from activitylog.query import Filters
-from activitylog.store.schema import RID_SLOTS
+from activitylog.store.schema import RID_SLOTS, entries
 
 #: Builds the dialect's search condition for ``term`` within ``[lo_rid, hi_rid)``.
 SearchClause = Callable[[str, int | None, int | None], ColumnElement[bool]]
@@ -97,10 +97,12 @@ def event_clauses(
         clauses.append(t.c.ip == filters.ip)
     if filters.countries:
         clauses.append(t.c.country.in_(filters.countries))
-    if filters.ids:
-        clauses.append(t.c.id.in_(filters.ids))
+    if filters.ids:  # through the log's key (the copies have no index of ids)
+        clauses.append(t.c.rid.in_(select(entries.c.rid).where(entries.c.id.in_(filters.ids))))
     if filters.roles:
-        clauses.append(ActorRole(t.c.body).in_(filters.roles))
+        of_row = select(entries.c.body).where(entries.c.rid == t.c.rid)
+        body = of_row.correlate_except(entries).scalar_subquery()
+        clauses.append(ActorRole(body).in_(filters.roles))
     if filters.search:
         clauses.append(search(filters.search, lo, hi))
     return clauses

@@ -32,10 +32,11 @@ from activitylog.store.copies import (
     Broken,
     Key,
     RowCheck,
+    copies,
     project,
     rollup_counts,
 )
-from activitylog.store.indexing import SQLIndexing, upsert_sql
+from activitylog.store.indexing import SQLIndexing, copy_row, upsert_sql
 from activitylog.store.ledger import WORKSPACE_TABLES, SQLLedger
 from activitylog.store.rollups import DAY_US, HOUR_US, Accumulator
 from activitylog.store.schema import IP_ROLLUPS, RID_SLOTS, ROLLUPS, Rollup
@@ -101,7 +102,7 @@ class _Diff:
         )
 
 
-class SQLDerived(SQLIndexing, SQLLedger):
+class SQLDerived(SQLLedger):
     def derived_breaks(self, workspace: str) -> Iterator[tuple[int, str]]:
         """``(seq, detail)`` for each copy of ``workspace``'s entries that differs from
         what their bodies say: the entries whose columns differ (by seq), the entries the
@@ -119,6 +120,10 @@ class SQLDerived(SQLIndexing, SQLLedger):
             with conn.begin():
                 run = _Pass(conn, self.MARK, workspace, repair=False)
                 run.run()
+        for seq in run.uncopied:
+            yield seq, "has no copies (events row): pages and counts leave it out"
+        for seq, rid, _ in run.orphans:
+            yield seq, f"a copy (events row, rid {rid}) of no entry: counted, never shown"
         for broken in sorted(run.check.broken, key=lambda b: b.seq):
             yield broken.seq, _describe(broken.names)
         for seq in sorted(run.check.unindexed):
@@ -166,7 +171,7 @@ class SQLDerived(SQLIndexing, SQLLedger):
                     (name,),
                 )
                 self._index_all(conn)  # counts are compared with every entry below
-                run = _Pass(conn, self.MARK, name, repair=True)
+                run = _Pass(conn, self.MARK, name, repair=True, store=self)
                 run.run()
             rewritten += run.rewritten
             rebuild_index = rebuild_index or bool(run.check.unindexed) or run.reindex_search
@@ -192,8 +197,22 @@ class SQLDerived(SQLIndexing, SQLLedger):
 class _Pass:
     """One workspace's pass over its entries: what differs, and (repairing) the fixes."""
 
-    def __init__(self, conn: Connection, mark: str, workspace: str, *, repair: bool) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        mark: str,
+        workspace: str,
+        *,
+        repair: bool,
+        store: SQLIndexing | None = None,
+    ) -> None:
         self.conn, self.mark, self.workspace, self.repair = conn, mark, workspace, repair
+        #: Writes copies and removes them, repairing.
+        self.store = store
+        #: Seqs of entries (up to the mark) without copies; copies of no entry
+        #: ``(seq, rid, search_text)``.
+        self.uncopied: list[int] = []
+        self.orphans: list[tuple[int, int, str]] = []
         self.sqlite = conn.dialect.name == "sqlite"
         self.check = RowCheck(workspace, as_json=self.sqlite)
         #: The indexer's mark: entries past it are not in the counts or the search index yet.
@@ -223,6 +242,8 @@ class _Pass:
         )
 
     def run(self) -> None:
+        if self.repair:
+            self._pair()  # the copies then pair with the entries one to one
         statement = self._scan_sql(as_json=self.sqlite, search_index=self.sqlite)
         check, last = self.check, -1
         while True:
@@ -252,16 +273,73 @@ class _Pass:
             if len(check.keys) >= WINDOW and day > check.keys[0][_DAY]:
                 self._compare(day)
         self._compare(None)
+        if not self.repair:
+            self.uncopied, self.orphans = self._unpaired()
         if self.strays:
             self._recount_stray_days()
         if self.moves:
             self._move()
 
+    def _unpaired(self) -> tuple[list[int], list[tuple[int, int, str]]]:
+        """The entries up to the mark that have no copies, and the copies of no entry
+        (looked for only when the pass paired fewer rows than the counts say)."""
+        mark, workspace = self.mark, self.workspace
+        copied = _driver_rows(
+            self.conn, f"SELECT count(*) FROM events WHERE workspace = {mark}", (workspace,)
+        )[0][0]
+        logged = _driver_rows(
+            self.conn,
+            f"SELECT count(*) FROM entries WHERE workspace = {mark} AND seq <= {mark}",
+            (workspace, self.indexed),
+        )[0][0]
+        if copied == logged == self.entries:
+            return [], []
+        uncopied = _driver_rows(
+            self.conn,
+            "SELECT b.seq FROM entries AS b LEFT JOIN events AS e ON e.rid = b.rid"
+            f" WHERE b.workspace = {mark} AND b.seq <= {mark} AND e.rid IS NULL ORDER BY b.seq",
+            (workspace, self.indexed),
+        )
+        orphans = _driver_rows(
+            self.conn,
+            "SELECT e.seq, e.rid, e.search_text FROM events AS e"
+            " LEFT JOIN entries AS b ON b.rid = e.rid"
+            f" WHERE e.workspace = {mark} AND b.rid IS NULL ORDER BY e.rid",
+            (workspace,),
+        )
+        return [int(row[0]) for row in uncopied], [(int(s), int(r), t) for s, r, t in orphans]
+
+    def _pair(self) -> None:
+        """Remove the copies of no entry and write the missing copies from the bodies
+        (the counts are then compared as usual)."""
+        uncopied, orphans = self._unpaired()
+        if self.store is None or not (uncopied or orphans):
+            return
+        mark = self.mark
+        if orphans:
+            self.store._delete_search(self.conn, [(rid, text) for _, rid, text in orphans])
+            _driver_rows(
+                self.conn, f"DELETE FROM events WHERE rid = {mark}", [(r,) for _, r, _ in orphans]
+            )
+        for seq in uncopied:
+            rows = _driver_rows(
+                self.conn,
+                f"SELECT rid, body FROM entries WHERE workspace = {mark} AND seq = {mark}",
+                (self.workspace, seq),
+            )
+            try:
+                values = copies(bytes(rows[0][1]))
+            except ValueError:
+                self.left.append(seq)  # an unreadable body: verify reports it
+                continue
+            self.store._insert_copies(self.conn, [copy_row(int(rows[0][0]), seq, values)])
+        self.rewritten += len(uncopied) + len(orphans)
+
     def _scan_sql(self, *, as_json: bool = False, search_index: bool = False) -> str:
         """The rows :class:`RowCheck` reads (SQLite: :data:`JSON_ROW`, or the columns with
         the search index's size), keyset-paged on ``(workspace, rid)``."""
         mark = self.mark
-        columns = [f"e.{c}" for c in ROW_COLUMNS]
+        columns = [("b." if c in ("seq", "body") else "e.") + c for c in ROW_COLUMNS]
         source = "events AS e"
         if as_json:
             columns = [*columns[:4], f"CAST(json_array({', '.join(columns[4:])}) AS BLOB)"]
@@ -271,18 +349,22 @@ class _Pass:
             # come in table order
             source += " INDEXED BY ix_events_workspace_rid"
             source += f" LEFT JOIN {_FTS_SIZES} AS d ON d.id = e.rid"
+        source += " JOIN entries AS b ON b.rid = e.rid"
         return (
             f"SELECT {', '.join(columns)} FROM {source}"
-            f" WHERE e.workspace = {mark} AND e.rid > {mark} AND e.seq <= {mark}"
+            f" WHERE e.workspace = {mark} AND e.rid > {mark} AND b.seq <= {mark}"
             f" ORDER BY e.rid LIMIT {mark}"
         )
 
     def _rows_at(self, rids: list[int]) -> list[Any]:
         """The rows of ``rids`` as :data:`ROW_COLUMNS`."""
-        columns = ", ".join(ROW_COLUMNS)
+        columns = ", ".join(("b." if c in ("seq", "body") else "e.") + c for c in ROW_COLUMNS)
         marks = ", ".join([self.mark] * len(rids))
         return _driver_rows(
-            self.conn, f"SELECT {columns} FROM events WHERE rid IN ({marks})", tuple(rids)
+            self.conn,
+            f"SELECT {columns} FROM events AS e JOIN entries AS b ON b.rid = e.rid"
+            f" WHERE e.rid IN ({marks})",
+            tuple(rids),
         )
 
     def _rewrite(self, broken: Sequence[Broken]) -> None:
@@ -335,6 +417,10 @@ class _Pass:
                 f"UPDATE events SET workspace = {mark}, rid = {mark} WHERE rid = {mark}",
                 [(workspace, rid, item.rid)],
             )
+            if rid != item.rid:  # the entry's own row key: its place in time
+                _driver_rows(
+                    conn, f"UPDATE entries SET rid = {mark} WHERE rid = {mark}", [(rid, item.rid)]
+                )
             self.rewritten += not set(item.names) - _PLACE - {"id"}  # else counted already
             self.reindex_search |= rid != item.rid
             if workspace != self.workspace:

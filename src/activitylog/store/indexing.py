@@ -1,35 +1,41 @@
-"""The read side's counts and search index, kept by an indexer that trails the log.
+"""The read side's copies, counts and search index, kept by an indexer that trails the log.
 
 An append writes what must be true when it is acknowledged: the entry (its body, hashes,
-seq and the columns pages filter on), the chain head and its signature. The rollups (the
-page's counts) and, on SQLite, the FTS5 search index are written after, by
-:meth:`SQLIndexing.index_pending`: in one transaction per slice, it reads the entries of
-each workspace past ``derived_heads.seq``, adds them to the search index and the rollups,
-and moves the mark, so each entry is counted exactly once whoever runs it and whenever
-it is interrupted.
+seq and keys) in ``entries``, the chain head and its signature. What exists for reading is
+written after, by :meth:`SQLIndexing.index_pending`: the copies of each body that pages
+filter and sort on (``events``, under the entry's rid), the rollups (the page's counts)
+and, on SQLite, the FTS5 search index. In one transaction per slice it reads the entries
+of each workspace past ``derived_heads.seq``, derives all of it from their bodies and
+moves the mark, so each entry is copied and counted exactly once whoever runs it and
+whenever it is interrupted.
 
 It runs in the background beside the followers (``serve``, ``activitylog follow``), and
-every read that counts or searches settles first (:meth:`SQLIndexing.settle`): it indexes
-what is pending itself, so a read sees every entry acknowledged before it began, whether
-or not an indexer runs. Deletions and purges index what is pending in their own
-transaction before they take entries out of the counts.
+every read but ``after`` (the followers' own) settles first (:meth:`SQLIndexing.settle`):
+it indexes what is pending itself, so a read sees every entry acknowledged before it
+began, whether or not an indexer runs. Deletions and purges index what is pending in
+their own transaction before they take entries out.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from sqlalchemy import Connection
 
-from activitylog.store.base import SQLBase
+from activitylog.store.base import IN_CHUNK, SQLBase
+from activitylog.store.copies import copies
 from activitylog.store.rollups import Accumulator
-from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup
+from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup, events
 
 #: Entries indexed in one transaction at most (a slice); the write lock is given up
 #: between slices, at once when an append of this process waits.
 INDEX_SLICE = 5000
-_DIMS = ("layer", "actor_id", "category", "action", "verb", "kind", "result", "ip")
+#: The copies' columns after ``rid`` but ``seq``, in table order (``id, workspace`` come
+#: before ``seq``).
+_COPIED = tuple(c.name for c in events.columns if c.name not in ("rid", "seq"))
+logger = logging.getLogger("activitylog.store")
 _PENDING = (
     "SELECT h.workspace, COALESCE(d.seq, 0), h.seq FROM chain_heads AS h"
     " LEFT JOIN derived_heads AS d ON d.workspace = h.workspace"
@@ -101,33 +107,46 @@ class SQLIndexing(SQLBase):
         return int(rows[0][0])
 
     def _index_range(self, conn: Connection, workspace: str, after: int, upto: int) -> int:
-        """Add ``workspace``'s entries ``after < seq <= upto`` to the search index and the
-        rollups, and move its mark to ``upto``."""
+        """Write the copies of ``workspace``'s entries ``after < seq <= upto`` (with their
+        search index entries), add them to the rollups, and move its mark to ``upto``."""
         mark = self.MARK
-        rows = self._sql(
+        entries = self._sql(
             conn,
-            f"SELECT rid, search_text, occurred_at, {', '.join(_DIMS)} FROM events"
+            f"SELECT rid, seq, body FROM entries"
             f" WHERE workspace = {mark} AND seq > {mark} AND seq <= {mark}",
             (workspace, after, upto),
         )
-        self._index_search(conn, [(row[0], row[1]) for row in rows])
+        rows = []
         counts, ip_counts = Accumulator(ROLLUPS), Accumulator(IP_ROLLUPS)
-        for row in rows:
-            values = dict(zip(_DIMS, row[3:], strict=True))
-            counts.add(workspace, row[2], values)
+        taken = self._copied(conn, [row[0] for row in entries])
+        for rid, seq, body in entries:
+            if rid in taken:  # a row someone wrote there: verify reports it, reads go on
+                logger.warning("workspace %s, seq %s: a copy is in its place", workspace, seq)
+                continue
+            try:
+                values = copies(bytes(body))
+            except ValueError:  # not a body we wrote: verify reports it; pages skip it
+                logger.warning("workspace %s, seq %s: entry body unreadable", workspace, seq)
+                continue
+            rows.append(copy_row(rid, seq, values))
+            counts.add(values["workspace"], values["occurred_at"], values)
             if values["ip"]:
-                ip_counts.add(workspace, row[2], values)
+                ip_counts.add(values["workspace"], values["occurred_at"], values)
+        self._insert_copies(conn, rows)
         self._add_rollups(conn, counts, ip_counts)
-        self._sql(
-            conn,
-            f"UPDATE derived_heads SET seq = {mark} WHERE workspace = {mark}",
-            (upto, workspace),
-        )
+        move = f"UPDATE derived_heads SET seq = {mark} WHERE workspace = {mark}"
+        self._sql(conn, move, (upto, workspace))
         return upto - after
 
-    def _index_search(self, conn: Connection, rows: list[tuple[int, str]]) -> None:
-        """Add ``(rid, search_text)`` rows to a search index kept apart from the table
-        (none here: an index of the table is written with its rows)."""
+    def _copied(self, conn: Connection, rids: list[int]) -> set[int]:
+        """Those of ``rids`` that have copies already (none, unless written outside)."""
+        taken: set[int] = set()
+        for start in range(0, len(rids), IN_CHUNK):
+            chunk = rids[start : start + IN_CHUNK]
+            marks = ", ".join([self.MARK] * len(chunk))
+            found = self._sql(conn, f"SELECT rid FROM events WHERE rid IN ({marks})", tuple(chunk))
+            taken.update(int(row[0]) for row in found)
+        return taken
 
     def _add_rollups(self, conn: Connection, *accumulators: Accumulator) -> None:
         for accumulator in accumulators:
@@ -148,3 +167,9 @@ def upsert_sql(rollup: Rollup, source: str) -> str:
         f"INSERT INTO {name} ({keys}, n) {source} "
         f"ON CONFLICT ({keys}) DO UPDATE SET n = {name}.n + excluded.n"
     )
+
+
+def copy_row(rid: int, seq: int, values: dict[str, Any]) -> tuple[Any, ...]:
+    """The ``events`` row of an entry's copies (:func:`~activitylog.store.copies.copies`
+    of its body), columns in table order."""
+    return (rid, values["id"], values["workspace"], seq, *(values[c] for c in _COPIED[2:]))

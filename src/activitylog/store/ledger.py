@@ -15,11 +15,11 @@ from sqlalchemy import Connection, select
 from activitylog.chain import Head, Row
 from activitylog.events import format_micros
 from activitylog.retention import PURGE_ACTION, PurgeStart, purge_start
-from activitylog.store.base import SQLBase
+from activitylog.store.indexing import SQLIndexing
 from activitylog.store.schema import chain_heads, checkpoints
 
 #: Tables that name workspaces; verify looks in all of them, not only the heads.
-WORKSPACE_TABLES = ("chain_heads", "events", "tombstones", "checkpoints")
+WORKSPACE_TABLES = ("chain_heads", "entries", "events", "tombstones", "checkpoints")
 STREAM_CHUNK = 4096
 
 
@@ -38,7 +38,7 @@ class Snapshot:
     rows: RowStream
 
 
-class SQLLedger(SQLBase):
+class SQLLedger(SQLIndexing):
     def workspaces(self) -> list[str]:
         """The workspaces with a chain head."""
         stmt = select(chain_heads.c.workspace).order_by(chain_heads.c.workspace)
@@ -121,6 +121,7 @@ class SQLLedger(SQLBase):
         """Head, kept checkpoints, purge records and entries of ``workspace`` read in one
         snapshot, so appends made meanwhile neither look like missing nor like inserted
         entries (``hashes`` False leaves the live entries' stored hashes unread: None)."""
+        self.settle()  # purge records are found through their copies
         with self.engine.connect() as conn:
             conn = conn.execution_options(**self._snapshot_options())
             head = self._head(conn, workspace)
@@ -140,11 +141,11 @@ class SQLLedger(SQLBase):
 
     def purge_records(self, conn: Connection, workspace: str) -> list[tuple[int, bytes]]:
         """``(seq, body)`` of ``workspace``'s purge records still in the log, by seq (a
-        small partial index holds them)."""
+        small partial index of the copies finds them: call after settling)."""
         rows = self._sql(
             conn,
-            f"SELECT seq, body FROM events WHERE workspace = {self.MARK}"
-            f" AND action = {self.MARK} ORDER BY seq",
+            "SELECT b.seq, b.body FROM events AS e JOIN entries AS b ON b.rid = e.rid"
+            f" WHERE e.workspace = {self.MARK} AND e.action = {self.MARK} ORDER BY b.seq",
             (workspace, PURGE_ACTION),
         )
         return [(int(seq), bytes(body)) for seq, body in rows]
@@ -174,7 +175,7 @@ class SQLLedger(SQLBase):
         stored = "content_hash, chain_hash" if hashes else "NULL, NULL"
         return self._stream(
             conn,
-            f"SELECT seq, body, {stored}, NULL FROM events WHERE {where}"
+            f"SELECT seq, body, {stored}, NULL FROM entries WHERE {where}"
             f" UNION ALL SELECT seq, NULL, content_hash, chain_hash, id FROM tombstones"
             f" WHERE {where} ORDER BY seq",
             params * 2,

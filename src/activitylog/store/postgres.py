@@ -14,10 +14,11 @@ from activitylog.sealing import SealPolicy
 from activitylog.store import migrate
 from activitylog.store.clauses import like_pattern
 from activitylog.store.indexing import upsert_sql
-from activitylog.store.schema import Rollup, events
+from activitylog.store.schema import Rollup, entries, events
 from activitylog.store.sql import SQLStore
 
-COPY_EVENTS = f"COPY events ({', '.join(c.name for c in events.columns)}) FROM STDIN"
+COPY_ENTRIES = f"COPY entries ({', '.join(c.name for c in entries.columns)}) FROM STDIN"
+COPY_COPIES = f"COPY events ({', '.join(c.name for c in events.columns)}) FROM STDIN"
 MIGRATION_LOCK = 0x61637469  # any constant; serialises concurrent first opens
 
 
@@ -40,16 +41,11 @@ class PostgresStore(SQLStore):
     def _snapshot_options(self) -> dict[str, Any]:
         return {"isolation_level": "REPEATABLE READ"}
 
-    def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-        driver = conn.connection.driver_connection
-        if driver is None:
-            raise sqlalchemy.exc.InvalidRequestError("the connection is closed")
-        try:
-            with driver.cursor() as cursor, cursor.copy(COPY_EVENTS) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except psycopg.errors.IntegrityError as exc:
-            raise sqlalchemy.exc.IntegrityError(COPY_EVENTS, None, exc) from exc
+    def _insert_entries(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        _copy(conn, COPY_ENTRIES, rows)
+
+    def _insert_copies(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        _copy(conn, COPY_COPIES, rows)  # the trigram index of search_text with them
 
     def _upsert_rollup(self, conn: Connection, rollup: Rollup, rows: list[tuple[Any, ...]]) -> None:
         # One statement per rollup and batch: the rows travel as one array per column.
@@ -62,3 +58,16 @@ class PostgresStore(SQLStore):
 
     def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
         return events.c.search_text.like(like_pattern(term.strip()), escape="\\")
+
+
+def _copy(conn: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
+    """Send ``rows`` with COPY (a duplicate key comes out as SQLAlchemy's IntegrityError)."""
+    driver = conn.connection.driver_connection
+    if driver is None:
+        raise sqlalchemy.exc.InvalidRequestError("the connection is closed")
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.errors.IntegrityError as exc:
+        raise sqlalchemy.exc.IntegrityError(statement, None, exc) from exc

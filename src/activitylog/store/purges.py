@@ -26,7 +26,7 @@ from activitylog.retention import PurgePlan, PurgeStart, purge_start
 from activitylog.sealing import GENESIS_HASH, Head
 from activitylog.store.ledger import SQLLedger
 from activitylog.store.rollups import Accumulator
-from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, checkpoints
+from activitylog.store.schema import IP_ROLLUPS, RID_SLOTS, ROLLUPS, checkpoints
 from activitylog.store.writes import SQLWrites
 
 #: Entries removed per statement group, and groups per transaction at most: an append of
@@ -39,8 +39,10 @@ PURGE_PAUSE = 2.0
 #: The columns the counts are kept by, as ``_OLDEST`` reads them after rid, seq, time.
 _DIMS = ("layer", "actor_id", "category", "action", "verb", "kind", "result", "ip")
 _OLDEST = (
-    f"SELECT rid, seq, occurred_at, {', '.join(_DIMS)}, search_text FROM events"
-    " WHERE workspace = {mark} AND seq <= {mark} ORDER BY seq LIMIT "
+    "SELECT b.rid, b.seq, e.occurred_at, "
+    + ", ".join(f"e.{dim}" for dim in _DIMS)
+    + ", e.search_text FROM entries AS b LEFT JOIN events AS e ON e.rid = b.rid"
+    " WHERE b.workspace = {mark} AND b.seq <= {mark} ORDER BY b.seq LIMIT "
     f"{PURGE_STEP}"
 )
 
@@ -73,6 +75,7 @@ class SQLPurges(SQLWrites, SQLLedger):
     def plan_purge(self, workspace: str, cutoff_us: int) -> PurgePlan | None:
         """The entries a purge at ``cutoff_us`` would remove now: from the log's start, all
         older than the cut-off, up to the last checkpoint kept inside them (None: none)."""
+        self.settle()  # purge records are found through their copies
         with self.engine.connect() as conn:
             start = self.purge_start(conn, workspace)
             first = 1 if start is None else start.last + 1
@@ -96,7 +99,7 @@ class SQLPurges(SQLWrites, SQLLedger):
         where = f"workspace = {mark} AND seq >= {mark}"
         stream = self._stream(
             conn,
-            f"SELECT seq, occurred_at FROM events WHERE {where}"
+            f"SELECT seq, rid / {RID_SLOTS} FROM entries WHERE {where}"
             f" UNION ALL SELECT seq, occurred_at FROM tombstones WHERE {where} ORDER BY seq",
             (workspace, first) * 2,
         )
@@ -118,12 +121,14 @@ class SQLPurges(SQLWrites, SQLLedger):
         """Carry out ``plan``: check its entries against the checkpoint signed at its end,
         append its record (``record`` builds it, with the archive the caller wrote), then
         remove the entries in short slices."""
+        self.settle()  # purge records are found through their copies
         frontier, chain = self._checked_prefix(plan)
         prepared = record(plan, frontier, chain)
         heads: dict[str, Head] = {}
         try:
             with self._write() as conn:
                 heads = self._lock_heads(conn, [plan.workspace])
+                self._index_all(conn)  # a purge record appended meanwhile, say
                 start = self.purge_start(conn, plan.workspace)
                 if (1 if start is None else start.last + 1) != plan.first:
                     raise IntegrityError(
@@ -188,11 +193,12 @@ class SQLPurges(SQLWrites, SQLLedger):
         purge then checkpoints the write-ahead log where the engine can do that beside
         writers, and leaves the write lock free twice as long as it held it: appends wait
         for one such slice at most, never for the purge."""
+        self.settle()  # the record is found through its copies; what leaves the counts
+        # must be in them first
         with self.engine.connect() as conn:
             start = self.purge_start(conn, workspace)
         if start is None:
             return 0
-        self.settle()  # what leaves the counts must be in them first
         removed, done = 0, False
         oldest = _OLDEST.format(mark=self.MARK)
         while not done:
@@ -218,17 +224,20 @@ class SQLPurges(SQLWrites, SQLLedger):
         """Remove ``rows`` (read by ``_OLDEST``) and the tombstones up to seq ``upto``,
         with their counts."""
         counts, ip_counts = Accumulator(ROLLUPS), Accumulator(IP_ROLLUPS)
-        for row in rows:
+        copied = [row for row in rows if row[2] is not None]  # (an unreadable body has none)
+        for row in copied:
             values = dict(zip(_DIMS, row[3:11], strict=True))
             counts.add(workspace, row[2], values, sign=-1)
             if values["ip"]:
                 ip_counts.add(workspace, row[2], values, sign=-1)
         self._add_rollups(conn, counts, ip_counts)
-        self._delete_search(conn, [(row[0], row[11]) for row in rows])
+        self._delete_search(conn, [(row[0], row[11]) for row in copied])
         mark = self.MARK
+        if copied:
+            self._sql(conn, f"DELETE FROM events WHERE rid = {mark}", [(row[0],) for row in copied])
         where = f"WHERE workspace = {mark} AND seq <= {mark}"
         graves = self._sql(conn, f"SELECT count(*) FROM tombstones {where}", (workspace, upto))
-        for table in ("events", "tombstones"):
+        for table in ("entries", "tombstones"):
             self._sql(conn, f"DELETE FROM {table} {where}", (workspace, upto))
         return len(rows) + int(graves[0][0])
 

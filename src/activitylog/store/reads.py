@@ -39,6 +39,7 @@ from activitylog.store.schema import (
     RID_SLOTS,
     ROLLUPS,
     Rollup,
+    entries,
     events,
     tombstones,
 )
@@ -57,6 +58,8 @@ STEP_US = {"hour": HOUR_US, "quarter": HOUR_US // 4}
 
 
 _SETTLED = ("settled",)
+#: An entry and its copies.
+_SAME_RID = entries.c.rid == events.c.rid
 #: Counts already answered in this context (see :meth:`SQLReads.reusing_counts`).
 _COUNTS: ContextVar[dict[tuple[Any, ...], list[tuple[Any, ...]]] | None] = ContextVar(
     "activitylog_counts", default=None
@@ -64,8 +67,8 @@ _COUNTS: ContextVar[dict[tuple[Any, ...], list[tuple[Any, ...]]] | None] = Conte
 
 
 class SQLReads(SQLIndexing):
-    """Reads of entries, pages and counts. Those that count or search settle first
-    (:meth:`_settled`): the rollups and the search index include every entry
+    """Reads of entries, pages and counts. All but :meth:`after` settle first
+    (:meth:`_settled`): the copies, the rollups and the search index include every entry
     acknowledged before the read began."""
 
     def _settled(self) -> None:
@@ -83,13 +86,15 @@ class SQLReads(SQLIndexing):
 
     def get_many(self, ids: Sequence[str], visibility: Visibility) -> dict[str, dict[str, Any]]:
         """The events (or tombstones) with these ids that ``visibility`` allows, by id."""
+        self._settled()  # the access rules read the copies
         found: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:
             for chunk in chunks(ids):
                 where = event_clauses(
                     events, visibility, Filters(ids=tuple(chunk)), Window(None, None), self._search
                 )
-                for row in conn.execute(select(events.c.id, *READ_COLUMNS).where(*where)):
+                stmt = select(entries.c.id, *READ_COLUMNS).join_from(events, entries, _SAME_RID)
+                for row in conn.execute(stmt.where(*where)):
                     found[row[0]] = row_to_event(row[1:])
             for event_id in ids:
                 if event_id not in found:
@@ -138,7 +143,7 @@ class SQLReads(SQLIndexing):
             keys = keys[: spec.size][::-1] if backwards else keys[: spec.size]
             rows: dict[int, dict[str, Any]] = {}
             for chunk in chunks([rid for rid, _ in keys]):
-                stmt = select(events.c.rid, *READ_COLUMNS).where(events.c.rid.in_(chunk))
+                stmt = select(entries.c.rid, *READ_COLUMNS).where(entries.c.rid.in_(chunk))
                 rows.update((row[0], row_to_event(row[1:])) for row in conn.execute(stmt))
             total = self._count(conn, spec.visibility, filters)
         items = [rows[rid] for rid, _ in keys if rid in rows]
@@ -172,13 +177,13 @@ class SQLReads(SQLIndexing):
         """Every matching entry as stored, ``(seq, body, content_hash, chain_hash)`` with
         the body the exact canonical JSON that was hashed, in time order, fetched in keyset
         chunks (flat memory): what exports splice rather than decode and re-encode."""
-        if filters.search:
-            self._settled()
+        self._settled()
         where = event_clauses(events, visibility, filters, Window.of(filters), self._search)
         descending = order.startswith("-")
         last: int | None = None
         while True:
-            stmt = select(events.c.rid, *READ_COLUMNS).where(*where)
+            stmt = select(events.c.rid, *READ_COLUMNS).join_from(events, entries, _SAME_RID)
+            stmt = stmt.where(*where)
             if last is not None:
                 stmt = stmt.where(events.c.rid < last if descending else events.c.rid > last)
             stmt = stmt.order_by(events.c.rid.desc() if descending else events.c.rid).limit(chunk)
@@ -196,8 +201,8 @@ class SQLReads(SQLIndexing):
         entries only; tombstones are skipped)."""
         stmt = (
             select(*READ_COLUMNS)
-            .where(events.c.workspace == workspace, events.c.seq > seq)
-            .order_by(events.c.seq)
+            .where(entries.c.workspace == workspace, entries.c.seq > seq)
+            .order_by(entries.c.seq)
             .limit(limit)
         )
         with self.engine.connect() as conn:

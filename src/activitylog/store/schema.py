@@ -1,10 +1,11 @@
 """The tables, as SQLAlchemy Core metadata shared by both SQL engines.
 
-``events.rid`` is a time-ordered row key: ``occurred_at`` in microseconds x 1000 plus a
-slot number, so ordering by ``rid`` is ordering by time and a time range is a ``rid``
-range (which the SQLite full-text index can seek too). ``body`` holds the exact canonical
-JSON that was hashed; the other event columns are copies kept for filtering and sorting.
-Events are only ever inserted or deleted (a deletion leaves a row in ``tombstones``).
+``rid`` is a time-ordered row key: ``occurred_at`` in microseconds x 1000 plus a slot
+number, so ordering by ``rid`` is ordering by time and a time range is a ``rid`` range
+(which the SQLite full-text index can seek too). ``entries`` is the log (the exact
+canonical JSON that was hashed, its seq and hashes); ``events`` holds, under the same
+``rid``, the copies kept for filtering and sorting. Entries are only ever inserted or
+deleted (a deletion leaves a row in ``tombstones``).
 """
 
 from __future__ import annotations
@@ -31,10 +32,31 @@ metadata = MetaData()
 
 RID_SLOTS = 1000
 
+#: The log: what an append writes in the transaction that acknowledges it. ``body`` is the
+#: exact canonical JSON that was hashed; ``rid`` its time-ordered row key.
+entries = Table(
+    "entries",
+    metadata,
+    # INTEGER on SQLite makes rid the table's rowid (no second index); BIGINT elsewhere.
+    Column(
+        "rid", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("id", String(36), nullable=False),
+    Column("workspace", String(200), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    UniqueConstraint("id", name="uq_entries_id"),
+    UniqueConstraint("workspace", "seq", name="uq_entries_workspace_seq"),
+)
+
+#: The copies of each entry's body that pages filter, sort and search on, one row per
+#: entry under its ``rid``, written by the indexer that trails the log
+#: (activitylog.store.indexing), never shown: what is shown is read from ``entries``.
 events = Table(
     "events",
     metadata,
-    # INTEGER on SQLite makes rid the table's rowid (no second index); BIGINT elsewhere.
     Column(
         "rid", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
     ),
@@ -56,14 +78,8 @@ events = Table(
     Column("subject_id", String(200)),
     Column("device", Text),
     Column("search_text", Text, nullable=False),
-    Column("body", LargeBinary, nullable=False),
-    Column("content_hash", String(64), nullable=False),
-    Column("chain_hash", String(64), nullable=False),
-    # ISO 3166-1 alpha-2 of the body's location (migration 0008): after the others, as
-    # the migration adds it.
+    # ISO 3166-1 alpha-2 of the body's location (migration 0008).
     Column("country", String(2)),
-    UniqueConstraint("id", name="uq_events_id"),
-    UniqueConstraint("workspace", "seq", name="uq_events_workspace_seq"),
     # layer and category ride along so visibility checks on a time range read no rows.
     Index("ix_events_workspace_rid", "workspace", "rid", "layer", "category"),
     Index("ix_events_workspace_actor_rid", "workspace", "actor_id", "rid"),

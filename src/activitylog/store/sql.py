@@ -17,7 +17,7 @@ from activitylog.store.derived import SQLDerived
 from activitylog.store.ledger import SQLLedger
 from activitylog.store.purges import SQLPurges
 from activitylog.store.reads import SQLReads
-from activitylog.store.schema import events
+from activitylog.store.schema import entries
 
 
 class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
@@ -71,7 +71,7 @@ class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
         everything = visibility_for(OPERATOR, "workspace", None)
         found: dict[str, dict[str, Any]] = {}
         for chunk in chunks(ids):
-            query = select(events.c.id, *READ_COLUMNS).where(events.c.id.in_(chunk))
+            query = select(entries.c.id, *READ_COLUMNS).where(entries.c.id.in_(chunk))
             found.update((row[0], row_to_event(row[1:])) for row in conn.execute(query))
         for event_id in ids:
             tombstone = None if event_id in found else self._tombstone(conn, event_id, everything)

@@ -33,13 +33,18 @@ from activitylog.sealing import SealPolicy
 from activitylog.store import migrate, sqlite_driver
 from activitylog.store.clauses import like_pattern
 from activitylog.store.ledger import STREAM_CHUNK, RowStream
-from activitylog.store.schema import events
+from activitylog.store.schema import entries, events
 from activitylog.store.sql import SQLStore
 
-INSERT_EVENTS = (
+INSERT_ENTRIES = (
+    f"INSERT INTO entries ({', '.join(c.name for c in entries.columns)}) "
+    f"VALUES ({', '.join('?' for _ in entries.columns)})"
+)
+INSERT_COPIES = (
     f"INSERT INTO events ({', '.join(c.name for c in events.columns)}) "
     f"VALUES ({', '.join('?' for _ in events.columns)})"
 )
+SEARCH_TEXT = [c.name for c in events.columns].index("search_text")
 INSERT_SEARCH = "INSERT INTO events_fts (rowid, search_text) VALUES (?, ?)"
 DELETE_SEARCH = "INSERT INTO events_fts (events_fts, rowid, search_text) VALUES ('delete', ?, ?)"
 SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
@@ -142,11 +147,12 @@ class SQLiteStore(SQLStore):
                 statement, params, exc, sqlite_driver.Error
             ) from exc
 
-    def _insert_events(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-        self._sql(conn, INSERT_EVENTS, rows)
+    def _insert_entries(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        self._sql(conn, INSERT_ENTRIES, rows)
 
-    def _index_search(self, conn: Connection, rows: list[tuple[int, str]]) -> None:
-        self._sql(conn, INSERT_SEARCH, rows)
+    def _insert_copies(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        self._sql(conn, INSERT_COPIES, rows)
+        self._sql(conn, INSERT_SEARCH, [(row[0], row[SEARCH_TEXT]) for row in rows])
 
     def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
         conn.exec_driver_sql(DELETE_SEARCH, (rid, search_text))

@@ -2,9 +2,10 @@
 
 An append is one transaction per batch: lock the chain heads of the batch's workspaces
 (and make sure each is one we signed), drop ids already stored (idempotency), sequence,
-hash, grow each tree, insert events, sign each moved head and keep the checkpoints that
-are due. Rows are never updated. After the commit, kept checkpoints are copied to the
-witness directory. The rollups and the search index follow (activitylog.store.indexing).
+hash, grow each tree, insert the entries, sign each moved head and keep the checkpoints
+that are due. Rows are never updated. After the commit, kept checkpoints are copied to the
+witness directory. The copies pages filter on, the rollups and the search index follow
+(activitylog.store.indexing).
 
 An append may also run inside a transaction the caller holds (``connection``): the same
 steps in a savepoint of it, committed or rolled back with the caller's own changes.
@@ -17,7 +18,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, select
 
 from activitylog.access import Visibility
@@ -38,6 +38,7 @@ from activitylog.store.schema import (
     ROLLUPS,
     chain_heads,
     checkpoints,
+    entries,
     events,
     tombstones,
 )
@@ -127,35 +128,7 @@ class SQLWrites(SQLIndexing):
             head = heads[workspace]
             digest, chained = head.add(p.body)
             sealer.extended(head, now)
-            actor = content["actor"]
-            subject = content.get("subject") or {}
-            rows.append(
-                (
-                    rid,
-                    content["id"],
-                    workspace,
-                    head.seq,
-                    p.occurred_us,
-                    content["layer"],
-                    actor.get("id") or actor.get("name") or "",
-                    actor.get("name"),
-                    content["action"],
-                    info.category,
-                    info.verb,
-                    info.kind,
-                    info.label,
-                    content["result"],
-                    content.get("ip"),
-                    subject.get("type"),
-                    subject.get("id"),
-                    orjson.dumps(p.device).decode() if p.device else None,
-                    p.search_text,
-                    p.body,
-                    digest,
-                    chained,
-                    p.location["country"] if p.location else None,
-                )
-            )
+            rows.append((rid, content["id"], workspace, head.seq, p.body, digest, chained))
             written[content["id"]] = event_dict(
                 content,
                 seq=head.seq,
@@ -165,7 +138,7 @@ class SQLWrites(SQLIndexing):
                 chain_hash=chained,
                 location=p.location,
             )
-        self._insert_events(conn, rows)
+        self._insert_entries(conn, rows)
         return written
 
     def _lock_heads(self, conn: Connection, workspaces: Sequence[str]) -> dict[str, Head]:
@@ -198,7 +171,7 @@ class SQLWrites(SQLIndexing):
         """A head we just created must be for a new workspace: entries or checkpoints of
         a workspace that had no head mean its head row was deleted."""
         for workspace in workspaces:
-            for table in ("events", "tombstones", "checkpoints"):
+            for table in ("entries", "tombstones", "checkpoints"):
                 found = self._sql(
                     conn,
                     f"SELECT 1 FROM {table} WHERE workspace = {self.MARK} LIMIT 1",
@@ -257,14 +230,14 @@ class SQLWrites(SQLIndexing):
         taken: set[int] = set()
         for chunk in chunks(rids):
             taken.update(
-                conn.execute(select(events.c.rid).where(events.c.rid.in_(chunk))).scalars()
+                conn.execute(select(entries.c.rid).where(entries.c.rid.in_(chunk))).scalars()
             )
         return taken
 
     def _existing_ids(self, conn: Connection, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for chunk in chunks(ids):
-            for table in (events, tombstones):
+            for table in (entries, tombstones):
                 found.update(
                     conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars()
                 )
@@ -279,7 +252,7 @@ class SQLWrites(SQLIndexing):
         stored: dict[str, dict[str, Any]] = {}
         wanted = [p.content["id"] for p in batch if p.content["id"] in existing]
         for chunk in chunks(list(dict.fromkeys(wanted))):
-            query = select(events.c.id, *READ_COLUMNS).where(events.c.id.in_(chunk))
+            query = select(entries.c.id, *READ_COLUMNS).where(entries.c.id.in_(chunk))
             stored.update((row[0], row_to_event(row[1:])) for row in conn.execute(query))
         conflicts: list[tuple[int, str, list[str]]] = []
         for index, p in enumerate(batch):
@@ -397,7 +370,9 @@ class SQLWrites(SQLIndexing):
                         Window(None, None),
                         self._search,
                     )
-                    for row in conn.execute(select(events).where(*where)).mappings():
+                    found = select(events, entries.c.content_hash, entries.c.chain_hash)
+                    found = found.join_from(events, entries, entries.c.rid == events.c.rid)
+                    for row in conn.execute(found.where(*where)).mappings():
                         self._tombstone_row(conn, row, deleted_at, by, reason)
                         values = dict(row)
                         counts.add(row["workspace"], row["occurred_at"], values, sign=-1)
