@@ -11,11 +11,12 @@ from typing import Any
 
 from activitylog.catalog import DEFAULT_CATALOG, ActionInfo, Catalog
 from activitylog.device import parse_device
-from activitylog.events import EVENT_FIELDS, event_body, to_micros
+from activitylog.events import CONTENT_FIELDS, EVENT_FIELDS, canonical_json, event_body, to_micros
 from activitylog.geo import locate
 
 #: Every field of an event, null: what a reader sees before the event's own values.
 EMPTY_EVENT: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
+_CONTENT_KEYS = frozenset(CONTENT_FIELDS)
 
 
 @dataclass(slots=True)
@@ -50,9 +51,19 @@ def prepare(
     device = parse_device(user_agent) if user_agent else None
     ip = content.get("ip")
     location = locate(ip) if ip else None
+    event = {
+        **content,
+        "category": info.category,
+        "verb": info.verb,
+        "kind": info.kind,
+        "label": info.label,
+        "device": device,
+        "location": location,
+    }  # derived_fields(...) built in place: this runs once per event ingested
     return Prepared(
         content=content,
-        body=event_body({**content, **derived_fields(info, device, location)}),
+        # Content as validate makes it holds only body fields: encoded without a copy.
+        body=canonical_json(event) if content.keys() <= _CONTENT_KEYS else event_body(event),
         occurred_us=to_micros(content["occurred_at"]),
         info=info,
         device=device,
@@ -94,7 +105,7 @@ def search_text(content: dict[str, Any], info: ActionInfo) -> str:
         actor.get("name"),
         content.get("ip"),
     )
-    return " | ".join(p for p in parts if p).lower()
+    return " | ".join(filter(None, parts)).lower()
 
 
 def event_dict(

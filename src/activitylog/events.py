@@ -1,9 +1,10 @@
-"""The event: its input schema, validation, normalisation and canonical form.
+"""The event: validation, normalisation and canonical form.
 
 :func:`validate` turns what a caller sends (a mapping in the JSON shape of the API) into
 the event's *content*: a plain dict holding only the fields below, normalised (UTC
 timestamps as RFC 3339 strings with microseconds, IPs compressed, absent actor = System).
 The content is what gets hashed; :func:`canonical_json` is its one canonical encoding.
+What an event may hold is stated by its schema, :mod:`activitylog.event_schema`.
 """
 
 from __future__ import annotations
@@ -11,24 +12,27 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Any, Literal, Required
+from typing import Any
 
+import msgspec
 import orjson
 import uuid_utils
-from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, with_config
 from pydantic import ValidationError as PydanticValidationError
-from typing_extensions import TypedDict
 
 from activitylog.errors import BatchValidationError, FieldError, ValidationError
 
-ACTION_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
-NAME_MAX = 200
-DESCRIPTION_MAX = 2000
-URL_MAX = 2000
-USER_AGENT_MAX = 1000
+# The schema's limits and input type, named here too: where the rest of the package reads them.
+from activitylog.event_schema import ACTION_PATTERN as ACTION_PATTERN
+from activitylog.event_schema import DESCRIPTION_MAX as DESCRIPTION_MAX
+from activitylog.event_schema import EVENT_IN, FastEvent, schema_errors
+from activitylog.event_schema import NAME_MAX as NAME_MAX
+from activitylog.event_schema import URL_MAX as URL_MAX
+from activitylog.event_schema import USER_AGENT_MAX as USER_AGENT_MAX
+from activitylog.event_schema import EventIn as EventIn
+
 JSON_MAX_BYTES = 64 * 1024
 #: Integers a JSON value may hold: what fits in 64 bits, signed or unsigned (orjson's range;
 #: beyond it orjson would read a number as a float and refuses to write one).
@@ -83,86 +87,9 @@ EVENT_FIELDS: tuple[str, ...] = (
     *TOMBSTONE_FIELDS,
 )
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX)]
-#: A workspace names a log (a signed checkpoint's origin line): one line, no control
-#: characters.
-WorkspaceName = Annotated[
-    str, StringConstraints(min_length=1, max_length=NAME_MAX, pattern=r"^[^\x00-\x1f\x7f]+$")
-]
-OptName = Annotated[str, StringConstraints(max_length=NAME_MAX)] | None
 _ACTION_RE = re.compile(ACTION_PATTERN)
 _EPOCH = _MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-
-
-_STRICT = ConfigDict(extra="forbid")
-
-
-@with_config(_STRICT)
-class Party(TypedDict, total=False):
-    """Who did it (``actor``) or on whose behalf (``impersonator``)."""
-
-    id: OptName
-    name: OptName
-    email: OptName
-    role: OptName
-    type: Literal["user", "system", "api"]
-
-
-@with_config(_STRICT)
-class Subject(TypedDict, total=False):
-    """What the event affected, or a related record."""
-
-    type: Required[Name]
-    id: OptName
-    name: OptName
-    url: Annotated[str, StringConstraints(max_length=URL_MAX)] | None
-
-
-@with_config(_STRICT)
-class EventIn(TypedDict, total=False):
-    """The input shape of one event (HTTP API, NDJSON, SDK keyword arguments)."""
-
-    id: str | None
-    workspace: Required[WorkspaceName]
-    layer: Literal["workspace", "platform"]
-    occurred_at: datetime | None
-    actor: Party | None
-    impersonator: Party | None
-    action: Required[Annotated[str, StringConstraints(max_length=NAME_MAX)]]
-    subject: Subject | None
-    related: Annotated[list[Subject], Field(max_length=100)] | None
-    result: Literal["success", "warning", "failure"]
-    ip: Annotated[str, StringConstraints(max_length=64)] | None
-    user_agent: Annotated[str, StringConstraints(max_length=USER_AGENT_MAX)] | None
-    description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None
-    changes: Any
-    snapshot: Any
-    details: Any
-    request_id: OptName
-    session_id: OptName
-    batch_id: OptName
-
-
-_EVENT_IN: TypeAdapter[EventIn] = TypeAdapter(EventIn)
-
-
-def event_json_schema() -> dict[str, Any]:
-    """JSON Schema of the input shape (for the OpenAPI document), self-contained."""
-    schema = _EVENT_IN.json_schema(ref_template="#/components/schemas/{model}")
-    definitions = schema.pop("$defs", {})
-    return _inline(schema, definitions)  # type: ignore[no-any-return]
-
-
-def _inline(node: Any, definitions: Mapping[str, Any]) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            return _inline(definitions[ref.rsplit("/", 1)[-1]], definitions)
-        return {k: _inline(v, definitions) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_inline(v, definitions) for v in node]
-    return node
 
 
 def new_id() -> str:
@@ -182,6 +109,8 @@ def micros(moment: datetime) -> int:
 
 def to_micros(timestamp: str) -> int:
     """Microseconds since the epoch of an RFC 3339 timestamp."""
+    if len(timestamp) == 27 and timestamp[26] == "Z":  # the canonical form: UTC, read as is
+        return (datetime.fromisoformat(timestamp) - _EPOCH) // _MICROSECOND
     return micros(parse_time(timestamp))
 
 
@@ -240,7 +169,12 @@ def canonical_json(content: Mapping[str, Any]) -> bytes:
     value is null, an empty list or an empty object left out.
     """
     return orjson.dumps(
-        {k: v for k, v in content.items() if v is not None and v != [] and v != {}},
+        {
+            k: v
+            for k, v in content.items()
+            # A str is never null nor empty in this sense (the common case, tested first).
+            if v.__class__ is str or (v is not None and v != [] and v != {})
+        },
         option=orjson.OPT_SORT_KEYS,
     )
 
@@ -267,17 +201,53 @@ def validate(
     Actions in :data:`RESERVED_ACTIONS` are the log's own records (a deletion's); only the
     log writes them (``reserved=True``), so no client can forge one."""
     now = now or datetime.now(UTC)
+    received = received_at or now
+    content = _fast_content(raw, now, format_time(received), reserved)
+    if content is None:
+        content = _schema_content(raw, now, received, reserved)
+    return content
+
+
+def validate_batch(
+    raws: Sequence[Mapping[str, Any]], *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Validate a batch; any invalid event -> :class:`BatchValidationError` for all of them."""
+    now = now or datetime.now(UTC)
+    received_at = format_time(now)
+    out: list[dict[str, Any]] = []
+    bad: dict[int, tuple[FieldError, ...]] = {}
+    for index, raw in enumerate(raws):
+        # Events without occurred_at get now + index µs: distinct, in batch order.
+        moment = now + index * _MICROSECOND
+        content = _fast_content(raw, moment, received_at, False)
+        if content is None:
+            try:
+                content = _schema_content(raw, moment, now, False)
+            except ValidationError as exc:
+                bad[index] = exc.errors
+                continue
+        out.append(content)
+    if bad:
+        raise BatchValidationError(bad)
+    return out
+
+
+def _schema_content(
+    raw: Mapping[str, Any], now: datetime, received_at: datetime, reserved: bool
+) -> dict[str, Any]:
+    """:func:`validate` by the schema: the reference for what is valid, and the one path
+    that reports errors."""
     errors: list[FieldError] = []
     if not isinstance(raw, Mapping):
         raise ValidationError([FieldError("event", "must be a JSON object")])
     try:
-        model = _EVENT_IN.validate_python(raw)
+        model = EVENT_IN.validate_python(raw)
     except PydanticValidationError as exc:
-        errors.extend(_from_pydantic(exc))
+        errors.extend(schema_errors(exc))
         _check_raw(raw, errors)
         _check_nul(raw, "", errors)
         raise ValidationError(_dedupe(errors)) from None
-    content = _normalise(model, now, received_at or now, errors)
+    content = _normalise(model, now, received_at, errors)
     if content["action"] in RESERVED_ACTIONS and not reserved:
         errors.append(FieldError("action", "is reserved for the log's own records"))
     if _has_nul(content):
@@ -287,23 +257,141 @@ def validate(
     return content
 
 
-def validate_batch(
-    raws: Sequence[Mapping[str, Any]], *, now: datetime | None = None
-) -> list[dict[str, Any]]:
-    """Validate a batch; any invalid event -> :class:`BatchValidationError` for all of them."""
-    now = now or datetime.now(UTC)
-    out: list[dict[str, Any]] = []
-    bad: dict[int, tuple[FieldError, ...]] = {}
-    for index, raw in enumerate(raws):
-        try:
-            # Events without occurred_at get now + index µs: distinct, in batch order.
-            moment = now + timedelta(microseconds=index)
-            out.append(validate(raw, now=moment, received_at=now))
-        except ValidationError as exc:
-            bad[index] = exc.errors
-    if bad:
-        raise BatchValidationError(bad)
-    return out
+_CHANGE_KEYS = frozenset({"before", "after"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: The times taken without the schema: RFC 3339 with an offset, which the schema and
+#: ``datetime.fromisoformat`` read alike. Microseconds in UTC are already canonical.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+_UTC = frozenset({"Z", "+00:00", "-00:00"})
+_convert = msgspec.convert
+_to_builtins = msgspec.to_builtins
+
+
+class _Unsure(Exception):
+    """The fast path cannot vouch for an event: the schema decides."""
+
+
+def _fast_content(
+    raw: Mapping[str, Any], now: datetime, received_at: str, reserved: bool
+) -> dict[str, Any] | None:
+    """The content of a valid event, as :func:`_schema_content` makes it; None when unsure
+    (an invalid event, or a valid one in a rarer shape).
+
+    :class:`~activitylog.event_schema.FastEvent` checks the schema's limits; times are
+    taken in RFC 3339 with an offset or as ``datetime``; every string must be a plain
+    ``str`` (a subclass, which the schema turns into ``str``, makes the content check
+    raise). Any exception here (a malformed UUID, an unhashable value) means unsure too:
+    the schema path then reports, or raises, as it always did.
+    """
+    try:
+        event = _convert(raw, FastEvent)
+        workspace, action = event.workspace, event.action
+        if _CONTROL.search(workspace) or not _good_action(action):
+            return None
+        if action in RESERVED_ACTIONS and not reserved:
+            return None
+        ip = event.ip
+        if ip is not None:
+            ip = _normal_ip(ip)
+            if ip is None:
+                return None
+        changes, snapshot, details = event.changes, event.snapshot, event.details
+        changes = None if changes is None else _fast_json(changes)
+        if changes is not None and not all(map(_good_change, changes.values())):
+            return None
+        actor, impersonator, subject, related = _to_builtins(
+            (event.actor, event.impersonator, event.subject, event.related)
+        )
+        # As _party: an empty party stands for none; a party's type defaults to user.
+        if actor:
+            actor.setdefault("type", "user")
+        else:
+            actor = {"type": "user"} if raw.get("actor") else dict(SYSTEM_ACTOR)
+        if impersonator:
+            impersonator.setdefault("type", "user")
+        else:
+            impersonator = {"type": "user"} if raw.get("impersonator") else None
+        event_id = event.id
+        content = {
+            "id": new_id() if event_id is None else str(uuid_utils.UUID(event_id)),
+            "workspace": workspace,
+            "layer": event.layer,
+            "occurred_at": _fast_time(event.occurred_at, now),
+            "received_at": received_at,
+            "actor": actor,
+            "impersonator": impersonator,
+            "action": action,
+            "subject": subject,
+            "related": related or None,
+            "result": event.result,
+            "ip": ip,
+            "user_agent": event.user_agent or None,
+            "description": event.description or None,
+            "changes": changes,
+            "snapshot": None if snapshot is None else _fast_json(snapshot),
+            "details": None if details is None else _fast_json(details),
+            "request_id": event.request_id,
+            "session_id": event.session_id,
+            "batch_id": event.batch_id,
+        }
+        # Raises for a str subclass (OPT_PASSTHROUGH_SUBCLASS) and for lone surrogates; an
+        # escaped NUL needs a backslash, which most events lack (one memchr).
+        encoded = orjson.dumps(content, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
+        if b"\\" in encoded and b"\\u0000" in encoded:
+            return None
+    except Exception:
+        return None
+    return content
+
+
+def _good_change(change: Any) -> bool:
+    """As :func:`_check_changes` wants each change: ``{before, after}``, one of them at least."""
+    return isinstance(change, dict) and bool(change) and change.keys() <= _CHANGE_KEYS
+
+
+@lru_cache(maxsize=4096)
+def _good_action(action: str) -> bool:
+    return _ACTION_RE.fullmatch(action) is not None
+
+
+def _fast_time(value: Any, now: datetime) -> str:
+    """``occurred_at`` (given, else ``now``) in canonical form; raises :class:`_Unsure`
+    outside the window the schema path accepts."""
+    canonical = None
+    if value is None:
+        moment = now
+    elif type(value) is str:
+        shape = _RFC3339.fullmatch(value)
+        if shape is None:
+            raise _Unsure
+        moment = datetime.fromisoformat(value)
+        if shape[2] in _UTC and len(shape[1] or "") == 7:
+            canonical = value[:26] + "Z"
+    elif type(value) is datetime:
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    else:
+        raise _Unsure
+    if moment > now + FUTURE_TOLERANCE or moment < _MIN_TIME:
+        raise _Unsure
+    return canonical or format_time(moment)
+
+
+def _fast_json(value: Any) -> dict[str, Any] | None:
+    """``changes``, ``snapshot`` or ``details`` (not None) as :func:`_json_field` makes
+    them; raises :class:`_Unsure` where it would report an error."""
+    if isinstance(value, str | bytes):
+        value = parse_json(value)
+    if not isinstance(value, dict):
+        raise _Unsure
+    if not value:
+        return None
+    encoded = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    if len(encoded) > JSON_MAX_BYTES:
+        raise _Unsure
+    return orjson.loads(encoded)  # type: ignore[no-any-return]
 
 
 def _normalise(
@@ -472,25 +560,6 @@ def _check_nul(value: Any, path: str, errors: list[FieldError]) -> None:
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
             _check_nul(item, f"{path}[{i}]", errors)
-
-
-def _from_pydantic(exc: PydanticValidationError) -> Iterable[FieldError]:
-    for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or "event"
-        kind = err["type"]
-        if kind == "missing":
-            reason = "is required"
-        elif kind == "extra_forbidden":
-            reason = "is not a known field"
-        elif kind == "string_too_long":
-            reason = f"is longer than {err['ctx']['max_length']:,} characters"
-        elif kind == "literal_error":
-            reason = f"must be one of {err['ctx']['expected']}"
-        elif kind == "string_pattern_mismatch" and loc == "workspace":
-            reason = "must be one line without control characters"
-        else:
-            reason = err["msg"][:1].lower() + err["msg"][1:]
-        yield FieldError(loc, reason)
 
 
 def _dedupe(errors: list[FieldError]) -> list[FieldError]:

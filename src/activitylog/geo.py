@@ -27,6 +27,15 @@ _PRIVATE = tuple(
 )
 #: What the data says when it knows no owner (or names the registry of a special range).
 _NO_NETWORK = frozenset({"", "<unknown>", "IANA.ORG"})
+#: geoip2fast's tables of networks: lists of chunks of integers, 4.4 million in all.
+_CHUNKED_TABLES = (
+    "mainListFirstIP",
+    "mainListIDCountryCodes",
+    "mainListNetlength",
+    "mainListFirstIPASN",
+    "mainListIDASN",
+    "mainListNetlengthASN",
+)
 
 _lock = threading.Lock()
 _reader: Any = None
@@ -102,6 +111,22 @@ def _database() -> Any:
         with _lock:
             if _reader is None:
                 from geoip2fast import GeoIP2Fast
+                from geoip2fast import geoip2fast as data
 
-                _reader = GeoIP2Fast(geoip2fast_data_file=DATA_FILE)
+                reader = GeoIP2Fast(geoip2fast_data_file=DATA_FILE)
+                _untrack_tables(data)
+                _reader = reader
     return _reader
+
+
+def _untrack_tables(data: Any) -> None:
+    """Hold the data's chunks in tuples, which the garbage collector stops tracking.
+
+    As lists, every full collection walks all their integers, which made it about half
+    again as long (an ingesting process runs one every few thousand events). geoip2fast
+    only reads them (by index and ``bisect``); a table it no longer keeps this way is left
+    as it is."""
+    for name in _CHUNKED_TABLES:
+        chunks = getattr(data, name, None)
+        if isinstance(chunks, list):
+            chunks[:] = [tuple(chunk) for chunk in chunks]
