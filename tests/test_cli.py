@@ -444,13 +444,13 @@ def tamper(db_url: str, workspace: str, seq: int) -> None:
     if db_url.startswith("sqlite"):
         with closing(sqlite3.connect(db_url.removeprefix("sqlite:///"))) as conn, conn:
             conn.execute(
-                "UPDATE events SET body = ? WHERE workspace = ? AND seq = ?",
+                "UPDATE entries SET body = ? WHERE workspace = ? AND seq = ?",
                 (forged, workspace, seq),
             )
     else:
         with psycopg.connect(db_url) as pg:
             pg.execute(
-                "UPDATE events SET body = %s WHERE workspace = %s AND seq = %s",
+                "UPDATE entries SET body = %s WHERE workspace = %s AND seq = %s",
                 (forged, workspace, seq),
             )
 

@@ -292,7 +292,8 @@ def test_verify_one_workspace(log: ActivityLog) -> None:
     record_some(log)
     with log.store.engine.begin() as conn:
         conn.execute(
-            text("UPDATE events SET body = :b WHERE workspace = 'globex' AND seq = 2"), {"b": b"{}"}
+            text("UPDATE entries SET body = :b WHERE workspace = 'globex' AND seq = 2"),
+            {"b": b"{}"},
         )
     acme = log.verify(workspace="acme")
     assert acme.ok

@@ -61,7 +61,7 @@ def test_modified_content_is_caught(tmp_path: Path) -> None:
         with log.store.engine.begin() as conn:
             conn.execute(
                 text(
-                    "UPDATE events SET body = CAST(replace(body, 'n3', 'n9') AS BLOB) WHERE seq = 4"
+                    "UPDATE entries SET body = CAST(replace(body, 'n3', 'n9') AS BLOB) WHERE seq = 4"
                 )
             )
         assert not log.check_entry(log.get(events[3]["id"])).content_ok
@@ -74,7 +74,7 @@ def test_a_forged_chain_hash_breaks_the_link(tmp_path: Path) -> None:
     with _log(tmp_path) as log:
         events = _fill(log, 8)
         with log.store.engine.begin() as conn:
-            conn.execute(text("UPDATE events SET chain_hash = :h WHERE seq = 6"), {"h": "0" * 64})
+            conn.execute(text("UPDATE entries SET chain_hash = :h WHERE seq = 6"), {"h": "0" * 64})
         result = log.check_entry(log.get(events[5]["id"]))
         assert result.linked is False
         assert not result.verified
@@ -99,7 +99,7 @@ def test_an_entry_missing_from_its_chain_does_not_verify(tmp_path: Path) -> None
     with _log(tmp_path) as log:
         events = _fill(log, 4)
         with log.store.engine.begin() as conn:
-            conn.execute(text("DELETE FROM events WHERE seq = 2"))
+            conn.execute(text("DELETE FROM entries WHERE seq = 2"))
         result = log.check_entry(log.get(events[2]["id"]))
         assert result.linked is None  # its predecessor cannot be read
         assert not result.verified
@@ -143,5 +143,5 @@ def test_after_a_purge_the_first_entry_left_links_to_the_purge_record(tmp_path: 
         assert (first.seq, first.linked, first.verified) == (11, True, True)
         assert log.check_entry(log.get(kept[0]["id"])).verified
         with log.store.engine.begin() as conn:
-            conn.execute(text("UPDATE events SET chain_hash = :h WHERE seq = 11"), {"h": "0" * 64})
+            conn.execute(text("UPDATE entries SET chain_hash = :h WHERE seq = 11"), {"h": "0" * 64})
         assert log.check_entry(log.get(gone[10]["id"])).linked is False

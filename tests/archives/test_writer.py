@@ -145,7 +145,7 @@ def test_a_database_changed_outside_activitylog_is_not_archived(
     body = entry(seeded.log, "acme", 12)["body"]
     sql(
         seeded.log,
-        "UPDATE events SET body = :b WHERE workspace = 'acme' AND seq = 12",
+        "UPDATE entries SET body = :b WHERE workspace = 'acme' AND seq = 12",
         b=forged(bytes(body), 12),
     )
     with pytest.raises(IntegrityError, match="seq 12"):

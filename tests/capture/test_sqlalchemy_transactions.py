@@ -111,7 +111,7 @@ def test_the_events_are_written_in_the_applications_transaction(app: App) -> Non
 
         @event.listens_for(app.Session, "before_commit")
         def look(session: Session) -> None:  # runs after the tracker wrote the events
-            mine = session.connection().execute(text("SELECT count(*) FROM events")).scalar()
+            mine = session.connection().execute(text("SELECT count(*) FROM entries")).scalar()
             seen.extend([mine or 0, app.log.count(workspace="acme")])
 
         add_contact(app)
@@ -130,7 +130,7 @@ def test_when_recording_fails_neither_change_nor_record_is_stored(
     with app.track():
         add_contact(app, email="before@acme.test")
         with monkeypatch.context() as patch, app.Session() as session:
-            patch.setattr(app.log.store, "_insert_events", broken)
+            patch.setattr(app.log.store, "_insert_entries", broken)
             session.add(Contact(workspace_id="acme", name="Lost"))
             session.scalars(select(Contact)).first().email = "lost@acme.test"  # type: ignore[union-attr]
             with pytest.raises(RuntimeError, match="disk full"):
@@ -152,7 +152,7 @@ def test_when_the_commit_fails_after_the_events_were_written_neither_is_stored(
 
     def fail(conn: Connection) -> None:
         if conn.info.pop("fail_commit", False):
-            written.append(conn.execute(text("SELECT count(*) FROM events")).scalar() or 0)
+            written.append(conn.execute(text("SELECT count(*) FROM entries")).scalar() or 0)
             raise RuntimeError("connection lost at commit")
 
     event.listen(app.engine, "commit", fail)
@@ -226,7 +226,7 @@ def test_same_transaction_false_records_after_commit_on_the_same_database(app: A
         def look(session: Session) -> None:
             session.flush()
             seen.append(
-                session.connection().execute(text("SELECT count(*) FROM events")).scalar() or 0
+                session.connection().execute(text("SELECT count(*) FROM entries")).scalar() or 0
             )
 
         add_contact(app)
