@@ -27,7 +27,6 @@ from activitylog.merkle import (
     HASH_SIZE,
     Frontier,
     consistency_path,
-    leaf_hash,
     leaf_hashes,
     verify_consistency,
 )
@@ -201,8 +200,6 @@ class WorkspaceCheck:
         progress = self.on_progress
         step = 0 if progress is None else _PROGRESS_STEP
         check_chain = self.hashes
-        # Rows are Row tuples; typed loosely so the fast path can hash a chunk's bodies
-        # before knowing none is a tombstone's None (hashing it raises).
         it: Iterator[Any] = iter(rows)
         sizes = sorted(targets)
         reported = 0
@@ -222,11 +219,11 @@ class WorkspaceCheck:
                 if chunk[0][0] != expected or chunk[-1][0] != expected + count - 1:
                     break
                 bodies = list(map(_BODY, chunk))
-                try:
-                    leaves = leaf_hashes(bodies)
-                except TypeError:  # a tombstone's body is None: it keeps its hashes
-                    leaves = _leaves_with_tombstones(chunk)
+                if None in bodies:  # tombstones: no body left, their kept hashes stand in
+                    leaves = _leaves_with_tombstones(chunk, bodies)
                     bodies = [body for body in bodies if body is not None]
+                else:
+                    leaves = leaf_hashes(bodies)
                 linked: list[Any] = [None] * count  # chain hashes, when checked
                 if check_chain:
                     if not _hex_equal(leaves, chunk, 2):
@@ -503,11 +500,10 @@ def _explain(
     return seq, "modified", "the chain does not link here: content and hash were rewritten", False
 
 
-def _leaves_with_tombstones(chunk: list[Row]) -> list[bytes]:
+def _leaves_with_tombstones(chunk: list[Row], bodies: list[bytes | None]) -> list[bytes]:
     """The leaves of a chunk holding tombstones: a body's hash, a tombstone's kept one."""
-    return [
-        _unhex(content) if body is None else leaf_hash(body) for _, body, content, _, _ in chunk
-    ]
+    hashed = iter(leaf_hashes([body for body in bodies if body is not None]))
+    return [_unhex(row[2]) if row[1] is None else next(hashed) for row in chunk]
 
 
 def _hex_equal(hashes: list[bytes], chunk: list[Any], column: int) -> bool:
