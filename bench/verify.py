@@ -191,7 +191,7 @@ def _count(store: SQLStore, workspaces: list[str]) -> int:
         driver = conn.connection.driver_connection
         return sum(
             driver.execute(f"SELECT count(*) FROM {table} WHERE workspace = ?", (w,)).fetchone()[0]
-            for table in ("events", "tombstones")
+            for table in ("entries", "tombstones")
             for w in workspaces
         )
 
