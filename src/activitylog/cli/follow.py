@@ -18,10 +18,11 @@ from activitylog.followers.registry import registered
 @click.option(
     "--once",
     is_flag=True,
-    help="Catch every follower up to the end of the log as it is now, then exit.",
+    help="Index and catch every follower up to the end of the log as it is now, then exit.",
 )
 def follow(once: bool) -> None:
-    """Run the followers until stopped (SIGTERM or Ctrl-C). Run `serve --no-followers`
+    """Run the followers and the indexer (the copies, search index and counts pages read,
+    kept behind the log) until stopped (SIGTERM or Ctrl-C). Run `serve --no-followers`
     beside it (or set followers = false) so that one process runs them."""
     log = open_log()
     if once:

@@ -14,12 +14,13 @@ from activitylog.store.derived import Reindexed
 def reindex(workspace: str | None) -> None:
     """Rebuild the copies kept beside the hashed bodies: columns, search index, rollups.
 
-    Rewrites the event columns that differ from their bodies (a moved row goes back to the
-    workspace and time its body says), sets every rollup count to what the entries count,
-    and on SQLite rebuilds the search index when it does not match. Run it when verify
-    reports "index differs from content". Bodies, seqs, hashes and ids are never changed:
-    an entry whose id differs from its body, or whose place another row holds, is left
-    as it is, and the command exits 1.
+    Indexes what appends left pending, writes the copies an entry lacks and removes those
+    of no entry, rewrites the event columns that differ from their bodies (a moved row goes
+    back to the workspace and time its body says), sets every rollup count to what the
+    entries count, and on SQLite rebuilds the search index when it does not match. Run it
+    when verify reports "index differs from content". Bodies, seqs, hashes and ids are
+    never changed: an entry whose id differs from its body, or whose place another row
+    holds, is left as it is, and the command exits 1.
     """
     store = open_log().store
     if workspace is not None and workspace not in store.workspaces_with_copies():

@@ -227,20 +227,25 @@ class SQLWrites(SQLIndexing):
         return rids
 
     def _taken_rids(self, conn: Connection, rids: Sequence[int]) -> set[int]:
-        taken: set[int] = set()
-        for chunk in chunks(rids):
-            taken.update(
-                conn.execute(select(entries.c.rid).where(entries.c.rid.in_(chunk))).scalars()
-            )
-        return taken
+        return {int(rid) for rid in self._among(conn, "entries", "rid", rids)}
 
     def _existing_ids(self, conn: Connection, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for chunk in chunks(ids):
-            for table in (entries, tombstones):
-                found.update(
-                    conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars()
-                )
+        return {
+            str(i)
+            for table in ("entries", "tombstones")
+            for i in self._among(conn, table, "id", ids)
+        }
+
+    def _among(self, conn: Connection, table: str, column: str, values: Sequence[Any]) -> list[Any]:
+        """The ``values`` that ``table.column`` holds (a keyed lookup each, SQL written out:
+        a statement built per batch costs more than the lookups)."""
+        found: list[Any] = []
+        for chunk in chunks(values):
+            marks = ", ".join([self.MARK] * len(chunk))
+            rows = self._sql(
+                conn, f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", tuple(chunk)
+            )
+            found.extend(row[0] for row in rows)
         return found
 
     def _refuse_conflicts(
