@@ -63,7 +63,7 @@ def _run(settings: Settings, log: ActivityLog, demo_accounts: Sequence[DemoAccou
 @click.option(
     "--no-followers",
     is_flag=True,
-    help="Leave the followers (alerts, streams) and the indexer to a separate `activitylog follow`.",
+    help="Leave the followers (alerts, streams) and the indexer to `activitylog follow`.",
 )
 def serve(
     host: str | None,
