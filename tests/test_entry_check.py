@@ -61,7 +61,8 @@ def test_modified_content_is_caught(tmp_path: Path) -> None:
         with log.store.engine.begin() as conn:
             conn.execute(
                 text(
-                    "UPDATE entries SET body = CAST(replace(body, 'n3', 'n9') AS BLOB) WHERE seq = 4"
+                    "UPDATE entries SET body = CAST(replace(body, 'n3', 'n9') AS BLOB)"
+                    " WHERE seq = 4"
                 )
             )
         assert not log.check_entry(log.get(events[3]["id"])).content_ok
