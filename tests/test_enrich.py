@@ -87,7 +87,9 @@ def test_prepare_uses_the_given_catalog() -> None:
 
 def test_search_text_holds_every_searched_field_lowercased() -> None:
     c = content()
-    text = search_text(c, prepare(c).info)
+    prepared = prepare(c)
+    text = search_text(c, prepared.info)
+    assert prepared.search_text == text  # made when asked, from the same content
     for part in (
         "assigned conversation",
         "conversation.assigned",

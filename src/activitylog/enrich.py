@@ -29,7 +29,6 @@ class Prepared:
     occurred_us: int
     info: ActionInfo
     device: dict[str, str] | None
-    search_text: str
     #: Where the IP is (:func:`activitylog.geo.locate`); None without an IP.
     location: dict[str, Any] | None = None
     #: The id was generated here (UUIDv7), so it cannot be stored already.
@@ -37,6 +36,12 @@ class Prepared:
     #: The sender gave ``occurred_at`` (else it is the time of sending): whether it counts
     #: when the id was recorded before (see :mod:`activitylog.idempotency`).
     stated_time: bool = True
+
+    @property
+    def search_text(self) -> str:
+        """:func:`search_text` of the event, made when asked: the store's indexer makes its
+        own from the stored body, so ingest does not pay for it."""
+        return search_text(self.content, self.info)
 
 
 def prepare(
@@ -67,7 +72,6 @@ def prepare(
         occurred_us=to_micros(content["occurred_at"]),
         info=info,
         device=device,
-        search_text=search_text(content, info),
         location=location,
         fresh_id=fresh_id,
         stated_time=stated_time,
