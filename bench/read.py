@@ -97,7 +97,7 @@ def _throughput(log: ActivityLog, name: str) -> dict[str, Any]:
     else:
         writer = write_csv if name == "export_csv" else write_json
         with open(os.devnull, "w", encoding="utf-8", newline="") as sink:
-            rows = writer(_take(log.export(workspace="acme"), EXPORT_ROWS), sink)
+            rows = writer(_take(log.export_rows(workspace="acme"), EXPORT_ROWS), sink)
     elapsed = time.perf_counter() - start
     return {
         "scenario": name,

@@ -42,6 +42,7 @@ from activitylog.errors import (
     ValidationError,
 )
 from activitylog.events import fit_name, format_micros, normal_id, validate, validate_batch
+from activitylog.exports import StoredRow
 from activitylog.filter_values import unknown_values
 from activitylog.idempotency import Recorded
 from activitylog.keyfile import KeyFile
@@ -353,6 +354,17 @@ class ActivityLog:
         visibility, resolved = chosen.resolve(default_range=None)
         self._check_values(chosen, visibility)
         return self.store.iter_events(visibility, resolved, order)
+
+    def export_rows(
+        self, selection: Selection | None = None, *, order: str = "-time", **filters: Any
+    ) -> Iterator[StoredRow]:
+        """Every matching entry as stored, ``(seq, canonical body, content hash, chain
+        hash)``, streamed, for exports to splice (:mod:`activitylog.exports`); without a
+        range, all time."""
+        chosen = _selection(selection, filters)
+        visibility, resolved = chosen.resolve(default_range=None)
+        self._check_values(chosen, visibility)
+        return self.store.iter_rows(visibility, resolved, order)
 
     def count(self, selection: Selection | None = None, **filters: Any) -> int:
         chosen = _selection(selection, filters)

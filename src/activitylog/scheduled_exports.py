@@ -238,7 +238,7 @@ def _write(
         rows = write_report(log, request, buffer)
         write(buffer.getbuffer())
         return rows
-    encoder = Encoder(fmt, log.export(selection, order="time"))
+    encoder = Encoder(fmt, log.export_rows(selection, order="time"))
     for chunk in encoder:
         write(chunk)
     return encoder.rows

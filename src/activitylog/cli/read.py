@@ -113,7 +113,7 @@ def export(fmt: str, out: str, **options: Any) -> None:
         written = write_pdf_report(log, selection, out)
         click.echo(f"exported {written} events to {out} (PDF report)", err=True)
         return
-    events = log.export(selection)  # checks the filters and access before any file is made
+    events = log.export_rows(selection)  # checks filters and access before a file is made
     total = log.count(selection) if stderr_is_tty() else None
     with ExitStack() as stack:
         target: TextIO = sys.stdout if out == "-" else stack.enter_context(_open(out))

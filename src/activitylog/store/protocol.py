@@ -97,6 +97,12 @@ class Store(Protocol):
         """Every matching event in time order, streamed in chunks."""
         ...
 
+    def iter_rows(
+        self, visibility: Visibility, filters: Filters, order: str = "-time", chunk: int = 5000
+    ) -> Iterator[tuple[int, bytes, str, str]]:
+        """Every matching entry as stored (seq, canonical body, hashes), in time order."""
+        ...
+
     def count(self, visibility: Visibility, filters: Filters) -> int:
         """How many events match."""
         ...

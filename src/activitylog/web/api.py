@@ -243,7 +243,7 @@ def export(
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if is_head(request):  # headers only: no rows read, nothing exported
         return Response(media_type=MEDIA_TYPES[format], headers=headers)
-    events = state.log.export(selection, order=view.sort)
+    events = state.log.export_rows(selection, order=view.sort)
     encoder = Encoder(format, events)
     filters = _filters(view)
 
