@@ -12,6 +12,7 @@ from activitylog.cli.app import cli, open_log
 from activitylog.delivery import Sender
 from activitylog.followers import FollowerRunner, Following
 from activitylog.followers.registry import registered
+from activitylog.heap import settle_heap
 
 
 @cli.command()
@@ -38,6 +39,7 @@ def follow(once: bool) -> None:
         if failures:
             click.get_current_context().exit(1)
         return
+    settle_heap()
     runner = FollowerRunner(log)
     sender = Sender(log)  # the alerts' deliveries, retried
     stopped = threading.Event()

@@ -10,6 +10,7 @@ import click
 
 from activitylog.cli.app import cli, current_settings, progress
 from activitylog.client import ActivityLog
+from activitylog.heap import settle_heap
 from activitylog.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ def _run(settings: Settings, log: ActivityLog, demo_accounts: Sequence[DemoAccou
     from activitylog.web.app import create_app
 
     app = create_app(settings, log=log, demo_accounts=demo_accounts)
+    settle_heap()
     # One process: SQLite has one writer anyway, and the app keeps per-process state
     # (API read sessions). Behind a proxy, uvicorn's --forwarded-allow-ips rules apply.
     uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=True, log_level="info")
