@@ -76,15 +76,25 @@ class SQLBase(ABC):
         """A connection inside a write transaction."""
         return self.engine.begin()
 
-    def _write_unsynced(self) -> AbstractContextManager[Connection]:
+    def _write_log(self) -> AbstractContextManager[Connection]:
+        """A write transaction of an append: the log's tables alone (where the engine
+        locks files, the index file is left to the indexer)."""
+        return self._write()
+
+    def _write_index(self) -> AbstractContextManager[Connection]:
+        """A write transaction of the indexer: the tables it keeps alone."""
+        return self._write()
+
+    def _write_unsynced(self, *, log_only: bool = False) -> AbstractContextManager[Connection]:
         """A write transaction whose commit need not reach the disk at once: for work
-        that is redone after a crash (a purge's removals, which its record states)."""
+        that is redone after a crash (a purge's removals, which its record states);
+        ``log_only``: of the log's file alone."""
         return self._write()
 
     def write_unsynced(self) -> AbstractContextManager[Connection]:
         """:meth:`_write_unsynced` for work outside the store that a crash only repeats
         (a follower's cursor after an at-least-once batch: a lost move sends it again)."""
-        return self._write_unsynced()
+        return self._write_unsynced(log_only=True)
 
     @abstractmethod
     def _insert_entries(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -19,7 +19,6 @@ their own transaction before they take entries out.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from sqlalchemy import Connection
@@ -61,13 +60,12 @@ class SQLIndexing(SQLBase):
         at most ``slices`` of them. Returns how many entries were indexed."""
         indexed, done = 0, 0
         while slices is None or done < slices:
-            with self.writer_turn, self._write_unsynced() as conn:
+            with self._write_index() as conn:
                 count = self._index_slice(conn, until, INDEX_SLICE)
             indexed += count
             done += 1
             if count < INDEX_SLICE:
                 return indexed
-            time.sleep(0)  # let a waiting append of this process take the lock
         return indexed
 
     def _index_all(self, conn: Connection) -> None:

@@ -1,8 +1,17 @@
-"""The embedded SQLite engine: WAL, ``synchronous=FULL``, one writer per batch.
+"""The embedded SQLite engine: WAL, ``synchronous=FULL``, one writer per batch and file.
 
-Writers take ``BEGIN IMMEDIATE`` so concurrent processes queue for the write lock instead
-of failing mid-transaction; readers see a snapshot. Search uses an FTS5 trigram index
-whose rowid is the time-ordered ``rid``, so a time range narrows the match itself.
+The log (entries, heads, checkpoints, tombstones) and everything else an acknowledged
+write touches live in the database file; what the indexer keeps for reading (the copies,
+the FTS5 search index, the rollups and its marks) lives in a second file beside it
+(``<name>.index<suffix>``), attached to every connection as ``idx``. Each file has its own
+write lock, so appends never wait for the indexer, nor the indexer for appends. Tables are
+named unqualified: SQLite finds them in either file.
+
+Writers take their file's write lock when they begin, so concurrent processes queue for
+it instead of failing mid-transaction: ``immediate`` (appends, accounts, followers) the
+database's, ``index`` the index file's, ``all`` both (deletions, purges, reindex);
+readers see a snapshot. Search uses an FTS5 trigram index whose rowid is the time-ordered
+``rid``, so a time range narrows the match itself.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from sqlalchemy.engine import make_url
 
 from activitylog.errors import ConfigurationError
 from activitylog.sealing import SealPolicy
-from activitylog.store import migrate, sqlite_driver
+from activitylog.store import index_schema, migrate, sqlite_driver
 from activitylog.store.clauses import like_pattern
 from activitylog.store.ledger import STREAM_CHUNK, RowStream
 from activitylog.store.schema import entries, events
@@ -48,6 +57,11 @@ SEARCH_TEXT = [c.name for c in events.columns].index("search_text")
 INSERT_SEARCH = "INSERT INTO events_fts (rowid, search_text) VALUES (?, ?)"
 DELETE_SEARCH = "INSERT INTO events_fts (events_fts, rowid, search_text) VALUES ('delete', ?, ?)"
 SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+#: How a transaction takes one file's write lock and not the other's.
+LOCKS = {
+    "log": "UPDATE main.chain_heads SET seq = seq WHERE 0",
+    "index": "UPDATE idx.derived_heads SET seq = seq WHERE 0",
+}
 #: WAL pages after which a commit checkpoints: appends', and unsynced background writes'.
 AUTOCHECKPOINT = 8192
 UNSYNCED_AUTOCHECKPOINT = 256
@@ -66,40 +80,61 @@ class SQLiteStore(SQLStore):
             f"sqlite:///{database}", module=sqlite_driver.dbapi, pool_size=8, max_overflow=8
         )
         synchronous = SYNCHRONOUS[durability]
+        self.index_path = index_path(Path(database))
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi: Any, _record: Any) -> None:
             dbapi.isolation_level = None  # we issue BEGIN ourselves (below)
-            for pragma in (
-                "journal_mode=WAL",
-                f"synchronous={synchronous}",
-                "busy_timeout=60000",
-                "cache_size=-65536",
-                "temp_store=MEMORY",
-                f"wal_autocheckpoint={AUTOCHECKPOINT}",
-                "mmap_size=2147418112",  # reads of large logs skip a copy per page (the most
-                # SQLite's default build maps)
-                "secure_delete=ON",  # deleted content is overwritten, not left in free pages
-            ):
-                dbapi.execute(f"PRAGMA {pragma}")
+            dbapi.execute("ATTACH DATABASE ? AS idx", (str(self.index_path),))
+            for schema in ("main", "idx"):
+                for pragma in (
+                    "journal_mode=WAL",
+                    f"synchronous={synchronous}",
+                    "cache_size=-65536",
+                    f"wal_autocheckpoint={AUTOCHECKPOINT}",
+                    "mmap_size=2147418112",  # reads of large logs skip a copy per page
+                    # (the most SQLite's default build maps)
+                    "secure_delete=ON",  # deleted content is overwritten, not left free
+                ):
+                    dbapi.execute(f"PRAGMA {schema}.{pragma}")
+            dbapi.execute("PRAGMA busy_timeout=60000")
+            dbapi.execute("PRAGMA temp_store=MEMORY")
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            immediate = conn.get_execution_options().get("immediate", False)
-            _driver(conn).execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            options = conn.get_execution_options()
+            driver = _driver(conn)
+            lock = "all" if options.get("immediate") == "all" else options.get("lock")
+            if options.get("immediate") is True:
+                lock = "log"
+            if lock == "all":  # both files' write locks
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            driver.execute("BEGIN")
+            if lock in LOCKS:  # one file's write lock (a write that changes nothing)
+                driver.execute(LOCKS[lock])
 
         super().__init__(engine, policy)
         self.writer_turn = threading.Lock()
         self._synchronous = synchronous
         self._immediate = engine.execution_options(immediate=True)
-        with self._write() as conn:
+        self._both = engine.execution_options(lock="all")
+        self._index_lock = engine.execution_options(lock="index")
+        with self._both.begin() as conn:
             migrate.upgrade(conn)
+            index_schema.ensure(conn)
 
     def _write(self) -> AbstractContextManager[Connection]:
+        return self._both.begin()
+
+    def _write_log(self) -> AbstractContextManager[Connection]:
         return self._immediate.begin()
 
+    def _write_index(self) -> AbstractContextManager[Connection]:
+        return self._index_lock.begin()
+
     @contextmanager
-    def _write_unsynced(self) -> Iterator[Connection]:
+    def _write_unsynced(self, *, log_only: bool = False) -> Iterator[Connection]:
         # synchronous=NORMAL: the commit goes to the WAL without an fsync (the next synced
         # commit or checkpoint carries it to the disk), so the write lock is held for the
         # statements alone. The WAL such writes fill is checkpointed between them
@@ -109,18 +144,20 @@ class SQLiteStore(SQLStore):
         # does not fall to an append's commit and no checkpoint runs beside a writer.
         # The pragmas cannot change inside a transaction.
         small = not sqlite_driver.BACKGROUND_CHECKPOINTS
-        with self._immediate.connect() as conn:
+        with (self._immediate if log_only else self._both).connect() as conn:
             driver = _driver(conn)
-            driver.execute("PRAGMA synchronous=NORMAL")
-            if small:
-                driver.execute(f"PRAGMA wal_autocheckpoint={UNSYNCED_AUTOCHECKPOINT}")
+            for schema in ("main", "idx"):
+                driver.execute(f"PRAGMA {schema}.synchronous=NORMAL")
+                if small:
+                    driver.execute(f"PRAGMA {schema}.wal_autocheckpoint={UNSYNCED_AUTOCHECKPOINT}")
             try:
                 with conn.begin():
                     yield conn
             finally:
-                driver.execute(f"PRAGMA synchronous={self._synchronous}")
-                if small:
-                    driver.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT}")
+                for schema in ("main", "idx"):
+                    driver.execute(f"PRAGMA {schema}.synchronous={self._synchronous}")
+                    if small:
+                        driver.execute(f"PRAGMA {schema}.wal_autocheckpoint={AUTOCHECKPOINT}")
 
     def _between_slices(self) -> None:
         # A purge writes much to the WAL: checkpoint it in the purge's pause, so the
@@ -128,7 +165,8 @@ class SQLiteStore(SQLStore):
         # readers or writers. Only where SQLite has no WAL-reset race.
         if sqlite_driver.BACKGROUND_CHECKPOINTS:
             with self.engine.connect() as conn:
-                _driver(conn).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                for schema in ("main", "idx"):
+                    _driver(conn).execute(f"PRAGMA {schema}.wal_checkpoint(PASSIVE)").fetchall()
 
     def _sql(self, conn: Connection, statement: str, params: Any = ()) -> list[Any]:
         # Straight to sqlite3: SQLAlchemy's per-statement work costs more than a small
@@ -171,7 +209,8 @@ class SQLiteStore(SQLStore):
         # The deleted content's old pages live on in the WAL until a checkpoint copies the
         # zeroed pages back: do that now and truncate the WAL, so nothing lingers on disk.
         with self.engine.connect() as conn:
-            _driver(conn).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            for schema in ("main", "idx"):
+                _driver(conn).execute(f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)").fetchall()
 
     def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
         needle = term.strip().lower()
@@ -199,3 +238,8 @@ def _driver(conn: Connection) -> Any:
     if not sqlite_driver.is_driver_connection(driver):  # the store's engine is made above
         raise sqlalchemy.exc.InvalidRequestError("the SQLite store runs on the sqlite3 driver")
     return driver
+
+
+def index_path(database: Path) -> Path:
+    """The index file beside ``database``: ``activitylog.db`` -> ``activitylog.index.db``."""
+    return database.with_name(f"{database.stem}.index{database.suffix or '.db'}")

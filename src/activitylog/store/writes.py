@@ -98,7 +98,7 @@ class SQLWrites(SQLIndexing):
             self.witness.append(c for head in heads.values() for c in head.kept)
 
     def _write_in(self, connection: Connection | None) -> AbstractContextManager[Connection]:
-        return self._write() if connection is None else self._join(connection)
+        return self._write_log() if connection is None else self._join(connection)
 
     @contextmanager
     def _join(self, connection: Connection) -> Iterator[Connection]:
@@ -109,8 +109,9 @@ class SQLWrites(SQLIndexing):
         if connection.dialect.name == "sqlite" and not getattr(driver, "in_transaction", True):
             # pysqlite opens its transaction only at the first INSERT/UPDATE/DELETE, and a
             # SAVEPOINT outside a transaction would commit on RELEASE: open it first, taking
-            # the write lock as the store's own appends do.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # the database file's write lock as the store's own appends do.
+            connection.exec_driver_sql("BEGIN")
+            connection.exec_driver_sql("UPDATE main.chain_heads SET seq = seq WHERE 0")
         with connection.begin_nested():
             yield connection
 
