@@ -1,4 +1,6 @@
-"""Build a large benchmark database from seed events (real ingest path, batches of 1,000).
+"""Build a large benchmark database from seed events (real ingest path, batches of 1,000),
+then index it (the copies, search index and counts the indexer keeps behind the log), and
+report both times and the bytes per event on disk (SQLite: the database and index files).
 
 python bench/build.py --db sqlite:///bench/data/10m.db --events 10000000
 """
@@ -15,6 +17,7 @@ from rich.progress import Progress
 from activitylog import ActivityLog
 from activitylog.demo.seed import generate_events
 from activitylog.settings import Settings
+from activitylog.store.sqlite import index_path
 
 
 def main() -> None:
@@ -31,7 +34,18 @@ def main() -> None:
         while batch := list(islice(source, 1000)):
             log.record_many(batch)
             progress.advance(task, len(batch))
-    print(f"{args.events:,} events in {time.perf_counter() - start:,.0f} s")
+        ingested = time.perf_counter() - start
+        print(f"{args.events:,} events in {ingested:,.0f} s ({args.events / ingested:,.0f}/s)")
+        start = time.perf_counter()
+        log.store.settle()
+        indexed = time.perf_counter() - start
+        print(f"indexed in {indexed:,.0f} s ({args.events / max(indexed, 1e-9):,.0f}/s)")
+    if args.db.startswith("sqlite:///"):
+        database = Path(args.db.removeprefix("sqlite:///"))
+        files = {"database": database, "index": index_path(database)}
+        sizes = {name: path.stat().st_size for name, path in files.items()}
+        per_event = {name: round(size / args.events) for name, size in sizes.items()}
+        print(f"bytes per event: {per_event} (in all {sum(sizes.values()) / args.events:,.0f})")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from typing import Any
 
 from activitylog import ActivityLog
 from activitylog.demo.seed import generate_events
+from activitylog.heap import settle_heap
 from activitylog.settings import Settings
 from activitylog.store import sqlite_driver
 from common import emit, pin_one_core
@@ -123,8 +124,15 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--indexer", action="store_true")
+    parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="freeze the start-up heap first, as serve and follow do (activitylog.heap)",
+    )
     args = parser.parse_args()
     pin_one_core()
+    if args.freeze:
+        settle_heap()
     events = list(generate_events(args.events, seed=11))
     batches = [events[i : i + args.batch] for i in range(0, len(events), args.batch)]
     runs: list[dict[str, float]] = []
@@ -149,6 +157,7 @@ def main() -> None:
             "runs_bare_events_per_s": [round(f) for f in floors],
             "time_vs_bare": round(floor / rate, 2),
             "indexer_lag_s": round(max(r["lag_s"] for r in runs), 2) if args.indexer else None,
+            "frozen_heap": args.freeze,
         },
         "ingest",
     )
