@@ -1,11 +1,11 @@
 """Where ingest time goes, and whether more writers help.
 
 ``parts``: per-event cost of each step of the ingest path (JSON parse, validation,
-enrichment, the store's append, and validation plus enrichment together), then the append
-again with the full-text index, the rollups, or the actor/subject indexes left out, each
-variant in its own process on one core, so their differences are what each costs. What a
-process pays once, whatever it ingests (reading the IP location data and the user-agent
-rules), is paid before the clock starts and reported apart as ``warmup_ms``::
+enrichment, the store's append, and validation plus enrichment together), then what the
+indexer spends on the same entries afterwards (their copies, search index and counts), in
+a process of its own on one core. What a process pays once, whatever it ingests (reading
+the IP location data and the user-agent rules), is paid before the clock starts and
+reported apart as ``warmup_ms``::
 
     python bench/ingest_parts.py parts --events 20000
 
@@ -27,7 +27,6 @@ import time
 from collections.abc import Iterator, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -41,7 +40,6 @@ from activitylog.settings import Settings
 from common import emit, pin_one_core
 
 BATCH = 500
-VARIANTS = ("all", "no_search", "no_rollups", "no_actor_subject_indexes", "bare")
 
 
 def _encoded(events: int) -> list[bytes]:
@@ -55,21 +53,6 @@ def _open(root: Path) -> ActivityLog:
     return ActivityLog(db, settings=settings)
 
 
-def _leave_out(log: ActivityLog, variant: str) -> None:
-    """Switch parts of the append off for this process (a measurement, never a mode)."""
-    store: Any = log.store
-    from activitylog.store import sqlite
-
-    if variant in ("no_search", "bare"):
-        store._insert_events = lambda conn, rows: conn.exec_driver_sql(sqlite.INSERT_EVENTS, rows)
-    if variant in ("no_rollups", "bare"):
-        store._add_rollups = lambda conn, *accumulators: None
-    if variant in ("no_actor_subject_indexes", "bare"):
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql("DROP INDEX ix_events_workspace_actor_rid")
-            conn.exec_driver_sql("DROP INDEX ix_events_workspace_subject_rid")
-
-
 def _warm_up() -> float:
     """Load the IP location data and the user-agent rules (once per process), with a
     public address and a user agent the seed data does not hold; milliseconds taken."""
@@ -79,11 +62,10 @@ def _warm_up() -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def one_variant(args: argparse.Namespace) -> None:
+def measure(args: argparse.Namespace) -> None:
     pin_one_core()
     batches = _encoded(args.events)
     with _open(Path(tempfile.mkdtemp(prefix="al-parts-"))) as log:
-        _leave_out(log, args.variant)
         warmup_ms = _warm_up()
         spent = dict.fromkeys(("parse", "validate", "enrich", "append"), 0.0)
         for body in batches:
@@ -98,10 +80,13 @@ def one_variant(args: argparse.Namespace) -> None:
             t4 = time.perf_counter()
             for step, took in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                 spent[step] += took
+        start = time.perf_counter()
+        log.store.settle()
+        spent["index"] = time.perf_counter() - start
     per_event = {step: round(took / args.events * 1e6, 1) for step, took in spent.items()}
     checked = (spent["validate"] + spent["enrich"]) / args.events * 1e6
     emit(
-        {"scenario": "ingest_parts", "variant": args.variant, "events": args.events}
+        {"scenario": "ingest_parts", "events": args.events}
         | {f"{step}_us": us for step, us in per_event.items()}
         | {"validate_enrich_us": round(checked, 1), "warmup_ms": round(warmup_ms)},
         "ingest_parts",
@@ -109,9 +94,8 @@ def one_variant(args: argparse.Namespace) -> None:
 
 
 def parts(args: argparse.Namespace) -> None:
-    for variant in VARIANTS:
-        command = [sys.executable, __file__, "variant", variant, "--events", str(args.events)]
-        subprocess.run(command, check=True)
+    command = [sys.executable, __file__, "measure", "--events", str(args.events)]
+    subprocess.run(command, check=True)
 
 
 def _record(log: ActivityLog, work: Iterator[bytes], lock: threading.Lock) -> None:
@@ -173,11 +157,9 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, default in (("parts", 20_000), ("writers", 40_000)):
         sub.add_parser(name).add_argument("--events", type=int, default=default)
-    variant = sub.add_parser("variant")
-    variant.add_argument("variant", choices=VARIANTS)
-    variant.add_argument("--events", type=int, default=20_000)
+    sub.add_parser("measure").add_argument("--events", type=int, default=20_000)
     args = parser.parse_args()
-    {"parts": parts, "writers": writers, "variant": one_variant}[args.command](args)
+    {"parts": parts, "writers": writers, "measure": measure}[args.command](args)
 
 
 if __name__ == "__main__":
