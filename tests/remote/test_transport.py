@@ -80,7 +80,9 @@ def test_ten_thousand_events_survive_a_server_outage_exactly_once(
             gates[2].wait(timeout=30)
             wait_until(lambda: total() == 7000)
             assert not log.flush(timeout=0.3)
-            assert spooled_lines(spool_dir)  # waiting on disk, not only in memory
+            # waiting on disk, not only in memory (a request in flight when the server
+            # stopped may hang up to its timeout before its batch is spooled)
+            wait_until(lambda: bool(spooled_lines(spool_dir)), timeout=30)
             server.start()  # same port
             gates[3].wait(timeout=30)
         except BaseException:
