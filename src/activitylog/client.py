@@ -14,12 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from activitylog.access import (
     OPERATOR,
@@ -50,7 +48,7 @@ from activitylog.notes import Checkpoint
 from activitylog.proofs import consistency_proof, inclusion_proof
 from activitylog.query import Cursor, Filters, Page, QuerySpec, Sort
 from activitylog.sealing import SealPolicy
-from activitylog.selection import Selection
+from activitylog.selection import Selection, selection_of
 from activitylog.settings import Settings
 from activitylog.signing import KeyRing, SigningKey
 from activitylog.stats import Dim, Stats, StatsSpec, compute
@@ -113,7 +111,9 @@ class ActivityLog:
         self._remote: RemoteTransport | None = None
         self.witness: Witness | None = None
         if url.lower().startswith(("http://", "https://")):
-            self._remote = _remote(url, settings, api_key, spool_dir, remote_options)
+            from activitylog.remote.connect import open_transport
+
+            self._remote = open_transport(url, settings, api_key, spool_dir, remote_options)
             return
         self.witness = Witness(settings.witness_dir) if settings.witness_dir else None
         policy = SealPolicy(
@@ -321,7 +321,7 @@ class ActivityLog:
         By number (``page``, ``per_page``) or, with ``limit``, by cursor: the entries
         just ``after`` (or ``before``) a page's ``next_cursor`` (``prev_cursor``), none
         seen twice or skipped however many are recorded meanwhile."""
-        chosen = _selection(selection, filters)
+        chosen = selection_of(selection, filters)
         visibility, resolved = chosen.resolve()
         self._check_values(chosen, visibility)
         order = Sort.parse(sort)
@@ -340,7 +340,7 @@ class ActivityLog:
     def stats(
         self, selection: Selection | None = None, *, group: str = "daily", **filters: Any
     ) -> Stats:
-        chosen = _selection(selection, filters)
+        chosen = selection_of(selection, filters)
         visibility, resolved = chosen.resolve()
         self._check_values(chosen, visibility)
         with self.store.reusing_counts():  # the statistics ask some questions twice
@@ -350,7 +350,7 @@ class ActivityLog:
         self, selection: Selection | None = None, *, order: str = "-time", **filters: Any
     ) -> Iterator[dict[str, Any]]:
         """Every matching event, streamed; without a range, all time."""
-        chosen = _selection(selection, filters)
+        chosen = selection_of(selection, filters)
         visibility, resolved = chosen.resolve(default_range=None)
         self._check_values(chosen, visibility)
         return self.store.iter_events(visibility, resolved, order)
@@ -361,13 +361,13 @@ class ActivityLog:
         """Every matching entry as stored, ``(seq, canonical body, content hash, chain
         hash)``, streamed, for exports to splice (:mod:`activitylog.exports`); without a
         range, all time."""
-        chosen = _selection(selection, filters)
+        chosen = selection_of(selection, filters)
         visibility, resolved = chosen.resolve(default_range=None)
         self._check_values(chosen, visibility)
         return self.store.iter_rows(visibility, resolved, order)
 
     def count(self, selection: Selection | None = None, **filters: Any) -> int:
-        chosen = _selection(selection, filters)
+        chosen = selection_of(selection, filters)
         visibility, resolved = chosen.resolve(default_range=None)
         self._check_values(chosen, visibility)
         return self.store.count(visibility, resolved)
@@ -395,7 +395,7 @@ class ActivityLog:
         """``(value of each of by..., count)`` rows of the events matching (without a range,
         the last 7 days); ``by`` names ``hour``, ``kind``, ``category``, ``actor_id`` or
         ``verb``, hours as hours since the epoch."""
-        visibility, resolved = _selection(selection, filters).resolve()
+        visibility, resolved = selection_of(selection, filters).resolve()
         return self.store.counts(visibility, resolved, by)
 
     def workspaces(self) -> list[str]:
@@ -407,7 +407,7 @@ class ActivityLog:
         self, actor_ids: Sequence[str], selection: Selection | None = None, **filters: Any
     ) -> dict[str, dict[str, Any]]:
         """``{actor_id: {"name", "last_seen"}}`` of these actors in the events matching."""
-        visibility, resolved = _selection(selection, filters).resolve()
+        visibility, resolved = selection_of(selection, filters).resolve()
         return self.store.actor_summaries(visibility, resolved, actor_ids)
 
     # -- integrity -------------------------------------------------------------------------
@@ -569,41 +569,5 @@ class ActivityLog:
         self.close()
 
 
-def _remote(
-    url: str,
-    settings: Settings,
-    api_key: str | None,
-    spool_dir: str | Path | None,
-    options: RemoteOptions | None,
-) -> RemoteTransport:
-    from activitylog.remote import RemoteTransport
-
-    key = api_key or settings.api_key
-    if not key:
-        raise ConfigurationError(
-            f"ActivityLog({url!r}) needs an API key: api_key=... or $ACTIVITYLOG_API_KEY"
-        )
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        host = None
-    if not host:
-        raise ConfigurationError(f"{url!r} is not a server URL like https://log.example.com")
-    directory = Path(spool_dir).expanduser() if spool_dir else settings.spool_dir
-    return RemoteTransport(url, key, spool_dir=directory, options=options)
-
-
 def _entries(count: int) -> str:
     return f"{count:,} {'entry' if count == 1 else 'entries'}"
-
-
-def _selection(selection: Selection | None, filters: Mapping[str, Any]) -> Selection:
-    base = selection or Selection()
-    tuples = {k: tuple(v) if isinstance(v, list | tuple | set) else v for k, v in filters.items()}
-    for key in ("users", "categories", "events", "results", "roles", "countries", "ids"):
-        if isinstance(tuples.get(key), str):
-            tuples[key] = (tuples[key],)
-    try:
-        return replace(base, **tuples)  # type: ignore[arg-type]
-    except TypeError as exc:
-        raise ValidationError([FieldError("filters", str(exc))]) from None

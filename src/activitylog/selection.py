@@ -7,8 +7,10 @@ The SDK, the CLI and the web layer all describe a view with a :class:`Selection`
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from activitylog.access import OPERATOR, Viewer, Visibility, visibility_for
 from activitylog.errors import FieldError, ValidationError
@@ -90,3 +92,17 @@ def _normal_ip(text: str) -> str:
         return ipaddress.ip_address(text.strip()).compressed
     except ValueError:
         raise ValidationError([FieldError("ip", f"is not a valid IP address ({text!r})")]) from None
+
+
+def selection_of(selection: Selection | None, filters: Mapping[str, Any]) -> Selection:
+    """``selection`` (or everything) with ``filters`` as callers pass them: lists or one
+    text value where tuples are expected; an unknown filter is a ValidationError."""
+    base = selection or Selection()
+    tuples = {k: tuple(v) if isinstance(v, list | tuple | set) else v for k, v in filters.items()}
+    for key in ("users", "categories", "events", "results", "roles", "countries", "ids"):
+        if isinstance(tuples.get(key), str):
+            tuples[key] = (tuples[key],)
+    try:
+        return replace(base, **tuples)  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise ValidationError([FieldError("filters", str(exc))]) from None

@@ -10,7 +10,7 @@ import pytest
 
 from activitylog import ActivityLog
 from activitylog.demo.seed import generate_events
-from activitylog.store import derived
+from activitylog.store import derived, derived_pass
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS
 
 from ._support import sql
@@ -306,8 +306,8 @@ def test_reindex_leaves_a_changed_id_for_verify(seeded: ActivityLog) -> None:
 @pytest.fixture
 def small_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     """Compare counts every few entries, so a pass crosses many windows."""
-    monkeypatch.setattr(derived, "CHUNK", 7)
-    monkeypatch.setattr(derived, "WINDOW", 10)
+    monkeypatch.setattr(derived_pass, "CHUNK", 7)
+    monkeypatch.setattr(derived_pass, "WINDOW", 10)
 
 
 @pytest.mark.usefixtures("small_windows")
