@@ -124,3 +124,43 @@ def test_tables_built_in_the_database_file_are_moved_to_the_index_file(
         assert log.verify().ok
     in_main = {row[0] for row in connect(db).execute("SELECT name FROM sqlite_master")}
     assert "events" not in in_main
+
+
+def _older_index(db: Path, tmp_path: Path, *, marks_at_head: bool) -> ActivityLog:
+    """A log of 20 entries whose index file was put back as it was after the first 10
+    (``marks_at_head``: with its marks moved to the heads, hiding the last 10)."""
+    kept = tmp_path / "older.index.db"
+    with open_log(db, tmp_path) as log:
+        record(log, 10)
+        log.store.settle()
+        with log.store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA idx.wal_checkpoint(TRUNCATE)")
+        kept.write_bytes(index_path(db).read_bytes())
+        record(log, 10)
+        log.store.settle()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{index_path(db)}{suffix}").unlink(missing_ok=True)
+    index_path(db).write_bytes(kept.read_bytes())
+    if marks_at_head:
+        index = connect(index_path(db), isolation_level=None)
+        index.execute("UPDATE derived_heads SET seq = 20")
+        index.close()
+    return open_log(db, tmp_path)
+
+
+def test_an_older_index_file_is_caught_up_not_trusted(db: Path, tmp_path: Path) -> None:
+    with _older_index(db, tmp_path, marks_at_head=False) as log:
+        assert log.count(workspace="acme") == 20
+        assert log.query(workspace="acme", search="n9").total == 2  # n9 in each batch
+        assert log.verify().ok
+
+
+def test_an_older_index_file_claiming_to_be_current_is_caught(db: Path, tmp_path: Path) -> None:
+    with _older_index(db, tmp_path, marks_at_head=True) as log:
+        report = log.verify()
+        assert not report.ok
+        hidden = [b for b in report.breaks if "has no copies" in str(b)]
+        assert [b.seq for b in hidden] == list(range(11, 21))
+        log.store.reindex()
+        assert log.count(workspace="acme") == 20
+        assert log.verify().ok
