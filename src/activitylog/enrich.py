@@ -56,15 +56,7 @@ def prepare(
     device = parse_device(user_agent) if user_agent else None
     ip = content.get("ip")
     location = locate(ip) if ip else None
-    event = {
-        **content,
-        "category": info.category,
-        "verb": info.verb,
-        "kind": info.kind,
-        "label": info.label,
-        "device": device,
-        "location": location,
-    }  # derived_fields(...) built in place: this runs once per event ingested
+    event = {**content, **derived_fields(info, device, location)}
     return Prepared(
         content=content,
         # Content as validate makes it holds only body fields: encoded without a copy.
