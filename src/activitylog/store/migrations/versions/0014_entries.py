@@ -4,8 +4,8 @@ hashes, with the id and (workspace, seq) keys); ``events`` keeps the copies page
 on, under the same rid, written by the indexer that trails the log. Each entry's body is
 stored once, in ``entries``.
 
-SQLite cannot drop columns that carry constraints in place: ``events`` is rebuilt (one
-copy of the table; its rowid, the rid, is kept, so the full-text index stays valid).
+On SQLite the store moves ``events`` (its copy columns alone) into the index file when it
+opens, right after the migrations (store/index_schema.py), so the table is copied once.
 
 Revision ID: 0014
 Revises: 0013
@@ -28,41 +28,6 @@ revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
-
-COPIES = (
-    "rid, id, workspace, seq, occurred_at, layer, actor_id, actor_name, action, category,"
-    " verb, kind, label, result, ip, subject_type, subject_id, device, search_text, country"
-)
-INDEXES = (
-    "CREATE INDEX ix_events_workspace_rid ON events (workspace, rid, layer, category)",
-    "CREATE INDEX ix_events_workspace_actor_rid ON events (workspace, actor_id, rid)",
-    "CREATE INDEX ix_events_workspace_subject_rid ON events"
-    " (workspace, subject_type, subject_id, rid)",
-    "CREATE INDEX ix_events_workspace_country_rid ON events (workspace, country, rid)",
-    "CREATE INDEX ix_events_purges ON events (workspace, seq) WHERE action = 'activity_log.purged'",
-)
-SQLITE_EVENTS = """CREATE TABLE events_copies (
-    rid INTEGER NOT NULL PRIMARY KEY,
-    id VARCHAR(36) NOT NULL,
-    workspace VARCHAR(200) NOT NULL,
-    seq BIGINT NOT NULL,
-    occurred_at BIGINT NOT NULL,
-    layer VARCHAR(16) NOT NULL,
-    actor_id VARCHAR(200) NOT NULL,
-    actor_name VARCHAR(200),
-    action VARCHAR(200) NOT NULL,
-    category VARCHAR(64) NOT NULL,
-    verb VARCHAR(200) NOT NULL,
-    kind VARCHAR(8) NOT NULL,
-    label VARCHAR(200) NOT NULL,
-    result VARCHAR(8) NOT NULL,
-    ip VARCHAR(64),
-    subject_type VARCHAR(200),
-    subject_id VARCHAR(200),
-    device TEXT,
-    search_text TEXT NOT NULL,
-    country VARCHAR(2)
-)"""
 
 
 def upgrade() -> None:
@@ -91,12 +56,8 @@ def upgrade() -> None:
         " SELECT rid, id, workspace, seq, body, content_hash, chain_hash FROM events"
     )
     if bind.dialect.name == "sqlite":
-        op.execute(SQLITE_EVENTS)
-        op.execute(f"INSERT INTO events_copies ({COPIES}) SELECT {COPIES} FROM events")
-        op.execute("DROP TABLE events")
-        op.execute("ALTER TABLE events_copies RENAME TO events")
-        for statement in INDEXES:
-            op.execute(statement)
+        # The store then moves the copies into its index file (store/index_schema.py),
+        # taking the copy columns alone: rebuilding the table here would copy it twice.
         return
     op.execute(
         "ALTER TABLE events DROP CONSTRAINT uq_events_id,"
