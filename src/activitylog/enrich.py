@@ -13,6 +13,7 @@ from activitylog.catalog import DEFAULT_CATALOG, ActionInfo, Catalog
 from activitylog.device import parse_device
 from activitylog.events import CONTENT_FIELDS, EVENT_FIELDS, canonical_json, event_body, to_micros
 from activitylog.geo import locate
+from activitylog.search_words import words
 
 #: Every field of an event, null: what a reader sees before the event's own values.
 EMPTY_EVENT: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
@@ -88,8 +89,8 @@ def derived_fields(
 
 
 def search_text(content: dict[str, Any], info: ActionInfo) -> str:
-    """The lowercased text free-text search looks in: label, action, description,
-    subject type and name, actor name and IP."""
+    """The words free-text search looks in (:func:`activitylog.search_words.words`): of the
+    label, action, description, subject type and name, actor name and IP."""
     subject = content.get("subject") or {}
     actor = content.get("actor") or {}
     parts = (
@@ -101,7 +102,7 @@ def search_text(content: dict[str, Any], info: ActionInfo) -> str:
         actor.get("name"),
         content.get("ip"),
     )
-    return " | ".join(filter(None, parts)).lower()
+    return words(" ".join(filter(None, parts)))
 
 
 def event_dict(

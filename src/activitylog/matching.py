@@ -2,19 +2,18 @@
 
 An entry is matched by its copies (:func:`activitylog.store.copies.copies`, what the
 columns would hold) under the access rules' :class:`Visibility` and the :class:`Filters`:
-the time range on the microsecond it occurred, free text as a case-insensitive substring
-of its search text, the role from the body. Pure.
+the time range on the microsecond it occurred, free text by the rule of
+:mod:`activitylog.search_words`. Pure.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from activitylog.access import Visibility
 from activitylog.events import micros
 from activitylog.query import Filters
+from activitylog.search_words import matches, words
 from activitylog.store.copies import copies
 
 
@@ -26,14 +25,14 @@ class EntryMatcher:
         self.filters = filters
         self.since = micros(filters.since) if filters.since else None
         self.until = micros(filters.until) if filters.until else None
-        self.search = filters.search.lower() if filters.search else None
+        self.search = words(filters.search) if filters.search else ""
 
-    def __call__(self, values: dict[str, Any], body: bytes) -> bool:
+    def __call__(self, values: dict[str, Any]) -> bool:
         """``values``: the body's copies (when the caller has them already)."""
-        return self._visible(values) and self._kept(values, body)
+        return self._visible(values) and self._kept(values)
 
     def matches(self, body: bytes) -> bool:
-        return self(copies(body), body)
+        return self(copies(body))
 
     def _visible(self, values: dict[str, Any]) -> bool:
         vis = self.visibility
@@ -47,7 +46,7 @@ class EntryMatcher:
             return bool(values["layer"] == "workspace" or values["category"] == "impersonation")
         return True
 
-    def _kept(self, values: dict[str, Any], body: bytes) -> bool:
+    def _kept(self, values: dict[str, Any]) -> bool:
         f = self.filters
         for column, allowed in (
             ("actor_id", f.actor_ids),
@@ -76,6 +75,6 @@ class EntryMatcher:
                 return False
         if f.ids and values["id"] not in f.ids:
             return False
-        if self.search and self.search not in values["search_text"]:
+        if self.search and not matches(self.search, values["search_text"]):
             return False
-        return not f.roles or (orjson.loads(body).get("actor") or {}).get("role") in f.roles
+        return not f.roles or values["actor_role"] in f.roles

@@ -22,6 +22,7 @@ from activitylog.access import ROLES, Visibility
 from activitylog.errors import FieldError, ValidationError
 from activitylog.events import LAYERS, RESULTS
 from activitylog.geo import country_names
+from activitylog.search_words import words
 
 SortKey = Literal["time", "actor", "category", "verb", "ip", "result"]
 SORT_KEYS: tuple[str, ...] = get_args(SortKey)
@@ -97,6 +98,8 @@ class Filters:
             errors.append(FieldError("until", "must be after since"))
         if self.search is not None and len(self.search) > SEARCH_MAX:
             errors.append(FieldError("search", f"is longer than {SEARCH_MAX} characters"))
+        elif self.search and self.search.strip() and not words(self.search):
+            errors.append(FieldError("search", "has no letter or digit; search looks for words"))
         if errors:
             raise ValidationError(errors)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -65,7 +67,34 @@ def search_text(e: Mapping[str, Any]) -> str:
         actor.get("name"),
         e.get("ip"),
     )
-    return " | ".join(p for p in parts if p).lower()
+    return " | ".join(p for p in parts if p)
+
+
+def word_list(text: str) -> list[str]:
+    """``text``'s words as the search rule states them: runs of letters and digits,
+    lowercased, accents dropped (written apart from the code under test)."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    kept = "".join(c for c in folded if unicodedata.category(c) != "Mn").lower()
+    out, word = [], ""
+    for c in kept + " ":
+        if c.isalnum():
+            word += c
+        elif word:
+            out, word = [*out, word], ""
+    return out
+
+
+def finds(query: str, text: str) -> bool:
+    """The search rule: the query's words next to each other and in order in ``text``'s
+    words, the last one the beginning of a word."""
+    q, t = word_list(query), word_list(text)
+    if not q:
+        return False
+    *whole, last = q
+    return any(
+        t[i : i + len(whole)] == whole and t[i + len(whole)].startswith(last)
+        for i in range(len(t) - len(whole))
+    )
 
 
 def by_time(events: Iterable[Mapping[str, Any]], *, newest_first: bool = True) -> list[str]:

@@ -119,8 +119,8 @@ def test_rollup_counts_are_what_ingest_counts(prepared: list[Prepared]) -> None:
     assert {r.table.name: c for r, c in zip(rollups, counted, strict=True)} == ingest
 
 
-def test_index_size_is_a_sqlite_varint_of_trigrams() -> None:
-    assert index_size(0) == index_size(2) == b"\x00"
-    assert index_size(129) == bytes([127])
-    assert index_size(130) == bytes([0x81, 0x00])
-    assert index_size(16_385) == bytes([0xFF, 0x7F])
+def test_index_size_is_a_sqlite_varint_of_words() -> None:
+    assert index_size(0) == b"\x00"
+    assert index_size(127) == bytes([127])
+    assert index_size(128) == bytes([0x81, 0x00])
+    assert index_size(16_383) == bytes([0xFF, 0x7F])

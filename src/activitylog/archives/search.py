@@ -2,8 +2,8 @@
 
 Each entry is matched as the stores match rows: its copies (:func:`activitylog.store.copies.
 copies`, what the columns would hold) under the access rules' :class:`Visibility` and the
-:class:`Filters`, the time range on the microsecond it occurred, free text as a
-case-insensitive substring of its search text. Tombstones hold no content and match
+:class:`Filters`, the time range on the microsecond it occurred, free text by the rule of
+:mod:`activitylog.search_words`. Tombstones hold no content and match
 nothing. Pure apart from reading the file.
 """
 
@@ -35,5 +35,5 @@ def search_archive(
     """The archive's entries ``visibility`` lets the viewer see that match ``filters``."""
     wanted = EntryMatcher(visibility, filters)
     for body, row in _entries(data):
-        if wanted(copies(body), body):
+        if wanted(copies(body)):
             yield row_to_event(row)

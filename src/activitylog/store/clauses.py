@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, String, Table, and_, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy import ColumnElement, Table, and_, or_, select
 
 from activitylog.access import Visibility
 from activitylog.events import micros
 from activitylog.query import Filters
+from activitylog.search_words import words
 from activitylog.store.schema import RID_SLOTS, entries
 
-#: Builds the dialect's search condition for ``term`` within ``[lo_rid, hi_rid)``.
+#: Builds the dialect's search condition for a query's words
+#: (:func:`activitylog.search_words.words`) within ``[lo_rid, hi_rid)``.
 SearchClause = Callable[[str, int | None, int | None], ColumnElement[bool]]
 
 
@@ -99,12 +98,11 @@ def event_clauses(
         clauses.append(t.c.country.in_(filters.countries))
     if filters.ids:  # through the log's key (the copies have no index of ids)
         clauses.append(t.c.rid.in_(select(entries.c.rid).where(entries.c.id.in_(filters.ids))))
-    if filters.roles:
-        of_row = select(entries.c.body).where(entries.c.rid == t.c.rid)
-        body = of_row.correlate_except(entries).scalar_subquery()
-        clauses.append(ActorRole(body).in_(filters.roles))
-    if filters.search:
-        clauses.append(search(filters.search, lo, hi))
+    if filters.roles:  # rare: no index, no rollup; the other conditions narrow it first
+        clauses.append(t.c.actor_role.in_(filters.roles))
+    query = words(filters.search) if filters.search else ""
+    if query:
+        clauses.append(search(query, lo, hi))
     return clauses
 
 
@@ -119,30 +117,3 @@ def rollup_covers(filters: Filters) -> bool:
         or filters.ids
         or filters.roles
     )
-
-
-class ActorRole(FunctionElement[str]):
-    """``actor.role`` read from an entry's body (the role the actor had when it was
-    recorded). No column copies it: a role filter is rare, so it reads the bodies of the
-    rows the other conditions (the time range first) leave, and no rollup answers it."""
-
-    type = String()
-    inherit_cache = True
-    name = "actor_role"
-
-
-@compiles(ActorRole, "sqlite")
-def _actor_role_sqlite(element: ActorRole, compiler: SQLCompiler, **kw: object) -> str:
-    body = compiler.process(element.clauses, **kw)
-    return f"json_extract(CAST({body} AS TEXT), '$.actor.role')"
-
-
-@compiles(ActorRole, "postgresql")
-def _actor_role_postgresql(element: ActorRole, compiler: SQLCompiler, **kw: object) -> str:
-    body = compiler.process(element.clauses, **kw)
-    return f"(convert_from({body}, 'UTF8')::json -> 'actor' ->> 'role')"
-
-
-def like_pattern(term: str) -> str:
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"

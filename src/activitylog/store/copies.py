@@ -25,6 +25,7 @@ import orjson
 from activitylog.catalog import ActionInfo
 from activitylog.enrich import search_text
 from activitylog.events import to_micros
+from activitylog.search_words import words
 from activitylog.store.rollups import DAY_US, HOUR_US
 from activitylog.store.schema import RID_SLOTS, Rollup
 
@@ -48,6 +49,7 @@ COPY_COLUMNS = (
     "device",
     "search_text",
     "country",
+    "actor_role",
 )
 #: What an entry is counted under in the rollups: its hour and day (since the epoch, UTC)
 #: and every rollup dimension, in this order.
@@ -79,11 +81,12 @@ ROW_COLUMNS = (
     "subject_id",
     "search_text",
     "country",
+    "actor_role",
     *KEY_FIELDS[2:],
 )
 #: :class:`RowCheck`'s rows ``as_json``: the copies (``ROW_COLUMNS[4:]``) as a JSON array,
-#: then the size FTS5 keeps of the row and the length of its ``search_text``.
-JSON_ROW = ("seq", "rid", "body", "device", "copies", "index_size", "search_length")
+#: then the size FTS5 keeps of the row and the number of words in its ``search_text``.
+JSON_ROW = ("seq", "rid", "body", "device", "copies", "index_size", "search_words")
 _DIMS_AT = ROW_COLUMNS.index(KEY_FIELDS[2])
 _COPIED_DIMS = _DIMS_AT - 4
 _OCCURRED_AT = ROW_COLUMNS.index("occurred_at")
@@ -124,6 +127,7 @@ def copies(body: bytes) -> dict[str, Any]:
             else None,
             "search_text": search_text(content, info),
             "country": location.get("country"),
+            "actor_role": actor.get("role"),
         }
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ValueError(f"not an event body: {exc}") from None
@@ -158,10 +162,9 @@ def _same(name: str, stored: Any, expected: Any) -> bool:
         return False
 
 
-def index_size(length: int) -> bytes:
-    """What SQLite's FTS5 keeps as the size of a text of ``length`` characters indexed by
-    the trigram tokenizer (``events_fts_docsize.sz``): its trigrams, as a SQLite varint."""
-    count = max(length - 2, 0)
+def index_size(count: int) -> bytes:
+    """What SQLite's FTS5 keeps as the size of a search text of ``count`` words
+    (``events_fts_docsize.sz``), as a SQLite varint."""
     out = [count & 0x7F]
     count >>= 7
     while count:
@@ -179,6 +182,7 @@ def index_size(length: int) -> bytes:
 class _Party(msgspec.Struct, gc=False):
     id: str | None = None
     name: str | None = None
+    role: str | None = None
 
 
 class _Subject(msgspec.Struct, gc=False):
@@ -279,8 +283,9 @@ class RowCheck:
                     label,
                     subject.type,
                     subject.id,
-                    " | ".join(filter(None, parts)).lower(),
+                    words(" ".join(filter(None, parts))),
                     location.country,
+                    actor.role,
                     s.layer,
                     actor.id or actor.name or "",
                     s.category,
@@ -346,10 +351,10 @@ class RowCheck:
         sizes = self._sizes
         at = 5 if self.as_json else _END
         for row in rows:
-            length = row[at + 1]
-            size = sizes.get(length)
+            count = row[at + 1]
+            size = sizes.get(count)
             if size is None:
-                size = sizes[length] = index_size(length or 0)
+                size = sizes[count] = index_size(count or 0)
             if row[at] != size:
                 self.unindexed.append(row[0])
 

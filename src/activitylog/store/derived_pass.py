@@ -242,7 +242,8 @@ class CopyPass:
         if as_json:
             columns = [*columns[:4], f"CAST(json_array({', '.join(columns[4:])}) AS BLOB)"]
         if search_index:
-            columns += ["d.sz", "length(e.search_text)"]
+            words = "length(e.search_text) - length(replace(e.search_text, ' ', '')) + 1"
+            columns += ["d.sz", f"CASE e.search_text WHEN '' THEN 0 ELSE {words} END"]
             # the (workspace, rid) index, not another starting with workspace: rows then
             # come in table order
             source += " INDEXED BY ix_events_workspace_rid"

@@ -1,11 +1,10 @@
 """SQLite's index file: the tables the indexer keeps (the copies, the FTS5 search index,
 the rollups and its marks), in a database file of their own attached as ``idx``.
 
-Made when a store opens: a database whose migrations built those tables in the main file
-(every database before the index had a file of its own) has them moved, in one
-transaction holding both files' write locks; an index file that is missing (deleted, or
-never made) is created empty, its marks at zero, and the indexer fills it again from the
-bodies. Nothing in it is the log: the file can be rebuilt at any time.
+Made when a store opens. Nothing in it is the log: the file can be rebuilt at any time,
+so a file of another layout (:data:`VERSION`) or none at all is made again empty, its
+marks at zero, and the indexer fills it from the bodies; tables that the migrations of a
+database before the index had a file of its own built in the main file are dropped.
 """
 
 from __future__ import annotations
@@ -20,44 +19,37 @@ from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, derived_heads, events
 
 #: The tables of the index file, in the order they are made.
 TABLES: tuple[Table, ...] = (events, derived_heads, *(r.table for r in (*ROLLUPS, *IP_ROLLUPS)))
+#: The index file's layout, kept as its ``user_version``: 2 = words searched through the
+#: ``ascii`` tokenizer, the actor's role copied (1 and 0: trigrams, no role).
+VERSION = 2
+#: The search index of the stored words (activitylog.search_words): they hold letters,
+#: digits and single spaces alone, so the ``ascii`` tokenizer splits them where the
+#: spaces are (it takes every other character as part of a word).
 SEARCH = (
     "CREATE VIRTUAL TABLE idx.events_fts USING fts5("
-    "search_text, content='events', content_rowid='rid', tokenize='trigram')"
+    "search_text, content='events', content_rowid='rid', tokenize='ascii')"
 )
+_NAMES = {"events_fts", *(table.name for table in TABLES)}
 
 
 def ensure(conn: Connection) -> None:
-    """Make the index file's tables, moving them out of the main file where they are
-    (``conn`` holds both files' write locks)."""
+    """Make the index file's tables unless they are there in this :data:`VERSION`, and
+    drop those left in the main file (``conn`` holds both files' write locks)."""
     driver: Any = conn.connection.driver_connection
-    in_main = _tables(driver, "main")
-    if "events" in in_main:
-        left = _tables(driver, "idx")  # an earlier move cut short: start again
-        if "events_fts" in left:
-            driver.execute("DROP TABLE idx.events_fts")  # with its shadow tables
-        for name in left - {"events_fts"}:
-            driver.execute(f"DROP TABLE IF EXISTS idx.{name}")
+    _drop(driver, "main", _tables(driver, "main") & _NAMES)
+    version = driver.execute("PRAGMA idx.user_version").fetchone()[0]
+    present = _tables(driver, "idx")
+    if version != VERSION or "derived_heads" not in present:
+        _drop(driver, "idx", present)
         _create(driver)
-        for table in TABLES:
-            if table.name in in_main:
-                columns = ", ".join(c.name for c in table.columns)
-                name = table.name
-                driver.execute(
-                    f"INSERT INTO idx.{name} ({columns}) SELECT {columns} FROM main.{name}"
-                )
-        driver.execute("INSERT INTO idx.events_fts (events_fts) VALUES ('rebuild')")
-        if "events_fts" in in_main:
-            driver.execute("DROP TABLE main.events_fts")
-        for table in TABLES:
-            if table.name in in_main:
-                driver.execute(f"DROP TABLE main.{table.name}")
-        if "derived_heads" not in in_main:  # indexed by their appends, before the marks
-            driver.execute(
-                "INSERT INTO idx.derived_heads (workspace, seq)"
-                " SELECT workspace, seq FROM main.chain_heads"
-            )
-    elif "derived_heads" not in _tables(driver, "idx"):
-        _create(driver)
+        driver.execute(f"PRAGMA idx.user_version = {VERSION}")
+
+
+def _drop(driver: Any, schema: str, names: set[str]) -> None:
+    if "events_fts" in names:  # with its shadow tables
+        driver.execute(f"DROP TABLE {schema}.events_fts")
+    for name in sorted(names - {"events_fts"}):
+        driver.execute(f"DROP TABLE IF EXISTS {schema}.{name}")
 
 
 def _tables(driver: Any, schema: str) -> set[str]:

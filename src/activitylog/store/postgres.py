@@ -7,12 +7,11 @@ from typing import Any
 
 import psycopg.errors
 import sqlalchemy.exc
-from sqlalchemy import ColumnElement, Connection, create_engine, text
+from sqlalchemy import ColumnElement, Connection, create_engine, or_, text
 from sqlalchemy.engine import make_url
 
 from activitylog.sealing import SealPolicy
 from activitylog.store import migrate
-from activitylog.store.clauses import like_pattern
 from activitylog.store.indexing import upsert_sql
 from activitylog.store.schema import Rollup, entries, events
 from activitylog.store.sql import SQLStore
@@ -56,8 +55,12 @@ class PostgresStore(SQLStore):
             tuple(list(column) for column in zip(*rows, strict=True)),
         )
 
-    def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
-        return events.c.search_text.like(like_pattern(term.strip()), escape="\\")
+    def _search(self, query: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
+        # The query's words at the start of the stored words or after a space: the rule
+        # activitylog.search_words states (words hold no LIKE wildcard), through the
+        # trigram index.
+        stored = events.c.search_text
+        return or_(stored.like(f"{query}%"), stored.like(f"% {query}%"))
 
 
 def _copy(conn: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:

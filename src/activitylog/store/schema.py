@@ -80,6 +80,8 @@ events = Table(
     Column("search_text", Text, nullable=False),
     # ISO 3166-1 alpha-2 of the body's location (migration 0008).
     Column("country", String(2)),
+    # The actor's role when the entry was recorded, for the roles filter (migration 0015).
+    Column("actor_role", String(200)),
     # layer and category ride along so visibility checks on a time range read no rows.
     Index("ix_events_workspace_rid", "workspace", "rid", "layer", "category"),
     Index("ix_events_workspace_actor_rid", "workspace", "actor_id", "rid"),

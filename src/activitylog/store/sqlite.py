@@ -40,7 +40,6 @@ from sqlalchemy.engine import make_url
 from activitylog.errors import ConfigurationError
 from activitylog.sealing import SealPolicy
 from activitylog.store import index_schema, migrate, sqlite_driver
-from activitylog.store.clauses import like_pattern
 from activitylog.store.ledger import STREAM_CHUNK, RowStream
 from activitylog.store.schema import entries, events
 from activitylog.store.sql import SQLStore
@@ -212,18 +211,14 @@ class SQLiteStore(SQLStore):
             for schema in ("main", "idx"):
                 _driver(conn).execute(f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)").fetchall()
 
-    def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
-        needle = term.strip().lower()
-        if len(needle) < 3:
-            return events.c.search_text.like(like_pattern(needle), escape="\\")
+    def _search(self, query: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
+        # A phrase of the query's words, the last one a prefix: the tokenizer splits the
+        # stored words where the spaces are (index_schema.SEARCH), so this is the rule
+        # activitylog.search_words states.
         match: Select[Any] = (
             select(literal_column("rowid"))
             .select_from(text("events_fts"))
-            .where(
-                text("events_fts MATCH :fts_query").bindparams(
-                    fts_query='"' + needle.replace('"', '""') + '"'
-                )
-            )
+            .where(text("events_fts MATCH :fts_query").bindparams(fts_query=f'"{query}" *'))
         )
         if lo is not None:
             match = match.where(text("rowid >= :fts_lo").bindparams(fts_lo=lo))

@@ -1,0 +1,36 @@
+"""Free-text search as words: what an entry's search text keeps, and when a query matches.
+
+An entry's search text (label, action, description, subject type and name, actor name and
+IP) is kept as its words: lowercased, accents removed, split at everything that is not a
+letter or a digit, joined by single spaces. A query is reduced to words the same way, and
+matches an entry whose words hold the query's words next to each other and in order, the
+last one as the beginning of a word: ``ava thom`` finds "Ava Thompson", ``10.0.2`` finds
+10.0.2.15, ``thompson@acme`` finds ava.thompson@acme.example, ``chloe`` finds "Chloé";
+``hompson`` finds nothing (no word begins with it).
+
+Every store and the in-memory matcher apply exactly this rule: SQLite as an FTS5 phrase
+query with a prefix over a tokenizer that splits where the spaces are, PostgreSQL as a
+``LIKE`` over the same words (trigram index), memory with :func:`matches`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[^\W_]+")  # what str.isalnum() accepts
+
+
+def words(text: str) -> str:
+    """``text``'s words, lowercased and without accents, joined by single spaces."""
+    text = text.lower()
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return " ".join(_WORD.findall(text))
+
+
+def matches(query: str, text: str) -> bool:
+    """Whether the words ``text`` holds match the words ``query`` (both from :func:`words`;
+    an empty query matches nothing)."""
+    return bool(query) and f" {query}" in f" {text}"

@@ -1,0 +1,77 @@
+"""The search rule: words kept, queries matched, and SQLite's FTS5 index agreeing with it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from activitylog.search_words import matches, words
+from activitylog.store.index_schema import SEARCH
+from activitylog.store.sqlite_driver import dbapi
+from store._support import finds
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ava Thompson assigned #4821", "ava thompson assigned 4821"),
+        ("ava.thompson@acme.example", "ava thompson acme example"),
+        ("Chloé Dubois", "chloe dubois"),
+        ("ÆON ﬁle ™", "æon file tm"),
+        ("snake_case  and\ttabs\n", "snake case and tabs"),
+        ("10.0.2.15 | 2001:db8::1", "10 0 2 15 2001 db8 1"),
+        ("%_'\"\\", ""),
+        ("", ""),
+    ],
+)
+def test_words(text: str, expected: str) -> None:
+    assert words(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "found"),
+    [
+        ("thom", "Ava Thompson", True),
+        ("hompson", "Ava Thompson", False),
+        ("ava thom", "Ava Thompson", True),
+        ("thompson ava", "Ava Thompson", False),
+        ("thompson@acme", "ava.thompson@acme.example", True),
+        ("10.0.2", "10.0.2.15", True),
+        ("10.0.2", "110.0.2.15", False),
+        ("chloe", "Chloé", True),
+        ("CHLOÉ", "chloe", True),
+        ("%", "100%", False),
+    ],
+)
+def test_matches(query: str, text: str, found: bool) -> None:
+    assert matches(words(query), words(text)) is found
+
+
+_TEXT = st.text(
+    alphabet=st.sampled_from([*"aábBc 0129.-_%'\"*éÉ", "ﬁ", "ß", "İ", "日", "\t"]),
+    max_size=30,
+)
+
+
+@given(query=_TEXT, text=_TEXT)
+@settings(max_examples=400, deadline=None)
+def test_matches_is_the_rule_as_a_list_of_words(query: str, text: str) -> None:
+    assert matches(words(query), words(text)) is finds(query, text)
+
+
+@given(query=_TEXT, texts=st.lists(_TEXT, min_size=1, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_sqlite_search_index_applies_the_rule(query: str, texts: list[str]) -> None:
+    """The index file's FTS5 table (tokenizer and query as the store makes them) finds
+    exactly the texts :func:`matches` finds."""
+    wanted = words(query)
+    db = dbapi.connect(":memory:")
+    db.execute("CREATE TABLE events (rid INTEGER PRIMARY KEY, search_text TEXT)")
+    db.execute(SEARCH.replace("idx.", ""))
+    rows = list(enumerate(map(words, texts)))
+    db.executemany("INSERT INTO events VALUES (?, ?)", rows)
+    db.executemany("INSERT INTO events_fts (rowid, search_text) VALUES (?, ?)", rows)
+    match = "SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
+    found = {row[0] for row in db.execute(match, (f'"{wanted}" *',))} if wanted else set()
+    assert found == {i for i, text in enumerate(texts) if matches(wanted, words(text))}
