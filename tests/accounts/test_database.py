@@ -3,6 +3,7 @@ database may have, and the ``accounts_db`` setting."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,12 @@ def test_a_sqlite_file_named_by_its_absolute_path_is_the_same(
 def test_other_urls_are_refused_naming_the_setting(url: str, reason: str) -> None:
     with pytest.raises(ConfigurationError, match=f"^accounts_db: .*{reason}"):
         accounts_engine(url)
+
+
+def test_postgresql_without_its_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(ConfigurationError, match=r"^accounts_db: .*activitylog\[postgres\]"):
+        accounts_engine(PG)
 
 
 def test_accounts_open_on_a_file_of_their_own(tmp_path: Path) -> None:

@@ -77,7 +77,13 @@ def accounts_engine(url: str) -> Engine:
         return _sqlite_engine(parsed.database or "")
     if backend in _POSTGRES:
         driver_url = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(driver_url, pool_size=4, max_overflow=4, pool_pre_ping=True)
+        try:
+            return create_engine(driver_url, pool_size=4, max_overflow=4, pool_pre_ping=True)
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"accounts_db: {backend}:// URLs need the postgres extra ({exc}): "
+                "pip install 'activitylog[postgres]'"
+            ) from exc
     raise ConfigurationError(
         f"accounts_db: {parsed.render_as_string()!r} must be sqlite:///FILE or postgresql://..."
     )
