@@ -41,21 +41,46 @@ def stored(log: ActivityLog) -> dict[tuple[str, int], bytes]:
 
 
 def dictionary_ids(log: ActivityLog) -> list[int]:
-    return [int(r["id"]) for r in sql(log, "SELECT id FROM body_dictionaries ORDER BY id")]
+    """The stored dictionaries (read without settling: no indexer runs)."""
+    with log.store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT id FROM body_dictionaries ORDER BY id")
+        return [int(i) for (i,) in rows]
 
 
-def test_the_indexer_trains_a_dictionary_once_the_log_holds_enough_bodies(
-    small: ActivityLog,
-) -> None:
+def test_a_dictionary_is_trained_once_the_log_holds_enough_bodies(small: ActivityLog) -> None:
     record(small, TRAIN_AFTER - 50, seed=1)
-    assert dictionary_ids(small) == []  # (sql settles: the indexer ran)
-    record(small, 100, seed=2)
+    assert dictionary_ids(small) == []
+    record(small, 100, seed=2)  # trained after this append committed
     assert dictionary_ids(small) == [1]
     record(small, 60, seed=3)
     forms = [body[0] for _, body in sorted(stored(small).items(), key=lambda kv: kv[0][1])]
     assert forms.count(ZSTD) == 60
     assert forms.count(RAW) == TRAIN_AFTER + 50
     assert sum(len(b) for b in stored(small).values() if b[0] == ZSTD) < 60 * 400
+    assert small.verify().ok
+
+
+def test_the_indexer_trains_one_for_a_log_it_finds_without(
+    small: ActivityLog, db_url: str, settings: Settings
+) -> None:
+    small.store._train_at = 10**9  # this process never trains after its appends
+    record(small, TRAIN_AFTER, seed=1)
+    with ActivityLog(db_url, settings=settings) as indexer:
+        indexer.store._train_at = TRAIN_AFTER
+        assert indexer.store.index_pending() == TRAIN_AFTER
+    assert dictionary_ids(small) == [1]
+
+
+def test_a_training_that_fails_after_an_append_leaves_the_append_standing(
+    small: ActivityLog, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def fail() -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(small.store, "train_dictionary", fail)
+    recorded = small.record_many(list(generate_events(TRAIN_AFTER, seed=1)))
+    assert len(recorded) == TRAIN_AFTER
+    assert "no dictionary was trained" in caplog.text
     assert small.verify().ok
 
 

@@ -57,8 +57,10 @@ class SQLBase(ABC):
         #: fetched when a body names one it does not hold).
         self.bodies = BodyCodec(load=self._load_dictionary)
         self._dictionary_checked = -DICTIONARY_CHECK
-        #: Bodies the log holds (by its heads) when the indexer trains its first dictionary.
+        #: Bodies the log holds (by its heads) when its first dictionary is trained, and
+        #: how many it held when last looked at plus those appended here since.
         self._train_at = TRAIN_AFTER
+        self._held = 0
 
     def _load_dictionary(self, dictionary_id: int) -> bytes | None:
         with self.engine.connect() as conn:
@@ -66,14 +68,25 @@ class SQLBase(ABC):
 
     def _encoder(self, conn: Connection) -> Callable[[bytes], bytes]:
         """What an append on ``conn`` encodes bodies with: the newest dictionary, looked
-        for on ``conn`` at most every :data:`DICTIONARY_CHECK` seconds."""
+        for on ``conn`` at most every :data:`DICTIONARY_CHECK` seconds (and, while there
+        is none, whenever the bodies appended here may have made the first one due)."""
         now = time.monotonic()
-        if now - self._dictionary_checked >= DICTIONARY_CHECK:
+        if now - self._dictionary_checked >= DICTIONARY_CHECK or self._training_due():
             self._dictionary_checked = now
-            newest = newest_dictionary(conn)
-            if newest is not None and newest != self.bodies.newest:
-                self._use_dictionary(newest, stored_dictionary(conn, newest) or b"")
+            self._look_for_dictionary(conn)
         return self.bodies.encode
+
+    def _look_for_dictionary(self, conn: Connection) -> None:
+        """Use the newest dictionary stored; with none, count the bodies the log holds."""
+        newest = newest_dictionary(conn)
+        if newest is None:
+            self._held = int(self._sql(conn, "SELECT COALESCE(sum(seq), 0) FROM chain_heads")[0][0])
+        elif newest != self.bodies.newest:
+            self._use_dictionary(newest, stored_dictionary(conn, newest) or b"")
+
+    def _training_due(self) -> bool:
+        """Whether the log may hold enough bodies for its first dictionary."""
+        return self.bodies.newest is None and self._held >= self._train_at
 
     def _use_dictionary(self, dictionary_id: int, data: bytes) -> None:
         """Encode with dictionary ``dictionary_id`` from now on; one that cannot compress

@@ -109,12 +109,31 @@ class BodyCodec:
         except BodyError:
             return stored if type(stored) is bytes else bytes(stored)
 
+    def readable_many(self, stored: Iterable[bytes | None]) -> list[bytes | None]:
+        """:meth:`readable` of each item, in order (None, a tombstone's, stays None)."""
+        decode, decompressors = self._decode, self._decompressors()
+        out: list[bytes | None] = []
+        append = out.append
+        for item in stored:
+            if item is None:
+                append(None)
+                continue
+            try:
+                append(decode(item, decompressors))
+            except BodyError:
+                append(item if type(item) is bytes else bytes(item))
+        return out
+
     def readable_rows(self, rows: Iterable[Sequence[Any]], column: int) -> list[tuple[Any, ...]]:
         """``rows`` with the stored body in ``column`` as :meth:`readable` gives it (for
         checks of copies against bodies: one that cannot be decoded is then reported as
         no readable event)."""
-        readable = self.readable
-        return [(*row[:column], readable(row[column]), *row[column + 1 :]) for row in rows]
+        rows = list(rows)
+        bodies = self.readable_many([row[column] for row in rows])
+        return [
+            (*row[:column], body, *row[column + 1 :])
+            for row, body in zip(rows, bodies, strict=True)
+        ]
 
     def _decode(self, stored: bytes, decompressors: dict[int, Callable[[bytes], bytes]]) -> bytes:
         if not stored:

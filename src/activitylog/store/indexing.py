@@ -31,12 +31,7 @@ from sqlalchemy import Connection
 from activitylog.store.base import IN_CHUNK, SQLBase, logger
 from activitylog.store.bodies import BodyError, train
 from activitylog.store.copies import copies
-from activitylog.store.dictionaries import (
-    SAMPLE,
-    body_dictionaries,
-    newest_dictionary,
-    stored_dictionary,
-)
+from activitylog.store.dictionaries import SAMPLE, body_dictionaries, newest_dictionary
 from activitylog.store.rollups import Accumulator
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup, events
 
@@ -78,21 +73,21 @@ class SQLIndexing(SQLBase):
             if count < INDEX_SLICE:
                 break
         if indexed and self.bodies.newest is None:
+            with self.engine.connect() as conn:
+                self._look_for_dictionary(conn)
             self._train_when_due()
         return indexed
 
     def _train_when_due(self) -> None:
         """Train the log's first dictionary once it holds :data:`TRAIN_AFTER` bodies
-        (about 0.3 s: here, behind the log, never in an append); use one another process
-        stored."""
-        with self.engine.connect() as conn:
-            newest = newest_dictionary(conn)
-            if newest is not None:
-                self._use_dictionary(newest, stored_dictionary(conn, newest) or b"")
-                return
-            held = self._sql(conn, "SELECT sum(seq) FROM chain_heads")[0][0] or 0
-        if held >= self._train_at:
+        (about 0.3 s: after an append committed or behind the log, never inside an
+        append's transaction). A failure is logged: what was appended stands."""
+        if not self._training_due():
+            return
+        try:
             self.train_dictionary()
+        except Exception:  # (the append before it is acknowledged: it must not look failed)
+            logger.exception("no dictionary was trained")
 
     def train_dictionary(self) -> int | None:
         """Train a dictionary on the newest :data:`SAMPLE` bodies and store it under the

@@ -228,17 +228,18 @@ class SQLLedger(SQLIndexing):
 
 def _decoded(rows: Iterator[tuple[Any, ...]], bodies: BodyCodec) -> Iterator[Row]:
     """``rows`` with each body decoded and the hashes as hex, a chunk at a time."""
-    readable = bodies.readable
+    readable_many = bodies.readable_many
     for chunk in iter(lambda: list(islice(rows, STREAM_CHUNK)), []):
+        decoded = readable_many([row[1] for row in chunk])
         yield from [
             (
                 seq,
-                None if body is None else readable(body),
+                body,
                 content if type(content) is not bytes else content.hex(),
                 chained if type(chained) is not bytes else chained.hex(),
                 grave,
             )
-            for seq, body, content, chained, grave in chunk
+            for (seq, _, content, chained, grave), body in zip(chunk, decoded, strict=True)
         ]
 
 

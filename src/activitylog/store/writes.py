@@ -92,11 +92,13 @@ class SQLWrites(SQLIndexing):
     def _committed(self, heads: dict[str, Head], own_transaction: bool) -> None:
         """After the write: remember the signed heads; copy kept checkpoints out (only
         once committed: a caller's transaction may still roll back, and the next kept
-        checkpoint then covers these entries)."""
+        checkpoint then covers these entries); train the first dictionary when due."""
         for head in heads.values():
             self.sealer.signed(head)
         if own_transaction and self.witness is not None:
             self.witness.append(c for head in heads.values() for c in head.kept)
+        if own_transaction:
+            self._train_when_due()
 
     def _write_in(self, connection: Connection | None) -> AbstractContextManager[Connection]:
         return self._write_log() if connection is None else self._join(connection)
@@ -145,6 +147,8 @@ class SQLWrites(SQLIndexing):
                 location=p.location,
             )
         self._insert_entries(conn, rows)
+        if self.bodies.newest is None:
+            self._held += len(rows)
         return written
 
     def _lock_heads(self, conn: Connection, workspaces: Sequence[str]) -> dict[str, Head]:
