@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import hashlib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
