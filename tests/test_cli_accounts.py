@@ -56,6 +56,21 @@ def test_users_add_reads_the_password_from_stdin(db_url: str, accounts: Accounts
     assert (user.id, user.name, dict(user.memberships)) == ("u_ava", "ava", {"acme": "owner"})
 
 
+def test_the_commands_reach_the_accounts_where_accounts_db_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    accounts_db = f"sqlite:///{tmp_path / 'accounts.db'}"
+    monkeypatch.setenv("ACTIVITYLOG_ACCOUNTS_DB", accounts_db)
+    assert add(db, "ava@acme.io", "--workspace", "acme", "--role", "owner").exit_code == 0
+    assert run(db, "keys", "create", "--workspace", "acme", "--scope", "read").exit_code == 0
+    with Accounts.open(accounts_db) as apart:
+        assert apart.authenticate("ava@acme.io", PASSWORD).memberships == {"acme": "owner"}
+        assert [key.workspace for key in apart.list_keys()] == ["acme"]
+    monkeypatch.delenv("ACTIVITYLOG_ACCOUNTS_DB")
+    assert orjson.loads(run(db, "users", "list", "--format", "json").stdout) == []
+
+
 def test_users_add_prompts_twice_for_the_password(db_url: str, accounts: Accounts) -> None:
     typed = f"{PASSWORD}\n{PASSWORD}\n"
     result = run(db_url, "users", "add", "ben@acme.io", "--name", "Ben Ng", input=typed)

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import inspect
 
 from activitylog import ActivityLog
 from activitylog.accounts import Accounts
@@ -48,6 +49,22 @@ def test_demo_seeds_once_and_prints_a_sign_in_per_role(tmp_path: Path, env: dict
         assert log.total_events() == 1500 + 3 + raised
         owner = Accounts(log.store.engine).authenticate("ava.thompson@acme.example", DEMO_PASSWORD)
         assert owner.memberships == {"acme": "owner"}
+
+
+def test_demo_keeps_its_accounts_where_accounts_db_says(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    accounts_db = f"sqlite:///{tmp_path / 'accounts.db'}"
+    args = ["demo", "--db", db, "--accounts-db", accounts_db, "--events", "100", "--no-serve"]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    with Accounts.open(accounts_db) as accounts:
+        owner = accounts.authenticate("ava.thompson@acme.example", DEMO_PASSWORD)
+        assert owner.memberships == {"acme": "owner"}
+        assert accounts.workspace_settings("acme").retention_days == 90
+    with ActivityLog(db) as log, log.store.engine.connect() as conn:
+        assert not inspect(conn).has_table("users")
 
 
 def _free_port() -> int:

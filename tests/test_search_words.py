@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activitylog.search_words import matches, words
+from activitylog.search_words import matches, spans, words
 from activitylog.store.index_schema import SEARCH
 from activitylog.store.sqlite_driver import dbapi
 from store._support import finds
@@ -75,3 +75,25 @@ def test_sqlite_search_index_applies_the_rule(query: str, texts: list[str]) -> N
     match = "SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
     found = {row[0] for row in db.execute(match, (f'"{wanted}" *',))} if wanted else set()
     assert found == {i for i, text in enumerate(texts) if matches(wanted, words(text))}
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "marked"),
+    [
+        ("thom", "Ava Thompson", ["Thom"]),
+        ("ava thom", "Ava Thompson met ava thomas", ["Ava Thom", "ava thom"]),
+        ("chloe", "Chloé", ["Chloé"]),
+        ("e", "Chloe\u0301 e", ["e"]),  # an accent written as a mark of its own
+        ("fi", "ﬁle", ["ﬁ"]),
+        ("10.0.2", "10.0.2.15, 110.0.2.1", ["10.0.2"]),
+        ("ava", "java", []),
+    ],
+)
+def test_spans(query: str, text: str, marked: list[str]) -> None:
+    assert [text[a:b] for a, b in spans(words(query), text)] == marked
+
+
+@given(query=_TEXT, text=_TEXT)
+@settings(max_examples=400, deadline=None)
+def test_spans_mark_what_matches(query: str, text: str) -> None:
+    assert bool(spans(words(query), text)) is matches(words(query), words(text))

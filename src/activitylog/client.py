@@ -11,6 +11,7 @@ with log.context(actor={"id": "u_1", "name": "Ava"}, workspace="acme", ip="203.0
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -109,6 +110,8 @@ class ActivityLog:
         self._secret_key = settings.secret_key
         self._store: Store | None = None
         self._remote: RemoteTransport | None = None
+        self._accounts: Accounts | None = None
+        self._accounts_lock = threading.Lock()
         self.witness: Witness | None = None
         if url.lower().startswith(("http://", "https://")):
             from activitylog.remote.connect import open_transport
@@ -136,11 +139,23 @@ class ActivityLog:
         return self._store
 
     def accounts(self) -> Accounts:
-        """People, roles, sessions, API keys and workspace settings, kept in this log's
-        database (a :class:`ConfigurationError` in remote mode)."""
-        from activitylog.accounts import Accounts
+        """People, roles, sessions, API keys and workspace settings, kept in the
+        ``accounts_db`` setting's database: by default this log's, on its engine (a
+        :class:`ConfigurationError` in remote mode). Opened, and migrated, once."""
+        with self._accounts_lock:
+            if self._accounts is None:
+                self._accounts = self._open_accounts()
+            return self._accounts
 
-        return Accounts(self.store.engine)
+    def _open_accounts(self) -> Accounts:
+        from activitylog.accounts import Accounts
+        from activitylog.accounts.database import same_database
+
+        store = self.store  # a remote log keeps no accounts here: ConfigurationError
+        url = self.settings.accounts_db
+        if url is None or same_database(url, self.url):
+            return Accounts(store.engine)
+        return Accounts.open(url)
 
     @property
     def signing_key(self) -> SigningKey:
@@ -560,6 +575,8 @@ class ActivityLog:
         if self._remote is not None:
             self._remote.close(timeout)
         elif self._store is not None:
+            if self._accounts is not None:
+                self._accounts.close()
             self._store.close()
 
     def __enter__(self) -> ActivityLog:

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     db: str = Field(
         DEFAULT_DB, description="Database URL: sqlite:///FILE or postgresql://user@host/db."
     )
+    accounts_db: str | None = Field(
+        None,
+        description="Database URL of the accounts (users, API keys, sessions, workspace "
+        "settings); none: the log's database.",
+    )
     signing_key: Path = Field(
         default_factory=lambda: _home_path("config", "activitylog", "signing-key.pem"),
         description="The Ed25519 key file that signs checkpoints (created 0600 on first use).",
@@ -251,7 +256,7 @@ class Settings(BaseSettings):
             raise ValueError("must be between 1 and 65535")
         return value
 
-    @field_validator("db", "host", "api_key", "smtp_host", "smtp_user", "smtp_from")
+    @field_validator("db", "accounts_db", "host", "api_key", "smtp_host", "smtp_user", "smtp_from")
     @classmethod
     def _not_empty(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
@@ -307,6 +312,7 @@ class _Environment(EnvSettingsSource):
 #: The kind of value each setting holds, as the TOML file must give it.
 KINDS: dict[str, str] = {
     "db": "text",
+    "accounts_db": "text",
     "signing_key": "path",
     "checkpoint_every": "int",
     "checkpoint_seconds": "float",

@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def accounts(db_url: str, settings: Settings) -> Iterator[Accounts]:
     with ActivityLog(db_url, settings=settings) as log:
-        yield Accounts(log.store.engine)
+        yield log.accounts()
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ from sqlalchemy import select
 
 from activitylog.accounts import Accounts, User
 from activitylog.accounts.keys import TOUCH_EVERY
-from activitylog.accounts.schema import api_keys
+from activitylog.accounts.schema import api_keys, metadata
 from activitylog.errors import NotFound, ValidationError
-from activitylog.store.schema import metadata
 
 from .conftest import NOW, PASSWORD
 

@@ -24,9 +24,11 @@ from activitylog import ActivityLog
 from activitylog.chain import content_hash, link
 from activitylog.merkle import Frontier
 from activitylog.settings import Settings
+from activitylog.store.base import hex_of
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup, entries, events, metadata
 from activitylog.verify_report import GENESIS
 
+from ._hashes import readable, storable
 from ._support import ago, eid, sql, user
 
 WORKSPACES = ("acme", "globex", "initech")
@@ -138,7 +140,7 @@ def entry(log: ActivityLog, workspace: str, seq: int) -> dict[str, Any]:
         s=seq,
     )
     assert len(rows) == 1, (workspace, seq)
-    return dict(rows[0])
+    return readable(rows[0])
 
 
 def head_row(log: ActivityLog, workspace: str) -> dict[str, Any]:
@@ -158,13 +160,14 @@ def kept_note(log: ActivityLog, workspace: str, size: int) -> str:
 
 def content_hashes(log: ActivityLog, workspace: str) -> list[tuple[int, str]]:
     """``(seq, content hash)`` of every entry, tombstones included, in seq order."""
-    rows = sql(
-        log,
-        "SELECT seq, content_hash FROM entries WHERE workspace = :w"
-        " UNION ALL SELECT seq, content_hash FROM tombstones WHERE workspace = :w ORDER BY seq",
-        w=workspace,
-    )
-    return [(int(r["seq"]), str(r["content_hash"])) for r in rows]
+    rows = [
+        (int(r["seq"]), hex_of(r["content_hash"]))
+        for table in ("entries", "tombstones")
+        for r in sql(
+            log, f"SELECT seq, content_hash FROM {table} WHERE workspace = :w", w=workspace
+        )
+    ]
+    return sorted(rows)
 
 
 def state_at(log: ActivityLog, workspace: str, size: int) -> tuple[str, bytes]:
@@ -231,12 +234,13 @@ def rehash(log: ActivityLog, workspace: str, first: int) -> None:
             digest = content_hash(bytes(rows[0]["body"]))
         chain = link(chain, digest)
         table = "entries" if rows else "tombstones"
+        stored = storable({"content_hash": digest, "chain_hash": chain}) if rows else {}
         sql(
             log,
             f"UPDATE {table} SET content_hash = :d, chain_hash = :c"
             " WHERE workspace = :w AND seq = :s",
-            d=digest,
-            c=chain,
+            d=stored.get("content_hash", digest),
+            c=stored.get("chain_hash", chain),
             w=workspace,
             s=seq,
         )

@@ -15,6 +15,7 @@ from activitylog import AccessDenied, ActivityLog, NotFound, ValidationError, Vi
 from activitylog.chain import WorkspaceCheck, content_hash, link
 from activitylog.settings import Settings
 
+from ._hashes import readable, storable
 from ._support import ago, eid, sql, user
 
 WORKSPACES = ("acme", "globex", "initech")
@@ -53,7 +54,7 @@ LOG_COLUMNS = ("rid", "id", "workspace", "seq", "body", "content_hash", "chain_h
 def row(log: ActivityLog, seq: int, workspace: str = "acme") -> dict[str, Any]:
     rows = sql(log, "SELECT * FROM entries WHERE workspace = :w AND seq = :s", w=workspace, s=seq)
     assert len(rows) == 1
-    return dict(rows[0])
+    return readable(rows[0])
 
 
 def broken(log: ActivityLog, workspace: str = "acme") -> tuple[int, str]:
@@ -68,7 +69,7 @@ def broken(log: ActivityLog, workspace: str = "acme") -> tuple[int, str]:
 
 def insert_row(log: ActivityLog, values: dict[str, Any]) -> None:
     """A row written into the log (``entries``) by hand."""
-    values = {name: value for name, value in values.items() if name in LOG_COLUMNS}
+    values = {name: value for name, value in storable(values).items() if name in LOG_COLUMNS}
     columns = ", ".join(values)
     marks = ", ".join(f":{name}" for name in values)
     sql(log, f"INSERT INTO entries ({columns}) VALUES ({marks})", **values)
@@ -166,7 +167,7 @@ def test_modified_body_with_its_content_hash(filled: ActivityLog) -> None:
         filled,
         "UPDATE entries SET body = :b, content_hash = :h WHERE rid = :r",
         b=forged,
-        h=content_hash(forged),
+        h=bytes.fromhex(content_hash(forged)),
         r=original["rid"],
     )
     assert broken(filled)[0] == 12
@@ -262,7 +263,7 @@ def test_consistently_rewritten_chain_is_caught_by_the_signed_checkpoint(
     )
     bodies = [bytes(r["body"]) for r in rows]
     bodies[2] = bodies[2].replace(b"acme #3", b"acme #X")
-    prefix = rows[1]["chain_hash"]
+    prefix = readable(rows[1])["chain_hash"]
     rewritten = []
     for forged in bodies[2:]:
         digest = content_hash(forged)
@@ -273,8 +274,8 @@ def test_consistently_rewritten_chain_is_caught_by_the_signed_checkpoint(
             filled,
             "UPDATE entries SET body = :b, content_hash = :c, chain_hash = :h WHERE rid = :r",
             b=bodies[r["seq"] - 1],
-            c=digest,
-            h=chained,
+            c=bytes.fromhex(digest),
+            h=bytes.fromhex(chained),
             r=r["rid"],
         )
     sql(

@@ -275,6 +275,7 @@ def test_retention_changed_in_the_database_purges_only_what_is_recorded(
     # Someone who can write the database can shorten a workspace's retention without the
     # change being recorded (settings are not under the log's signatures: INTEGRITY.md);
     # what a purge then removes is still recorded, signed and accounted for by verify.
+    aged.accounts()  # the settings' table is made when the accounts first open
     sql(
         aged,
         "INSERT INTO workspace_settings (workspace, name, value, updated_us, updated_by)"

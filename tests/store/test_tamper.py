@@ -21,6 +21,7 @@ from activitylog.errors import IntegrityError
 from activitylog.store.schema import entries, events
 from activitylog.verify_report import Kind, VerifyReport
 
+from ._hashes import storable
 from ._support import eid, sql
 from ._tamper import (
     DELETED,
@@ -132,7 +133,7 @@ def body_and_content_hash(seeded: Seeded) -> None:
     sql(
         seeded.log,
         "UPDATE entries SET content_hash = :h WHERE workspace = 'acme' AND seq = 12",
-        h=content_hash(bytes(row["body"])),
+        h=bytes.fromhex(content_hash(bytes(row["body"]))),
     )
     cover_tracks(seeded.log)
 
@@ -200,12 +201,15 @@ def cut_back_to_a_checkpoint(seeded: Seeded) -> None:
 
 def unrecorded_deletion(seeded: Seeded) -> None:
     """An entry moved into the tombstones, as a deletion would, but with no record."""
+    victim = entry(seeded.log, "acme", 12)
     sql(
         seeded.log,
         "INSERT INTO tombstones (workspace, seq, id, occurred_at, content_hash, chain_hash,"
-        " deleted_at, deleted_by, reason) SELECT workspace, seq, id, rid / 1000, content_hash,"
-        " chain_hash, rid / 1000, 'u_0', 'GDPR request 119' FROM entries"
+        " deleted_at, deleted_by, reason) SELECT workspace, seq, id, rid / 1000, :c, :h,"
+        " rid / 1000, 'u_0', 'GDPR request 119' FROM entries"
         " WHERE workspace = 'acme' AND seq = 12",
+        c=victim["content_hash"],
+        h=victim["chain_hash"],
     )
     sql(seeded.log, "DELETE FROM entries WHERE workspace = 'acme' AND seq = 12")
     cover_tracks(seeded.log)
@@ -273,7 +277,7 @@ def row_inserted(seeded: Seeded) -> None:
 def insert(log: ActivityLog, row: dict[str, object]) -> None:
     """An entry written into the log by hand, with its copies."""
     for table in (entries, events):
-        values = {name: value for name, value in row.items() if name in table.c}
+        values = {name: value for name, value in storable(row).items() if name in table.c}
         columns = ", ".join(values)
         marks = ", ".join(f":{name}" for name in values)
         sql(log, f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", **values)

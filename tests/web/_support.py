@@ -64,10 +64,14 @@ def csrf_of(client: TestClient) -> str:
     return match.group(1)
 
 
-def build_world(root: Path, events: int, db: str | None = None) -> World:
-    """The app over ``events`` seeded entries in ``db`` (default: SQLite under ``root``)."""
+def build_world(
+    root: Path, events: int, db: str | None = None, accounts_db: str | None = None
+) -> World:
+    """The app over ``events`` seeded entries in ``db`` (default: SQLite under ``root``),
+    its accounts in ``accounts_db`` (default: the same database)."""
     settings = Settings(
         db=db or f"sqlite:///{root / 'log.db'}",
+        accounts_db=accounts_db,
         signing_key=root / "signing-key.pem",
         secret_key=root / "secret-key",
         checkpoint_every=50,

@@ -242,7 +242,11 @@ def test_search_matches_are_marked_in_escaped_text() -> None:
     marked = p.marked("Ava <b>EVANS</b> met evans", "evans")
     assert marked == "Ava &lt;b&gt;<mark>EVANS</mark>&lt;/b&gt; met <mark>evans</mark>"
     assert p.marked("<i>x</i>", "") == "&lt;i&gt;x&lt;/i&gt;"
-    assert p.marked("a<b", "<") == "a<mark>&lt;</mark>b"
+    assert p.marked("a<b", "<") == "a&lt;b"  # no word to search for
+    assert p.marked("Ava Thompson", "thom") == "Ava <mark>Thom</mark>pson"
+    assert p.marked("java, Ava", "ava") == "java, <mark>Ava</mark>"  # words' beginnings only
+    assert p.marked("Chloé", "CHLOE") == "<mark>Chloé</mark>"
+    assert p.marked("ava.thompson@acme", "thompson@ac") == "ava.<mark>thompson@ac</mark>me"
     assert p.matches("Jane Doe", " DOE ")
     assert not p.matches("Jane Doe", "smith")
     assert not p.matches("Jane", "")

@@ -4,9 +4,10 @@ workspace's settings.
 
 | module | job |
 |---|---|
-| ``schema`` | the tables (same metadata as the events; migration 0003) |
+| ``schema`` | the tables (a metadata of their own) |
+| ``migrate`` | their migration tree (``migrations``, version table ``alembic_version_accounts``) |
 | ``fields`` | what each account field may hold |
-| ``database`` | the engine and write transactions every part shares |
+| ``database`` | the engine every part shares (the log's, or one for ``accounts_db``) |
 | ``passwords`` | argon2id hashes |
 | ``users`` | :class:`User` and reading users with their memberships |
 | ``throttle`` | the sign-in lockout policy (per email and client address), :class:`SignInFailed` |

@@ -177,6 +177,12 @@ class ApiKeys(AccountsDatabase):
         with self._read() as conn:
             return [_from_row(row) for row in conn.execute(stmt)]
 
+    def revoked_key_ids(self) -> set[str]:
+        """The ids of every revoked key."""
+        stmt = select(api_keys.c.id).where(api_keys.c.revoked_us.is_not(None))
+        with self._read() as conn:
+            return set(conn.execute(stmt).scalars())
+
     def revoke_key(self, key_id: str, *, now: datetime | None = None) -> ApiKey:
         """Revoke a key for good (NotFound if unknown; revoking twice keeps the first time)."""
         with self._write() as conn:

@@ -1,5 +1,6 @@
-"""The account tables and each workspace's settings, on the same
-:data:`~activitylog.store.schema.metadata` as the events.
+"""The account tables and each workspace's settings, on a :data:`metadata` of their own:
+they live in the accounts database (by default the log's), created by the accounts'
+migration tree (:mod:`activitylog.accounts.migrate`), never by the log's.
 
 Times are epoch microseconds (UTC), like the rest of the store. Secrets never reach a
 table: session tokens and API key secrets are stored as their SHA-256 (hex), passwords as
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
+    MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -22,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from activitylog.store.schema import metadata
+metadata = MetaData()
 
 users = Table(
     "users",

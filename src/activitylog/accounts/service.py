@@ -1,12 +1,12 @@
 """The accounts of a log's web UI and API: users, memberships, sign-in, sessions, API keys.
 
-Built on the store's engine, so accounts live in the same database as the events::
+Kept in the accounts database (``accounts_db``; by default the log's, on the log's
+engine), whose tables their own migrations create when the accounts open::
 
     from activitylog import ActivityLog
-    from activitylog.accounts import Accounts
 
     log = ActivityLog("sqlite:///activitylog.db")
-    accounts = Accounts(log.store.engine)
+    accounts = log.accounts()   # or Accounts.open("postgresql://...") on its own
     ava = accounts.add_user("ava@acme.io", password="correct horse", workspace="acme",
                             role="owner")
     user = accounts.authenticate("ava@acme.io", "correct horse")  # or SignInFailed
@@ -62,8 +62,8 @@ from activitylog.errors import FieldError, NotFound, ValidationError
 class Accounts(WebSessions, ApiKeys, WorkspaceSettingsStore):
     """Users, roles, sign-in, web sessions (:class:`WebSessions`), API keys
     (:class:`ApiKeys`) and workspace settings (:class:`WorkspaceSettingsStore`) in the
-    database behind ``engine`` (``ActivityLog(...).store.engine``;
-    the store's migrations create the tables)."""
+    database behind ``engine``, or at a URL (:meth:`open`); opening brings the tables to
+    the accounts' newest migration."""
 
     # -- users -----------------------------------------------------------------------------
     def add_user(

@@ -30,8 +30,9 @@ _TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 
 def open_accounts() -> Accounts:
-    """The accounts in the log's database (opening it runs any pending migrations)."""
-    return Accounts(open_log().store.engine)
+    """The accounts of the command's log, in its ``accounts_db`` (opening them runs any
+    pending migrations)."""
+    return open_log().accounts()
 
 
 def read_password(from_stdin: bool) -> str:

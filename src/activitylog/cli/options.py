@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 import click
 
 from activitylog.access import OPERATOR, Viewer, is_platform, spans_workspaces
-from activitylog.accounts import Accounts
 from activitylog.cli.app import open_log
 from activitylog.errors import FieldError, ValidationError
 from activitylog.selection import Selection
@@ -146,7 +145,7 @@ def selection_from(options: dict[str, Any]) -> Selection:
     workspace = values["workspace"] or None
     viewer = viewer_from(workspace, values["as_user"], values["as_role"])
     if not is_platform(viewer):
-        settings = Accounts(open_log().store.engine).workspace_settings(viewer.workspace)
+        settings = open_log().accounts().workspace_settings(viewer.workspace)
         viewer = replace(viewer, log_access=settings.log_access)
     return Selection(
         workspace=workspace,

@@ -23,6 +23,12 @@ _WITNESS = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Also append every kept checkpoint here (another disk) [default: witness_dir].",
 )
+_ACCOUNTS_DB = click.option(
+    "--accounts-db",
+    metavar="URL",
+    help="Database of the users, API keys, sessions and workspace settings "
+    "[default: accounts_db, else the log's database].",
+)
 _ARCHIVE = click.option(
     "--archive",
     metavar="DIR|s3://BUCKET/PREFIX",
@@ -30,13 +36,16 @@ _ARCHIVE = click.option(
 )
 
 
-def _with(host: str | None, port: int | None, witness_dir: Path | None) -> Settings:
+def _with(
+    host: str | None, port: int | None, witness_dir: Path | None, accounts_db: str | None
+) -> Settings:
     """The command's settings with this command's own flags on top."""
     settings = current_settings()
     return settings.replace(
         host=host or settings.host,
         port=port or settings.port,
         witness_dir=witness_dir or settings.witness_dir,
+        accounts_db=accounts_db or settings.accounts_db,
     )
 
 
@@ -61,6 +70,7 @@ def _run(settings: Settings, log: ActivityLog, demo_accounts: Sequence[DemoAccou
 @_HOST
 @_PORT
 @_WITNESS
+@_ACCOUNTS_DB
 @_ARCHIVE
 @click.option(
     "--no-followers",
@@ -71,13 +81,14 @@ def serve(
     host: str | None,
     port: int | None,
     witness_dir: Path | None,
+    accounts_db: str | None,
     archive: str | None,
     no_followers: bool,
 ) -> None:
     """Run the web server: the Activity Log page, the HTTP API, /docs, and the followers
     (alert rules, alert delivery, streams). Every checkpoint_seconds, and at shutdown,
     each moved head gets a kept checkpoint."""
-    settings = _with(host, port, witness_dir)
+    settings = _with(host, port, witness_dir, accounts_db)
     if archive is not None:
         settings = settings.replace(archive=archive)
     if no_followers:
@@ -89,6 +100,7 @@ def serve(
 @_HOST
 @_PORT
 @_WITNESS
+@_ACCOUNTS_DB
 @click.option(
     "--events",
     type=click.IntRange(min=0),
@@ -113,6 +125,7 @@ def demo(
     host: str | None,
     port: int | None,
     witness_dir: Path | None,
+    accounts_db: str | None,
     events: int,
     from_helpdesk: bool,
     days: int,
@@ -120,9 +133,8 @@ def demo(
 ) -> None:
     """A demo: seeded log, a sign-in for every role (printed), the server on loopback."""
     from activitylog import demo as demo_data
-    from activitylog.accounts import Accounts
 
-    settings = _with(host, port, witness_dir)
+    settings = _with(host, port, witness_dir, accounts_db)
     log = _open(settings)
     if from_helpdesk:
         from activitylog.demo.driver import DEFAULT_EVENTS
@@ -139,7 +151,7 @@ def demo(
             added = demo_data.fill(log, events, advance)
         done = f"seeded {added:,} demo events into {settings.db}"
     click.echo(done if added else f"using the events already in {settings.db}")
-    shown = demo_data.ensure_accounts(Accounts(log.store.engine))
+    shown = demo_data.ensure_accounts(log.accounts())
     demo_data.ensure_retention(log)  # 90 days in each workspace, unless an owner chose
     alerts = demo_data.review_alerts(log)  # the alert rules over the story, once
     if alerts:

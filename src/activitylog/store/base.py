@@ -1,12 +1,13 @@
 """What both SQL engines share before reading or writing: the engine, the sealer, the
-dialect hooks each engine fills in, and the row <-> event conversions."""
+body codec, the dialect hooks each engine fills in, and the row <-> event conversions."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from typing import Any
 
@@ -15,12 +16,19 @@ from sqlalchemy import ColumnElement, Connection, Engine
 
 from activitylog.enrich import EMPTY_EVENT
 from activitylog.sealing import Sealer, SealPolicy
+from activitylog.store.bodies import BodyCodec, BodyError
+from activitylog.store.dictionaries import TRAIN_AFTER, newest_dictionary, stored_dictionary
 from activitylog.store.schema import entries
 
-#: What an event is read from: its body (content and derived fields, as hashed), its place
-#: and hashes, in the log. The copies in ``events`` are for filtering, never shown.
+#: What an event is read from: its body (content and derived fields, as hashed, stored as
+#: :mod:`activitylog.store.bodies` says), its place and hashes, in the log. The copies in
+#: ``events`` are for filtering, never shown. :meth:`SQLBase._read` decodes such a row.
 READ_COLUMNS = (entries.c.seq, entries.c.body, entries.c.content_hash, entries.c.chain_hash)
 IN_CHUNK = 500
+#: Seconds between an append's looks for a newer dictionary (one trained by another
+#: process): until then, it compresses with the one it knows.
+DICTIONARY_CHECK = 10.0
+logger = logging.getLogger("activitylog.store")
 
 
 class SQLBase(ABC):
@@ -45,6 +53,45 @@ class SQLBase(ABC):
         #: where the engine has one writer at a time anyway (SQLite): a waiting append is
         #: woken the moment the lock is free rather than at its busy handler's next poll.
         self.writer_turn: AbstractContextManager[Any] = nullcontext()
+        #: Encodes the bodies appends store and decodes those read (dictionaries are
+        #: fetched when a body names one it does not hold).
+        self.bodies = BodyCodec(load=self._load_dictionary)
+        self._dictionary_checked = -DICTIONARY_CHECK
+        #: Bodies the log holds (by its heads) when the indexer trains its first dictionary.
+        self._train_at = TRAIN_AFTER
+
+    def _load_dictionary(self, dictionary_id: int) -> bytes | None:
+        with self.engine.connect() as conn:
+            return stored_dictionary(conn, dictionary_id)
+
+    def _encoder(self, conn: Connection) -> Callable[[bytes], bytes]:
+        """What an append on ``conn`` encodes bodies with: the newest dictionary, looked
+        for on ``conn`` at most every :data:`DICTIONARY_CHECK` seconds."""
+        now = time.monotonic()
+        if now - self._dictionary_checked >= DICTIONARY_CHECK:
+            self._dictionary_checked = now
+            newest = newest_dictionary(conn)
+            if newest is not None and newest != self.bodies.newest:
+                self._use_dictionary(newest, stored_dictionary(conn, newest) or b"")
+        return self.bodies.encode
+
+    def _use_dictionary(self, dictionary_id: int, data: bytes) -> None:
+        """Encode with dictionary ``dictionary_id`` from now on; one that cannot compress
+        (damaged in the database) is left unused, bodies then stay as they are."""
+        try:
+            self.bodies.add(dictionary_id, data)
+        except BodyError as exc:
+            logger.warning("bodies are stored uncompressed: %s", exc)
+
+    def _read(self, row: Sequence[Any]) -> tuple[int, bytes, str, str]:
+        """A row of :data:`READ_COLUMNS` as the rest of the package sees it: the body
+        decoded to the canonical JSON that was hashed, the hashes as hex."""
+        seq, body, content_hash, chain_hash = row
+        return seq, self.bodies.decode(body), hex_of(content_hash), hex_of(chain_hash)
+
+    def _event(self, row: Sequence[Any]) -> dict[str, Any]:
+        """The event a row of :data:`READ_COLUMNS` holds."""
+        return row_to_event(self._read(row))
 
     @contextmanager
     def _queued(
@@ -127,12 +174,19 @@ class SQLBase(ABC):
 
 
 def row_to_event(row: Sequence[Any]) -> dict[str, Any]:
-    """An event from a row of :data:`READ_COLUMNS` (the export hot path: no copies)."""
+    """An event from a row of :data:`READ_COLUMNS` as :meth:`SQLBase._read` gives it (the
+    export hot path: no copies)."""
     seq, body, content_hash, chain_hash = row
     event = EMPTY_EVENT.copy()
     event.update(orjson.loads(body))
     event.update(seq=seq, content_hash=content_hash, chain_hash=chain_hash)
     return event
+
+
+def hex_of(stored: bytes | str) -> str:
+    """A stored hash as hex: ``entries`` keeps the 32 bytes (since migration 0016; SQLite
+    rows written before it keep their hex text, read as it is)."""
+    return stored if isinstance(stored, str) else bytes(stored).hex()
 
 
 def now_us() -> int:

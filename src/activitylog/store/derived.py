@@ -47,7 +47,7 @@ class SQLDerived(SQLLedger):
         with self.engine.connect() as conn:
             conn = conn.execution_options(**self._snapshot_options())
             with conn.begin():
-                run = CopyPass(conn, self.MARK, workspace, repair=False)
+                run = CopyPass(conn, self.MARK, workspace, repair=False, bodies=self.bodies)
                 run.run()
         for seq in run.uncopied:
             yield seq, "has no copies (events row): pages and counts leave it out"
@@ -100,7 +100,7 @@ class SQLDerived(SQLLedger):
                     (name,),
                 )
                 self._index_all(conn)  # counts are compared with every entry below
-                run = CopyPass(conn, self.MARK, name, repair=True, store=self)
+                run = CopyPass(conn, self.MARK, name, repair=True, bodies=self.bodies, store=self)
                 run.run()
             rewritten += run.rewritten
             rebuild_index = rebuild_index or bool(run.check.unindexed) or run.reindex_search

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from activitylog.events import format_micros
 from activitylog.store import sqlite_driver
+from activitylog.store.bodies import BodyCodec
 from activitylog.store.copies import (
     COPY_COLUMNS,
     KEY_FIELDS,
@@ -103,9 +104,12 @@ class CopyPass:
         workspace: str,
         *,
         repair: bool,
+        bodies: BodyCodec,
         store: SQLIndexing | None = None,
     ) -> None:
         self.conn, self.mark, self.workspace, self.repair = conn, mark, workspace, repair
+        #: Reads the stored bodies (as is, or compressed with a dictionary).
+        self.bodies = bodies
         #: Writes copies and removes them, repairing.
         self.store = store
         #: Seqs of entries (up to the mark) without copies; copies of no entry
@@ -159,6 +163,7 @@ class CopyPass:
                 continue
             if not rows:
                 break
+            rows = self.bodies.readable_rows(rows, 2)
             start = len(check.broken)
             check.feed(rows)
             if check.suspects:
@@ -226,7 +231,7 @@ class CopyPass:
                 (self.workspace, seq),
             )
             try:
-                values = copies(bytes(rows[0][1]))
+                values = copies(self.bodies.decode(rows[0][1]))
             except ValueError:
                 self.left.append(seq)  # an unreadable body: verify reports it
                 continue
@@ -259,12 +264,13 @@ class CopyPass:
         """The rows of ``rids`` as :data:`ROW_COLUMNS`."""
         columns = ", ".join(("b." if c in LOGGED else "e.") + c for c in ROW_COLUMNS)
         marks = ", ".join([self.mark] * len(rids))
-        return driver_rows(
+        rows = driver_rows(
             self.conn,
             f"SELECT {columns} FROM events AS e JOIN entries AS b ON b.rid = e.rid"
             f" WHERE e.rid IN ({marks})",
             tuple(rids),
         )
+        return self.bodies.readable_rows(rows, 2)
 
     def _rewrite(self, broken: Sequence[Broken]) -> None:
         """Rewrite the copy columns of ``broken`` rows from their bodies; rows in the
@@ -454,7 +460,7 @@ class CopyPass:
             last = day * span - 1
             params = (self.workspace, last, self.indexed, CHUNK)
             while rows := driver_rows(self.conn, statement, params):
-                rows = [r for r in rows if r[1] < (day + 1) * span]
+                rows = self.bodies.readable_rows([r for r in rows if r[1] < (day + 1) * span], 2)
                 if not rows:
                     break
                 recheck.feed(rows)

@@ -14,27 +14,37 @@ every read but ``after`` (the followers' own) settles first (:meth:`SQLIndexing.
 it indexes what is pending itself, so a read sees every entry acknowledged before it
 began, whether or not an indexer runs. Deletions and purges index what is pending in
 their own transaction before they take entries out.
+
+Once the log holds enough bodies, the indexer also trains the dictionary appends then
+compress bodies with (:mod:`activitylog.store.bodies`), after its own transaction.
 """
 
 from __future__ import annotations
 
-import logging
+import time
 from typing import Any
 
+import sqlalchemy.exc
+import zstandard
 from sqlalchemy import Connection
 
-from activitylog.store.base import IN_CHUNK, SQLBase
+from activitylog.store.base import IN_CHUNK, SQLBase, logger
+from activitylog.store.bodies import BodyError, train
 from activitylog.store.copies import copies
+from activitylog.store.dictionaries import (
+    SAMPLE,
+    body_dictionaries,
+    newest_dictionary,
+    stored_dictionary,
+)
 from activitylog.store.rollups import Accumulator
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup, events
 
 #: Entries indexed in one transaction at most (a slice); the write lock is given up
 #: between slices, at once when an append of this process waits.
 INDEX_SLICE = 5000
-#: The copies' columns after ``rid`` but ``seq``, in table order (``id, workspace`` come
-#: before ``seq``).
+#: The copies' columns after ``rid``, in table order.
 _COPIED = tuple(c.name for c in events.columns if c.name != "rid")
-logger = logging.getLogger("activitylog.store")
 _PENDING = (
     "SELECT h.workspace, COALESCE(d.seq, 0), h.seq FROM chain_heads AS h"
     " LEFT JOIN derived_heads AS d ON d.workspace = h.workspace"
@@ -65,8 +75,57 @@ class SQLIndexing(SQLBase):
             indexed += count
             done += 1
             if count < INDEX_SLICE:
-                return indexed
+                break
+        if indexed and self.bodies.newest is None:
+            self._train_when_due()
         return indexed
+
+    def _train_when_due(self) -> None:
+        """Train the log's first dictionary once it holds :data:`TRAIN_AFTER` bodies
+        (about 0.3 s: here, behind the log, never in an append); use one another process
+        stored."""
+        with self.engine.connect() as conn:
+            newest = newest_dictionary(conn)
+            if newest is not None:
+                self._use_dictionary(newest, stored_dictionary(conn, newest) or b"")
+                return
+            held = self._sql(conn, "SELECT sum(seq) FROM chain_heads")[0][0] or 0
+        if held >= self._train_at:
+            self.train_dictionary()
+
+    def train_dictionary(self) -> int | None:
+        """Train a dictionary on the newest :data:`SAMPLE` bodies and store it under the
+        next id; appends compress with it from then on (those of other processes within
+        ``DICTIONARY_CHECK`` seconds), and bodies stored with older ones stay readable.
+        Returns its id; None when the bodies are too few to train on (tried again once the
+        log holds twice as many) or another process stored one at the same moment."""
+        with self.engine.connect() as conn:
+            stored = self._sql(conn, f"SELECT body FROM entries ORDER BY rid DESC LIMIT {SAMPLE}")
+        decode = self.bodies.decode
+        samples = []
+        for (body,) in stored:
+            try:
+                samples.append(decode(body))
+            except BodyError:
+                continue  # verify reports it
+        try:
+            data = train(samples)
+        except zstandard.ZstdError as exc:
+            self._train_at = 2 * max(self._train_at, len(samples))
+            logger.warning("no dictionary trained on %d bodies: %s", len(samples), exc)
+            return None
+        try:
+            with self.writer_turn, self._write_log() as conn:
+                dictionary_id = (newest_dictionary(conn) or 0) + 1
+                conn.execute(
+                    body_dictionaries.insert().values(
+                        id=dictionary_id, data=data, created_at=time.time_ns() // 1000
+                    )
+                )
+        except sqlalchemy.exc.IntegrityError:
+            return None
+        self._use_dictionary(dictionary_id, data)
+        return dictionary_id
 
     def _index_all(self, conn: Connection) -> None:
         """Index everything pending inside ``conn``'s write transaction (before entries
@@ -117,12 +176,13 @@ class SQLIndexing(SQLBase):
         rows = []
         counts, ip_counts = Accumulator(ROLLUPS), Accumulator(IP_ROLLUPS)
         taken = self._copied(conn, [row[0] for row in entries])
+        decode = self.bodies.decode
         for rid, seq, body in entries:
             if rid in taken:  # a row someone wrote there: verify reports it, reads go on
                 logger.warning("workspace %s, seq %s: a copy is in its place", workspace, seq)
                 continue
             try:
-                values = copies(bytes(body))
+                values = copies(decode(body))
             except ValueError:  # not a body we wrote: verify reports it; pages skip it
                 logger.warning("workspace %s, seq %s: entry body unreadable", workspace, seq)
                 continue

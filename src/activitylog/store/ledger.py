@@ -1,5 +1,6 @@
 """Reading the log as verification and proofs see it: every workspace any table knows,
-heads, kept checkpoints, and entries (tombstones included) in seq order, streamed."""
+heads, kept checkpoints, and entries (tombstones included) in seq order, streamed, with
+their bodies decoded to the canonical JSON that was hashed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -15,6 +16,8 @@ from sqlalchemy import Connection, select
 from activitylog.chain import Head, Row
 from activitylog.events import format_micros
 from activitylog.retention import PURGE_ACTION, PurgeStart, purge_start
+from activitylog.store.bodies import BodyCodec
+from activitylog.store.dictionaries import stored_dictionaries
 from activitylog.store.indexing import SQLIndexing
 from activitylog.store.schema import chain_heads, checkpoints
 
@@ -125,7 +128,9 @@ class SQLLedger(SQLIndexing):
         with self.engine.connect() as conn:
             conn = conn.execution_options(**self._snapshot_options())
             head = self._head(conn, workspace)
-            purges = self.purge_records(conn, workspace)
+            # the dictionaries as this snapshot holds them, not as this process knew them
+            bodies = BodyCodec(stored_dictionaries(conn))
+            purges = self.purge_records(conn, workspace, bodies)
             start, problem = None, None
             if purges:
                 try:
@@ -133,22 +138,26 @@ class SQLLedger(SQLIndexing):
                 except ValueError as exc:
                     problem = (purges[-1][0], str(exc))
             first = 1 if start is None else start.last + 1
-            rows = self.entries(conn, workspace, first, hashes=hashes)
+            rows = self.entries(conn, workspace, first, hashes=hashes, bodies=bodies)
             try:
                 yield Snapshot(head, self._kept(conn, workspace), purges, start, problem, rows)
             finally:
                 rows.close()
 
-    def purge_records(self, conn: Connection, workspace: str) -> list[tuple[int, bytes]]:
+    def purge_records(
+        self, conn: Connection, workspace: str, bodies: BodyCodec | None = None
+    ) -> list[tuple[int, bytes]]:
         """``(seq, body)`` of ``workspace``'s purge records still in the log, by seq (a
-        small partial index of the copies finds them: call after settling)."""
+        small partial index of the copies finds them: call after settling); a body that
+        cannot be decoded (by ``bodies``, default the store's) as it is stored."""
         rows = self._sql(
             conn,
             "SELECT b.seq, b.body FROM events AS e JOIN entries AS b ON b.rid = e.rid"
             f" WHERE e.workspace = {self.MARK} AND e.action = {self.MARK} ORDER BY b.seq",
             (workspace, PURGE_ACTION),
         )
-        return [(int(seq), bytes(body)) for seq, body in rows]
+        readable = (bodies or self.bodies).readable
+        return [(int(seq), readable(body)) for seq, body in rows]
 
     def _snapshot_options(self) -> dict[str, Any]:
         """Execution options for a consistent multi-statement read."""
@@ -162,24 +171,31 @@ class SQLLedger(SQLIndexing):
         last: int | None = None,
         *,
         hashes: bool = True,
+        bodies: BodyCodec | None = None,
     ) -> RowStream:
         """Entries ``first..last`` of ``workspace`` (events and tombstones merged by the
         database, both read in seq order from their indexes) in seq order, as
-        :data:`activitylog.chain.Row` tuples; streamed, in the caller's snapshot.
-        ``hashes`` False leaves the live entries' stored hashes unread (None)."""
+        :data:`activitylog.chain.Row` tuples: bodies decoded (by ``bodies``, default the
+        store's; one that cannot be, as it is stored, so it fails its hash), hashes as
+        hex. Streamed, in the caller's snapshot. ``hashes`` False leaves the live
+        entries' stored hashes unread (None)."""
         mark = self.MARK
         where = f"workspace = {mark} AND seq >= {mark}" + (
             f" AND seq <= {mark}" if last is not None else ""
         )
         params = (workspace, first) if last is None else (workspace, first, last)
         stored = "content_hash, chain_hash" if hashes else "NULL, NULL"
-        return self._stream(
+        if hashes and conn.dialect.name == "postgresql":
+            # one type on both sides of the union (tombstones keep hex text)
+            stored = "encode(content_hash, 'hex'), encode(chain_hash, 'hex')"
+        rows = self._stream(
             conn,
             f"SELECT seq, body, {stored}, NULL FROM entries WHERE {where}"
             f" UNION ALL SELECT seq, NULL, content_hash, chain_hash, id FROM tombstones"
             f" WHERE {where} ORDER BY seq",
             params * 2,
         )
+        return RowStream(_decoded(iter(rows), bodies or self.bodies), rows.close)
 
     def tombstones_of(self, workspace: str) -> list[tuple[int, str, str, str, str]]:
         """``(seq, id, deleted_by, reason, deleted_at)`` of ``workspace``'s tombstones."""
@@ -208,6 +224,22 @@ class SQLLedger(SQLIndexing):
         result = conn.execution_options(stream_results=True).exec_driver_sql(statement, params)
         chunks = iter(partial(result.fetchmany, STREAM_CHUNK), [])
         return RowStream(chain.from_iterable(chunks), result.close)
+
+
+def _decoded(rows: Iterator[tuple[Any, ...]], bodies: BodyCodec) -> Iterator[Row]:
+    """``rows`` with each body decoded and the hashes as hex, a chunk at a time."""
+    readable = bodies.readable
+    for chunk in iter(lambda: list(islice(rows, STREAM_CHUNK)), []):
+        yield from [
+            (
+                seq,
+                None if body is None else readable(body),
+                content if type(content) is not bytes else content.hex(),
+                chained if type(chained) is not bytes else chained.hex(),
+                grave,
+            )
+            for seq, body, content, chained, grave in chunk
+        ]
 
 
 class RowStream:

@@ -1,5 +1,5 @@
 """The PostgreSQL engine (psycopg 3): COPY for batches, row locks on chain heads,
-a trigram GIN index for search, default synchronous commit for durability."""
+a trigram GIN index over the words search looks in, default synchronous commit for durability."""
 
 from __future__ import annotations
 

@@ -95,7 +95,7 @@ class SQLReads(SQLIndexing):
                 )
                 stmt = select(entries.c.id, *READ_COLUMNS).join_from(events, entries, _SAME_RID)
                 for row in conn.execute(stmt.where(*where)):
-                    found[row[0]] = row_to_event(row[1:])
+                    found[row[0]] = self._event(row[1:])
             for event_id in ids:
                 if event_id not in found:
                     tombstone = self._tombstone(conn, event_id, visibility)
@@ -144,7 +144,7 @@ class SQLReads(SQLIndexing):
             rows: dict[int, dict[str, Any]] = {}
             for chunk in chunks([rid for rid, _ in keys]):
                 stmt = select(entries.c.rid, *READ_COLUMNS).where(entries.c.rid.in_(chunk))
-                rows.update((row[0], row_to_event(row[1:])) for row in conn.execute(stmt))
+                rows.update((row[0], self._event(row[1:])) for row in conn.execute(stmt))
             total = self._count(conn, spec.visibility, filters)
         items = [rows[rid] for rid, _ in keys if rid in rows]
 
@@ -174,9 +174,10 @@ class SQLReads(SQLIndexing):
     def iter_rows(
         self, visibility: Visibility, filters: Filters, order: str = "-time", chunk: int = 5000
     ) -> Iterator[tuple[int, bytes, str, str]]:
-        """Every matching entry as stored, ``(seq, body, content_hash, chain_hash)`` with
-        the body the exact canonical JSON that was hashed, in time order, fetched in keyset
-        chunks (flat memory): what exports splice rather than decode and re-encode."""
+        """Every matching entry, ``(seq, body, content_hash, chain_hash)`` with the body
+        the exact canonical JSON that was hashed (decoded from its stored form) and the
+        hashes as hex, in time order, fetched in keyset chunks (flat memory): what exports
+        splice rather than parse and re-encode."""
         self._settled()
         where = event_clauses(events, visibility, filters, Window.of(filters), self._search)
         descending = order.startswith("-")
@@ -189,16 +190,17 @@ class SQLReads(SQLIndexing):
             stmt = stmt.order_by(events.c.rid.desc() if descending else events.c.rid).limit(chunk)
             with self.engine.connect() as conn:
                 rows = conn.execute(stmt).all()
-            for _rid, seq, body, content_hash, chain_hash in rows:
-                yield seq, bytes(body), content_hash, chain_hash
+            read = self._read
+            for row in rows:
+                yield read(row[1:])
             if len(rows) < chunk:
                 return
             last = rows[-1][0]
 
     def after(self, workspace: str, seq: int, limit: int) -> list[tuple[Any, ...]]:
-        """Up to ``limit`` rows of :data:`READ_COLUMNS` (seq, body, hashes) of
-        ``workspace`` after ``seq``, in seq order: what a follower reads next (committed
-        entries only; tombstones are skipped)."""
+        """Up to ``limit`` rows of :data:`READ_COLUMNS` (seq, body, hashes; decoded as
+        :meth:`_read` does) of ``workspace`` after ``seq``, in seq order: what a follower
+        reads next (committed entries only; tombstones are skipped)."""
         stmt = (
             select(*READ_COLUMNS)
             .where(entries.c.workspace == workspace, entries.c.seq > seq)
@@ -206,7 +208,7 @@ class SQLReads(SQLIndexing):
             .limit(limit)
         )
         with self.engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(stmt)]
+            return [self._read(row) for row in conn.execute(stmt)]
 
     def count(self, visibility: Visibility, filters: Filters) -> int:
         with self.engine.connect() as conn:

@@ -45,8 +45,10 @@ entries = Table(
     Column("workspace", String(200), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("body", LargeBinary, nullable=False),
-    Column("content_hash", String(64), nullable=False),
-    Column("chain_hash", String(64), nullable=False),
+    # SHA-256 digests, 32 bytes (migration 0016; SQLite rows written before it keep their
+    # hex text, which the store reads as it is: store.base.hex_of).
+    Column("content_hash", LargeBinary, nullable=False),
+    Column("chain_hash", LargeBinary, nullable=False),
     UniqueConstraint("id", name="uq_entries_id"),
     UniqueConstraint("workspace", "seq", name="uq_entries_workspace_seq"),
 )

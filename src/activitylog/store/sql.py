@@ -12,7 +12,7 @@ from activitylog.access import OPERATOR, visibility_for
 from activitylog.enrich import Prepared
 from activitylog.errors import IntegrityError
 from activitylog.idempotency import Recorded
-from activitylog.store.base import READ_COLUMNS, chunks, row_to_event
+from activitylog.store.base import READ_COLUMNS, chunks
 from activitylog.store.derived import SQLDerived
 from activitylog.store.ledger import SQLLedger
 from activitylog.store.purges import SQLPurges
@@ -72,7 +72,7 @@ class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
         found: dict[str, dict[str, Any]] = {}
         for chunk in chunks(ids):
             query = select(entries.c.id, *READ_COLUMNS).where(entries.c.id.in_(chunk))
-            found.update((row[0], row_to_event(row[1:])) for row in conn.execute(query))
+            found.update((row[0], self._event(row[1:])) for row in conn.execute(query))
         for event_id in ids:
             tombstone = None if event_id in found else self._tombstone(conn, event_id, everything)
             if tombstone is not None:

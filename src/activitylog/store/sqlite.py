@@ -10,7 +10,7 @@ named unqualified: SQLite finds them in either file.
 Writers take their file's write lock when they begin, so concurrent processes queue for
 it instead of failing mid-transaction: ``immediate`` (appends, accounts, followers) the
 database's, ``index`` the index file's, ``all`` both (deletions, purges, reindex);
-readers see a snapshot. Search uses an FTS5 trigram index whose rowid is the time-ordered
+readers see a snapshot. Search uses an FTS5 index of words whose rowid is the time-ordered
 ``rid``, so a time range narrows the match itself.
 """
 

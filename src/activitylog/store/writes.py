@@ -2,7 +2,8 @@
 
 An append is one transaction per batch: lock the chain heads of the batch's workspaces
 (and make sure each is one we signed), drop ids already stored (idempotency), sequence,
-hash, grow each tree, insert the entries, sign each moved head and keep the checkpoints
+hash, grow each tree, insert the entries (bodies encoded by activitylog.store.bodies,
+hashes as 32 bytes), sign each moved head and keep the checkpoints
 that are due. Rows are never updated. After the commit, kept checkpoints are copied to the
 witness directory. The copies pages filter on, the rollups and the search index follow
 (activitylog.store.indexing).
@@ -28,7 +29,7 @@ from activitylog.merkle import Frontier
 from activitylog.notes import Checkpoint
 from activitylog.query import Filters
 from activitylog.sealing import Head
-from activitylog.store.base import READ_COLUMNS, chunks, now_us, row_to_event
+from activitylog.store.base import READ_COLUMNS, chunks, hex_of, now_us
 from activitylog.store.clauses import Window, event_clauses
 from activitylog.store.indexing import SQLIndexing
 from activitylog.store.rollups import Accumulator
@@ -122,6 +123,7 @@ class SQLWrites(SQLIndexing):
         rows: list[tuple[Any, ...]] = []
         written: dict[str, dict[str, Any]] = {}
         sealer = self.sealer
+        encode, unhex = self._encoder(conn), bytes.fromhex
         now = time.time()
         for p, rid in zip(batch, rids, strict=True):
             content, info = p.content, p.info
@@ -129,7 +131,10 @@ class SQLWrites(SQLIndexing):
             head = heads[workspace]
             digest, chained = head.add(p.body)
             sealer.extended(head, now)
-            rows.append((rid, content["id"], workspace, head.seq, p.body, digest, chained))
+            stored = encode(p.body)
+            rows.append(
+                (rid, content["id"], workspace, head.seq, stored, unhex(digest), head.chain)
+            )
             written[content["id"]] = event_dict(
                 content,
                 seq=head.seq,
@@ -259,7 +264,7 @@ class SQLWrites(SQLIndexing):
         wanted = [p.content["id"] for p in batch if p.content["id"] in existing]
         for chunk in chunks(list(dict.fromkeys(wanted))):
             query = select(entries.c.id, *READ_COLUMNS).where(entries.c.id.in_(chunk))
-            stored.update((row[0], row_to_event(row[1:])) for row in conn.execute(query))
+            stored.update((row[0], self._event(row[1:])) for row in conn.execute(query))
         conflicts: list[tuple[int, str, list[str]]] = []
         for index, p in enumerate(batch):
             event_id = p.content["id"]
@@ -420,8 +425,8 @@ class SQLWrites(SQLIndexing):
                 seq=row["seq"],
                 id=row["id"],
                 occurred_at=row["occurred_at"],
-                content_hash=row["content_hash"],
-                chain_hash=row["chain_hash"],
+                content_hash=hex_of(row["content_hash"]),
+                chain_hash=hex_of(row["chain_hash"]),
                 deleted_at=deleted_at,
                 deleted_by=by,
                 reason=reason,

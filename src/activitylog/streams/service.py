@@ -17,7 +17,6 @@ import orjson
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import RowMapping
 
-from activitylog.accounts.schema import api_keys
 from activitylog.errors import FieldError, NotFound, ValidationError
 from activitylog.followers import FollowerStatus, status
 from activitylog.followers.cursors import Cursors
@@ -129,10 +128,7 @@ def stream_followers(log: ActivityLog) -> list[StreamFollower]:
     """The followers registry's source: one follower per stream, but the streams an API
     key added that has since been revoked (a leaked key must not leave a feed of the log
     running: such a stream stops, its position kept, until removed)."""
-    with log.store.engine.connect() as conn:
-        revoked = set(
-            conn.execute(select(api_keys.c.id).where(api_keys.c.revoked_us.is_not(None))).scalars()
-        )
+    revoked = log.accounts().revoked_key_ids()
     service = Streams(log)
     return service.followers([s for s in service.list() if s.created_by not in revoked])
 

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from activitylog.chain import DELETION_ACTION
 from activitylog.events import parse_time
+from activitylog.search_words import spans, words
 from activitylog.stats import initials
 from activitylog.timeranges import zone
 
@@ -379,14 +380,13 @@ def seq_text(seq: int | None) -> str:
 
 
 def marked(text: str | None, term: str | None, *, wrap_after: str = "") -> Markup:
-    """``text`` escaped, with each case-insensitive occurrence of ``term`` (the free-text
-    search, a plain substring as the stores match it) in ``<mark>``; a break opportunity
-    (``<wbr>``) follows every character of ``wrap_after`` (":" lets an IPv6 address wrap)."""
+    """``text`` escaped, with each place the free-text search ``term`` matches (the words
+    of :mod:`activitylog.search_words`) in ``<mark>``; a break opportunity (``<wbr>``)
+    follows every character of ``wrap_after`` (":" lets an IPv6 address wrap)."""
     text = text or ""
-    spans = _matches(text, (term or "").strip())
     out: list[str] = []
     at = 0
-    for start, end in spans:
+    for start, end in _matches(text, term):
         out.append(_wrappable(text[at:start], wrap_after))
         out.append(f"<mark>{_wrappable(text[start:end], wrap_after)}</mark>")
         at = end
@@ -395,21 +395,12 @@ def marked(text: str | None, term: str | None, *, wrap_after: str = "") -> Marku
 
 
 def matches(text: str | None, term: str | None) -> bool:
-    """Whether the search ``term`` occurs in ``text`` (as :func:`marked` marks it)."""
-    return bool(_matches(text or "", (term or "").strip()))
+    """Whether the search ``term`` matches ``text`` (as :func:`marked` marks it)."""
+    return bool(_matches(text or "", term))
 
 
-def _matches(text: str, term: str) -> list[tuple[int, int]]:
-    if not term or not text:
-        return []
-    folded, needle = text.lower(), term.lower()
-    if len(folded) != len(text):  # lowercasing changed the length: offsets would drift
-        return []
-    spans, at = [], folded.find(needle)
-    while at >= 0:
-        spans.append((at, at + len(needle)))
-        at = folded.find(needle, at + len(needle))
-    return spans
+def _matches(text: str, term: str | None) -> list[tuple[int, int]]:
+    return spans(words(term), text) if term and text else []
 
 
 def _wrappable(text: str, wrap_after: str) -> str:

@@ -1,11 +1,13 @@
 """Workspace settings: one row per workspace and setting (``log_access``, ``link_base``, ...).
 
+The table moved to the accounts' own migration tree (``activitylog/accounts/migrations``,
+revision ``accounts_0001``), which creates it wherever ``accounts_db`` points. A database
+this revision built it in keeps it, and that revision adopts it; the log's tree no longer
+creates it.
+
 Revision ID: 0005
 Revises: 0004
 """
-
-from alembic import op
-from sqlalchemy import BigInteger, Column, PrimaryKeyConstraint, String, Text
 
 revision = "0005"
 down_revision = "0004"
@@ -14,12 +16,4 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "workspace_settings",
-        Column("workspace", String(200), nullable=False),
-        Column("name", String(64), nullable=False),
-        Column("value", Text, nullable=False),
-        Column("updated_us", BigInteger, nullable=False),
-        Column("updated_by", String(200), nullable=False),
-        PrimaryKeyConstraint("workspace", "name", name="pk_workspace_settings"),
-    )
+    pass

@@ -6,15 +6,15 @@ What is left of each copy is unchanged, so nothing is rewritten. On SQLite the c
 in the index file, which the store makes again when its layout is older
 (store/index_schema.py), so nothing is done here.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 """
 
 from alembic import op
 from sqlalchemy import BigInteger, Column, String, Text, text
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,155 @@
+"""The body codec: stored bytes give back the exact canonical body, raw or compressed, with
+any dictionary the codec was given; what it cannot read is refused, naming why."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+import zstandard
+from hypothesis import given
+from hypothesis import strategies as st
+
+from activitylog.demo.seed import generate_events
+from activitylog.store.bodies import RAW, ZSTD, BodyCodec, BodyError, train
+
+
+def _bodies(count: int, seed: int) -> list[bytes]:
+    return [
+        orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
+        for event in generate_events(count, seed=seed)
+    ]
+
+
+SAMPLES = _bodies(300, seed=1)
+DICTIONARY = train(SAMPLES)
+OTHER_DICTIONARY = train(_bodies(300, seed=2))
+
+
+@pytest.fixture
+def codec() -> BodyCodec:
+    codec = BodyCodec()
+    codec.add(1, DICTIONARY)
+    return codec
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+#: Canonical-looking bodies: a JSON object, then anything (the codec keeps bytes, it does not
+#: parse them).
+bodies = st.builds(
+    lambda obj, tail: orjson.dumps(obj) + tail,
+    st.dictionaries(st.text(), json_values, max_size=6),
+    st.binary(max_size=64),
+)
+
+
+@given(bodies)
+def test_without_a_dictionary_a_body_is_stored_as_it_is(body: bytes) -> None:
+    codec = BodyCodec()
+    assert codec.encode(body) is body
+    assert codec.decode(codec.encode(body)) == body
+
+
+@given(bodies)
+def test_with_a_dictionary_every_body_comes_back_exactly(body: bytes) -> None:
+    codec = BodyCodec()
+    codec.add(1, DICTIONARY)
+    stored = codec.encode(body)
+    assert stored[0] == ZSTD
+    assert codec.decode(stored) == body
+    assert BodyCodec({1: DICTIONARY}).decode(stored) == body  # another process's codec
+
+
+def test_a_body_compressed_is_a_seventh_of_its_size(codec: BodyCodec) -> None:
+    bodies = _bodies(200, seed=3)
+    stored = [codec.encode(body) for body in bodies]
+    assert sum(map(len, stored)) * 5 < sum(map(len, bodies))
+    assert codec.decode_many(stored) == bodies
+
+
+def test_raw_bodies_stay_readable_among_compressed_ones(codec: BodyCodec) -> None:
+    raw = SAMPLES[0]
+    assert raw[0] == RAW
+    assert codec.decode_many([codec.encode(SAMPLES[1]), raw]) == [SAMPLES[1], raw]
+
+
+def test_bodies_of_an_older_dictionary_stay_readable_after_a_newer_one(codec: BodyCodec) -> None:
+    older = codec.encode(SAMPLES[0])
+    codec.add(2, OTHER_DICTIONARY)
+    newer = codec.encode(SAMPLES[0])
+    assert (older[:2], newer[:2]) == (bytes([ZSTD, 1]), bytes([ZSTD, 2]))
+    assert codec.decode(older) == codec.decode(newer) == SAMPLES[0]
+
+
+def test_a_dictionary_it_does_not_hold_is_fetched_once() -> None:
+    writer = BodyCodec()
+    writer.add(1, DICTIONARY)
+    encoded = writer.encode(SAMPLES[0])
+    asked: list[int] = []
+
+    def load(dictionary_id: int) -> bytes | None:
+        asked.append(dictionary_id)
+        return DICTIONARY if dictionary_id == 1 else None
+
+    reader = BodyCodec(load=load)
+    assert reader.decode(encoded) == reader.decode(encoded) == SAMPLES[0]
+    assert asked == [1]
+
+
+def test_ids_past_one_byte_are_written_as_varints() -> None:
+    codec = BodyCodec()
+    codec.add(300, DICTIONARY)
+    stored = codec.encode(SAMPLES[0])
+    assert stored[:3] == bytes([ZSTD, 0xAC, 0x02])
+    assert BodyCodec({300: DICTIONARY}).decode(stored) == SAMPLES[0]
+
+
+@pytest.mark.parametrize(
+    ("stored", "problem"),
+    [
+        (b"", "empty"),
+        (b"[1]", "unknown form"),
+        (bytes([ZSTD, 7]) + b"\x00\x00", "dictionary 7 is not stored"),
+        (bytes([ZSTD, 0x80]), "cut short"),
+        (bytes([ZSTD, 1]) + b"\xff\xff\xff\xff", "cannot be decompressed"),
+    ],
+)
+def test_what_it_cannot_read_is_refused(codec: BodyCodec, stored: bytes, problem: str) -> None:
+    with pytest.raises(BodyError, match=problem):
+        codec.decode(stored)
+    assert codec.readable(stored) == stored  # verification hashes it as it is, and fails
+
+
+def test_a_damaged_dictionary_fails_only_its_bodies(codec: BodyCodec) -> None:
+    stored = codec.encode(SAMPLES[0])
+    damaged = bytearray(DICTIONARY)
+    damaged[8:4000] = bytes(3992)
+    reader = BodyCodec({1: bytes(damaged)})
+    assert reader.readable(stored) != SAMPLES[0]
+    assert reader.decode(SAMPLES[1]) == SAMPLES[1]
+
+
+def test_a_body_that_is_no_object_is_not_encoded(codec: BodyCodec) -> None:
+    with pytest.raises(ValueError, match="body: a canonical body is a JSON object"):
+        codec.encode(b"[1]")
+
+
+def test_an_unusable_dictionary_is_refused() -> None:
+    codec = BodyCodec()
+    # a zstd dictionary's magic number with nothing sane after it
+    with pytest.raises(BodyError, match="dictionary 1 is unusable"):
+        codec.add(1, b"\x37\xa4\x30\xec" + bytes(200))
+    assert codec.newest is None
+
+
+def test_readable_rows_decode_one_column(codec: BodyCodec) -> None:
+    rows = [(1, 10, codec.encode(SAMPLES[0]), "x"), (2, 11, b"\x09", "y")]
+    assert codec.readable_rows(rows, 2) == [(1, 10, SAMPLES[0], "x"), (2, 11, b"\x09", "y")]
+
+
+def test_training_on_too_few_bodies_fails_clearly() -> None:
+    with pytest.raises(zstandard.ZstdError):
+        train(SAMPLES[:3])
