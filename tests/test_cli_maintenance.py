@@ -56,7 +56,9 @@ def tamper(log: ActivityLog, statement: str) -> None:
 
 def test_reindex_rewrites_what_differs(db_url: str, stored: ActivityLog) -> None:
     tamper(
-        stored, "UPDATE events SET label = 'Deleted contact' WHERE workspace = 'acme' AND seq = 4"
+        stored,
+        "UPDATE events SET label = 'Deleted contact'"
+        " WHERE rid = (SELECT rid FROM entries WHERE workspace = 'acme' AND seq = 4)",
     )
     tamper(stored, "UPDATE rollup_day SET n = n + 5 WHERE workspace = 'globex'")
     result = run(db_url, "reindex")
@@ -70,7 +72,11 @@ def test_reindex_rewrites_what_differs(db_url: str, stored: ActivityLog) -> None
 
 
 def test_reindex_one_workspace(db_url: str, stored: ActivityLog) -> None:
-    tamper(stored, "UPDATE events SET category = 'settings' WHERE seq = 2")
+    tamper(
+        stored,
+        "UPDATE events SET category = 'settings'"
+        " WHERE rid IN (SELECT rid FROM entries WHERE seq = 2)",
+    )
     result = run(db_url, "reindex", "--workspace", "globex")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
@@ -83,7 +89,7 @@ def test_reindex_one_workspace(db_url: str, stored: ActivityLog) -> None:
 def test_reindex_exits_1_when_an_entry_stays_wrong(db_url: str, stored: ActivityLog) -> None:
     tamper(
         stored,
-        "UPDATE events SET id = '00000000-0000-7000-8000-000000000001'"
+        "UPDATE entries SET id = '00000000-0000-7000-8000-0000000000ff'"
         " WHERE workspace = 'acme' AND seq = 5",
     )
     result = run(db_url, "reindex", "--workspace", "acme")

@@ -274,7 +274,7 @@ def rewrite_bodies(log: ActivityLog, workspace: str, seqs: range) -> None:
 
 def shift_seqs(log: ActivityLog, workspace: str, first: int, by: int) -> None:
     """Move entries ``first..`` by ``by`` seqs (two steps: (workspace, seq) is unique)."""
-    for table in ("entries", "events", "tombstones"):
+    for table in ("entries", "tombstones"):
         sql(
             log,
             f"UPDATE {table} SET seq = -(seq + :by) WHERE workspace = :w AND seq >= :s",
@@ -290,8 +290,7 @@ def cut_back(log: ActivityLog, workspace: str, size: int) -> None:
     checkpoints) and the head rolled back to exactly the state that checkpoint signed,
     with its note: nothing left in the database shows it."""
     note = kept_note(log, workspace, size)
-    for table in ("entries", "events"):
-        sql(log, f"DELETE FROM {table} WHERE workspace = :w AND seq > :s", w=workspace, s=size)
+    sql(log, "DELETE FROM entries WHERE workspace = :w AND seq > :s", w=workspace, s=size)
     sql(log, "DELETE FROM checkpoints WHERE workspace = :w AND size > :s", w=workspace, s=size)
     set_head(log, workspace, size, note=note)
     cover_tracks(log)
@@ -324,8 +323,8 @@ def _rebuild(log: ActivityLog, rollup: Rollup, workspace: str, *, with_ip: bool)
     sql(
         log,
         f"INSERT INTO {table} (workspace, bucket, {dims}, n)"
-        f" SELECT workspace, occurred_at / {unit}, {dims}, count(*) FROM events"
-        f" WHERE workspace = :w{only_ip} GROUP BY workspace, occurred_at / {unit}, {dims}",
+        f" SELECT workspace, rid / {unit * 1000}, {dims}, count(*) FROM events"
+        f" WHERE workspace = :w{only_ip} GROUP BY workspace, rid / {unit * 1000}, {dims}",
         w=workspace,
     )
 

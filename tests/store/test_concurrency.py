@@ -58,7 +58,12 @@ def test_processes_appending_to_one_workspace(
     every = sorted(s for seqs in reported.values() for s in seqs)
     assert every == list(range(1, total + 1))
     stored = [
-        r["seq"] for r in sql(log, "SELECT seq FROM events WHERE workspace = 'shared' ORDER BY seq")
+        r["seq"]
+        for r in sql(
+            log,
+            "SELECT b.seq FROM events AS e JOIN entries AS b ON b.rid = e.rid"
+            " WHERE e.workspace = 'shared' ORDER BY b.seq",
+        )
     ]
     assert stored == list(range(1, total + 1))
     assert log.store.head("shared").seq == total  # type: ignore[union-attr]

@@ -31,7 +31,14 @@ def record(log: ActivityLog, ip: str | None, n: int = 0) -> dict[str, Any]:
 
 
 def row(log: ActivityLog, event_id: str) -> dict[str, Any]:
-    return dict(sql(log, "SELECT rid, seq, country FROM events WHERE id = :i", i=event_id)[0])
+    return dict(
+        sql(
+            log,
+            "SELECT e.rid, b.seq, e.country FROM events AS e JOIN entries AS b ON b.rid = e.rid"
+            " WHERE b.id = :i",
+            i=event_id,
+        )[0]
+    )
 
 
 def test_ingest_keeps_the_location_in_the_body_and_the_country_beside_it(
@@ -111,7 +118,8 @@ def test_verify_reports_a_changed_country_and_reindex_puts_it_back(log: Activity
     page = log.query(workspace="acme", since="2026-03-01T00:00:00Z", countries="US")
     assert [item["seq"] for item in page.items] == [private["seq"]]
     assert log.store.reindex("acme") == 2
-    assert sql(log, "SELECT country FROM events ORDER BY seq") == [
+    in_order = "SELECT country FROM events AS e JOIN entries AS b ON b.rid = e.rid ORDER BY b.seq"
+    assert sql(log, in_order) == [
         {"country": "DE"},
         {"country": None},
     ]
@@ -132,5 +140,5 @@ def test_entries_recorded_before_locations_verify_and_read_without_one(
     assert log.store.reindex() == 0  # nothing re-derived from today's data
     assert row(log, old["id"])["country"] is None
     # a country written into an old entry's column is caught: its body names none
-    sql(log, "UPDATE events SET country = 'DE' WHERE id = :i", i=old["id"])
+    sql(log, "UPDATE events SET country = 'DE' WHERE rid = :r", r=row(log, old["id"])["rid"])
     assert [seq for seq, _ in log.store.derived_breaks("acme")] == [row(log, old["id"])["seq"]]

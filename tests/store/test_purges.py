@@ -52,7 +52,12 @@ def test_a_purge_removes_old_entries_up_to_a_kept_checkpoint_and_records_it(
     assert outcome.record_seq == OLD + NEW + 1
     assert seqs(aged) == list(range(31, OLD + NEW + 2))
     record = aged.get(
-        sql(aged, f"SELECT id FROM events WHERE action='{PURGE_ACTION}'")[0]["id"], workspace="acme"
+        sql(
+            aged,
+            "SELECT id FROM entries AS b JOIN events AS e ON e.rid = b.rid"
+            f" WHERE action='{PURGE_ACTION}'",
+        )[0]["id"],
+        workspace="acme",
     )
     details = record["details"]
     assert (details["first_seq"], details["last_seq"], details["count"]) == (1, 30, 30)
@@ -124,7 +129,11 @@ def test_purges_follow_each_other_and_verify_accounts_for_every_seq(aged: Activi
     assert outcome.plan is not None
     assert outcome.plan.first == 31
     assert aged.verify().ok
-    starts = sql(aged, f"SELECT seq FROM events WHERE action='{PURGE_ACTION}' ORDER BY 1")
+    starts = sql(
+        aged,
+        "SELECT seq FROM entries AS b JOIN events AS e ON e.rid = b.rid"
+        f" WHERE action='{PURGE_ACTION}' ORDER BY 1",
+    )
     assert len(starts) == 2
 
 
@@ -217,7 +226,8 @@ def test_a_forged_purge_record_is_caught(aged: ActivityLog) -> None:
     sql(aged, "DELETE FROM entries WHERE workspace='acme' AND seq <= 30")
     sql(
         aged,
-        "UPDATE events SET action='activity_log.purged' WHERE workspace='acme' AND seq=40",
+        "UPDATE events SET action='activity_log.purged'"
+        " WHERE rid = (SELECT rid FROM entries WHERE workspace='acme' AND seq=40)",
     )
     report = aged.verify()
     assert not report.ok
@@ -249,7 +259,11 @@ def test_a_long_workspace_name_fits_the_record(log: ActivityLog) -> None:
 def test_an_entry_passed_off_as_a_purge_record_is_caught(aged: ActivityLog) -> None:
     # Marking an ordinary entry as a purge record (its action column) would let verify
     # start after it; its body says otherwise, so verify names the forgery.
-    sql(aged, "UPDATE events SET action='activity_log.purged' WHERE workspace='acme' AND seq=38")
+    sql(
+        aged,
+        "UPDATE events SET action='activity_log.purged'"
+        " WHERE rid = (SELECT rid FROM entries WHERE workspace='acme' AND seq=38)",
+    )
     report = aged.verify()
     assert not report.ok
     assert (38, "unaccounted_deletion") in {(b.seq, b.kind) for b in report.breaks}

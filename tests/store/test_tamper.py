@@ -113,7 +113,8 @@ def filter_column(column: str, value: str) -> Callable[[Seeded], None]:
     def apply(seeded: Seeded) -> None:
         sql(
             seeded.log,
-            f"UPDATE events SET {column} = :v WHERE workspace = 'acme' AND seq = 12",
+            f"UPDATE events SET {column} = :v"
+            " WHERE rid = (SELECT rid FROM entries WHERE workspace = 'acme' AND seq = 12)",
             v=value,
         )
         cover_tracks(seeded.log)

@@ -1,11 +1,11 @@
 """The copies of an entry kept beside its body, derived from the body alone.
 
-``events.body`` is the canonical JSON that was hashed; every other column of ``events``
-(but ``seq`` and the hashes) copies something it says, for filtering, sorting and search,
-and the rollups count entries by some of those copies. :func:`copies` is what the columns
-must hold for a body (what an append writes), :func:`rollup_key` what an entry is counted
-under; :class:`RowCheck` compares fetched rows with their bodies quickly enough to run
-over every entry on each verification.
+``entries.body`` is the canonical JSON that was hashed; every column of ``events`` but
+``rid`` copies something it says, for filtering, sorting and search, and the rollups count
+entries by some of those copies. :func:`copies` is what the columns must hold for a body
+(what the indexer writes), :func:`rollup_key` what an entry is counted under;
+:class:`RowCheck` compares fetched rows with their bodies quickly enough to run over every
+entry on each verification.
 
 Pure: bytes and tuples in, values out; the store does the reading and writing.
 """
@@ -31,9 +31,7 @@ from activitylog.store.schema import RID_SLOTS, Rollup
 
 #: The columns of ``events`` that copy the body, in the order :func:`copies` gives them.
 COPY_COLUMNS = (
-    "id",
     "workspace",
-    "occurred_at",
     "layer",
     "actor_id",
     "actor_name",
@@ -46,7 +44,6 @@ COPY_COLUMNS = (
     "ip",
     "subject_type",
     "subject_id",
-    "device",
     "search_text",
     "country",
     "actor_role",
@@ -65,16 +62,15 @@ KEY_FIELDS = (
     "result",
     "ip",
 )
-#: The columns :class:`RowCheck` reads, in order: the row's place, its body, the other
-#: copies, then the rollup dimensions (as in :data:`KEY_FIELDS`).
+#: The columns :class:`RowCheck` reads, in order: the row's place, its body, the entry's
+#: id (``entries.id``, which must be the body's), the copies, then the rollup dimensions
+#: (as in :data:`KEY_FIELDS`). ``seq``, ``body`` and ``id`` are the log's (:data:`LOGGED`).
 ROW_COLUMNS = (
     "seq",
     "rid",
     "body",
-    "device",
     "id",
     "workspace",
-    "occurred_at",
     "actor_name",
     "label",
     "subject_type",
@@ -84,12 +80,13 @@ ROW_COLUMNS = (
     "actor_role",
     *KEY_FIELDS[2:],
 )
-#: :class:`RowCheck`'s rows ``as_json``: the copies (``ROW_COLUMNS[4:]``) as a JSON array,
-#: then the size FTS5 keeps of the row and the number of words in its ``search_text``.
-JSON_ROW = ("seq", "rid", "body", "device", "copies", "index_size", "search_words")
+LOGGED = ("seq", "body", "id")
+#: :class:`RowCheck`'s rows ``as_json``: the id and copies (``ROW_COLUMNS[3:]``) as a JSON
+#: array, then the size FTS5 keeps of the row and the number of words in its
+#: ``search_text``.
+JSON_ROW = ("seq", "rid", "body", "copies", "index_size", "search_words")
 _DIMS_AT = ROW_COLUMNS.index(KEY_FIELDS[2])
-_COPIED_DIMS = _DIMS_AT - 4
-_OCCURRED_AT = ROW_COLUMNS.index("occurred_at")
+_COPIED_DIMS = _DIMS_AT - 3
 _END = len(ROW_COLUMNS)
 _IP_AT = KEY_FIELDS.index("ip")
 
@@ -97,13 +94,13 @@ Key = tuple[Any, ...]
 
 
 def copies(body: bytes) -> dict[str, Any]:
-    """Every copy column's value for ``body``, as an append writes it (``device`` as JSON
-    text with sorted keys). Raises ``ValueError`` when the body is not a stored event."""
+    """Every copy column's value for ``body`` (:data:`COPY_COLUMNS`), with the body's
+    ``id`` and ``occurred_at`` (microseconds), which the entry's row and rid hold. Raises
+    ``ValueError`` when the body is not a stored event."""
     try:
         content = orjson.loads(body)
         actor = content["actor"]
         subject = content.get("subject") or {}
-        device = content.get("device")
         location = content.get("location") or {}
         info = ActionInfo(content["category"], content["verb"], content["kind"], content["label"])
         values = {
@@ -122,9 +119,6 @@ def copies(body: bytes) -> dict[str, Any]:
             "ip": content.get("ip"),
             "subject_type": subject.get("type"),
             "subject_id": subject.get("id"),
-            "device": orjson.dumps(device, option=orjson.OPT_SORT_KEYS).decode()
-            if device
-            else None,
             "search_text": search_text(content, info),
             "country": location.get("country"),
             "actor_role": actor.get("role"),
@@ -142,24 +136,15 @@ def rollup_key(values: dict[str, Any]) -> Key:
 
 def differing(row: Sequence[Any], columns: Sequence[str], values: dict[str, Any]) -> list[str]:
     """The names of ``columns`` whose value in ``row`` is not the body's (``rid`` too, when
-    it is not in the body's microsecond); ``device`` is compared as JSON."""
+    it is not in the body's microsecond)."""
     names = [
         name
         for name, value in zip(columns, row, strict=True)
-        if name in values and not _same(name, value, values[name])
+        if name in values and value != values[name]
     ]
     if "rid" in columns and row[columns.index("rid")] // RID_SLOTS != values["occurred_at"]:
         names.insert(0, "rid")
     return names
-
-
-def _same(name: str, stored: Any, expected: Any) -> bool:
-    if name != "device" or stored is None or expected is None:
-        return bool(stored == expected)
-    try:
-        return bool(orjson.loads(stored) == orjson.loads(expected))
-    except (orjson.JSONDecodeError, TypeError):
-        return False
 
 
 def index_size(count: int) -> bytes:
@@ -209,7 +194,6 @@ class _Body(msgspec.Struct, gc=False):
     result: str
     ip: str | None = None
     subject: _Subject | None = None
-    device: msgspec.Raw = msgspec.Raw()
     description: str | None = None
     location: _Location | None = None
 
@@ -217,7 +201,6 @@ class _Body(msgspec.Struct, gc=False):
 _decode = msgspec.json.Decoder(_Body).decode
 _NO_SUBJECT = _Subject()
 _NO_LOCATION = _Location()
-_NO_DEVICE = msgspec.Raw()
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -240,8 +223,9 @@ class RowCheck:
     every entry whose body belongs to it.
 
     Rows are :data:`ROW_COLUMNS` (then, with ``search_index``, the size FTS5 keeps of the
-    row and the length of its ``search_text``); or, ``as_json``, :data:`JSON_ROW`: the
-    copies as one JSON array (SQLite builds it: one value to fetch instead of seventeen). A
+    row and the number of words in its ``search_text``); or, ``as_json``,
+    :data:`JSON_ROW`: the id and copies as one JSON array (SQLite builds it: one value to
+    fetch instead of seventeen). A
     JSON row that differs is only noted in ``suspects`` (its rid): read it again as
     :data:`ROW_COLUMNS` and give it to :meth:`exact`.
 
@@ -257,12 +241,11 @@ class RowCheck:
     broken: list[Broken] = field(default_factory=list)
     unindexed: list[int] = field(default_factory=list)
     suspects: list[int] = field(default_factory=list)
-    _devices: dict[str | None, msgspec.Raw] = field(default_factory=lambda: {None: _NO_DEVICE})
     _sizes: dict[int, bytes] = field(default_factory=dict)
 
     def feed(self, rows: Sequence[Sequence[Any]]) -> None:
         add_key, add_seq = self.keys.append, self.seqs.append
-        devices, as_json, suspects = self._devices, self.as_json, self.suspects
+        as_json, suspects = self.as_json, self.suspects
         decode, dumps, fromiso = _decode, orjson.dumps, datetime.fromisoformat
         epoch, micro, no_subject, no_location = _EPOCH, _MICROSECOND, _NO_SUBJECT, _NO_LOCATION
         hour_us, day_us, slots = HOUR_US, DAY_US, RID_SLOTS
@@ -278,7 +261,6 @@ class RowCheck:
                 copied = (
                     s.id,
                     s.workspace,
-                    occurred,
                     actor.name,
                     label,
                     subject.type,
@@ -295,13 +277,8 @@ class RowCheck:
                     s.result,
                     ip,
                 )
-                device = devices.get(row[3])
-                if device is None:
-                    device = self._device(row[3])
-                same = (
-                    (dumps(copied) == row[4] if as_json else row[4:_END] == copied)
-                    and row[1] // slots == occurred
-                    and s.device == device
+                same = (dumps(copied) == row[3] if as_json else row[3:_END] == copied) and (
+                    row[1] // slots == occurred
                 )
             except (msgspec.MsgspecError, ValueError, TypeError):
                 same = False
@@ -320,20 +297,9 @@ class RowCheck:
         for row in rows:
             self._exact(row)
 
-    def _device(self, text: str | None) -> msgspec.Raw:
-        try:
-            parsed = orjson.loads(text) if text is not None else None
-            raw = msgspec.Raw(orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS))
-        except (orjson.JSONDecodeError, TypeError):
-            raw = msgspec.Raw(b"\x00")  # never a body's: the row goes to the exact check
-        if len(self._devices) < 4096:
-            self._devices[text] = raw
-        return raw
-
     def _exact(self, row: Sequence[Any]) -> None:
-        seq, rid, occurred = row[0], row[1], row[_OCCURRED_AT]
-        if not isinstance(occurred, int):
-            occurred = 0
+        seq, rid = row[0], row[1]
+        occurred = rid // RID_SLOTS
         stored_key = (occurred // HOUR_US, occurred // DAY_US, *row[_DIMS_AT:_END])
         try:
             values = copies(bytes(row[2]))
@@ -349,7 +315,7 @@ class RowCheck:
 
     def _check_index(self, rows: Sequence[Sequence[Any]]) -> None:
         sizes = self._sizes
-        at = 5 if self.as_json else _END
+        at = 4 if self.as_json else _END
         for row in rows:
             count = row[at + 1]
             size = sizes.get(count)

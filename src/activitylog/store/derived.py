@@ -35,7 +35,8 @@ class SQLDerived(SQLLedger):
         """``(seq, detail)`` for each copy of ``workspace``'s entries that differs from
         what their bodies say: the entries whose columns differ (by seq), the entries the
         search index holds wrongly (SQLite), then the rollup counts that differ (with the
-        seq of an entry they count, 0 when none). Nothing when every copy is true.
+        seq of an entry they count); 0 for a copy of no entry, or counts of none. Nothing
+        when every copy is true.
 
         Read in one snapshot, after indexing what is pending; entries appended since
         (past the indexer's mark in the snapshot) are not counted yet and not compared.
@@ -50,8 +51,8 @@ class SQLDerived(SQLLedger):
                 run.run()
         for seq in run.uncopied:
             yield seq, "has no copies (events row): pages and counts leave it out"
-        for seq, rid, _ in run.orphans:
-            yield seq, f"a copy (events row, rid {rid}) of no entry: counted, never shown"
+        for rid, _ in run.orphans:
+            yield 0, f"a copy (events row, rid {rid}) of no entry: counted, never shown"
         for broken in sorted(run.check.broken, key=lambda b: b.seq):
             yield broken.seq, describe(broken.names)
         for seq in sorted(run.check.unindexed):

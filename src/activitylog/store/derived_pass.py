@@ -20,6 +20,7 @@ from activitylog.store.bodies import BodyCodec
 from activitylog.store.copies import (
     COPY_COLUMNS,
     KEY_FIELDS,
+    LOGGED,
     ROW_COLUMNS,
     Broken,
     Key,
@@ -42,7 +43,7 @@ WINDOW = 50_000
 MAX_DIFFS = 1000
 #: Copy columns a repair rewrites in place; a row whose ``workspace`` or ``rid`` differ is
 #: moved back at the end of its pass, and one whose ``id`` differs is left to verify.
-REWRITTEN = tuple(c for c in COPY_COLUMNS if c not in ("id", "workspace"))
+REWRITTEN = tuple(c for c in COPY_COLUMNS if c != "workspace")
 ALL_ROLLUPS = (*ROLLUPS, *IP_ROLLUPS)
 _FTS_SIZES = "events_fts_docsize"
 _DAY = KEY_FIELDS.index("day")
@@ -112,9 +113,9 @@ class CopyPass:
         #: Writes copies and removes them, repairing.
         self.store = store
         #: Seqs of entries (up to the mark) without copies; copies of no entry
-        #: ``(seq, rid, search_text)``.
+        #: ``(rid, search_text)``.
         self.uncopied: list[int] = []
-        self.orphans: list[tuple[int, int, str]] = []
+        self.orphans: list[tuple[int, str]] = []
         self.sqlite = conn.dialect.name == "sqlite"
         self.check = RowCheck(workspace, as_json=self.sqlite)
         #: The indexer's mark: entries past it are not in the counts or the search index yet.
@@ -183,7 +184,7 @@ class CopyPass:
         if self.moves:
             self._move()
 
-    def _unpaired(self) -> tuple[list[int], list[tuple[int, int, str]]]:
+    def _unpaired(self) -> tuple[list[int], list[tuple[int, str]]]:
         """The entries up to the mark that have no copies, and the copies of no entry
         (looked for only when the pass paired fewer rows than the counts say)."""
         mark, workspace = self.mark, self.workspace
@@ -205,12 +206,12 @@ class CopyPass:
         )
         orphans = driver_rows(
             self.conn,
-            "SELECT e.seq, e.rid, e.search_text FROM events AS e"
+            "SELECT e.rid, e.search_text FROM events AS e"
             " LEFT JOIN entries AS b ON b.rid = e.rid"
             f" WHERE e.workspace = {mark} AND b.rid IS NULL ORDER BY e.rid",
             (workspace,),
         )
-        return [int(row[0]) for row in uncopied], [(int(s), int(r), t) for s, r, t in orphans]
+        return [int(row[0]) for row in uncopied], [(int(r), t) for r, t in orphans]
 
     def _pair(self) -> None:
         """Remove the copies of no entry and write the missing copies from the bodies
@@ -220,10 +221,9 @@ class CopyPass:
             return
         mark = self.mark
         if orphans:
-            self.store._delete_search(self.conn, [(rid, text) for _, rid, text in orphans])
-            driver_rows(
-                self.conn, f"DELETE FROM events WHERE rid = {mark}", [(r,) for _, r, _ in orphans]
-            )
+            self.store._delete_search(self.conn, orphans)
+            gone = [(rid,) for rid, _ in orphans]
+            driver_rows(self.conn, f"DELETE FROM events WHERE rid = {mark}", gone)
         for seq in uncopied:
             rows = driver_rows(
                 self.conn,
@@ -235,17 +235,17 @@ class CopyPass:
             except ValueError:
                 self.left.append(seq)  # an unreadable body: verify reports it
                 continue
-            self.store._insert_copies(self.conn, [copy_row(int(rows[0][0]), seq, values)])
+            self.store._insert_copies(self.conn, [copy_row(int(rows[0][0]), values)])
         self.rewritten += len(uncopied) + len(orphans)
 
     def _scan_sql(self, *, as_json: bool = False, search_index: bool = False) -> str:
         """The rows :class:`RowCheck` reads (SQLite: :data:`JSON_ROW`, or the columns with
         the search index's size), keyset-paged on ``(workspace, rid)``."""
         mark = self.mark
-        columns = [("b." if c in ("seq", "body") else "e.") + c for c in ROW_COLUMNS]
+        columns = [("b." if c in LOGGED else "e.") + c for c in ROW_COLUMNS]
         source = "events AS e"
         if as_json:
-            columns = [*columns[:4], f"CAST(json_array({', '.join(columns[4:])}) AS BLOB)"]
+            columns = [*columns[:3], f"CAST(json_array({', '.join(columns[3:])}) AS BLOB)"]
         if search_index:
             words = "length(e.search_text) - length(replace(e.search_text, ' ', '')) + 1"
             columns += ["d.sz", f"CASE e.search_text WHEN '' THEN 0 ELSE {words} END"]
@@ -262,7 +262,7 @@ class CopyPass:
 
     def _rows_at(self, rids: list[int]) -> list[Any]:
         """The rows of ``rids`` as :data:`ROW_COLUMNS`."""
-        columns = ", ".join(("b." if c in ("seq", "body") else "e.") + c for c in ROW_COLUMNS)
+        columns = ", ".join(("b." if c in LOGGED else "e.") + c for c in ROW_COLUMNS)
         marks = ", ".join([self.mark] * len(rids))
         rows = driver_rows(
             self.conn,
@@ -303,14 +303,6 @@ class CopyPass:
             if values is None:  # never: only rows with readable bodies move
                 continue
             workspace, occurred = values["workspace"], values["occurred_at"]
-            taken = driver_rows(
-                conn,
-                f"SELECT rid FROM events WHERE workspace = {mark} AND seq = {mark}",
-                (workspace, item.seq),
-            )
-            if workspace != self.workspace and taken:
-                self.left.append(item.seq)
-                continue
             rid: int | None = item.rid
             if item.rid // RID_SLOTS != occurred:
                 rid = self._free_rid(occurred, item.rid % RID_SLOTS)

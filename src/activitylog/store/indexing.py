@@ -38,9 +38,8 @@ from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup, events
 #: Entries indexed in one transaction at most (a slice); the write lock is given up
 #: between slices, at once when an append of this process waits.
 INDEX_SLICE = 5000
-#: The copies' columns after ``rid`` but ``seq``, in table order (``id, workspace`` come
-#: before ``seq``).
-_COPIED = tuple(c.name for c in events.columns if c.name not in ("rid", "seq"))
+#: The copies' columns after ``rid``, in table order.
+_COPIED = tuple(c.name for c in events.columns if c.name != "rid")
 _PENDING = (
     "SELECT h.workspace, COALESCE(d.seq, 0), h.seq FROM chain_heads AS h"
     " LEFT JOIN derived_heads AS d ON d.workspace = h.workspace"
@@ -182,7 +181,7 @@ class SQLIndexing(SQLBase):
             except ValueError:  # not a body we wrote: verify reports it; pages skip it
                 logger.warning("workspace %s, seq %s: entry body unreadable", workspace, seq)
                 continue
-            rows.append(copy_row(rid, seq, values))
+            rows.append(copy_row(rid, values))
             counts.add(values["workspace"], values["occurred_at"], values)
             if values["ip"]:
                 ip_counts.add(values["workspace"], values["occurred_at"], values)
@@ -223,7 +222,7 @@ def upsert_sql(rollup: Rollup, source: str) -> str:
     )
 
 
-def copy_row(rid: int, seq: int, values: dict[str, Any]) -> tuple[Any, ...]:
+def copy_row(rid: int, values: dict[str, Any]) -> tuple[Any, ...]:
     """The ``events`` row of an entry's copies (:func:`~activitylog.store.copies.copies`
     of its body), columns in table order."""
-    return (rid, values["id"], values["workspace"], seq, *(values[c] for c in _COPIED[2:]))
+    return (rid, *(values[c] for c in _COPIED))

@@ -36,10 +36,11 @@ PURGE_STEPS = 4
 #: How long the purge then leaves the write lock (and the disk) to others, as a multiple
 #: of how long it held it: the purge takes at most a third of the writing time.
 PURGE_PAUSE = 2.0
-#: The columns the counts are kept by, as ``_OLDEST`` reads them after rid, seq, time.
+#: The columns the counts are kept by, as ``_OLDEST`` reads them after the rid, the seq
+#: and the copies' rid (None for an entry without copies).
 _DIMS = ("layer", "actor_id", "category", "action", "verb", "kind", "result", "ip")
 _OLDEST = (
-    "SELECT b.rid, b.seq, e.occurred_at, "
+    "SELECT b.rid, b.seq, e.rid, "
     + ", ".join(f"e.{dim}" for dim in _DIMS)
     + ", e.search_text FROM entries AS b LEFT JOIN events AS e ON e.rid = b.rid"
     " WHERE b.workspace = {mark} AND b.seq <= {mark} ORDER BY b.seq LIMIT "
@@ -227,9 +228,10 @@ class SQLPurges(SQLWrites, SQLLedger):
         copied = [row for row in rows if row[2] is not None]  # (an unreadable body has none)
         for row in copied:
             values = dict(zip(_DIMS, row[3:11], strict=True))
-            counts.add(workspace, row[2], values, sign=-1)
+            occurred = row[2] // RID_SLOTS
+            counts.add(workspace, occurred, values, sign=-1)
             if values["ip"]:
-                ip_counts.add(workspace, row[2], values, sign=-1)
+                ip_counts.add(workspace, occurred, values, sign=-1)
         self._add_rollups(conn, counts, ip_counts)
         self._delete_search(conn, [(row[0], row[11]) for row in copied])
         mark = self.MARK

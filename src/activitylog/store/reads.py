@@ -353,7 +353,7 @@ class SQLReads(SQLIndexing):
         with self.engine.connect() as conn:
             for actor_id in actor_ids:
                 stmt = (
-                    select(events.c.actor_name, events.c.occurred_at)
+                    select(events.c.actor_name, events.c.rid // RID_SLOTS)
                     .where(events.c.actor_id == actor_id, *where)
                     .order_by(events.c.rid.desc())
                     .limit(1)
@@ -407,7 +407,8 @@ _QUARTERS_PER_HOUR = STEP_US["hour"] // STEP_US["quarter"]
 def _columns(dims: Sequence[str]) -> list[ColumnElement[Any]]:
     """The events table's columns for ``dims``; time steps as steps since the epoch."""
     return [
-        (events.c.occurred_at // STEP_US[d]).label(d) if d in STEP_US else events.c[d] for d in dims
+        (events.c.rid // (STEP_US[d] * RID_SLOTS)).label(d) if d in STEP_US else events.c[d]
+        for d in dims
     ]
 
 

@@ -56,16 +56,15 @@ entries = Table(
 #: The copies of each entry's body that pages filter, sort and search on, one row per
 #: entry under its ``rid``, written by the indexer that trails the log
 #: (activitylog.store.indexing), never shown: what is shown is read from ``entries``.
+#: Nothing the log's own row holds is copied (id, seq), nor what no page filters on
+#: (the device); the time is the rid's (``rid // RID_SLOTS``).
 events = Table(
     "events",
     metadata,
     Column(
         "rid", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
     ),
-    Column("id", String(36), nullable=False),
     Column("workspace", String(200), nullable=False),
-    Column("seq", BigInteger, nullable=False),
-    Column("occurred_at", BigInteger, nullable=False),
     Column("layer", String(16), nullable=False),
     Column("actor_id", String(200), nullable=False),
     Column("actor_name", String(200)),
@@ -78,7 +77,6 @@ events = Table(
     Column("ip", String(64)),
     Column("subject_type", String(200)),
     Column("subject_id", String(200)),
-    Column("device", Text),
     Column("search_text", Text, nullable=False),
     # ISO 3166-1 alpha-2 of the body's location (migration 0008).
     Column("country", String(2)),
@@ -95,7 +93,7 @@ events = Table(
     Index(
         "ix_events_purges",
         "workspace",
-        "seq",
+        "rid",
         sqlite_where=text("action = 'activity_log.purged'"),
         postgresql_where=text("action = 'activity_log.purged'"),
     ),

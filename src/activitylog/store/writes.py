@@ -385,7 +385,14 @@ class SQLWrites(SQLIndexing):
                         Window(None, None),
                         self._search,
                     )
-                    found = select(events, entries.c.content_hash, entries.c.chain_hash)
+                    found = select(
+                        events,
+                        entries.c.id,
+                        entries.c.seq,
+                        entries.c.content_hash,
+                        entries.c.chain_hash,
+                        (events.c.rid // RID_SLOTS).label("occurred_at"),
+                    )
                     found = found.join_from(events, entries, entries.c.rid == events.c.rid)
                     for row in conn.execute(found.where(*where)).mappings():
                         self._tombstone_row(conn, row, deleted_at, by, reason)
