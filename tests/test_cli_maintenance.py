@@ -57,7 +57,7 @@ def tamper(log: ActivityLog, statement: str) -> None:
 def test_reindex_rewrites_what_differs(db_url: str, stored: ActivityLog) -> None:
     tamper(
         stored,
-        "UPDATE events SET label = 'Deleted contact'"
+        "UPDATE events SET actor_name = 'Mallory'"
         " WHERE rid = (SELECT rid FROM entries WHERE workspace = 'acme' AND seq = 4)",
     )
     tamper(stored, "UPDATE rollup_day SET n = n + 5 WHERE workspace = 'globex'")

@@ -46,7 +46,6 @@ def test_copies_are_what_enrichment_made(prepared: list[Prepared]) -> None:
         values = copies(p.body)
         assert values["occurred_at"] == p.occurred_us
         assert values["search_text"] == p.search_text
-        assert values["label"] == p.info.label
         assert values["actor_role"] == p.content["actor"].get("role")
         assert values["id"] == p.content["id"]
 
@@ -77,12 +76,12 @@ def test_the_fast_check_agrees_with_the_exact_one(prepared: list[Prepared], as_j
 def test_a_differing_row_is_named_column_by_column(prepared: list[Prepared]) -> None:
     p = next(p for p in prepared if p.content["workspace"] == "acme" and p.device)
     good = list(row(p, 9))
-    good[ROW_COLUMNS.index("label")] = "Forged"
+    good[ROW_COLUMNS.index("actor_name")] = "Forged"
     good[ROW_COLUMNS.index("id")] = "00000000-0000-7000-8000-00000000beef"
     good[ROW_COLUMNS.index("rid")] += 10_000
     check = RowCheck("acme")
     check.feed([tuple(good)])
-    assert [(b.seq, b.names) for b in check.broken] == [(9, ["rid", "id", "label"])]
+    assert [(b.seq, b.names) for b in check.broken] == [(9, ["rid", "id", "actor_name"])]
     assert check.keys == [rollup_key(copies(p.body))]
 
 

@@ -77,7 +77,6 @@ FORGED: dict[str, Any] = {
     "category": "settings",
     "verb": "deleted",
     "kind": "read",
-    "label": "Viewed contact",
     "result": "failure",
     "ip": "198.51.100.66",
     "subject_type": "webhook",
@@ -105,8 +104,8 @@ def test_a_changed_column_is_named_with_its_seq(seeded: ActivityLog, column: str
 
 def test_several_columns_are_named_together(seeded: ActivityLog) -> None:
     row = target(seeded)
-    sql(seeded, "UPDATE events SET label = 'x', actor_id = 'u_x' WHERE rid = :r", r=row["rid"])
-    assert breaks(seeded, "acme")[0] == (row["seq"], "label, actor_id differ from content")
+    sql(seeded, "UPDATE events SET actor_name = 'x', actor_id = 'u_x' WHERE rid = :r", r=row["rid"])
+    assert breaks(seeded, "acme")[0] == (row["seq"], "actor_name, actor_id differ from content")
 
 
 def test_a_moved_row_is_reported_where_it_now_is(seeded: ActivityLog) -> None:
@@ -148,9 +147,12 @@ def test_a_copy_of_no_entry_is_reported_and_removed(seeded: ActivityLog) -> None
 def test_a_copy_holding_bytes_is_reported(seeded: ActivityLog) -> None:
     row = target(seeded)
     sql(
-        seeded, "UPDATE events SET label = :v WHERE rid = :r", v=row["label"].encode(), r=row["rid"]
+        seeded,
+        "UPDATE events SET actor_name = :v WHERE rid = :r",
+        v=row["actor_name"].encode(),
+        r=row["rid"],
     )
-    assert breaks(seeded, "acme") == [(row["seq"], "label differs from content")]
+    assert breaks(seeded, "acme") == [(row["seq"], "actor_name differs from content")]
     assert seeded.store.reindex("acme") == 1
     assert breaks(seeded, "acme") == []
 
@@ -247,7 +249,7 @@ def test_reindex_repairs_every_copy(seeded: ActivityLog) -> None:
     rows = {w: target(seeded, w) for w in WORKSPACES}
     sql(
         seeded,
-        "UPDATE events SET label = 'x', category = 'settings' WHERE rid = :r",
+        "UPDATE events SET actor_name = 'x', category = 'settings' WHERE rid = :r",
         r=rows["acme"]["rid"],
     )
     sql(
@@ -279,7 +281,7 @@ def test_reindex_repairs_every_copy(seeded: ActivityLog) -> None:
 
 def test_reindex_of_one_workspace(seeded: ActivityLog) -> None:
     for w in ("acme", "globex"):
-        sql(seeded, "UPDATE events SET label = 'x' WHERE rid = :r", r=target(seeded, w)["rid"])
+        sql(seeded, "UPDATE events SET actor_name = 'x' WHERE rid = :r", r=target(seeded, w)["rid"])
     assert seeded.store.reindex("acme") == 1
     assert set(everything(seeded)) == {"globex"}
 
@@ -305,7 +307,7 @@ def test_reindex_leaves_a_changed_id_for_verify(seeded: ActivityLog) -> None:
         i=FORGED_ID,
         r=row["rid"],
     )
-    sql(seeded, "UPDATE events SET label = 'x' WHERE rid = :r", r=row["rid"])
+    sql(seeded, "UPDATE events SET actor_name = 'x' WHERE rid = :r", r=row["rid"])
     steps: list[derived.Reindexed] = []
     assert seeded.store.reindex("acme", on_step=steps.append) == 1
     assert steps[0].left == (row["seq"],)

@@ -20,7 +20,7 @@ from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, derived_heads, events
 #: The tables of the index file, in the order they are made.
 TABLES: tuple[Table, ...] = (events, derived_heads, *(r.table for r in (*ROLLUPS, *IP_ROLLUPS)))
 #: The index file's layout, kept as its ``user_version``: 3 = no copy of what the log's
-#: row holds (id, seq) nor of the time (the rid's) or the device; 2 = words searched
+#: row holds (id, seq) nor of the time (the rid's), the device or the label; 2 = words searched
 #: through the ``ascii`` tokenizer, the actor's role copied; 1 and 0: trigrams, no role.
 VERSION = 3
 #: The search index of the stored words (activitylog.search_words): they hold letters,

@@ -56,8 +56,9 @@ entries = Table(
 #: The copies of each entry's body that pages filter, sort and search on, one row per
 #: entry under its ``rid``, written by the indexer that trails the log
 #: (activitylog.store.indexing), never shown: what is shown is read from ``entries``.
-#: Nothing the log's own row holds is copied (id, seq), nor what no page filters on
-#: (the device); the time is the rid's (``rid // RID_SLOTS``).
+#: Nothing the log's own row holds is copied (id, seq), nor what no page filters or sorts
+#: on (the device, the label: search has it in the words); the time is the rid's
+#: (``rid // RID_SLOTS``).
 events = Table(
     "events",
     metadata,
@@ -72,7 +73,6 @@ events = Table(
     Column("category", String(64), nullable=False),
     Column("verb", String(200), nullable=False),
     Column("kind", String(8), nullable=False),
-    Column("label", String(200), nullable=False),
     Column("result", String(8), nullable=False),
     Column("ip", String(64)),
     Column("subject_type", String(200)),

@@ -1,6 +1,7 @@
 """The copies keep nothing the log's row holds or no page filters on: ``events`` loses
 ``id`` and ``seq`` (``entries`` has them, under the same rid), ``occurred_at`` (the rid's
-microsecond) and ``device``; the partial index of purge records is keyed on the rid.
+microsecond), ``device`` and ``label`` (only search reads the label, in the words); the
+partial index of purge records is keyed on the rid.
 
 What is left of each copy is unchanged, so nothing is rewritten. On SQLite the copies live
 in the index file, which the store makes again when its layout is older
@@ -35,7 +36,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.drop_index("ix_events_purges", table_name="events")
-    for name in ("id", "seq", "occurred_at", "device"):
+    for name in ("id", "seq", "occurred_at", "device", "label"):
         op.drop_column("events", name)
     op.create_index("ix_events_purges", "events", ["workspace", "rid"], postgresql_where=_PURGES)
 
@@ -52,4 +53,5 @@ def downgrade() -> None:
     op.add_column("events", Column("seq", BigInteger, nullable=False))
     op.add_column("events", Column("occurred_at", BigInteger, nullable=False))
     op.add_column("events", Column("device", Text))
+    op.add_column("events", Column("label", String(200), nullable=False))
     op.create_index("ix_events_purges", "events", ["workspace", "seq"], postgresql_where=_PURGES)
