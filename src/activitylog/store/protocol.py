@@ -8,9 +8,10 @@ engine satisfies it (``store/__init__.py``).
 What still ties the package to SQL (an engine that is not SQLAlchemy's must offer these
 too, until they move behind the protocol):
 
-- ``engine``: the features that keep tables of their own beside the log (accounts, alert
-  rules and channels, deliveries, streams, follower cursors) build their services on the
-  store's SQLAlchemy engine, and followers whose effects live in the database commit them
+- ``engine``: the features that keep tables of their own beside the log (alert rules and
+  channels, deliveries, streams, follower cursors) build their services on the store's
+  SQLAlchemy engine (and the accounts do when ``accounts_db`` is the log's database), and
+  followers whose effects live in the database commit them
   with the cursor's move in one transaction of it;
 - ``append_batch(connection=...)`` and ``write_unsynced()`` hand out or take a SQLAlchemy
   ``Connection`` (an append inside the caller's transaction; a follower's cursor move);
