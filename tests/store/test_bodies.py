@@ -3,6 +3,8 @@ any dictionary the codec was given; what it cannot read is refused, naming why."
 
 from __future__ import annotations
 
+import threading
+
 import orjson
 import pytest
 import zstandard
@@ -153,3 +155,22 @@ def test_readable_rows_decode_one_column(codec: BodyCodec) -> None:
 def test_training_on_too_few_bodies_fails_clearly() -> None:
     with pytest.raises(zstandard.ZstdError):
         train(SAMPLES[:3])
+
+
+def test_threads_encode_and_decode_side_by_side_while_a_dictionary_is_added() -> None:
+    codec = BodyCodec()
+    codec.add(1, DICTIONARY)
+    bodies = _bodies(400, seed=5)
+    results: list[bool] = []
+
+    def work() -> None:
+        stored = [codec.encode(body) for body in bodies]
+        results.append(codec.decode_many(stored) == bodies)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    codec.add(2, OTHER_DICTIONARY)
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 4

@@ -45,9 +45,9 @@ class BodyError(ValueError):
 class BodyCodec:
     """Encodes bodies with the dictionary last given to :meth:`add` (none: as they are),
     decodes with any dictionary it holds: those given to it, and those ``load`` fetches by
-    id (None: there is none). A dictionary is put to use when
-    first needed, so one that is damaged fails only the bodies that need it. zstd's
-    compressors are not for concurrent use: each thread makes its own.
+    id (None: there is none). A dictionary is put to use when first needed, so one that is
+    damaged fails only the bodies that need it. zstd's compressors are not for concurrent
+    use: each thread makes its own.
     """
 
     def __init__(
@@ -59,8 +59,9 @@ class BodyCodec:
         self._load = load
         self._data: dict[int, bytes] = {i: bytes(d) for i, d in (dictionaries or {}).items()}
         self._local = threading.local()
-        #: What encoded bodies start with (empty: bodies stay as they are).
-        self._prefix = b""
+        #: What encoded bodies start with and the dictionary they are compressed with,
+        #: replaced as one (None: bodies stay as they are).
+        self._current: tuple[bytes, bytes] | None = None
         #: The id of the dictionary appends compress with (None: bodies stay as they are).
         self.newest: int | None = None
 
@@ -75,20 +76,20 @@ class BodyCodec:
         except zstandard.ZstdError as exc:
             raise BodyError(f"dictionary {dictionary_id} is unusable: {exc}") from None
         self._data[dictionary_id] = data
-        self._prefix = bytes([ZSTD]) + _varint(dictionary_id)
+        self._current = (bytes([ZSTD]) + _varint(dictionary_id), data)
         self.newest = dictionary_id
 
     def encode(self, body: bytes) -> bytes:
         """What to store for canonical ``body`` (a JSON object)."""
         if body[:1] != b"{":
             raise ValueError("body: a canonical body is a JSON object, starting with '{'")
-        prefix = self._prefix
-        if not prefix:
+        current = self._current
+        if current is None:
             return body
         mine = getattr(self._local, "compress", None)
-        if mine is None or mine[0] is not prefix:
-            mine = self._local.compress = (prefix, _compressor(self._data[self.newest or 0]))
-        return prefix + mine[1](body)
+        if mine is None or mine[0] is not current:
+            mine = self._local.compress = (current, _compressor(current[1]))
+        return current[0] + mine[1](body)
 
     def decode(self, stored: bytes) -> bytes:
         """The canonical body ``stored`` holds. Raises :class:`BodyError` when it cannot
