@@ -122,7 +122,21 @@ def test_ids_past_one_byte_are_written_as_varints() -> None:
 def test_what_it_cannot_read_is_refused(codec: BodyCodec, stored: bytes, problem: str) -> None:
     with pytest.raises(BodyError, match=problem):
         codec.decode(stored)
+    with pytest.raises(BodyError, match=problem):  # also past the batch's shortcut
+        codec.decode_many([codec.encode(SAMPLES[0]), stored])
     assert codec.readable(stored) == stored  # verification hashes it as it is, and fails
+
+
+def test_a_batch_decodes_every_form_as_one_at_a_time_does() -> None:
+    codec = BodyCodec()
+    raw = codec.encode(SAMPLES[0])
+    codec.add(1, DICTIONARY)
+    first = codec.encode(SAMPLES[1])
+    codec.add(300, DICTIONARY)  # an id of two bytes: no shortcut
+    later = codec.encode(SAMPLES[2])
+    batch = [first, raw, later, first]
+    assert codec.decode_many(batch) == [codec.decode(item) for item in batch]
+    assert codec.decode_many(batch) == [SAMPLES[1], SAMPLES[0], SAMPLES[2], SAMPLES[1]]
 
 
 def test_a_damaged_dictionary_fails_only_its_bodies(codec: BodyCodec) -> None:

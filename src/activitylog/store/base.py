@@ -102,6 +102,19 @@ class SQLBase(ABC):
         seq, body, content_hash, chain_hash = row
         return seq, self.bodies.decode(body), hex_of(content_hash), hex_of(chain_hash)
 
+    def _read_many(self, rows: Sequence[Sequence[Any]]) -> list[tuple[int, bytes, str, str]]:
+        """:meth:`_read` of each of ``rows`` (the bodies decoded in one pass)."""
+        bodies = self.bodies.decode_many([row[1] for row in rows])
+        if all(type(row[2]) is bytes and type(row[3]) is bytes for row in rows):
+            return [
+                (row[0], body, row[2].hex(), row[3].hex())
+                for row, body in zip(rows, bodies, strict=True)
+            ]
+        return [
+            (row[0], body, hex_of(row[2]), hex_of(row[3]))
+            for row, body in zip(rows, bodies, strict=True)
+        ]
+
     def _event(self, row: Sequence[Any]) -> dict[str, Any]:
         """The event a row of :data:`READ_COLUMNS` holds."""
         return row_to_event(self._read(row))
@@ -199,6 +212,8 @@ def row_to_event(row: Sequence[Any]) -> dict[str, Any]:
 def hex_of(stored: bytes | str) -> str:
     """A stored hash as hex: ``entries`` keeps the 32 bytes (since migration 0016; SQLite
     rows written before it keep their hex text, read as it is)."""
+    if type(stored) is bytes:  # what the drivers hand over: no copy
+        return stored.hex()
     return stored if isinstance(stored, str) else bytes(stored).hex()
 
 

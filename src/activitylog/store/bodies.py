@@ -97,9 +97,21 @@ class BodyCodec:
         return self._decode(stored, self._decompressors())
 
     def decode_many(self, stored: Iterable[bytes]) -> list[bytes]:
-        """:meth:`decode` of each item, in order."""
+        """:meth:`decode` of each item, in order (exports read thousands: the common form,
+        a dictionary of a one-byte id already in use, is decoded without a call more)."""
         decode, decompressors = self._decode, self._decompressors()
-        return [decode(item, decompressors) for item in stored]
+        out: list[bytes] = []
+        append = out.append
+        for item in stored:
+            decompress = decompressors.get(item[1]) if len(item) > 2 and item[0] == ZSTD else None
+            if decompress is None or item[1] >= 0x80:
+                append(decode(item, decompressors))
+                continue
+            try:
+                append(decompress(item[2:]))
+            except zstandard.ZstdError:
+                append(decode(item, decompressors))  # raises BodyError, naming why
+        return out
 
     def readable(self, stored: bytes) -> bytes:
         """The body ``stored`` holds, or ``stored`` itself when it cannot be decoded: for
@@ -144,7 +156,10 @@ class BodyCodec:
             return stored if type(stored) is bytes else bytes(stored)
         if first != ZSTD:
             raise BodyError(f"body: unknown form (first byte {first:#04x})")
-        dictionary_id, start = _read_varint(stored, 1)
+        if len(stored) > 1 and stored[1] < 0x80:  # a dictionary id of one byte: no varint
+            dictionary_id, start = stored[1], 2
+        else:
+            dictionary_id, start = _read_varint(stored, 1)
         decompress = decompressors.get(dictionary_id)
         if decompress is None:
             decompress = decompressors[dictionary_id] = self._decompressor(dictionary_id)
