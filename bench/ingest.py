@@ -88,8 +88,9 @@ def record(
             lag = time.perf_counter() - waited
             process.kill()
             process.wait()
-        with log.store.engine.connect() as conn:
-            bodies = [bytes(row[0]) for row in conn.exec_driver_sql("SELECT body FROM entries")]
+        with log.store.engine.connect() as conn:  # the canonical JSON, as the floor stores it
+            stored = [bytes(row[0]) for row in conn.exec_driver_sql("SELECT body FROM entries")]
+        bodies = log.store.bodies.decode_many(stored)
     return {"rate": events / elapsed, "cpu_us": cpu / events * 1e6, "lag_s": lag}, bodies
 
 
