@@ -132,6 +132,19 @@ def test_a_changed_dictionary_fails_every_body_decoded_with_it(small: ActivityLo
     assert modified == compressed
 
 
+def test_a_deleted_dictionary_fails_every_body_it_decoded(small: ActivityLog) -> None:
+    record(small, TRAIN_AFTER, seed=1)
+    small.store.settle()
+    record(small, 40, seed=2)
+    compressed = {key for key, body in stored(small).items() if body[0] == ZSTD}
+    assert len(compressed) == 40
+    sql(small, "DELETE FROM body_dictionaries")
+    report = small.verify()
+    modified = {(b.workspace, b.seq) for b in report.breaks if b.kind == "modified"}
+    assert modified == compressed
+    assert not report.ok
+
+
 def test_a_compressed_body_swapped_for_another_entrys_is_caught(small: ActivityLog) -> None:
     record(small, TRAIN_AFTER, seed=1)
     small.store.settle()
