@@ -32,6 +32,7 @@ from activitylog.sealing import Head
 from activitylog.store.base import READ_COLUMNS, chunks, hex_of, now_us
 from activitylog.store.clauses import Window, event_clauses
 from activitylog.store.indexing import SQLIndexing
+from activitylog.store.rids import assign_rids
 from activitylog.store.rollups import Accumulator
 from activitylog.store.schema import (
     IP_ROLLUPS,
@@ -211,30 +212,8 @@ class SQLWrites(SQLIndexing):
         return heads
 
     def _assign_rids(self, conn: Connection, batch: list[Prepared], careful: bool) -> list[int]:
-        # Start each event at a slot taken from its id's random tail, then step past the
-        # slots already used in this batch (and, when careful, in the table).
-        wanted = [
-            p.occurred_us * RID_SLOTS + int(p.content["id"][-3:], 16) % RID_SLOTS for p in batch
-        ]
-        taken = self._taken_rids(conn, wanted) if careful else set()
-        used: set[int] = set()
-        rids = []
-        for p, first in zip(batch, wanted, strict=True):
-            base = p.occurred_us * RID_SLOTS
-            rid = first
-            for _ in range(RID_SLOTS):
-                if rid not in used and rid not in taken:
-                    break
-                rid = base + (rid - base + 1) % RID_SLOTS
-                if careful and rid not in used:
-                    taken |= self._taken_rids(conn, [rid])
-            else:
-                raise IntegrityError(
-                    f"more than {RID_SLOTS} events share occurred_at {p.content['occurred_at']}"
-                )
-            used.add(rid)
-            rids.append(rid)
-        return rids
+        taken = (lambda rids: self._taken_rids(conn, rids)) if careful else None
+        return assign_rids(batch, taken)
 
     def _taken_rids(self, conn: Connection, rids: Sequence[int]) -> set[int]:
         return {int(rid) for rid in self._among(conn, "entries", "rid", rids)}
