@@ -22,7 +22,7 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["
 #: Modules (or folders) that belong to an extra, with its name: ``pip install
 #: 'activitylog[django]'`` brings Django for ``contrib/``, ``[postgres]`` psycopg for the
 #: PostgreSQL engine (imported only when a ``postgresql://`` URL is opened).
-EXTRAS = {"contrib": "django", "store/postgres.py": "postgres"}
+EXTRAS = {"contrib": "django", "store/postgres.py": "postgres", "store/clickhouse": "clickhouse"}
 
 
 def _normal(name: str) -> str:
@@ -120,4 +120,4 @@ def test_make_demo_installs_the_package_alone_and_serves_on_port() -> None:
     assert "postgres]" not in demo
     assert "activitylog demo --host 127.0.0.1 --port 8731" in demo
     assert ".venv-demo/bin/activitylog" in demo
-    assert "pip install --quiet -e '.[test,postgres]'" in _make("install")
+    assert "pip install --quiet -e '.[test,postgres,clickhouse]'" in _make("install")

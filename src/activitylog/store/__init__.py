@@ -11,11 +11,12 @@ from activitylog.store.protocol import Store
 from activitylog.store.sql import SQLStore
 
 if TYPE_CHECKING:
+    from activitylog.store.clickhouse.store import ClickHouseStore
     from activitylog.store.postgres import PostgresStore
     from activitylog.store.sqlite import SQLiteStore
 
     # mypy checks that every built-in engine is a Store.
-    _BUILT_IN: tuple[type[Store], ...] = (SQLiteStore, PostgresStore)
+    _BUILT_IN: tuple[type[Store], ...] = (SQLiteStore, PostgresStore, ClickHouseStore)
 
 
 def open_store(url: str, policy: SealPolicy, *, durability: str = "full") -> Store:

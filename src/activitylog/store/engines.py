@@ -54,11 +54,15 @@ class Engine:
 
 
 _POSTGRES = Engine("activitylog.store.postgres:PostgresStore", extra="postgres")
+_CLICKHOUSE = Engine("activitylog.store.clickhouse.store:ClickHouseStore", extra="clickhouse")
 #: The built-in engines; an entry point cannot replace one.
 ENGINES: dict[str, Engine] = {
     "sqlite": Engine("activitylog.store.sqlite:SQLiteStore", options=("durability",)),
     "postgresql": _POSTGRES,
     "postgres": _POSTGRES,
+    "chdb": _CLICKHOUSE,
+    "clickhouse": _CLICKHOUSE,
+    "clickhouses": _CLICKHOUSE,
 }
 
 

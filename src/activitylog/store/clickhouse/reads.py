@@ -1,0 +1,245 @@
+"""Reading on ClickHouse: one event, pages, streams and counts, always under a Visibility.
+
+The conditions are the SQL engines' (:func:`~activitylog.store.clauses.event_clauses` on
+the copies, the same sort orders and cursors), sent as ClickHouse SQL. Counts are direct
+aggregations of the matching rows, which a column store reads a few columns of: there are
+no rollups to keep. Search matches the query's words at the start of a stored word (the
+rule :mod:`activitylog.search_words` states), narrowed by the n-gram skip index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import ColumnClause, ColumnElement, column, func, or_, select
+
+from activitylog.access import Visibility
+from activitylog.events import EVENT_FIELDS, format_micros
+from activitylog.query import Cursor, Filters, Page, QuerySpec
+from activitylog.stats import Dim
+from activitylog.store.base import chunks, row_to_event
+from activitylog.store.clauses import Window, event_clauses
+from activitylog.store.clickhouse.base import ClickHouseBase
+from activitylog.store.reads import SORT_COLUMNS, STEP_US, _beyond, _order
+from activitylog.store.schema import RID_SLOTS, events
+
+#: What an event is read from, as ``base.READ_COLUMNS`` on the SQL engines.
+READ: tuple[ColumnClause[Any], ...] = (
+    column("seq"),
+    column("body"),
+    column("content_hash"),
+    column("chain_hash"),
+)
+_COUNTS: ContextVar[dict[tuple[Any, ...], list[tuple[Any, ...]]] | None] = ContextVar(
+    "activitylog_clickhouse_counts", default=None
+)
+
+
+def search(query: str, lo: int | None, hi: int | None, scope: object = None) -> ColumnElement[bool]:
+    """The query's words at the start of the stored words or after a space (words hold
+    no LIKE wildcard); the time bounds and the scope are the other clauses'."""
+    stored = events.c.search_text
+    return or_(stored.like(f"{query}%"), stored.like(f"% {query}%"))
+
+
+def visible(vis: Visibility, filters: Filters, window: Window) -> list[ColumnElement[bool]]:
+    """Every condition on ``events`` for a visibility, filters and window (ids through
+    the id column, which the table has)."""
+    clauses = event_clauses(events, vis, replace(filters, ids=()), window, search)
+    if filters.ids:
+        clauses.append(column("id").in_(filters.ids))
+    return clauses
+
+
+def hexed(row: Sequence[Any]) -> tuple[int, bytes, str, str]:
+    """A row of :data:`READ` as the package reads it: the hashes as hex."""
+    seq, body, content_hash, chain_hash = row
+    return int(seq), body, bytes(content_hash).hex(), bytes(chain_hash).hex()
+
+
+class ClickHouseReads(ClickHouseBase):
+    def get(self, event_id: str, visibility: Visibility) -> dict[str, Any] | None:
+        return self.get_many([event_id], visibility).get(event_id)
+
+    def get_many(self, ids: Sequence[str], visibility: Visibility) -> dict[str, dict[str, Any]]:
+        """The events (or tombstones) with these ids that ``visibility`` allows, by id."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in chunks(ids):
+            where = visible(visibility, Filters(ids=tuple(chunk)), Window(None, None))
+            stmt = select(column("id"), *READ).select_from(events).where(*where)
+            for row in self.db.rows(stmt):
+                found[row[0]] = row_to_event(hexed(row[1:]))
+        missing = [i for i in ids if i not in found]
+        for chunk in chunks(missing):
+            found.update(self._tombstones(chunk, visibility))
+        return found
+
+    def _tombstones(self, ids: Sequence[str], vis: Visibility) -> dict[str, dict[str, Any]]:
+        if vis.actor_id is not None:
+            return {}  # a tombstone no longer says whose event it was
+        rows = self.db.rows(
+            "SELECT id, workspace, seq, occurred_at, content_hash, chain_hash, deleted_at,"
+            " deleted_by, reason FROM tombstones FINAL WHERE id IN %(ids)s",
+            {"ids": tuple(ids)},
+        )
+        found = {}
+        for event_id, workspace, seq, occurred, content, chained, at, by, reason in rows:
+            if vis.workspace is not None and workspace != vis.workspace:
+                continue
+            event: dict[str, Any] = dict.fromkeys(EVENT_FIELDS)
+            event.update(
+                id=event_id,
+                workspace=workspace,
+                seq=seq,
+                occurred_at=format_micros(occurred),
+                content_hash=content,
+                chain_hash=chained,
+                deleted_at=format_micros(at),
+                deleted_by=by,
+                delete_reason=reason,
+            )
+            found[event_id] = event
+        return found
+
+    def query(self, spec: QuerySpec) -> Page:
+        filters = spec.filters
+        where = visible(spec.visibility, filters, Window.of(filters))
+        sort_column = SORT_COLUMNS[spec.sort.key]
+        backwards = spec.before is not None
+        cursor = spec.before or spec.after
+        if cursor is not None:
+            where.append(_beyond(spec.sort, sort_column, cursor, backwards))
+        stmt = (
+            select(events.c.rid, sort_column, *READ)
+            .where(*where)
+            .order_by(*_order(spec.sort, sort_column, backwards))
+            .limit(spec.size + 1)
+            .offset(spec.offset)
+        )
+        rows = self.db.rows(stmt)
+        more = len(rows) > spec.size
+        rows = rows[: spec.size][::-1] if backwards else rows[: spec.size]
+        items = [row_to_event(hexed(row[2:])) for row in rows]
+        total = self.count(spec.visibility, filters)
+
+        def at(row: Sequence[Any]) -> str:
+            value = None if sort_column is events.c.rid else row[1]
+            return Cursor(str(spec.sort), value, row[0]).encode()
+
+        earlier = more if backwards else spec.after is not None or spec.offset > 0
+        later = more if not backwards else True
+        return Page(
+            items=items,
+            total=total,
+            page=spec.page,
+            per_page=spec.size,
+            next_cursor=at(rows[-1]) if rows and later else None,
+            prev_cursor=at(rows[0]) if rows and earlier else None,
+            limit=spec.limit,
+        )
+
+    def iter_events(
+        self, visibility: Visibility, filters: Filters, order: str = "-time", chunk: int = 5000
+    ) -> Iterator[dict[str, Any]]:
+        for row in self.iter_rows(visibility, filters, order, chunk):
+            yield row_to_event(row)
+
+    def iter_rows(
+        self, visibility: Visibility, filters: Filters, order: str = "-time", chunk: int = 5000
+    ) -> Iterator[tuple[int, bytes, str, str]]:
+        """Every matching entry as stored (seq, canonical body, hashes as hex), in time
+        order, in keyset chunks (flat memory)."""
+        where = visible(visibility, filters, Window.of(filters))
+        descending = order.startswith("-")
+        rid = events.c.rid
+        last: int | None = None
+        while True:
+            stmt = select(rid, *READ).where(*where)
+            if last is not None:
+                stmt = stmt.where(rid < last if descending else rid > last)
+            rows = self.db.rows(stmt.order_by(rid.desc() if descending else rid).limit(chunk))
+            yield from (hexed(row[1:]) for row in rows)
+            if len(rows) < chunk:
+                return
+            last = rows[-1][0]
+
+    def after(self, workspace: str, seq: int, limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` entries of ``workspace`` after ``seq``, in seq order (tombstones
+        skipped): ``(seq, body, content_hash, chain_hash)``."""
+        rows = self.db.rows(
+            "SELECT seq, body, content_hash, chain_hash FROM events"
+            " WHERE workspace = %(w)s AND seq > %(s)s ORDER BY seq LIMIT %(n)s",
+            {"w": workspace, "s": seq, "n": limit},
+        )
+        return [hexed(row) for row in rows]
+
+    def count(self, visibility: Visibility, filters: Filters) -> int:
+        return sum(row[-1] for row in self.counts(visibility, filters, ()))
+
+    def counts(
+        self, visibility: Visibility, filters: Filters, dims: Sequence[Dim]
+    ) -> list[tuple[Any, ...]]:
+        """``(dim values..., count)`` rows; ``hour`` as hours since the epoch: one
+        aggregation of the matching rows, answered once per :meth:`reusing_counts` block."""
+        memo = _COUNTS.get()
+        key = (visibility, filters, tuple(dims))
+        if memo is not None and key in memo:
+            return list(memo[key])
+        columns = [
+            func.intDiv(events.c.rid, STEP_US[d] * RID_SLOTS).label(d)
+            if d in STEP_US
+            else events.c[d]
+            for d in dims
+        ]
+        stmt = (
+            select(*columns, func.count())
+            .select_from(events)
+            .where(*visible(visibility, filters, Window.of(filters)))
+        )
+        rows = [tuple(row) for row in self.db.rows(stmt.group_by(*columns) if columns else stmt)]
+        rows = [row for row in rows if row[-1]]
+        if memo is not None:
+            memo[key] = rows
+        return list(rows)
+
+    @contextmanager
+    def reusing_counts(self) -> Iterator[None]:
+        """Answer the same counting question once within this block."""
+        if _COUNTS.get() is not None:
+            yield
+            return
+        token = _COUNTS.set({})
+        try:
+            yield
+        finally:
+            _COUNTS.reset(token)
+
+    def unique_ips(self, visibility: Visibility, filters: Filters) -> int:
+        where = visible(visibility, filters, Window.of(filters))
+        stmt = select(func.uniqExact(events.c.ip)).where(events.c.ip.is_not(None), *where)
+        return int(self.db.rows(stmt)[0][0])
+
+    def actor_summaries(
+        self, visibility: Visibility, filters: Filters, actor_ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Name and last-seen time in the window of each actor: one aggregation."""
+        if not actor_ids:
+            return {}
+        where = visible(visibility, filters, Window.of(filters))
+        stmt = (
+            select(
+                events.c.actor_id,
+                func.argMax(events.c.actor_name, events.c.rid),
+                func.max(events.c.rid),
+            )
+            .where(events.c.actor_id.in_(actor_ids), *where)
+            .group_by(events.c.actor_id)
+        )
+        return {
+            actor: {"name": name, "last_seen": format_micros(rid // RID_SLOTS)}
+            for actor, name, rid in self.db.rows(stmt)
+        }

@@ -1,0 +1,64 @@
+"""The ClickHouse store: the log in ClickHouse, the features' own tables in a side SQL
+database.
+
+The log (entries with their copies, heads, checkpoints, tombstones) lives in ClickHouse
+(:mod:`.schema`). What other features keep beside it (alert rules and deliveries,
+streams, follower cursors, and the accounts when ``accounts_db`` is the log's) needs SQL
+transactions, so it lives in a side database, the store's :attr:`engine`: ``side_db=URL``
+in the log's URL, by default for chdb a SQLite file in its directory
+(``<database>.side.db``). It is migrated with the log's migrations; the log's own tables
+in it stay empty.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from sqlalchemy import Connection, create_engine
+
+from activitylog.sealing import SealPolicy
+from activitylog.store import migrate
+from activitylog.store.clickhouse.connection import Database, Location
+from activitylog.store.clickhouse.ledger import ClickHouseLedger
+from activitylog.store.clickhouse.schema import statements
+from activitylog.store.clickhouse.writes import writer_lock
+
+
+class ClickHouseStore(ClickHouseLedger):
+    """A log on ClickHouse (``clickhouse://``, ``clickhouses://``) or chdb
+    (``chdb:///path``); see :meth:`Location.parse` for the URLs."""
+
+    def __init__(self, url: str, policy: SealPolicy) -> None:
+        location = Location.parse(url)
+        db = Database(location)
+        for statement in statements(location.database):
+            db.run(statement)
+        side = location.side_db
+        if side is None:  # chdb (a server's URL must name one)
+            side = f"sqlite:///{Path(location.path or '.') / f'{location.database}.side.db'}"
+        engine = create_engine(side, pool_size=8, max_overflow=8)
+        with engine.begin() as conn:
+            migrate.upgrade(conn)
+        super().__init__(db, engine, policy)
+        self.writer = writer_lock(location.key)
+
+    def write_unsynced(self) -> AbstractContextManager[Connection]:
+        """A transaction of the side database (a follower's cursor move)."""
+        return self.engine.begin()
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.db.close()
+
+
+def create(url: str, cluster: str | None = None) -> list[str]:
+    """Create the log's database and tables at ``url`` (on every node of ``cluster``:
+    replicated and distributed tables); the statements run."""
+    location = Location.parse(url)
+    db = Database(location)
+    done = statements(location.database, cluster)
+    for statement in done:
+        db.run(statement)
+    db.close()
+    return done

@@ -1,0 +1,387 @@
+"""Appending, tombstoning and checkpointing on ClickHouse.
+
+ClickHouse has no transactions across statements and no row locks, so a workspace's
+chain stays sequential by having one writer at a time: appends take this process's
+writer lock of the log (:func:`writer_lock`); several processes or servers ingesting the
+same workspaces must each own their workspaces (a lease, docs/CLICKHOUSE.md). An append
+reads the heads, sequences, hashes and signs as the SQL engines do
+(:class:`~activitylog.sealing.Sealer`, :func:`~activitylog.store.rids.assign_rids`),
+inserts the entries with their copies (one insert, deduplicated by a token of their chain
+hashes, so a retried insert is stored once), then the checkpoints, then each head as a new
+revision. Until the head is written the entries past it are not acknowledged: the next
+writer of the workspace removes them (:meth:`ClickHouseWrites._clear_unfinished`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import column, select
+
+from activitylog.access import OPERATOR, Visibility, visibility_for
+from activitylog.enrich import Prepared, event_dict
+from activitylog.idempotency import Recorded, conflict, differing_fields
+from activitylog.merkle import Frontier
+from activitylog.notes import Checkpoint, parse_checkpoint
+from activitylog.query import Filters
+from activitylog.sealing import GENESIS_HASH, Head
+from activitylog.store.base import chunks, now_us
+from activitylog.store.clauses import Window
+from activitylog.store.clickhouse.reads import ClickHouseReads, visible
+from activitylog.store.copies import COPY_COLUMNS, copies
+from activitylog.store.rids import assign_rids
+from activitylog.store.schema import RID_SLOTS, events
+from activitylog.store.writes import RECORD_IDS, DeletionRecord, _changed_outside
+
+#: The ``events`` columns an append inserts, in this order.
+EVENT_COLUMNS = ("rid", "seq", "id", "body", "content_hash", "chain_hash", *COPY_COLUMNS)
+HEAD_COLUMNS = (
+    "workspace",
+    "revision",
+    "seq",
+    "chain_hash",
+    "frontier",
+    "note",
+    "checkpoint_seq",
+    "checkpoint_at",
+)
+TOMBSTONE_COLUMNS = (
+    "workspace",
+    "seq",
+    "id",
+    "occurred_at",
+    "content_hash",
+    "chain_hash",
+    "deleted_at",
+    "deleted_by",
+    "reason",
+)
+_WRITERS: dict[str, threading.RLock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def writer_lock(key: str) -> threading.RLock:
+    """The writer lock of the log ``key`` names, shared by its stores in this process."""
+    with _WRITERS_LOCK:
+        return _WRITERS.setdefault(key, threading.RLock())
+
+
+class ClickHouseWrites(ClickHouseReads):
+    def append_batch(self, batch: Sequence[Prepared], *, connection: Any = None) -> list[Recorded]:
+        """Store a batch; each event as stored and whether it was stored before (its id
+        recorded before, or earlier in the batch, with the same content). An id repeated
+        with other content raises :class:`~activitylog.errors.Conflict`, nothing stored.
+
+        ``connection`` (a transaction of the side database) cannot hold a ClickHouse
+        insert: the batch is stored at once, whatever the caller's transaction does."""
+        if not batch:
+            return []
+        with self.writer:
+            heads = self._heads_for(sorted({p.content["workspace"] for p in batch}))
+            try:
+                given = [p.content["id"] for p in batch if not p.fresh_id]
+                stored = self._stored_events(given)
+                self._refuse_conflicts(batch, stored)
+                fresh: dict[str, Prepared] = {}
+                for p in batch:
+                    if p.content["id"] not in stored:
+                        fresh.setdefault(p.content["id"], p)
+                written = self._append_fresh(list(fresh.values()), heads) if fresh else {}
+                self._save_heads(heads)
+            except BaseException:
+                self._forget(heads)
+                raise
+        self._committed(heads)
+        seen: set[str] = set()
+        recorded = []
+        for p in batch:
+            event_id = p.content["id"]
+            event = written.get(event_id)
+            recorded.append(Recorded(event or stored[event_id], event is None or event_id in seen))
+            seen.add(event_id)
+        return recorded
+
+    def _stored_events(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The events (or tombstones) stored under ``ids``."""
+        if not ids:
+            return {}
+        return self.get_many(list(dict.fromkeys(ids)), visibility_for(OPERATOR, "workspace", None))
+
+    def _refuse_conflicts(
+        self, batch: Sequence[Prepared], stored: dict[str, dict[str, Any]]
+    ) -> None:
+        """A :class:`~activitylog.errors.Conflict` when an event repeats an id with other
+        content: one stored before (a tombstone's content is gone: not compared), or one
+        earlier in the batch."""
+        earlier: dict[str, dict[str, Any]] = {
+            i: e for i, e in stored.items() if e.get("deleted_at") is None
+        }
+        found: list[tuple[int, str, list[str]]] = []
+        for index, p in enumerate(batch):
+            event_id = p.content["id"]
+            before = earlier.get(event_id)
+            if before is not None:
+                fields = differing_fields(p.content, before, stated_time=p.stated_time)
+                if fields:
+                    found.append((index, event_id, fields))
+            elif not p.fresh_id and event_id not in stored:
+                earlier[event_id] = p.content
+        if found:
+            raise conflict(found)
+
+    def _heads_for(self, workspaces: Sequence[str]) -> dict[str, Head]:
+        """The heads of ``workspaces`` (new ones for those without), each checked to be one
+        we signed, with what an unfinished append left past it removed."""
+        heads = self._read_heads(workspaces)
+        for workspace in workspaces:
+            if workspace not in heads:
+                self._refuse_headless(workspace)
+                heads[workspace] = Head(
+                    workspace, 0, GENESIS_HASH, Frontier(), None, 0, int(time.time())
+                )
+                self._revisions[workspace] = 0
+        for head in heads.values():
+            self.sealer.trust(head)
+            if self.witness is not None and head.seq < self.witness.witnessed_size(head.workspace):
+                raise _changed_outside(head.workspace, "is behind its witness (rolled back?)")
+            if head.workspace not in self._cleared:
+                self._clear_unfinished(head)
+        return heads
+
+    def _read_heads(self, workspaces: Sequence[str]) -> dict[str, Head]:
+        rows = self.db.rows(
+            "SELECT workspace, revision, seq, chain_hash, frontier, note, checkpoint_seq,"
+            " checkpoint_at FROM chain_heads FINAL WHERE workspace IN %(names)s",
+            {"names": tuple(workspaces)},
+        )
+        heads = {}
+        for workspace, revision, seq, chain_hash, frontier, note, checkpoint_seq, at in rows:
+            try:
+                tree = Frontier.from_bytes(seq, bytes.fromhex(frontier))
+                chain = bytes.fromhex(chain_hash)
+            except ValueError:
+                raise _changed_outside(workspace, "is malformed") from None
+            heads[workspace] = Head(workspace, seq, chain, tree, note, checkpoint_seq, at)
+            self._revisions[workspace] = revision
+        return heads
+
+    def _refuse_headless(self, workspace: str) -> None:
+        """A workspace without a head must have no entries, tombstones or checkpoints."""
+        for table in ("events", "tombstones", "checkpoints"):
+            if self.db.rows(
+                f"SELECT 1 FROM {table} WHERE workspace = %(w)s LIMIT 1", {"w": workspace}
+            ):
+                raise _changed_outside(workspace, f"is missing while {table} has rows")
+
+    def _clear_unfinished(self, head: Head) -> None:
+        """Remove the entries past ``head``: an append that stopped before writing its
+        head (never acknowledged). Once per workspace and process: this process's own
+        appends leave none behind unnoticed (:meth:`_forget`)."""
+        past = {"w": head.workspace, "s": head.seq}
+        if self.db.rows(
+            "SELECT 1 FROM events WHERE workspace = %(w)s AND seq > %(s)s LIMIT 1", past
+        ):
+            self.db.run("DELETE FROM events WHERE workspace = %(w)s AND seq > %(s)s", past)
+        self._cleared.add(head.workspace)
+
+    def _append_fresh(
+        self, batch: list[Prepared], heads: dict[str, Head]
+    ) -> dict[str, dict[str, Any]]:
+        self._microseconds = {}
+        rids = assign_rids(batch, self._taken_rids)
+        rows: list[tuple[Any, ...]] = []
+        written: dict[str, dict[str, Any]] = {}
+        now = time.time()
+        for p, rid in zip(batch, rids, strict=True):
+            content = p.content
+            head = heads[content["workspace"]]
+            digest, chained = head.add(p.body)
+            self.sealer.extended(head, now)
+            values = copies(p.body)
+            rows.append(
+                (
+                    rid,
+                    head.seq,
+                    content["id"],
+                    p.body,
+                    bytes.fromhex(digest),
+                    head.chain,
+                    *(values[c] for c in COPY_COLUMNS),
+                )
+            )
+            written[content["id"]] = event_dict(
+                content,
+                seq=head.seq,
+                info=p.info,
+                device=p.device,
+                content_hash=digest,
+                chain_hash=chained,
+                location=p.location,
+            )
+        token = hashlib.sha256(b"".join(row[5] for row in rows)).hexdigest()
+        self.db.insert("events", rows, EVENT_COLUMNS, token=token)
+        return written
+
+    def _taken_rids(self, rids: Sequence[int]) -> set[int]:
+        """Those of ``rids`` the log holds; for one rid (a step past a taken slot), every
+        rid of its microsecond is read, so the steps after it ask nothing."""
+        if len(rids) == 1:
+            base = rids[0] // RID_SLOTS * RID_SLOTS
+            if base not in self._microseconds:
+                found = self.db.rows(
+                    "SELECT rid FROM events WHERE rid >= %(lo)s AND rid < %(hi)s",
+                    {"lo": base, "hi": base + RID_SLOTS},
+                )
+                self._microseconds[base] = {int(row[0]) for row in found}
+            return {rids[0]} & self._microseconds[base]
+        taken: set[int] = set()
+        for chunk in chunks(rids):
+            found = self.db.rows(select(events.c.rid).where(events.c.rid.in_(chunk)))
+            taken.update(int(row[0]) for row in found)
+        return taken
+
+    def _save_heads(self, heads: dict[str, Head], *, keep: bool = False) -> None:
+        """Sign each moved head (keeping the checkpoints due) and write it as a new
+        revision, after its checkpoints."""
+        now = time.time()
+        rows, kept = [], []
+        for head in heads.values():
+            if not (head.moved or keep):
+                continue
+            self.sealer.seal(head, now, keep=keep)
+            kept += [(head.workspace, c.size, c.note) for c in head.kept]
+            revision = self._revisions.get(head.workspace, 0) + 1
+            rows.append(
+                (
+                    head.workspace,
+                    revision,
+                    head.seq,
+                    head.chain_hash,
+                    head.frontier.to_bytes().hex(),
+                    head.note,
+                    head.checkpoint_seq,
+                    head.checkpoint_at,
+                )
+            )
+        self.db.insert("checkpoints", kept, ("workspace", "size", "note"))
+        self.db.insert("chain_heads", rows, HEAD_COLUMNS)
+        for row in rows:
+            self._revisions[row[0]] = row[1]
+
+    def _forget(self, heads: dict[str, Head]) -> None:
+        """After a failed append: trust no remembered head, and look past each head again
+        at the next append (its entries may be in without it)."""
+        self.sealer.forget(list(heads))
+        for workspace in heads:
+            self._cleared.discard(workspace)
+            self._revisions.pop(workspace, None)
+
+    def _committed(self, heads: dict[str, Head]) -> None:
+        for head in heads.values():
+            self.sealer.signed(head)
+        if self.witness is not None:
+            self.witness.append(c for head in heads.values() for c in head.kept)
+
+    def checkpoint_now(self, workspace: str) -> Checkpoint | None:
+        """Keep a checkpoint of ``workspace``'s head if it moved since the last one kept,
+        and copy it to the witness; None when there was nothing new."""
+        with self.writer:
+            if not self._read_heads([workspace]):
+                return None
+            heads = self._heads_for([workspace])
+            head = heads[workspace]
+            if head.seq == head.checkpoint_seq:
+                return None
+            try:
+                self._save_heads(heads, keep=True)
+            except BaseException:
+                self._forget(heads)
+                raise
+        self._committed(heads)
+        return head.kept[-1]
+
+    def witness_catch_up(self, workspace: str) -> Checkpoint | None:
+        """Copy the newest kept checkpoint to the witness when the witness lacks it."""
+        if self.witness is None:
+            return None
+        found = self.db.rows(
+            "SELECT note FROM checkpoints FINAL WHERE workspace = %(w)s ORDER BY size DESC LIMIT 1",
+            {"w": workspace},
+        )
+        if not found:
+            return None
+        checkpoint = parse_checkpoint(found[0][0])
+        if checkpoint.size <= self.witness.witnessed_size(workspace):
+            return None
+        self.witness.append([checkpoint])
+        return checkpoint
+
+    def delete(
+        self,
+        ids: Sequence[str],
+        *,
+        by: str,
+        reason: str,
+        visibility: Visibility,
+        record: DeletionRecord,
+    ) -> list[str]:
+        """Tombstone visible events (content removed, seq and hashes kept) and append a
+        deletion record per workspace naming the ids it removed; returns the ids done.
+        The tombstones are written first, then the entries removed (a lightweight
+        DELETE), then the records appended: a deletion cut short is finished by
+        deleting again (the ids are then found as tombstones)."""
+        done: dict[str, list[tuple[int, str]]] = {}
+        deleted_at = now_us()
+        with self.writer:
+            graves, rids = [], []
+            for chunk in chunks(list(dict.fromkeys(ids))):
+                found = select(
+                    events.c.rid,
+                    events.c.workspace,
+                    column("seq"),
+                    column("id"),
+                    column("content_hash"),
+                    column("chain_hash"),
+                ).where(*visible(visibility, Filters(ids=tuple(chunk)), Window(None, None)))
+                for rid, workspace, seq, event_id, content, chained in self.db.rows(found):
+                    graves.append(
+                        (
+                            workspace,
+                            seq,
+                            event_id,
+                            rid // RID_SLOTS,
+                            bytes(content).hex(),
+                            bytes(chained).hex(),
+                            deleted_at,
+                            by,
+                            reason,
+                        )
+                    )
+                    rids.append(rid)
+                    done.setdefault(workspace, []).append((seq, event_id))
+            if not done:
+                return []
+            self.db.insert("tombstones", graves, TOMBSTONE_COLUMNS)
+            for chunk in chunks(rids):
+                self.db.run(events.delete().where(events.c.rid.in_(chunk)))
+            records = [
+                record(workspace, list(part), deleted_at)
+                for workspace, gone in sorted(done.items())
+                for part in chunks([i for _, i in sorted(gone)], RECORD_IDS)
+            ]
+            heads = self._heads_for(sorted(done))
+            try:
+                self._append_fresh(records, heads)
+                self._save_heads(heads)
+            except BaseException:
+                self._forget(heads)
+                raise
+        self._committed(heads)
+        return [event_id for gone in done.values() for _, event_id in gone]
+
+
+__all__ = ["ClickHouseWrites", "writer_lock"]

@@ -1,0 +1,124 @@
+"""What only the ClickHouse engine does: its URLs, the cluster DDL, attacks made in
+ClickHouse, an unfinished append and a retried insert (on chdb)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from activitylog import ActivityLog
+from activitylog.errors import ConfigurationError
+from activitylog.settings import Settings
+
+from ._support import ago, eid, event
+
+pytestmark = pytest.mark.clickhouse
+
+
+@pytest.fixture
+def chlog(chdb_url: Callable[[], str], settings: Settings) -> Iterator[ActivityLog]:
+    with ActivityLog(chdb_url(), settings=settings) as log:
+        yield log
+
+
+def filled(log: ActivityLog, n: int = 25) -> list[dict[str, object]]:
+    return log.record_many(
+        [event(occurred_at=ago(minutes=n - i), id=eid(i), description=f"#{i}") for i in range(n)]
+    )
+
+
+def test_a_server_url_must_name_its_side_database() -> None:
+    from activitylog.store.clickhouse.connection import Location
+
+    with pytest.raises(ConfigurationError, match="side_db"):
+        Location.parse("clickhouse://u:p@ch.internal:8123/logs")
+    where = Location.parse("clickhouses://u:p%40ss@ch.internal/logs?side_db=sqlite:///s.db")
+    assert (where.host, where.port, where.password, where.database) == (
+        "ch.internal",
+        8443,
+        "p@ss",
+        "logs",
+    )
+    assert where.side_db == "sqlite:///s.db"
+
+
+def test_chdb_runs_one_directory_per_process(
+    chdb_url: Callable[[], str], settings: Settings, tmp_path: Path
+) -> None:
+    with (
+        ActivityLog(chdb_url(), settings=settings),
+        pytest.raises(ConfigurationError, match="one data directory per process"),
+    ):
+        ActivityLog(f"chdb://{tmp_path / 'elsewhere'}", settings=settings)
+
+
+def test_clickhouse_parses_the_cluster_ddl(chdb_url: Callable[[], str]) -> None:
+    from activitylog.store.clickhouse.connection import Database, Location
+    from activitylog.store.clickhouse.schema import statements
+
+    db = Database(Location.parse(chdb_url()))
+    ddl = statements("activitylog", cluster="logs")
+    assert sum("ReplicatedMergeTree" in s or "ReplicatedReplacingMergeTree" in s for s in ddl) == 4
+    assert sum("Distributed(`logs`" in s for s in ddl) == 4
+    for statement in ddl:
+        [(formatted,)] = db.rows("SELECT formatQuery(%(q)s)", {"q": statement})
+        assert "ON CLUSTER logs" in formatted
+
+
+def test_a_body_changed_in_clickhouse_breaks_verify(chlog: ActivityLog) -> None:
+    filled(chlog)
+    assert chlog.verify().ok
+    db = chlog.store.db  # type: ignore[attr-defined]
+    db.run(
+        "ALTER TABLE events UPDATE body = replaceOne(body, '#7', '#0') WHERE seq = 8"
+        " SETTINGS mutations_sync = 2"
+    )
+    brk = chlog.verify().first_break
+    assert brk is not None
+    assert (brk.workspace, brk.seq) == ("acme", 8)
+
+
+def test_a_deleted_row_breaks_verify(chlog: ActivityLog) -> None:
+    filled(chlog)
+    chlog.store.db.run("DELETE FROM events WHERE seq = 5")  # type: ignore[attr-defined]
+    brk = chlog.verify().first_break
+    assert brk is not None
+    assert (brk.seq, brk.kind) == (5, "missing")
+
+
+def test_entries_past_the_head_are_removed_by_the_next_writer(
+    chdb_url: Callable[[], str], settings: Settings
+) -> None:
+    url = chdb_url()
+    with ActivityLog(url, settings=settings) as log:
+        filled(log, 3)
+        db = log.store.db  # type: ignore[attr-defined]
+        # an append that stopped after its entries, before its head: copy seq 3 as seq 4
+        db.run(
+            "INSERT INTO events SELECT * REPLACE (4 AS seq, rid + 1 AS rid, 'x' AS id)"
+            " FROM events WHERE seq = 3"
+        )
+    with ActivityLog(url, settings=settings) as log:
+        assert log.record(**event())["seq"] == 4
+        assert log.verify().ok
+        assert log.count() == 4
+
+
+def test_a_retried_insert_is_stored_once(chlog: ActivityLog) -> None:
+    filled(chlog, 2)
+    db = chlog.store.db  # type: ignore[attr-defined]
+    rows = db.rows("SELECT * FROM events ORDER BY seq")
+    columns = [
+        name
+        for (name,) in db.rows(
+            "SELECT name FROM system.columns WHERE"
+            " database = currentDatabase() AND table = 'events'"
+            " ORDER BY position"
+        )
+    ]
+    db.insert("events", rows, columns, token="same")
+    db.insert("events", rows, columns, token="same")
+    [(count,)] = db.rows("SELECT count() FROM events")
+    assert count == 4
