@@ -1,7 +1,7 @@
 """The ``activitylog`` command line: record, ingest, query, stats, verify, export, seed,
-delete, checkpoint, prove, verify-proof, signing, reindex, purge, export-scheduled, users,
-keys, token, workspace, archive, follow, serve and demo. ``activitylog --help`` lists them; each
-has ``--help``.
+delete, checkpoint, prove, verify-proof, signing, migrate, reindex, purge, export-scheduled,
+users, keys, token, workspace, archive, follow, serve and demo. ``activitylog --help`` lists
+them; each has ``--help``.
 
 ``main`` is the click group (the console script's entry point, and what tests invoke).
 """
@@ -16,6 +16,7 @@ from activitylog.cli import (
     follow,
     integrity,
     maintenance,
+    migrate,
     read,
     retention,
     scheduled_exports,
@@ -40,6 +41,7 @@ __all__ = [
     "integrity",
     "main",
     "maintenance",
+    "migrate",
     "read",
     "retention",
     "scheduled_exports",

@@ -1,0 +1,38 @@
+"""``activitylog migrate`` on the SQL engines (tests/store/test_clickhouse_migrate.py runs
+it on chdb)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, inspect
+
+from activitylog.cli import main
+from activitylog.store.migrate import head_revisions
+
+
+@pytest.fixture(autouse=True)
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ACTIVITYLOG_SIGNING_KEY", str(tmp_path / "signing-key.pem"))
+    monkeypatch.delenv("ACTIVITYLOG_DB", raising=False)
+
+
+def test_migrate_creates_the_schema_and_says_its_revision(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    for _ in range(2):  # a second run finds it current
+        result = CliRunner().invoke(main, ["--db", url, "migrate"])
+        assert result.exit_code == 0, result.output
+        assert result.output == f"log schema at revision {', '.join(sorted(head_revisions()))}\n"
+    tables = inspect(create_engine(url)).get_table_names()
+    assert {"entries", "chain_heads", "alembic_version"} <= set(tables)
+
+
+@pytest.mark.parametrize("flag", [["--cluster", "logs"], ["--sql"]])
+def test_the_clickhouse_options_are_refused_on_sql_engines(tmp_path: Path, flag: list[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    result = CliRunner().invoke(main, ["--db", url, "migrate", *flag])
+    assert result.exit_code == 2
+    assert "for ClickHouse URLs, not sqlite://" in result.output
+    assert not (tmp_path / "log.db").exists()
