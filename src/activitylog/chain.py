@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import orjson
 
@@ -64,6 +64,17 @@ Said = tuple[object, object, object]
 #: A row as verification reads it: seq, body (None for a tombstone), content hash, chain
 #: hash, and the id of a tombstone (None for a live entry).
 Row = tuple[int, bytes | None, str, str, str | None]
+
+
+@runtime_checkable
+class RowChunks(Protocol):
+    """Rows that can also be read a list at a time (a store's stream of a snapshot)."""
+
+    def __iter__(self) -> Iterator[Row]: ...
+
+    def chunks(self) -> Iterator[list[Row]]:
+        """The rows not yet read, in lists of up to a few thousand."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -178,7 +189,7 @@ class WorkspaceCheck:
         return checkpoint
 
     # -- the scan -----------------------------------------------------------------------
-    def run(self, rows: Iterable[Row]) -> None:
+    def run(self, rows: Iterable[Row] | RowChunks) -> None:
         """Recompute hashes, chain and tree over ``rows`` (in seq order), meeting every
         signed statement on the way; then check the head, cadence and deletions."""
         report = self.report
@@ -200,7 +211,7 @@ class WorkspaceCheck:
         progress = self.on_progress
         step = 0 if progress is None else _PROGRESS_STEP
         check_chain = self.hashes
-        it: Iterator[Any] = iter(rows)
+        chunks = rows.chunks() if isinstance(rows, RowChunks) else _chunks_of(iter(rows))
         sizes = sorted(targets)
         reported = 0
         # The leaves after the witness's newest size, for the consistency proof from it.
@@ -212,7 +223,7 @@ class WorkspaceCheck:
             # The fast path: whole chunks, hashed and compared a list at a time, while
             # everything matches; a chunk that does not goes row by row below, then the
             # scan comes back here (unless a gap broke the tree: then row by row to the end).
-            while chunk := list(islice(it, _CHUNK)):
+            for chunk in chunks:
                 count = len(chunk)
                 # In seq order and unique (each table's unique key), so the ends tell
                 # there is no gap.
@@ -263,9 +274,9 @@ class WorkspaceCheck:
                 if step:
                     progress(count)  # type: ignore[misc]
                     reported = size
-            if not chunk:
-                break
-            it = chain(chunk, it)
+            else:
+                break  # every chunk passed
+            it: Iterator[Any] = chain(chunk, chain.from_iterable(chunks))
             # Row by row: the rows of the chunk that did not pass (and those looked at
             # ahead of a break), each break named.
             budget = len(chunk)
@@ -332,6 +343,7 @@ class WorkspaceCheck:
                         break
             if drained:
                 break
+            chunks = _chunks_of(it)
         if step and size > reported:
             progress(size - reported)  # type: ignore[misc]
         report.entries = size - base
@@ -498,6 +510,10 @@ def _explain(
         if sha(chained + digest).digest() == target:
             return earlier + 1, "inserted", f"seq {seq} follows seq {earlier}", False
     return seq, "modified", "the chain does not link here: content and hash were rewritten", False
+
+
+def _chunks_of(rows: Iterator[Row]) -> Iterator[list[Row]]:
+    return iter(lambda: list(islice(rows, _CHUNK)), [])
 
 
 def _leaves_with_tombstones(chunk: list[Row], bodies: list[bytes | None]) -> list[bytes]:

@@ -102,18 +102,21 @@ class SQLBase(ABC):
         seq, body, content_hash, chain_hash = row
         return seq, self.bodies.decode(body), hex_of(content_hash), hex_of(chain_hash)
 
-    def _read_many(self, rows: Sequence[Sequence[Any]]) -> list[tuple[int, bytes, str, str]]:
-        """:meth:`_read` of each of ``rows`` (the bodies decoded in one pass)."""
-        bodies = self.bodies.decode_many([row[1] for row in rows])
-        if all(type(row[2]) is bytes and type(row[3]) is bytes for row in rows):
+    def _read_many(
+        self, rows: Sequence[Sequence[Any]], start: int = 0
+    ) -> list[tuple[int, bytes, str, str]]:
+        """:meth:`_read` of each of ``rows``, whose :data:`READ_COLUMNS` begin at column
+        ``start`` (the bodies decoded in one pass)."""
+        seq, body, content, chained = range(start, start + 4)
+        bodies = self.bodies.decode_many([row[body] for row in rows])
+        pairs = zip(rows, bodies, strict=True)
+        try:
+            return [(row[seq], b, row[content].hex(), row[chained].hex()) for row, b in pairs]
+        except AttributeError:  # hex text: SQLite rows written before migration 0016
             return [
-                (row[0], body, row[2].hex(), row[3].hex())
-                for row, body in zip(rows, bodies, strict=True)
+                (row[seq], b, hex_of(row[content]), hex_of(row[chained]))
+                for row, b in zip(rows, bodies, strict=True)
             ]
-        return [
-            (row[0], body, hex_of(row[2]), hex_of(row[3]))
-            for row, body in zip(rows, bodies, strict=True)
-        ]
 
     def _event(self, row: Sequence[Any]) -> dict[str, Any]:
         """The event a row of :data:`READ_COLUMNS` holds."""

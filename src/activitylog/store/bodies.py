@@ -97,21 +97,27 @@ class BodyCodec:
         return self._decode(stored, self._decompressors())
 
     def decode_many(self, stored: Iterable[bytes]) -> list[bytes]:
-        """:meth:`decode` of each item, in order (exports read thousands: the common form,
-        a dictionary of a one-byte id already in use, is decoded without a call more)."""
+        """:meth:`decode` of each item, in order (exports and verification read thousands:
+        the common forms are decoded by one comprehension, see :meth:`_decode_fast`)."""
+        items = stored if isinstance(stored, list) else list(stored)
+        decoded = self._decode_fast(items)
+        if decoded is not None:
+            return decoded
         decode, decompressors = self._decode, self._decompressors()
-        out: list[bytes] = []
-        append = out.append
-        for item in stored:
-            decompress = decompressors.get(item[1]) if len(item) > 2 and item[0] == ZSTD else None
-            if decompress is None or item[1] >= 0x80:
-                append(decode(item, decompressors))
-                continue
-            try:
-                append(decompress(item[2:]))
-            except zstandard.ZstdError:
-                append(decode(item, decompressors))  # raises BodyError, naming why
-        return out
+        return [decode(item, decompressors) for item in items]
+
+    def _decode_fast(self, items: list[bytes]) -> list[bytes] | None:
+        """Every item decoded in one comprehension when each is a canonical body as is or
+        compressed with a dictionary of a one-byte id already in use; None when one is not
+        (or cannot be decoded): the caller then goes item by item, naming why."""
+        decompressors = self._decompressors()
+        for held in self._data.keys() - decompressors.keys():
+            decompressors[held] = self._decompressor(held)
+        short = {i: d for i, d in decompressors.items() if i < 0x80}
+        try:
+            return [short[item[1]](item[2:]) if item[0] == ZSTD else _as_is(item) for item in items]
+        except (LookupError, zstandard.ZstdError, BodyError):
+            return None
 
     def readable(self, stored: bytes) -> bytes:
         """The body ``stored`` holds, or ``stored`` itself when it cannot be decoded: for
@@ -124,18 +130,13 @@ class BodyCodec:
 
     def readable_many(self, stored: Iterable[bytes | None]) -> list[bytes | None]:
         """:meth:`readable` of each item, in order (None, a tombstone's, stays None)."""
-        decode, decompressors = self._decode, self._decompressors()
-        out: list[bytes | None] = []
-        append = out.append
-        for item in stored:
-            if item is None:
-                append(None)
-                continue
-            try:
-                append(decode(item, decompressors))
-            except BodyError:
-                append(item if type(item) is bytes else bytes(item))
-        return out
+        items = stored if isinstance(stored, list) else list(stored)
+        if None not in items:
+            decoded = self._decode_fast(items)  # type: ignore[arg-type]
+            if decoded is not None:
+                return decoded  # type: ignore[return-value]
+        readable = self.readable
+        return [None if item is None else readable(item) for item in items]
 
     def readable_rows(self, rows: Iterable[Sequence[Any]], column: int) -> list[tuple[Any, ...]]:
         """``rows`` with the stored body in ``column`` as :meth:`readable` gives it (for
@@ -185,13 +186,30 @@ class BodyCodec:
             data = self._load(dictionary_id)
         if data is None:
             raise BodyError(f"body: dictionary {dictionary_id} is not stored")
+        self._data.setdefault(dictionary_id, bytes(data))
         try:
             dictionary = zstandard.ZstdCompressionDict(bytes(data))
             decompressor = zstandard.ZstdDecompressor(dict_data=dictionary, format=_FORMAT)
         except zstandard.ZstdError as exc:
-            raise BodyError(f"body: dictionary {dictionary_id} is unusable: {exc}") from None
-        self._data.setdefault(dictionary_id, bytes(data))
+            return _unusable(f"body: dictionary {dictionary_id} is unusable: {exc}")
         return decompressor.decompress
+
+
+def _unusable(problem: str) -> Callable[[bytes], bytes]:
+    """What decodes the bodies of a damaged dictionary: a refusal, naming why (so a
+    damaged dictionary fails only the bodies that name it, and is looked at once)."""
+
+    def refuse(_frame: bytes) -> bytes:
+        raise BodyError(problem)
+
+    return refuse
+
+
+def _as_is(item: bytes) -> bytes:
+    """A stored canonical body (``{`` first) as bytes; anything else is no body."""
+    if item[0] != RAW:
+        raise BodyError(f"body: unknown form (first byte {item[0]:#04x})")
+    return item if type(item) is bytes else bytes(item)
 
 
 def _compressor(data: bytes) -> Callable[[bytes], bytes]:

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain, islice
+from itertools import chain, islice, repeat
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, select
 from activitylog.chain import Head, Row
 from activitylog.events import format_micros
 from activitylog.retention import PURGE_ACTION, PurgeStart, purge_start
+from activitylog.store import sqlite_driver
 from activitylog.store.bodies import BodyCodec
 from activitylog.store.dictionaries import stored_dictionaries
 from activitylog.store.indexing import SQLIndexing
@@ -173,29 +175,34 @@ class SQLLedger(SQLIndexing):
         hashes: bool = True,
         bodies: BodyCodec | None = None,
     ) -> RowStream:
-        """Entries ``first..last`` of ``workspace`` (events and tombstones merged by the
-        database, both read in seq order from their indexes) in seq order, as
-        :data:`activitylog.chain.Row` tuples: bodies decoded (by ``bodies``, default the
-        store's; one that cannot be, as it is stored, so it fails its hash), hashes as
-        hex. Streamed, in the caller's snapshot. ``hashes`` False leaves the live
-        entries' stored hashes unread (None)."""
+        """Entries ``first..last`` of ``workspace`` (the tombstones, when the range holds
+        any, merged by the database, both read in seq order from their indexes) in seq
+        order, as :data:`activitylog.chain.Row` tuples: bodies decoded (by ``bodies``,
+        default the store's; one that cannot be, as it is stored, so it fails its hash),
+        hashes as hex. Streamed, in the caller's snapshot. ``hashes`` False leaves the
+        live entries' stored hashes unread (None)."""
         mark = self.MARK
         where = f"workspace = {mark} AND seq >= {mark}" + (
             f" AND seq <= {mark}" if last is not None else ""
         )
-        params = (workspace, first) if last is None else (workspace, first, last)
+        params: tuple[Any, ...] = (workspace, first) if last is None else (workspace, first, last)
         stored = "content_hash, chain_hash" if hashes else "NULL, NULL"
         if hashes and conn.dialect.name == "postgresql":
-            # one type on both sides of the union (tombstones keep hex text)
+            # one type with the tombstones' (hex text)
             stored = "encode(content_hash, 'hex'), encode(chain_hash, 'hex')"
-        rows = self._stream(
-            conn,
-            f"SELECT seq, body, {stored}, NULL FROM entries WHERE {where}"
-            f" UNION ALL SELECT seq, NULL, content_hash, chain_hash, id FROM tombstones"
-            f" WHERE {where} ORDER BY seq",
-            params * 2,
-        )
-        return RowStream(_decoded(iter(rows), bodies or self.bodies), rows.close)
+        graves = self._sql(conn, f"SELECT 1 FROM tombstones WHERE {where} LIMIT 1", params)
+        if not graves:  # the common case: no merge with the tombstones' index
+            statement = f"SELECT seq, body, {stored}, NULL FROM entries WHERE {where} ORDER BY seq"
+        else:
+            statement = (
+                f"SELECT seq, body, {stored}, NULL FROM entries WHERE {where}"
+                " UNION ALL SELECT seq, NULL, content_hash, chain_hash, id FROM tombstones"
+                f" WHERE {where} ORDER BY seq"
+            )
+            params *= 2
+        chunks, close = self._chunks(conn, statement, params)
+        decoded = _decoded(chunks, bodies or self.bodies, bare=not graves and not hashes)
+        return RowStream.of_chunks(decoded, close)
 
     def tombstones_of(self, workspace: str) -> list[tuple[int, str, str, str, str]]:
         """``(seq, id, deleted_by, reason, deleted_at)`` of ``workspace``'s tombstones."""
@@ -221,17 +228,37 @@ class SQLLedger(SQLIndexing):
 
     def _stream(self, conn: Connection, statement: str, params: tuple[Any, ...]) -> RowStream:
         """The rows of a query, fetched in chunks."""
+        chunks, close = self._chunks(conn, statement, params)
+        return RowStream.of_chunks(chunks, close)
+
+    def _chunks(
+        self, conn: Connection, statement: str, params: tuple[Any, ...]
+    ) -> tuple[Iterator[Sequence[Sequence[Any]]], Callable[[], object]]:
+        """The rows of a query in chunks of :data:`STREAM_CHUNK`, and what closes its
+        cursor; on SQLite through the driver's own cursor (plain tuples, no result
+        object in between: verification reads millions)."""
+        driver = conn.connection.driver_connection
+        if sqlite_driver.is_driver_connection(driver):
+            cursor = driver.execute(statement, params)  # type: ignore[union-attr]
+            return iter(partial(cursor.fetchmany, STREAM_CHUNK), []), cursor.close
         result = conn.execution_options(stream_results=True).exec_driver_sql(statement, params)
-        chunks = iter(partial(result.fetchmany, STREAM_CHUNK), [])
-        return RowStream(chain.from_iterable(chunks), result.close)
+        return iter(partial(result.fetchmany, STREAM_CHUNK), []), result.close
 
 
-def _decoded(rows: Iterator[tuple[Any, ...]], bodies: BodyCodec) -> Iterator[Row]:
-    """``rows`` with each body decoded and the hashes as hex, a chunk at a time."""
+def _decoded(
+    chunks: Iterator[Sequence[Sequence[Any]]], bodies: BodyCodec, *, bare: bool
+) -> Iterator[list[Row]]:
+    """``chunks`` of rows with each body decoded and the hashes as hex (``bare``: rows of
+    entries whose hashes were not read, so all but seq and body are None)."""
     readable_many = bodies.readable_many
-    for chunk in iter(lambda: list(islice(rows, STREAM_CHUNK)), []):
+    nothing: Iterator[Any] = repeat(None)
+    for chunk in chunks:
         decoded = readable_many([row[1] for row in chunk])
-        yield from [
+        if bare:
+            seqs = map(itemgetter(0), chunk)
+            yield list(zip(seqs, decoded, nothing, nothing, nothing, strict=False))
+            continue
+        yield [
             (
                 seq,
                 body,
@@ -244,15 +271,33 @@ def _decoded(rows: Iterator[tuple[Any, ...]], bodies: BodyCodec) -> Iterator[Row
 
 
 class RowStream:
-    """A query's rows, iterated without a Python frame per row (verify reads millions);
-    ``close`` releases the cursor early."""
+    """A query's rows, iterated without a Python frame per row (verify reads millions),
+    or a chunk at a time (:meth:`chunks`); ``close`` releases the cursor early."""
 
-    def __init__(self, rows: Iterator[Row], close: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        rows: Iterator[Row],
+        close: Callable[[], object],
+        chunks: Iterator[list[Row]] | None = None,
+    ) -> None:
         self._rows = rows
         self._close = close
+        self._chunks = chunks
+
+    @classmethod
+    def of_chunks(cls, chunks: Iterator[Any], close: Callable[[], object]) -> RowStream:
+        """The rows of ``chunks`` (lists of rows), read either way."""
+        return cls(chain.from_iterable(chunks), close, chunks)
 
     def __iter__(self) -> Iterator[Row]:
         return self._rows
+
+    def chunks(self) -> Iterator[list[Row]]:
+        """The rows not yet read, a list at a time."""
+        if self._chunks is not None:
+            return self._chunks
+        rows = self._rows
+        return iter(lambda: list(islice(rows, STREAM_CHUNK)), [])
 
     def close(self) -> None:
         self._close()
