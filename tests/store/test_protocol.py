@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import ast
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from activitylog import ActivityLog
+from activitylog.settings import Settings
 from activitylog.store import SQLStore, Store
 from activitylog.store.postgres import PostgresStore
 from activitylog.store.sqlite import SQLiteStore
@@ -60,18 +62,41 @@ def test_the_scan_finds_store_uses() -> None:
     assert any(where.startswith("followers/core.py:") for where in used["after"])
 
 
+def _offers_as_stated(engine: type, name: str) -> None:
+    stated = inspect.signature(getattr(Store, name))
+    offered = inspect.signature(getattr(engine, name))
+    for parameter in stated.parameters.values():
+        assert parameter.name in offered.parameters, f"{engine.__name__}.{name}"
+        assert offered.parameters[parameter.name].kind == parameter.kind
+        assert offered.parameters[parameter.name].default == parameter.default
+
+
 @pytest.mark.parametrize("name", sorted(_members(Store) - {"engine"}))
 def test_the_sql_engines_have_each_method_as_the_protocol_states_it(name: str) -> None:
-    stated = inspect.signature(getattr(Store, name))
     for engine in (SQLStore, SQLiteStore, PostgresStore):
-        offered = inspect.signature(getattr(engine, name))
-        for parameter in stated.parameters.values():
-            assert parameter.name in offered.parameters, f"{engine.__name__}.{name}"
-            assert offered.parameters[parameter.name].kind == parameter.kind
-            assert offered.parameters[parameter.name].default == parameter.default
+        _offers_as_stated(engine, name)
+
+
+@pytest.mark.clickhouse
+@pytest.mark.parametrize("name", sorted(_members(Store) - {"engine"}))
+def test_the_clickhouse_engine_has_each_method_as_the_protocol_states_it(
+    name: str, chdb_url: Callable[[], str]
+) -> None:
+    from activitylog.store.clickhouse.store import ClickHouseStore
+
+    _offers_as_stated(ClickHouseStore, name)
 
 
 def test_an_open_store_has_every_member(log: ActivityLog) -> None:
     store = log.store
     for name in _members(Store):
         assert hasattr(store, name), name
+
+
+@pytest.mark.clickhouse
+def test_an_open_clickhouse_store_has_every_member(
+    chdb_url: Callable[[], str], settings: Settings
+) -> None:
+    with ActivityLog(chdb_url(), settings=settings) as log:
+        for name in _members(Store):
+            assert hasattr(log.store, name), name

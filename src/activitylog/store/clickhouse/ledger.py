@@ -123,6 +123,7 @@ class ClickHouseLedger(ClickHouseWrites):
     def snapshot(self, workspace: str, *, hashes: bool = True) -> Iterator[Snapshot]:
         """Head, kept checkpoints, purge records and entries of ``workspace``: the head
         first, then what it covers (entries appended meanwhile are left out)."""
+        self._settled()
         head = self.head(workspace)
         kept = self.kept_checkpoints(workspace)
         purges = self.purge_records(workspace)
@@ -162,6 +163,7 @@ class ClickHouseLedger(ClickHouseWrites):
             raise IntegrityError(f"workspace {workspace!r}: seq {seq}: {exc}") from None
 
     def plan_purge(self, workspace: str, cutoff_us: int) -> PurgePlan | None:
+        self._settled()
         start = self.purge_start(None, workspace)
         first = 1 if start is None else start.last + 1
         newer = self.db.rows(
@@ -254,14 +256,11 @@ class ClickHouseLedger(ClickHouseWrites):
         return removed
 
     # -- the copies ------------------------------------------------------------------------
-    def settle(self) -> int:
-        """Nothing trails the log here: the copies are written with the entries."""
-        return 0
-
     def index_pending(
         self, *, until: dict[str, int] | None = None, slices: int | None = None
     ) -> int:
-        return 0
+        """The copies are written with the entries: only the outbox is appended."""
+        return self.settle()
 
     def derived_breaks(self, workspace: str) -> Iterator[tuple[int, str]]:
         """``(seq, detail)`` of each entry whose copies (or ``id``, or ``rid``'s

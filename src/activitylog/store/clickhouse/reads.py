@@ -9,7 +9,7 @@ rule :mod:`activitylog.search_words` states), narrowed by the n-gram skip index.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -61,12 +61,31 @@ def hexed(row: Sequence[Any]) -> tuple[int, bytes, str, str]:
     return int(seq), body, bytes(content_hash).hex(), bytes(chain_hash).hex()
 
 
+_SETTLED = ("settled",)
+
+
 class ClickHouseReads(ClickHouseBase):
+    #: Appends what callers' committed transactions left in the outbox (the writes').
+    settle: Callable[[], int]
+
+    def _settled(self) -> None:
+        """Before a read: :meth:`settle`, once per :meth:`reusing_counts` block."""
+        memo = _COUNTS.get()
+        if memo is not None:
+            if _SETTLED in memo:
+                return
+            memo[_SETTLED] = []
+        self.settle()
+
     def get(self, event_id: str, visibility: Visibility) -> dict[str, Any] | None:
         return self.get_many([event_id], visibility).get(event_id)
 
     def get_many(self, ids: Sequence[str], visibility: Visibility) -> dict[str, dict[str, Any]]:
         """The events (or tombstones) with these ids that ``visibility`` allows, by id."""
+        self._settled()
+        return self._found(ids, visibility)
+
+    def _found(self, ids: Sequence[str], visibility: Visibility) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         for chunk in chunks(ids):
             where = visible(visibility, Filters(ids=tuple(chunk)), Window(None, None))
@@ -106,6 +125,7 @@ class ClickHouseReads(ClickHouseBase):
         return found
 
     def query(self, spec: QuerySpec) -> Page:
+        self._settled()
         filters = spec.filters
         where = visible(spec.visibility, filters, Window.of(filters))
         sort_column = SORT_COLUMNS[spec.sort.key]
@@ -153,6 +173,7 @@ class ClickHouseReads(ClickHouseBase):
     ) -> Iterator[tuple[int, bytes, str, str]]:
         """Every matching entry as stored (seq, canonical body, hashes as hex), in time
         order, in keyset chunks (flat memory)."""
+        self._settled()
         where = visible(visibility, filters, Window.of(filters))
         descending = order.startswith("-")
         rid = events.c.rid
@@ -170,6 +191,7 @@ class ClickHouseReads(ClickHouseBase):
     def after(self, workspace: str, seq: int, limit: int) -> list[tuple[Any, ...]]:
         """Up to ``limit`` entries of ``workspace`` after ``seq``, in seq order (tombstones
         skipped): ``(seq, body, content_hash, chain_hash)``."""
+        self._settled()
         rows = self.db.rows(
             "SELECT seq, body, content_hash, chain_hash FROM events"
             " WHERE workspace = %(w)s AND seq > %(s)s ORDER BY seq LIMIT %(n)s",
@@ -189,6 +211,7 @@ class ClickHouseReads(ClickHouseBase):
         key = (visibility, filters, tuple(dims))
         if memo is not None and key in memo:
             return list(memo[key])
+        self._settled()
         columns = [
             func.intDiv(events.c.rid, STEP_US[d] * RID_SLOTS).label(d)
             if d in STEP_US
@@ -219,6 +242,7 @@ class ClickHouseReads(ClickHouseBase):
             _COUNTS.reset(token)
 
     def unique_ips(self, visibility: Visibility, filters: Filters) -> int:
+        self._settled()
         where = visible(visibility, filters, Window.of(filters))
         stmt = select(func.uniqExact(events.c.ip)).where(events.c.ip.is_not(None), *where)
         return int(self.db.rows(stmt)[0][0])
@@ -229,6 +253,7 @@ class ClickHouseReads(ClickHouseBase):
         """Name and last-seen time in the window of each actor: one aggregation."""
         if not actor_ids:
             return {}
+        self._settled()
         where = visible(visibility, filters, Window.of(filters))
         stmt = (
             select(

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, create_engine
 
 from activitylog.sealing import SealPolicy
 from activitylog.store import migrate
+from activitylog.store.clickhouse import outbox
 from activitylog.store.clickhouse.connection import Database, Location
 from activitylog.store.clickhouse.ledger import ClickHouseLedger
 from activitylog.store.clickhouse.schema import statements
@@ -40,6 +41,7 @@ class ClickHouseStore(ClickHouseLedger):
         engine = create_engine(side, pool_size=8, max_overflow=8)
         with engine.begin() as conn:
             migrate.upgrade(conn)
+        outbox.create(engine)
         super().__init__(db, engine, policy)
         self.writer = writer_lock(location.key)
 

@@ -20,17 +20,19 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import column, select
+from sqlalchemy import Connection, column, select
 
 from activitylog.access import OPERATOR, Visibility, visibility_for
 from activitylog.enrich import Prepared, event_dict
+from activitylog.errors import ConfigurationError, Conflict
 from activitylog.idempotency import Recorded, conflict, differing_fields
 from activitylog.merkle import Frontier
 from activitylog.notes import Checkpoint, parse_checkpoint
 from activitylog.query import Filters
 from activitylog.sealing import GENESIS_HASH, Head
-from activitylog.store.base import chunks, now_us
+from activitylog.store.base import chunks, logger, now_us
 from activitylog.store.clauses import Window
+from activitylog.store.clickhouse import outbox
 from activitylog.store.clickhouse.reads import ClickHouseReads, visible
 from activitylog.store.copies import COPY_COLUMNS, copies
 from activitylog.store.rids import assign_rids
@@ -64,6 +66,15 @@ _WRITERS: dict[str, threading.RLock] = {}
 _WRITERS_LOCK = threading.Lock()
 
 
+def _unsequenced(p: Prepared) -> dict[str, Any]:
+    """The event as it will be stored, its seq and hashes not known yet (None)."""
+    event = event_dict(
+        p.content, seq=0, info=p.info, device=p.device, content_hash="", chain_hash=""
+    )
+    event.update(seq=None, content_hash=None, chain_hash=None, location=p.location)
+    return event
+
+
 def writer_lock(key: str) -> threading.RLock:
     """The writer lock of the log ``key`` names, shared by its stores in this process."""
     with _WRITERS_LOCK:
@@ -76,8 +87,43 @@ class ClickHouseWrites(ClickHouseReads):
         recorded before, or earlier in the batch, with the same content). An id repeated
         with other content raises :class:`~activitylog.errors.Conflict`, nothing stored.
 
-        ``connection`` (a transaction of the side database) cannot hold a ClickHouse
-        insert: the batch is stored at once, whatever the caller's transaction does."""
+        With ``connection`` (a transaction of the side database) the batch is kept in its
+        outbox, inside that transaction, and appended after it commits
+        (:mod:`~activitylog.store.clickhouse.outbox`): the events returned have no seq or
+        hashes yet, and none is a duplicate. A connection to another database is a
+        :class:`~activitylog.errors.ConfigurationError`."""
+        if connection is not None:
+            return self._put_aside(batch, connection)
+        self.settle()
+        return self._append_batch(batch)
+
+    def _put_aside(self, batch: Sequence[Prepared], connection: Connection) -> list[Recorded]:
+        if connection.engine.url != self.engine.url:
+            raise ConfigurationError(
+                "on ClickHouse, appends inside a transaction take one of the log's side"
+                f" database ({self.engine.url!r}), not of {connection.engine.url!r}"
+            )
+        if batch:
+            outbox.put(connection, batch)
+        return [Recorded(_unsequenced(p), duplicate=False) for p in batch]
+
+    def settle(self) -> int:
+        """Append the batches callers' committed transactions left in the outbox, oldest
+        first; how many events. A batch whose ids were stored meanwhile with other
+        content is dropped with an error in the log's logger."""
+        if not outbox.pending(self.engine):
+            return 0
+        appended = 0
+        with self.writer:
+            for row_id, batch in outbox.pending(self.engine):
+                try:
+                    appended += len(self._append_batch(batch))
+                except Conflict as exc:
+                    logger.error("an outbox batch conflicts with the log, dropped: %s", exc)
+                outbox.appended(self.engine, row_id)
+        return appended
+
+    def _append_batch(self, batch: Sequence[Prepared]) -> list[Recorded]:
         if not batch:
             return []
         with self.writer:
@@ -109,7 +155,7 @@ class ClickHouseWrites(ClickHouseReads):
         """The events (or tombstones) stored under ``ids``."""
         if not ids:
             return {}
-        return self.get_many(list(dict.fromkeys(ids)), visibility_for(OPERATOR, "workspace", None))
+        return self._found(list(dict.fromkeys(ids)), visibility_for(OPERATOR, "workspace", None))
 
     def _refuse_conflicts(
         self, batch: Sequence[Prepared], stored: dict[str, dict[str, Any]]
@@ -334,6 +380,7 @@ class ClickHouseWrites(ClickHouseReads):
         The tombstones are written first, then the entries removed (a lightweight
         DELETE), then the records appended: a deletion cut short is finished by
         deleting again (the ids are then found as tombstones)."""
+        self.settle()
         done: dict[str, list[tuple[int, str]]] = {}
         deleted_at = now_us()
         with self.writer:
