@@ -3,12 +3,15 @@ ClickHouse, an unfinished append and a retried insert (on chdb)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from activitylog import ActivityLog
+from activitylog.chain import content_hash, link
 from activitylog.errors import ConfigurationError
 from activitylog.settings import Settings
 
@@ -98,8 +101,10 @@ def test_entries_past_the_head_are_removed_by_the_next_writer(
         # an append that stopped after its entries, before its head: copy seq 3 as seq 4
         db.run(
             "INSERT INTO events SELECT * REPLACE (4 AS seq, rid + 1 AS rid, 'x' AS id)"
-            " FROM events WHERE seq = 3"
+            " FROM (SELECT * FROM events WHERE seq = 3)"
         )
+        [(count,)] = db.rows("SELECT count() FROM events")
+        assert count == 4
     with ActivityLog(url, settings=settings) as log:
         assert log.record(**event())["seq"] == 4
         assert log.verify().ok
@@ -122,3 +127,45 @@ def test_a_retried_insert_is_stored_once(chlog: ActivityLog) -> None:
     db.insert("events", rows, columns, token="same")
     [(count,)] = db.rows("SELECT count() FROM events")
     assert count == 4
+
+
+def test_a_forged_row_past_the_head_is_reported(chlog: ActivityLog) -> None:
+    filled(chlog)
+    db = chlog.store.db  # type: ignore[attr-defined]
+    [(body, chained)] = db.rows("SELECT body, lower(hex(chain_hash)) FROM events WHERE seq = 25")
+    forged = body.replace(eid(24).encode(), eid(999).encode())
+    digest = content_hash(forged)
+    db.run(
+        "INSERT INTO events SELECT * REPLACE (26 AS seq, rid + 1 AS rid, %(id)s AS id,"
+        " %(body)s AS body, unhex(%(c)s) AS content_hash, unhex(%(h)s) AS chain_hash)"
+        " FROM (SELECT * FROM events WHERE seq = 25)",
+        {"id": eid(999), "body": forged, "c": digest, "h": link(chained, digest)},
+    )
+    report = chlog.verify()
+    assert report.first_break is not None
+    assert (report.first_break.seq, report.first_break.kind) == (26, "inserted")
+    assert ("unsigned", 26) in {(b.kind, b.seq) for b in report.breaks}
+
+
+def test_an_append_in_flight_is_not_reported(
+    chlog: ActivityLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filled(chlog, 3)
+    store: Any = chlog.store
+    inserted, release = threading.Event(), threading.Event()
+    save_heads = store._save_heads
+
+    def slow_heads(*args: Any, **kwargs: Any) -> None:
+        inserted.set()  # the entries are in, the head is not yet
+        release.wait(5)
+        save_heads(*args, **kwargs)
+
+    monkeypatch.setattr(store, "_save_heads", slow_heads)
+    appending = threading.Thread(target=lambda: chlog.record(**event()))
+    appending.start()
+    assert inserted.wait(5)
+    threading.Timer(0.2, release.set).start()
+    report = chlog.verify()
+    appending.join()
+    assert report.ok, report.breaks
+    assert report.entries == 4

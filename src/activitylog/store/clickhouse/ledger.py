@@ -2,13 +2,16 @@
 checkpoints, entries and tombstones in seq order, purges, and the copies checked against
 their bodies.
 
-ClickHouse reads no snapshot across statements: a workspace's head is read first and its
-entries up to the head's seq after, so appends made meanwhile are not seen at all.
+ClickHouse reads no snapshot across statements: verify reads a workspace's head first,
+then its entries up to the last seq stored at that moment, so appends made meanwhile are
+not seen at all, while entries past the head that no append is writing (forged, or left by
+an append that failed) are read and reported.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,6 +41,19 @@ _ENTRIES = (
 )
 _CHECKED = ("seq", "rid", "body", "id", *COPY_COLUMNS)
 _EVERY_SEQ = 2**63 - 1
+
+
+#: How long verify lets another process's append write its head before the entries it
+#: finds past the head are reported.
+IN_FLIGHT_SECONDS = 1.0
+
+
+def _seq_of(head: Head | None) -> int:
+    return 0 if head is None else head.seq
+
+
+def _others_appends_done() -> None:
+    time.sleep(IN_FLIGHT_SECONDS)
 
 
 class ClickHouseLedger(ClickHouseWrites):
@@ -122,9 +138,11 @@ class ClickHouseLedger(ClickHouseWrites):
     @contextmanager
     def snapshot(self, workspace: str, *, hashes: bool = True) -> Iterator[Snapshot]:
         """Head, kept checkpoints, purge records and entries of ``workspace``: the head
-        first, then what it covers (entries appended meanwhile are left out)."""
+        first, then its entries up to the last one stored then: those past the head are
+        reported unless an append in flight writes its head meanwhile
+        (:meth:`_head_and_last`); appends made after are left out."""
         self._settled()
-        head = self.head(workspace)
+        head, end = self._head_and_last(workspace)
         kept = self.kept_checkpoints(workspace)
         purges = self.purge_records(workspace)
         start, problem = None, None
@@ -134,12 +152,32 @@ class ClickHouseLedger(ClickHouseWrites):
             except ValueError as exc:
                 problem = (purges[-1][0], str(exc))
         first = 1 if start is None else start.last + 1
-        last = _EVERY_SEQ if head is None else head.seq
-        rows = self.entries(workspace, first, last, hashes=hashes)
+        rows = self.entries(workspace, first, end, hashes=hashes)
         try:
             yield Snapshot(head, kept, purges, start, problem, RowStream(rows, rows.close))
         finally:
             rows.close()
+
+    def _head_and_last(self, workspace: str) -> tuple[Head | None, int]:
+        """The head and the last seq to read. Entries past the head may be an append in
+        flight: this process's is waited for (its writer lock), another's given
+        :data:`IN_FLIGHT_SECONDS` to write its head; the head is read again after each."""
+        head = self.head(workspace)
+        last = self._last_seq(workspace)
+        for pause in (self._own_appends_done, _others_appends_done):
+            if last <= _seq_of(head):
+                break
+            pause()
+            head = self.head(workspace)
+        return head, max(last, _seq_of(head))
+
+    def _last_seq(self, workspace: str) -> int:
+        rows = self.db.rows("SELECT max(seq) FROM events WHERE workspace = %(w)s", {"w": workspace})
+        return int(rows[0][0] or 0) if rows else 0
+
+    def _own_appends_done(self) -> None:
+        with self.writer:
+            pass
 
     # -- purges ----------------------------------------------------------------------------
     def purge_records(self, workspace: str) -> list[tuple[int, bytes]]:
