@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from activitylog import events
+from activitylog.enrich import Prepared, prepare, prepare_batch
 from activitylog.errors import BatchValidationError, ValidationError
 from activitylog.events import (
     FUTURE_TOLERANCE,
@@ -438,3 +439,75 @@ def test_seed_events_take_the_fast_path() -> None:
         assert fast is not None, raw
         expected = events._schema_content(raw, now, now, False)
         assert shape({**fast, "id": None}) == shape({**expected, "id": None})
+
+
+def _made(prepared: Prepared, raw: Any) -> tuple[Any, ...]:
+    """What :func:`prepare_batch` made of an event, comparable across paths: the body and
+    the content fields (less a generated id) with their types, and the rest as it is."""
+    given_id = isinstance(raw, dict) and raw.get("id") is not None
+    body = orjson.loads(prepared.body)
+    content = {name: prepared.content.get(name) for name in events.CONTENT_FIELDS}
+    if not given_id:
+        body["id"] = content["id"] = None
+    return (
+        shape(body),
+        shape(content),
+        prepared.occurred_us,
+        prepared.info,
+        prepared.device,
+        prepared.location,
+        prepared.fresh_id,
+        prepared.stated_time,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(anything(), min_size=1, max_size=4))
+def test_prepared_batches_alike(raws: list[Any]) -> None:
+    """:func:`prepare_batch` encodes what the fast path vouches for from its struct: the
+    same bodies, to the byte, and contents as the schema's content and :func:`prepare`."""
+    try:
+        made = prepare_batch(raws, now=NOW)
+    except BatchValidationError as exc:
+        with pytest.raises(BatchValidationError) as reference_error:
+            validate_batch(raws, now=NOW)
+        assert reference_error.value.by_index == exc.by_index
+        return
+    expected = []
+    for index, raw in enumerate(raws):
+        content = events._schema_content(raw, NOW + timedelta(microseconds=index), NOW, False)
+        expected.append(
+            prepare(
+                content,
+                fresh_id=raw.get("id") is None,
+                stated_time=raw.get("occurred_at") is not None,
+            )
+        )
+    got = [_made(p, raw) for p, raw in zip(made, raws, strict=True)]
+    assert got == [_made(p, raw) for p, raw in zip(expected, raws, strict=True)]
+    for p, e in zip(made, expected, strict=True):  # the body, to the byte (ids aside)
+        if p.content["id"] == e.content["id"]:
+            assert p.body == e.body
+
+
+def test_seed_events_are_prepared_from_their_struct(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seed events all take the struct's path in :func:`prepare_batch` too."""
+    from activitylog.demo.seed import generate_events
+
+    raws = orjson.loads(orjson.dumps(list(generate_events(300, seed=11))))
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the schema path was taken")
+
+    monkeypatch.setattr(events, "_schema_content", refuse)
+    made = prepare_batch(raws, now=datetime(2030, 1, 1, tzinfo=UTC))
+    assert [orjson.loads(p.body)["action"] for p in made] == [raw["action"] for raw in raws]
+
+
+def test_the_logs_own_fields_are_refused_as_the_schema_refuses_them() -> None:
+    for field, value in [("category", "x"), ("device", {"os": "x"}), ("received_at", RECEIVED)]:
+        raw = {**BASE, field: value}
+        assert events.fast_event(raw, NOW, RECEIVED, False) is None
+        with pytest.raises(BatchValidationError) as info:
+            prepare_batch([raw], now=NOW)
+        assert [e.field for e in info.value.errors] == [f"[0].{field}"]

@@ -30,10 +30,11 @@ from activitylog.access import (
 )
 from activitylog.catalog import DEFAULT_CATALOG, Catalog
 from activitylog.chain import DELETION_ACTION
-from activitylog.enrich import Prepared, prepare
+from activitylog.enrich import Prepared, prepare, prepare_batch
 from activitylog.entry_check import EntryCheck, check_entry
 from activitylog.errors import (
     AccessDenied,
+    BatchValidationError,
     ConfigurationError,
     FieldError,
     IntegrityError,
@@ -191,10 +192,14 @@ class ActivityLog:
         event is validated and queued, and its content returned (with its ``id``) without
         ``seq``, hashes, ``received_at`` or derived fields: the server sets those.
         """
-        content = validate({**_context.get(), **fields})
+        raw = {**_context.get(), **fields}
         if self._remote is not None:
-            return self._remote.send([content])[0]
-        return self._append([fields], [content], None)[0].event
+            return self._remote.send([validate(raw)])[0]
+        try:
+            batch = prepare_batch([raw], self.catalog)
+        except BatchValidationError as exc:  # of the one event: its errors as they are
+            raise ValidationError(list(exc.by_index[0])) from None
+        return self.store.append_batch(batch)[0].event
 
     def record_many(
         self, events: Iterable[Mapping[str, Any]], *, connection: Connection | None = None
@@ -212,10 +217,10 @@ class ActivityLog:
             )
         ctx = _context.get()
         raws = [{**ctx, **event} for event in events] if ctx else list(events)
-        contents = validate_batch(raws)
         if self._remote is not None:
-            return self._remote.send(contents)
-        return [r.event for r in self._append(raws, contents, connection)]
+            return self._remote.send(validate_batch(raws))
+        batch = prepare_batch(raws, self.catalog)
+        return [r.event for r in self.store.append_batch(batch, connection=connection)]
 
     def record_batch(self, events: Iterable[Mapping[str, Any]]) -> list[Recorded]:
         """:meth:`record_many`, saying of each event whether it is a ``duplicate``: its id
@@ -227,25 +232,7 @@ class ActivityLog:
             raise ConfigurationError("a remote log queues events; use record_many")
         ctx = _context.get()
         raws = [{**ctx, **event} for event in events] if ctx else list(events)
-        return self._append(raws, validate_batch(raws), None)
-
-    def _append(
-        self,
-        raws: Sequence[Mapping[str, Any]],
-        contents: Sequence[dict[str, Any]],
-        connection: Connection | None,
-    ) -> list[Recorded]:
-        catalog = self.catalog
-        batch = [
-            prepare(
-                content,
-                catalog,
-                fresh_id=raw.get("id") is None,
-                stated_time=raw.get("occurred_at") is not None,
-            )
-            for raw, content in zip(raws, contents, strict=True)
-        ]
-        return self.store.append_batch(batch, connection=connection)
+        return self.store.append_batch(prepare_batch(raws, self.catalog))
 
     def delete(
         self,

@@ -154,9 +154,15 @@ class FastSubject(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
     url: Annotated[str, Meta(max_length=URL_MAX)] | None = None
 
 
-class FastEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+class FastEvent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, gc=False):
     """:class:`EventIn`, less the workspace's pattern and the time's parsing (``Any``
     here: :func:`activitylog.events.validate` checks them) and the JSON fields' content.
+
+    The same struct then carries the event through normalisation and enrichment, so that
+    ``msgspec.to_builtins`` makes its body in one call: fields left null are left out
+    (``omit_defaults``), the layer and the result are set even when they take their
+    default (unset until then), and the fields after ``batch_id`` are the ones the log
+    adds (a sender who gives one is sent to the schema, which refuses it).
 
     These structs live for one event's check and hold no reference cycle, so the garbage
     collector does not track them (``gc=False``)."""
@@ -164,13 +170,13 @@ class FastEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     workspace: _Name
     action: _Text
     id: str | None = None
-    layer: Literal["workspace", "platform"] = "workspace"
+    layer: Literal["workspace", "platform"] | UnsetType = UNSET
     occurred_at: Any = None
     actor: FastParty | None = None
     impersonator: FastParty | None = None
     subject: FastSubject | None = None
     related: Annotated[list[FastSubject], Meta(max_length=RELATED_MAX)] | None = None
-    result: Literal["success", "warning", "failure"] = "success"
+    result: Literal["success", "warning", "failure"] | UnsetType = UNSET
     ip: Annotated[str, Meta(max_length=IP_MAX)] | None = None
     user_agent: Annotated[str, Meta(max_length=USER_AGENT_MAX)] | None = None
     description: Annotated[str, Meta(max_length=DESCRIPTION_MAX)] | None = None
@@ -180,3 +186,11 @@ class FastEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     request_id: _Text | None = None
     session_id: _Text | None = None
     batch_id: _Text | None = None
+    # Set by the log, never taken from a sender:
+    received_at: str | UnsetType = UNSET
+    category: str | UnsetType = UNSET
+    verb: str | UnsetType = UNSET
+    kind: str | UnsetType = UNSET
+    label: str | UnsetType = UNSET
+    device: dict[str, str] | None = None
+    location: dict[str, Any] | None = None

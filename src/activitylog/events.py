@@ -12,14 +12,15 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import orjson
 import uuid_utils
+from msgspec import UNSET
 from pydantic import ValidationError as PydanticValidationError
 
 from activitylog.errors import BatchValidationError, FieldError, ValidationError
@@ -27,7 +28,7 @@ from activitylog.errors import BatchValidationError, FieldError, ValidationError
 # The schema's limits and input type, named here too: where the rest of the package reads them.
 from activitylog.event_schema import ACTION_PATTERN as ACTION_PATTERN
 from activitylog.event_schema import DESCRIPTION_MAX as DESCRIPTION_MAX
-from activitylog.event_schema import EVENT_IN, FastEvent, schema_errors
+from activitylog.event_schema import EVENT_IN, FastEvent, FastParty, schema_errors
 from activitylog.event_schema import NAME_MAX as NAME_MAX
 from activitylog.event_schema import URL_MAX as URL_MAX
 from activitylog.event_schema import USER_AGENT_MAX as USER_AGENT_MAX
@@ -89,6 +90,7 @@ EVENT_FIELDS: tuple[str, ...] = (
 
 _ACTION_RE = re.compile(ACTION_PATTERN)
 _EPOCH = _MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+T = TypeVar("T")
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -212,24 +214,43 @@ def validate_batch(
     raws: Sequence[Mapping[str, Any]], *, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Validate a batch; any invalid event -> :class:`BatchValidationError` for all of them."""
+    return check_batch(raws, _content_of, _as_is, now=now)
+
+
+def check_batch(
+    raws: Sequence[Mapping[str, Any]],
+    fast: Callable[[Mapping[str, Any], FastEvent], T | None],
+    slow: Callable[[Mapping[str, Any], dict[str, Any]], T],
+    *,
+    now: datetime | None = None,
+) -> list[T]:
+    """Validate a batch and make something of each event: ``fast(raw, event)`` of what
+    the fast path vouches for (None: unsure after all), else ``slow(raw, content)`` of the
+    schema's content. Any invalid event -> :class:`BatchValidationError` for all of them."""
     now = now or datetime.now(UTC)
     received_at = format_time(now)
-    out: list[dict[str, Any]] = []
+    out: list[T] = []
     bad: dict[int, tuple[FieldError, ...]] = {}
     for index, raw in enumerate(raws):
         # Events without occurred_at get now + index µs: distinct, in batch order.
         moment = now + index * _MICROSECOND
-        content = _fast_content(raw, moment, received_at, False)
-        if content is None:
+        event = fast_event(raw, moment, received_at, False)
+        made = None if event is None else fast(raw, event)
+        if made is None:
             try:
                 content = _schema_content(raw, moment, now, False)
             except ValidationError as exc:
                 bad[index] = exc.errors
                 continue
-        out.append(content)
+            made = slow(raw, content)
+        out.append(made)
     if bad:
         raise BatchValidationError(bad)
     return out
+
+
+def _as_is(_raw: Mapping[str, Any], content: dict[str, Any]) -> dict[str, Any]:
+    return content
 
 
 def _schema_content(
@@ -268,6 +289,16 @@ _RFC3339 = re.compile(
 _UTC = frozenset({"Z", "+00:00", "-00:00"})
 _convert = msgspec.convert
 _to_builtins = msgspec.to_builtins
+_NULL_CONTENT: dict[str, Any] = dict.fromkeys(CONTENT_FIELDS)
+_EMPTY_PARTY = FastParty()
+
+
+def _user_party() -> FastParty:
+    return FastParty(type="user")
+
+
+def _system_party() -> FastParty:
+    return FastParty(**SYSTEM_ACTOR)  # type: ignore[arg-type]
 
 
 class _Unsure(Exception):
@@ -278,13 +309,40 @@ def _fast_content(
     raw: Mapping[str, Any], now: datetime, received_at: str, reserved: bool
 ) -> dict[str, Any] | None:
     """The content of a valid event, as :func:`_schema_content` makes it; None when unsure
-    (an invalid event, or a valid one in a rarer shape).
+    (an invalid event, or a valid one in a rarer shape). See :func:`fast_event`."""
+    event = fast_event(raw, now, received_at, reserved)
+    return None if event is None else _content_of(raw, event)
+
+
+def _content_of(_raw: Mapping[str, Any], event: FastEvent) -> dict[str, Any] | None:
+    """The content of an event :func:`fast_event` made, nulls included; None when a
+    string in it is not plain (see there)."""
+    try:
+        content = {**_NULL_CONTENT, **_to_builtins(event)}
+        encoded = orjson.dumps(content)  # raises for lone surrogates
+    except Exception:
+        return None
+    return None if has_escaped_nul(encoded) else content
+
+
+def has_escaped_nul(encoded: bytes) -> bool:
+    """Whether JSON text holds a NUL character (escaped: it needs a backslash, which most
+    events lack, so one memchr decides)."""
+    return b"\\" in encoded and b"\\u0000" in encoded
+
+
+def fast_event(
+    raw: Mapping[str, Any], now: datetime, received_at: str, reserved: bool
+) -> FastEvent | None:
+    """A valid event normalised in its :class:`~activitylog.event_schema.FastEvent` (its
+    fields as :func:`_schema_content` makes them, null ones unset); None when unsure.
 
     :class:`~activitylog.event_schema.FastEvent` checks the schema's limits; times are
-    taken in RFC 3339 with an offset or as ``datetime``; every string must be a plain
-    ``str`` (a subclass, which the schema turns into ``str``, makes the content check
-    raise). Any exception here (a malformed UUID, an unhashable value) means unsure too:
-    the schema path then reports, or raises, as it always did.
+    taken in RFC 3339 with an offset or as ``datetime``. Any exception here (a malformed
+    UUID, an unhashable value) means unsure too: the schema path then reports, or raises,
+    as it always did. Not checked here, but by whoever encodes the struct: that every
+    string is a plain ``str`` (``msgspec.to_builtins`` raises for a subclass, which the
+    schema turns into ``str``), holds no lone surrogate and no NUL.
     """
     try:
         event = _convert(raw, FastEvent)
@@ -293,58 +351,62 @@ def _fast_content(
             return None
         if action in RESERVED_ACTIONS and not reserved:
             return None
+        if not _only_given(event):
+            return None
         ip = event.ip
         if ip is not None:
-            ip = _normal_ip(ip)
+            ip = event.ip = _normal_ip(ip)
             if ip is None:
                 return None
-        changes, snapshot, details = event.changes, event.snapshot, event.details
-        changes = None if changes is None else _fast_json(changes)
-        if changes is not None and not all(map(_good_change, changes.values())):
-            return None
-        actor, impersonator, subject, related = _to_builtins(
-            (event.actor, event.impersonator, event.subject, event.related)
-        )
+        changes = event.changes
+        if changes is not None:
+            changes = event.changes = _fast_json(changes)
+            if changes is not None and not all(map(_good_change, changes.values())):
+                return None
+        if event.snapshot is not None:
+            event.snapshot = _fast_json(event.snapshot)
+        if event.details is not None:
+            event.details = _fast_json(event.details)
         # As _party: an empty party stands for none; a party's type defaults to user.
-        if actor:
-            actor.setdefault("type", "user")
-        else:
-            actor = {"type": "user"} if raw.get("actor") else dict(SYSTEM_ACTOR)
-        if impersonator:
-            impersonator.setdefault("type", "user")
-        else:
-            impersonator = {"type": "user"} if raw.get("impersonator") else None
+        actor, impersonator = event.actor, event.impersonator
+        if actor is None or actor == _EMPTY_PARTY:
+            event.actor = _user_party() if raw.get("actor") else _system_party()
+        elif actor.type is UNSET:
+            actor.type = "user"
+        if impersonator is None or impersonator == _EMPTY_PARTY:
+            event.impersonator = _user_party() if raw.get("impersonator") else None
+        elif impersonator.type is UNSET:
+            impersonator.type = "user"
         event_id = event.id
-        content = {
-            "id": new_id() if event_id is None else str(uuid_utils.UUID(event_id)),
-            "workspace": workspace,
-            "layer": event.layer,
-            "occurred_at": _fast_time(event.occurred_at, now),
-            "received_at": received_at,
-            "actor": actor,
-            "impersonator": impersonator,
-            "action": action,
-            "subject": subject,
-            "related": related or None,
-            "result": event.result,
-            "ip": ip,
-            "user_agent": event.user_agent or None,
-            "description": event.description or None,
-            "changes": changes,
-            "snapshot": None if snapshot is None else _fast_json(snapshot),
-            "details": None if details is None else _fast_json(details),
-            "request_id": event.request_id,
-            "session_id": event.session_id,
-            "batch_id": event.batch_id,
-        }
-        # Raises for a str subclass (OPT_PASSTHROUGH_SUBCLASS) and for lone surrogates; an
-        # escaped NUL needs a backslash, which most events lack (one memchr).
-        encoded = orjson.dumps(content, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
-        if b"\\" in encoded and b"\\u0000" in encoded:
-            return None
+        event.id = new_id() if event_id is None else str(uuid_utils.UUID(event_id))
+        if event.layer is UNSET:
+            event.layer = "workspace"
+        if event.result is UNSET:
+            event.result = "success"
+        event.occurred_at = _fast_time(event.occurred_at, now)
+        event.received_at = received_at
+        if not event.related:
+            event.related = None
+        if not event.user_agent:
+            event.user_agent = None
+        if not event.description:
+            event.description = None
     except Exception:
         return None
-    return content
+    return event
+
+
+def _only_given(event: FastEvent) -> bool:
+    """Whether the sender left the log's own fields alone."""
+    return (
+        event.received_at is UNSET
+        and event.category is UNSET
+        and event.verb is UNSET
+        and event.kind is UNSET
+        and event.label is UNSET
+        and event.device is None
+        and event.location is None
+    )
 
 
 def _good_change(change: Any) -> bool:
