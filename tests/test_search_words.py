@@ -7,7 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from activitylog.search_words import matches, spans, words
-from activitylog.store.index_schema import SEARCH
+from activitylog.store.index_schema import make_search
+from activitylog.store.search_index import (
+    CLASSES,
+    INSERT,
+    SearchScope,
+    entry_class,
+    indexed,
+    match,
+)
 from activitylog.store.sqlite_driver import dbapi
 from store._support import finds
 
@@ -60,21 +68,42 @@ def test_matches_is_the_rule_as_a_list_of_words(query: str, text: str) -> None:
     assert matches(words(query), words(text)) is finds(query, text)
 
 
-@given(query=_TEXT, texts=st.lists(_TEXT, min_size=1, max_size=8))
+_ENTRY = st.tuples(
+    _TEXT,
+    st.sampled_from(["acme", "globex", "ac me", "日本"]),
+    st.sampled_from([("workspace", "inbox"), ("platform", "impersonation"), ("platform", "auth")]),
+)
+_SCOPE = st.one_of(
+    st.none(),
+    st.builds(
+        SearchScope,
+        st.sampled_from(["acme", "ac me", "日本"]),
+        st.frozensets(st.sampled_from(CLASSES)),
+    ),
+)
+
+
+@given(query=_TEXT, entries=st.lists(_ENTRY, min_size=1, max_size=8), scope=_SCOPE)
 @settings(max_examples=200, deadline=None)
-def test_sqlite_search_index_applies_the_rule(query: str, texts: list[str]) -> None:
-    """The index file's FTS5 table (tokenizer and query as the store makes them) finds
-    exactly the texts :func:`matches` finds."""
+def test_sqlite_search_index_applies_the_rule(
+    query: str, entries: list[tuple[str, str, tuple[str, str]]], scope: SearchScope | None
+) -> None:
+    """The index file's FTS5 table (tokenizer, rows and query as the store makes them)
+    finds exactly the texts :func:`matches` finds, among the entries of the scope."""
     wanted = words(query)
     db = dbapi.connect(":memory:")
-    db.execute("CREATE TABLE events (rid INTEGER PRIMARY KEY, search_text TEXT)")
-    db.execute(SEARCH.replace("idx.", ""))
-    rows = list(enumerate(map(words, texts)))
-    db.executemany("INSERT INTO events VALUES (?, ?)", rows)
-    db.executemany("INSERT INTO events_fts (rowid, search_text) VALUES (?, ?)", rows)
-    match = "SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
-    found = {row[0] for row in db.execute(match, (f'"{wanted}" *',))} if wanted else set()
-    assert found == {i for i, text in enumerate(texts) if matches(wanted, words(text))}
+    db.execute("ATTACH DATABASE ':memory:' AS idx")
+    make_search(db)
+    rows = [(i, indexed(w, *where, words(text))) for i, (text, w, where) in enumerate(entries)]
+    db.executemany(INSERT, rows)
+    select = "SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
+    found = {row[0] for row in db.execute(select, (match(wanted, scope),))} if wanted else set()
+    assert found == {
+        i
+        for i, (text, w, where) in enumerate(entries)
+        if matches(wanted, words(text))
+        and (scope is None or (w == scope.workspace and entry_class(*where) in scope.classes))
+    }
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,10 @@ from activitylog import ActivityLog
 from activitylog.chain import content_hash, link
 from activitylog.merkle import Frontier
 from activitylog.settings import Settings
+from activitylog.store import search_index
 from activitylog.store.base import hex_of
+from activitylog.store.copies import copies
+from activitylog.store.derived_pass import rebuild_search
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup, entries, events, metadata
 from activitylog.verify_report import GENESIS
 
@@ -247,11 +250,12 @@ def rehash(log: ActivityLog, workspace: str, first: int) -> None:
 
 
 def rewrite_bodies(log: ActivityLog, workspace: str, seqs: range) -> None:
-    """Change the description of each live entry in ``seqs`` (body and search text)."""
+    """Change the description of each live entry in ``seqs`` (body and searched words:
+    SQLite's search index, PostgreSQL's copy)."""
     for seq in seqs:
         rows = sql(
             log,
-            "SELECT b.rid, b.body, e.search_text FROM entries AS b JOIN events AS e"
+            "SELECT b.rid, b.body FROM entries AS b JOIN events AS e"
             " ON e.rid = b.rid WHERE b.workspace = :w AND b.seq = :s",
             w=workspace,
             s=seq,
@@ -261,15 +265,21 @@ def rewrite_bodies(log: ActivityLog, workspace: str, seqs: range) -> None:
         row = rows[0]
         body = bytes(row["body"])
         number = body.split(b'"description":"', 1)[1].split(b'"', 1)[0].split(b"#")[1].decode()
-        sql(
-            log, "UPDATE entries SET body = :b WHERE rid = :r", b=forged(body, number), r=row["rid"]
-        )
-        sql(
-            log,
-            "UPDATE events SET search_text = :t WHERE rid = :r",
-            t=str(row["search_text"]).replace(f" #{number} ", f" #{number}, forged "),
-            r=row["rid"],
-        )
+        body = forged(body, number)
+        sql(log, "UPDATE entries SET body = :b WHERE rid = :r", b=body, r=row["rid"])
+        values = copies(body)
+        if log.store.engine.dialect.name == "sqlite":
+            where = (values["workspace"], values["layer"], values["category"])
+            text = search_index.indexed(*where, values["search_text"])
+            sql(log, "DELETE FROM events_fts WHERE rowid = :r", r=row["rid"])
+            sql(log, "INSERT INTO events_fts (rowid, words) VALUES (:r, :t)", r=row["rid"], t=text)
+        else:
+            sql(
+                log,
+                "UPDATE events SET search_text = :t WHERE rid = :r",
+                t=values["search_text"],
+                r=row["rid"],
+            )
 
 
 def shift_seqs(log: ActivityLog, workspace: str, first: int, by: int) -> None:
@@ -312,7 +322,8 @@ def cover_tracks(log: ActivityLog, workspaces: tuple[str, ...] = WORKSPACES) -> 
             for workspace in workspaces:
                 _rebuild(log, rollup, workspace, with_ip=with_ip)
     if log.store.engine.dialect.name == "sqlite":
-        sql(log, "INSERT INTO events_fts (events_fts) VALUES ('rebuild')")
+        with log.store.engine.begin() as conn:
+            rebuild_search(conn, log.store.bodies)
 
 
 def _rebuild(log: ActivityLog, rollup: Rollup, workspace: str, *, with_ip: bool) -> None:
@@ -334,8 +345,7 @@ def drop_workspace(log: ActivityLog, workspace: str) -> None:
     if log.store.engine.dialect.name == "sqlite":
         sql(
             log,
-            "INSERT INTO events_fts (events_fts, rowid, search_text)"
-            " SELECT 'delete', rid, search_text FROM events WHERE workspace = :w",
+            "DELETE FROM events_fts WHERE rowid IN (SELECT rid FROM events WHERE workspace = :w)",
             w=workspace,
         )
     tables = ["entries", "events", "tombstones", "chain_heads", "checkpoints", "derived_heads"]

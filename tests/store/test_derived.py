@@ -10,7 +10,8 @@ import pytest
 
 from activitylog import ActivityLog
 from activitylog.demo.seed import generate_events
-from activitylog.store import derived, derived_pass
+from activitylog.store import derived, derived_pass, search_index
+from activitylog.store.copies import copies
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS
 
 from ._support import sql
@@ -215,34 +216,44 @@ def test_a_workspace_with_only_counts_is_caught(seeded: ActivityLog) -> None:
     assert [seq for seq, _ in breaks(seeded, "ghost")] == [0]
 
 
+def indexed(log: ActivityLog, row: dict[str, Any]) -> str:
+    """What the search index holds for the entry of ``row``, by its body."""
+    body = sql(log, "SELECT body FROM entries WHERE rid = :r", r=row["rid"])[0]["body"]
+    values = copies(log.store.bodies.decode(bytes(body)))
+    where = (values["workspace"], values["layer"], values["category"])
+    return search_index.indexed(*where, values["search_text"])
+
+
+def forge_index(log: ActivityLog, rid: int, text: str | None) -> None:
+    """Replace (or, with None, remove) an entry's row of the search index."""
+    sql(log, "DELETE FROM events_fts WHERE rowid = :r", r=rid)
+    if text is not None:
+        sql(log, "INSERT INTO events_fts (rowid, words) VALUES (:r, :t)", r=rid, t=text)
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_search_index_is_checked(seeded: ActivityLog) -> None:
     hidden, swapped, same_size = (target(seeded, w) for w in WORKSPACES)
-    sql(
+    forge_index(seeded, hidden["rid"], None)
+    forge_index(seeded, swapped["rid"], "short")
+    scope, *words = indexed(seeded, same_size).split()
+    forge_index(seeded, same_size["rid"], " ".join([scope, *("x" * len(w) for w in words)]))
+    moved = sql(
         seeded,
-        "INSERT INTO events_fts (events_fts, rowid, search_text) VALUES ('delete', :r, :t)",
-        r=hidden["rid"],
-        t=hidden["search_text"],
-    )
-    for row, text in ((swapped, "short"), (same_size, None)):
-        text = text or " ".join("x" * len(w) for w in row["search_text"].split())
-        sql(
-            seeded,
-            "INSERT INTO events_fts (events_fts, rowid, search_text) VALUES ('delete', :r, :t)",
-            r=row["rid"],
-            t=row["search_text"],
-        )
-        sql(
-            seeded,
-            "INSERT INTO events_fts (rowid, search_text) VALUES (:r, :t)",
-            r=row["rid"],
-            t=text,
-        )
-    unindexed = "search index (events_fts) does not hold this entry's search_text"
+        "SELECT rid FROM events WHERE workspace = 'initech' AND layer = 'workspace'"
+        " AND rid <> :r ORDER BY rid LIMIT 1",
+        r=same_size["rid"],
+    )[0]
+    other_scope = search_index.token("acme", "w")  # found by acme's searches instead
+    forge_index(seeded, moved["rid"], indexed(seeded, moved).replace(scope, other_scope))
+    unindexed = "search index (events_fts) does not hold this entry's words"
     assert breaks(seeded, "acme") == [(hidden["seq"], unindexed)]
     assert breaks(seeded, "globex") == [(swapped["seq"], unindexed)]
-    assert breaks(seeded, "initech") == []  # the same number of words: only FTS5 can tell
-    assert len(list(seeded.store.search_index_breaks())) == 1
+    assert breaks(seeded, "initech") == []  # as many tokens: only a match can tell
+    assert len(list(seeded.store.search_index_breaks())) == 4
+    assert seeded.store.reindex() == 2
+    assert everything(seeded) == {}
+    assert list(seeded.store.search_index_breaks()) == []
 
 
 def test_reindex_repairs_every_copy(seeded: ActivityLog) -> None:
@@ -260,10 +271,9 @@ def test_reindex_repairs_every_copy(seeded: ActivityLog) -> None:
     sql(seeded, "UPDATE events SET search_text = 'x' WHERE rid = :r", r=rows["initech"]["rid"])
     sql(seeded, "UPDATE rollup_hour SET n = n + 2 WHERE workspace = 'initech'")
     sql(seeded, "DELETE FROM rollup_day_ip WHERE workspace = 'acme'")
-    if is_sqlite(seeded):
-        sql(
-            seeded, "INSERT INTO events_fts (events_fts) VALUES ('rebuild')"
-        )  # from the forged text
+    if is_sqlite(seeded):  # words of the same number that no body says
+        forged = " ".join("x" * len(w) for w in indexed(seeded, rows["initech"]).split())
+        forge_index(seeded, rows["initech"]["rid"], forged)
     assert set(everything(seeded)) == set(WORKSPACES)
     steps: list[derived.Reindexed] = []
     assert seeded.store.reindex(on_step=steps.append) == 3

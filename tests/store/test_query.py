@@ -557,6 +557,50 @@ def test_search_inside_a_window(log: ActivityLog, events: list[Event]) -> None:
         assert ids(all_pages(log, since=since, until=until, search=term)) == expected, term
 
 
+def test_search_inside_a_workspace_under_its_access_rules(
+    log: ActivityLog, events: list[Event]
+) -> None:
+    """A workspace admin's search (on SQLite answered by the search index alone: the
+    workspace and the layers it may see are in it) finds what the rule and the access
+    rules say, page by page, by cursor either way and oldest first; a member's too."""
+    from activitylog.access import Viewer
+
+    admin = {"viewer": Viewer("u_ava", "admin", "acme"), "workspace": "acme", **EVERYTHING}
+    member = {
+        "viewer": Viewer("u_ben", "member", "acme", "own"),
+        "workspace": "acme",
+        "scope": "mine",
+    }
+
+    def visible(e: Event, layer: str | None) -> bool:
+        impersonation = e["action"].startswith("impersonation.")
+        seen = e["workspace"] == "acme" and (e["layer"] == "workspace" or impersonation)
+        return seen and layer in (None, e["layer"])
+
+    for term in ("sam", "contact", "10.0.1", "sign", "nothing"):
+        for layer in (None, "workspace", "platform"):
+            asked = {**admin, "search": term, **({"layer": layer} if layer else {})}
+            wanted = [e for e in matching(events, **EVERYTHING, search=term) if visible(e, layer)]
+            expected = by_time(wanted)
+            assert ids(all_pages(log, per_page=10, **asked)) == expected, (term, layer)
+            assert ids(all_pages(log, sort="time", **asked)) == expected[::-1], (term, layer)
+            forward: list[str] = []
+            page = log.query(limit=2, **asked)
+            while True:
+                forward += ids(page.items)
+                if page.next_cursor is None:
+                    break
+                page = log.query(limit=2, after=page.next_cursor, **asked)
+            assert forward == expected, (term, layer)
+            if page.prev_cursor is not None:
+                shown = len(forward) - len(page.items)
+                back = log.query(limit=2, before=page.prev_cursor, **asked)
+                assert ids(back.items) == forward[shown - 2 : shown], (term, layer)
+        own = [e for e in matching(events, **EVERYTHING, search=term) if visible(e, "workspace")]
+        own = [e for e in own if e["actor"]["id"] == "u_ben"]
+        assert ids(all_pages(log, **EVERYTHING, search=term, **member)) == by_time(own), term
+
+
 def test_search_longer_than_the_limit_is_rejected(log: ActivityLog) -> None:
     assert log.query(search="x" * 200, **EVERYTHING).total == 0
     with pytest.raises(ValidationError) as info:

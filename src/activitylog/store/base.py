@@ -19,6 +19,7 @@ from activitylog.sealing import Sealer, SealPolicy
 from activitylog.store.bodies import BodyCodec, BodyError
 from activitylog.store.dictionaries import TRAIN_AFTER, newest_dictionary, stored_dictionary
 from activitylog.store.schema import entries
+from activitylog.store.search_index import SearchScope
 
 #: What an event is read from: its body (content and derived fields, as hashed, stored as
 #: :mod:`activitylog.store.bodies` says), its place and hashes, in the log. The copies in
@@ -195,8 +196,11 @@ class SQLBase(ABC):
         table (none here: an index of the table goes with its rows)."""
 
     @abstractmethod
-    def _search(self, term: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
-        """The condition for free-text ``term`` among events with ``lo <= rid < hi``."""
+    def _search(
+        self, term: str, lo: int | None, hi: int | None, scope: SearchScope | None
+    ) -> ColumnElement[bool]:
+        """The condition for free-text ``term`` among events with ``lo <= rid < hi``
+        (an engine whose search index knows scopes narrows it to ``scope``'s entries)."""
 
     def close(self) -> None:
         self.engine.dispose()

@@ -7,7 +7,7 @@ is an index range of the events table and of its full-text index.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, Table, and_, or_, select
 
@@ -16,10 +16,12 @@ from activitylog.events import micros
 from activitylog.query import Filters
 from activitylog.search_words import words
 from activitylog.store.schema import RID_SLOTS, entries
+from activitylog.store.search_index import SearchScope, scope_of
 
 #: Builds the dialect's search condition for a query's words
-#: (:func:`activitylog.search_words.words`) within ``[lo_rid, hi_rid)``.
-SearchClause = Callable[[str, int | None, int | None], ColumnElement[bool]]
+#: (:func:`activitylog.search_words.words`) within ``[lo_rid, hi_rid)``, among the
+#: entries of a scope (None: any workspace) where its search index knows scopes.
+SearchClause = Callable[[str, int | None, int | None, SearchScope | None], ColumnElement[bool]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,13 @@ class Window:
         return cls(
             micros(filters.since) if filters.since else None,
             micros(filters.until) if filters.until else None,
+        )
+
+    def rids(self) -> tuple[int | None, int | None]:
+        """The window as ``[lo, hi)`` bounds of ``rid``."""
+        return (
+            self.since_us * RID_SLOTS if self.since_us is not None else None,
+            self.until_us * RID_SLOTS if self.until_us is not None else None,
         )
 
 
@@ -82,8 +91,7 @@ def event_clauses(
 ) -> list[ColumnElement[bool]]:
     """Every condition on the events table for a visibility, filters and window."""
     clauses = visibility_clauses(t, vis) + dimension_clauses(t, filters)
-    lo = window.since_us * RID_SLOTS if window.since_us is not None else None
-    hi = window.until_us * RID_SLOTS if window.until_us is not None else None
+    lo, hi = window.rids()
     if lo is not None:
         clauses.append(t.c.rid >= lo)
     if hi is not None:
@@ -102,8 +110,21 @@ def event_clauses(
         clauses.append(t.c.actor_role.in_(filters.roles))
     query = words(filters.search) if filters.search else ""
     if query:
-        clauses.append(search(query, lo, hi))
+        clauses.append(search(query, lo, hi, scope_of(vis, filters)))
     return clauses
+
+
+def search_alone(vis: Visibility, filters: Filters) -> bool:
+    """True when a search's scope (:func:`~activitylog.store.search_index.scope_of`) and
+    its time window are every condition: a search index that knows scopes then answers
+    alone, without the events table."""
+    unscoped = replace(filters, search=None, since=None, until=None, layers=())
+    return (
+        bool(filters.search)
+        and vis.workspace is not None
+        and vis.actor_id is None
+        and unscoped == Filters()
+    )
 
 
 def rollup_covers(filters: Filters) -> bool:

@@ -26,6 +26,7 @@ from activitylog.catalog import ActionInfo
 from activitylog.enrich import search_text
 from activitylog.events import to_micros
 from activitylog.search_words import words
+from activitylog.store import search_index
 from activitylog.store.rollups import DAY_US, HOUR_US
 from activitylog.store.schema import RID_SLOTS, Rollup
 
@@ -80,9 +81,8 @@ ROW_COLUMNS = (
 )
 LOGGED = ("seq", "body", "id")
 #: :class:`RowCheck`'s rows ``as_json``: the id and copies (``ROW_COLUMNS[3:]``) as a JSON
-#: array, then the size FTS5 keeps of the row and the number of words in its
-#: ``search_text``.
-JSON_ROW = ("seq", "rid", "body", "copies", "index_size", "search_words")
+#: array, then the size FTS5 keeps of the entry's row of the search index.
+JSON_ROW = ("seq", "rid", "body", "copies", "index_size")
 _DIMS_AT = ROW_COLUMNS.index(KEY_FIELDS[2])
 _COPIED_DIMS = _DIMS_AT - 3
 _END = len(ROW_COLUMNS)
@@ -145,7 +145,7 @@ def differing(row: Sequence[Any], columns: Sequence[str], values: dict[str, Any]
 
 
 def index_size(count: int) -> bytes:
-    """What SQLite's FTS5 keeps as the size of a search text of ``count`` words
+    """What SQLite's FTS5 keeps as the size of a row of ``count`` tokens
     (``events_fts_docsize.sz``), as a SQLite varint."""
     out = [count & 0x7F]
     count >>= 7
@@ -220,14 +220,18 @@ class RowCheck:
     every entry whose body belongs to it.
 
     Rows are :data:`ROW_COLUMNS` (then, with ``search_index``, the size FTS5 keeps of the
-    row and the number of words in its ``search_text``); or, ``as_json``,
-    :data:`JSON_ROW`: the id and copies as one JSON array (SQLite builds it: one value to
-    fetch instead of seventeen). A
-    JSON row that differs is only noted in ``suspects`` (its rid): read it again as
-    :data:`ROW_COLUMNS` and give it to :meth:`exact`.
+    entry's row of the search index); or, ``as_json``, :data:`JSON_ROW`: the id and
+    copies as one JSON array (SQLite builds it: one value to fetch instead of
+    seventeen). A JSON row that differs is only noted in ``suspects`` (its rid): read it
+    again as :data:`ROW_COLUMNS` and give it to :meth:`exact`.
+
+    With ``search_index`` (SQLite) the words live in the search index alone: the copies'
+    ``search_text`` must be empty, and the index must hold as many tokens for the entry
+    as its scope token and words make (:func:`~activitylog.store.search_index.size`).
 
     ``keys`` and ``seqs`` hold one item per counted entry; ``broken`` the rows that
-    differ; ``unindexed`` the seqs the search index holds wrongly.
+    differ; ``unindexed`` the seqs the search index holds wrongly, and ``reindexed``
+    ``(rid, seq, indexed text)`` for each of them: what the index should hold.
     """
 
     workspace: str
@@ -237,8 +241,11 @@ class RowCheck:
     seqs: list[int] = field(default_factory=list)
     broken: list[Broken] = field(default_factory=list)
     unindexed: list[int] = field(default_factory=list)
+    reindexed: list[tuple[int, int, str]] = field(default_factory=list)
     suspects: list[int] = field(default_factory=list)
     _sizes: dict[int, bytes] = field(default_factory=dict)
+    #: The index's size of each suspect, for :meth:`exact`.
+    _suspect_sizes: dict[int, Any] = field(default_factory=dict)
 
     def feed(self, rows: Sequence[Sequence[Any]]) -> None:
         add_key, add_seq = self.keys.append, self.seqs.append
@@ -246,6 +253,7 @@ class RowCheck:
         decode, dumps, fromiso = _decode, orjson.dumps, datetime.fromisoformat
         epoch, micro, no_subject, no_location = _EPOCH, _MICROSECOND, _NO_SUBJECT, _NO_LOCATION
         hour_us, day_us, slots = HOUR_US, DAY_US, RID_SLOTS
+        indexed, size_at = self.search_index, 4 if as_json else _END
         for row in rows:
             try:
                 s = decode(row[2])
@@ -255,13 +263,14 @@ class RowCheck:
                 location = s.location or no_location
                 occurred = (fromiso(s.occurred_at) - epoch) // micro
                 parts = (label, action, s.description, subject.type, subject.name, actor.name, ip)
+                searched = words(" ".join(filter(None, parts)))
                 copied = (
                     s.id,
                     s.workspace,
                     actor.name,
                     subject.type,
                     subject.id,
-                    words(" ".join(filter(None, parts))),
+                    "" if indexed else searched,
                     location.country,
                     actor.role,
                     s.layer,
@@ -281,12 +290,13 @@ class RowCheck:
             if same:
                 add_key((occurred // hour_us, occurred // day_us, *copied[_COPIED_DIMS:]))
                 add_seq(row[0])
+                if indexed:
+                    self._check_index(row, row[size_at], s.workspace, s.layer, s.category, searched)
             elif as_json:
                 suspects.append(row[1])
+                self._suspect_sizes[row[1]] = row[size_at]
             else:
                 self._exact(row)
-        if as_json or self.search_index:
-            self._check_index(rows)
 
     def exact(self, rows: Sequence[Sequence[Any]]) -> None:
         """Check rows of :data:`ROW_COLUMNS` column by column (what differs, and why)."""
@@ -305,20 +315,31 @@ class RowCheck:
         if values["workspace"] == self.workspace:
             self.keys.append(rollup_key(values))
             self.seqs.append(seq)
+        if self.search_index:
+            searched = values["search_text"]
+            values["search_text"] = ""  # what the copies' row holds: the words are indexed
+            args = (values["workspace"], values["layer"], values["category"], searched)
+            values["indexed"] = search_index.indexed(*args)
+            stored = row[_END] if len(row) > _END else self._suspect_sizes.pop(rid, None)
+            self._check_index(row, stored, *args)
         names = differing(row[:_END], ROW_COLUMNS, values)
         if names:
             self.broken.append(Broken(seq, rid, names, values, stored_key))
 
-    def _check_index(self, rows: Sequence[Sequence[Any]]) -> None:
-        sizes = self._sizes
-        at = 4 if self.as_json else _END
-        for row in rows:
-            count = row[at + 1]
-            size = sizes.get(count)
-            if size is None:
-                size = sizes[count] = index_size(count or 0)
-            if row[at] != size:
-                self.unindexed.append(row[0])
+    def _check_index(
+        self, row: Sequence[Any], stored: Any, workspace: str, layer: str, category: str, text: str
+    ) -> None:
+        """Note the entry of ``row`` when the index's size of it (``stored``) is not that
+        of its scope token and words ``text``."""
+        count = search_index.size(text)
+        expected = self._sizes.get(count)
+        if expected is None:
+            expected = self._sizes[count] = index_size(count)
+        if stored != expected:
+            self.unindexed.append(row[0])
+            self.reindexed.append(
+                (row[1], row[0], search_index.indexed(workspace, layer, category, text))
+            )
 
 
 def project(dims: Sequence[str], grain: str) -> Callable[[Key], Key]:

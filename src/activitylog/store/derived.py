@@ -24,8 +24,9 @@ from activitylog.store.derived_pass import (
     Reindexed,
     describe,
     diff_order,
-    driver_rows,
     fts_problem,
+    rebuild_search,
+    unlike_bodies,
 )
 from activitylog.store.ledger import WORKSPACE_TABLES, SQLLedger
 
@@ -56,7 +57,7 @@ class SQLDerived(SQLLedger):
         for broken in sorted(run.check.broken, key=lambda b: b.seq):
             yield broken.seq, describe(broken.names)
         for seq in sorted(run.check.unindexed):
-            yield seq, "search index (events_fts) does not hold this entry's search_text"
+            yield seq, "search index (events_fts) does not hold this entry's words"
         for diff in sorted(run.diffs, key=diff_order):
             yield diff.seq, diff.detail()
         if run.more_diffs:
@@ -64,16 +65,17 @@ class SQLDerived(SQLLedger):
 
     def search_index_breaks(self) -> Iterator[str]:
         """What is wrong with the search index as a whole: on SQLite, FTS5's own
-        ``integrity-check`` of every entry's indexed text against ``events.search_text``
-        (all workspaces at once; it tokenizes every entry, so it costs several times a
-        :meth:`derived_breaks` pass). PostgreSQL's trigram index is the server's own."""
+        ``integrity-check`` of its structure, then each entry's row against the scope
+        token and words its body gives (all workspaces at once; a query per entry, so it
+        costs several times a :meth:`derived_breaks` pass). PostgreSQL's trigram index
+        is the server's own."""
         if self.engine.dialect.name != "sqlite":
             return
         with self._write() as conn:
-            self._index_all(conn)  # FTS5 compares its index with every row of the table
+            self._index_all(conn)  # every entry's row is compared with its body
             problem = fts_problem(conn)
-        if problem:
-            yield problem
+            found = [problem] if problem else unlike_bodies(conn, self.bodies)
+        yield from found
 
     def reindex(
         self, workspace: str | None = None, *, on_step: Callable[[Reindexed], None] | None = None
@@ -91,7 +93,6 @@ class SQLDerived(SQLLedger):
         ``workspace``)."""
         names = [workspace] if workspace is not None else self.workspaces_with_copies()
         rewritten = 0
-        rebuild_index = False
         for name in names:
             with self._write() as conn:
                 self._sql(
@@ -103,14 +104,13 @@ class SQLDerived(SQLLedger):
                 run = CopyPass(conn, self.MARK, name, repair=True, bodies=self.bodies, store=self)
                 run.run()
             rewritten += run.rewritten
-            rebuild_index = rebuild_index or bool(run.check.unindexed) or run.reindex_search
             if on_step is not None:
                 on_step(run.step())
         if self.engine.dialect.name == "sqlite":
             with self._write() as conn:
                 self._index_all(conn)  # the rebuild indexes every row
-                if rebuild_index or fts_problem(conn):
-                    driver_rows(conn, "INSERT INTO events_fts (events_fts) VALUES ('rebuild')")
+                if fts_problem(conn) or unlike_bodies(conn, self.bodies):
+                    rebuild_search(conn, self.bodies)
                     if on_step is not None:
                         on_step(Reindexed(None, search_index_rebuilt=True))
         return rewritten

@@ -15,7 +15,7 @@ import sqlalchemy.exc
 from sqlalchemy import Connection
 
 from activitylog.events import format_micros
-from activitylog.store import sqlite_driver
+from activitylog.store import index_schema, search_index, sqlite_driver
 from activitylog.store.bodies import BodyCodec
 from activitylog.store.copies import (
     COPY_COLUMNS,
@@ -26,6 +26,7 @@ from activitylog.store.copies import (
     Key,
     RowCheck,
     copies,
+    index_size,
     project,
     rollup_counts,
 )
@@ -47,6 +48,19 @@ REWRITTEN = tuple(c for c in COPY_COLUMNS if c != "workspace")
 ALL_ROLLUPS = (*ROLLUPS, *IP_ROLLUPS)
 _FTS_SIZES = "events_fts_docsize"
 _DAY = KEY_FIELDS.index("day")
+#: Entries with copies, in rid order from a rid on.
+_WITH_COPIES = (
+    "SELECT b.rid, b.body FROM entries AS b JOIN events AS e ON e.rid = b.rid"
+    " WHERE b.rid > ? ORDER BY b.rid LIMIT ?"
+)
+#: Entries with copies and the size the search index keeps of each, from a rid on.
+_WITH_INDEX_SIZES = (
+    "SELECT b.rid, b.workspace, b.seq, b.body, d.sz FROM entries AS b"
+    f" JOIN events AS e ON e.rid = b.rid LEFT JOIN {_FTS_SIZES} AS d ON d.id = b.rid"
+    " WHERE b.rid > ? ORDER BY b.rid LIMIT ?"
+)
+#: Whether an entry's row of the search index holds a phrase.
+_HOLDS = "SELECT 1 FROM events_fts WHERE events_fts MATCH ? AND rowid = ?"
 #: Columns that say where an entry is rather than what it says.
 _PLACE = {"workspace", "rid"}
 
@@ -117,7 +131,7 @@ class CopyPass:
         self.uncopied: list[int] = []
         self.orphans: list[tuple[int, str]] = []
         self.sqlite = conn.dialect.name == "sqlite"
-        self.check = RowCheck(workspace, as_json=self.sqlite)
+        self.check = RowCheck(workspace, as_json=self.sqlite, search_index=self.sqlite)
         #: The indexer's mark: entries past it are not in the counts or the search index yet.
         marks = driver_rows(
             conn, f"SELECT seq FROM derived_heads WHERE workspace = {mark}", (workspace,)
@@ -136,8 +150,6 @@ class CopyPass:
         self.left: list[int] = []
         #: Rows to move back to their body's workspace or rid, at the end of the pass.
         self.moves: list[Broken] = []
-        #: A rid changed: the search index (keyed by rid) must be rebuilt.
-        self.reindex_search = False
 
     def step(self) -> Reindexed:
         return Reindexed(
@@ -148,7 +160,7 @@ class CopyPass:
         if self.repair:
             self._pair()  # the copies then pair with the entries one to one
         statement = self._scan_sql(as_json=self.sqlite, search_index=self.sqlite)
-        check, last = self.check, -1
+        check, last, indexed = self.check, -1, 0
         while True:
             try:
                 rows = driver_rows(
@@ -173,6 +185,8 @@ class CopyPass:
             last = rows[-1][1]
             if self.repair:
                 self._rewrite(check.broken[start:])
+                self._reindex(check.reindexed[indexed:])
+            indexed = len(check.reindexed)
             day = last // (DAY_US * RID_SLOTS)
             if len(check.keys) >= WINDOW and day > check.keys[0][_DAY]:
                 self._compare(day)
@@ -235,7 +249,9 @@ class CopyPass:
             except ValueError:
                 self.left.append(seq)  # an unreadable body: verify reports it
                 continue
-            self.store._insert_copies(self.conn, [copy_row(int(rows[0][0]), values)])
+            rid = int(rows[0][0])
+            self.store._delete_search(self.conn, [(rid, "")])  # a row left in its place
+            self.store._insert_copies(self.conn, [copy_row(rid, values)])
         self.rewritten += len(uncopied) + len(orphans)
 
     def _scan_sql(self, *, as_json: bool = False, search_index: bool = False) -> str:
@@ -247,8 +263,7 @@ class CopyPass:
         if as_json:
             columns = [*columns[:3], f"CAST(json_array({', '.join(columns[3:])}) AS BLOB)"]
         if search_index:
-            words = "length(e.search_text) - length(replace(e.search_text, ' ', '')) + 1"
-            columns += ["d.sz", f"CASE e.search_text WHEN '' THEN 0 ELSE {words} END"]
+            columns.append("d.sz")
             # the (workspace, rid) index, not another starting with workspace: rows then
             # come in table order
             source += " INDEXED BY ix_events_workspace_rid"
@@ -292,6 +307,15 @@ class CopyPass:
             driver_rows(self.conn, f"UPDATE events SET {assignments} WHERE rid = {mark}", rows)
             self.rewritten += len(rows)
 
+    def _reindex(self, rows: Sequence[tuple[int, int, str]]) -> None:
+        """Write the search index's row of each ``(rid, seq, indexed text)`` again."""
+        if not rows:
+            return
+        broken = {item.rid for item in self.check.broken}
+        driver_rows(self.conn, search_index.DELETE, [(rid,) for rid, _, _ in rows])
+        driver_rows(self.conn, search_index.INSERT, [(rid, text) for rid, _, text in rows])
+        self.rewritten += sum(rid not in broken for rid, _, _ in rows)
+
     def _move(self) -> None:
         """Put rows back where their bodies say: their workspace (counted there too) and
         the rid of their microsecond (a free slot of it). A place another row holds is
@@ -318,8 +342,10 @@ class CopyPass:
                 driver_rows(
                     conn, f"UPDATE entries SET rid = {mark} WHERE rid = {mark}", [(rid, item.rid)]
                 )
+            if self.sqlite:  # the index's row under the rid, with the workspace's token
+                driver_rows(conn, search_index.DELETE, [(item.rid,)])
+                driver_rows(conn, search_index.INSERT, [(rid, values["indexed"])])
             self.rewritten += not set(item.names) - _PLACE - {"id"}  # else counted already
-            self.reindex_search |= rid != item.rid
             if workspace != self.workspace:
                 counts.add(workspace, occurred, values)
                 if values["ip"]:
@@ -524,9 +550,61 @@ def driver_rows(conn: Connection, statement: str, params: Any = ()) -> list[Any]
 
 
 def fts_problem(conn: Connection) -> str | None:
-    """FTS5's integrity check of the search index against ``events.search_text``."""
+    """FTS5's integrity check of the search index's structure."""
     try:
         driver_rows(conn, "INSERT INTO events_fts (events_fts, rank) VALUES ('integrity-check', 1)")
     except sqlite_driver.DatabaseError as exc:
-        return f"search index (events_fts) does not match events.search_text: {exc}"
+        return f"search index (events_fts) is damaged: {exc}"
     return None
+
+
+def unlike_bodies(conn: Connection, bodies: BodyCodec) -> list[str]:
+    """Where the search index differs from what the bodies of the entries with copies
+    say (each entry's row: its size, then its scope token and words as one phrase, which
+    a row of that size holds only when it holds exactly them), and index rows of no
+    entry."""
+    found: list[str] = []
+    sizes: dict[int, bytes] = {}
+    last = -1
+    while rows := driver_rows(conn, _WITH_INDEX_SIZES, (last, CHUNK)):
+        for rid, workspace, seq, body, stored in rows:
+            try:
+                values = copies(bodies.decode(body))
+            except ValueError:
+                continue  # verify reports it
+            words = values["search_text"]
+            count = search_index.size(words)
+            size = sizes.get(count) or sizes.setdefault(count, index_size(count))
+            phrase = search_index.indexed(
+                values["workspace"], values["layer"], values["category"], words
+            )
+            if stored != size or not driver_rows(conn, _HOLDS, (f'"{phrase}"', rid)):
+                found.append(f"workspace {workspace!r} seq {seq}: not what its body says")
+        last = rows[-1][0]
+    copied = driver_rows(conn, "SELECT count(*) FROM events")[0][0]
+    indexed = driver_rows(conn, f"SELECT count(*) FROM {_FTS_SIZES}")[0][0]
+    if indexed > copied:
+        found.append(f"{indexed - copied} rows of no entry's copies")
+    return found
+
+
+def rebuild_search(conn: Connection, bodies: BodyCodec) -> None:
+    """Make the search index again, from the bodies of every entry with copies (for an
+    index whose structure is damaged: FTS5 cannot rebuild one that keeps no text)."""
+    driver_rows(conn, "DROP TABLE idx.events_fts")
+    index_schema.make_search(conn.connection.driver_connection)
+    last = -1
+    while rows := driver_rows(conn, _WITH_COPIES, (last, CHUNK)):
+        indexed = []
+        for rid, body in rows:
+            try:
+                values = copies(bodies.decode(body))
+            except ValueError:
+                continue  # verify reports it
+            words = values["search_text"]
+            text = search_index.indexed(
+                values["workspace"], values["layer"], values["category"], words
+            )
+            indexed.append((rid, text))
+        driver_rows(conn, search_index.INSERT, indexed)
+        last = rows[-1][0]

@@ -2,9 +2,10 @@
 the rollups and its marks), in a database file of their own attached as ``idx``.
 
 Made when a store opens. Nothing in it is the log: the file can be rebuilt at any time,
-so a file of another layout (:data:`VERSION`) or none at all is made again empty, its
-marks at zero, and the indexer fills it from the bodies; tables that the migrations of a
-database before the index had a file of its own built in the main file are dropped.
+so a file of another layout (:data:`VERSION`), one whose search index the store's SQLite
+cannot read, or none at all is made again empty, its marks at zero, and the indexer fills
+it from the bodies; tables that the migrations of a database before the index had a file
+of its own built in the main file are dropped.
 """
 
 from __future__ import annotations
@@ -15,20 +16,31 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from activitylog.store import sqlite_driver
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, derived_heads, events
 
 #: The tables of the index file, in the order they are made.
 TABLES: tuple[Table, ...] = (events, derived_heads, *(r.table for r in (*ROLLUPS, *IP_ROLLUPS)))
-#: The index file's layout, kept as its ``user_version``: 3 = no copy of what the log's
-#: row holds (id, seq) nor of the time (the rid's), the device or the label; 2 = words searched
-#: through the ``ascii`` tokenizer, the actor's role copied; 1 and 0: trigrams, no role.
-VERSION = 3
-#: The search index of the stored words (activitylog.search_words): they hold letters,
-#: digits and single spaces alone, so the ``ascii`` tokenizer splits them where the
-#: spaces are (it takes every other character as part of a word).
-SEARCH = (
-    "CREATE VIRTUAL TABLE idx.events_fts USING fts5("
-    "search_text, content='events', content_rowid='rid', tokenize='ascii')"
+#: The index file's layout, kept as its ``user_version``: 4 = the words in the search index
+#: alone (``events.search_text`` left empty), each entry's scope token beside them, the
+#: copies ordered by actor name; 3 = no copy of what the log's row holds (id, seq) nor of
+#: the time (the rid's), the device or the label; 2 = words searched through the
+#: ``ascii`` tokenizer, the actor's role copied; 1 and 0: trigrams, no role.
+VERSION = 4
+#: SQLite from which FTS5 deletes rows of an index that keeps no copy of their text.
+CONTENTLESS_DELETE = (3, 43, 0)
+#: The search index (activitylog.store.search_index): per entry (rowid = rid) its scope
+#: token and words, which hold letters, digits and single spaces alone, so the ``ascii``
+#: tokenizer splits them where the spaces are (it takes every other character, the scope
+#: token's mark among them, as part of a word). It keeps no copy of the text where SQLite
+#: can delete rows of such an index; an older SQLite keeps one inside it.
+SEARCH = "CREATE VIRTUAL TABLE idx.events_fts USING fts5(words, tokenize='ascii'{options})"
+_CONTENTLESS = ", content='', contentless_delete=1"
+#: Sorting by actor (reads.SORT_COLUMNS, reads._order) walks this index: a page of a
+#: workspace's entries by name reads as many keys as it skips, and sorts nothing.
+BY_ACTOR = (
+    "CREATE INDEX idx.ix_events_workspace_actor_name"
+    " ON events (workspace, lower(actor_name), rid DESC)"
 )
 _NAMES = {"events_fts", *(table.name for table in TABLES)}
 
@@ -40,7 +52,7 @@ def ensure(conn: Connection) -> None:
     _drop(driver, "main", _tables(driver, "main") & _NAMES)
     version = driver.execute("PRAGMA idx.user_version").fetchone()[0]
     present = _tables(driver, "idx")
-    if version != VERSION or "derived_heads" not in present:
+    if version != VERSION or "derived_heads" not in present or _too_new(driver):
         _drop(driver, "idx", present)
         _create(driver)
         driver.execute(f"PRAGMA idx.user_version = {VERSION}")
@@ -66,4 +78,22 @@ def _create(driver: Any) -> None:
         for index in sorted(table.indexes, key=lambda i: str(i.name)):
             ddl = str(CreateIndex(index).compile(dialect=dialect)).strip()
             driver.execute(ddl.replace(f"INDEX {index.name} ", f"INDEX idx.{index.name} ", 1))
-    driver.execute(SEARCH)
+    driver.execute(BY_ACTOR)
+    make_search(driver)
+
+
+def make_search(driver: Any) -> None:
+    """Make the search index, empty (its rows are written by the indexer)."""
+    driver.execute(SEARCH.format(options=_CONTENTLESS if contentless() else ""))
+
+
+def contentless() -> bool:
+    """Whether the search index keeps no copy of the words (the SQLite under the store
+    can delete from such an index)."""
+    return sqlite_driver.VERSION >= CONTENTLESS_DELETE
+
+
+def _too_new(driver: Any) -> bool:
+    """Whether the file's search index needs a newer SQLite than the store's."""
+    row = driver.execute("SELECT sql FROM idx.sqlite_master WHERE name = 'events_fts'").fetchone()
+    return row is not None and "contentless_delete" in row[0] and not contentless()

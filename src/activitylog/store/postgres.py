@@ -14,6 +14,7 @@ from activitylog.sealing import SealPolicy
 from activitylog.store import migrate
 from activitylog.store.indexing import upsert_sql
 from activitylog.store.schema import Rollup, entries, events
+from activitylog.store.search_index import SearchScope
 from activitylog.store.sql import SQLStore
 
 COPY_ENTRIES = f"COPY entries ({', '.join(c.name for c in entries.columns)}) FROM STDIN"
@@ -55,7 +56,9 @@ class PostgresStore(SQLStore):
             tuple(list(column) for column in zip(*rows, strict=True)),
         )
 
-    def _search(self, query: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
+    def _search(
+        self, query: str, lo: int | None, hi: int | None, scope: SearchScope | None
+    ) -> ColumnElement[bool]:
         # The query's words at the start of the stored words or after a space: the rule
         # activitylog.search_words states (words hold no LIKE wildcard), through the
         # trigram index.

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Connection, Select, Table, and_, func, or_
 from activitylog.access import Visibility
 from activitylog.events import EVENT_FIELDS, format_micros
 from activitylog.query import Cursor, Filters, Page, QuerySpec, Sort
+from activitylog.search_words import words
 from activitylog.stats import Dim
 from activitylog.store.base import READ_COLUMNS, chunks, row_to_event
 from activitylog.store.clauses import (
@@ -21,6 +22,7 @@ from activitylog.store.clauses import (
     dimension_clauses,
     event_clauses,
     rollup_covers,
+    search_alone,
     visibility_clauses,
 )
 from activitylog.store.indexing import SQLIndexing
@@ -43,6 +45,7 @@ from activitylog.store.schema import (
     events,
     tombstones,
 )
+from activitylog.store.search_index import SearchScope, scope_of
 
 SORT_COLUMNS: dict[str, ColumnElement[Any]] = {
     "time": events.c.rid,
@@ -70,6 +73,9 @@ class SQLReads(SQLIndexing):
     """Reads of entries, pages and counts. All but :meth:`after` settle first
     (:meth:`_settled`): the copies, the rollups and the search index include every entry
     acknowledged before the read began."""
+
+    #: The copies have an index of each workspace's rows in the actor sort's order.
+    ACTOR_ORDER = False
 
     def _settled(self) -> None:
         """Index what is pending, once per :meth:`reusing_counts` block."""
@@ -126,7 +132,18 @@ class SQLReads(SQLIndexing):
     def query(self, spec: QuerySpec) -> Page:
         self._settled()
         filters = spec.filters
-        where = event_clauses(events, spec.visibility, filters, Window.of(filters), self._search)
+        window = Window.of(filters)
+        if self._walks_actor_order(spec):
+            # The window tested on each key instead of ranging over rid: the planner then
+            # walks the index in the sort's order and reads only as far as the page.
+            where = event_clauses(
+                events, spec.visibility, filters, Window(None, None), self._search
+            )
+            lo, hi = window.rids()
+            where += [events.c.rid + 0 >= lo] if lo is not None else []
+            where += [events.c.rid + 0 < hi] if hi is not None else []
+        else:
+            where = event_clauses(events, spec.visibility, filters, window, self._search)
         column = SORT_COLUMNS[spec.sort.key]
         backwards = spec.before is not None  # read in reverse from the cursor, then turn
         cursor = spec.before or spec.after
@@ -134,9 +151,18 @@ class SQLReads(SQLIndexing):
             where.append(_beyond(spec.sort, column, cursor, backwards))
         # Page through the narrow index first (one more key: is there a next page?),
         # then fetch only the rows shown.
-        keys_stmt = select(events.c.rid, column).where(*where)
-        keys_stmt = keys_stmt.order_by(*_order(spec.sort, column, backwards))
-        keys_stmt = keys_stmt.limit(spec.size + 1).offset(spec.offset)
+        searched = self._keys_from_search(spec, cursor, backwards)
+        keys_stmt: Select[Any] = (
+            (
+                select(events.c.rid, column)
+                .where(*where)
+                .order_by(*_order(spec.sort, column, backwards))
+                if searched is None
+                else searched
+            )
+            .limit(spec.size + 1)
+            .offset(spec.offset)
+        )
         with self.engine.connect() as conn:
             keys = [tuple(row) for row in conn.execute(keys_stmt)]
             more = len(keys) > spec.size
@@ -163,6 +189,67 @@ class SQLReads(SQLIndexing):
             prev_cursor=at(keys[0]) if keys and earlier else None,
             limit=spec.limit,
         )
+
+    def _walks_actor_order(self, spec: QuerySpec) -> bool:
+        """Whether a page sorted by actor walks the copies' index in that order
+        (:attr:`ACTOR_ORDER`): within one workspace, unless a filter with an index of its
+        own (or a search) narrows the rows more than a walk skips."""
+        vis, filters = spec.visibility, spec.filters
+        return (
+            self.ACTOR_ORDER
+            and spec.sort.key == "actor"
+            and vis.workspace is not None
+            and vis.actor_id is None
+            and not (
+                filters.actor_ids
+                or filters.subject_type
+                or filters.subject_id
+                or filters.ip
+                or filters.countries
+                or filters.search
+                or filters.ids
+            )
+        )
+
+    def _keys_from_search(
+        self, spec: QuerySpec, cursor: Cursor | None, backwards: bool
+    ) -> Select[Any] | None:
+        """A page's ``(rid, rid)`` keys in time order, read from the search index alone
+        when it answers every condition (:meth:`_search_alone`); else None."""
+        if spec.sort.key != "time":
+            return None
+        window = Window.of(spec.filters)
+        lo, hi = window.rids()
+        descending = spec.sort.descending != backwards
+        if cursor is not None:
+            if descending:
+                hi = cursor.rid if hi is None else min(hi, cursor.rid)
+            else:
+                lo = cursor.rid + 1 if lo is None else max(lo, cursor.rid + 1)
+        rids = self._search_alone(spec.visibility, spec.filters, lo, hi)
+        if rids is None:
+            return None
+        rid = rids.selected_columns[0]
+        return rids.add_columns(rid).order_by(rid.desc() if descending else rid.asc())
+
+    def _search_alone(
+        self, vis: Visibility, filters: Filters, lo: int | None, hi: int | None
+    ) -> Select[Any] | None:
+        """The rids of the entries matching ``filters`` in ``[lo, hi)`` from the search
+        index alone, when the engine's index knows scopes and they and the rid range are
+        every condition (:func:`~activitylog.store.clauses.search_alone`); else None."""
+        query = words(filters.search) if filters.search else ""
+        if not query or not search_alone(vis, filters):
+            return None
+        return self._search_rids(query, lo, hi, scope_of(vis, filters))
+
+    def _search_rids(
+        self, query: str, lo: int | None, hi: int | None, scope: SearchScope | None
+    ) -> Select[Any] | None:
+        """The rids of the entries of ``scope`` in ``[lo, hi)`` whose words match
+        ``query``, from a search index that knows scopes; None where the engine's does
+        not."""
+        return None
 
     def iter_events(
         self, visibility: Visibility, filters: Filters, order: str = "-time", chunk: int = 5000
@@ -314,6 +401,10 @@ class SQLReads(SQLIndexing):
         self, vis: Visibility, filters: Filters, window: Window, dims: Sequence[Dim]
     ) -> Select[Any]:
         """Counts of raw events by ``dims``."""
+        if not dims:
+            rids = self._search_alone(vis, filters, *window.rids())
+            if rids is not None:
+                return select(func.count()).select_from(rids.subquery())
         columns = _columns(dims)
         stmt = select(*columns, func.count()).where(
             *event_clauses(events, vis, filters, window, self._search)

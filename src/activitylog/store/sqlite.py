@@ -11,7 +11,9 @@ Writers take their file's write lock when they begin, so concurrent processes qu
 it instead of failing mid-transaction: ``immediate`` (appends, accounts, followers) the
 database's, ``index`` the index file's, ``all`` both (deletions, purges, reindex);
 readers see a snapshot. Search uses an FTS5 index of words whose rowid is the time-ordered
-``rid``, so a time range narrows the match itself.
+``rid``, so a time range narrows the match itself, and whose rows carry each entry's scope
+token (:mod:`activitylog.store.search_index`), so a search inside one workspace is answered
+by the index alone.
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ from sqlalchemy.engine import make_url
 
 from activitylog.errors import ConfigurationError
 from activitylog.sealing import SealPolicy
-from activitylog.store import index_schema, migrate, sqlite_driver
+from activitylog.store import index_schema, migrate, search_index, sqlite_driver
 from activitylog.store.ledger import STREAM_CHUNK, RowStream
 from activitylog.store.schema import entries, events
+from activitylog.store.search_index import SearchScope, indexed, match
 from activitylog.store.sql import SQLStore
 
 INSERT_ENTRIES = (
@@ -52,9 +55,12 @@ INSERT_COPIES = (
     f"INSERT INTO events ({', '.join(c.name for c in events.columns)}) "
     f"VALUES ({', '.join('?' for _ in events.columns)})"
 )
-SEARCH_TEXT = [c.name for c in events.columns].index("search_text")
-INSERT_SEARCH = "INSERT INTO events_fts (rowid, search_text) VALUES (?, ?)"
-DELETE_SEARCH = "INSERT INTO events_fts (events_fts, rowid, search_text) VALUES ('delete', ?, ?)"
+_COLUMNS = [c.name for c in events.columns]
+#: Where the copies' row holds what the search index is made of. The words live in the
+#: index alone (index_schema.SEARCH): the row's ``search_text`` is left empty.
+SEARCH_TEXT, WORKSPACE, LAYER, CATEGORY = (
+    _COLUMNS.index(name) for name in ("search_text", "workspace", "layer", "category")
+)
 SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 #: How a transaction takes one file's write lock and not the other's.
 LOCKS = {
@@ -67,6 +73,8 @@ UNSYNCED_AUTOCHECKPOINT = 256
 
 
 class SQLiteStore(SQLStore):
+    ACTOR_ORDER = True  # index_schema.BY_ACTOR
+
     def __init__(self, url: str, policy: SealPolicy, *, durability: str = "full") -> None:
         parsed = make_url(url)
         database = parsed.database or ""
@@ -188,15 +196,15 @@ class SQLiteStore(SQLStore):
         self._sql(conn, INSERT_ENTRIES, rows)
 
     def _insert_copies(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-        self._sql(conn, INSERT_COPIES, rows)
-        self._sql(conn, INSERT_SEARCH, [(row[0], row[SEARCH_TEXT]) for row in rows])
+        self._sql(conn, INSERT_COPIES, [_without_words(row) for row in rows])
+        self._sql(conn, search_index.INSERT, [(row[0], indexed_text(row)) for row in rows])
 
     def _delete_event(self, conn: Connection, rid: int, search_text: str) -> None:
-        conn.exec_driver_sql(DELETE_SEARCH, (rid, search_text))
+        conn.exec_driver_sql(search_index.DELETE, (rid,))
         super()._delete_event(conn, rid, search_text)
 
     def _delete_search(self, conn: Connection, rows: list[tuple[int, str]]) -> None:
-        self._sql(conn, DELETE_SEARCH, rows)
+        self._sql(conn, search_index.DELETE, [(row[0],) for row in rows])
 
     def _stream(self, conn: Connection, statement: str, params: tuple[Any, ...]) -> RowStream:
         # Verification reads every entry: the driver's own cursor hands over plain tuples.
@@ -211,20 +219,38 @@ class SQLiteStore(SQLStore):
             for schema in ("main", "idx"):
                 _driver(conn).execute(f"PRAGMA {schema}.wal_checkpoint(TRUNCATE)").fetchall()
 
-    def _search(self, query: str, lo: int | None, hi: int | None) -> ColumnElement[bool]:
+    def _search(
+        self, query: str, lo: int | None, hi: int | None, scope: SearchScope | None
+    ) -> ColumnElement[bool]:
+        return events.c.rid.in_(self._search_rids(query, lo, hi, scope))
+
+    def _search_rids(
+        self, query: str, lo: int | None, hi: int | None, scope: SearchScope | None
+    ) -> Select[Any]:
         # A phrase of the query's words, the last one a prefix: the tokenizer splits the
-        # stored words where the spaces are (index_schema.SEARCH), so this is the rule
-        # activitylog.search_words states.
-        match: Select[Any] = (
-            select(literal_column("rowid"))
+        # indexed words where the spaces are (index_schema.SEARCH), so this is the rule
+        # activitylog.search_words states; with the scope's tokens, only the entries of
+        # that workspace the scope may see match.
+        rowid: ColumnElement[int] = literal_column("rowid")
+        rids: Select[Any] = (
+            select(rowid)
             .select_from(text("events_fts"))
-            .where(text("events_fts MATCH :fts_query").bindparams(fts_query=f'"{query}" *'))
+            .where(text("events_fts MATCH :fts_query").bindparams(fts_query=match(query, scope)))
         )
         if lo is not None:
-            match = match.where(text("rowid >= :fts_lo").bindparams(fts_lo=lo))
+            rids = rids.where(rowid >= lo)
         if hi is not None:
-            match = match.where(text("rowid < :fts_hi").bindparams(fts_hi=hi))
-        return events.c.rid.in_(match)
+            rids = rids.where(rowid < hi)
+        return rids
+
+
+def _without_words(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (*row[:SEARCH_TEXT], "", *row[SEARCH_TEXT + 1 :])
+
+
+def indexed_text(row: tuple[Any, ...]) -> str:
+    """What the search index holds for a row of copies (columns in table order)."""
+    return indexed(row[WORKSPACE], row[LAYER], row[CATEGORY], row[SEARCH_TEXT])
 
 
 def _driver(conn: Connection) -> Any:
