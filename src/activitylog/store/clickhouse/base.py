@@ -9,10 +9,13 @@ from sqlalchemy import Engine
 
 from activitylog.sealing import Sealer, SealPolicy
 from activitylog.store.clickhouse.connection import Database
+from activitylog.store.clickhouse.leases import Leases
 
 
 class ClickHouseBase:
-    def __init__(self, db: Database, engine: Engine, policy: SealPolicy) -> None:
+    def __init__(
+        self, db: Database, engine: Engine, policy: SealPolicy, leases: Leases | None = None
+    ) -> None:
         self.db = db
         #: The side SQL database (see :mod:`activitylog.store.clickhouse.store`).
         self.engine = engine
@@ -27,3 +30,7 @@ class ClickHouseBase:
         self._cleared: set[str] = set()
         #: The rids the log holds in each microsecond an append stepped through.
         self._microseconds: dict[int, set[int]] = {}
+        #: Each workspace's writer among processes (None: this process is the only one).
+        self.leases = leases
+        #: The chain hashes of the entries inserted since the last heads were written.
+        self._unsaved: list[bytes] = []

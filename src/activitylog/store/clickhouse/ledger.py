@@ -228,7 +228,7 @@ class ClickHouseLedger(ClickHouseWrites):
         record, then remove the entries."""
         frontier, chain = self._checked_prefix(plan)
         prepared = record(plan, frontier, chain)
-        with self.writer:
+        with self.writer, self._leased([plan.workspace]):
             heads = self._heads_for([plan.workspace])
             start = self.purge_start(None, plan.workspace)
             if (1 if start is None else start.last + 1) != plan.first:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, create_engine
 
 from activitylog.sealing import SealPolicy
 from activitylog.store import migrate
-from activitylog.store.clickhouse import outbox
+from activitylog.store.clickhouse import leases, outbox
 from activitylog.store.clickhouse.connection import Database, Location
 from activitylog.store.clickhouse.ledger import ClickHouseLedger
 from activitylog.store.clickhouse.schema import statements
@@ -42,7 +42,10 @@ class ClickHouseStore(ClickHouseLedger):
         with engine.begin() as conn:
             migrate.upgrade(conn)
         outbox.create(engine)
-        super().__init__(db, engine, policy)
+        leases.create(engine)
+        # chdb holds its directory for one process; servers may have several writers
+        writers = None if location.path is not None else leases.Leases(engine)
+        super().__init__(db, engine, policy, writers)
         self.writer = writer_lock(location.key)
 
     def write_unsynced(self) -> AbstractContextManager[Connection]:

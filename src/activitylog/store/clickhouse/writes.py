@@ -2,8 +2,9 @@
 
 ClickHouse has no transactions across statements and no row locks, so a workspace's
 chain stays sequential by having one writer at a time: appends take this process's
-writer lock of the log (:func:`writer_lock`); several processes or servers ingesting the
-same workspaces must each own their workspaces (a lease, docs/CLICKHOUSE.md). An append
+writer lock of the log (:func:`writer_lock`) and, on a server, where several processes
+may write, the leases of their workspaces (:mod:`~activitylog.store.clickhouse.leases`,
+confirmed before the heads are written). An append
 reads the heads, sequences, hashes and signs as the SQL engines do
 (:class:`~activitylog.sealing.Sealer`, :func:`~activitylog.store.rids.assign_rids`),
 inserts the entries with their copies (one insert, deduplicated by a token of their chain
@@ -18,13 +19,14 @@ import hashlib
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, column, select
 
 from activitylog.access import OPERATOR, Visibility, visibility_for
 from activitylog.enrich import Prepared, event_dict
-from activitylog.errors import ConfigurationError, Conflict
+from activitylog.errors import ConfigurationError, Conflict, IntegrityError
 from activitylog.idempotency import Recorded, conflict, differing_fields
 from activitylog.merkle import Frontier
 from activitylog.notes import Checkpoint, parse_checkpoint
@@ -126,8 +128,9 @@ class ClickHouseWrites(ClickHouseReads):
     def _append_batch(self, batch: Sequence[Prepared]) -> list[Recorded]:
         if not batch:
             return []
-        with self.writer:
-            heads = self._heads_for(sorted({p.content["workspace"] for p in batch}))
+        workspaces = sorted({p.content["workspace"] for p in batch})
+        with self.writer, self._leased(workspaces):
+            heads = self._heads_for(workspaces)
             try:
                 given = [p.content["id"] for p in batch if not p.fresh_id]
                 stored = self._stored_events(given)
@@ -194,7 +197,7 @@ class ClickHouseWrites(ClickHouseReads):
             self.sealer.trust(head)
             if self.witness is not None and head.seq < self.witness.witnessed_size(head.workspace):
                 raise _changed_outside(head.workspace, "is behind its witness (rolled back?)")
-            if head.workspace not in self._cleared:
+            if head.workspace not in self._cleared or self.leases is not None:
                 self._clear_unfinished(head)
         return heads
 
@@ -225,8 +228,9 @@ class ClickHouseWrites(ClickHouseReads):
 
     def _clear_unfinished(self, head: Head) -> None:
         """Remove the entries past ``head``: an append that stopped before writing its
-        head (never acknowledged). Once per workspace and process: this process's own
-        appends leave none behind unnoticed (:meth:`_forget`)."""
+        head (never acknowledged). Once per workspace and process when this process is
+        the log's only writer (its own appends leave none behind unnoticed,
+        :meth:`_forget`), at every append under leases (another writer's may have)."""
         past = {"w": head.workspace, "s": head.seq}
         if self.db.rows(
             "SELECT 1 FROM events WHERE workspace = %(w)s AND seq > %(s)s LIMIT 1", past
@@ -269,6 +273,7 @@ class ClickHouseWrites(ClickHouseReads):
                 location=p.location,
             )
         token = hashlib.sha256(b"".join(row[5] for row in rows)).hexdigest()
+        self._unsaved += [row[5] for row in rows]
         self.db.insert("events", rows, EVENT_COLUMNS, token=token)
         return written
 
@@ -292,7 +297,14 @@ class ClickHouseWrites(ClickHouseReads):
 
     def _save_heads(self, heads: dict[str, Head], *, keep: bool = False) -> None:
         """Sign each moved head (keeping the checkpoints due) and write it as a new
-        revision, after its checkpoints."""
+        revision, after its checkpoints; under leases, after confirming they are still
+        held (else the entries inserted since the last heads are removed)."""
+        if self.leases is not None:
+            try:
+                self.leases.confirm(list(heads))
+            except IntegrityError:
+                self._undo_unsaved()
+                raise
         now = time.time()
         rows, kept = [], []
         for head in heads.values():
@@ -315,13 +327,29 @@ class ClickHouseWrites(ClickHouseReads):
             )
         self.db.insert("checkpoints", kept, ("workspace", "size", "note"))
         self.db.insert("chain_heads", rows, HEAD_COLUMNS)
+        self._unsaved = []
         for row in rows:
             self._revisions[row[0]] = row[1]
+
+    def _leased(self, workspaces: Sequence[str]) -> AbstractContextManager[None]:
+        """The leases of ``workspaces`` held inside (when several processes write)."""
+        return nullcontext() if self.leases is None else self.leases.held(workspaces)
+
+    def _undo_unsaved(self) -> None:
+        """Remove the entries inserted since the last heads were written (by chain hash:
+        another writer's entries at the same seqs stay)."""
+        if self._unsaved:
+            self.db.run(
+                "DELETE FROM events WHERE lower(hex(chain_hash)) IN %(h)s",
+                {"h": tuple(h.hex() for h in self._unsaved)},
+            )
+        self._unsaved = []
 
     def _forget(self, heads: dict[str, Head]) -> None:
         """After a failed append: trust no remembered head, and look past each head again
         at the next append (its entries may be in without it)."""
         self.sealer.forget(list(heads))
+        self._unsaved = []
         for workspace in heads:
             self._cleared.discard(workspace)
             self._revisions.pop(workspace, None)
@@ -335,7 +363,7 @@ class ClickHouseWrites(ClickHouseReads):
     def checkpoint_now(self, workspace: str) -> Checkpoint | None:
         """Keep a checkpoint of ``workspace``'s head if it moved since the last one kept,
         and copy it to the witness; None when there was nothing new."""
-        with self.writer:
+        with self.writer, self._leased([workspace]):
             if not self._read_heads([workspace]):
                 return None
             heads = self._heads_for([workspace])
@@ -420,13 +448,14 @@ class ClickHouseWrites(ClickHouseReads):
                 for workspace, gone in sorted(done.items())
                 for part in chunks([i for _, i in sorted(gone)], RECORD_IDS)
             ]
-            heads = self._heads_for(sorted(done))
-            try:
-                self._append_fresh(records, heads)
-                self._save_heads(heads)
-            except BaseException:
-                self._forget(heads)
-                raise
+            with self._leased(sorted(done)):
+                heads = self._heads_for(sorted(done))
+                try:
+                    self._append_fresh(records, heads)
+                    self._save_heads(heads)
+                except BaseException:
+                    self._forget(heads)
+                    raise
         self._committed(heads)
         return [event_id for gone in done.values() for _, event_id in gone]
 
