@@ -325,6 +325,10 @@ def test_a_body_of_another_shape_is_exported_as_decoded() -> None:
         assert b"".join(Encoder(fmt, [row])) == b"".join(Encoder(fmt, [stored_event(row)]))
     (line,) = b"".join(Encoder("ndjson", [row])).splitlines()
     assert orjson.loads(line)["extra"] == {"a": 1}  # nothing dropped
+    # among entries of the usual shape too
+    rows = [*ENTRIES, row, *ENTRIES]
+    for fmt in ("csv", "json", "ndjson"):
+        assert b"".join(Encoder(fmt, rows)) == b"".join(Encoder(fmt, map(stored_event, rows)))
 
 
 def test_a_body_that_is_not_json_is_an_error() -> None:

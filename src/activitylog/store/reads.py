@@ -277,7 +277,7 @@ class SQLReads(SQLIndexing):
             stmt = stmt.order_by(events.c.rid.desc() if descending else events.c.rid).limit(chunk)
             with self.engine.connect() as conn:
                 rows = conn.execute(stmt).all()
-            yield from self._read_many([row[1:] for row in rows])
+            yield from self._read_many(rows, 1)
             if len(rows) < chunk:
                 return
             last = rows[-1][0]
