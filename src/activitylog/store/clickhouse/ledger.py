@@ -275,7 +275,8 @@ class ClickHouseLedger(ClickHouseWrites):
     def finish_purge(self, workspace: str) -> int:
         """Remove what ``workspace``'s latest purge record covers and is still stored;
         the rows removed (lightweight DELETEs: gone from reads at once, from the disk at
-        the parts' next merge)."""
+        the parts' next merge, or at once for a month the purge left without a row:
+        :meth:`_compact_emptied_months`)."""
         start = self.purge_start(None, workspace)
         if start is None:
             return 0
@@ -291,7 +292,22 @@ class ClickHouseLedger(ClickHouseWrites):
                 if count:
                     self.db.run(f"DELETE FROM {table} {where}", bounds)
                 removed += count
+        if removed:
+            self._compact_emptied_months()
         return removed
+
+    def _compact_emptied_months(self) -> None:
+        """Merge each month partition of ``events`` that holds no row any more (the rows
+        purges deleted stay on disk, masked, until a merge): its space is freed now. A
+        merge never removes a row a read sees, so an append meanwhile is safe."""
+        months = self.db.rows(
+            "SELECT DISTINCT partition_id FROM system.parts"
+            " WHERE active AND rows > 0 AND database = currentDatabase() AND table = 'events'"
+        )
+        for (month,) in months:
+            live = {"p": month}
+            if not self.db.rows("SELECT 1 FROM events WHERE _partition_id = %(p)s LIMIT 1", live):
+                self.db.run("OPTIMIZE TABLE events PARTITION ID %(p)s FINAL", live)
 
     # -- the copies ------------------------------------------------------------------------
     def index_pending(
