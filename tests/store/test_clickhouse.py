@@ -169,3 +169,22 @@ def test_an_append_in_flight_is_not_reported(
     appending.join()
     assert report.ok, report.breaks
     assert report.entries == 4
+
+
+def test_on_a_cluster_mutations_go_to_the_replicated_tables(chlog: ActivityLog) -> None:
+    from activitylog.store.clickhouse.store import cluster_of
+
+    assert cluster_of("Distributed('logs', 'activitylog', 'events_local', cityHash64(workspace))")
+    assert cluster_of("Distributed('it\\'s', 'db', 'events_local', rand())") == "it's"
+    assert cluster_of("MergeTree PARTITION BY x ORDER BY (workspace, rid)") is None
+    store: Any = chlog.store
+    assert store.cluster is None
+    assert store.mutable("events") == "events"
+    store.cluster = "logs"
+    for statement in (
+        f"DELETE FROM {store.mutable('events')} WHERE rid IN (1, 2)",
+        f"ALTER TABLE {store.mutable('events')} UPDATE action = 'a' WHERE rid = 1",
+    ):
+        [(formatted,)] = store.db.rows("SELECT formatQuery(%(q)s)", {"q": statement})
+        assert "events_local ON CLUSTER logs" in formatted
+    store.cluster = None

@@ -10,11 +10,17 @@ from sqlalchemy import Engine
 from activitylog.sealing import Sealer, SealPolicy
 from activitylog.store.clickhouse.connection import Database
 from activitylog.store.clickhouse.leases import Leases
+from activitylog.store.clickhouse.schema import quote_name
 
 
 class ClickHouseBase:
     def __init__(
-        self, db: Database, engine: Engine, policy: SealPolicy, leases: Leases | None = None
+        self,
+        db: Database,
+        engine: Engine,
+        policy: SealPolicy,
+        leases: Leases | None = None,
+        cluster: str | None = None,
     ) -> None:
         self.db = db
         #: The side SQL database (see :mod:`activitylog.store.clickhouse.store`).
@@ -32,5 +38,14 @@ class ClickHouseBase:
         self._microseconds: dict[int, set[int]] = {}
         #: Each workspace's writer among processes (None: this process is the only one).
         self.leases = leases
+        #: The cluster the tables are Distributed over (None: one server's tables).
+        self.cluster = cluster
         #: The chain hashes of the entries inserted since the last heads were written.
         self._unsaved: list[bytes] = []
+
+    def mutable(self, table: str) -> str:
+        """Where a DELETE or ALTER of ``table`` goes: the table itself, or on a cluster its
+        replicated ``<table>_local`` on every node (a Distributed table takes neither)."""
+        if self.cluster is None:
+            return table
+        return f"{table}_local ON CLUSTER {quote_name(self.cluster)}"

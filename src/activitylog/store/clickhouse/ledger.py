@@ -290,9 +290,9 @@ class ClickHouseLedger(ClickHouseWrites):
                     self.db.rows(f"SELECT count() FROM {table}{final} {where}", bounds)[0][0]
                 )
                 if count:
-                    self.db.run(f"DELETE FROM {table} {where}", bounds)
+                    self.db.run(f"DELETE FROM {self.mutable(table)} {where}", bounds)
                 removed += count
-        if removed:
+        if removed and self.cluster is None:  # a cluster's parts are each node's
             self._compact_emptied_months()
         return removed
 
@@ -342,7 +342,7 @@ class ClickHouseLedger(ClickHouseWrites):
                     continue
                 assignments = ", ".join(f"{n} = %({n})s" for n in fixable)
                 self.db.run(
-                    f"ALTER TABLE events UPDATE {assignments} WHERE rid = %(rid)s"
+                    f"ALTER TABLE {self.mutable('events')} UPDATE {assignments} WHERE rid = %(rid)s"
                     " SETTINGS mutations_sync = 2",
                     {**{n: values[n] for n in fixable}, "rid": rid},
                 )

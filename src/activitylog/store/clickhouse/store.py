@@ -12,6 +12,7 @@ in it stay empty.
 
 from __future__ import annotations
 
+import re
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -45,7 +46,7 @@ class ClickHouseStore(ClickHouseLedger):
         leases.create(engine)
         # chdb holds its directory for one process; servers may have several writers
         writers = None if location.path is not None else leases.Leases(engine)
-        super().__init__(db, engine, policy, writers)
+        super().__init__(db, engine, policy, writers, distributed_over(db))
         self.writer = writer_lock(location.key)
 
     def write_unsynced(self) -> AbstractContextManager[Connection]:
@@ -55,6 +56,22 @@ class ClickHouseStore(ClickHouseLedger):
     def close(self) -> None:
         self.engine.dispose()
         self.db.close()
+
+
+def distributed_over(db: Database) -> str | None:
+    """The cluster the log's ``events`` table is Distributed over (made by ``activitylog
+    migrate --cluster``), or None."""
+    found = db.rows(
+        "SELECT engine_full FROM system.tables WHERE database = currentDatabase()"
+        " AND name = 'events'"
+    )
+    return cluster_of(str(found[0][0])) if found else None
+
+
+def cluster_of(engine_full: str) -> str | None:
+    """The cluster a table's ``engine_full`` names, None unless it is Distributed."""
+    named = re.match(r"Distributed\(\s*'((?:[^'\\]|\\.)*)'", engine_full)
+    return None if named is None else re.sub(r"\\(.)", r"\1", named[1])
 
 
 def create(url: str, cluster: str | None = None) -> list[str]:

@@ -235,7 +235,10 @@ class ClickHouseWrites(ClickHouseReads):
         if self.db.rows(
             "SELECT 1 FROM events WHERE workspace = %(w)s AND seq > %(s)s LIMIT 1", past
         ):
-            self.db.run("DELETE FROM events WHERE workspace = %(w)s AND seq > %(s)s", past)
+            self.db.run(
+                f"DELETE FROM {self.mutable('events')} WHERE workspace = %(w)s AND seq > %(s)s",
+                past,
+            )
         self._cleared.add(head.workspace)
 
     def _append_fresh(
@@ -340,7 +343,7 @@ class ClickHouseWrites(ClickHouseReads):
         another writer's entries at the same seqs stay)."""
         if self._unsaved:
             self.db.run(
-                "DELETE FROM events WHERE lower(hex(chain_hash)) IN %(h)s",
+                f"DELETE FROM {self.mutable('events')} WHERE lower(hex(chain_hash)) IN %(h)s",
                 {"h": tuple(h.hex() for h in self._unsaved)},
             )
         self._unsaved = []
@@ -442,7 +445,9 @@ class ClickHouseWrites(ClickHouseReads):
                 return []
             self.db.insert("tombstones", graves, TOMBSTONE_COLUMNS)
             for chunk in chunks(rids):
-                self.db.run(events.delete().where(events.c.rid.in_(chunk)))
+                self.db.run(
+                    f"DELETE FROM {self.mutable('events')} WHERE rid IN %(r)s", {"r": tuple(chunk)}
+                )
             records = [
                 record(workspace, list(part), deleted_at)
                 for workspace, gone in sorted(done.items())

@@ -1,0 +1,69 @@
+CREATE DATABASE IF NOT EXISTS `activitylog` ON CLUSTER `logs`;
+
+CREATE TABLE IF NOT EXISTS `activitylog`.events_local ON CLUSTER `logs` (
+    rid Int64 CODEC(DoubleDelta, ZSTD(1)),
+    workspace LowCardinality(String),
+    seq UInt64 CODEC(Delta, ZSTD(1)),
+    id String CODEC(ZSTD(3)),
+    body String CODEC(ZSTD(3)),
+    content_hash FixedString(32) CODEC(NONE),
+    chain_hash FixedString(32) CODEC(NONE),
+    layer LowCardinality(String),
+    actor_id String CODEC(ZSTD(3)),
+    actor_name Nullable(String) CODEC(ZSTD(3)),
+    action LowCardinality(String),
+    category LowCardinality(String),
+    verb LowCardinality(String),
+    kind LowCardinality(String),
+    result LowCardinality(String),
+    ip Nullable(String) CODEC(ZSTD(3)),
+    subject_type LowCardinality(Nullable(String)),
+    subject_id Nullable(String) CODEC(ZSTD(3)),
+    search_text String CODEC(ZSTD(3)),
+    country LowCardinality(Nullable(String)),
+    actor_role LowCardinality(Nullable(String)),
+    INDEX ix_id id TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX ix_seq seq TYPE minmax GRANULARITY 1,
+    INDEX ix_actor actor_id TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX ix_subject subject_id TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX ix_ip ip TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX ix_search search_text TYPE ngrambf_v1(3, 8192, 3, 0) GRANULARITY 1
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/activitylog/events', '{replica}') PARTITION BY toYYYYMM(toDateTime(intDiv(rid, 1000000000), 'UTC')) ORDER BY (workspace, rid);
+
+CREATE TABLE IF NOT EXISTS `activitylog`.events ON CLUSTER `logs` AS `activitylog`.events_local ENGINE = Distributed(`logs`, `activitylog`, events_local, cityHash64(workspace));
+
+CREATE TABLE IF NOT EXISTS `activitylog`.chain_heads_local ON CLUSTER `logs` (
+    workspace String,
+    revision UInt64,
+    seq UInt64,
+    chain_hash String,
+    frontier String,
+    note Nullable(String),
+    checkpoint_seq UInt64,
+    checkpoint_at Int64
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/activitylog/chain_heads', '{replica}', revision) ORDER BY workspace;
+
+CREATE TABLE IF NOT EXISTS `activitylog`.chain_heads ON CLUSTER `logs` AS `activitylog`.chain_heads_local ENGINE = Distributed(`logs`, `activitylog`, chain_heads_local, cityHash64(workspace));
+
+CREATE TABLE IF NOT EXISTS `activitylog`.checkpoints_local ON CLUSTER `logs` (
+    workspace String,
+    size UInt64,
+    note String
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/activitylog/checkpoints', '{replica}') ORDER BY (workspace, size);
+
+CREATE TABLE IF NOT EXISTS `activitylog`.checkpoints ON CLUSTER `logs` AS `activitylog`.checkpoints_local ENGINE = Distributed(`logs`, `activitylog`, checkpoints_local, cityHash64(workspace));
+
+CREATE TABLE IF NOT EXISTS `activitylog`.tombstones_local ON CLUSTER `logs` (
+    workspace String,
+    seq UInt64,
+    id String,
+    occurred_at Int64,
+    content_hash String,
+    chain_hash String,
+    deleted_at Int64,
+    deleted_by String,
+    reason String,
+    INDEX ix_id id TYPE bloom_filter(0.001) GRANULARITY 1
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/activitylog/tombstones', '{replica}') ORDER BY (workspace, seq);
+
+CREATE TABLE IF NOT EXISTS `activitylog`.tombstones ON CLUSTER `logs` AS `activitylog`.tombstones_local ENGINE = Distributed(`logs`, `activitylog`, tombstones_local, cityHash64(workspace));
