@@ -304,3 +304,28 @@ def test_signed_note_matches_sign_checkpoint() -> None:
     note = parse_checkpoint(head.note)
     again = sign_checkpoint(OURS, WS, 3, root_at(3), chain_at(3), 0, note.time)
     assert again.note == head.note  # Ed25519 is deterministic
+
+
+@pytest.mark.parametrize(
+    ("every", "runs"), [(1000, [5]), (3, [1, 7, 2, 3]), (4, [4, 4, 9]), (1, [3])]
+)
+def test_extend_is_add_then_extended_each(every: int, runs: list[int]) -> None:
+    """A batch added at once (the tree a run at a time) gives the hashes, the tree, the
+    chain and the kept checkpoints of adding its entries one by one."""
+    one_by_one, at_once = sealer(every=every), sealer(every=every)
+    a, b = fresh(), fresh()
+    n = 0
+    for run in runs:
+        bodies = [body(n + i) for i in range(run)]
+        n += run
+        a.kept, b.kept = [], []
+        expected = []
+        for item in bodies:
+            leaf, chained = a.add(item)
+            one_by_one.extended(a, 0.0)
+            expected.append((bytes.fromhex(leaf), bytes.fromhex(chained)))
+        assert at_once.extend(b, bodies, 0.0) == expected
+        assert b.state()[:3] == a.state()[:3]
+        assert [(c.size, c.root) for c in b.kept] == [(c.size, c.root) for c in a.kept]
+        assert b.checkpoint_seq == a.checkpoint_seq
+    assert b.frontier.root() == root_of([leaf_hash(body(i)) for i in range(n)])

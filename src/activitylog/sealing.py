@@ -14,7 +14,7 @@ sign their changes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -123,6 +123,27 @@ class Sealer:
         ):
             return "differs from its signed note"
         return None
+
+    def extend(self, head: Head, bodies: Sequence[bytes], now: float) -> list[tuple[bytes, bytes]]:
+        """Append entries to ``head`` (as :meth:`Head.add` then :meth:`extended` each):
+        ``(leaf hash, chain hash)`` of each. The tree grows a run at a time, up to each
+        checkpoint kept on the way, so its nodes are hashed a level at a time."""
+        sha = hashlib.sha256
+        leaves = [sha(b"\x00" + body).digest() for body in bodies]
+        hashes = []
+        chain = head.chain
+        for leaf in leaves:
+            chain = sha(chain + leaf).digest()
+            hashes.append((leaf, chain))
+        every, done = self.policy.every, 0
+        while done < len(leaves):
+            run = min(len(leaves) - done, max(1, head.checkpoint_seq + every - head.seq))
+            head.frontier.extend(leaves[done : done + run])
+            done += run
+            head.seq += run
+            head.chain = hashes[done - 1][1]
+            self.extended(head, now)
+        return hashes
 
     def extended(self, head: Head, now: float) -> None:
         """After one entry was added: keep a checkpoint when ``every`` entries passed."""

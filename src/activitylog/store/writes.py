@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from itertools import count
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -49,6 +50,18 @@ from activitylog.verify_report import GENESIS
 #: Builds the deletion record of ``ids`` deleted from ``workspace`` at ``deleted_at`` (µs
 #: since the epoch; see :meth:`SQLWrites.delete`).
 DeletionRecord = Callable[[str, list[str], int], Prepared]
+
+
+def _by_workspace(batch: Sequence[Prepared]) -> dict[str, list[int]]:
+    """The positions of a batch's entries, by workspace (in batch order)."""
+    positions: dict[str, list[int]] = {}
+    for i, p in enumerate(batch):
+        workspace = p.content["workspace"]
+        if workspace in positions:
+            positions[workspace].append(i)
+        else:
+            positions[workspace] = [i]
+    return positions
 
 
 class SQLWrites(SQLIndexing):
@@ -123,28 +136,28 @@ class SQLWrites(SQLIndexing):
         self, conn: Connection, batch: list[Prepared], heads: dict[str, Head], careful: bool
     ) -> dict[str, dict[str, Any]]:
         rids = self._assign_rids(conn, batch, careful)
-        rows: list[tuple[Any, ...]] = []
-        written: dict[str, dict[str, Any]] = {}
-        sealer = self.sealer
-        encode, unhex = self._encoder(conn), bytes.fromhex
+        encode = self._encoder(conn)
+        stored = [encode(p.body) for p in batch]
         now = time.time()
-        for p, rid in zip(batch, rids, strict=True):
-            content, info = p.content, p.info
-            workspace = content["workspace"]
+        placed: list[tuple[int, bytes, bytes]] = [(0, b"", b"")] * len(batch)
+        for workspace, indexes in _by_workspace(batch).items():
             head = heads[workspace]
-            digest, chained = head.add(p.body)
-            sealer.extended(head, now)
-            stored = encode(p.body)
-            rows.append(
-                (rid, content["id"], workspace, head.seq, stored, unhex(digest), head.chain)
-            )
+            first = head.seq + 1
+            hashes = self.sealer.extend(head, [batch[i].body for i in indexes], now)
+            for seq, i, (leaf, chain) in zip(count(first), indexes, hashes, strict=False):
+                placed[i] = (seq, leaf, chain)
+        rows = []
+        written: dict[str, dict[str, Any]] = {}
+        for p, rid, body, (seq, leaf, chain) in zip(batch, rids, stored, placed, strict=True):
+            content = p.content
+            rows.append((rid, content["id"], content["workspace"], seq, body, leaf, chain))
             written[content["id"]] = event_dict(
                 content,
-                seq=head.seq,
-                info=info,
+                seq=seq,
+                info=p.info,
                 device=p.device,
-                content_hash=digest,
-                chain_hash=chained,
+                content_hash=leaf.hex(),
+                chain_hash=chain.hex(),
                 location=p.location,
             )
         self._insert_entries(conn, rows)
