@@ -109,3 +109,25 @@ def test_alerts_are_raised_acknowledged_and_recorded(chlog: ActivityLog) -> None
     assert actions.count("alert.acknowledged") == 1
     assert actions.count("alert_rule.updated") == 1
     assert chlog.verify().ok
+
+
+def test_an_outbox_that_cannot_be_appended_now_waits_and_reads_go_on(
+    chlog: ActivityLog, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from activitylog.store.clickhouse import outbox
+
+    store: Any = chlog.store
+    with store.engine.begin() as conn:
+        chlog.record_many([event(id=eid(1))], connection=conn)
+    append_batch = store._append_batch
+
+    def away(batch: Any) -> Any:
+        raise ConnectionError("ClickHouse is away")
+
+    monkeypatch.setattr(store, "_append_batch", away)
+    assert chlog.count() == 0
+    assert "could not be appended" in caplog.text
+    assert len(outbox.pending(store.engine)) == 1
+    monkeypatch.setattr(store, "_append_batch", append_batch)
+    assert chlog.count() == 1
+    assert outbox.pending(store.engine) == []

@@ -112,7 +112,10 @@ class ClickHouseWrites(ClickHouseReads):
     def settle(self) -> int:
         """Append the batches callers' committed transactions left in the outbox, oldest
         first; how many events. A batch whose ids were stored meanwhile with other
-        content is dropped with an error in the log's logger."""
+        content is dropped with an error in the log's logger; any other failure (another
+        writer holding the workspace past the wait, ClickHouse away) is logged and leaves
+        the batch and those after it for the next call, so the read or append that called
+        goes on."""
         if not outbox.pending(self.engine):
             return 0
         appended = 0
@@ -122,6 +125,9 @@ class ClickHouseWrites(ClickHouseReads):
                     appended += len(self._append_batch(batch))
                 except Conflict as exc:
                     logger.error("an outbox batch conflicts with the log, dropped: %s", exc)
+                except Exception:
+                    logger.exception("the outbox could not be appended now; it is kept")
+                    break
                 outbox.appended(self.engine, row_id)
         return appended
 
