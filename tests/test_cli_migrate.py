@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
+from activitylog import ActivityLog
 from activitylog.cli import main
+from activitylog.settings import Settings
 from activitylog.store.migrate import head_revisions
 
 
@@ -19,13 +21,13 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("ACTIVITYLOG_DB", raising=False)
 
 
-def test_migrate_creates_the_schema_and_says_its_revision(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'log.db'}"
+def test_migrate_creates_the_schema_and_says_its_revision(db_url: str) -> None:
     for _ in range(2):  # a second run finds it current
-        result = CliRunner().invoke(main, ["--db", url, "migrate"])
+        result = CliRunner().invoke(main, ["--db", db_url, "migrate"])
         assert result.exit_code == 0, result.output
         assert result.output == f"log schema at revision {', '.join(sorted(head_revisions()))}\n"
-    tables = inspect(create_engine(url)).get_table_names()
+    with ActivityLog(db_url, settings=Settings.from_env()) as log:
+        tables = inspect(log.store.engine).get_table_names()
     assert {"entries", "chain_heads", "alembic_version"} <= set(tables)
 
 
