@@ -73,7 +73,7 @@ class RowChunks(Protocol):
     def __iter__(self) -> Iterator[Row]: ...
 
     def chunks(self) -> Iterator[list[Row]]:
-        """The rows not yet read, in lists of up to a few thousand."""
+        """The rows in lists of up to a few thousand (read one way only)."""
         ...
 
 

@@ -293,7 +293,7 @@ class RowStream:
         return self._rows
 
     def chunks(self) -> Iterator[list[Row]]:
-        """The rows not yet read, a list at a time."""
+        """The rows a list at a time: read this way from the start, or only one way."""
         if self._chunks is not None:
             return self._chunks
         rows = self._rows
