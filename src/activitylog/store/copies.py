@@ -230,7 +230,9 @@ class RowCheck:
     as its scope token and words make (:func:`~activitylog.store.search_index.size`).
 
     ``keys`` and ``seqs`` hold one item per counted entry; ``broken`` the rows that
-    differ; ``unindexed`` the seqs the search index holds wrongly, and ``reindexed``
+    differ; ``unindexed`` the seqs the search index holds wrongly (its size of the row,
+    or, once :meth:`check_scopes` is given the rows holding each scope token, the scope
+    token), and ``reindexed``
     ``(rid, seq, indexed text)`` for each of them: what the index should hold.
     """
 
@@ -242,6 +244,9 @@ class RowCheck:
     broken: list[Broken] = field(default_factory=list)
     unindexed: list[int] = field(default_factory=list)
     reindexed: list[tuple[int, int, str]] = field(default_factory=list)
+    #: ``(rid, seq, class, words)`` of the rows of this workspace whose index size is
+    #: right, until :meth:`check_scopes` looks for their scope token.
+    scoped: list[tuple[int, int, str, str]] = field(default_factory=list)
     suspects: list[int] = field(default_factory=list)
     _sizes: dict[int, bytes] = field(default_factory=dict)
     #: The index's size of each suspect, for :meth:`exact`.
@@ -340,6 +345,18 @@ class RowCheck:
             self.reindexed.append(
                 (row[1], row[0], search_index.indexed(workspace, layer, category, text))
             )
+        elif workspace == self.workspace:
+            self.scoped.append((row[1], row[0], search_index.entry_class(layer, category), text))
+
+    def check_scopes(self, holding: dict[str, set[int]]) -> None:
+        """Note the entries of :attr:`scoped` whose row of the index is not among the
+        rows ``holding`` their class's scope token (by class), and forget them."""
+        for rid, seq, klass, text in self.scoped:
+            if rid not in holding[klass]:
+                self.unindexed.append(seq)
+                scope = search_index.token(self.workspace, klass)
+                self.reindexed.append((rid, seq, f"{scope} {text}" if text else scope))
+        self.scoped.clear()
 
 
 def project(dims: Sequence[str], grain: str) -> Callable[[Key], Key]:

@@ -26,7 +26,8 @@ from activitylog.store.derived_pass import (
     diff_order,
     fts_problem,
     rebuild_search,
-    unlike_bodies,
+    unindexed_rows,
+    unlike_words,
 )
 from activitylog.store.ledger import WORKSPACE_TABLES, SQLLedger
 
@@ -65,16 +66,17 @@ class SQLDerived(SQLLedger):
 
     def search_index_breaks(self) -> Iterator[str]:
         """What is wrong with the search index as a whole: on SQLite, FTS5's own
-        ``integrity-check`` of its structure, then each entry's row against the scope
-        token and words its body gives (all workspaces at once; a query per entry, so it
-        costs several times a :meth:`derived_breaks` pass). PostgreSQL's trigram index
-        is the server's own."""
+        ``integrity-check`` of its structure, rows of no entry's copies, then each token
+        counted (rows, occurrences) against what the bodies give (it reads every body
+        again; the index keeps no text to compare rows with). Each entry's row is
+        compared with its body by :meth:`derived_breaks` (its size and its scope token).
+        PostgreSQL's trigram index is the server's own."""
         if self.engine.dialect.name != "sqlite":
             return
         with self._write() as conn:
-            self._index_all(conn)  # every entry's row is compared with its body
-            problem = fts_problem(conn)
-            found = [problem] if problem else unlike_bodies(conn, self.bodies)
+            self._index_all(conn)  # every entry has its row
+            problem = fts_problem(conn) or unindexed_rows(conn)
+            found = [problem] if problem else unlike_words(conn, self.bodies)
         yield from found
 
     def reindex(
@@ -109,7 +111,7 @@ class SQLDerived(SQLLedger):
         if self.engine.dialect.name == "sqlite":
             with self._write() as conn:
                 self._index_all(conn)  # the rebuild indexes every row
-                if fts_problem(conn) or unlike_bodies(conn, self.bodies):
+                if fts_problem(conn) or unindexed_rows(conn) or unlike_words(conn, self.bodies):
                     rebuild_search(conn, self.bodies)
                     if on_step is not None:
                         on_step(Reindexed(None, search_index_rebuilt=True))

@@ -7,6 +7,7 @@ body (a moved row) is counted on its body's day, which is compared again at the 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,6 @@ from activitylog.store.copies import (
     Key,
     RowCheck,
     copies,
-    index_size,
     project,
     rollup_counts,
 )
@@ -53,14 +53,12 @@ _WITH_COPIES = (
     "SELECT b.rid, b.body FROM entries AS b JOIN events AS e ON e.rid = b.rid"
     " WHERE b.rid > ? ORDER BY b.rid LIMIT ?"
 )
-#: Entries with copies and the size the search index keeps of each, from a rid on.
-_WITH_INDEX_SIZES = (
-    "SELECT b.rid, b.workspace, b.seq, b.body, d.sz FROM entries AS b"
-    f" JOIN events AS e ON e.rid = b.rid LEFT JOIN {_FTS_SIZES} AS d ON d.id = b.rid"
-    " WHERE b.rid > ? ORDER BY b.rid LIMIT ?"
+#: What the search index counts of each token (rows, occurrences).
+_VOCABULARY = (
+    "CREATE VIRTUAL TABLE temp.events_fts_terms USING fts5vocab('idx', 'events_fts', 'row')"
 )
-#: Whether an entry's row of the search index holds a phrase.
-_HOLDS = "SELECT 1 FROM events_fts WHERE events_fts MATCH ? AND rowid = ?"
+#: The rids in a range whose row of the search index holds a token.
+_HOLDING = "SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid BETWEEN ? AND ?"
 #: Columns that say where an entry is rather than what it says.
 _PLACE = {"workspace", "rid"}
 
@@ -181,6 +179,8 @@ class CopyPass:
             if check.suspects:
                 check.exact(self._rows_at(check.suspects))
                 check.suspects.clear()
+            if check.scoped:
+                check.check_scopes(self._holding(rows[0][1], rows[-1][1]))
             self.entries += len(rows)
             last = rows[-1][1]
             if self.repair:
@@ -197,6 +197,21 @@ class CopyPass:
             self._recount_stray_days()
         if self.moves:
             self._move()
+
+    def _holding(self, first: int, last: int) -> dict[str, set[int]]:
+        """The rids in ``[first, last]`` whose row of the search index holds each of
+        this workspace's scope tokens, by class."""
+        return {
+            klass: {
+                int(row[0])
+                for row in driver_rows(
+                    self.conn,
+                    _HOLDING,
+                    (f'"{search_index.token(self.workspace, klass)}"', first, last),
+                )
+            }
+            for klass in search_index.CLASSES
+        }
 
     def _unpaired(self) -> tuple[list[int], list[tuple[int, str]]]:
         """The entries up to the mark that have no copies, and the copies of no entry
@@ -558,34 +573,55 @@ def fts_problem(conn: Connection) -> str | None:
     return None
 
 
-def unlike_bodies(conn: Connection, bodies: BodyCodec) -> list[str]:
-    """Where the search index differs from what the bodies of the entries with copies
-    say (each entry's row: its size, then its scope token and words as one phrase, which
-    a row of that size holds only when it holds exactly them), and index rows of no
-    entry."""
-    found: list[str] = []
-    sizes: dict[int, bytes] = {}
-    last = -1
-    while rows := driver_rows(conn, _WITH_INDEX_SIZES, (last, CHUNK)):
-        for rid, workspace, seq, body, stored in rows:
-            try:
-                values = copies(bodies.decode(body))
-            except ValueError:
-                continue  # verify reports it
-            words = values["search_text"]
-            count = search_index.size(words)
-            size = sizes.get(count) or sizes.setdefault(count, index_size(count))
-            phrase = search_index.indexed(
-                values["workspace"], values["layer"], values["category"], words
-            )
-            if stored != size or not driver_rows(conn, _HOLDS, (f'"{phrase}"', rid)):
-                found.append(f"workspace {workspace!r} seq {seq}: not what its body says")
-        last = rows[-1][0]
+def unindexed_rows(conn: Connection) -> str | None:
+    """Rows of the search index of no entry's copies (an index row per copy, none else)."""
     copied = driver_rows(conn, "SELECT count(*) FROM events")[0][0]
     indexed = driver_rows(conn, f"SELECT count(*) FROM {_FTS_SIZES}")[0][0]
-    if indexed > copied:
-        found.append(f"{indexed - copied} rows of no entry's copies")
-    return found
+    if indexed == copied:
+        return None
+    return f"search index (events_fts) holds {indexed:,} rows for {copied:,} entries' copies"
+
+
+def unlike_words(conn: Connection, bodies: BodyCodec) -> list[str]:
+    """The tokens the search index counts otherwise than the bodies of the entries with
+    copies give them: in how many rows, how many times (FTS5's ``fts5vocab``). Words of
+    an entry replaced by others change these counts; an exchange of words between
+    entries that keeps every count does not."""
+    rows: Counter[str] = Counter()
+    times: Counter[str] = Counter()
+    last = -1
+    while chunk := driver_rows(conn, _WITH_COPIES, (last, CHUNK)):
+        for _, body in chunk:
+            try:
+                tokens = _indexed(copies(bodies.decode(body))).split(" ")
+            except ValueError:
+                continue  # verify reports it
+            times.update(tokens)
+            rows.update(set(tokens))
+        last = chunk[-1][0]
+    driver_rows(conn, _VOCABULARY)
+    try:
+        stored = {
+            term: (int(n), int(m))
+            for term, n, m in driver_rows(conn, "SELECT term, doc, cnt FROM temp.events_fts_terms")
+        }
+    finally:
+        driver_rows(conn, "DROP TABLE temp.events_fts_terms")
+    found = []
+    for term in sorted(stored.keys() | rows.keys()):
+        counted = (rows.get(term, 0), times.get(term, 0))
+        if stored.get(term, (0, 0)) != counted:
+            index, bodies_say = stored.get(term, (0, 0)), counted
+            found.append(
+                f"{term!r} in {index[0]:,} rows ({index[1]:,} times), the bodies"
+                f" {bodies_say[0]:,} ({bodies_say[1]:,})"
+            )
+    return [f"search index (events_fts) counts {f}" for f in found[:MAX_DIFFS]]
+
+
+def _indexed(values: dict[str, Any]) -> str:
+    words = values["search_text"]
+    return search_index.indexed(values["workspace"], values["layer"], values["category"], words)
 
 
 def rebuild_search(conn: Connection, bodies: BodyCodec) -> None:
@@ -601,10 +637,6 @@ def rebuild_search(conn: Connection, bodies: BodyCodec) -> None:
                 values = copies(bodies.decode(body))
             except ValueError:
                 continue  # verify reports it
-            words = values["search_text"]
-            text = search_index.indexed(
-                values["workspace"], values["layer"], values["category"], words
-            )
-            indexed.append((rid, text))
+            indexed.append((rid, _indexed(values)))
         driver_rows(conn, search_index.INSERT, indexed)
         last = rows[-1][0]
