@@ -3,9 +3,9 @@
 ``parts``: per-event cost of each step of the ingest path (JSON parse, validation and
 enrichment in one pass, the store's append; and validation alone, as the remote SDK runs
 it), then what the indexer spends on the same entries afterwards (their copies, search
-index and counts), in a process of its own on one core. What a process pays once, whatever it ingests (reading
-the IP location data and the user-agent rules), is paid before the clock starts and
-reported apart as ``warmup_ms``::
+index and counts), in a process of its own on one core. What a process pays once,
+whatever it ingests (reading the IP location data and the user-agent rules), is paid
+before the clock starts and reported apart as ``warmup_ms``::
 
     python bench/ingest_parts.py parts --events 20000
 
