@@ -9,6 +9,12 @@ before the clock starts and reported apart as ``warmup_ms``::
 
     python bench/ingest_parts.py parts --events 20000
 
+``prepare``: validation and enrichment alone (``prepare_batch``) over the same events, for
+instruction counts that do not depend on what else the machine runs::
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        python bench/ingest_parts.py prepare --events 2000 --rounds 1   # minus --rounds 0
+
 ``writers``: the same batches of 500 recorded into one new SQLite database by 1, 2 and 4
 threads of one process, then by 1 and 2 processes (each with its own log object)::
 
@@ -151,14 +157,33 @@ def _emit_writers(
     )
 
 
+def prepare_only(args: argparse.Namespace) -> None:
+    """Validation and enrichment alone, ``--rounds`` times over the same events: a
+    workload to count instructions of (run it with 0 and 1 rounds under callgrind; the
+    difference is the rounds' own), or to time."""
+    raws = orjson.loads(b"[" + b",".join(e[1:-1] for e in _encoded(args.events)) + b"]")
+    prepare_batch(raws[:BATCH])  # imports, the catalog, first lookups
+    start = time.process_time()
+    for _ in range(args.rounds):
+        for i in range(0, len(raws), BATCH):
+            prepare_batch(raws[i : i + BATCH])
+    if args.rounds:
+        spent = (time.process_time() - start) / (args.rounds * len(raws)) * 1e6
+        emit({"scenario": "prepare", "events": len(raws), "cpu_us": round(spent, 2)}, "ingest")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, default in (("parts", 20_000), ("writers", 40_000)):
         sub.add_parser(name).add_argument("--events", type=int, default=default)
     sub.add_parser("measure").add_argument("--events", type=int, default=20_000)
+    prepare = sub.add_parser("prepare")
+    prepare.add_argument("--events", type=int, default=2_000)
+    prepare.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    {"parts": parts, "writers": writers, "measure": measure}[args.command](args)
+    commands = {"parts": parts, "writers": writers, "measure": measure, "prepare": prepare_only}
+    commands[args.command](args)
 
 
 if __name__ == "__main__":
