@@ -78,7 +78,7 @@ class State:
 
 
 DB_HELP = (
-    "Database URL: sqlite:///FILE or postgresql://... "
+    "Database URL: sqlite:///FILE, postgresql://..., chdb:///DIR or clickhouse://... "
     f"[default: $ACTIVITYLOG_DB, else {DEFAULT_DB}]"
 )
 
