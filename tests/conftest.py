@@ -15,9 +15,18 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from activitylog import ActivityLog
 from activitylog.settings import Settings
+
+# Tests never assert timings: no deadline per example, and no failure for data that is
+# slow to generate on a busy machine (a test's own settings still apply on top).
+hypothesis_settings.register_profile(
+    "activitylog", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("activitylog")
 
 POSTGRES_URL = os.environ.get("ACTIVITYLOG_TEST_POSTGRES")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
