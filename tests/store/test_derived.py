@@ -266,6 +266,39 @@ def test_the_search_index_is_checked(seeded: ActivityLog) -> None:
     assert moved["id"] in {e["id"] for e in found.items}
 
 
+def vocabulary(log: ActivityLog) -> list[Any]:
+    """Each token of the search index with its row and occurrence counts."""
+    sql(log, "CREATE VIRTUAL TABLE temp.v USING fts5vocab('idx', 'events_fts', 'row')")
+    try:
+        return [tuple(r.values()) for r in sql(log, "SELECT term, doc, cnt FROM temp.v")]
+    finally:
+        sql(log, "DROP TABLE temp.v")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_words_exchanged_between_entries_are_caught(seeded: ActivityLog) -> None:
+    first, second = target(seeded, "acme"), target(seeded, "globex")
+    one, two = indexed(seeded, first).split(" "), indexed(seeded, second).split(" ")
+    at = next(i for i in range(1, len(one)) if one[i] not in two and one.count(one[i]) == 1)
+    word = next(w for w in two[1:] if w not in one and two.count(w) == 1)
+    counts = vocabulary(seeded)
+    exchanged = [w if w != one[at] else word for w in one]
+    forge_index(seeded, first["rid"], " ".join(exchanged))
+    forge_index(seeded, second["rid"], " ".join(w if w != word else one[at] for w in two))
+    # every token's rows and occurrences as before, every row as long, its scope token
+    # in place: only where the words sit tells
+    assert vocabulary(seeded) == counts
+    assert everything(seeded) == {}
+    assert list(seeded.store.search_index_breaks()) == [
+        "search index (events_fts) holds words at other entries (or positions) than the"
+        " bodies give them"
+    ]
+    steps: list[derived.Reindexed] = []
+    assert seeded.store.reindex(on_step=steps.append) == 0
+    assert [s.search_index_rebuilt for s in steps if s.workspace is None] == [True]
+    assert list(seeded.store.search_index_breaks()) == []
+
+
 def test_reindex_repairs_every_copy(seeded: ActivityLog) -> None:
     rows = {w: target(seeded, w) for w in WORKSPACES}
     sql(

@@ -67,10 +67,12 @@ class SQLDerived(SQLLedger):
     def search_index_breaks(self) -> Iterator[str]:
         """What is wrong with the search index as a whole: on SQLite, FTS5's own
         ``integrity-check`` of its structure, rows of no entry's copies, then each token
-        counted (rows, occurrences) against what the bodies give (it reads every body
-        again; the index keeps no text to compare rows with). Each entry's row is
-        compared with its body by :meth:`derived_breaks` (its size and its scope token).
-        PostgreSQL's trigram index is the server's own."""
+        counted (rows, occurrences) against what the bodies give, and when the counts
+        agree, a fingerprint of where every token instance sits (row and position)
+        against the bodies' (it reads every body again; the index keeps no text to
+        compare rows with). Each entry's row is compared with its body by
+        :meth:`derived_breaks` (its size and its scope token). PostgreSQL's trigram index
+        is the server's own."""
         if self.engine.dialect.name != "sqlite":
             return
         with self._write() as conn:

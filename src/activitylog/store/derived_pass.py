@@ -57,6 +57,11 @@ _WITH_COPIES = (
 _VOCABULARY = (
     "CREATE VIRTUAL TABLE temp.events_fts_terms USING fts5vocab('idx', 'events_fts', 'row')"
 )
+#: Where the search index holds each instance of a token (row, position).
+_INSTANCES = (
+    "CREATE VIRTUAL TABLE temp.events_fts_instances"
+    " USING fts5vocab('idx', 'events_fts', 'instance')"
+)
 #: The rids in a range whose row of the search index holds a token.
 _HOLDING = "SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid BETWEEN ? AND ?"
 #: Columns that say where an entry is rather than what it says.
@@ -584,20 +589,25 @@ def unindexed_rows(conn: Connection) -> str | None:
 
 def unlike_words(conn: Connection, bodies: BodyCodec) -> list[str]:
     """The tokens the search index counts otherwise than the bodies of the entries with
-    copies give them: in how many rows, how many times (FTS5's ``fts5vocab``). Words of
-    an entry replaced by others change these counts; an exchange of words between
-    entries that keeps every count does not."""
+    copies give them: in how many rows, how many times (FTS5's ``fts5vocab``); when every
+    count agrees, whether each token sits in the row and at the position the bodies give
+    it (:class:`~activitylog.store.search_index.Placements` of every instance the index
+    holds against the bodies'): words exchanged between entries, or within one, keep
+    every count and show only there."""
     rows: Counter[str] = Counter()
     times: Counter[str] = Counter()
+    placements = search_index.Placements()
+    placed = 0
     last = -1
     while chunk := driver_rows(conn, _WITH_COPIES, (last, CHUNK)):
-        for _, body in chunk:
+        for rid, body in chunk:
             try:
                 tokens = _indexed(copies(bodies.decode(body))).split(" ")
             except ValueError:
                 continue  # verify reports it
             times.update(tokens)
             rows.update(set(tokens))
+            placed += placements.of_row(rid, tokens)
         last = chunk[-1][0]
     driver_rows(conn, _VOCABULARY)
     try:
@@ -616,7 +626,29 @@ def unlike_words(conn: Connection, bodies: BodyCodec) -> list[str]:
                 f"{term!r} in {index[0]:,} rows ({index[1]:,} times), the bodies"
                 f" {bodies_say[0]:,} ({bodies_say[1]:,})"
             )
-    return [f"search index (events_fts) counts {f}" for f in found[:MAX_DIFFS]]
+    if found:
+        return [f"search index (events_fts) counts {f}" for f in found[:MAX_DIFFS]]
+    if _index_placements(conn, placements) != placed % 2**64:
+        return [
+            "search index (events_fts) holds words at other entries (or positions) than"
+            " the bodies give them"
+        ]
+    return []
+
+
+def _index_placements(conn: Connection, placements: search_index.Placements) -> int:
+    """The fingerprint of every token instance the search index holds (``fts5vocab``'s
+    ``instance`` table, read a chunk at a time)."""
+    driver_rows(conn, _INSTANCES)
+    try:
+        driver: Any = conn.connection.driver_connection
+        cursor = driver.execute("SELECT term, doc, offset FROM temp.events_fts_instances")
+        total = 0
+        while chunk := cursor.fetchmany(CHUNK * 10):
+            total += placements.of_instances(chunk)
+    finally:
+        driver_rows(conn, "DROP TABLE temp.events_fts_instances")
+    return total % 2**64
 
 
 def _indexed(values: dict[str, Any]) -> str:

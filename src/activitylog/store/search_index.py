@@ -17,10 +17,16 @@ Pure: the store writes and reads the rows.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import count, repeat
 
 from activitylog.access import Visibility
 from activitylog.query import Filters
+
+#: Fingerprints are sums of 64-bit values, taken modulo this.
+_SPAN = 2**64
 
 #: An entry's class: ``w`` the workspace layer, ``i`` an impersonation recorded in the
 #: platform layer, ``p`` any other platform entry.
@@ -94,3 +100,28 @@ def match(query: str, scope: SearchScope | None) -> str:
     tokens = scope.tokens() or [token(scope.workspace, "")]
     either = " OR ".join(f'"{t}"' for t in tokens)
     return f"({either}) AND {phrase}"
+
+
+class Placements:
+    """Order-independent fingerprints of where an index holds its tokens: each the sum
+    (mod 2**64) over every token instance ``(term, rowid, position)`` of a 64-bit hash
+    of it, so two agree when the same tokens sit in the same rows at the same positions,
+    in whatever order they were added. A token moved to another row or position changes
+    the sum even when every term's counts stay the same.
+
+    An instance's hash is Python's string hash (SipHash-1-3 under the interpreter's
+    random key) of the instance written out after a random salt of this object's own:
+    nobody who writes the database knows either, so none can pick changes whose hashes
+    cancel. Compare only fingerprints of the same object, in one process."""
+
+    def __init__(self) -> None:
+        self._written = f"{secrets.token_hex(16)} %s %d %d".__mod__
+
+    def of_row(self, rowid: int, tokens: list[str]) -> int:
+        """The fingerprint of one row holding ``tokens`` in order (positions from 0)."""
+        return self.of_instances(zip(tokens, repeat(rowid), count()))
+
+    def of_instances(self, instances: Iterable[tuple[str, int, int]]) -> int:
+        """The fingerprint of ``(term, rowid, position)`` instances (``fts5vocab``'s
+        ``instance`` table: term, doc, offset)."""
+        return sum(map(hash, map(self._written, instances))) % _SPAN
