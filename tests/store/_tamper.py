@@ -27,8 +27,8 @@ from activitylog.settings import Settings
 from activitylog.store import search_index
 from activitylog.store.base import hex_of
 from activitylog.store.copies import copies
-from activitylog.store.derived_pass import rebuild_search
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup, entries, events, metadata
+from activitylog.store.search_check import rebuild_search
 from activitylog.verify_report import GENESIS
 
 from ._hashes import readable, storable

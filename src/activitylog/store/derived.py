@@ -24,12 +24,9 @@ from activitylog.store.derived_pass import (
     Reindexed,
     describe,
     diff_order,
-    fts_problem,
-    rebuild_search,
-    unindexed_rows,
-    unlike_words,
 )
 from activitylog.store.ledger import WORKSPACE_TABLES, SQLLedger
+from activitylog.store.search_check import fts_problem, rebuild_search, unindexed_rows, unlike_words
 
 
 class SQLDerived(SQLLedger):
