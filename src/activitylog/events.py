@@ -10,7 +10,6 @@ What an event may hold is stated by its schema, :mod:`activitylog.event_schema`.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,15 @@ from activitylog.event_schema import NAME_MAX as NAME_MAX
 from activitylog.event_schema import URL_MAX as URL_MAX
 from activitylog.event_schema import USER_AGENT_MAX as USER_AGENT_MAX
 from activitylog.event_schema import EventIn as EventIn
+
+# Times as events hold them, named here too: where most of the package reads them.
+from activitylog.json_text import parse_json as parse_json
+from activitylog.timestamps import EPOCH, MICROSECOND
+from activitylog.timestamps import format_micros as format_micros
+from activitylog.timestamps import format_time as format_time
+from activitylog.timestamps import micros as micros
+from activitylog.timestamps import parse_time as parse_time
+from activitylog.timestamps import to_micros as to_micros
 
 JSON_MAX_BYTES = 64 * 1024
 #: Integers a JSON value may hold: what fits in 64 bits, signed or unsigned (orjson's range;
@@ -89,42 +97,13 @@ EVENT_FIELDS: tuple[str, ...] = (
 )
 
 _ACTION_RE = re.compile(ACTION_PATTERN)
-_EPOCH = _MIN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+_MIN_TIME = EPOCH
 T = TypeVar("T")
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def new_id() -> str:
     """A new UUIDv7 (time-ordered) as a string."""
     return str(uuid_utils.uuid7())
-
-
-def format_time(value: datetime) -> str:
-    """RFC 3339 UTC with microseconds: ``2026-11-22T19:42:53.123456Z``."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
-
-
-def micros(moment: datetime) -> int:
-    """Microseconds since the epoch (exact integer arithmetic)."""
-    return (moment.astimezone(UTC) - _EPOCH) // _MICROSECOND
-
-
-def to_micros(timestamp: str) -> int:
-    """Microseconds since the epoch of an RFC 3339 timestamp."""
-    if len(timestamp) == 27 and timestamp[26] == "Z":  # the canonical form: UTC, read as is
-        return (datetime.fromisoformat(timestamp) - _EPOCH) // _MICROSECOND
-    return micros(parse_time(timestamp))
-
-
-def format_micros(value: int) -> str:
-    """RFC 3339 UTC with microseconds from microseconds since the epoch."""
-    return format_time(_EPOCH + value * _MICROSECOND)
-
-
-def parse_time(value: str) -> datetime:
-    """Inverse of :func:`format_time` (accepts any ISO 8601 with offset; naive = UTC)."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def normal_id(text: str) -> str:
@@ -136,32 +115,6 @@ def normal_id(text: str) -> str:
         return str(uuid_utils.UUID(text))
     except (ValueError, TypeError):
         return text
-
-
-#: Bytes -> "0" for a digit, " " otherwise: a run of 19 zeros then marks a long number.
-_DIGIT_MAP = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
-_LONG_DIGITS = b"0" * 19  # every integer outside INT_MIN..INT_MAX has 19 digits or more
-
-
-def parse_json(text: bytes | bytearray | memoryview | str) -> Any:
-    """JSON text -> Python values, every integer exact.
-
-    orjson reads integers outside :data:`INT_MIN`..:data:`INT_MAX` as floats, which would
-    store a rounded number without a word. Text holding no run of 19 digits cannot hold
-    such an integer (the common case: one pass of ``bytes.translate``); otherwise it is
-    read again by the standard library, which keeps integers exact, so that validation
-    can name them. Invalid JSON raises ``orjson.JSONDecodeError`` (a ``ValueError``).
-    """
-    value = orjson.loads(text)  # checks syntax, UTF-8, surrogates and NaN for both paths
-    raw = text.encode() if isinstance(text, str) else text
-    if isinstance(raw, memoryview):
-        raw = raw.tobytes()
-    if _LONG_DIGITS not in raw.translate(_DIGIT_MAP):
-        return value
-    try:
-        return json.loads(raw)
-    except RecursionError:  # orjson allows deeper nesting than the standard library
-        raise orjson.JSONDecodeError("nested too deeply", "", 0) from None
 
 
 def canonical_json(content: Mapping[str, Any]) -> bytes:
@@ -233,7 +186,7 @@ def check_batch(
     bad: dict[int, tuple[FieldError, ...]] = {}
     for index, raw in enumerate(raws):
         # Events without occurred_at get now + index µs: distinct, in batch order.
-        moment = now + index * _MICROSECOND
+        moment = now + index * MICROSECOND
         event = fast_event(raw, moment, received_at, False)
         made = None if event is None else fast(raw, event)
         if made is None:
