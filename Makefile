@@ -39,7 +39,7 @@ $(AXE_STAMP): tests/web/package.json tests/web/package-lock.json
 	touch $(AXE_STAMP)
 
 pytest: $(STAMP) $(AXE_STAMP)
-	$(VENV)/bin/pytest -n 2 -q --durations=25
+	$(VENV)/bin/pytest -n 3 -q --durations=25
 
 test: lint types pytest
 

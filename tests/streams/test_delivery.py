@@ -307,6 +307,35 @@ def _wait_for(condition: Any, timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
+def test_adding_a_stream_waits_for_a_busy_writer_instead_of_failing(log: ActivityLog) -> None:
+    """A stream added while another connection writes waits for it: a transaction that reads
+    before it writes must take the write lock first, or SQLite refuses its stale snapshot."""
+    import threading
+    import time
+
+    from sqlalchemy import insert
+
+    stream = new_stream(name="late", workspace="acme", url="https://hooks.example/x", secret=SECRET)
+    failed: list[BaseException] = []
+
+    def add() -> None:
+        try:
+            Streams(log).add(stream)
+        except BaseException as error:  # reported to the test below
+            failed.append(error)
+
+    writer = log.store.engine.execution_options(immediate=True)
+    with writer.begin() as conn:
+        conn.execute(insert(followers).values(name="other-writer", created_us=0))
+        adding = threading.Thread(target=add)
+        adding.start()
+        time.sleep(0.3)  # the add has begun (and, on SQLite, waits for this write)
+    adding.join(timeout=30)
+    assert not adding.is_alive()
+    assert failed == []
+    assert [s.name for s in Streams(log).list("acme")] == ["late"]
+
+
 def test_a_running_runner_picks_up_a_new_stream(log: ActivityLog) -> None:
     from activitylog.followers import FollowerRunner
     from activitylog.streams import stream_followers

@@ -226,7 +226,7 @@ class Channels:
     def remove(self, channel_id: str) -> Channel | None:
         """Remove a channel; its pending deliveries give up at their next attempt. None
         when there was no such channel."""
-        with self.engine.begin() as conn:
+        with self.engine.execution_options(immediate=True).begin() as conn:
             channel = channel_by_id(conn, channel_id)
             if channel is not None:
                 conn.execute(delete(alert_channels).where(alert_channels.c.id == channel_id))

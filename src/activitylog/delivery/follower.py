@@ -59,7 +59,7 @@ class DeliveryFollower:
             return  # the runner moves the cursor on
         link_base = self.log.accounts().workspace_settings(batch.workspace).link_base
         messages = [m for m in (alert_message(e, link_base) for e in found) if m is not None]
-        with self.log.store.engine.begin() as conn:
+        with self.log.store.engine.execution_options(immediate=True).begin() as conn:
             channels = workspace_channels(conn, batch.workspace)
             now = micros(self.clock())
             kept = genuine(conn, batch.workspace, messages)

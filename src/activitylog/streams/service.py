@@ -43,7 +43,8 @@ class Streams:
 
     def add(self, stream: Stream) -> Stream:
         """Store a new stream (its follower starts on the runner's next look)."""
-        with self.engine.begin() as conn:
+        # the write lock first: a read that later writes cannot wait for a busy SQLite file
+        with self.engine.execution_options(immediate=True).begin() as conn:
             taken = conn.execute(
                 select(streams.c.id).where(
                     func.coalesce(streams.c.workspace, "") == (stream.workspace or ""),
