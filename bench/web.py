@@ -55,6 +55,21 @@ def _wait(url: str, timeout: float = 30.0) -> None:
     raise RuntimeError("the server did not start")
 
 
+def _index_lag(db: str, settings: Settings, deadline: float) -> float:
+    """Seconds from the end of the load until the indexer (the server's or ``follow``'s)
+    has indexed every entry, watched from outside without indexing anything."""
+    from activitylog.store.indexing import _PENDING
+
+    start = time.perf_counter()
+    with ActivityLog(db, settings=settings) as log:
+        while time.perf_counter() < deadline:
+            with log.store.engine.connect() as conn:
+                if not conn.exec_driver_sql(_PENDING).first():
+                    break
+            time.sleep(0.05)
+    return time.perf_counter() - start
+
+
 def ingest(args: argparse.Namespace) -> None:
     root = Path(tempfile.mkdtemp(prefix="al-http-"))
     db = args.db or f"sqlite:///{root / 'http.db'}"
@@ -69,12 +84,12 @@ def ingest(args: argparse.Namespace) -> None:
         "ACTIVITYLOG_SECRET_KEY": str(settings.secret_key),
         "ACTIVITYLOG_DURABILITY": args.durability,
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "activitylog", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    serve = [sys.executable, "-m", "activitylog", "serve", "--port", str(port)]
+    quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    server = subprocess.Popen(serve + (["--no-followers"] if args.follow_process else []), **quiet)
+    follower = None
+    if args.follow_process:  # the indexer and followers in a process of their own
+        follower = subprocess.Popen([sys.executable, "-m", "activitylog", "follow"], **quiet)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url)
@@ -107,9 +122,12 @@ def ingest(args: argparse.Namespace) -> None:
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - start
+        lag = _index_lag(db, settings, time.perf_counter() + 120)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, follower):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
     rate = args.events / elapsed
     emit(
         {
@@ -118,9 +136,11 @@ def ingest(args: argparse.Namespace) -> None:
             "clients": args.clients,
             "batch": args.batch,
             "durability": args.durability,
+            "follow_process": args.follow_process,
             "seconds": round(elapsed, 2),
             "events_per_s": round(rate),
             "failures": len(failures),
+            "index_lag_s": round(lag, 2),
         },
         "web",
     )
@@ -180,6 +200,11 @@ def main() -> None:
     one.add_argument("--batch", type=int, default=500, help="events per request")
     one.add_argument("--durability", default="full", choices=("full", "normal"))
     one.add_argument("--db", help="database URL (default: a new SQLite file)")
+    one.add_argument(
+        "--follow-process",
+        action="store_true",
+        help="serve --no-followers beside `activitylog follow` (the indexer in its own process)",
+    )
     two = sub.add_parser("page")
     two.add_argument("--db", required=True)
     two.add_argument("--signing-key", help="the key the database was built with")
