@@ -10,21 +10,71 @@ time of sending).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from activitylog.errors import Conflict
 from activitylog.events import CONTENT_FIELDS
 
 
-@dataclass(frozen=True)
 class Recorded:
     """An event of a batch as stored, and whether it was stored before (``duplicate``:
-    recorded earlier, or earlier in the same batch) rather than by this batch."""
+    recorded earlier, or earlier in the same batch) rather than by this batch.
 
-    event: dict[str, Any]
-    duplicate: bool
+    ``event`` may be handed in as a function that makes it: it is then made when first
+    read, so a reply that needs only the :meth:`receipt` does not pay for it."""
+
+    __slots__ = ("_event", "_make", "chain_hash", "content_hash", "duplicate", "id", "seq")
+    _event: dict[str, Any] | None
+    _make: Callable[[], dict[str, Any]] | None
+
+    def __init__(
+        self,
+        event: dict[str, Any] | Callable[[], dict[str, Any]],
+        duplicate: bool,
+        *,
+        receipt: tuple[str, int, str, str] | None = None,
+    ) -> None:
+        """``receipt`` (id, seq, content hash, chain hash) is required with a function."""
+        self.duplicate = duplicate
+        if callable(event):
+            if receipt is None:
+                raise TypeError("a Recorded made later needs its receipt now")
+            self._event, self._make = None, event
+            self.id, self.seq, self.content_hash, self.chain_hash = receipt
+        else:
+            self._event, self._make = event, None
+            self.id, self.seq = event["id"], event["seq"]
+            self.content_hash, self.chain_hash = event["content_hash"], event["chain_hash"]
+
+    @property
+    def event(self) -> dict[str, Any]:
+        """The event as every reader sees it (:func:`activitylog.enrich.event_dict`)."""
+        if self._event is None:
+            assert self._make is not None
+            self._event, self._make = self._make(), None
+        return self._event
+
+    def receipt(self) -> dict[str, Any]:
+        """What ingest replies with for the event: its id, place and hashes, and whether
+        it was a duplicate."""
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "content_hash": self.content_hash,
+            "chain_hash": self.chain_hash,
+            "duplicate": self.duplicate,
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Recorded):
+            return NotImplemented
+        return (self.event, self.duplicate) == (other.event, other.duplicate)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Recorded(id={self.id!r}, seq={self.seq}, duplicate={self.duplicate})"
 
 
 def differing_fields(

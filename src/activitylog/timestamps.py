@@ -11,7 +11,11 @@ MICROSECOND = timedelta(microseconds=1)
 
 def format_time(value: datetime) -> str:
     """RFC 3339 UTC with microseconds: ``2026-11-22T19:42:53.123456Z``."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    if value.microsecond:  # (isoformat is quicker without a timespec to read)
+        return value.isoformat()[:-6] + "Z"
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def micros(moment: datetime) -> int:

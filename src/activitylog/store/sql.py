@@ -62,8 +62,13 @@ class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
         recorded = []
         for p in batch:
             event_id = p.content["id"]
-            event = written.get(event_id)
-            recorded.append(Recorded(event or stored[event_id], event is None or event_id in seen))
+            new = written.get(event_id)
+            if new is None:
+                recorded.append(Recorded(stored[event_id], True))
+            elif event_id in seen:  # sent twice in the batch: stored once
+                recorded.append(Recorded(new.event, True))
+            else:
+                recorded.append(new)
             seen.add(event_id)
         return recorded
 

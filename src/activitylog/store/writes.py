@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from itertools import count
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy import Connection, select
 from activitylog.access import Visibility
 from activitylog.enrich import Prepared, event_dict
 from activitylog.errors import IntegrityError
-from activitylog.idempotency import conflict, differing_fields
+from activitylog.idempotency import Recorded, conflict, differing_fields
 from activitylog.merkle import Frontier
 from activitylog.notes import Checkpoint
 from activitylog.query import Filters
@@ -71,7 +72,7 @@ class SQLWrites(SQLIndexing):
         *,
         careful: bool = False,
         connection: Connection | None = None,
-    ) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    ) -> tuple[dict[str, Recorded], list[str]]:
         """Store a batch atomically; returns the new events by id, and the ids of events
         that were stored already (recorded again: nothing written for them).
 
@@ -93,7 +94,7 @@ class SQLWrites(SQLIndexing):
                 for p in batch:
                     if p.content["id"] not in existing:
                         fresh.setdefault(p.content["id"], p)
-                written: dict[str, dict[str, Any]] = {}
+                written: dict[str, Recorded] = {}
                 if fresh:
                     written = self._append_fresh(conn, list(fresh.values()), heads, careful)
                     self._save_heads(conn, heads)
@@ -134,7 +135,7 @@ class SQLWrites(SQLIndexing):
 
     def _append_fresh(
         self, conn: Connection, batch: list[Prepared], heads: dict[str, Head], careful: bool
-    ) -> dict[str, dict[str, Any]]:
+    ) -> dict[str, Recorded]:
         rids = self._assign_rids(conn, batch, careful)
         encode = self._encoder(conn)
         stored = [encode(p.body) for p in batch]
@@ -147,19 +148,24 @@ class SQLWrites(SQLIndexing):
             for seq, i, (leaf, chain) in zip(count(first), indexes, hashes, strict=False):
                 placed[i] = (seq, leaf, chain)
         rows = []
-        written: dict[str, dict[str, Any]] = {}
+        written: dict[str, Recorded] = {}
         for p, rid, body, (seq, leaf, chain) in zip(batch, rids, stored, placed, strict=True):
             content = p.content
-            rows.append((rid, content["id"], content["workspace"], seq, body, leaf, chain))
-            written[content["id"]] = event_dict(
+            event_id = content["id"]
+            rows.append((rid, event_id, content["workspace"], seq, body, leaf, chain))
+            content_hash, chain_hash = leaf.hex(), chain.hex()
+            event = partial(
+                event_dict,
                 content,
                 seq=seq,
                 info=p.info,
                 device=p.device,
-                content_hash=leaf.hex(),
-                chain_hash=chain.hex(),
+                content_hash=content_hash,
+                chain_hash=chain_hash,
                 location=p.location,
-            )
+            )  # made when read: an HTTP reply needs only the receipt
+            receipt = (event_id, seq, content_hash, chain_hash)
+            written[event_id] = Recorded(event, False, receipt=receipt)
         self._insert_entries(conn, rows)
         if self.bodies.newest is None:
             self._held += len(rows)

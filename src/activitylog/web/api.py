@@ -138,16 +138,7 @@ async def ingest(request: Request, principal: Ingester) -> ORJSONResponse:
     events = _batch(payload)
     _check_key_may_write(principal, events)
     recorded = await run_in_threadpool(state.log.record_batch, events)
-    body = [
-        {
-            "id": r.event["id"],
-            "seq": r.event["seq"],
-            "content_hash": r.event["content_hash"],
-            "chain_hash": r.event["chain_hash"],
-            "duplicate": r.duplicate,
-        }
-        for r in recorded
-    ]
+    body = [r.receipt() for r in recorded]
     stored_any = not all(r.duplicate for r in recorded)
     return ORJSONResponse({"events": body}, status_code=201 if stored_any else 200)
 
