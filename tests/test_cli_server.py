@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from activitylog import ActivityLog
 from activitylog.accounts import Accounts
 from activitylog.cli import main
 from activitylog.demo import DEMO_PASSWORD
+from followers._support import wait_until_followed
 
 
 @pytest.fixture
@@ -142,3 +144,156 @@ def test_serve_answers_on_the_given_port(tmp_path: Path, env: dict[str, str]) ->
         server.terminate()
         server.communicate(timeout=30)
     assert Path(tmp_path / "served.db").exists()
+
+
+# -- the followers' child process ---------------------------------------------------------
+on_linux = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="finds child processes through /proc"
+)
+
+
+def _state_and_parent(pid: int) -> tuple[str, int] | None:
+    """A process's state letter and parent's id from /proc, or None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    state, parent = stat.rpartition(")")[2].split()[:2]  # after "pid (comm)"
+    return state, int(parent)
+
+
+def _gone(pid: int) -> bool:
+    found = _state_and_parent(pid)
+    return found is None or found[0] == "Z"  # a zombie, left for init to reap
+
+
+def _follower_children(pid: int) -> list[int]:
+    """``pid``'s live children started by multiprocessing's spawn (not its resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        known = _state_and_parent(int(entry.name)) if entry.name.isdigit() else None
+        if known is None or known[1] != pid or known[0] == "Z":
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if b"spawn_main" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def _one_child(server: subprocess.Popen[bytes], seconds: float = 10) -> int:
+    deadline = time.monotonic() + seconds
+    while len(children := _follower_children(server.pid)) != 1:
+        assert time.monotonic() < deadline, f"serve has these follower processes: {children}"
+        time.sleep(0.05)
+    return children[0]
+
+
+def _serve(
+    tmp_path: Path, env: dict[str, str], **settings: str
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """``activitylog serve`` on a free port with ``ACTIVITYLOG_<NAME>`` ``settings``, on a
+    new SQLite log with an ingest key for acme: the server, its URL and the key."""
+    db = f"sqlite:///{tmp_path / 'served.db'}"
+    with ActivityLog(db) as log:
+        _key, secret = Accounts(log.store.engine).create_key(workspace="acme", scope="ingest")
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "activitylog", "serve", "--port", str(port), "--db", db],
+        env={**os.environ, **env, **{f"ACTIVITYLOG_{k.upper()}": v for k, v in settings.items()}},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _wait_for(port, server)
+    return server, f"http://127.0.0.1:{port}", secret
+
+
+def _record(url: str, secret: str, n: int) -> None:
+    events = [{"workspace": "acme", "action": "contact.updated"}] * n
+    headers = {"Authorization": f"Bearer {secret}"}
+    reply = httpx.post(f"{url}/api/v1/events", json={"events": events}, headers=headers)
+    assert reply.status_code == 201, reply.text
+
+
+def _stop(server: subprocess.Popen[bytes]) -> str:
+    """SIGTERM, and serve's log once it has exited."""
+    server.terminate()
+    return server.communicate(timeout=30)[1].decode()
+
+
+@on_linux
+@pytest.mark.slow
+def test_serve_follows_in_a_child_process_and_stops_it_on_sigterm(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    server, url, secret = _serve(tmp_path, env)
+    try:
+        child = _one_child(server)
+        _record(url, secret, 20)
+        with ActivityLog(f"sqlite:///{tmp_path / 'served.db'}") as log:
+            wait_until_followed(log, 20)  # nothing here reads through the server
+    finally:
+        stderr = _stop(server)
+    assert server.returncode == 0, stderr
+    assert _gone(child)
+    assert f"activitylog follow started (pid {child})" in stderr
+    assert f"activitylog follow (pid {child}) exited with code 0" in stderr
+
+
+@on_linux
+@pytest.mark.slow
+def test_serve_starts_its_child_again_when_it_is_killed(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    server, url, secret = _serve(tmp_path, env)
+    try:
+        first = _one_child(server)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while (children := _follower_children(server.pid)) in ([], [first]):
+            assert time.monotonic() < deadline, "serve did not start its child again"
+            time.sleep(0.05)
+        _record(url, secret, 10)
+        with ActivityLog(f"sqlite:///{tmp_path / 'served.db'}") as log:
+            wait_until_followed(log, 10)
+    finally:
+        stderr = _stop(server)
+    assert server.returncode == 0, stderr
+    assert f"activitylog follow (pid {first}) was killed by SIGKILL" in stderr
+    assert f"activitylog follow started (pid {children[0]})" in stderr
+
+
+@on_linux
+@pytest.mark.slow
+def test_the_child_exits_by_itself_when_serve_is_killed(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    server, _url, _secret = _serve(tmp_path, env)
+    try:
+        child = _one_child(server)
+    finally:
+        server.kill()
+        server.communicate(timeout=30)
+    deadline = time.monotonic() + 5
+    while not _gone(child):
+        assert time.monotonic() < deadline, "the child outlived serve"
+        time.sleep(0.05)
+
+
+@on_linux
+@pytest.mark.slow
+def test_follower_process_false_runs_them_in_threads_of_the_server(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    server, url, secret = _serve(tmp_path, env, follower_process="false")
+    try:
+        _record(url, secret, 20)
+        with ActivityLog(f"sqlite:///{tmp_path / 'served.db'}") as log:
+            wait_until_followed(log, 20)
+        assert _follower_children(server.pid) == []
+    finally:
+        stderr = _stop(server)
+    assert server.returncode == 0, stderr
+    assert "activitylog follow" not in stderr

@@ -176,6 +176,11 @@ class Settings(BaseSettings):
         description="Whether serve runs the followers (alerts, deliveries, streams); false "
         "when a separate `activitylog follow` process runs them.",
     )
+    follower_process: bool = Field(
+        True,
+        description="Whether serve runs its followers and the indexer in a child process of "
+        "its own (started again if it dies); false: in threads of the web server's process.",
+    )
     smtp_host: str | None = Field(
         None, description="The SMTP server alert emails are sent through; none: no email."
     )
@@ -329,6 +334,7 @@ KINDS: dict[str, str] = {
     "retention_days": "days",
     "private_destinations": "bool",
     "followers": "bool",
+    "follower_process": "bool",
     "smtp_host": "text",
     "smtp_port": "int",
     "smtp_starttls": "bool",

@@ -1,12 +1,15 @@
-"""Followers for the tests: one that remembers what it saw, one that fails on demand."""
+"""Followers for the tests: one that remembers what it saw, one that fails on demand; where
+the indexer and a follower run elsewhere have got to."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlalchemy import text
 
+from activitylog import ActivityLog
 from activitylog.followers import Batch
 
 
@@ -42,3 +45,31 @@ class Effects:
             batch.advance(conn)
             if self.fail_after_advance:
                 raise RuntimeError("crashed before commit")
+
+
+def positions(log: ActivityLog, workspace: str = "acme") -> tuple[int, int, int]:
+    """``(head, indexed, followed)`` of ``workspace``: its chain head's seq, the indexer's mark
+    and the ``alerts`` follower's cursor, read as they are (nothing settles first)."""
+
+    def seq(query: str) -> int:
+        with log.store.engine.connect() as conn:
+            found = conn.execute(text(query), {"w": workspace}).scalar()
+        return int(found or 0)
+
+    return (
+        seq("SELECT seq FROM chain_heads WHERE workspace = :w"),
+        seq("SELECT seq FROM derived_heads WHERE workspace = :w"),
+        seq("SELECT seq FROM follower_cursors WHERE follower = 'alerts' AND workspace = :w"),
+    )
+
+
+def wait_until_followed(log: ActivityLog, entries: int, seconds: float = 20.0) -> None:
+    """Wait until the head holds at least ``entries`` and the indexer and the ``alerts``
+    follower (run elsewhere) have both reached it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        head, indexed, followed = now = positions(log)
+        if head >= entries and indexed == head and followed == head:
+            return
+        assert time.monotonic() < deadline, f"(head, indexed, followed) stayed at {now}"
+        time.sleep(0.05)

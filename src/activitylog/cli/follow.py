@@ -3,16 +3,12 @@ web server, in a worker process of their own."""
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
 
 from activitylog.cli.app import cli, open_log
 from activitylog.delivery import Sender
-from activitylog.followers import FollowerRunner, Following
+from activitylog.followers import Following, follow_until_stopped
 from activitylog.followers.registry import registered
-from activitylog.heap import settle_heap
 
 
 @cli.command()
@@ -24,7 +20,8 @@ from activitylog.heap import settle_heap
 def follow(once: bool) -> None:
     """Run the followers and the indexer (the copies, search index and counts pages read,
     kept behind the log) until stopped (SIGTERM or Ctrl-C). Run `serve --no-followers`
-    beside it (or set followers = false) so that one process runs them."""
+    beside it (or set followers = false) so that one process runs them; by default `serve`
+    runs the same loop in a child process of its own."""
     log = open_log()
     if once:
         log.store.settle()  # the counts and search index, up to the end of the log
@@ -39,21 +36,5 @@ def follow(once: bool) -> None:
         if failures:
             click.get_current_context().exit(1)
         return
-    settle_heap()
-    runner = FollowerRunner(log)
-    sender = Sender(log)  # the alerts' deliveries, retried
-    stopped = threading.Event()
-
-    def stop(_signum: int, _frame: object) -> None:
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    runner.start()
-    sender.start()
     click.echo("following; stop with SIGTERM or Ctrl-C", err=True)
-    try:
-        stopped.wait()
-    finally:
-        sender.stop()
-        runner.stop()
+    follow_until_stopped(log)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,16 +55,58 @@ def _open(settings: Settings) -> ActivityLog:
     return root.with_resource(ActivityLog(settings.db, settings=settings))
 
 
+def _configure_logging() -> None:
+    """uvicorn's log lines, and this package's (INFO and up) in the same form on stderr:
+    the purger, the exporter, the follower process's start and restarts."""
+    from copy import deepcopy
+    from logging.config import dictConfig
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = deepcopy(LOGGING_CONFIG)
+    ours = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"]["activitylog"] = ours
+    dictConfig(config)
+
+
 def _run(settings: Settings, log: ActivityLog, demo_accounts: Sequence[DemoAccount] = ()) -> None:
     import uvicorn
 
+    from activitylog.followers import FollowerProcess
     from activitylog.web.app import create_app
 
-    app = create_app(settings, log=log, demo_accounts=demo_accounts)
+    # The followers and the indexer in a child process (follower_process), so that they and
+    # the requests do not take turns on one interpreter lock; else the app runs them.
+    child = FollowerProcess(settings) if settings.followers and settings.follower_process else None
+    served = settings.replace(followers=False) if child is not None else settings
+    app = create_app(served, log=log, demo_accounts=demo_accounts)
     settle_heap()
-    # One process: SQLite has one writer anyway, and the app keeps per-process state
-    # (API read sessions). Behind a proxy, uvicorn's --forwarded-allow-ips rules apply.
-    uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=True, log_level="info")
+    # uvicorn stops gracefully on SIGTERM, then raises it again under the handler it found:
+    # with this one, serve exits 0 after stopping its child (and before uvicorn runs, too).
+    previous = signal.signal(signal.SIGTERM, _exit_cleanly)
+    _configure_logging()
+    try:
+        if child is not None:
+            child.start()
+        # One web server process: SQLite has one writer anyway, and the app keeps
+        # per-process state (API read sessions). Behind a proxy, uvicorn's
+        # --forwarded-allow-ips rules apply.
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            proxy_headers=True,
+            log_config=None,  # configured above
+            log_level="info",
+        )
+    finally:
+        if child is not None:
+            child.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 @cli.command()
@@ -77,6 +120,12 @@ def _run(settings: Settings, log: ActivityLog, demo_accounts: Sequence[DemoAccou
     is_flag=True,
     help="Leave the followers (alerts, streams) and the indexer to `activitylog follow`.",
 )
+@click.option(
+    "--follower-process/--no-follower-process",
+    default=None,
+    help="Run the followers and the indexer in a child process, or in threads of the "
+    "server's [default: follower_process].",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -84,15 +133,19 @@ def serve(
     accounts_db: str | None,
     archive: str | None,
     no_followers: bool,
+    follower_process: bool | None,
 ) -> None:
     """Run the web server: the Activity Log page, the HTTP API, /docs, and the followers
-    (alert rules, alert delivery, streams). Every checkpoint_seconds, and at shutdown,
-    each moved head gets a kept checkpoint."""
+    (alert rules, alert delivery, streams) and the indexer, by default in a child process
+    it starts, watches and stops. Every checkpoint_seconds, and at shutdown, each moved
+    head gets a kept checkpoint."""
     settings = _with(host, port, witness_dir, accounts_db)
     if archive is not None:
         settings = settings.replace(archive=archive)
     if no_followers:
         settings = settings.replace(followers=False)
+    if follower_process is not None:
+        settings = settings.replace(follower_process=follower_process)
     _run(settings, _open(settings))
 
 

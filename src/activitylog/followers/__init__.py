@@ -2,6 +2,7 @@
 deliveries run on them)."""
 
 from activitylog.followers.core import BATCH, Batch, Follower, Following, StepResult
+from activitylog.followers.process import FollowerProcess, follow_until_stopped
 from activitylog.followers.runner import FollowerRunner
 from activitylog.followers.status import FollowerStatus, WorkspacePosition, status
 
@@ -9,10 +10,12 @@ __all__ = [
     "BATCH",
     "Batch",
     "Follower",
+    "FollowerProcess",
     "FollowerRunner",
     "FollowerStatus",
     "Following",
     "StepResult",
     "WorkspacePosition",
+    "follow_until_stopped",
     "status",
 ]
