@@ -297,3 +297,21 @@ def test_follower_process_false_runs_them_in_threads_of_the_server(
         stderr = _stop(server)
     assert server.returncode == 0, stderr
     assert "activitylog follow" not in stderr
+
+
+def test_serve_takes_follower_process_from_the_flag_over_the_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str]
+) -> None:
+    from activitylog.cli import server
+
+    ran: list[tuple[bool, bool]] = []
+    monkeypatch.setattr(
+        server, "_run", lambda s, log: ran.append((s.followers, s.follower_process))
+    )
+    db = f"sqlite:///{tmp_path / 'served.db'}"
+    for args in ([], ["--no-follower-process"], ["--no-followers"]):
+        assert CliRunner().invoke(main, ["serve", "--db", db, *args]).exit_code == 0
+    monkeypatch.setenv("ACTIVITYLOG_FOLLOWER_PROCESS", "false")
+    for args in ([], ["--follower-process"]):
+        assert CliRunner().invoke(main, ["serve", "--db", db, *args]).exit_code == 0
+    assert ran == [(True, True), (True, False), (False, True), (True, False), (True, True)]
