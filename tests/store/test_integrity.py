@@ -149,7 +149,8 @@ def test_verify_closes_its_cursor_at_a_break(
         assert broken(filled) == (2, "missing")
         gc.collect()
     assert [f"{u.exc_type.__name__}: {u.exc_value}" for u in unraisable] == []
-    assert filled.store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    kept = getattr(filled.store, "_appender", None) is not None  # SQLite's append connection
+    assert filled.store.engine.pool.checkedout() == int(kept)  # type: ignore[attr-defined]
 
 
 def test_modified_body(filled: ActivityLog) -> None:

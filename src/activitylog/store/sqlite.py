@@ -125,6 +125,8 @@ class SQLiteStore(SQLStore):
         self.writer_turn = threading.Lock()
         self._synchronous = synchronous
         self._immediate = engine.execution_options(immediate=True)
+        self._appender: Connection | None = None
+        self._appender_free = threading.Lock()
         self._both = engine.execution_options(lock="all")
         self._index_lock = engine.execution_options(lock="index")
         with self._both.begin() as conn:
@@ -134,8 +136,36 @@ class SQLiteStore(SQLStore):
     def _write(self) -> AbstractContextManager[Connection]:
         return self._both.begin()
 
-    def _write_log(self) -> AbstractContextManager[Connection]:
-        return self._immediate.begin()
+    @contextmanager
+    def _write_log(self) -> Iterator[Connection]:
+        # An append's transaction on a connection the store keeps open for appends: a
+        # pool checkout and check-in, and a Connection made and closed, cost a one-event
+        # append more than its own statements. Taken by one writer at a time; a second
+        # at once (another thread, or a write inside a write) gets a pooled one.
+        if not self._appender_free.acquire(blocking=False):
+            with self._immediate.begin() as conn:
+                yield conn
+            return
+        try:
+            if self._appender is None or self._appender.closed:
+                self._appender = self._immediate.connect()
+            conn = self._appender
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                self._appender = None  # after a failure, a fresh connection next time
+                conn.close()
+                raise
+        finally:
+            self._appender_free.release()
+
+    def close(self) -> None:
+        with self._appender_free:
+            if self._appender is not None:
+                self._appender.close()
+                self._appender = None
+        super().close()
 
     def _write_index(self) -> AbstractContextManager[Connection]:
         return self._index_lock.begin()
