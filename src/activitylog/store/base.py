@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, nullco
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Engine
+from sqlalchemy import ColumnElement, Connection, Engine, Select
 
 from activitylog.enrich import EMPTY_EVENT
 from activitylog.sealing import Sealer, SealPolicy
@@ -141,6 +141,11 @@ class SQLBase(ABC):
                 with self._waiting_lock:
                     self.appends_waiting -= 1
             yield conn
+
+    def _all(self, conn: Connection, stmt: Select[Any]) -> Sequence[Sequence[Any]]:
+        """The rows of ``stmt`` (exports' chunks: an engine may hand over its driver's own
+        rows rather than SQLAlchemy's)."""
+        return conn.execute(stmt).all()
 
     def _sql(self, conn: Connection, statement: str, params: Any = ()) -> list[Any]:
         """Run SQL written for the driver (``MARK`` placeholders) on ``conn``, in its

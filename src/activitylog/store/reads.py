@@ -276,7 +276,7 @@ class SQLReads(SQLIndexing):
                 stmt = stmt.where(events.c.rid < last if descending else events.c.rid > last)
             stmt = stmt.order_by(events.c.rid.desc() if descending else events.c.rid).limit(chunk)
             with self.engine.connect() as conn:
-                rows = conn.execute(stmt).all()
+                rows = self._all(conn, stmt)
             yield from self._read_many(rows, 1)
             if len(rows) < chunk:
                 return

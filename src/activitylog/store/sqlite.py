@@ -19,7 +19,7 @@ by the index alone.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from itertools import chain
@@ -221,6 +221,28 @@ class SQLiteStore(SQLStore):
             raise sqlalchemy.exc.DBAPIError.instance(
                 statement, params, exc, sqlite_driver.Error
             ) from exc
+
+    def _all(self, conn: Connection, stmt: Select[Any]) -> Sequence[Sequence[Any]]:
+        # sqlite3's own tuples: SQLAlchemy's rows cost an export about 1.2 us each, a
+        # sixth of a row's whole cost. Compiled here with every IN list spelt out; a
+        # statement whose values SQLAlchemy would convert first goes through it.
+        driver = conn.connection.driver_connection
+        if not sqlite_driver.is_driver_connection(driver):
+            return super()._all(conn, stmt)
+        assert driver is not None
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        converted = getattr(compiled, "_bind_processors", None)
+        if converted is None or converted or compiled.positiontup is None:
+            return super()._all(conn, stmt)
+        values = compiled.construct_params()
+        params = tuple(values[name] for name in compiled.positiontup)
+        try:
+            rows: list[tuple[Any, ...]] = driver.execute(compiled.string, params).fetchall()
+        except sqlite_driver.Error as exc:
+            raise sqlalchemy.exc.DBAPIError.instance(
+                compiled.string, params, exc, sqlite_driver.Error
+            ) from exc
+        return rows
 
     def _insert_entries(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         self._sql(conn, INSERT_ENTRIES, rows)
