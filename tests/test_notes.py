@@ -196,6 +196,12 @@ def test_checkpoint_text_format() -> None:
     )
 
 
+@pytest.mark.parametrize("origin", ["", "ac\nme", "tab\there", "del\x7f", "nul\x00", "\x1f"])
+def test_a_checkpoint_origin_is_one_line_of_printable_text(origin: str) -> None:
+    with pytest.raises(ValueError, match="one line of printable text"):
+        checkpoint_text(origin, 7, ROOT, CHAIN, 5, T0)
+
+
 def test_checkpoint_note_exact() -> None:
     signer = key(1)
     made = checkpoint(signer)

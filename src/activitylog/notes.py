@@ -28,6 +28,7 @@ from activitylog.signing import HANDOVER_HEADER, Handover, KeyRing, PublicKey, S
 
 SIGNATURE_PREFIX = "— "  # an em dash and a space
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class Checkpoint:
 def checkpoint_text(
     origin: str, size: int, root: bytes, chain_hash: str, prev: int, time: str
 ) -> str:
-    if not origin or any(ord(c) < 0x20 or c == "\x7f" for c in origin):
+    if not origin or _CONTROL.search(origin):
         raise ValueError("a checkpoint's origin is one line of printable text")
     return (
         f"{origin}\n{size}\n{base64.b64encode(root).decode()}\n"
