@@ -63,11 +63,11 @@ def test_a_batch_appended_but_left_in_the_outbox_is_not_stored_twice(chlog: Acti
     store: Any = chlog.store
     with store.engine.begin() as conn:
         chlog.record_many([event(id=eid(1)), event(id=eid(2))], connection=conn)
-    [(_, batch)] = outbox.pending(store.engine)
+    [(_, batch)] = outbox.pending(store.engine, store.policy.key)
     store._append_batch(batch)  # a crash after the append, before the row's removal
     assert store.settle() == 2  # found: recorded before
     assert chlog.count() == 2
-    assert outbox.pending(store.engine) == []
+    assert outbox.pending(store.engine, store.policy.key) == []
 
 
 def test_a_transaction_of_another_database_is_refused(chlog: ActivityLog, tmp_path: Path) -> None:
@@ -127,7 +127,7 @@ def test_an_outbox_that_cannot_be_appended_now_waits_and_reads_go_on(
     monkeypatch.setattr(store, "_append_batch", away)
     assert chlog.count() == 0
     assert "could not be appended" in caplog.text
-    assert len(outbox.pending(store.engine)) == 1
+    assert len(outbox.pending(store.engine, store.policy.key)) == 1
     monkeypatch.setattr(store, "_append_batch", append_batch)
     assert chlog.count() == 1
-    assert outbox.pending(store.engine) == []
+    assert outbox.pending(store.engine, store.policy.key) == []

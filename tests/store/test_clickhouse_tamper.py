@@ -1,7 +1,7 @@
 """Attacks on a ClickHouse log (chdb) by someone who can write its tables and its side
-database but holds no signing key: what they do to the leases and the MergeTree tables
-is reported by verify or refused by the next append, never taken for genuine
-(docs/CLICKHOUSE.md, "What holds against an attacker")."""
+database but holds no signing key: what they do to the leases, the outbox and the
+MergeTree tables is reported by verify or refused by the next append, never taken for
+genuine (docs/CLICKHOUSE.md, "What holds against an attacker")."""
 
 from __future__ import annotations
 
@@ -216,6 +216,98 @@ def test_a_lease_moved_far_into_the_future_only_delays_other_writers(
     side(first, "DELETE FROM clickhouse_leases")
     assert second.record(**event())["seq"] == 1
     assert first.verify().ok
+
+
+# -- the outbox -------------------------------------------------------------------------
+
+
+def _put(log: ActivityLog, *events: dict[str, Any]) -> None:
+    """Record ``events`` inside a side-database transaction (kept in the outbox)."""
+    store: Any = log.store
+    with store.engine.begin() as conn:
+        log.record_many(list(events), connection=conn)
+
+
+def _outbox(log: ActivityLog) -> list[tuple[int, bytes]]:
+    store: Any = log.store
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, batch FROM clickhouse_outbox ORDER BY id")).all()
+    return [(int(i), bytes(b)) for i, b in rows]
+
+
+def test_a_batch_changed_in_the_outbox_is_not_appended(
+    chlog: ActivityLog, caplog: pytest.LogCaptureFixture
+) -> None:
+    _put(chlog, event(id=eid(1), description="genuine"))
+    [(row, batch)] = _outbox(chlog)
+    side(
+        chlog,
+        "UPDATE clickhouse_outbox SET batch = :b WHERE id = :i",
+        b=batch.replace(b"genuine", b"forged!"),
+        i=row,
+    )
+    assert chlog.count() == 0
+    assert "outbox row 1 is not signed" in caplog.text
+    assert chlog.record(**event(id=eid(2)))["seq"] == 1
+    assert [e["id"] for e in chlog.export()] == [eid(2)]
+    assert chlog.verify().ok
+
+
+@pytest.mark.parametrize("signature", ["none", "copied"])
+def test_a_batch_forged_into_the_outbox_is_not_appended(
+    chlog: ActivityLog,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    signature: str,
+) -> None:
+    """The attacker adds a batch of their own in the outbox's format: unsigned, or with
+    the signature of a genuine batch."""
+    store: Any = chlog.store
+    monkeypatch.setattr(store, "settle", lambda: 0)
+    _put(chlog, event(id=eid(1), description="genuine"))
+    [(_, genuine)] = _outbox(chlog)
+    forged = genuine.replace(eid(1).encode(), eid(9).encode())
+    if signature == "none":
+        side(chlog, "INSERT INTO clickhouse_outbox (batch) VALUES (:b)", b=forged)
+    else:
+        side(
+            chlog,
+            "INSERT INTO clickhouse_outbox (batch, signature)"
+            " SELECT :b, signature FROM clickhouse_outbox",
+            b=forged,
+        )
+    monkeypatch.undo()
+    assert chlog.count() == 1
+    assert "not signed" in caplog.text
+    assert [e["id"] for e in chlog.export()] == [eid(1)]
+    assert chlog.verify().ok
+
+
+def test_a_batch_duplicated_or_reordered_in_the_outbox_is_stored_once_each(
+    chlog: ActivityLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store: Any = chlog.store
+    monkeypatch.setattr(store, "settle", lambda: 0)  # the attacker acts before the append
+    _put(chlog, event(id=eid(1)))
+    _put(chlog, event(id=eid(2)))
+    (one, first), (two, second) = _outbox(chlog)
+    side(chlog, "UPDATE clickhouse_outbox SET id = id + 100")  # reordered: two first
+    side(chlog, "UPDATE clickhouse_outbox SET id = :n WHERE id = :o", n=one, o=two + 100)
+    side(chlog, "UPDATE clickhouse_outbox SET id = :n WHERE id = :o", n=two, o=one + 100)
+    copies = _outbox(chlog)
+    assert [b for _, b in copies] == [second, first]
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO clickhouse_outbox SELECT id + 10, batch, signature"
+                " FROM clickhouse_outbox"
+            )
+        )
+    monkeypatch.undo()
+    assert store.settle() == 4  # both batches, each twice: the second time found
+    assert sorted(e["id"] for e in chlog.export()) == [eid(1), eid(2)]
+    assert seqs(chlog) == [(1, 1), (2, 1)]
+    assert chlog.verify().ok
 
 
 # -- the MergeTree tables ---------------------------------------------------------------
