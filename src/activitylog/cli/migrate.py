@@ -29,8 +29,9 @@ _CREATED = re.compile(
 def migrate(cluster: str | None, show_sql: bool) -> None:
     """Create the log's schema, or upgrade it to this version's; prints what it did.
 
-    Opening a log does the same, so this is for running it ahead of the servers: after an
-    upgrade, or to create a ClickHouse cluster's tables. SQL databases get the log's
+    Opening a log on SQLite, PostgreSQL or chdb does the same, so for them this is for
+    running it ahead of the servers, after an upgrade; a ClickHouse server's log (one node
+    or a cluster) must be made by this command before it is opened. SQL databases get the log's
     migrations (and the accounts' where they are kept). ClickHouse gets its database and
     tables (CREATE ... IF NOT EXISTS), then its side database the log's migrations. With
     --cluster NAME (ClickHouse only) the tables are ReplicatedMergeTree tables named
