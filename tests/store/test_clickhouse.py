@@ -118,15 +118,82 @@ def test_a_retried_insert_is_stored_once(chlog: ActivityLog) -> None:
     columns = [
         name
         for (name,) in db.rows(
-            "SELECT name FROM system.columns WHERE"
-            " database = currentDatabase() AND table = 'events'"
-            " ORDER BY position"
+            "SELECT name FROM system.columns WHERE database = currentDatabase()"
+            " AND table = 'events' AND default_kind != 'ALIAS' ORDER BY position"
         )
     ]
     db.insert("events", rows, columns, token="same")
     db.insert("events", rows, columns, token="same")
     [(count,)] = db.rows("SELECT count() FROM events")
     assert count == 4
+
+
+def test_the_content_hash_is_the_bodys_not_stored(chlog: ActivityLog) -> None:
+    recorded = filled(chlog, 3)
+    db = chlog.store.db  # type: ignore[attr-defined]
+    rows = db.rows("SELECT body, lower(hex(content_hash)) FROM events ORDER BY seq")
+    assert [digest for _, digest in rows] == [e["content_hash"] for e in recorded]
+    assert all(content_hash(body) == digest for body, digest in rows)
+    [(kind,)] = db.rows(
+        "SELECT default_kind FROM system.columns WHERE database = currentDatabase()"
+        " AND table = 'events' AND name = 'content_hash'"
+    )
+    assert kind == "ALIAS"
+
+
+def test_a_log_of_the_first_layout_is_upgraded_when_opened(
+    chdb_url: Callable[[], str], settings: Settings
+) -> None:
+    url = chdb_url()
+    with ActivityLog(url, settings=settings) as log:
+        recorded = filled(log, 5)
+        db = log.store.db  # type: ignore[attr-defined]
+        # layout 1 stored the content hash (and compressed bodies with ZSTD(3))
+        for statement in (
+            "ALTER TABLE events DROP COLUMN content_hash",
+            "ALTER TABLE events ADD COLUMN content_hash FixedString(32) CODEC(NONE) AFTER body",
+            "ALTER TABLE events UPDATE content_hash = SHA256(concat('\\0', body)) WHERE 1"
+            " SETTINGS mutations_sync = 2",
+            "ALTER TABLE events MODIFY COLUMN body String CODEC(ZSTD(3))",
+        ):
+            db.run(statement)
+        assert store_module().content_hash_stored(db)
+    with ActivityLog(url, settings=settings) as log:
+        db = log.store.db  # type: ignore[attr-defined]
+        assert not store_module().content_hash_stored(db)
+        [(codec,)] = db.rows(
+            "SELECT compression_codec FROM system.columns WHERE database = currentDatabase()"
+            " AND table = 'events' AND name = 'body'"
+        )
+        assert codec == "CODEC(ZSTD(9))"
+        assert log.record(**event())["seq"] == 6
+        assert log.verify().ok
+        got = log.get(str(recorded[2]["id"]))
+        assert got is not None
+        assert got["content_hash"] == recorded[2]["content_hash"]
+
+
+def test_appends_copy_the_prepared_content_as_verify_reads_the_body() -> None:
+    from activitylog.enrich import prepare
+    from activitylog.events import validate
+    from activitylog.store.clickhouse.writes import copied
+    from activitylog.store.copies import COPY_COLUMNS, copies
+
+    inputs = [
+        event(actor={"id": "u_1", "name": "Ana", "role": "admin"}, ip="81.2.69.160"),
+        event(actor={"name": "cron"}, subject={"type": "contact", "id": "c_1", "name": "Bo"}),
+        event("user.signed_in", actor={"id": "u_2"}, description="Zürich café", result="failure"),
+    ]
+    for given in inputs:
+        p = prepare(validate(given))
+        values = copies(p.body)
+        assert copied(p) == tuple(values[c] for c in COPY_COLUMNS)
+
+
+def store_module() -> Any:
+    from activitylog.store.clickhouse import store
+
+    return store
 
 
 def test_a_forged_row_past_the_head_is_reported(chlog: ActivityLog) -> None:
@@ -137,9 +204,9 @@ def test_a_forged_row_past_the_head_is_reported(chlog: ActivityLog) -> None:
     digest = content_hash(forged)
     db.run(
         "INSERT INTO events SELECT * REPLACE (26 AS seq, rid + 1 AS rid, %(id)s AS id,"
-        " %(body)s AS body, unhex(%(c)s) AS content_hash, unhex(%(h)s) AS chain_hash)"
+        " %(body)s AS body, unhex(%(h)s) AS chain_hash)"
         " FROM (SELECT * FROM events WHERE seq = 25)",
-        {"id": eid(999), "body": forged, "c": digest, "h": link(chained, digest)},
+        {"id": eid(999), "body": forged, "h": link(chained, digest)},
     )
     report = chlog.verify()
     assert report.first_break is not None

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnClause, ColumnElement, column, func, or_, select
+from sqlalchemy import ColumnClause, ColumnElement, column, func, or_, select, tuple_
 
 from activitylog.access import Visibility
 from activitylog.events import EVENT_FIELDS, format_micros
@@ -34,7 +34,7 @@ READ: tuple[ColumnClause[Any], ...] = (
     column("content_hash"),
     column("chain_hash"),
 )
-_COUNTS: ContextVar[dict[tuple[Any, ...], list[tuple[Any, ...]]] | None] = ContextVar(
+_COUNTS: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar(
     "activitylog_clickhouse_counts", default=None
 )
 
@@ -62,6 +62,9 @@ def hexed(row: Sequence[Any]) -> tuple[int, bytes, str, str]:
 
 
 _SETTLED = ("settled",)
+#: The grouping sets of :meth:`ClickHouseReads._page_counts` by their ``grouping()`` of
+#: (time step, kind, category).
+_BY_TIME, _BY_KIND, _BY_CATEGORY, _IN_ALL = _SETS = (0b001, 0b101, 0b110, 0b111)
 
 
 class ClickHouseReads(ClickHouseBase):
@@ -206,12 +209,18 @@ class ClickHouseReads(ClickHouseBase):
         self, visibility: Visibility, filters: Filters, dims: Sequence[Dim]
     ) -> list[tuple[Any, ...]]:
         """``(dim values..., count)`` rows; ``hour`` as hours since the epoch: one
-        aggregation of the matching rows, answered once per :meth:`reusing_counts` block."""
+        aggregation of the matching rows, answered once per :meth:`reusing_counts` block.
+        Within a block, a question by time step and kind (the Activity Log page's first)
+        answers the page's other questions of the same rows in the same scan
+        (:meth:`_page_counts`)."""
         memo = _COUNTS.get()
         key = (visibility, filters, tuple(dims))
         if memo is not None and key in memo:
             return list(memo[key])
         self._settled()
+        if memo is not None and len(dims) == 2 and dims[0] in STEP_US and dims[1] == "kind":
+            self._page_counts(visibility, filters, dims[0], memo)
+            return list(memo[key])
         columns = [
             func.intDiv(events.c.rid, STEP_US[d] * RID_SLOTS).label(d)
             if d in STEP_US
@@ -229,6 +238,61 @@ class ClickHouseReads(ClickHouseBase):
             memo[key] = rows
         return list(rows)
 
+    def _page_counts(
+        self, vis: Visibility, filters: Filters, step: str, memo: dict[tuple[Any, ...], Any]
+    ) -> None:
+        """Answer in ``memo``, from two scans of the matching rows (``GROUPING SETS``), the
+        counts by ``(step, kind)``, by kind, category and in all, the sign-ins by kind (when
+        the filters leave sign-ins their own question: no verb or action named, or
+        ``signed_in`` among the verbs); then the counts by actor, each actor's summary and
+        the unique IPs (apart: computed per group, those would cost the first scan a set per
+        time step)."""
+        c = events.c
+        where = visible(vis, filters, Window.of(filters))
+        slot = func.intDiv(c.rid, STEP_US[step] * RID_SLOTS)
+        counted = (
+            select(func.grouping(slot, c.kind, c.category), slot, c.kind, c.category)
+            .add_columns(func.count(), func.countIf(c.verb == "signed_in"))
+            .where(*where)
+            .group_by(
+                func.grouping_sets(
+                    tuple_(slot, c.kind), tuple_(c.kind), tuple_(c.category), tuple_()
+                )
+            )
+        )
+        # grouping(): a bit per argument, set when the row's grouping set leaves it out
+        sets: dict[int, list[tuple[Any, ...]]] = {m: [] for m in _SETS}
+        for mask, *row in self.db.rows(counted):
+            sets[int(mask)].append(tuple(row))
+        memo[(vis, filters, (step, "kind"))] = [(t, k, n) for t, k, _, n, _ in sets[_BY_TIME] if n]
+        memo[(vis, filters, ("kind",))] = [(k, n) for _, k, _, n, _ in sets[_BY_KIND] if n]
+        memo[(vis, filters, ("category",))] = [
+            (cat, n) for _, _, cat, n, _ in sets[_BY_CATEGORY] if n
+        ]
+        memo[(vis, filters, ())] = [(n,) for _, _, _, n, _ in sets[_IN_ALL] if n]
+        if (not filters.verbs and not filters.actions) or "signed_in" in filters.verbs:
+            signed_in = replace(filters, verbs=("signed_in",), actions=())
+            memo[(vis, signed_in, ("kind",))] = [(k, s) for _, k, _, _, s in sets[_BY_KIND] if s]
+        # the actors (few beside the rows), and over all rows the unique IPs
+        actors = (
+            select(func.grouping(c.actor_id), c.actor_id, func.count(), func.uniqExact(c.ip))
+            .add_columns(func.argMax(c.actor_name, c.rid), func.max(c.rid))
+            .where(*where)
+            .group_by(func.grouping_sets(tuple_(c.actor_id), tuple_()))
+        )
+        by_actor, ips = [], 0
+        for mask, actor, n, unique, name, rid in self.db.rows(actors):
+            if mask:
+                ips = int(unique)
+            elif n:
+                by_actor.append((actor, name, n, rid))
+        memo[(vis, filters, ("actor_id",))] = [(a, n) for a, _, n, _ in by_actor]
+        memo[("unique_ips", vis, filters)] = ips
+        memo[("actors", vis, filters)] = {
+            a: {"name": name, "last_seen": format_micros(rid // RID_SLOTS)}
+            for a, name, _, rid in by_actor
+        }
+
     @contextmanager
     def reusing_counts(self) -> Iterator[None]:
         """Answer the same counting question once within this block."""
@@ -242,6 +306,9 @@ class ClickHouseReads(ClickHouseBase):
             _COUNTS.reset(token)
 
     def unique_ips(self, visibility: Visibility, filters: Filters) -> int:
+        memo = _COUNTS.get()
+        if memo is not None and ("unique_ips", visibility, filters) in memo:
+            return int(memo[("unique_ips", visibility, filters)])
         self._settled()
         where = visible(visibility, filters, Window.of(filters))
         stmt = select(func.uniqExact(events.c.ip)).where(events.c.ip.is_not(None), *where)
@@ -253,6 +320,10 @@ class ClickHouseReads(ClickHouseBase):
         """Name and last-seen time in the window of each actor: one aggregation."""
         if not actor_ids:
             return {}
+        memo = _COUNTS.get()
+        known = None if memo is None else memo.get(("actors", visibility, filters))
+        if known is not None:
+            return {a: known[a] for a in actor_ids if a in known}
         self._settled()
         where = visible(visibility, filters, Window.of(filters))
         stmt = (

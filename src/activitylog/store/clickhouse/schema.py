@@ -23,25 +23,25 @@ _EVENTS_COLUMNS = """
     rid Int64 CODEC(DoubleDelta, ZSTD(1)),
     workspace LowCardinality(String),
     seq UInt64 CODEC(Delta, ZSTD(1)),
-    id String CODEC(ZSTD(3)),
-    body String CODEC(ZSTD(3)),
-    content_hash FixedString(32) CODEC(NONE),
+    id String CODEC(ZSTD(9)),
+    body String CODEC(ZSTD(9)),
+    content_hash FixedString(32) ALIAS SHA256(concat('\\0', body)),
     chain_hash FixedString(32) CODEC(NONE),
-    layer LowCardinality(String),
+    layer LowCardinality(String) CODEC(ZSTD(1)),
     actor_id String CODEC(ZSTD(3)),
     actor_name Nullable(String) CODEC(ZSTD(3)),
-    action LowCardinality(String),
-    category LowCardinality(String),
-    verb LowCardinality(String),
-    kind LowCardinality(String),
-    result LowCardinality(String),
+    action LowCardinality(String) CODEC(ZSTD(1)),
+    category LowCardinality(String) CODEC(ZSTD(1)),
+    verb LowCardinality(String) CODEC(ZSTD(1)),
+    kind LowCardinality(String) CODEC(ZSTD(1)),
+    result LowCardinality(String) CODEC(ZSTD(1)),
     ip Nullable(String) CODEC(ZSTD(3)),
-    subject_type LowCardinality(Nullable(String)),
+    subject_type LowCardinality(Nullable(String)) CODEC(ZSTD(1)),
     subject_id Nullable(String) CODEC(ZSTD(3)),
-    search_text String CODEC(ZSTD(3)),
-    country LowCardinality(Nullable(String)),
-    actor_role LowCardinality(Nullable(String)),
-    INDEX ix_id id TYPE bloom_filter(0.001) GRANULARITY 1,
+    search_text String CODEC(ZSTD(9)),
+    country LowCardinality(Nullable(String)) CODEC(ZSTD(1)),
+    actor_role LowCardinality(Nullable(String)) CODEC(ZSTD(1)),
+    INDEX ix_id id TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX ix_seq seq TYPE minmax GRANULARITY 1,
     INDEX ix_actor actor_id TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX ix_subject subject_id TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -91,6 +91,11 @@ _TABLES: dict[str, tuple[str, str, str, str]] = {
     "tombstones": (_TOMBSTONES_COLUMNS, "ReplacingMergeTree", "", "ORDER BY (workspace, seq)"),
 }
 TABLES = tuple(_TABLES)
+#: Table settings beside the engine's: ``events`` compresses its columns in blocks of 1 to
+#: 4 MiB (the default 64 KiB to 1 MiB leaves the bodies' likeness across rows unused).
+_SETTINGS: dict[str, dict[str, int]] = {
+    "events": {"min_compress_block_size": 1 << 20, "max_compress_block_size": 1 << 22}
+}
 
 
 def statements(database: str, cluster: str | None = None) -> list[str]:
@@ -101,10 +106,12 @@ def statements(database: str, cluster: str | None = None) -> list[str]:
     if cluster is None:
         out = [f"CREATE DATABASE IF NOT EXISTS {db}"]
         for name, (columns, family, args, clauses) in _TABLES.items():
-            dedup = f" SETTINGS non_replicated_deduplication_window = {DEDUPLICATION_WINDOW}"
+            settings = dict(_SETTINGS.get(name, {}))
+            if family == "MergeTree":
+                settings["non_replicated_deduplication_window"] = DEDUPLICATION_WINDOW
             out.append(
                 f"CREATE TABLE IF NOT EXISTS {db}.{name} ({columns}\n)"
-                f" ENGINE = {family}({args}) {clauses}" + (dedup if family == "MergeTree" else "")
+                f" ENGINE = {family}({args}) {clauses}{_settings(settings)}"
             )
         return out
     on = f" ON CLUSTER {quote_name(cluster)}"
@@ -114,7 +121,7 @@ def statements(database: str, cluster: str | None = None) -> list[str]:
         replicated = f"Replicated{family}({path}{', ' + args if args else ''})"
         out.append(
             f"CREATE TABLE IF NOT EXISTS {db}.{name}_local{on} ({columns}\n)"
-            f" ENGINE = {replicated} {clauses}"
+            f" ENGINE = {replicated} {clauses}{_settings(_SETTINGS.get(name, {}))}"
         )
         out.append(
             f"CREATE TABLE IF NOT EXISTS {db}.{name}{on} AS {db}.{name}_local"
@@ -122,6 +129,35 @@ def statements(database: str, cluster: str | None = None) -> list[str]:
             " cityHash64(workspace))"
         )
     return out
+
+
+def upgrades(database: str, content_hash_stored: bool) -> list[str]:
+    """The statements bringing a one-server ``events`` made by an earlier layout (layout
+    1: the content hash stored, bodies ``ZSTD(3)``) to this one (layout 2): the stored
+    content hash dropped for the column computed from the body (the hashes stay what they
+    were: the alias is the hash every append stored), the codecs and block sizes above for
+    the parts written or merged from then on. Empty when ``events`` has the layout."""
+    if not content_hash_stored:
+        return []
+    table = f"{quote_name(database)}.events"
+    alias = next(line for line in _EVENTS_COLUMNS.splitlines() if "content_hash" in line)
+    out = [
+        f"ALTER TABLE {table} DROP COLUMN content_hash",
+        f"ALTER TABLE {table} ADD COLUMN {alias.strip().rstrip(',')} AFTER body",
+    ]
+    for line in _EVENTS_COLUMNS.splitlines():
+        line = line.strip().rstrip(",")
+        if " CODEC(" in line and not line.startswith(("INDEX", "content_hash")):
+            out.append(f"ALTER TABLE {table} MODIFY COLUMN {line}")
+    settings = ", ".join(f"{k} = {v}" for k, v in _SETTINGS["events"].items())
+    out.append(f"ALTER TABLE {table} MODIFY SETTING {settings}")
+    return out
+
+
+def _settings(settings: dict[str, int]) -> str:
+    if not settings:
+        return ""
+    return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in settings.items())
 
 
 def quote_name(name: str) -> str:

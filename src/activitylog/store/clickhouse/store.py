@@ -23,7 +23,8 @@ from activitylog.store import migrate
 from activitylog.store.clickhouse import leases, outbox
 from activitylog.store.clickhouse.connection import Database, Location
 from activitylog.store.clickhouse.ledger import ClickHouseLedger
-from activitylog.store.clickhouse.schema import statements
+from activitylog.store.clickhouse.opening import prepare
+from activitylog.store.clickhouse.schema import statements, upgrades
 from activitylog.store.clickhouse.writes import writer_lock
 
 
@@ -34,8 +35,11 @@ class ClickHouseStore(ClickHouseLedger):
     def __init__(self, url: str, policy: SealPolicy) -> None:
         location = Location.parse(url)
         db = Database(location)
-        for statement in statements(location.database):
-            db.run(statement)
+        prepare(db, location)
+        if location.path is not None:  # a server's log is upgraded by activitylog migrate
+            for statement in upgrades(location.database, content_hash_stored(db)):
+                db.run(statement)
+        cluster = distributed_over(db)
         side = location.side_db
         if side is None:  # chdb (a server's URL must name one)
             side = f"sqlite:///{Path(location.path or '.') / f'{location.database}.side.db'}"
@@ -46,7 +50,7 @@ class ClickHouseStore(ClickHouseLedger):
         leases.create(engine)
         # chdb holds its directory for one process; servers may have several writers
         writers = None if location.path is not None else leases.Leases(engine)
-        super().__init__(db, engine, policy, writers, distributed_over(db))
+        super().__init__(db, engine, policy, writers, cluster)
         self.writer = writer_lock(location.key)
 
     def write_unsynced(self) -> AbstractContextManager[Connection]:
@@ -68,6 +72,16 @@ def distributed_over(db: Database) -> str | None:
     return cluster_of(str(found[0][0])) if found else None
 
 
+def content_hash_stored(db: Database) -> bool:
+    """Whether the log's ``events`` stores the content hash (layout 1) rather than
+    computing it from the body."""
+    found = db.rows(
+        "SELECT default_kind FROM system.columns WHERE database = currentDatabase()"
+        " AND table = 'events' AND name = 'content_hash'"
+    )
+    return bool(found) and str(found[0][0]) != "ALIAS"
+
+
 def cluster_of(engine_full: str) -> str | None:
     """The cluster a table's ``engine_full`` names, None unless it is Distributed."""
     named = re.match(r"Distributed\(\s*'((?:[^'\\]|\\.)*)'", engine_full)
@@ -82,5 +96,10 @@ def create(url: str, cluster: str | None = None) -> list[str]:
     done = statements(location.database, cluster)
     for statement in done:
         db.run(statement)
+    if cluster is None and distributed_over(db) is None:
+        more = upgrades(location.database, content_hash_stored(db))
+        for statement in more:
+            db.run(statement)
+        done += more
     db.close()
     return done

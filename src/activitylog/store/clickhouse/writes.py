@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, column, select
 
 from activitylog.access import OPERATOR, Visibility, visibility_for
-from activitylog.enrich import Prepared, event_dict
+from activitylog.enrich import Prepared, event_dict, search_text
 from activitylog.errors import ConfigurationError, Conflict, IntegrityError
 from activitylog.idempotency import Recorded, conflict, differing_fields
 from activitylog.merkle import Frontier
@@ -36,13 +36,14 @@ from activitylog.store.base import chunks, logger, now_us
 from activitylog.store.clauses import Window
 from activitylog.store.clickhouse import outbox
 from activitylog.store.clickhouse.reads import ClickHouseReads, visible
-from activitylog.store.copies import COPY_COLUMNS, copies
+from activitylog.store.copies import COPY_COLUMNS
 from activitylog.store.rids import assign_rids
 from activitylog.store.schema import RID_SLOTS, events
 from activitylog.store.writes import RECORD_IDS, DeletionRecord, _changed_outside
 
 #: The ``events`` columns an append inserts, in this order.
-EVENT_COLUMNS = ("rid", "seq", "id", "body", "content_hash", "chain_hash", *COPY_COLUMNS)
+#: (The content hash is not among them: ``events`` computes it from the body.)
+EVENT_COLUMNS = ("rid", "seq", "id", "body", "chain_hash", *COPY_COLUMNS)
 HEAD_COLUMNS = (
     "workspace",
     "revision",
@@ -77,6 +78,33 @@ def _unsequenced(p: Prepared) -> dict[str, Any]:
     return event
 
 
+def copied(p: Prepared) -> tuple[Any, ...]:
+    """The copy columns of an event (:data:`COPY_COLUMNS`, in order) from its prepared
+    content: what :func:`~activitylog.store.copies.copies` reads from the body it is encoded
+    into (the body holds the content with ``info``'s fields and ``location``), without
+    parsing it back."""
+    content, info = p.content, p.info
+    actor = content["actor"]
+    subject = content.get("subject") or {}
+    return (
+        content["workspace"],
+        content["layer"],
+        actor.get("id") or actor.get("name") or "",
+        actor.get("name"),
+        content["action"],
+        info.category,
+        info.verb,
+        info.kind,
+        content["result"],
+        content.get("ip"),
+        subject.get("type"),
+        subject.get("id"),
+        search_text(content, info),
+        (p.location or {}).get("country"),
+        actor.get("role"),
+    )
+
+
 def writer_lock(key: str) -> threading.RLock:
     """The writer lock of the log ``key`` names, shared by its stores in this process."""
     with _WRITERS_LOCK:
@@ -106,7 +134,7 @@ class ClickHouseWrites(ClickHouseReads):
                 f" database ({self.engine.url!r}), not of {connection.engine.url!r}"
             )
         if batch:
-            outbox.put(connection, batch)
+            outbox.put(connection, batch, self.policy.key())
         return [Recorded(_unsequenced(p), duplicate=False) for p in batch]
 
     def settle(self) -> int:
@@ -116,11 +144,11 @@ class ClickHouseWrites(ClickHouseReads):
         writer holding the workspace past the wait, ClickHouse away) is logged and leaves
         the batch and those after it for the next call, so the read or append that called
         goes on."""
-        if not outbox.pending(self.engine):
+        if not outbox.pending(self.engine, self.policy.key):
             return 0
         appended = 0
         with self.writer:
-            for row_id, batch in outbox.pending(self.engine):
+            for row_id, batch in outbox.pending(self.engine, self.policy.key):
                 try:
                     appended += len(self._append_batch(batch))
                 except Conflict as exc:
@@ -251,7 +279,8 @@ class ClickHouseWrites(ClickHouseReads):
         self, batch: list[Prepared], heads: dict[str, Head]
     ) -> dict[str, dict[str, Any]]:
         self._microseconds = {}
-        rids = assign_rids(batch, self._taken_rids)
+        [(newest,)] = self.db.rows("SELECT max(rid) FROM events")
+        rids = assign_rids(batch, lambda asked: self._taken_rids([r for r in asked if r <= newest]))
         rows: list[tuple[Any, ...]] = []
         written: dict[str, dict[str, Any]] = {}
         now = time.time()
@@ -260,18 +289,7 @@ class ClickHouseWrites(ClickHouseReads):
             head = heads[content["workspace"]]
             digest, chained = head.add(p.body)
             self.sealer.extended(head, now)
-            values = copies(p.body)
-            rows.append(
-                (
-                    rid,
-                    head.seq,
-                    content["id"],
-                    p.body,
-                    bytes.fromhex(digest),
-                    head.chain,
-                    *(values[c] for c in COPY_COLUMNS),
-                )
-            )
+            rows.append((rid, head.seq, content["id"], p.body, head.chain, *copied(p)))
             written[content["id"]] = event_dict(
                 content,
                 seq=head.seq,
@@ -281,14 +299,18 @@ class ClickHouseWrites(ClickHouseReads):
                 chain_hash=chained,
                 location=p.location,
             )
-        token = hashlib.sha256(b"".join(row[5] for row in rows)).hexdigest()
-        self._unsaved += [row[5] for row in rows]
+        token = hashlib.sha256(b"".join(row[4] for row in rows)).hexdigest()
+        self._unsaved += [row[4] for row in rows]
         self.db.insert("events", rows, EVENT_COLUMNS, token=token)
         return written
 
     def _taken_rids(self, rids: Sequence[int]) -> set[int]:
-        """Those of ``rids`` the log holds; for one rid (a step past a taken slot), every
-        rid of its microsecond is read, so the steps after it ask nothing."""
+        """Those of ``rids`` the log holds (an append asks only about those not newer than
+        the log's newest rid: a batch of new events asks nothing); for one rid (a step past
+        a taken slot), every rid of its microsecond is read, so the steps after it ask
+        nothing."""
+        if not rids:
+            return set()
         if len(rids) == 1:
             base = rids[0] // RID_SLOTS * RID_SLOTS
             if base not in self._microseconds:
