@@ -12,6 +12,7 @@ from activitylog.errors import (
     FieldError,
     IntegrityError,
     NotFound,
+    StorageFull,
     ValidationError,
 )
 from activitylog.selection import Selection
@@ -31,6 +32,7 @@ __all__ = [
     "IntegrityError",
     "NotFound",
     "Selection",
+    "StorageFull",
     "ValidationError",
     "Viewer",
     "__version__",

@@ -17,6 +17,7 @@ reply carry the status once, so callers never hand-build error replies::
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -87,6 +88,31 @@ class Conflict(ActivityLogError):
 
 class ConfigurationError(ActivityLogError):
     status = 500
+
+
+class StorageFull(ActivityLogError):
+    """The database or its disk is full: nothing of the write was stored; it may be sent
+    again once space is freed (HTTP 507, which the remote SDK retries)."""
+
+    status = 507
+
+
+#: SQLite's result code for a full database or disk, and PostgreSQL's SQLSTATE.
+_SQLITE_FULL = 13
+_POSTGRES_DISK_FULL = "53100"
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """Whether ``error`` (a driver's, possibly wrapped by SQLAlchemy as ``.orig``, or an
+    ``OSError``) says the database or its disk is full."""
+    cause = getattr(error, "orig", None) or error
+    if isinstance(cause, OSError):
+        return cause.errno == errno.ENOSPC
+    if getattr(cause, "sqlite_errorcode", None) == _SQLITE_FULL:
+        return True
+    if getattr(cause, "sqlstate", None) == _POSTGRES_DISK_FULL:
+        return True
+    return "database or disk is full" in str(cause)
 
 
 class IntegrityError(ActivityLogError):

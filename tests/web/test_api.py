@@ -623,3 +623,23 @@ def test_sign_in_failures_look_the_same_and_are_recorded(fresh: World) -> None:
     assert all(e["actor"]["name"] == "System" for e in failed)
     sign_in(client, EMAIL_BY_ROLE["owner"])
     assert fresh.state.log.query(events=("auth.signed_in",), range="today").total == 1
+
+
+def test_ingest_on_a_full_disk_is_507_with_retry_after_and_stores_nothing(fresh: World) -> None:
+    from store._disk import full_disk
+
+    big = {"blob": "y" * 8000}
+    client, key = fresh.client(), fresh.bearer("acme_ingest")
+    assert client.post("/api/v1/events", json=_event(details=big), headers=key).status_code == 201
+    batch = {"events": [_event(details=big) for _ in range(40)]}
+    with full_disk(fresh.state.log):
+        reply = client.post("/api/v1/events", json=batch, headers=key)
+    assert reply.status_code == 507, reply.text
+    assert reply.headers["Retry-After"] == "60"
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.json()["error"] == "storage_full"
+    assert "nothing of this request was stored" in reply.json()["detail"]
+    assert fresh.state.log.count() == 1
+    assert client.post("/api/v1/events", json=batch, headers=key).status_code == 201
+    assert fresh.state.log.count() == 41
+    assert fresh.state.log.verify().ok

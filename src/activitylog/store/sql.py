@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select
 
 from activitylog.access import OPERATOR, visibility_for
 from activitylog.enrich import Prepared
-from activitylog.errors import IntegrityError
+from activitylog.errors import IntegrityError, StorageFull, is_storage_full
 from activitylog.idempotency import Recorded
 from activitylog.store.base import READ_COLUMNS, chunks
 from activitylog.store.derived import SQLDerived
@@ -44,10 +44,18 @@ class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
         chain heads of the batch's workspaces stay locked until then: commit soon.
         """
         try:
-            written, repeated = self._append(batch, connection=connection)
-        except sqlalchemy.exc.IntegrityError:
-            # A time slot or an id was taken meanwhile: redo the batch checking everything.
-            written, repeated = self._append(batch, careful=True, connection=connection)
+            try:
+                written, repeated = self._append(batch, connection=connection)
+            except sqlalchemy.exc.IntegrityError:
+                # A time slot or an id was taken meanwhile: redo the batch checking everything.
+                written, repeated = self._append(batch, careful=True, connection=connection)
+        except (sqlalchemy.exc.DBAPIError, OSError) as exc:
+            if not is_storage_full(exc):
+                raise
+            raise StorageFull(
+                "the log's database or disk is full: nothing of this batch was stored;"
+                " send it again once space is freed"
+            ) from exc
         wanted = list(dict.fromkeys(repeated))
         stored: dict[str, dict[str, Any]] = {}
         if wanted and connection is None:

@@ -25,7 +25,9 @@ from activitylog.errors import (
     ActivityLogError,
     BatchValidationError,
     Conflict,
+    StorageFull,
     ValidationError,
+    is_storage_full,
 )
 from activitylog.web.templating import templates
 
@@ -42,6 +44,7 @@ CODES = {
     422: "validation",
     429: "rate_limited",
     500: "server_error",
+    507: "storage_full",
 }
 TITLES = {
     401: "Sign in needed",
@@ -50,6 +53,7 @@ TITLES = {
     413: "Too large",
     422: "Invalid request",
     500: "Something went wrong",
+    507: "Storage full",
 }
 
 
@@ -154,6 +158,8 @@ def respond(request: Request, status: int, message: str, errors: list[dict[str, 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ActivityLogError)
     async def _library(request: Request, exc: ActivityLogError) -> Response:
+        if isinstance(exc, StorageFull):
+            return _storage_full(request, exc)
         if exc.status >= 500:
             log.exception("request failed", exc_info=exc)
         message = str(exc) if exc.status < 500 else "the server could not complete the request"
@@ -178,8 +184,26 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
+        if is_storage_full(exc):  # any other write (a session, a setting) on a full disk
+            return _storage_full(request, exc)
         log.exception("unexpected error", exc_info=exc)
         return respond(request, 500, "the server could not complete the request", [])
+
+
+#: Seconds a client is asked to wait before sending again to a full log.
+STORAGE_RETRY_AFTER = 60
+
+
+def _storage_full(request: Request, exc: BaseException) -> Response:
+    """507 Insufficient Storage: nothing was stored; send again once space is freed."""
+    log.error("the database or its disk is full: %s", exc)
+    message = (
+        "the log's storage is full: nothing of this request was stored;"
+        " send it again once space is freed"
+    )
+    reply = respond(request, 507, message, [])
+    reply.headers["Retry-After"] = str(STORAGE_RETRY_AFTER)
+    return reply
 
 
 def _pydantic_code(kind: str) -> str:

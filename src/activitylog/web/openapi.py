@@ -133,6 +133,13 @@ ERROR_RESPONSES: dict[str, tuple[int | str, dict[str, Any]]] = {
     "PayloadTooLarge": (413, _error_reply("Body larger than the server takes")),
     "UnsupportedMediaType": (415, _error_reply("The body's Content-Type is not JSON")),
     "ValidationFailed": (422, _error_reply("Invalid input: every field and reason at once")),
+    "StorageFull": (
+        507,
+        _error_reply(
+            "The log's database or disk is full: nothing was stored; send it again later",
+            {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}},
+        ),
+    ),
     "UnexpectedError": ("default", _error_reply("Method not allowed (405) or server error")),
 }
 _BY_STATUS = {str(status): name for name, (status, _reply) in ERROR_RESPONSES.items()}

@@ -248,12 +248,13 @@ OPERATIONS: dict[str, Operation] = {
     "ingestEvents": Operation(
         "events",
         INGEST,
-        (401, 403, 409, 413, 415, 422),
+        (401, 403, 409, 413, 415, 422, 507),
         "an API key with scope `ingest` (a workspace key writes its own workspace)",
         about='One event, or `{"events": [...]}` with 1 to 1,000, stored atomically: if any '
         "event is invalid the 422 lists every invalid index and field and nothing is stored. "
         "Idempotent on `id`: an id stored before with the same content is a duplicate (200 "
-        "when every event was one), with other content a 409 naming it.",
+        "when every event was one), with other content a 409 naming it. A full database or "
+        "disk is a 507 with `Retry-After`: nothing was stored; send the batch again.",
         body="IngestRequest",
     ),
     "listEvents": Operation(
