@@ -10,49 +10,33 @@ time of sending).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from activitylog.enrich import event_dict
 from activitylog.errors import Conflict
 from activitylog.events import CONTENT_FIELDS
+
+if TYPE_CHECKING:
+    from activitylog.enrich import Prepared
 
 
 class Recorded:
     """An event of a batch as stored, and whether it was stored before (``duplicate``:
-    recorded earlier, or earlier in the same batch) rather than by this batch.
+    recorded earlier, or earlier in the same batch) rather than by this batch."""
 
-    ``event`` may be handed in as a function that makes it: it is then made when first
-    read, so a reply that needs only the :meth:`receipt` does not pay for it."""
-
-    __slots__ = ("_event", "_make", "chain_hash", "content_hash", "duplicate", "id", "seq")
+    __slots__ = ("_event", "chain_hash", "content_hash", "duplicate", "id", "seq")
     _event: dict[str, Any] | None
-    _make: Callable[[], dict[str, Any]] | None
 
-    def __init__(
-        self,
-        event: dict[str, Any] | Callable[[], dict[str, Any]],
-        duplicate: bool,
-        *,
-        receipt: tuple[str, int, str, str] | None = None,
-    ) -> None:
-        """``receipt`` (id, seq, content hash, chain hash) is required with a function."""
-        self.duplicate = duplicate
-        if callable(event):
-            if receipt is None:
-                raise TypeError("a Recorded made later needs its receipt now")
-            self._event, self._make = None, event
-            self.id, self.seq, self.content_hash, self.chain_hash = receipt
-        else:
-            self._event, self._make = event, None
-            self.id, self.seq = event["id"], event["seq"]
-            self.content_hash, self.chain_hash = event["content_hash"], event["chain_hash"]
+    def __init__(self, event: dict[str, Any], duplicate: bool) -> None:
+        self._event, self.duplicate = event, duplicate
+        self.id, self.seq = event["id"], event["seq"]
+        self.content_hash, self.chain_hash = event["content_hash"], event["chain_hash"]
 
     @property
     def event(self) -> dict[str, Any]:
         """The event as every reader sees it (:func:`activitylog.enrich.event_dict`)."""
-        if self._event is None:
-            assert self._make is not None
-            self._event, self._make = self._make(), None
+        assert self._event is not None
         return self._event
 
     def receipt(self) -> dict[str, Any]:
@@ -75,6 +59,35 @@ class Recorded:
 
     def __repr__(self) -> str:
         return f"Recorded(id={self.id!r}, seq={self.seq}, duplicate={self.duplicate})"
+
+
+class Appended(Recorded):
+    """An event this batch stored: its event dict is made from the prepared event when
+    first read, so a reply that needs only the :meth:`receipt` (HTTP ingest) does not pay
+    for it."""
+
+    __slots__ = ("_prepared",)
+
+    def __init__(self, prepared: Prepared, seq: int, content_hash: str, chain_hash: str) -> None:
+        self._prepared, self._event, self.duplicate = prepared, None, False
+        self.id, self.seq = prepared.content["id"], seq
+        self.content_hash, self.chain_hash = content_hash, chain_hash
+
+    @property
+    def event(self) -> dict[str, Any]:
+        event = self._event
+        if event is None:
+            p = self._prepared
+            event = self._event = event_dict(
+                p.content,
+                seq=self.seq,
+                info=p.info,
+                device=p.device,
+                content_hash=self.content_hash,
+                chain_hash=self.chain_hash,
+                location=p.location,
+            )
+        return event
 
 
 def differing_fields(

@@ -23,13 +23,6 @@ from activitylog.store.schema import entries
 class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
     """Both SQL engines; subclasses supply locking, bulk insert and search."""
 
-    def append(
-        self, batch: Sequence[Prepared], *, connection: Connection | None = None
-    ) -> list[dict[str, Any]]:
-        """Store a batch atomically; returns every event of it as stored, in order
-        (for an id stored before, the event stored then). See :meth:`append_batch`."""
-        return [r.event for r in self.append_batch(batch, connection=connection)]
-
     def append_batch(
         self, batch: Sequence[Prepared], *, connection: Connection | None = None
     ) -> list[Recorded]:

@@ -17,16 +17,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from functools import partial
 from itertools import count
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from activitylog.access import Visibility
-from activitylog.enrich import Prepared, event_dict
+from activitylog.enrich import Prepared
 from activitylog.errors import IntegrityError
-from activitylog.idempotency import Recorded, conflict, differing_fields
+from activitylog.idempotency import Appended, Recorded, conflict, differing_fields
 from activitylog.merkle import Frontier
 from activitylog.notes import Checkpoint
 from activitylog.query import Filters
@@ -153,19 +152,7 @@ class SQLWrites(SQLIndexing):
             content = p.content
             event_id = content["id"]
             rows.append((rid, event_id, content["workspace"], seq, body, leaf, chain))
-            content_hash, chain_hash = leaf.hex(), chain.hex()
-            event = partial(
-                event_dict,
-                content,
-                seq=seq,
-                info=p.info,
-                device=p.device,
-                content_hash=content_hash,
-                chain_hash=chain_hash,
-                location=p.location,
-            )  # made when read: an HTTP reply needs only the receipt
-            receipt = (event_id, seq, content_hash, chain_hash)
-            written[event_id] = Recorded(event, False, receipt=receipt)
+            written[event_id] = Appended(p, seq, leaf.hex(), chain.hex())
         self._insert_entries(conn, rows)
         if self.bodies.newest is None:
             self._held += len(rows)
