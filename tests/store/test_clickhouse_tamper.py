@@ -125,11 +125,6 @@ def test_a_lease_taken_from_its_holder_forks_nothing_silently(
     assert (sequential and every_acknowledged_kept and report.ok) or not report.ok, report.breaks
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a writer does not yet look at the head again before writing its own: the"
-    " second writer's head replaces the first's, whose acknowledged entries it removed",
-)
 def test_a_lease_handed_back_and_forth_loses_no_acknowledged_entry_silently(
     writers: list[ActivityLog], monkeypatch: pytest.MonkeyPatch
 ) -> None:

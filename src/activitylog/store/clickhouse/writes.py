@@ -333,6 +333,7 @@ class ClickHouseWrites(ClickHouseReads):
         if self.leases is not None:
             try:
                 self.leases.confirm(list(heads))
+                self._refuse_moved_heads(heads)
             except IntegrityError:
                 self._undo_unsaved()
                 raise
@@ -361,6 +362,24 @@ class ClickHouseWrites(ClickHouseReads):
         self._unsaved = []
         for row in rows:
             self._revisions[row[0]] = row[1]
+
+    def _refuse_moved_heads(self, heads: dict[str, Head]) -> None:
+        """An IntegrityError when another writer wrote one of ``heads`` since this append
+        read it: its lease was taken from it (the lease table rewritten, or a pause past
+        the expiry the confirmation missed), and writing this head would hide that
+        writer's append."""
+        rows = self.db.rows(
+            "SELECT workspace, max(revision) FROM chain_heads WHERE workspace IN %(names)s"
+            " GROUP BY workspace",
+            {"names": tuple(heads)},
+        )
+        moved = sorted(w for w, revision in rows if int(revision) != self._revisions.get(w, 0))
+        if moved:
+            raise IntegrityError(
+                f"the chain heads of workspaces {', '.join(map(repr, moved))} were written by"
+                " another writer during this append (its lease was taken); nothing was"
+                " acknowledged. Run `activitylog verify`."
+            )
 
     def _leased(self, workspaces: Sequence[str]) -> AbstractContextManager[None]:
         """The leases of ``workspaces`` held inside (when several processes write)."""
