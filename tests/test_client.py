@@ -46,6 +46,7 @@ PUBLIC_API = [
     "IntegrityError",
     "NotFound",
     "Selection",
+    "StorageFull",
     "ValidationError",
     "Viewer",
     "__version__",

@@ -20,12 +20,17 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from activitylog.store import sqlite_driver
+
 
 def create(url: str) -> Engine:
     """An engine for ``url`` (``sqlite:///file.db`` or ``postgresql+psycopg://…``)."""
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url)
+    # The log's own SQLite library: the helpdesk shares the log's file in one process, and
+    # two copies of SQLite there do not see each other's locks (one may delete the WAL the
+    # other still uses when its last connection closes).
+    engine = create_engine(url, module=sqlite_driver.dbapi)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi: sqlite3.Connection, _record: Any) -> None:
