@@ -7,7 +7,8 @@ read scenario of bench/read.py on it (each in its own process).
 
 Bytes per event are the active parts of the log's tables (``system.parts``), once as the
 ingest left them and once merged (``OPTIMIZE ... FINAL``, where background merges lead),
-plus the side database file. The read scenarios and their goals are bench/read.py's.
+plus the side database file, and how long that merge took. Progress goes to stderr every
+500,000 events. The read scenarios and their goals are bench/read.py's.
 """
 
 from __future__ import annotations
@@ -33,13 +34,20 @@ def build(url: str, events: int) -> dict[str, Any]:
     source = generate_events(events, seed=7)
     with ActivityLog(url, settings=settings) as log:
         start = time.perf_counter()
+        done = 0
         while batch := list(islice(source, 1000)):
             log.record_many(batch)
+            done += len(batch)
+            if done % 500_000 == 0:
+                rate = done / (time.perf_counter() - start)
+                print(f"{done:,} events, {rate:,.0f}/s", file=sys.stderr, flush=True)
         elapsed = time.perf_counter() - start
         db: Any = log.store.db  # type: ignore[attr-defined]
         ingested = _bytes(db)
+        start = time.perf_counter()
         for table in ("events", "chain_heads", "checkpoints", "tombstones"):
             db.run(f"OPTIMIZE TABLE {table} FINAL")
+        merging = time.perf_counter() - start
         merged = _bytes(db)
     return {
         "scenario": "ingest",
@@ -49,6 +57,7 @@ def build(url: str, events: int) -> dict[str, Any]:
         "events_per_s": round(events / elapsed),
         "bytes_per_event_ingested": round(ingested / events, 1),
         "bytes_per_event_merged": round(merged / events, 1),
+        "merge_seconds": round(merging, 1),
     }
 
 
