@@ -33,7 +33,8 @@ def test_utc_with_microseconds_always() -> None:
 @given(_MOMENTS)
 def test_text_and_micros_agree_both_ways(moment: datetime) -> None:
     text = format_time(moment)
-    assert len(text) == 27 and text.endswith("Z")
+    assert len(text) == 27
+    assert text.endswith("Z")
     assert parse_time(text) == moment
     assert to_micros(text) == micros(moment)
     assert format_micros(micros(moment)) == text
