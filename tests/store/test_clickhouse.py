@@ -255,3 +255,20 @@ def test_on_a_cluster_mutations_go_to_the_replicated_tables(chlog: ActivityLog) 
         [(formatted,)] = store.db.rows("SELECT formatQuery(%(q)s)", {"q": statement})
         assert "events_local ON CLUSTER logs" in formatted
     store.cluster = None
+
+
+def test_deleting_an_entry_leaves_another_workspaces_row_with_its_rid(chlog: ActivityLog) -> None:
+    """Writers on several servers pick rids apart, so two workspaces can hold one rid: a
+    deletion removes the row of the deleted entry's workspace only."""
+    [mine] = chlog.record_many([event(id=eid(1))])
+    chlog.record_many([event(workspace="globex", id=eid(2))])
+    db = chlog.store.db  # type: ignore[attr-defined]
+    [(rid,)] = db.rows("SELECT rid FROM events WHERE id = %(id)s", {"id": eid(1)})
+    db.run(  # globex's entry moved onto acme's rid, as a collision would leave it
+        "INSERT INTO events SELECT * REPLACE (%(rid)s AS rid) FROM events WHERE id = %(id)s",
+        {"rid": rid, "id": eid(2)},
+    )
+    db.run("DELETE FROM events WHERE id = %(id)s AND rid != %(rid)s", {"id": eid(2), "rid": rid})
+    assert chlog.delete([mine["id"]], by="owner@acme.example", reason="test") == [mine["id"]]
+    left = db.rows("SELECT workspace, id FROM events WHERE rid = %(rid)s", {"rid": rid})
+    assert left == [("globex", eid(2))]

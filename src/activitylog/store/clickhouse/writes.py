@@ -486,15 +486,19 @@ class ClickHouseWrites(ClickHouseReads):
                             reason,
                         )
                     )
-                    rids.append(rid)
+                    rids.append((workspace, rid))
                     done.setdefault(workspace, []).append((seq, event_id))
             if not done:
                 return []
             self.db.insert("tombstones", graves, TOMBSTONE_COLUMNS)
-            for chunk in chunks(rids):
-                self.db.run(
-                    f"DELETE FROM {self.mutable('events')} WHERE rid IN %(r)s", {"r": tuple(chunk)}
-                )
+            for workspace in sorted(done):  # by workspace too: two writers may pick one rid
+                mine = [rid for w, rid in rids if w == workspace]
+                for chunk in chunks(mine):
+                    self.db.run(
+                        f"DELETE FROM {self.mutable('events')}"
+                        " WHERE workspace = %(w)s AND rid IN %(r)s",
+                        {"w": workspace, "r": tuple(chunk)},
+                    )
             records = [
                 record(workspace, list(part), deleted_at)
                 for workspace, gone in sorted(done.items())
