@@ -33,14 +33,20 @@ from activitylog.store.schema import RID_SLOTS
 
 #: Entries read per query when streaming a workspace in seq order.
 CHUNK = 10_000
+#: A window of seqs (at most :data:`CHUNK` of them) of a workspace's entries and
+#: tombstones: bounded on both sides, so the seq index (minmax) reads only the granules
+#: holding it, whatever the log's size.
 _ENTRIES = (
     "SELECT * FROM (SELECT seq, body, {hashes}, NULL AS grave FROM events"
     " WHERE workspace = %(w)s AND seq >= %(lo)s AND seq <= %(hi)s"
     " UNION ALL SELECT seq, NULL, content_hash, chain_hash, id FROM tombstones FINAL"
-    " WHERE workspace = %(w)s AND seq >= %(lo)s AND seq <= %(hi)s) ORDER BY seq LIMIT {limit}"
+    " WHERE workspace = %(w)s AND seq >= %(lo)s AND seq <= %(hi)s) ORDER BY seq"
+)
+_LAST_SEQ = (
+    "SELECT max(seq) FROM (SELECT max(seq) AS seq FROM events WHERE workspace = %(w)s"
+    " UNION ALL SELECT max(seq) AS seq FROM tombstones FINAL WHERE workspace = %(w)s)"
 )
 _CHECKED = ("seq", "rid", "body", "id", *COPY_COLUMNS)
-_EVERY_SEQ = 2**63 - 1
 
 
 #: How long verify lets another process's append write its head before the entries it
@@ -112,14 +118,16 @@ class ClickHouseLedger(ClickHouseWrites):
         :data:`activitylog.chain.Row` tuples, a chunk per query. ``hashes`` False leaves
         the live entries' stored hashes unread (None)."""
         stored = "lower(hex(content_hash)), lower(hex(chain_hash))" if hashes else "NULL, NULL"
-        sql = _ENTRIES.format(hashes=stored, limit=CHUNK)
-        lo, hi = first, _EVERY_SEQ if last is None else last
-        while lo <= hi:
-            rows = self.db.rows(sql, {"w": workspace, "lo": lo, "hi": hi})
+        sql = _ENTRIES.format(hashes=stored)
+        if last is None:
+            [(found,)] = self.db.rows(_LAST_SEQ, {"w": workspace})
+            last = int(found or 0)
+        lo = first
+        while lo <= last:  # a window at a time (a seq held twice comes back twice)
+            top = min(last, lo + CHUNK - 1)
+            rows = self.db.rows(sql, {"w": workspace, "lo": lo, "hi": top})
             yield from ((int(s), body, c, h, grave) for s, body, c, h, grave in rows)
-            if len(rows) < CHUNK:
-                return
-            lo = int(rows[-1][0]) + 1
+            lo = top + 1
 
     def entries_of(self, workspace: str, first: int = 1, last: int | None = None) -> list[Row]:
         return list(self.entries(workspace, first, last))
