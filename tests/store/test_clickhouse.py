@@ -294,3 +294,27 @@ def test_entries_are_read_a_bounded_window_of_seqs_at_a_time(
     assert [row[0] for row in chlog.store.entries_of("acme")].count(14) == 2  # type: ignore[attr-defined]
     report = chlog.verify()
     assert ("inserted", 14) in {(b.kind, b.seq) for b in report.breaks}
+
+
+def test_a_row_far_past_the_others_is_reported_without_reading_every_seq_between(
+    chlog: ActivityLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading goes a window of seqs at a time; a row written with a seq far past the
+    others (a trillion) is jumped to, not reached a window at a time, and reported."""
+    from activitylog.store.clickhouse import ledger
+
+    filled(chlog, 5)
+    db = chlog.store.db  # type: ignore[attr-defined]
+    db.run(
+        "INSERT INTO events SELECT * REPLACE (1000000000000 AS seq, rid + 1 AS rid, %(id)s AS id)"
+        " FROM (SELECT * FROM events WHERE seq = 5)",
+        {"id": eid(999)},
+    )
+    queries: list[str] = []
+    rows = db.rows
+    monkeypatch.setattr(db, "rows", lambda sql, *a: queries.append(sql) or rows(sql, *a))
+    monkeypatch.setattr(ledger, "CHUNK", 2)
+    seqs = [row[0] for row in chlog.store.entries_of("acme")]  # type: ignore[attr-defined]
+    assert seqs == [1, 2, 3, 4, 5, 1_000_000_000_000]
+    assert len(queries) < 10
+    assert not chlog.verify().ok

@@ -43,8 +43,16 @@ _ENTRIES = (
     " WHERE workspace = %(w)s AND seq >= %(lo)s AND seq <= %(hi)s) ORDER BY seq"
 )
 _LAST_SEQ = (
-    "SELECT max(seq) FROM (SELECT max(seq) AS seq FROM events WHERE workspace = %(w)s"
-    " UNION ALL SELECT max(seq) AS seq FROM tombstones FINAL WHERE workspace = %(w)s)"
+    "SELECT max(s) FROM (SELECT max(seq) AS s FROM events WHERE workspace = %(w)s"
+    " UNION ALL SELECT max(seq) AS s FROM tombstones FINAL WHERE workspace = %(w)s)"
+)
+#: The first seq held at or after ``lo``: where reading goes on after an empty window (a
+#: gap: a row far past the others, written by someone, must not cost a window per seq).
+_NEXT_SEQ = (
+    "SELECT min(s) FROM (SELECT min(seq) AS s FROM events"
+    " WHERE workspace = %(w)s AND seq >= %(lo)s"
+    " UNION ALL SELECT min(seq) AS s FROM tombstones FINAL"
+    " WHERE workspace = %(w)s AND seq >= %(lo)s) WHERE s > 0"
 )
 _CHECKED = ("seq", "rid", "body", "id", *COPY_COLUMNS)
 
@@ -128,6 +136,9 @@ class ClickHouseLedger(ClickHouseWrites):
             rows = self.db.rows(sql, {"w": workspace, "lo": lo, "hi": top})
             yield from ((int(s), body, c, h, grave) for s, body, c, h, grave in rows)
             lo = top + 1
+            if not rows and lo <= last:  # a gap: on to the next seq held
+                [(found,)] = self.db.rows(_NEXT_SEQ, {"w": workspace, "lo": lo})
+                lo = int(found) if found else last + 1
 
     def entries_of(self, workspace: str, first: int = 1, last: int | None = None) -> list[Row]:
         return list(self.entries(workspace, first, last))
