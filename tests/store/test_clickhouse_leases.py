@@ -17,6 +17,7 @@ from activitylog import ActivityLog
 from activitylog.errors import IntegrityError
 from activitylog.settings import Settings
 
+from ._clickhouse import two_writers
 from ._support import event
 
 pytestmark = pytest.mark.clickhouse
@@ -25,15 +26,8 @@ pytestmark = pytest.mark.clickhouse
 @pytest.fixture
 def writers(chdb_url: Callable[[], str], settings: Settings) -> Iterator[list[ActivityLog]]:
     """Two logs on one database, each its own writer (lock and leases)."""
-    from activitylog.store.clickhouse.leases import Leases
-
-    url = chdb_url()
-    with ActivityLog(url, settings=settings) as one, ActivityLog(url, settings=settings) as two:
-        for log in (one, two):
-            store: Any = log.store
-            store.writer = threading.RLock()
-            store.leases = Leases(store.engine)
-        yield [one, two]
+    with two_writers(chdb_url(), settings) as logs:
+        yield logs
 
 
 def test_a_lease_is_one_writers_until_let_go_or_expired(tmp_path: Path) -> None:

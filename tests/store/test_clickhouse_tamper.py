@@ -17,6 +17,7 @@ from activitylog import ActivityLog
 from activitylog.errors import IntegrityError
 from activitylog.settings import Settings
 
+from ._clickhouse import two_writers
 from ._support import eid, event
 
 pytestmark = pytest.mark.clickhouse
@@ -31,15 +32,8 @@ def chlog(chdb_url: Callable[[], str], settings: Settings) -> Iterator[ActivityL
 @pytest.fixture
 def writers(chdb_url: Callable[[], str], settings: Settings) -> Iterator[list[ActivityLog]]:
     """Two logs on one database, each its own writer (lock and leases), as two servers."""
-    from activitylog.store.clickhouse.leases import Leases
-
-    url = chdb_url()
-    with ActivityLog(url, settings=settings) as one, ActivityLog(url, settings=settings) as two:
-        for log in (one, two):
-            store: Any = log.store
-            store.writer = threading.RLock()
-            store.leases = Leases(store.engine, wait=2.0)
-        yield [one, two]
+    with two_writers(chdb_url(), settings, wait=2.0) as logs:
+        yield logs
 
 
 def kinds(log: ActivityLog) -> set[tuple[int, str]]:
