@@ -87,7 +87,7 @@ def test_a_save_that_changes_nothing_records_nothing(events: Events) -> None:
 
 def test_masked_fields_show_that_they_changed_not_the_values(events: Events) -> None:
     contact = Contact.objects.create(name="Jo", ssn="111")
-    contact.ssn = "222"
+    contact.ssn = "ssn-222"  # (no bare digits: they turn up in times and hashes)
     contact.api_token = "new-token"
     contact.save()
     [event] = events("contact.updated")
@@ -95,7 +95,7 @@ def test_masked_fields_show_that_they_changed_not_the_values(events: Events) -> 
         "ssn": {"before": MASK, "after": MASK},
         "api_token": {"before": MASK, "after": MASK},
     }
-    assert "222" not in str(event)
+    assert "ssn-222" not in str(event)
     assert "new-token" not in str(event)
 
 
