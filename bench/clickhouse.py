@@ -4,6 +4,7 @@ read scenario of bench/read.py on it (each in its own process).
 
     python bench/clickhouse.py --dir bench/data/ch-1m --events 1000000
     python bench/clickhouse.py --dir bench/data/ch-1m --reads-only
+    python bench/clickhouse.py --dir bench/data/ch-1m --reads-only --cores all
 
 Bytes per event are the active parts of the log's tables (``system.parts``), once as the
 ingest left them and once merged (``OPTIMIZE ... FINAL``, where background merges lead),
@@ -86,6 +87,9 @@ def main() -> None:
     parser.add_argument("--dir", required=True, help="chdb's data directory")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--reads-only", action="store_true")
+    parser.add_argument(
+        "--cores", choices=("one", "all"), default="one", help="cores each read runs on"
+    )
     args = parser.parse_args()
     url = f"chdb://{Path(args.dir).resolve()}"
     if not args.reads_only:
@@ -95,7 +99,9 @@ def main() -> None:
         result["columns"] = columns(url)
         emit(result, "clickhouse")
     read = Path(__file__).with_name("read.py")
-    subprocess.run([sys.executable, str(read), "--db", url, "--all"], check=True)
+    subprocess.run(
+        [sys.executable, str(read), "--db", url, "--all", "--cores", args.cores], check=True
+    )
 
 
 if __name__ == "__main__":

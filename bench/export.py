@@ -26,21 +26,18 @@ keeps them close); ``max_rss_mb`` counts the mapped file's pages too::
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import os
-import pstats
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from activitylog import ActivityLog, Selection
 from activitylog.settings import Settings
-from common import emit, max_rss_mb, pin_one_core
+from common import emit, max_rss_mb, pin_one_core, timed
 from verify import KEY, database
 
 SCENARIOS = (
@@ -103,16 +100,7 @@ def run_scenario(name: str, path: Path, profile: bool = False) -> dict[str, Any]
         peak = [0.0]
         work = _work(log, log.store.all_workspaces(), name, peak)
         anon_before = anon_mb()
-        profiler = cProfile.Profile() if profile else None
-        if profiler is not None:
-            profiler.enable()
-        cpu, wall = time.process_time(), time.perf_counter()
-        rows = work()
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        if profiler is not None:
-            profiler.disable()
-            stats = pstats.Stats(profiler, stream=sys.stderr)
-            stats.sort_stats("tottime").print_stats(25)
+        rows, cpu, wall = timed(work, profile=profile)
     return {
         "scenario": f"export_{name}",
         "db": "sqlite",

@@ -8,6 +8,11 @@ alternate the two, each into a new database; medians.
     python bench/ingest.py --db sqlite:///bench/data/ingest.db --events 200000 --rounds 3
     python bench/ingest.py --db postgresql://postgres@127.0.0.1:5432/al_ingest --events 100000
 
+With ``--threads N``, N threads of the process append at once (the batches dealt out in
+turn): appends that wait for the writer are written together (group commit), and the
+transactions they took are reported. ``--batch 1 --threads 4`` is four callers each
+recording one event at a time, as a threaded web application's requests do.
+
 With ``--indexer``, a second process indexes (copies, search index, rollups) beside
 ingest, as ``activitylog follow`` does beside ``serve``, and the lag it leaves is reported.
 """
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +81,7 @@ def _other_core() -> None:
 
 
 def record(
-    url: str, batches: list[list[dict[str, Any]]], indexer: bool
+    url: str, batches: list[list[dict[str, Any]]], indexer: bool, threads: int = 1
 ) -> tuple[dict[str, float], list[bytes]]:
     key = "bench/data/bench-key.pem"
     settings = Settings(db=url, signing_key=Path(key))
@@ -85,14 +91,26 @@ def record(
             process = subprocess.Popen(
                 [sys.executable, "-c", INDEXER, url, key], preexec_fn=_other_core
             )
-        events = 0
+        events = sum(map(len, batches))
+        shares = [batches[i::threads] for i in range(threads)]
+
+        def append(share: list[list[dict[str, Any]]]) -> None:
+            for batch in share:
+                log.record_many(batch)
+
+        group: Any = getattr(log.store, "group_commit", None)
+        transactions = group.transactions if group is not None else 0
         start = time.perf_counter()
         cpu = time.process_time()
-        for batch in batches:
-            log.record_many(batch)
-            events += len(batch)
+        if threads == 1:
+            append(batches)
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(append, shares))
         elapsed = time.perf_counter() - start
         cpu = time.process_time() - cpu
+        if group is not None:
+            transactions = group.transactions - transactions
         lag = 0.0
         if process is not None:
             waited = time.perf_counter()
@@ -104,7 +122,9 @@ def record(
         with log.store.engine.connect() as conn:  # the canonical JSON, as the floor stores it
             stored = [bytes(row[0]) for row in conn.exec_driver_sql("SELECT body FROM entries")]
         bodies = log.store.bodies.decode_many(stored)
-    return {"rate": events / elapsed, "cpu_us": cpu / events * 1e6, "lag_s": lag}, bodies
+    result = {"rate": events / elapsed, "cpu_us": cpu / events * 1e6, "lag_s": lag}
+    result["transactions"] = transactions
+    return result, bodies
 
 
 def bare(bodies: list[bytes], batch: int) -> float:
@@ -137,6 +157,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="appending threads")
     parser.add_argument("--indexer", action="store_true")
     parser.add_argument(
         "--freeze",
@@ -153,7 +174,7 @@ def main() -> None:
     runs: list[dict[str, float]] = []
     floors: list[float] = []
     for round_ in range(args.rounds):
-        run, bodies = record(_fresh_url(args.db, round_), batches, args.indexer)
+        run, bodies = record(_fresh_url(args.db, round_), batches, args.indexer, args.threads)
         runs.append(run)
         floors.append(bare(bodies, args.batch))
     rate = statistics.median(r["rate"] for r in runs)
@@ -164,10 +185,13 @@ def main() -> None:
             "db": args.db.split(":", 1)[0],
             "events": args.events,
             "batch": args.batch,
+            "threads": args.threads,
             "rounds": args.rounds,
             "events_per_s": round(rate),
             "runs_events_per_s": [round(r["rate"]) for r in runs],
             "cpu_us_per_event": round(statistics.median(r["cpu_us"] for r in runs), 1),
+            "runs_cpu_us_per_event": [round(r["cpu_us"], 1) for r in runs],
+            "transactions": [int(r["transactions"]) for r in runs],
             "bare_events_per_s": round(floor),
             "runs_bare_events_per_s": [round(f) for f in floors],
             "time_vs_bare": round(floor / rate, 2),

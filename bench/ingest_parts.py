@@ -80,7 +80,7 @@ def measure(args: argparse.Namespace) -> None:
             t1 = time.perf_counter()
             prepared = prepare_batch(raws, log.catalog)
             t2 = time.perf_counter()
-            log.store.append(prepared)
+            log.store.append_batch(prepared)
             t3 = time.perf_counter()
             validate_batch(raws)  # validation alone, as the remote SDK runs it
             t4 = time.perf_counter()

@@ -39,10 +39,8 @@ The figure is entries per CPU second of the process (one core); wall time beside
 from __future__ import annotations
 
 import argparse
-import cProfile
 import hashlib
 import json
-import pstats
 import statistics
 import subprocess
 import sys
@@ -58,7 +56,7 @@ from activitylog.settings import Settings
 from activitylog.store import SQLStore
 from activitylog.store.bodies import BodyCodec
 from activitylog.store.dictionaries import stored_dictionaries
-from common import emit, max_rss_mb, pin_one_core
+from common import emit, max_rss_mb, pin_one_core, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -81,6 +79,7 @@ STAMPED = (
     "merkle.py",
     "notes.py",
     "sealing.py",
+    "store/bodies.py",
     "store/schema.py",
     "store/migrations/versions",
 )
@@ -148,17 +147,7 @@ def run_scenario(name: str, path: Path, profile: bool = False) -> dict[str, Any]
         workspaces = store.all_workspaces()
         entries = _count(store, workspaces)
         work = _scenarios(log, workspaces)[name]
-        profiler = cProfile.Profile() if profile else None
-        if profiler is not None:
-            profiler.enable()
-        cpu, wall = time.process_time(), time.perf_counter()
-        outcome = work()
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        if profiler is not None:
-            profiler.disable()
-            stats = pstats.Stats(profiler, stream=sys.stderr)
-            stats.sort_stats("tottime").print_stats(30)
-            stats.sort_stats("cumulative").print_stats(40)
+        outcome, cpu, wall = timed(work, profile=profile)
     return {
         "scenario": f"verify_{name}",
         "db": "sqlite",

@@ -369,6 +369,10 @@ def test_verify_with_a_witness_directory(db_url: str, seeded: Seeded) -> None:
     assert "workspace 'globex': seq 1: workspace missing" in lines
     assert "workspace initech: ok" in caught.stdout
     assert caught.stdout.splitlines()[-1].startswith("BROKEN (2 of 3 workspaces)")
+    # workers in other processes see the same: a workspace the database lacks included
+    jobs = run(db_url, "verify", "--witness-dir", witness, "--jobs", "2")
+    assert jobs.exit_code == 1, jobs.output
+    assert broken(jobs) == broken(caught)
     # a workspace only the witness knows can be named, with the witness
     one = run(db_url, "verify", "--workspace", "globex", "--witness-dir", witness)
     assert one.exit_code == 1, one.output

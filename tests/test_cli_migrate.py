@@ -14,6 +14,9 @@ from activitylog.cli import main
 from activitylog.settings import Settings
 from activitylog.store.migrate import head_revisions
 
+#: migrations from the first revision: a new schema on PostgreSQL
+pytestmark = pytest.mark.empty_database
+
 
 @pytest.fixture(autouse=True)
 def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

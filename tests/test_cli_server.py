@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -183,12 +184,21 @@ def _follower_children(pid: int) -> list[int]:
     return found
 
 
-def _one_child(server: subprocess.Popen[bytes], seconds: float = 10) -> int:
+def _until(done: Callable[[], bool], seconds: float, failure: Callable[[], str]) -> None:
+    """Poll ``done`` until it holds; fail with ``failure()`` after ``seconds``."""
     deadline = time.monotonic() + seconds
-    while len(children := _follower_children(server.pid)) != 1:
-        assert time.monotonic() < deadline, f"serve has these follower processes: {children}"
+    while not done():
+        assert time.monotonic() < deadline, failure()
         time.sleep(0.05)
-    return children[0]
+
+
+def _one_child(server: subprocess.Popen[bytes], seconds: float = 10) -> int:
+    _until(
+        lambda: len(_follower_children(server.pid)) == 1,
+        seconds,
+        lambda: f"serve has these follower processes: {_follower_children(server.pid)}",
+    )
+    return _follower_children(server.pid)[0]
 
 
 def _serve(
@@ -210,11 +220,15 @@ def _serve(
     return server, f"http://127.0.0.1:{port}", secret
 
 
-def _record(url: str, secret: str, n: int) -> None:
+def _record_and_follow(tmp_path: Path, url: str, secret: str, n: int) -> None:
+    """Record ``n`` events through the server, and wait until its followers have them
+    (read from the database: nothing here reads through the server)."""
     events = [{"workspace": "acme", "action": "contact.updated"}] * n
     headers = {"Authorization": f"Bearer {secret}"}
     reply = httpx.post(f"{url}/api/v1/events", json={"events": events}, headers=headers)
     assert reply.status_code == 201, reply.text
+    with ActivityLog(f"sqlite:///{tmp_path / 'served.db'}") as log:
+        wait_until_followed(log, n)
 
 
 def _stop(server: subprocess.Popen[bytes]) -> str:
@@ -231,9 +245,7 @@ def test_serve_follows_in_a_child_process_and_stops_it_on_sigterm(
     server, url, secret = _serve(tmp_path, env)
     try:
         child = _one_child(server)
-        _record(url, secret, 20)
-        with ActivityLog(f"sqlite:///{tmp_path / 'served.db'}") as log:
-            wait_until_followed(log, 20)  # nothing here reads through the server
+        _record_and_follow(tmp_path, url, secret, 20)
     finally:
         stderr = _stop(server)
     assert server.returncode == 0, stderr
@@ -251,13 +263,13 @@ def test_serve_starts_its_child_again_when_it_is_killed(
     try:
         first = _one_child(server)
         os.kill(first, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while (children := _follower_children(server.pid)) in ([], [first]):
-            assert time.monotonic() < deadline, "serve did not start its child again"
-            time.sleep(0.05)
-        _record(url, secret, 10)
-        with ActivityLog(f"sqlite:///{tmp_path / 'served.db'}") as log:
-            wait_until_followed(log, 10)
+        _until(
+            lambda: _follower_children(server.pid) not in ([], [first]),
+            10,
+            lambda: "serve did not start its child again",
+        )
+        children = _follower_children(server.pid)
+        _record_and_follow(tmp_path, url, secret, 10)
     finally:
         stderr = _stop(server)
     assert server.returncode == 0, stderr
@@ -276,10 +288,7 @@ def test_the_child_exits_by_itself_when_serve_is_killed(
     finally:
         server.kill()
         server.communicate(timeout=30)
-    deadline = time.monotonic() + 5
-    while not _gone(child):
-        assert time.monotonic() < deadline, "the child outlived serve"
-        time.sleep(0.05)
+    _until(lambda: _gone(child), 5, lambda: "the child outlived serve")
 
 
 @on_linux
@@ -289,9 +298,7 @@ def test_follower_process_false_runs_them_in_threads_of_the_server(
 ) -> None:
     server, url, secret = _serve(tmp_path, env, follower_process="false")
     try:
-        _record(url, secret, 20)
-        with ActivityLog(f"sqlite:///{tmp_path / 'served.db'}") as log:
-            wait_until_followed(log, 20)
+        _record_and_follow(tmp_path, url, secret, 20)
         assert _follower_children(server.pid) == []
     finally:
         stderr = _stop(server)

@@ -27,8 +27,15 @@ CREATE TABLE IF NOT EXISTS `activitylog`.events_local ON CLUSTER `logs` (
     INDEX ix_actor actor_id TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX ix_subject subject_id TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX ix_ip ip TYPE bloom_filter(0.01) GRANULARITY 1,
-    INDEX ix_search search_text TYPE ngrambf_v1(3, 8192, 3, 0) GRANULARITY 1
-) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/activitylog/events', '{replica}') PARTITION BY toYYYYMM(toDateTime(intDiv(rid, 1000000000), 'UTC')) ORDER BY (workspace, rid) SETTINGS min_compress_block_size = 1048576, max_compress_block_size = 4194304;
+    INDEX ix_search search_text TYPE ngrambf_v1(3, 8192, 3, 0) GRANULARITY 1,
+    PROJECTION kinds_by_hour (SELECT workspace, intDiv(rid, 3600000000000), layer, category, kind, verb, count() GROUP BY workspace, intDiv(rid, 3600000000000), layer, category, kind, verb),
+    PROJECTION actors_by_hour (SELECT workspace, intDiv(rid, 3600000000000), layer, category, actor_id, count(), max(rid), argMax(actor_name, rid) GROUP BY workspace, intDiv(rid, 3600000000000), layer, category, actor_id),
+    PROJECTION ips_by_hour (SELECT workspace, intDiv(rid, 3600000000000), layer, category, actor_id, ip, count() GROUP BY workspace, intDiv(rid, 3600000000000), layer, category, actor_id, ip),
+    PROJECTION counts_by_hour (SELECT workspace, intDiv(rid, 3600000000000), layer, category, kind, verb, action, result, actor_id, count(), max(rid), argMax(actor_name, rid) GROUP BY workspace, intDiv(rid, 3600000000000), layer, category, kind, verb, action, result, actor_id),
+    PROJECTION actors_by_day (SELECT workspace, intDiv(rid, 86400000000000), layer, category, actor_id, count(), max(rid), argMax(actor_name, rid) GROUP BY workspace, intDiv(rid, 86400000000000), layer, category, actor_id),
+    PROJECTION ips_by_day (SELECT workspace, intDiv(rid, 86400000000000), layer, category, actor_id, ip, count() GROUP BY workspace, intDiv(rid, 86400000000000), layer, category, actor_id, ip),
+    PROJECTION by_subject (SELECT workspace, subject_type, subject_id, rid, layer, category ORDER BY (workspace, subject_type, subject_id, rid))
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/activitylog/events', '{replica}') PARTITION BY toYYYYMM(toDateTime(intDiv(rid, 1000000000), 'UTC')) ORDER BY (workspace, rid) SETTINGS min_compress_block_size = 1048576, max_compress_block_size = 4194304, lightweight_mutation_projection_mode = 'rebuild';
 
 CREATE TABLE IF NOT EXISTS `activitylog`.events ON CLUSTER `logs` AS `activitylog`.events_local ENGINE = Distributed(`logs`, `activitylog`, events_local, cityHash64(workspace));
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -66,13 +66,41 @@ Said = tuple[object, object, object]
 Row = tuple[int, bytes | None, str, str, str | None]
 
 
+class LiveChunk:
+    """Consecutive live entries whose stored hashes were not read, as a store reads them
+    for verification: the rows as fetched (seq first) and their decoded bodies. The scan
+    takes the bodies as they are; iterated, it gives :data:`Row` tuples."""
+
+    __slots__ = ("_fetched", "bodies")
+
+    def __init__(self, fetched: Sequence[Sequence[Any]], bodies: list[bytes]) -> None:
+        self._fetched = fetched
+        self.bodies = bodies
+
+    @property
+    def first(self) -> int:
+        return int(self._fetched[0][0])
+
+    @property
+    def last(self) -> int:
+        return int(self._fetched[-1][0])
+
+    def __len__(self) -> int:
+        return len(self.bodies)
+
+    def __iter__(self) -> Iterator[Row]:
+        nothing: Iterator[Any] = repeat(None)
+        seqs = map(itemgetter(0), self._fetched)
+        return zip(seqs, self.bodies, nothing, nothing, nothing, strict=False)
+
+
 @runtime_checkable
 class RowChunks(Protocol):
     """Rows that can also be read a list at a time (a store's stream of a snapshot)."""
 
     def __iter__(self) -> Iterator[Row]: ...
 
-    def chunks(self) -> Iterator[list[Row]]:
+    def chunks(self) -> Iterator[list[Row] | LiveChunk]:
         """The rows in lists of up to a few thousand (read one way only)."""
         ...
 
@@ -227,9 +255,15 @@ class WorkspaceCheck:
                 count = len(chunk)
                 # In seq order and unique (each table's unique key), so the ends tell
                 # there is no gap.
-                if chunk[0][0] != expected or chunk[-1][0] != expected + count - 1:
+                bodies: list[Any]  # bytes, and None for a tombstone
+                if isinstance(chunk, LiveChunk):
+                    if chunk.first != expected or chunk.last != expected + count - 1:
+                        break
+                    bodies = chunk.bodies
+                elif chunk[0][0] != expected or chunk[-1][0] != expected + count - 1:
                     break
-                bodies = list(map(_BODY, chunk))
+                else:
+                    bodies = list(map(_BODY, chunk))
                 if None in bodies:  # tombstones: no body left, their kept hashes stand in
                     leaves = _leaves_with_tombstones(chunk, bodies)
                     bodies = [body for body in bodies if body is not None]
@@ -450,6 +484,22 @@ class WorkspaceCheck:
                     "deletion record",
                 )
 
+    def check_deleted_stay_deleted(
+        self, tombstoned: Iterable[str], present: Callable[[str], int | None]
+    ) -> None:
+        """Every id a deletion record names stays deleted (after :meth:`run`): a tombstone,
+        or gone with a purge. ``present(id)`` is the seq of a live entry with that id (None:
+        there is none): an entry put back from a copy has its old hashes, which the tree
+        takes, so only its deletion record tells."""
+        for event_id in sorted(self._deletions.keys() - set(tombstoned)):
+            seq = present(event_id)
+            if seq is not None:
+                self.add_break(
+                    seq,
+                    "unaccounted_deletion",
+                    "a deletion record names this entry, which is in the log again",
+                )
+
     def _account(
         self,
         graves: list[tuple[int, str | None]],
@@ -516,13 +566,13 @@ def _chunks_of(rows: Iterator[Row]) -> Iterator[list[Row]]:
     return iter(lambda: list(islice(rows, _CHUNK)), [])
 
 
-def _leaves_with_tombstones(chunk: list[Row], bodies: list[bytes | None]) -> list[bytes]:
+def _leaves_with_tombstones(chunk: Iterable[Row], bodies: Sequence[bytes | None]) -> list[bytes]:
     """The leaves of a chunk holding tombstones: a body's hash, a tombstone's kept one."""
     hashed = iter(leaf_hashes([body for body in bodies if body is not None]))
     return [_unhex(row[2]) if row[1] is None else next(hashed) for row in chunk]
 
 
-def _hex_equal(hashes: list[bytes], chunk: list[Any], column: int) -> bool:
+def _hex_equal(hashes: list[bytes], chunk: Iterable[Sequence[Any]], column: int) -> bool:
     """Whether ``hashes`` are, as hex, the chunk's stored hashes in ``column`` (each one:
     a separator between them, so no stored hash can pass as part of its neighbour's)."""
     try:

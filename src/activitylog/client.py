@@ -56,6 +56,7 @@ from activitylog.signing import KeyRing, SigningKey
 from activitylog.stats import Dim, Stats, StatsSpec, compute
 from activitylog.store import Store, open_store
 from activitylog.verification import verify_log
+from activitylog.verify_jobs import process_verifier
 from activitylog.verify_report import VerifyReport
 from activitylog.witness import Witness
 
@@ -468,14 +469,27 @@ class ActivityLog:
         witness_dir: Path | None = None,
         on_progress: Callable[[int], None] | None = None,
         copies: bool = True,
+        jobs: int = 1,
     ) -> VerifyReport:
         """Check every workspace (or one) end to end: hashes, chain, tree, every signed
         note, cadence, deletion records, the copies kept for reading, and, with a witness
         directory (``witness_dir`` or the setting), that the database is not behind it.
         ``public_keys``: PEM bundles to check signatures with (default: this log's ring).
-        ``copies=False`` skips comparing the copies kept for reading with the bodies."""
+        ``copies=False`` skips comparing the copies kept for reading with the bodies.
+        ``jobs``: workspaces checked in that many processes at once (the same report;
+        not for an embedded ClickHouse log, which one process opens at a time)."""
         ring = KeyRing.from_pem(public_keys) if public_keys else self.key_ring()
         directory = witness_dir or self.settings.witness_dir
+        workers = None
+        if jobs > 1 and workspace is None:
+            workers = process_verifier(
+                self.url,
+                self.settings,
+                jobs=jobs,
+                public_keys=list(public_keys) if public_keys else None,
+                witness_dir=directory,
+                copies=copies,
+            )
         return verify_log(
             self.store,
             ring=ring,
@@ -484,6 +498,7 @@ class ActivityLog:
             workspace=workspace,
             on_progress=on_progress,
             copies=copies,
+            workers=workers,
         )
 
     def key_ring(self) -> KeyRing | None:

@@ -10,14 +10,20 @@ whole search index with what it indexes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from activitylog.chain import WorkspaceCheck
 from activitylog.retention import purge_start
 from activitylog.signing import KeyRing
 from activitylog.store import Store
-from activitylog.verify_report import Break, VerifyReport
+from activitylog.verify_report import Break, VerifyReport, WorkspaceReport
 from activitylog.witness import Witness
+
+#: Checks workspaces elsewhere: ``(names, on_progress)`` -> ``(name, report)`` of each,
+#: calling ``on_progress`` with each one's entries as it is done.
+WorkspaceVerifier = Callable[
+    [list[str], Callable[[int], None] | None], Iterable[tuple[str, WorkspaceReport]]
+]
 
 
 def verify_log(
@@ -29,45 +35,84 @@ def verify_log(
     workspace: str | None = None,
     on_progress: Callable[[int], None] | None = None,
     copies: bool = True,
+    workers: WorkspaceVerifier | None = None,
 ) -> VerifyReport:
     """Check one workspace, or all of them; ``ring`` None compares notes without checking
     their signatures; ``copies`` False skips comparing the copies kept for reading (filter
-    columns, search index, rollups) with the bodies: the log itself is still checked."""
+    columns, search index, rollups) with the bodies: the log itself is still checked.
+    ``workers`` checks the workspaces instead (in other processes, see
+    :mod:`activitylog.verify_jobs`), largest first; the report is the same."""
     if ring is not None and witness is not None:
         ring.add_handovers(witness.handovers())
-    stored = store.workspaces_with_copies() if copies else store.all_workspaces()
-    witnessed = witness.workspaces() if witness is not None else []
-    names = [workspace] if workspace else sorted(set(stored) | set(witnessed))
+    names = workspace_names(store, witness, workspace, copies)
     report = VerifyReport(
         signatures_checked=ring is not None,
         witness_checked=bool(witness),
         copies_checked=copies,
     )
-    for name in names:
-        # Without the copies, each entry's stored hashes (copies of what its body says,
-        # which locate a break to its seq) are left unchecked too: the tree recomputed from
-        # the bodies, which the signatures cover, still is.
-        check = WorkspaceCheck(name, ring, every=every, on_progress=on_progress, hashes=copies)
-        if witness is not None:
-            check.add_witnessed(note for _, note in witness.checkpoints(name))
-        with store.snapshot(name, hashes=copies) as view:
-            check.add_stored(view.kept)
-            check.set_head(view.head)
-            check_purges(check, view.purges, view.start_problem)
-            if view.start is not None:
-                check.start_after(view.start)
-            check.run(view.rows)
-        if copies:
-            check.check_tombstones(store.tombstones_of(name))
-            for seq, detail in store.derived_breaks(name):
-                check.add_break(seq, "index_differs", detail)
-        report.workspaces.append(check.report)
+    if workers is None:
+        for name in names:
+            report.workspaces.append(
+                verify_workspace(store, name, ring, every, witness, on_progress, copies)
+            )
+    else:
+        sizes = store.head_seqs()
+        done = dict(workers(sorted(names, key=lambda name: -sizes.get(name, 0)), on_progress))
+        report.workspaces.extend(done[name] for name in names)
     if copies and workspace is None:
+        # after the workspaces: it holds the index file's write lock while it reads, and
+        # workers opening the log (which take both files' locks) would wait for it
         report.shared.extend(
             Break("*", 0, "index_differs", f"search index: {problem}")
             for problem in store.search_index_breaks()
         )
     return report
+
+
+def workspace_names(
+    store: Store, witness: Witness | None, workspace: str | None, copies: bool
+) -> list[str]:
+    """The workspaces a verify checks: ``workspace``, or every one a table or the witness
+    names, in name order."""
+    if workspace:
+        return [workspace]
+    stored = store.workspaces_with_copies() if copies else store.all_workspaces()
+    witnessed = witness.workspaces() if witness is not None else []
+    return sorted(set(stored) | set(witnessed))
+
+
+def verify_workspace(
+    store: Store,
+    name: str,
+    ring: KeyRing | None,
+    every: int,
+    witness: Witness | None,
+    on_progress: Callable[[int], None] | None,
+    copies: bool,
+) -> WorkspaceReport:
+    """One workspace checked end to end (see the module's text)."""
+    # Without the copies, each entry's stored hashes (copies of what its body says,
+    # which locate a break to its seq) are left unchecked too: the tree recomputed from
+    # the bodies, which the signatures cover, still is.
+    check = WorkspaceCheck(name, ring, every=every, on_progress=on_progress, hashes=copies)
+    if witness is not None:
+        check.add_witnessed(note for _, note in witness.checkpoints(name))
+    with store.snapshot(name, hashes=copies) as view:
+        check.add_stored(view.kept)
+        check.set_head(view.head)
+        check_purges(check, view.purges, view.start_problem)
+        if view.start is not None:
+            check.start_after(view.start)
+        check.run(view.rows)
+    tombstones = store.tombstones_of(name)
+    check.check_deleted_stay_deleted(
+        (t[1] for t in tombstones), lambda event_id: store.live_seq(name, event_id)
+    )
+    if copies:
+        check.check_tombstones(tombstones)
+        for seq, detail in store.derived_breaks(name):
+            check.add_break(seq, "index_differs", detail)
+    return check.report
 
 
 def check_purges(

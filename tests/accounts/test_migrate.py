@@ -39,6 +39,9 @@ from activitylog.store.postgres import engine_url
 
 from .conftest import NOW, PASSWORD
 
+#: migrations from the first revision: a new schema on PostgreSQL
+pytestmark = pytest.mark.empty_database
+
 # The account tables as the log's revisions 0003 and 0005 built them (a frozen copy).
 BEFORE = MetaData()
 OLD_USERS = Table(

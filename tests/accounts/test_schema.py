@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
@@ -25,6 +26,9 @@ from activitylog.store import migrate
 from activitylog.store import schema as log_schema
 
 from .conftest import PASSWORD
+
+#: migrations from the first revision: a new schema on PostgreSQL
+pytestmark = pytest.mark.empty_database
 
 TABLES = (users, memberships, api_keys, web_sessions, sign_in_throttle, workspace_settings)
 

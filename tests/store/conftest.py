@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
 
 from activitylog import ActivityLog
 from activitylog.settings import Settings
+from conftest import sqlite_url  # the tests directory is on sys.path (pytest rootdir)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ENGINES = [
@@ -62,6 +63,8 @@ ON_CLICKHOUSE: dict[str, frozenset[str]] = {
             "test_without_the_copies_the_tree_still_catches_an_edit",
             "test_who_deleted_and_why_are_held_to_the_deletion_record",
             "test_when_a_deletion_happened_is_held_to_its_record",
+            "test_a_tombstone_needs_a_deletion_record_after_it",
+            "test_a_deleted_entry_put_back_is_reported",
         }
     ),
 }
@@ -85,23 +88,48 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def chdb_url(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], str]:
-    """A new database URL on this process's chdb directory (chdb runs one per process)."""
+def chdb_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This process's chdb directory (chdb runs one per process)."""
     try:
         import chdb  # noqa: F401
     except ImportError:
         if IN_CI:
             pytest.fail("CI needs chdb: pip install 'activitylog[clickhouse]'")
         pytest.skip("chdb tests need the clickhouse extra")
-    directory = tmp_path_factory.mktemp("chdb")
-    return lambda: f"chdb://{directory}?database=t_{uuid.uuid4().hex[:12]}"
+    return tmp_path_factory.mktemp("chdb")
+
+
+@contextmanager
+def chdb_databases(directory: Path) -> Iterator[Callable[[], str]]:
+    """Make new database URLs on ``directory``; drop the databases afterwards (every
+    MergeTree table left in the process keeps chdb's background threads busy)."""
+    from activitylog.store.clickhouse.connection import Database, Location
+
+    made: list[str] = []
+
+    def new() -> str:
+        made.append(f"chdb://{directory}?database=t_{uuid.uuid4().hex[:12]}")
+        return made[-1]
+
+    yield new
+    for url in made:
+        db = Database(Location.parse(url))
+        db.run(f"DROP DATABASE IF EXISTS {db.name} SYNC")
+
+
+@pytest.fixture
+def chdb_url(chdb_directory: Path) -> Iterator[Callable[[], str]]:
+    """A new database URL on this process's chdb directory, per call; dropped after the
+    test."""
+    with chdb_databases(chdb_directory) as new:
+        yield new
 
 
 @pytest.fixture(params=ENGINES)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database URL, once per engine."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'activitylog.db'}"
+        return sqlite_url(request, tmp_path)
     if request.param == "chdb":
         return str(request.getfixturevalue("chdb_url")())
     return str(request.getfixturevalue("postgres_url"))
@@ -122,8 +150,8 @@ def module_log(
             yield log
         return
     if request.param == "chdb":
-        url = request.getfixturevalue("chdb_url")()
-        with ActivityLog(url, settings=settings) as log:
+        directory = request.getfixturevalue("chdb_directory")
+        with chdb_databases(directory) as new, ActivityLog(new(), settings=settings) as log:
             yield log
         return
     with postgres_schema() as url, ActivityLog(url, settings=settings) as log:

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from activitylog.demo.seed import generate_events
-from activitylog.store.bodies import RAW, ZSTD, BodyCodec, BodyError, train
+from activitylog.store.bodies import FRAME, FRAME_MASK, RAW, ZSTD, BodyCodec, BodyError, train
 
 
 def _bodies(count: int, seed: int) -> list[bytes]:
@@ -23,8 +23,12 @@ def _bodies(count: int, seed: int) -> list[bytes]:
 
 
 SAMPLES = _bodies(300, seed=1)
+#: Dictionaries with a zstd id of their own (as trained before the frame form): bodies
+#: compressed with them carry the dictionary's id in front.
 DICTIONARY = train(SAMPLES)
 OTHER_DICTIONARY = train(_bodies(300, seed=2))
+#: A dictionary trained as the log trains them: its zstd id is its row's id, 1.
+LABELLED = train(SAMPLES, 1)
 
 
 @pytest.fixture
@@ -117,6 +121,9 @@ def test_ids_past_one_byte_are_written_as_varints() -> None:
         (bytes([ZSTD, 7]) + b"\x00\x00", "dictionary 7 is not stored"),
         (bytes([ZSTD, 0x80]), "cut short"),
         (bytes([ZSTD, 1]) + b"\xff\xff\xff\xff", "cannot be decompressed"),
+        (bytes([0x61]), "cut short"),
+        (bytes([0x61, 9]) + b"\x00\x00", "dictionary 9 is not stored"),
+        (bytes([0x61, 1]) + b"\x00\x00", "cannot be decompressed"),
     ],
 )
 def test_what_it_cannot_read_is_refused(codec: BodyCodec, stored: bytes, problem: str) -> None:
@@ -188,3 +195,64 @@ def test_threads_encode_and_decode_side_by_side_while_a_dictionary_is_added() ->
     for thread in threads:
         thread.join()
     assert results == [True] * 4
+
+
+def test_a_dictionary_named_by_its_own_id_is_named_inside_the_frame() -> None:
+    """The stored bytes are zstd's frame as is: the id in its header, read without a copy,
+    and readable with zstandard alone, as docs/INTEGRITY.md says."""
+    codec = BodyCodec()
+    codec.add(1, LABELLED)
+    stored = codec.encode(SAMPLES[0])
+    assert stored[0] & FRAME_MASK == FRAME
+    assert stored[1] == 1
+    assert codec.decode(stored) == BodyCodec({1: LABELLED}).decode(stored) == SAMPLES[0]
+    zstd = zstandard.ZstdDecompressor(
+        dict_data=zstandard.ZstdCompressionDict(LABELLED),
+        format=zstandard.FORMAT_ZSTD1_MAGICLESS,
+    )
+    assert zstd.decompress(stored) == SAMPLES[0]
+    # one byte shorter than the same body with the id in front
+    older = BodyCodec()
+    older.add(1, DICTIONARY)
+    assert len(stored) == len(older.encode(SAMPLES[0])) - 1
+
+
+def test_a_frame_is_refused_by_another_dictionary_stored_under_its_id() -> None:
+    codec = BodyCodec()
+    codec.add(1, LABELLED)
+    stored = codec.encode(SAMPLES[0])
+    swapped = BodyCodec({1: train(_bodies(300, seed=2), 1)})  # same id, other content
+    assert swapped.readable(stored) != SAMPLES[0]
+    assert BodyCodec({1: DICTIONARY}).readable(stored) == stored  # another zstd id
+    with pytest.raises(BodyError, match="cannot be decompressed"):
+        BodyCodec({1: DICTIONARY}).decode(stored)
+
+
+def test_every_form_in_one_batch_decodes_as_one_at_a_time() -> None:
+    codec = BodyCodec()
+    raw = codec.encode(SAMPLES[0])
+    codec.add(1, LABELLED)
+    framed = codec.encode(SAMPLES[1])
+    codec.add(2, DICTIONARY)
+    prefixed = codec.encode(SAMPLES[2])
+    codec.add(300, train(SAMPLES, 300))  # an id past one byte: in front, as a varint
+    varint = codec.encode(SAMPLES[3])
+    assert (framed[0] & FRAME_MASK, prefixed[:2], varint[:3]) == (
+        FRAME,
+        bytes([ZSTD, 2]),
+        bytes([ZSTD, 0xAC, 0x02]),
+    )
+    batch = [framed, raw, prefixed, varint, framed]
+    assert codec.decode_many(batch) == [codec.decode(item) for item in batch]
+    assert codec.decode_many(batch) == [SAMPLES[1], SAMPLES[0], SAMPLES[2], SAMPLES[3], SAMPLES[1]]
+
+
+def test_a_body_past_zstds_window_names_its_dictionary_in_front() -> None:
+    """A frame in more than one segment has its window before the dictionary's id: such a
+    body (megabytes) is stored with the id in front."""
+    codec = BodyCodec()
+    codec.add(1, LABELLED)
+    body = orjson.dumps({"details": {"blob": "x" * (3 << 20)}})
+    stored = codec.encode(body)
+    assert stored[:2] == bytes([ZSTD, 1])
+    assert codec.decode(stored) == codec.decode_many([stored])[0] == body

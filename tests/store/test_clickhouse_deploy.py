@@ -134,4 +134,5 @@ def test_every_mutation_on_a_cluster_goes_to_the_replicated_tables_on_cluster(
             "DELETE FROM tombstones_local ON CLUSTER logs",
             "ALTER TABLE events_local ON CLUSTER logs",
         }, sent
-        assert len(sent) == 6  # deletion, reindex, purge x2, unfinished, undo
+        assert len(sent) == 7  # deletion, reindex (its deleted rows, then the copies), purge x2,
+        # unfinished, undo

@@ -76,10 +76,13 @@ def test_a_writer_whose_lease_expired_undoes_its_append(
     store: Any = slow.store
     store.leases.seconds = 0.2
     append_fresh = store._append_fresh
+    written_slowly, fast_done = threading.Event(), threading.Event()
 
     def paused(*args: Any, **kwargs: Any) -> Any:
         written = append_fresh(*args, **kwargs)
-        time.sleep(0.4)  # past the lease: the other writer takes the workspace
+        written_slowly.set()
+        # past the lease: the other writer waits for it to expire and takes the workspace
+        assert fast_done.wait(30)
         return written
 
     monkeypatch.setattr(store, "_append_fresh", paused)
@@ -93,8 +96,9 @@ def test_a_writer_whose_lease_expired_undoes_its_append(
 
     thread = threading.Thread(target=append_slowly)
     thread.start()
-    time.sleep(0.3)
+    assert written_slowly.wait(30)
     assert fast.record(**event(description="fast"))["seq"] == 2
+    fast_done.set()
     thread.join()
     assert len(failed) == 1
     assert "expired" in str(failed[0])

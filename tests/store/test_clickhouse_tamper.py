@@ -5,6 +5,7 @@ genuine (docs/CLICKHOUSE.md, "What holds against an attacker")."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -15,10 +16,13 @@ from sqlalchemy import text
 
 from activitylog import ActivityLog
 from activitylog.errors import IntegrityError
+from activitylog.merkle import Frontier
 from activitylog.settings import Settings
+from activitylog.store.copies import COPY_COLUMNS
 
 from ._clickhouse import two_writers
 from ._support import eid, event
+from ._tamper import flip_signature
 
 pytestmark = pytest.mark.clickhouse
 
@@ -387,3 +391,150 @@ def test_every_partition_detached_is_reported_missing(chlog: ActivityLog) -> Non
     db = chlog.store.db  # type: ignore[attr-defined]
     db.run("ALTER TABLE events DETACH PARTITION 202610")
     assert (1, "missing") in kinds(chlog)
+
+
+# -- the columns kept beside the body ---------------------------------------------------
+#: Every copy column but the workspace, a key column ClickHouse refuses to update.
+FILTER_COLUMNS = tuple(c for c in COPY_COLUMNS if c != "workspace")
+
+
+@pytest.mark.parametrize("column", FILTER_COLUMNS)
+def test_a_column_kept_for_filtering_changed_in_place_is_reported(
+    chlog: ActivityLog, column: str
+) -> None:
+    """What the page filters and shows by, kept beside the body, changed by a mutation
+    (the entry moved to another member's "My activity", another category, a forged IP):
+    verify names the entry and the column."""
+    chlog.record_many(
+        [
+            event(
+                description=f"#{n}",
+                actor={"id": f"u_{n % 3}", "name": f"User {n % 3}", "role": "member"},
+                subject={"type": "contact", "id": f"c_{n}", "name": f"Contact {n}"},
+                ip="10.0.0.7",
+            )
+            for n in range(20)
+        ]
+    )
+    assert chlog.verify().ok
+    chlog.store.db.run(  # type: ignore[attr-defined]
+        f"ALTER TABLE events UPDATE {column} = concat(ifNull(toString({column}), ''), 'x')"
+        " WHERE seq = 12 SETTINGS mutations_sync = 2"
+    )
+    breaks = chlog.verify().breaks
+    assert [(b.seq, b.kind) for b in breaks] == [(12, "index_differs")]
+    assert column in breaks[0].detail
+
+
+# -- the tamper suite's attacks, on ClickHouse's tables ---------------------------------
+def _checkpoint_deleted(log: ActivityLog) -> None:
+    log.store.db.run("DELETE FROM checkpoints WHERE workspace = 'acme' AND size = 20")  # type: ignore[attr-defined]
+
+
+def _checkpoint_signature_flipped(log: ActivityLog) -> None:
+    db: Any = log.store.db  # type: ignore[attr-defined]
+    [(note,)] = db.rows("SELECT note FROM checkpoints FINAL WHERE workspace = 'acme' AND size = 20")
+    db.run(
+        "ALTER TABLE checkpoints UPDATE note = %(n)s WHERE workspace = 'acme' AND size = 20"
+        " SETTINGS mutations_sync = 2",
+        {"n": flip_signature(note)},
+    )
+
+
+def _head_deleted(log: ActivityLog) -> None:
+    log.store.db.run("DELETE FROM chain_heads WHERE workspace = 'globex'")  # type: ignore[attr-defined]
+
+
+def _mutation(statement: str) -> Callable[[ActivityLog], None]:
+    def run(log: ActivityLog) -> None:
+        log.store.db.run(f"{statement} SETTINGS mutations_sync = 2")  # type: ignore[attr-defined]
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("attack", "expected"),
+    [
+        (_checkpoint_deleted, ("acme", 11, "checkpoint_missing")),
+        (_checkpoint_signature_flipped, ("acme", 20, "bad_signature")),
+        (_head_deleted, ("globex", 1, "head_missing")),
+        (
+            _mutation(
+                "ALTER TABLE events UPDATE seq = if(seq = 7, 8, 7)"
+                " WHERE workspace = 'acme' AND seq IN (7, 8)"
+            ),
+            ("acme", 7, "reordered"),
+        ),
+        (
+            _mutation(
+                "ALTER TABLE events UPDATE chain_hash = unhex(repeat('ab', 32))"
+                " WHERE workspace = 'acme' AND seq = 12"
+            ),
+            ("acme", 12, "modified"),
+        ),
+        (
+            _mutation("ALTER TABLE events DELETE WHERE workspace = 'acme' AND seq > 43"),
+            ("acme", 44, "missing"),
+        ),
+    ],
+    ids=[
+        "checkpoint_deleted",
+        "checkpoint_signature_flipped",
+        "head_deleted",
+        "swapped",
+        "chain_hash_rewritten",
+        "tail_cut_head_left",
+    ],
+)
+def test_the_tamper_suites_attacks_are_reported(
+    chlog: ActivityLog, attack: Callable[[ActivityLog], None], expected: tuple[str, int, str]
+) -> None:
+    """As the SQL engines' tamper suite (test_tamper.py) does to their tables: a kept
+    checkpoint deleted, one's signature changed, a workspace's head deleted, two entries
+    swapped, a stored chain hash rewritten, the tail cut with the head left."""
+    for start in range(0, 45, 10):  # checkpoints kept at 10, 20, 30, 40
+        chlog.record_many([event(description=f"#{n}") for n in range(start, min(45, start + 10))])
+    chlog.record_many([event(workspace="globex") for _ in range(5)])
+    assert chlog.verify().ok
+    attack(chlog)
+    brk = chlog.verify().first_break
+    assert brk is not None
+    assert (brk.workspace, brk.seq, brk.kind) == expected
+
+
+def test_a_tail_cut_with_the_head_moved_back_is_reported_and_refused(
+    chdb_url: Callable[[], str], settings: Settings
+) -> None:
+    """The last two entries deleted and the head moved back onto seq 43, its chain and tree
+    recomputed from the bodies as an attacker can (its note, which signs seq 45, left):
+    verify reports the signed entries missing, and no append builds on the forged head."""
+    url = chdb_url()
+    with ActivityLog(url, settings=settings) as log:
+        for start in range(0, 45, 10):
+            log.record_many([event(description=f"#{n}") for n in range(start, min(45, start + 10))])
+        db: Any = log.store.db  # type: ignore[attr-defined]
+        chain, tree = bytes(32), Frontier()
+        for _, body in db.rows(
+            "SELECT seq, body FROM events WHERE workspace = 'acme' AND seq <= 43 ORDER BY seq"
+        ):
+            leaf = hashlib.sha256(b"\0" + bytes(body)).digest()
+            chain = hashlib.sha256(chain + leaf).digest()
+            tree.append(leaf)
+        db.run(
+            "ALTER TABLE events DELETE WHERE workspace = 'acme' AND seq > 43"
+            " SETTINGS mutations_sync = 2"
+        )
+        db.run(
+            "INSERT INTO chain_heads SELECT workspace, revision + 1, 43, %(c)s, %(f)s, note,"
+            " checkpoint_seq, checkpoint_at FROM chain_heads FINAL WHERE workspace = 'acme'",
+            {"c": chain.hex(), "f": tree.to_bytes().hex()},
+        )
+        brk = log.verify().first_break
+        assert brk is not None
+        assert (brk.workspace, brk.seq, brk.kind) == ("acme", 44, "missing")
+    # a writer that never saw the real head
+    with (
+        ActivityLog(url, settings=settings) as writer,
+        pytest.raises(IntegrityError, match="differs from its signed note"),
+    ):
+        writer.record_many([event(description="after the cut")])

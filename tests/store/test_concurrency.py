@@ -20,7 +20,7 @@ from ._support import ago, eid, sql, user
 from ._workers import append_events
 
 WORKERS = 4
-PER_WORKER = 5000
+PER_WORKER = 2000
 
 
 @pytest.mark.slow
@@ -99,6 +99,7 @@ def test_threads_appending_to_one_workspace(log: ActivityLog) -> None:
     assert all(seqs == sorted(seqs) for seqs in per_thread)
     assert sorted(s for seqs in per_thread for s in seqs) == list(range(1, 6 * 40 + 1))
     assert log.verify().ok
+    assert log.store.group_commit.batches == 6 * 20  # type: ignore[attr-defined]
 
 
 # -- PostgreSQL races, made deterministic by holding row locks from another connection -----
@@ -107,11 +108,14 @@ def libpq(url: str) -> str:
 
 
 @pytest.fixture
-def race(postgres_url: str, settings: Settings) -> Iterator[tuple[ActivityLog, str]]:
-    """A PostgreSQL log whose connections carry an application_name to watch them by."""
+def race(postgres_url: str, settings: Settings) -> Iterator[tuple[ActivityLog, ActivityLog, str]]:
+    """Two writers on one PostgreSQL log (as two servers are: within one, appends that
+    wait are written together), whose connections carry an application_name to watch
+    them by."""
     app = f"race_{uuid.uuid4().hex[:10]}"
-    with ActivityLog(f"{postgres_url}&application_name={app}", settings=settings) as log:
-        yield log, app
+    url = f"{postgres_url}&application_name={app}"
+    with ActivityLog(url, settings=settings) as log, ActivityLog(url, settings=settings) as other:
+        yield log, other, app
 
 
 def wait_for_lock_waits(blocker: psycopg.Connection[Any], app: str, n: int) -> None:
@@ -132,15 +136,15 @@ def wait_for_lock_waits(blocker: psycopg.Connection[Any], app: str, n: int) -> N
 
 @pytest.mark.postgres
 def test_same_id_recorded_concurrently_is_stored_once(
-    race: tuple[ActivityLog, str], postgres_url: str
+    race: tuple[ActivityLog, ActivityLog, str], postgres_url: str
 ) -> None:
-    log, app = race
+    log, other, app = race
     log.record(workspace="acme", action="note.created")  # the chain head exists
     with psycopg.connect(libpq(postgres_url)) as blocker, ThreadPoolExecutor(2) as pool:
         blocker.execute("SELECT seq FROM chain_heads WHERE workspace = 'acme' FOR UPDATE")
         futures = [
-            pool.submit(log.record, id=eid(7), workspace="acme", action="contact.updated")
-            for _ in range(2)
+            pool.submit(writer.record, id=eid(7), workspace="acme", action="contact.updated")
+            for writer in (log, other)
         ]
         wait_for_lock_waits(blocker, app, 2)  # both checked the id before the head lock
         blocker.rollback()
@@ -166,11 +170,11 @@ CREATE TRIGGER pause_workspace_a AFTER INSERT ON entries
 
 @pytest.mark.postgres
 def test_same_microsecond_in_two_workspaces_concurrently(
-    race: tuple[ActivityLog, str], postgres_url: str
+    race: tuple[ActivityLog, ActivityLog, str], postgres_url: str
 ) -> None:
     # Both events want the same row key (same occurred_at, same id tail "123"), one per
     # workspace, so they take different chain-head locks and run side by side.
-    log, app = race
+    log, other, app = race
     moment = ago(minutes=5)
     same = {"action": "contact.updated", "actor": user("u_1"), "occurred_at": moment}
     earlier = {**same, "occurred_at": moment - timedelta(seconds=1)}
@@ -181,7 +185,7 @@ def test_same_microsecond_in_two_workspaces_concurrently(
         blocker.execute("SELECT pg_advisory_xact_lock(4242)")
         one = pool.submit(log.record, workspace="a", id=eid(0x123), **same)
         wait_for_lock_waits(blocker, app, 1)  # inserted its event, waits in the trigger
-        two = pool.submit(log.record, workspace="b", id=eid(0x1123), **same)
+        two = pool.submit(other.record, workspace="b", id=eid(0x1123), **same)
         wait_for_lock_waits(blocker, app, 2)  # chose the same row key, waits on the first
         blocker.rollback()
         stored = [one.result(timeout=30), two.result(timeout=30)]

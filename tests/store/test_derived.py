@@ -3,13 +3,16 @@ one is reported with the entry's seq, and reindex puts them back (each engine)."
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from activitylog import ActivityLog
 from activitylog.demo.seed import generate_events
+from activitylog.settings import Settings
 from activitylog.store import derived, derived_pass, search_index
 from activitylog.store.copies import copies
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS
@@ -68,6 +71,34 @@ def test_a_true_log_reports_nothing(seeded: ActivityLog) -> None:
     assert set(seeded.store.workspaces_with_copies()) >= set(WORKSPACES)
     assert everything(seeded) == {}
     assert list(seeded.store.search_index_breaks()) == []
+
+
+def test_appends_go_on_while_the_search_index_is_checked(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite's whole-index check reads every body (seconds on a large log): it must not
+    # hold the log's write lock meanwhile. An append made during it commits at once.
+    seeded = ActivityLog(f"sqlite:///{tmp_path / 'log.db'}", settings=settings)
+    seeded.record_many(list(generate_events(200, seed=3, now=NOW, days=10)))
+    check = derived.unlike_words
+    appended: list[dict[str, Any]] = []
+
+    def with_an_append(conn: Any, bodies: Any) -> list[str]:
+        writer = threading.Thread(
+            target=lambda: appended.append(seeded.record(workspace="acme", action="note.created"))
+        )
+        writer.start()
+        writer.join(20)
+        assert appended, "an append waited for the search index's check"
+        return check(conn, bodies)
+
+    monkeypatch.setattr(derived, "unlike_words", with_an_append)
+    assert list(seeded.store.search_index_breaks()) == []
+    monkeypatch.undo()
+    assert seeded.get(appended[0]["id"]) == appended[0]
+    assert list(seeded.store.search_index_breaks()) == []  # and indexed by the next check
+    assert seeded.verify().ok
+    seeded.close()
 
 
 FORGED: dict[str, Any] = {

@@ -497,3 +497,41 @@ def test_when_a_deletion_happened_is_held_to_its_record(filled: ActivityLog) -> 
         i=eid(6),
     )
     assert broken(filled) == (6, "index_differs")
+
+
+@pytest.mark.parametrize("copies", [True, False], ids=["with_copies", "log_alone"])
+def test_a_tombstone_needs_a_deletion_record_after_it(filled: ActivityLog, copies: bool) -> None:
+    """With the copies checked or not: a recorded deletion passes, an entry moved into the
+    tombstones by hand does not."""
+    filled.delete([eid(6)], by="u_0", reason="GDPR erasure", viewer=OWNER)
+    assert filled.verify(copies=copies).ok
+    victim = row(filled, 8)
+    sql(
+        filled,
+        "INSERT INTO tombstones (workspace, seq, id, occurred_at, content_hash, chain_hash,"
+        " deleted_at, deleted_by, reason) SELECT workspace, seq, id, rid / 1000, :c, :h,"
+        " rid / 1000, 'u_0', 'GDPR erasure' FROM entries WHERE workspace = 'acme' AND seq = 8",
+        c=victim["content_hash"],
+        h=victim["chain_hash"],
+    )
+    sql(filled, "DELETE FROM entries WHERE workspace = 'acme' AND seq = 8")
+    report = filled.verify(copies=copies)
+    found = {(b.workspace, b.seq, b.kind) for b in report.breaks}
+    assert ("acme", 8, "unaccounted_deletion") in found
+    assert not {b for b in found if b[1] == 6}
+
+
+@pytest.mark.parametrize("copies", [True, False], ids=["with_copies", "log_alone"])
+def test_a_deleted_entry_put_back_is_reported(filled: ActivityLog, copies: bool) -> None:
+    """An entry erased on request, put back from a copy kept before (its row as it was,
+    its tombstone removed): its hashes are the tombstone's, so the tree passes; the
+    deletion record still names it."""
+    kept = row(filled, 6)
+    filled.delete([eid(6)], by="u_0", reason="GDPR erasure", viewer=OWNER)
+    assert filled.verify(copies=copies).ok
+    sql(filled, "DELETE FROM tombstones WHERE id = :i", i=eid(6))
+    insert_row(filled, kept)
+    report = filled.verify(copies=copies)
+    assert ("acme", 6, "unaccounted_deletion") in {
+        (b.workspace, b.seq, b.kind) for b in report.breaks
+    }

@@ -15,6 +15,9 @@ from activitylog.errors import ConfigurationError
 from activitylog.settings import Settings
 from activitylog.store import migrate
 
+#: migrations from the first revision: a new schema on PostgreSQL
+pytestmark = pytest.mark.empty_database
+
 
 def _at_0003(url: str, *, with_entries: bool) -> None:
     engine = create_engine(url)

@@ -4,6 +4,10 @@ the database."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -14,6 +18,8 @@ from activitylog.events import micros
 from activitylog.proofs import check_proof
 from activitylog.purging import purge_workspace, run_purges
 from activitylog.retention import PURGE_ACTION, ArchiveRef, PurgePlan
+from activitylog.settings import Settings
+from activitylog.store import purges
 
 from ._support import ago, eid, event, iso, sql
 
@@ -166,6 +172,116 @@ def test_an_interrupted_purge_is_finished_by_the_next_and_verifies_meanwhile(
     assert purge(aged).plan is None  # nothing new is due ...
     assert seqs(aged)[0] == 31  # ... but the recorded purge was finished
     assert aged.verify().ok
+
+
+def test_a_slice_cut_short_between_its_copies_and_its_entries_is_finished_by_the_next(
+    aged: ActivityLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slice removes the copies and counts first, then the entries: a purge that stops
+    # in between (kill -9) leaves entries without copies, which the next purge removes
+    # without taking them out of the counts again.
+    window = {"workspace": "acme", "since": iso(ago(days=365)), "until": iso(ago(days=-1))}
+    before = aged.stats(**window).kpis["total"]
+    monkeypatch.setattr(purges, "PURGE_STEP", 10)
+    monkeypatch.setattr(purges, "PURGE_PAUSE", 0.0)
+    store = aged.store
+    remove = store._remove
+    calls: list[int] = []
+
+    def stopped_at_the_second(conn: Any, workspace: str, upto: int) -> int:
+        calls.append(upto)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process stops here
+        return remove(conn, workspace, upto)
+
+    monkeypatch.setattr(store, "_remove", stopped_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        purge(aged)
+    assert seqs(aged)[0] == 11  # the first slice went whole; the second's entries stay ...
+    copied = sql(
+        aged,
+        "SELECT count(*) AS n FROM events WHERE workspace='acme' AND rid IN"
+        " (SELECT rid FROM entries WHERE workspace='acme' AND seq <= 20)",
+    )
+    assert copied[0]["n"] == 0  # ... without their copies
+    monkeypatch.setattr(store, "_remove", remove)
+    assert purge(aged).plan is None
+    assert seqs(aged)[0] == 31
+    assert aged.stats(**window).kpis["total"] == before - 30
+    report = aged.verify()
+    assert report.ok, report.breaks
+
+
+#: A purge in a process of its own, killed (SIGKILL) in the second slice's removal of
+#: entries, its statements run and not committed.
+_KILLED_PURGE = """
+import os, signal, sys
+from activitylog import ActivityLog
+from activitylog.purging import purge_workspace
+from activitylog.settings import Settings
+from activitylog.store import purges
+
+purges.PURGE_STEP, purges.PURGE_PAUSE = 10, 0.0
+url, key, cutoff = sys.argv[1:]
+log = ActivityLog(url, settings=Settings(signing_key=key, checkpoint_every=10, followers=False))
+remove, calls = log.store._remove, []
+
+def killed(conn, workspace, upto):
+    removed = remove(conn, workspace, upto)
+    calls.append(upto)
+    if len(calls) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return removed
+
+log.store._remove = killed
+purge_workspace(log.store, log.catalog, "acme", int(cutoff))
+"""
+
+
+def test_a_purge_killed_mid_slice_is_finished_by_the_next(
+    aged: ActivityLog, db_url: str, settings: Settings
+) -> None:
+    window = {"workspace": "acme", "since": iso(ago(days=365)), "until": iso(ago(days=-1))}
+    before = aged.stats(**window).kpis["total"]
+    args = [db_url, str(settings.signing_key), str(CUTOFF)]
+    done = subprocess.run([sys.executable, "-c", _KILLED_PURGE, *args], timeout=120, check=False)
+    assert done.returncode == -signal.SIGKILL
+    assert seqs(aged)[0] == 11  # the second slice's removal of entries did not commit
+    report = aged.verify(copies=False)
+    assert report.ok, report.breaks  # the record accounts for what went
+    assert purge(aged).plan is None
+    assert seqs(aged)[0] == 31
+    assert aged.stats(**window).kpis["total"] == before - 30
+    report = aged.verify()
+    assert report.ok, report.breaks
+
+
+@pytest.mark.parametrize("step", ["_uncount", "_delete_empty_counts"])
+def test_appends_go_on_while_a_purge_removes_copies_and_counts(
+    aged: ActivityLog, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    # The copies' half of a slice, and the removal of the counts a purge emptied (they
+    # live with the copies), hold no lock an append needs: an append made while either is
+    # open commits at once (on SQLite it writes the other file).
+    store = aged.store
+    run = getattr(store, step)
+    appended: list[bool] = []
+
+    def with_an_append(*args: Any) -> None:
+        run(*args)
+        if not appended:
+            writer = threading.Thread(
+                target=lambda: appended.append(bool(aged.record(**event(id=eid(900)))))
+            )
+            writer.start()
+            writer.join(timeout=20)
+            assert appended == [True], "the append waited for the purge's open transaction"
+
+    monkeypatch.setattr(store, step, with_an_append)
+    assert purge(aged).removed == 30
+    assert aged.get(eid(900), workspace="acme")
+    report = aged.verify()
+    assert report.ok, report.breaks
 
 
 def test_a_purge_refuses_entries_someone_changed(aged: ActivityLog) -> None:

@@ -161,7 +161,8 @@ def test_an_owner_turns_a_rule_off_and_adds_one_from_the_activity_log(
 
         open_view(page, "scope=workspace&events=auth.signed_in")
         screenshot(page, "alerts-activity-header.png", full_page=False)
-        page.get_by_label("Result").select_option("success")  # the script updates the URL
+        # the script updates the URL
+        page.get_by_label("Result", exact=True).select_option("success")
         expect(page).to_have_url(re.compile(r"result=success"))
         settled(page)
         page.get_by_role("link", name="Alert on these filters").click()
@@ -171,7 +172,7 @@ def test_an_owner_turns_a_rule_off_and_adds_one_from_the_activity_log(
         expect(filters).to_have_value(re.compile(r"result=success"))
         page.get_by_label("Name", exact=True).fill("sign_ins_per_person")
         page.get_by_label("At least (entries)").fill("20")
-        page.get_by_label("Within").select_option("60")
+        page.get_by_label("Within", exact=True).select_option("60")
         page.get_by_label("Counted for").select_option("actor")
         page.locator("#new-severity").select_option("low")
         assert_accessible(page, "the rules, a rule being added")

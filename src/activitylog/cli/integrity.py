@@ -40,12 +40,21 @@ _WITNESS = click.option(
     help="Do not compare the copies kept for filtering, search and counts with the bodies "
     "(several times faster; the log itself is still fully checked).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Check the workspaces in this many processes at once (the same report, sooner on "
+    "a machine with as many cores; not for an embedded ClickHouse log, chdb://).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify(
     workspace: str | None,
     public_keys: tuple[Path, ...],
     witness_dir: Path | None,
     skip_copies: bool,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """Recompute every hash, chain and Merkle tree, check every signed checkpoint, the
@@ -67,6 +76,7 @@ def verify(
             witness_dir=witness_dir,
             on_progress=advance,
             copies=not skip_copies,
+            jobs=jobs,
         )
     if as_json:
         echo_json(report_json(report))

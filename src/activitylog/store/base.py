@@ -4,7 +4,6 @@ body codec, the dialect hooks each engine fills in, and the row <-> event conver
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -46,10 +45,6 @@ class SQLBase(ABC):
         self.policy = policy
         self.sealer = Sealer(policy)
         self.witness = policy.witness
-        #: Appends of this process waiting for the write lock: background work (purges)
-        #: gives the lock up as soon as one is.
-        self.appends_waiting = 0
-        self._waiting_lock = threading.Lock()
         #: Taken by this process's appends and purges around their write transactions
         #: where the engine has one writer at a time anyway (SQLite): a waiting append is
         #: woken the moment the lock is free rather than at its busy handler's next poll.
@@ -127,20 +122,13 @@ class SQLBase(ABC):
     def _queued(
         self, write: AbstractContextManager[Connection], *, turn: bool = True
     ) -> Iterator[Connection]:
-        """Enter ``write`` (taking the write lock) counted as an append waiting for it,
-        after this process's writer turn unless ``turn`` is False (an append inside a
-        caller's transaction, which may hold the database's lock already)."""
-        with self._waiting_lock:
-            self.appends_waiting += 1
+        """Enter ``write`` (taking the write lock) after this process's writer turn unless
+        ``turn`` is False (an append inside a caller's transaction, which may hold the
+        database's lock already)."""
         with ExitStack() as stack:
-            try:
-                if turn:
-                    stack.enter_context(self.writer_turn)
-                conn = stack.enter_context(write)
-            finally:
-                with self._waiting_lock:
-                    self.appends_waiting -= 1
-            yield conn
+            if turn:
+                stack.enter_context(self.writer_turn)
+            yield stack.enter_context(write)
 
     def _all(self, conn: Connection, stmt: Select[Any]) -> Sequence[Sequence[Any]]:
         """The rows of ``stmt`` (exports' chunks: an engine may hand over its driver's own

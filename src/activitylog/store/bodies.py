@@ -4,9 +4,16 @@ dictionary trained on the log's own bodies.
 Stored bytes say which they are by their first byte:
 
 - ``{``: the canonical JSON itself (every body before the log had a dictionary);
+- a zstd frame without magic number or checksum, holding the body's length and naming
+  its dictionary in one byte (its first byte ``0b??1???01``: the single-segment flag and a
+  one-byte dictionary id, so the id is the second byte): the body compressed with that
+  dictionary. Dictionaries are trained with their row's id as their zstd id, so the frame
+  is stored as zstd wrote it, and read without copying it first (the form of dictionaries
+  1 to 255 trained so);
 - ``0x01``, then the dictionary's id (unsigned LEB128), then a zstd frame without magic
-  number, checksum or dictionary id, holding the body's length: the body compressed with
-  that dictionary.
+  number or checksum, holding the body's length: the body compressed with that dictionary
+  (dictionaries with another zstd id, those trained before the form above, and ids past
+  255).
 
 Decoding gives back the exact canonical bytes that were hashed, so hashes, exports and
 proofs never see the difference. Measured on seed events (bodies of about 1,040 bytes): a
@@ -26,15 +33,21 @@ import zstandard
 
 #: The first byte of a canonical JSON body (stored as is).
 RAW = ord("{")
-#: The first byte of a body compressed with a dictionary.
+#: The first byte of a body compressed with a dictionary, its id after it.
 ZSTD = 0x01
+#: A zstd frame header's first byte, masked, when the frame is in one segment and names its
+#: dictionary in one byte (the next one): a body stored as the frame itself.
+FRAME_MASK, FRAME = 0x23, 0x21
 LEVEL = 3
 #: Bytes of a trained dictionary (32 KiB gave bodies 3% larger, 110 KiB none smaller).
 DICTIONARY_SIZE = 64 * 1024
 _FORMAT = zstandard.FORMAT_ZSTD1_MAGICLESS
-_PARAMETERS = zstandard.ZstdCompressionParameters.from_level(
-    LEVEL, format=_FORMAT, write_checksum=False, write_dict_id=False, write_content_size=True
-)
+_PARAMETERS = {
+    framed: zstandard.ZstdCompressionParameters.from_level(
+        LEVEL, format=_FORMAT, write_checksum=False, write_dict_id=framed, write_content_size=True
+    )
+    for framed in (False, True)
+}
 
 
 class BodyError(ValueError):
@@ -59,9 +72,9 @@ class BodyCodec:
         self._load = load
         self._data: dict[int, bytes] = {i: bytes(d) for i, d in (dictionaries or {}).items()}
         self._local = threading.local()
-        #: What encoded bodies start with and the dictionary they are compressed with,
-        #: replaced as one (None: bodies stay as they are).
-        self._current: tuple[bytes, bytes] | None = None
+        #: What encoded bodies start with, the dictionary they are compressed with, its id
+        #: and whether its frames name it, replaced as one (None: bodies stay as they are).
+        self._current: tuple[bytes, bytes, int, bool] | None = None
         #: The id of the dictionary appends compress with (None: bodies stay as they are).
         self.newest: int | None = None
 
@@ -72,11 +85,13 @@ class BodyCodec:
             raise ValueError(f"dictionary id: must be at least 1, got {dictionary_id}")
         data = bytes(data)
         try:
-            _compressor(data)(b"{}")
+            framed = dictionary_id < 0x100 and _zstd_id(data) == dictionary_id
+            _compressor(data, framed)(b"{}")
         except zstandard.ZstdError as exc:
             raise BodyError(f"dictionary {dictionary_id} is unusable: {exc}") from None
         self._data[dictionary_id] = data
-        self._current = (bytes([ZSTD]) + _varint(dictionary_id), data)
+        prefix = b"" if framed else bytes([ZSTD]) + _varint(dictionary_id)
+        self._current = (prefix, data, dictionary_id, framed)
         self.newest = dictionary_id
 
     def encode(self, body: bytes) -> bytes:
@@ -88,8 +103,11 @@ class BodyCodec:
             return body
         mine = getattr(self._local, "compress", None)
         if mine is None or mine[0] is not current:
-            mine = self._local.compress = (current, _compressor(current[1]))
-        return current[0] + mine[1](body)
+            mine = self._local.compress = (current, _compressor(current[1], current[3]))
+        frame = mine[1](body)
+        if current[3] and frame[0] & FRAME_MASK != FRAME:  # a body past zstd's window
+            return bytes([ZSTD]) + _varint(current[2]) + frame
+        return current[0] + frame
 
     def decode(self, stored: bytes) -> bytes:
         """The canonical body ``stored`` holds. Raises :class:`BodyError` when it cannot
@@ -113,9 +131,17 @@ class BodyCodec:
         decompressors = self._decompressors()
         for held in self._data.keys() - decompressors.keys():
             decompressors[held] = self._decompressor(held)
+        framed = {i: d for i, d in decompressors.items() if i < 0x100}
         short = {i: d for i, d in decompressors.items() if i < 0x80}
         try:
-            return [short[item[1]](item[2:]) if item[0] == ZSTD else _as_is(item) for item in items]
+            return [
+                framed[item[1]](item)
+                if item[0] & FRAME_MASK == FRAME
+                else short[item[1]](item[2:])
+                if item[0] == ZSTD
+                else _as_is(item)
+                for item in items
+            ]
         except (LookupError, zstandard.ZstdError, BodyError):
             return None
 
@@ -155,9 +181,13 @@ class BodyCodec:
         first = stored[0]
         if first == RAW:
             return stored if type(stored) is bytes else bytes(stored)
-        if first != ZSTD:
+        if first & FRAME_MASK == FRAME:
+            if len(stored) < 2:
+                raise BodyError("body: cut short")
+            dictionary_id, start = stored[1], 0
+        elif first != ZSTD:
             raise BodyError(f"body: unknown form (first byte {first:#04x})")
-        if len(stored) > 1 and stored[1] < 0x80:  # a dictionary id of one byte: no varint
+        elif len(stored) > 1 and stored[1] < 0x80:  # a dictionary id of one byte: no varint
             dictionary_id, start = stored[1], 2
         else:
             dictionary_id, start = _read_varint(stored, 1)
@@ -165,7 +195,7 @@ class BodyCodec:
         if decompress is None:
             decompress = decompressors[dictionary_id] = self._decompressor(dictionary_id)
         try:
-            return decompress(stored[start:])
+            return decompress(stored[start:] if start else stored)
         except zstandard.ZstdError as exc:
             raise BodyError(
                 f"body: cannot be decompressed with dictionary {dictionary_id}: {exc}"
@@ -212,16 +242,24 @@ def _as_is(item: bytes) -> bytes:
     return item if type(item) is bytes else bytes(item)
 
 
-def _compressor(data: bytes) -> Callable[[bytes], bytes]:
+def _compressor(data: bytes, framed: bool) -> Callable[[bytes], bytes]:
     dictionary = zstandard.ZstdCompressionDict(data)
-    return zstandard.ZstdCompressor(dict_data=dictionary, compression_params=_PARAMETERS).compress
+    parameters = _PARAMETERS[framed]
+    return zstandard.ZstdCompressor(dict_data=dictionary, compression_params=parameters).compress
 
 
-def train(samples: list[bytes]) -> bytes:
+def _zstd_id(data: bytes) -> int:
+    """The id a zstd dictionary gives itself (0 for raw content)."""
+    return int(zstandard.ZstdCompressionDict(data).dict_id())
+
+
+def train(samples: list[bytes], dictionary_id: int = 0) -> bytes:
     """A dictionary of :data:`DICTIONARY_SIZE` bytes trained on ``samples`` (canonical
-    bodies; some thousands). Raises ``zstandard.ZstdError`` when they are too few."""
+    bodies; some thousands), with ``dictionary_id`` as its zstd id (the id of the row it
+    is stored in; 0: a random one). Raises ``zstandard.ZstdError`` when they are too
+    few."""
     buffers: list[bytes | bytearray | memoryview] = list(samples)
-    return zstandard.train_dictionary(DICTIONARY_SIZE, buffers).as_bytes()
+    return zstandard.train_dictionary(DICTIONARY_SIZE, buffers, dict_id=dictionary_id).as_bytes()
 
 
 def _varint(value: int) -> bytes:

@@ -72,7 +72,10 @@ class SQLDerived(SQLLedger):
         is the server's own."""
         if self.engine.dialect.name != "sqlite":
             return
-        with self._write() as conn:
+        # Under the index file's lock alone, as the indexer writes: appends go on meanwhile
+        # (what they add has no copies yet, so no part in this check), while deletions and
+        # the purges' removal of copies wait for it.
+        with self._write_index() as conn:
             self._index_all(conn)  # every entry has its row
             problem = fts_problem(conn) or unindexed_rows(conn)
             found = [problem] if problem else unlike_words(conn, self.bodies)

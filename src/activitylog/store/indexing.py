@@ -96,6 +96,9 @@ class SQLIndexing(SQLBase):
         log holds twice as many) or another process stored one at the same moment."""
         with self.engine.connect() as conn:
             stored = self._sql(conn, f"SELECT body FROM entries ORDER BY rid DESC LIMIT {SAMPLE}")
+            # its zstd id too (bodies then name it inside their frames); another process
+            # storing one first takes the id, and this one is dropped
+            dictionary_id = (newest_dictionary(conn) or 0) + 1
         decode = self.bodies.decode
         samples = []
         for (body,) in stored:
@@ -104,14 +107,13 @@ class SQLIndexing(SQLBase):
             except BodyError:
                 continue  # verify reports it
         try:
-            data = train(samples)
+            data = train(samples, dictionary_id)
         except zstandard.ZstdError as exc:
             self._train_at = 2 * max(self._train_at, len(samples))
             logger.warning("no dictionary trained on %d bodies: %s", len(samples), exc)
             return None
         try:
             with self.writer_turn, self._write_log() as conn:
-                dictionary_id = (newest_dictionary(conn) or 0) + 1
                 conn.execute(
                     body_dictionaries.insert().values(
                         id=dictionary_id, data=data, created_at=time.time_ns() // 1000

@@ -8,13 +8,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain, islice, repeat
-from operator import itemgetter
+from itertools import chain, islice
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from activitylog.chain import Head, Row
+from activitylog.chain import Head, LiveChunk, Row
 from activitylog.events import format_micros
 from activitylog.retention import PURGE_ACTION, PurgeStart, purge_start
 from activitylog.store import sqlite_driver
@@ -218,6 +217,16 @@ class SQLLedger(SQLIndexing):
             for seq, i, by, why, at in rows
         ]
 
+    def live_seq(self, workspace: str, event_id: str) -> int | None:
+        mark = self.MARK
+        with self.engine.connect() as conn:
+            rows = self._sql(
+                conn,
+                f"SELECT seq FROM entries WHERE id = {mark} AND workspace = {mark}",
+                (event_id, workspace),
+            )
+        return int(rows[0][0]) if rows else None
+
     def entries_of(self, workspace: str, first: int = 1, last: int | None = None) -> list[Row]:
         with self.engine.connect() as conn:
             stream = self.entries(conn, workspace, first, last)
@@ -247,16 +256,14 @@ class SQLLedger(SQLIndexing):
 
 def _decoded(
     chunks: Iterator[Sequence[Sequence[Any]]], bodies: BodyCodec, *, bare: bool
-) -> Iterator[list[Row]]:
+) -> Iterator[list[Row] | LiveChunk]:
     """``chunks`` of rows with each body decoded and the hashes as hex (``bare``: rows of
     entries whose hashes were not read, so all but seq and body are None)."""
     readable_many = bodies.readable_many
-    nothing: Iterator[Any] = repeat(None)
     for chunk in chunks:
         decoded = readable_many([row[1] for row in chunk])
         if bare:
-            seqs = map(itemgetter(0), chunk)
-            yield list(zip(seqs, decoded, nothing, nothing, nothing, strict=False))
+            yield LiveChunk(chunk, decoded)  # type: ignore[arg-type]
             continue
         yield [
             (

@@ -161,6 +161,11 @@ class Store(Protocol):
         """``(seq, id, deleted_by, reason, deleted_at)`` of ``workspace``'s tombstones."""
         ...
 
+    def live_seq(self, workspace: str, event_id: str) -> int | None:
+        """The seq of ``workspace``'s live entry with this id, read from the log itself
+        (not its copies); None when there is none."""
+        ...
+
     def snapshot(self, workspace: str, *, hashes: bool = True) -> AbstractContextManager[Snapshot]:
         """Head, checkpoints, purge records and entries of ``workspace`` read in one
         snapshot."""

@@ -2,9 +2,9 @@
 
 A purge is planned in a read (the prefix of entries older than the cut-off, up to the
 last kept checkpoint inside it), checked against that checkpoint's signature, archived by
-the caller, recorded (one append), and only then removed in short transactions with
-pauses between them, so ingest waits for one slice at most. A purge cut short resumes from its
-record: :meth:`SQLPurges.finish_purge` removes what the latest record covers.
+the caller, recorded (one append), and only then removed slice by slice with pauses between
+them, so ingest waits for one slice's removal of entries at most. A purge cut short resumes
+from its record: :meth:`SQLPurges.finish_purge` removes what the latest record covers.
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from activitylog.store.rollups import Accumulator
 from activitylog.store.schema import IP_ROLLUPS, RID_SLOTS, ROLLUPS, checkpoints
 from activitylog.store.writes import SQLWrites
 
-#: Entries removed per statement group, and groups per transaction at most: an append of
-#: the same process waits for one group, one of another process for one transaction.
-PURGE_STEP = 25
-PURGE_STEPS = 4
-#: How long the purge then leaves the write lock (and the disk) to others, as a multiple
-#: of how long it held it: the purge takes at most a third of the writing time.
+#: Entries removed per slice. A slice removes their copies, search words and counts in a
+#: transaction of the index file (appends never wait for it: they write the log's file
+#: alone), then the entries and tombstones in a short one of the log's file, which an
+#: append waits for at most.
+PURGE_STEP = 100
+#: How long the purge then leaves the files and the disk to others, as a multiple of how
+#: long its slice (and the checkpoint after it) took: the purge works a third of the time.
 PURGE_PAUSE = 2.0
 #: The columns the counts are kept by, as ``_OLDEST`` reads them after the rid, the seq
 #: and the copies' rid (None for an entry without copies).
@@ -43,8 +44,7 @@ _OLDEST = (
     "SELECT b.rid, b.seq, e.rid, "
     + ", ".join(f"e.{dim}" for dim in _DIMS)
     + ", e.search_text FROM entries AS b LEFT JOIN events AS e ON e.rid = b.rid"
-    " WHERE b.workspace = {mark} AND b.seq <= {mark} ORDER BY b.seq LIMIT "
-    f"{PURGE_STEP}"
+    " WHERE b.workspace = {mark} AND b.seq <= {mark} ORDER BY b.seq LIMIT {limit}"
 )
 
 #: Builds the purge record of a plan, given the tree's frontier and chain hash at its end.
@@ -189,11 +189,13 @@ class SQLPurges(SQLWrites, SQLLedger):
         of it after the record is appended; the rest after an interrupted purge); returns
         the number of rows removed.
 
-        Each transaction removes at most ``PURGE_STEPS`` groups of ``PURGE_STEP`` entries
-        (a few statements each), ending early when an append of this process waits; the
-        purge then checkpoints the write-ahead log where the engine can do that beside
-        writers, and leaves the write lock free twice as long as it held it: appends wait
-        for one such slice at most, never for the purge."""
+        Slice by slice of ``PURGE_STEP`` entries: first their copies, search words and
+        counts (the index file's lock alone, so appends go on beside it), then the
+        entries themselves (the log's lock, for two statements). A slice cut short
+        between the two leaves entries without copies, which the next purge removes
+        without counting them again. Between slices the purge checkpoints the
+        write-ahead logs where the engine can do that beside writers, and pauses twice as
+        long as the slice and its checkpoint took."""
         self.settle()  # the record is found through its copies; what leaves the counts
         # must be in them first
         with self.engine.connect() as conn:
@@ -201,29 +203,26 @@ class SQLPurges(SQLWrites, SQLLedger):
         if start is None:
             return 0
         removed, done = 0, False
-        oldest = _OLDEST.format(mark=self.MARK)
+        oldest = _OLDEST.format(mark=self.MARK, limit=PURGE_STEP)
         while not done:
             began = time.monotonic()
-            with self.writer_turn, self._write_unsynced() as conn:
-                for _ in range(PURGE_STEPS):
-                    rows = self._sql(conn, oldest, (workspace, start.last))
-                    done = len(rows) < PURGE_STEP
-                    upto = start.last if done else rows[-1][1]
-                    removed += self._remove(conn, workspace, rows, upto)
-                    if done or self.appends_waiting:
-                        break  # an append of this process waits: let it in
+            with self._write_index() as conn:
+                rows = self._sql(conn, oldest, (workspace, start.last))
+                done = len(rows) < PURGE_STEP
+                upto = start.last if done else rows[-1][1]
+                self._uncount(conn, workspace, rows)
+            with self.writer_turn, self._write_unsynced(log_only=True) as conn:
+                removed += self._remove(conn, workspace, upto)
             if not done:
-                held = time.monotonic() - began
-                self._between_slices()
-                time.sleep(held * PURGE_PAUSE)
+                self._between_slices()  # its disk writes count in the slice's time
+                time.sleep((time.monotonic() - began) * PURGE_PAUSE)
         self._drop_empty_counts(workspace)
         if removed:
             self._after_delete()
         return removed
 
-    def _remove(self, conn: Connection, workspace: str, rows: list[Any], upto: int) -> int:
-        """Remove ``rows`` (read by ``_OLDEST``) and the tombstones up to seq ``upto``,
-        with their counts."""
+    def _uncount(self, conn: Connection, workspace: str, rows: list[Any]) -> None:
+        """Remove the copies, search words and counts of ``rows`` (read by ``_OLDEST``)."""
         counts, ip_counts = Accumulator(ROLLUPS), Accumulator(IP_ROLLUPS)
         copied = [row for row in rows if row[2] is not None]  # (an unreadable body has none)
         for row in copied:
@@ -234,21 +233,30 @@ class SQLPurges(SQLWrites, SQLLedger):
                 ip_counts.add(workspace, occurred, values, sign=-1)
         self._add_rollups(conn, counts, ip_counts)
         self._delete_search(conn, [(row[0], row[11]) for row in copied])
-        mark = self.MARK
         if copied:
+            mark = self.MARK
             self._sql(conn, f"DELETE FROM events WHERE rid = {mark}", [(row[0],) for row in copied])
+
+    def _remove(self, conn: Connection, workspace: str, upto: int) -> int:
+        """Remove the entries and tombstones up to seq ``upto``; how many went."""
+        mark = self.MARK
         where = f"WHERE workspace = {mark} AND seq <= {mark}"
-        graves = self._sql(conn, f"SELECT count(*) FROM tombstones {where}", (workspace, upto))
+        removed = 0
         for table in ("entries", "tombstones"):
-            self._sql(conn, f"DELETE FROM {table} {where}", (workspace, upto))
-        return len(rows) + int(graves[0][0])
+            deleted = conn.exec_driver_sql(f"DELETE FROM {table} {where}", (workspace, upto))
+            removed += deleted.rowcount
+        return removed
 
     def _drop_empty_counts(self, workspace: str) -> None:
-        """Rollup rows whose count fell to zero (purged days) are removed."""
-        with self._write() as conn:
-            for rollup in (*ROLLUPS, *IP_ROLLUPS):
-                table = rollup.table
-                conn.execute(table.delete().where(table.c.workspace == workspace, table.c.n == 0))
+        """Rollup rows whose count fell to zero (purged days) are removed, under the
+        index file's lock alone (the counts live there): appends go on meanwhile."""
+        with self._write_index() as conn:
+            self._delete_empty_counts(conn, workspace)
+
+    def _delete_empty_counts(self, conn: Connection, workspace: str) -> None:
+        for rollup in (*ROLLUPS, *IP_ROLLUPS):
+            table = rollup.table
+            conn.execute(table.delete().where(table.c.workspace == workspace, table.c.n == 0))
 
 
 def _leaves(rows: Iterable[Row]) -> Iterator[tuple[int, bytes]]:

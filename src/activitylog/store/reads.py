@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +24,7 @@ from activitylog.store.clauses import (
     search_alone,
     visibility_clauses,
 )
+from activitylog.store.count_memo import memo_of, reusing, settle_once
 from activitylog.store.indexing import SQLIndexing
 from activitylog.store.rollups import (
     DAY_US,
@@ -60,13 +60,8 @@ _UNIT = {"day": DAY_US, "hour": HOUR_US, "raw": 1}
 STEP_US = {"hour": HOUR_US, "quarter": HOUR_US // 4}
 
 
-_SETTLED = ("settled",)
 #: An entry and its copies.
 _SAME_RID = entries.c.rid == events.c.rid
-#: Counts already answered in this context (see :meth:`SQLReads.reusing_counts`).
-_COUNTS: ContextVar[dict[tuple[Any, ...], list[tuple[Any, ...]]] | None] = ContextVar(
-    "activitylog_counts", default=None
-)
 
 
 class SQLReads(SQLIndexing):
@@ -79,12 +74,7 @@ class SQLReads(SQLIndexing):
 
     def _settled(self) -> None:
         """Index what is pending, once per :meth:`reusing_counts` block."""
-        memo = _COUNTS.get()
-        if memo is not None:
-            if _SETTLED in memo:
-                return
-            memo[_SETTLED] = []
-        self.settle()
+        settle_once(self, self.settle)
 
     def get(self, event_id: str, visibility: Visibility) -> dict[str, Any] | None:
         """One event (or its tombstone) if ``visibility`` allows it."""
@@ -173,22 +163,7 @@ class SQLReads(SQLIndexing):
                 rows.update((row[0], self._event(row[1:])) for row in conn.execute(stmt))
             total = self._count(conn, spec.visibility, filters)
         items = [rows[rid] for rid, _ in keys if rid in rows]
-
-        def at(key: tuple[Any, ...]) -> str:
-            rid, value = key
-            return Cursor(str(spec.sort), None if column is events.c.rid else value, rid).encode()
-
-        earlier = more if backwards else spec.after is not None or spec.offset > 0
-        later = more if not backwards else True
-        return Page(
-            items=items,
-            total=total,
-            page=spec.page,
-            per_page=spec.size,
-            next_cursor=at(keys[-1]) if keys and later else None,
-            prev_cursor=at(keys[0]) if keys and earlier else None,
-            limit=spec.limit,
-        )
+        return _page(spec, items, total, keys, more, backwards, column is events.c.rid)
 
     def _walks_actor_order(self, spec: QuerySpec) -> bool:
         """Whether a page sorted by actor walks the copies' index in that order
@@ -313,7 +288,7 @@ class SQLReads(SQLIndexing):
     ) -> list[tuple[Any, ...]]:
         """:meth:`counts`, reusing this block's answers (:meth:`reusing_counts`), on
         ``conn`` when the caller has one open."""
-        memo = _COUNTS.get()
+        memo = memo_of(self)
         key = (visibility, filters, tuple(dims))
         if memo is not None and key in memo:
             return list(memo[key])
@@ -352,14 +327,8 @@ class SQLReads(SQLIndexing):
         parts (KPIs, charts, the filters' live counts) some of the same questions, and
         without a rollup to read (a search) each answer is a scan of the matching rows.
         Inside another such block, that block's answers are shared."""
-        if _COUNTS.get() is not None:
+        with reusing():
             yield
-            return
-        token = _COUNTS.set({})
-        try:
-            yield
-        finally:
-            _COUNTS.reset(token)
 
     def _counts(
         self, conn: Connection, vis: Visibility, filters: Filters, dims: Sequence[Dim]
@@ -434,7 +403,7 @@ class SQLReads(SQLIndexing):
     ) -> dict[str, dict[str, Any]]:
         """Name and last-seen time in the window of each actor (one index seek each)."""
         self._settled()
-        memo = _COUNTS.get()
+        memo = memo_of(self)
         if memo is not None and not rollup_covers(filters):
             return self._summaries_from_grain(memo, visibility, filters, actor_ids)
         out: dict[str, dict[str, Any]] = {}
@@ -547,6 +516,34 @@ def _rollup_where(
     if segment.hi is not None:
         clauses.append(t.c.bucket < segment.hi)
     return clauses
+
+
+def _page(
+    spec: QuerySpec,
+    items: list[dict[str, Any]],
+    total: int,
+    keys: Sequence[Sequence[Any]],
+    more: bool,
+    backwards: bool,
+    by_time: bool,
+) -> Page:
+    """The page of ``items``, whose ``(rid, sort value)`` ``keys`` give its cursors
+    (``by_time``: the rid alone); ``more``: rows beyond it in the direction read."""
+
+    def at(key: Sequence[Any]) -> str:
+        return Cursor(str(spec.sort), None if by_time else key[1], key[0]).encode()
+
+    earlier = more if backwards else spec.after is not None or spec.offset > 0
+    later = more if not backwards else True
+    return Page(
+        items=items,
+        total=total,
+        page=spec.page,
+        per_page=spec.size,
+        next_cursor=at(keys[-1]) if keys and later else None,
+        prev_cursor=at(keys[0]) if keys and earlier else None,
+        limit=spec.limit,
+    )
 
 
 def _order(sort: Sort, column: ColumnElement[Any], backwards: bool) -> list[Any]:

@@ -6,14 +6,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy.exc
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from activitylog.access import OPERATOR, visibility_for
 from activitylog.enrich import Prepared
 from activitylog.errors import IntegrityError, StorageFull, is_storage_full
 from activitylog.idempotency import Recorded
+from activitylog.sealing import SealPolicy
 from activitylog.store.base import READ_COLUMNS, chunks
 from activitylog.store.derived import SQLDerived
+from activitylog.store.group_commit import GroupCommit
 from activitylog.store.ledger import SQLLedger
 from activitylog.store.purges import SQLPurges
 from activitylog.store.reads import SQLReads
@@ -23,6 +25,13 @@ from activitylog.store.schema import entries
 class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
     """Both SQL engines; subclasses supply locking, bulk insert and search."""
 
+    def __init__(self, engine: Engine, policy: SealPolicy) -> None:
+        super().__init__(engine, policy)
+        #: Where this store's own appends queue (see :meth:`append_batch`).
+        self.group_commit: GroupCommit[Sequence[Prepared], list[Recorded]] = GroupCommit(
+            lambda batch: self._append_batches([batch])[0], self._append_batches
+        )
+
     def append_batch(
         self, batch: Sequence[Prepared], *, connection: Connection | None = None
     ) -> list[Recorded]:
@@ -31,24 +40,26 @@ class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
         same content: the event stored then). An id repeated with other content raises
         :class:`~activitylog.errors.Conflict` and nothing is stored.
 
+        Batches appended at once by several threads are written together, one
+        transaction for those that waited (:mod:`activitylog.store.group_commit`); each
+        keeps its own outcome.
+
         With ``connection`` (open on this store's database, inside the caller's transaction)
         the batch is written in that transaction, locking and sequencing as usual, and is
         stored exactly when the caller commits; nothing is begun or committed here. The
         chain heads of the batch's workspaces stay locked until then: commit soon.
         """
-        try:
-            try:
-                written, repeated = self._append(batch, connection=connection)
-            except sqlalchemy.exc.IntegrityError:
-                # A time slot or an id was taken meanwhile: redo the batch checking everything.
-                written, repeated = self._append(batch, careful=True, connection=connection)
-        except (sqlalchemy.exc.DBAPIError, OSError) as exc:
-            if not is_storage_full(exc):
-                raise
-            raise StorageFull(
-                "the log's database or disk is full: nothing of this batch was stored;"
-                " send it again once space is freed"
-            ) from exc
+        if connection is None:
+            return self.group_commit.submit(batch)
+        return self._append_batches([batch], connection)[0]
+
+    def _append_batches(
+        self, batches: list[Sequence[Prepared]], connection: Connection | None = None
+    ) -> list[list[Recorded]]:
+        """Store ``batches`` in one transaction: :meth:`append_batch`'s result for each
+        (an event whose id an earlier batch holds is a duplicate of it)."""
+        batch = batches[0] if len(batches) == 1 else [p for b in batches for p in b]
+        written, repeated = self._append_or_full(batch, connection)
         wanted = list(dict.fromkeys(repeated))
         stored: dict[str, dict[str, Any]] = {}
         if wanted and connection is None:
@@ -60,18 +71,40 @@ class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
         if missing:
             raise IntegrityError(f"events {sorted(missing)} vanished while being recorded again")
         seen: set[str] = set()
-        recorded = []
-        for p in batch:
-            event_id = p.content["id"]
-            new = written.get(event_id)
-            if new is None:
-                recorded.append(Recorded(stored[event_id], True))
-            elif event_id in seen:  # sent twice in the batch: stored once
-                recorded.append(Recorded(new.event, True))
-            else:
-                recorded.append(new)
-            seen.add(event_id)
-        return recorded
+        results = []
+        for each in batches:
+            recorded = []
+            for p in each:
+                event_id = p.content["id"]
+                new = written.get(event_id)
+                if new is None:
+                    recorded.append(Recorded(stored[event_id], True))
+                elif event_id in seen:  # sent twice: stored once
+                    recorded.append(Recorded(new.event, True))
+                else:
+                    recorded.append(new)
+                seen.add(event_id)
+            results.append(recorded)
+        return results
+
+    def _append_or_full(
+        self, batch: Sequence[Prepared], connection: Connection | None
+    ) -> tuple[dict[str, Recorded], list[str]]:
+        """:meth:`_append`, redone carefully after a unique key was hit; a full database or
+        disk raised as :class:`~activitylog.errors.StorageFull`."""
+        try:
+            try:
+                return self._append(batch, connection=connection)
+            except sqlalchemy.exc.IntegrityError:
+                # A time slot or an id was taken meanwhile: redo the batch checking everything.
+                return self._append(batch, careful=True, connection=connection)
+        except (sqlalchemy.exc.DBAPIError, OSError) as exc:
+            if not is_storage_full(exc):
+                raise
+            raise StorageFull(
+                "the log's database or disk is full: nothing of this batch was stored;"
+                " send it again once space is freed"
+            ) from exc
 
     def _stored_on(self, conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
         everything = visibility_for(OPERATOR, "workspace", None)

@@ -112,13 +112,18 @@ class Database:
         self.client.database = self.name
 
     def rows(
-        self, statement: str | ClauseElement, params: dict[str, Any] | None = None
+        self,
+        statement: str | ClauseElement,
+        params: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> list[Any]:
         """The rows of a query (a SQLAlchemy statement, or SQL with ``%(name)s``
-        parameters); ``body`` columns as bytes."""
+        parameters) under ``settings`` of this query alone; ``body`` columns as bytes."""
         sql, bound = _sql(statement, params)
         with self._turn:
-            result = self.client.query(sql, parameters=bound, column_formats=_BYTES)
+            result = self.client.query(
+                sql, parameters=bound, column_formats=_BYTES, settings=settings
+            )
             return list(result.result_rows)
 
     def run(self, statement: str | ClauseElement, params: dict[str, Any] | None = None) -> None:

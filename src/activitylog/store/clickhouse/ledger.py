@@ -154,6 +154,13 @@ class ClickHouseLedger(ClickHouseWrites):
             for seq, i, by, why, at in rows
         ]
 
+    def live_seq(self, workspace: str, event_id: str) -> int | None:
+        rows = self.db.rows(
+            "SELECT seq FROM events WHERE workspace = %(w)s AND id = %(i)s LIMIT 1",
+            {"w": workspace, "i": event_id},
+        )
+        return int(rows[0][0]) if rows else None
+
     @contextmanager
     def snapshot(self, workspace: str, *, hashes: bool = True) -> Iterator[Snapshot]:
         """Head, kept checkpoints, purge records and entries of ``workspace``: the head
@@ -349,8 +356,13 @@ class ClickHouseLedger(ClickHouseWrites):
         self, workspace: str | None = None, *, on_step: Callable[[Reindexed], None] | None = None
     ) -> int:
         """Rewrite the copies that differ from their bodies (a mutation of each such row,
-        waited for); never the body, seq, hashes, id or rid. Returns the rows rewritten."""
+        waited for); never the body, seq, hashes, id or rid. Returns the rows rewritten.
+
+        Before the first, the rows deletions and purges masked are removed from the parts
+        (``APPLY DELETED MASK``): an ``UPDATE`` rebuilds the count projections of the parts
+        it changes from every row they hold, masked ones too."""
         rewritten = 0
+        unmasked = True
         for name in [workspace] if workspace is not None else self.all_workspaces():
             left: list[int] = []
             done = 0
@@ -359,6 +371,12 @@ class ClickHouseLedger(ClickHouseWrites):
                 if values is None or fixable != names:
                     left.append(seq)
                     continue
+                if unmasked:
+                    self.db.run(
+                        f"ALTER TABLE {self.mutable('events')} APPLY DELETED MASK"
+                        " SETTINGS mutations_sync = 2"
+                    )
+                    unmasked = False
                 assignments = ", ".join(f"{n} = %({n})s" for n in fixable)
                 self.db.run(
                     f"ALTER TABLE {self.mutable('events')} UPDATE {assignments} WHERE rid = %(rid)s"

@@ -1,31 +1,39 @@
 """Reading on ClickHouse: one event, pages, streams and counts, always under a Visibility.
 
 The conditions are the SQL engines' (:func:`~activitylog.store.clauses.event_clauses` on
-the copies, the same sort orders and cursors), sent as ClickHouse SQL. Counts are direct
-aggregations of the matching rows, which a column store reads a few columns of: there are
-no rollups to keep. Search matches the query's words at the start of a stored word (the
-rule :mod:`activitylog.search_words` states), narrowed by the n-gram skip index.
+the copies, the same sort orders and cursors), sent as ClickHouse SQL. Counts are answered
+from the table's projections by hour and day for a window's whole hours and days
+(:mod:`.counting`), else by aggregations of the matching rows, which a column store reads a
+few columns of. Search matches the query's words at the start of a stored word (the
+rule :mod:`activitylog.search_words` states), narrowed by the n-gram skip index. A
+subject's history in time order takes its page's rids from the ``by_subject`` projection,
+then reads those rows (:meth:`ClickHouseReads.query`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnClause, ColumnElement, column, func, or_, select, tuple_
+from sqlalchemy.sql import visitors
 
 from activitylog.access import Visibility
 from activitylog.events import EVENT_FIELDS, format_micros
-from activitylog.query import Cursor, Filters, Page, QuerySpec
+from activitylog.query import Filters, Page, QuerySpec
 from activitylog.stats import Dim
 from activitylog.store.base import chunks, row_to_event
 from activitylog.store.clauses import Window, event_clauses
+from activitylog.store.clickhouse import counting
 from activitylog.store.clickhouse.base import ClickHouseBase
-from activitylog.store.reads import SORT_COLUMNS, STEP_US, _beyond, _order
+from activitylog.store.clickhouse.schema import SUBJECT_COLUMNS
+from activitylog.store.count_memo import memo_of, reusing, settle_once
+from activitylog.store.reads import SORT_COLUMNS, STEP_US, _beyond, _order, _page
 from activitylog.store.schema import RID_SLOTS, events
+from activitylog.timeranges import previous_window
 
 #: What an event is read from, as ``base.READ_COLUMNS`` on the SQL engines.
 READ: tuple[ColumnClause[Any], ...] = (
@@ -33,9 +41,6 @@ READ: tuple[ColumnClause[Any], ...] = (
     column("body"),
     column("content_hash"),
     column("chain_hash"),
-)
-_COUNTS: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar(
-    "activitylog_clickhouse_counts", default=None
 )
 
 
@@ -61,7 +66,6 @@ def hexed(row: Sequence[Any]) -> tuple[int, bytes, str, str]:
     return int(seq), body, bytes(content_hash).hex(), bytes(chain_hash).hex()
 
 
-_SETTLED = ("settled",)
 #: The grouping sets of :meth:`ClickHouseReads._page_counts` by their ``grouping()`` of
 #: (time step, kind, category).
 _BY_TIME, _BY_KIND, _BY_CATEGORY, _IN_ALL = _SETS = (0b001, 0b101, 0b110, 0b111)
@@ -73,12 +77,7 @@ class ClickHouseReads(ClickHouseBase):
 
     def _settled(self) -> None:
         """Before a read: :meth:`settle`, once per :meth:`reusing_counts` block."""
-        memo = _COUNTS.get()
-        if memo is not None:
-            if _SETTLED in memo:
-                return
-            memo[_SETTLED] = []
-        self.settle()
+        settle_once(self, self.settle)
 
     def get(self, event_id: str, visibility: Visibility) -> dict[str, Any] | None:
         return self.get_many([event_id], visibility).get(event_id)
@@ -136,34 +135,23 @@ class ClickHouseReads(ClickHouseBase):
         cursor = spec.before or spec.after
         if cursor is not None:
             where.append(_beyond(spec.sort, sort_column, cursor, backwards))
-        stmt = (
-            select(events.c.rid, sort_column, *READ)
-            .where(*where)
-            .order_by(*_order(spec.sort, sort_column, backwards))
-            .limit(spec.size + 1)
-            .offset(spec.offset)
-        )
-        rows = self.db.rows(stmt)
+        order = _order(spec.sort, sort_column, backwards)
+        stmt = select(events.c.rid, sort_column, *READ).where(*where).order_by(*order)
+        page = stmt.limit(spec.size + 1).offset(spec.offset)
+        if filters.subject_id is None or sort_column is not events.c.rid or not _by_subject(where):
+            rows = self.db.rows(page)
+        else:
+            # the page's rids from the by_subject projection (reading in the table's order
+            # would pick the table itself), then those rows: a granule or so each
+            rids = select(events.c.rid).where(*where).order_by(*order)
+            rids = rids.limit(spec.size + 1).offset(spec.offset)
+            chosen = stmt.where(events.c.rid.in_(rids.scalar_subquery())).limit(spec.size + 1)
+            rows = self.db.rows(chosen, settings={"optimize_read_in_order": 0})
         more = len(rows) > spec.size
         rows = rows[: spec.size][::-1] if backwards else rows[: spec.size]
         items = [row_to_event(hexed(row[2:])) for row in rows]
         total = self.count(spec.visibility, filters)
-
-        def at(row: Sequence[Any]) -> str:
-            value = None if sort_column is events.c.rid else row[1]
-            return Cursor(str(spec.sort), value, row[0]).encode()
-
-        earlier = more if backwards else spec.after is not None or spec.offset > 0
-        later = more if not backwards else True
-        return Page(
-            items=items,
-            total=total,
-            page=spec.page,
-            per_page=spec.size,
-            next_cursor=at(rows[-1]) if rows and later else None,
-            prev_cursor=at(rows[0]) if rows and earlier else None,
-            limit=spec.limit,
-        )
+        return _page(spec, items, total, rows, more, backwards, sort_column is events.c.rid)
 
     def iter_events(
         self, visibility: Visibility, filters: Filters, order: str = "-time", chunk: int = 5000
@@ -208,16 +196,27 @@ class ClickHouseReads(ClickHouseBase):
     def counts(
         self, visibility: Visibility, filters: Filters, dims: Sequence[Dim]
     ) -> list[tuple[Any, ...]]:
-        """``(dim values..., count)`` rows; ``hour`` as hours since the epoch: one
-        aggregation of the matching rows, answered once per :meth:`reusing_counts` block.
-        Within a block, a question by time step and kind (the Activity Log page's first)
-        answers the page's other questions of the same rows in the same scan
-        (:meth:`_page_counts`)."""
-        memo = _COUNTS.get()
+        """``(dim values..., count)`` rows; ``hour`` as hours since the epoch, answered once
+        per :meth:`reusing_counts` block: from the projections when they have every
+        column the question names (:mod:`.counting`), else one aggregation of the matching
+        rows. Within a block, a question by time step and kind (the Activity Log page's
+        first) the projections cannot answer answers the page's other questions of the
+        same rows in the same scan (:meth:`_page_counts`)."""
+        memo = memo_of(self)
         key = (visibility, filters, tuple(dims))
         if memo is not None and key in memo:
             return list(memo[key])
         self._settled()
+        if counting.projected(filters, dims):
+            if memo is not None and tuple(dims) in (("hour", "kind"), ("actor_id",)):
+                page_counts = self._page_kinds if dims[0] == "hour" else self._page_actors
+                page_counts(visibility, filters, memo)
+                return list(memo[key])
+            stmt = counting.counts(_question(visibility, filters), dims)
+            rows = [tuple(row) for row in self.db.rows(stmt) if row[-1]]
+            if memo is not None:
+                memo[key] = rows
+            return list(rows)
         if memo is not None and len(dims) == 2 and dims[0] in STEP_US and dims[1] == "kind":
             self._page_counts(visibility, filters, dims[0], memo)
             return list(memo[key])
@@ -270,8 +269,8 @@ class ClickHouseReads(ClickHouseBase):
             (cat, n) for _, _, cat, n, _ in sets[_BY_CATEGORY] if n
         ]
         memo[(vis, filters, ())] = [(n,) for _, _, _, n, _ in sets[_IN_ALL] if n]
-        if (not filters.verbs and not filters.actions) or "signed_in" in filters.verbs:
-            signed_in = replace(filters, verbs=("signed_in",), actions=())
+        signed_in = _sign_ins(filters)
+        if signed_in is not None:
             memo[(vis, signed_in, ("kind",))] = [(k, s) for _, k, _, _, s in sets[_BY_KIND] if s]
         # the actors (few beside the rows), and over all rows the unique IPs
         actors = (
@@ -293,23 +292,66 @@ class ClickHouseReads(ClickHouseBase):
             for a, name, _, rid in by_actor
         }
 
+    def _page_kinds(self, vis: Visibility, filters: Filters, memo: dict[Any, Any]) -> None:
+        """Answer in ``memo``, from the projections in one statement
+        (:func:`counting.page`), the counts by hour and kind, by kind, in all, by category,
+        the sign-ins by kind (as :meth:`_page_counts`), and the page's other questions of
+        the same rows: the counts by actor, each actor's summary and the unique IPs."""
+        by_time: Counter[tuple[int, str]] = Counter()
+        kinds: Counter[str] = Counter()
+        signed: Counter[str] = Counter()
+        categories, people, ips, before = [], [], 0, 0
+        earlier = _earlier(filters)
+        previous = None if earlier is None else _question(vis, earlier)
+        for part, hour, kind, signed_in, key, name, rid, n in self.db.rows(
+            counting.page(_question(vis, filters), previous)
+        ):
+            if part == counting.BY_HOUR_AND_KIND:
+                by_time[(hour, kind)] += n
+                kinds[kind] += n
+                if signed_in:
+                    signed[kind] += n
+            elif part == counting.BY_CATEGORY:
+                categories.append((key, int(n)))
+            elif part == counting.BY_ACTOR:
+                people.append((key, int(n), rid, name))
+            elif part == counting.UNIQUE_IPS:
+                ips = int(n)
+            else:
+                before = int(n or 0)
+        memo[(vis, filters, ("hour", "kind"))] = [(t, k, n) for (t, k), n in by_time.items() if n]
+        memo[(vis, filters, ("kind",))] = [(k, n) for k, n in kinds.items() if n]
+        memo[(vis, filters, ())] = [(n,) for n in [sum(kinds.values())] if n]
+        memo[(vis, filters, ("category",))] = [(c, n) for c, n in categories if n]
+        sign_ins = _sign_ins(filters)
+        if sign_ins is not None:
+            memo[(vis, sign_ins, ("kind",))] = [(k, n) for k, n in signed.items() if n]
+        memo[(vis, filters, ("actor_id",))] = [(a, n) for a, n, _, _ in people if n]
+        memo[("actors", vis, filters)] = _summaries(people)
+        memo[("unique_ips", vis, filters)] = ips
+        if earlier is not None:
+            memo[(vis, earlier, ())] = [(n,) for n in [before] if n]
+
+    def _page_actors(self, vis: Visibility, filters: Filters, memo: dict[Any, Any]) -> None:
+        """Answer in ``memo``, from the projections, the counts by actor and each actor's
+        name and last-seen time (what :meth:`actor_summaries` asks)."""
+        rows = self.db.rows(counting.actors(_question(vis, filters)))
+        memo[(vis, filters, ("actor_id",))] = [(a, int(n)) for a, n, _, _ in rows if n]
+        memo[("actors", vis, filters)] = _summaries(rows)
+
     @contextmanager
     def reusing_counts(self) -> Iterator[None]:
         """Answer the same counting question once within this block."""
-        if _COUNTS.get() is not None:
+        with reusing():
             yield
-            return
-        token = _COUNTS.set({})
-        try:
-            yield
-        finally:
-            _COUNTS.reset(token)
 
     def unique_ips(self, visibility: Visibility, filters: Filters) -> int:
-        memo = _COUNTS.get()
+        memo = memo_of(self)
         if memo is not None and ("unique_ips", visibility, filters) in memo:
             return int(memo[("unique_ips", visibility, filters)])
         self._settled()
+        if counting.projected(filters):
+            return int(self.db.rows(counting.unique_ips(_question(visibility, filters)))[0][0])
         where = visible(visibility, filters, Window.of(filters))
         stmt = select(func.uniqExact(events.c.ip)).where(events.c.ip.is_not(None), *where)
         return int(self.db.rows(stmt)[0][0])
@@ -317,14 +359,18 @@ class ClickHouseReads(ClickHouseBase):
     def actor_summaries(
         self, visibility: Visibility, filters: Filters, actor_ids: Sequence[str]
     ) -> dict[str, dict[str, Any]]:
-        """Name and last-seen time in the window of each actor: one aggregation."""
+        """Name and last-seen time in the window of each actor: one aggregation (of the
+        projections when they answer)."""
         if not actor_ids:
             return {}
-        memo = _COUNTS.get()
+        memo = memo_of(self)
         known = None if memo is None else memo.get(("actors", visibility, filters))
         if known is not None:
             return {a: known[a] for a in actor_ids if a in known}
         self._settled()
+        if counting.projected(filters):
+            question = _question(visibility, filters)
+            return _summaries(self.db.rows(counting.actors(question, actor_ids)))
         where = visible(visibility, filters, Window.of(filters))
         stmt = (
             select(
@@ -339,3 +385,45 @@ class ClickHouseReads(ClickHouseBase):
             actor: {"name": name, "last_seen": format_micros(rid // RID_SLOTS)}
             for actor, name, rid in self.db.rows(stmt)
         }
+
+
+def _by_subject(where: Sequence[ColumnElement[bool]]) -> bool:
+    """Whether every column ``where`` names is one of the ``by_subject`` projection's."""
+    named = {
+        element.name
+        for clause in where
+        for element in visitors.iterate(clause)
+        if isinstance(element, ColumnClause)
+    }
+    return named <= set(SUBJECT_COLUMNS)
+
+
+def _summaries(rows: Sequence[Sequence[Any]]) -> dict[str, dict[str, Any]]:
+    """``{actor: {name, last_seen}}`` of :func:`counting.actors` rows."""
+    return {
+        actor: {"name": name, "last_seen": format_micros(int(rid) // RID_SLOTS)}
+        for actor, n, rid, name in rows
+        if n
+    }
+
+
+def _sign_ins(filters: Filters) -> Filters | None:
+    """The filters of the sign-ins among the rows of ``filters`` when the page asks them
+    apart (no verb or action named, or ``signed_in`` among the verbs), else None."""
+    if (not filters.verbs and not filters.actions) or "signed_in" in filters.verbs:
+        return replace(filters, verbs=("signed_in",), actions=())
+    return None
+
+
+def _earlier(filters: Filters) -> Filters | None:
+    """The filters of the window before ``filters``' (the page compares its total with
+    that window's, :func:`activitylog.stats.compute`); None for an open window."""
+    if filters.since is None or filters.until is None:
+        return None
+    since, until = previous_window(filters.since, filters.until)
+    return replace(filters, since=since, until=until)
+
+
+def _question(vis: Visibility, filters: Filters) -> counting.Question:
+    """A question the projections answer, for :mod:`.counting`."""
+    return counting.Question(visible(vis, filters, Window(None, None)), filters)

@@ -9,12 +9,26 @@ time-ordered, :mod:`activitylog.store.rids`), partitioned by month, each column 
 own codec. ``chain_heads`` keeps a row per head write (the newest revision wins),
 ``checkpoints`` the kept checkpoints, ``tombstones`` what deletions leave.
 
+``events`` keeps counts ahead of the questions in aggregate projections by hour and day
+(:data:`PROJECTIONS`): ClickHouse writes them with each part, answers a count from the
+smallest that has every column it names, and rebuilds them with the parts a deletion,
+purge or reindex changes (``lightweight_mutation_projection_mode = 'rebuild'``), so they
+never count a row the table no longer holds. A subject's entries, scattered across the
+time-ordered rows, are found through the ``by_subject`` projection
+(:data:`SUBJECT_COLUMNS`, ordered by workspace, subject and rid): a few granules of its
+rows instead of every granule of the window.
+
 On a cluster (:func:`statements` with ``cluster``) each table is a ReplicatedMergeTree
 (``<table>_local``) sharded by workspace, and a Distributed table of the plain name reads
 and writes across the shards.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
+
+from activitylog.store.rollups import DAY_US, HOUR_US
+from activitylog.store.schema import RID_SLOTS
 
 #: Rows an insert is remembered by (its deduplication token) on a table of one server.
 DEDUPLICATION_WINDOW = 10_000
@@ -47,6 +61,64 @@ _EVENTS_COLUMNS = """
     INDEX ix_subject subject_id TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX ix_ip ip TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX ix_search search_text TYPE ngrambf_v1(3, 8192, 3, 0) GRANULARITY 1"""
+#: The hour and the day (UTC, since the epoch) of a rid, as the projections group by
+#: them and queries on whole hours or days must write them.
+HOUR = f"intDiv(rid, {HOUR_US * RID_SLOTS})"
+DAY = f"intDiv(rid, {DAY_US * RID_SLOTS})"
+#: The count, and the newest rid with the actor's name there (the page's top actors).
+_NEWEST = "count(), max(rid), argMax(actor_name, rid)"
+#: The aggregate projections of ``events``: name -> (time grain, columns grouped by after
+#: workspace and time, aggregates). Narrowest first; a count of the Activity Log page
+#: names a subset.
+PROJECTIONS: dict[str, tuple[str, str, str]] = {
+    "kinds_by_hour": (HOUR, "layer, category, kind, verb", "count()"),
+    "actors_by_hour": (HOUR, "layer, category, actor_id", _NEWEST),
+    "ips_by_hour": (HOUR, "layer, category, actor_id, ip", "count()"),
+    "counts_by_hour": (
+        HOUR,
+        "layer, category, kind, verb, action, result, actor_id",
+        _NEWEST,
+    ),
+    # a window's whole days of the two questions with the most rows per hour
+    "actors_by_day": (DAY, "layer, category, actor_id", _NEWEST),
+    "ips_by_day": (DAY, "layer, category, actor_id, ip", "count()"),
+}
+#: The columns the projections group by: a count naming another (a filter on the subject,
+#: the IP, the country, the role, ids, a search) is read from the rows.
+PROJECTED = frozenset(
+    name.strip() for _, keys, _ in PROJECTIONS.values() for name in keys.split(",")
+)
+#: The columns the day projections group by.
+BY_DAY = frozenset(
+    name.strip()
+    for grain, keys, _ in PROJECTIONS.values()
+    if grain == DAY
+    for name in keys.split(",")
+)
+
+
+#: The ``by_subject`` projection's columns: the subject's, the rid and what a visibility
+#: names; ordered by the first four. A page of a subject's history takes its rids from it
+#: and the count is answered from it (ClickHouse picks it when a question names no other
+#: column).
+SUBJECT_COLUMNS = ("workspace", "subject_type", "subject_id", "rid", "layer", "category")
+SUBJECT_PROJECTION = (
+    f"PROJECTION by_subject (SELECT {', '.join(SUBJECT_COLUMNS)}"
+    f" ORDER BY ({', '.join(SUBJECT_COLUMNS[:4])}))"
+)
+#: Every projection of ``events``, aggregate and ordered.
+ALL_PROJECTIONS = (*PROJECTIONS, "by_subject")
+
+
+def projection(name: str) -> str:
+    """The ``PROJECTION`` clause of one of :data:`ALL_PROJECTIONS`."""
+    if name == "by_subject":
+        return SUBJECT_PROJECTION
+    grain, keys, aggregates = PROJECTIONS[name]
+    grouped = f"workspace, {grain}, {keys}"
+    return f"PROJECTION {name} (SELECT {grouped}, {aggregates} GROUP BY {grouped})"
+
+
 #: Whole months (UTC) of the rid's time: rid // 10^9 is seconds since the epoch.
 _MONTH = "toYYYYMM(toDateTime(intDiv(rid, 1000000000), 'UTC'))"
 
@@ -81,7 +153,7 @@ _TOMBSTONES_COLUMNS = """
 #: name -> (columns, engine family, engine arguments, table clauses).
 _TABLES: dict[str, tuple[str, str, str, str]] = {
     "events": (
-        _EVENTS_COLUMNS,
+        _EVENTS_COLUMNS + "".join(f",\n    {projection(name)}" for name in ALL_PROJECTIONS),
         "MergeTree",
         "",
         f"PARTITION BY {_MONTH} ORDER BY (workspace, rid)",
@@ -93,8 +165,14 @@ _TABLES: dict[str, tuple[str, str, str, str]] = {
 TABLES = tuple(_TABLES)
 #: Table settings beside the engine's: ``events`` compresses its columns in blocks of 1 to
 #: 4 MiB (the default 64 KiB to 1 MiB leaves the bodies' likeness across rows unused).
-_SETTINGS: dict[str, dict[str, int]] = {
-    "events": {"min_compress_block_size": 1 << 20, "max_compress_block_size": 1 << 22}
+#: A lightweight DELETE rebuilds the projections of the parts it changes (the default
+#: refuses it on a table with projections).
+_SETTINGS: dict[str, dict[str, int | str]] = {
+    "events": {
+        "min_compress_block_size": 1 << 20,
+        "max_compress_block_size": 1 << 22,
+        "lightweight_mutation_projection_mode": "rebuild",
+    }
 }
 
 
@@ -106,7 +184,7 @@ def statements(database: str, cluster: str | None = None) -> list[str]:
     if cluster is None:
         out = [f"CREATE DATABASE IF NOT EXISTS {db}"]
         for name, (columns, family, args, clauses) in _TABLES.items():
-            settings = dict(_SETTINGS.get(name, {}))
+            settings: dict[str, int | str] = dict(_SETTINGS.get(name, {}))
             if family == "MergeTree":
                 settings["non_replicated_deduplication_window"] = DEDUPLICATION_WINDOW
             out.append(
@@ -131,33 +209,58 @@ def statements(database: str, cluster: str | None = None) -> list[str]:
     return out
 
 
-def upgrades(database: str, content_hash_stored: bool) -> list[str]:
-    """The statements bringing a one-server ``events`` made by an earlier layout (layout
-    1: the content hash stored, bodies ``ZSTD(3)``) to this one (layout 2): the stored
+def upgrades(
+    database: str,
+    content_hash_stored: bool,
+    projections: Collection[str],
+    cluster: str | None = None,
+) -> list[str]:
+    """The statements bringing an ``events`` made by an earlier layout to this one (empty
+    when it has it): of layout 1 (the content hash stored, bodies ``ZSTD(3)``) the stored
     content hash dropped for the column computed from the body (the hashes stay what they
-    were: the alias is the hash every append stored), the codecs and block sizes above for
-    the parts written or merged from then on. Empty when ``events`` has the layout."""
-    if not content_hash_stored:
-        return []
+    were: the alias is the hash every append stored), the codecs and block sizes above
+    for the parts written or merged from then on; and the :data:`ALL_PROJECTIONS` it lacks
+    (``projections`` are those it has), added and filled from the rows it holds (a
+    mutation, waited for). With ``cluster``, the projections of a cluster's
+    ``events_local`` on every node (the content hash is one server's upgrade)."""
+    out: list[str] = []
     table = f"{quote_name(database)}.events"
-    alias = next(line for line in _EVENTS_COLUMNS.splitlines() if "content_hash" in line)
-    out = [
-        f"ALTER TABLE {table} DROP COLUMN content_hash",
-        f"ALTER TABLE {table} ADD COLUMN {alias.strip().rstrip(',')} AFTER body",
-    ]
-    for line in _EVENTS_COLUMNS.splitlines():
-        line = line.strip().rstrip(",")
-        if " CODEC(" in line and not line.startswith(("INDEX", "content_hash")):
-            out.append(f"ALTER TABLE {table} MODIFY COLUMN {line}")
-    settings = ", ".join(f"{k} = {v}" for k, v in _SETTINGS["events"].items())
-    out.append(f"ALTER TABLE {table} MODIFY SETTING {settings}")
+    if cluster is not None:
+        table = f"{quote_name(database)}.events_local ON CLUSTER {quote_name(cluster)}"
+    elif content_hash_stored:
+        alias = next(line for line in _EVENTS_COLUMNS.splitlines() if "content_hash" in line)
+        out += [
+            f"ALTER TABLE {table} DROP COLUMN content_hash",
+            f"ALTER TABLE {table} ADD COLUMN {alias.strip().rstrip(',')} AFTER body",
+        ]
+        for line in _EVENTS_COLUMNS.splitlines():
+            line = line.strip().rstrip(",")
+            if " CODEC(" in line and not line.startswith(("INDEX", "content_hash")):
+                out.append(f"ALTER TABLE {table} MODIFY COLUMN {line}")
+        out.append(f"ALTER TABLE {table} MODIFY SETTING {_assigned(_SETTINGS['events'])}")
+    missing = [name for name in ALL_PROJECTIONS if name not in projections]
+    if missing:
+        mode = _assigned({"lightweight_mutation_projection_mode": "rebuild"})
+        out.append(f"ALTER TABLE {table} MODIFY SETTING {mode}")
+        out += [f"ALTER TABLE {table} ADD {projection(name)}" for name in missing]
+        out += [
+            f"ALTER TABLE {table} MATERIALIZE PROJECTION {name} SETTINGS mutations_sync = 2"
+            for name in missing
+        ]
     return out
 
 
-def _settings(settings: dict[str, int]) -> str:
+def _settings(settings: dict[str, int | str]) -> str:
     if not settings:
         return ""
-    return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in settings.items())
+    return f" SETTINGS {_assigned(settings)}"
+
+
+def _assigned(settings: dict[str, int | str]) -> str:
+    """``name = value, ...`` (strings quoted)."""
+    return ", ".join(
+        f"{k} = {v}" if isinstance(v, int) else f"{k} = '{v}'" for k, v in settings.items()
+    )
 
 
 def quote_name(name: str) -> str:

@@ -37,7 +37,7 @@ class ClickHouseStore(ClickHouseLedger):
         db = Database(location)
         prepare(db, location)
         if location.path is not None:  # a server's log is upgraded by activitylog migrate
-            for statement in upgrades(location.database, content_hash_stored(db)):
+            for statement in upgrades(location.database, content_hash_stored(db), projections(db)):
                 db.run(statement)
         cluster = distributed_over(db)
         side = location.side_db
@@ -82,6 +82,15 @@ def content_hash_stored(db: Database) -> bool:
     return bool(found) and str(found[0][0]) != "ALIAS"
 
 
+def projections(db: Database, table: str = "events") -> set[str]:
+    """The projections ``table`` of the log's database has."""
+    found = db.rows(
+        "SELECT name FROM system.projections WHERE database = currentDatabase() AND table = %(t)s",
+        {"t": table},
+    )
+    return {str(name) for (name,) in found}
+
+
 def cluster_of(engine_full: str) -> str | None:
     """The cluster a table's ``engine_full`` names, None unless it is Distributed."""
     named = re.match(r"Distributed\(\s*'((?:[^'\\]|\\.)*)'", engine_full)
@@ -90,16 +99,20 @@ def cluster_of(engine_full: str) -> str | None:
 
 def create(url: str, cluster: str | None = None) -> list[str]:
     """Create the log's database and tables at ``url`` (on every node of ``cluster``:
-    replicated and distributed tables); the statements run."""
+    replicated and distributed tables), or bring those there to this version's layout
+    (:func:`~activitylog.store.clickhouse.schema.upgrades`); the statements run."""
     location = Location.parse(url)
     db = Database(location)
     done = statements(location.database, cluster)
     for statement in done:
         db.run(statement)
-    if cluster is None and distributed_over(db) is None:
-        more = upgrades(location.database, content_hash_stored(db))
-        for statement in more:
-            db.run(statement)
-        done += more
+    more: list[str] = []
+    if cluster is not None:
+        more = upgrades(location.database, False, projections(db, "events_local"), cluster)
+    elif distributed_over(db) is None:
+        more = upgrades(location.database, content_hash_stored(db), projections(db))
+    for statement in more:
+        db.run(statement)
+    done += more
     db.close()
     return done
