@@ -29,7 +29,7 @@ from activitylog.store.base import hex_of
 from activitylog.store.copies import copies
 from activitylog.store.schema import IP_ROLLUPS, ROLLUPS, Rollup, entries, events, metadata
 from activitylog.store.search_check import rebuild_search
-from activitylog.verify_report import GENESIS
+from activitylog.verify_report import GENESIS, Kind, VerifyReport
 
 from ._hashes import readable, storable
 from ._support import ago, eid, sql, user
@@ -406,3 +406,61 @@ def restore_database(copy: Path, url: str) -> None:
     for suffix in ("-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     shutil.copyfile(copy, path)
+
+
+# -- verify's verdicts -----------------------------------------------------------------------
+#: ``(workspace, seq, kind)`` of a break.
+Expect = tuple[str, int, Kind]
+
+
+@dataclass(frozen=True)
+class Tampering:
+    apply: Callable[[Seeded], None]
+    #: The first break verify reports without a witness (None: it cannot tell), and with.
+    bare: Expect | None
+    witnessed: Expect
+    #: The head row was forged: appends must be refused until it is repaired.
+    forged_head: bool = False
+
+
+def verdicts(seeded: Seeded) -> tuple[VerifyReport, VerifyReport]:
+    """verify's reports without a witness (a log whose settings name none) and with it."""
+    bare = seeded.open(witness=False).verify(witness_dir=None)
+    assert not bare.witness_checked
+    witnessed = seeded.log.verify()
+    assert witnessed.witness_checked
+    return bare, witnessed
+
+
+def first(report: VerifyReport) -> Expect:
+    assert not report.ok
+    brk = report.first_break
+    assert brk is not None
+    return brk.workspace, brk.seq, brk.kind
+
+
+def assert_witness_caught(report: VerifyReport, expected: Expect) -> None:
+    """The break only the witness can report is there, and the first break names its
+    workspace and seq (verify may also call the same gap "missing": the witness's
+    checkpoint signs entries the database lacks)."""
+    assert expected in {(b.workspace, b.seq, b.kind) for b in report.breaks}, [
+        str(b) for b in report.breaks
+    ]
+    assert first(report)[:2] == expected[:2]
+
+
+def assert_caught(seeded: Seeded, tampering: Tampering) -> None:
+    """Apply ``tampering`` and hold verify's verdicts, without the witness and with it, to
+    what it expects; the other workspaces still verify."""
+    tampering.apply(seeded)
+    bare, witnessed = verdicts(seeded)
+    if tampering.bare is None:
+        # Only state kept outside the database can tell: the documented limit.
+        assert bare.ok, [str(b) for b in bare.breaks]
+        assert_witness_caught(witnessed, tampering.witnessed)
+    else:
+        assert first(witnessed) == tampering.witnessed, [str(b) for b in witnessed.breaks]
+        assert first(bare) == tampering.bare, [str(b) for b in bare.breaks]
+    for report in (bare, witnessed):  # the other workspaces verify
+        broken = {w.workspace for w in report.workspaces if not w.ok}
+        assert broken <= {tampering.witnessed[0]}

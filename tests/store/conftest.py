@@ -9,9 +9,8 @@ chdb cases are deselected, never skipped.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,8 @@ import pytest
 from activitylog import ActivityLog
 from activitylog.settings import Settings
 from conftest import sqlite_url  # the tests directory is on sys.path (pytest rootdir)
+
+from ._clickhouse import chdb_databases
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ENGINES = [
@@ -97,24 +98,6 @@ def chdb_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
             pytest.fail("CI needs chdb: pip install 'activitylog[clickhouse]'")
         pytest.skip("chdb tests need the clickhouse extra")
     return tmp_path_factory.mktemp("chdb")
-
-
-@contextmanager
-def chdb_databases(directory: Path) -> Iterator[Callable[[], str]]:
-    """Make new database URLs on ``directory``; drop the databases afterwards (every
-    MergeTree table left in the process keeps chdb's background threads busy)."""
-    from activitylog.store.clickhouse.connection import Database, Location
-
-    made: list[str] = []
-
-    def new() -> str:
-        made.append(f"chdb://{directory}?database=t_{uuid.uuid4().hex[:12]}")
-        return made[-1]
-
-    yield new
-    for url in made:
-        db = Database(Location.parse(url))
-        db.run(f"DROP DATABASE IF EXISTS {db.name} SYNC")
 
 
 @pytest.fixture

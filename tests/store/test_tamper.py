@@ -10,7 +10,6 @@ later signatures removed, and a whole workspace removed. With the witness, every
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from activitylog import ActivityLog
 from activitylog.chain import content_hash, link
 from activitylog.errors import IntegrityError
 from activitylog.store.schema import entries, events
-from activitylog.verify_report import Kind, VerifyReport
 
 from ._hashes import storable
 from ._support import eid, sql
@@ -31,6 +29,9 @@ from ._tamper import (
     LAST_KEPT,
     WORKSPACES,
     Seeded,
+    Tampering,
+    assert_caught,
+    assert_witness_caught,
     copy_database,
     cover_tracks,
     cut_back,
@@ -46,42 +47,14 @@ from ._tamper import (
     seeded_log,
     set_head,
     shift_seqs,
+    verdicts,
 )
-
-#: ``(workspace, seq, kind)`` of a break.
-Expect = tuple[str, int, Kind]
 
 
 @pytest.fixture
 def seeded(db_url: str, tmp_path: Path) -> Iterator[Seeded]:
     with seeded_log(db_url, tmp_path) as log:
         yield log
-
-
-def verdicts(seeded: Seeded) -> tuple[VerifyReport, VerifyReport]:
-    """verify's reports without a witness (a log whose settings name none) and with it."""
-    bare = seeded.open(witness=False).verify(witness_dir=None)
-    assert not bare.witness_checked
-    witnessed = seeded.log.verify()
-    assert witnessed.witness_checked
-    return bare, witnessed
-
-
-def first(report: VerifyReport) -> Expect:
-    assert not report.ok
-    brk = report.first_break
-    assert brk is not None
-    return brk.workspace, brk.seq, brk.kind
-
-
-def assert_witness_caught(report: VerifyReport, expected: Expect) -> None:
-    """The break only the witness can report is there, and the first break names its
-    workspace and seq (verify may also call the same gap "missing": the witness's
-    checkpoint signs entries the database lacks)."""
-    assert expected in {(b.workspace, b.seq, b.kind) for b in report.breaks}, [
-        str(b) for b in report.breaks
-    ]
-    assert first(report)[:2] == expected[:2]
 
 
 # -- the seeded log --------------------------------------------------------------------------
@@ -283,16 +256,6 @@ def insert(log: ActivityLog, row: dict[str, object]) -> None:
         sql(log, f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", **values)
 
 
-@dataclass(frozen=True)
-class Tampering:
-    apply: Callable[[Seeded], None]
-    #: The first break verify reports without a witness (None: it cannot tell), and with.
-    bare: Expect | None
-    witnessed: Expect
-    #: The head row was forged: appends must be refused until it is repaired.
-    forged_head: bool = False
-
-
 TAMPERINGS: dict[str, Tampering] = {
     # (the label is kept in the body alone since migration 0017: what a page shows of an
     # entry is its body; the searched words are its copy)
@@ -379,20 +342,7 @@ TAMPERINGS: dict[str, Tampering] = {
 
 @pytest.mark.parametrize("name", list(TAMPERINGS))
 def test_tampering_is_caught(seeded: Seeded, name: str) -> None:
-    tampering = TAMPERINGS[name]
-    tampering.apply(seeded)
-    bare, witnessed = verdicts(seeded)
-
-    if tampering.bare is None:
-        # Only state kept outside the database can tell: the documented limit.
-        assert bare.ok, [str(b) for b in bare.breaks]
-        assert_witness_caught(witnessed, tampering.witnessed)
-    else:
-        assert first(witnessed) == tampering.witnessed, [str(b) for b in witnessed.breaks]
-        assert first(bare) == tampering.bare, [str(b) for b in bare.breaks]
-    for report in (bare, witnessed):  # the other workspaces verify
-        broken = {w.workspace for w in report.workspaces if not w.ok}
-        assert broken <= {tampering.witnessed[0]}
+    assert_caught(seeded, TAMPERINGS[name])
 
 
 def test_what_only_a_witness_catches() -> None:
