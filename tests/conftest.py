@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh store per test on every engine, and a signing key.
+"""Shared fixtures: a fresh store per test on every engine, and a signing key; at the end
+of a run, a short account of any exception raised where Python could not raise it.
 
 PostgreSQL tests run when ``ACTIVITYLOG_TEST_POSTGRES`` names a server (each test gets its
 own schema); outside CI they skip with a reason when it is unset, in CI they fail.
@@ -7,6 +8,7 @@ own schema); outside CI they skip with a reason when it is unset, in CI they fai
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -264,3 +266,33 @@ def log(db_url: str, settings: Settings) -> Iterator[ActivityLog]:
     """An ActivityLog on a fresh database (each engine), checkpoints every 10 events."""
     with ActivityLog(db_url, settings=settings) as instance:
         yield instance
+
+
+#: The lines of a failure's text that say where an exception Python could not raise (in a
+#: finalizer, a garbage-collected object, another thread) came from, and what it was.
+_UNRAISABLE_LINES = re.compile(
+    r"Exception ignored in|File \"|^[\s|]*[\w.]+(Error|Warning|Exception): "
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Repeat the gist of each unraisable exception just above the short summary: pytest
+    reports one at the test during which it was collected, often not the one that made
+    it, and the full text may be far above the end of a long run's output."""
+    lines: list[str] = []
+    for key in ("error", "failed"):
+        for report in terminalreporter.stats.get(key, []):
+            text = str(getattr(report, "longrepr", "") or "")
+            if "unraisable" not in text:
+                continue
+            lines.append(f"{report.nodeid} ({report.when}):")
+            for line in text.splitlines():
+                if _UNRAISABLE_LINES.search(line) and "site-packages" not in line:
+                    gist = f"  {line.strip(' |')}"
+                    if gist not in lines:
+                        lines.append(gist)
+    if lines:
+        terminalreporter.write_sep("=", "unraisable exceptions")
+        for line in lines[:60]:
+            terminalreporter.write_line(line)
