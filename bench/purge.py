@@ -3,7 +3,8 @@
 A database of N seed events (3 workspaces, 90 days) is built once through the real ingest
 path (``bench/build.py``) and copied (its index file too) before each run. A writer appends
 one event at a time (``log.record``, durability ``full``), one every ``--interval`` s, into the
-workspaces being purged, and times each append: first for ``--quiet`` seconds alone, then
+workspaces being purged, and times each append: first for ``--quiet`` seconds alone (the
+copies written to disk first, so that their writeback does not slow these), then
 while every workspace is purged at a cut-off after the newest entry (so all of them go, up
 to each workspace's last kept checkpoint). As in ``serve`` (its hourly purge), the writer
 is a thread of the purging process, on the same log; ``--separate`` runs it in a process
@@ -206,7 +207,7 @@ def main() -> None:
     )
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--interval", type=float, default=0.01)
-    parser.add_argument("--quiet", type=float, default=20.0)
+    parser.add_argument("--quiet", type=float, default=30.0)
     parser.add_argument("--separate", action="store_true", help="the writer in its own process")
     parser.add_argument("--sqlite", choices=("bundled", "system"), default="bundled")
     parser.add_argument("--trace", action="store_true", help="where the slowest appends' time went")
@@ -221,6 +222,7 @@ def main() -> None:
     built = source(args.events)
     shutil.copyfile(built, work)  # and its index file: the purge starts from a settled log
     shutil.copyfile(index_path(built), index_path(work))
+    os.sync()  # the copies on disk first: their writeback would slow the quiet appends
     purging, finished = multiprocessing.Event(), multiprocessing.Event()
     out: Any = multiprocessing.Queue()
     with _open(work) as log:
