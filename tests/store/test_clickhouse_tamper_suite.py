@@ -87,18 +87,17 @@ def mutate(seeded: Seeded, statement: str, **params: Any) -> None:
     db(seeded).run(f"{statement} SETTINGS mutations_sync = 2", params)
 
 
-def _hex(value: Any) -> str:
-    return value.hex() if isinstance(value, bytes) else str(value).lower()
-
-
 def content_hashes(seeded: Seeded, workspace: str) -> list[tuple[int, str]]:
     """``(seq, content hash)`` of every entry, tombstones included, in seq order."""
+    # Hashes as hex made by ClickHouse: clickhouse-connect reads a FixedString as text
+    # without its trailing zero bytes (a hash ending in 00 would come back short).
     rows = db(seeded).rows(
-        "SELECT seq, content_hash FROM events WHERE workspace = %(w)s"
-        " UNION ALL SELECT seq, content_hash FROM tombstones FINAL WHERE workspace = %(w)s",
+        "SELECT seq, lower(hex(content_hash)) FROM events WHERE workspace = %(w)s"
+        " UNION ALL SELECT seq, lower(content_hash) FROM tombstones FINAL"
+        " WHERE workspace = %(w)s",
         {"w": workspace},
     )
-    return sorted((int(seq), _hex(digest)) for seq, digest in rows)
+    return sorted((int(seq), str(digest)) for seq, digest in rows)
 
 
 def set_head(seeded: Seeded, workspace: str, seq: int, *, note: str | bool | None = True) -> None:
@@ -158,12 +157,13 @@ def rehash(seeded: Seeded, workspace: str, first: int) -> None:
 
 
 def last_row(seeded: Seeded, workspace: str, seq: int) -> dict[str, Any]:
-    columns = ("rid", "id", "body", "chain_hash", *COPY_COLUMNS)
+    names = ("rid", "id", "body", "chain_hash", *COPY_COLUMNS)
+    selected = ["lower(hex(chain_hash))" if name == "chain_hash" else name for name in names]
     [row] = db(seeded).rows(
-        f"SELECT {', '.join(columns)} FROM events WHERE workspace = %(w)s AND seq = %(s)s",
+        f"SELECT {', '.join(selected)} FROM events WHERE workspace = %(w)s AND seq = %(s)s",
         {"w": workspace, "s": seq},
     )
-    return dict(zip(columns, row, strict=True))
+    return dict(zip(names, row, strict=True))
 
 
 def insert_forged(seeded: Seeded, after: int, seq: int, rid: int) -> None:
@@ -171,7 +171,7 @@ def insert_forged(seeded: Seeded, after: int, seq: int, rid: int) -> None:
     onto ``after``'s chain hash."""
     source = last_row(seeded, "acme", after)
     body = bytes(source["body"]).replace(source["id"].encode(), eid(9999).encode())
-    chain = link(_hex(source["chain_hash"]), content_hash(body))
+    chain = link(source["chain_hash"], content_hash(body))
     db(seeded).run(
         # (the row read in a subquery: the aliases would stand for the columns in its WHERE)
         "INSERT INTO events SELECT * REPLACE (%(r)s AS rid, %(s)s AS seq, %(i)s AS id,"
