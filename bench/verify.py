@@ -8,7 +8,7 @@ scenario runs in its own process, pinned to one core, ``--runs`` times (medians 
 - ``verify``: ``ActivityLog.verify()``, everything it checks;
 - ``integrity``: the log alone, ``verify(copies=False)``: signatures, hashes, chain,
   Merkle tree, head, cadence, deletions;
-- ``chain``: the per-entry loop as ``verify`` runs it (``chain.WorkspaceCheck`` over each
+- ``chain``: the per-entry loop as ``verify`` runs it (``WorkspaceCheck`` over each
   workspace's snapshot, every stored content and chain hash compared too), without the
   copies;
 - ``copies``: the copies check of every workspace alone, ``store.derived_breaks(w)``
@@ -50,12 +50,12 @@ from pathlib import Path
 from typing import Any
 
 from activitylog import ActivityLog
-from activitylog.chain import WorkspaceCheck
 from activitylog.merkle import Frontier, leaf_hashes
 from activitylog.settings import Settings
 from activitylog.store import SQLStore
 from activitylog.store.bodies import BodyCodec
 from activitylog.store.dictionaries import stored_dictionaries
+from activitylog.workspace_check import WorkspaceCheck
 from common import emit, max_rss_mb, pin_one_core, timed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +87,7 @@ STAMPED = (
 VERIFYING = (
     "verification.py",
     "chain.py",
+    "workspace_check.py",
     "merkle.py",
     "store/ledger.py",
     "store/derived.py",

@@ -6,7 +6,7 @@ kept at or after the entry (at most ``checkpoint_every`` entries on), else the h
 The note states the chain hash at its size, which commits to every entry before it, so
 recomputing the chain from the entry's predecessor to the note proves the entry is the
 one that was signed. A deleted entry (a tombstone) has no body left to hash; its kept
-content hash is linked and walked like any other. Pure, like :mod:`activitylog.chain`:
+content hash is linked and walked like any other. Pure, like :mod:`activitylog.workspace_check`:
 the rows come from the store (``ActivityLog.check_entry`` reads them). The full check of
 a workspace is ``activitylog verify``.
 """

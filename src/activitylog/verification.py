@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from activitylog.chain import WorkspaceCheck
 from activitylog.retention import purge_start
 from activitylog.signing import KeyRing
 from activitylog.store import Store
 from activitylog.verify_report import Break, VerifyReport, WorkspaceReport
 from activitylog.witness import Witness
+from activitylog.workspace_check import WorkspaceCheck
 
 #: Checks workspaces elsewhere: ``(names, on_progress)`` -> ``(name, report)`` of each,
 #: calling ``on_progress`` with each one's entries as it is done.

@@ -1,5 +1,5 @@
 """What verification reports: each break (workspace, seq, kind) and the outcome per
-workspace and for the whole log. :mod:`activitylog.chain` finds the breaks."""
+workspace and for the whole log. :mod:`activitylog.workspace_check` finds the breaks."""
 
 from __future__ import annotations
 

@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from activitylog import AccessDenied, ActivityLog, NotFound, ValidationError, Viewer
-from activitylog.chain import WorkspaceCheck, content_hash, link
+from activitylog.chain import content_hash, link
 from activitylog.settings import Settings
+from activitylog.workspace_check import WorkspaceCheck
 
 from ._hashes import readable, storable
 from ._support import ago, eid, sql, user
