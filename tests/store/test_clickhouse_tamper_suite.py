@@ -35,11 +35,11 @@ from ._tamper import (
     HEADS,
     LAST_KEPT,
     Seeded,
-    Tampering,
     assert_caught,
     assert_witness_caught,
     forged,
     seeded_log,
+    tamperings,
 )
 
 pytestmark = pytest.mark.clickhouse
@@ -281,55 +281,22 @@ def row_inserted(seeded: Seeded) -> None:
     set_head(seeded, "acme", HEADS["acme"] + 1)
 
 
-TAMPERINGS: dict[str, Tampering] = {
-    "body": Tampering(body, ("acme", 7, "modified"), ("acme", 7, "modified")),
-    "rehashed_tail": Tampering(
-        rehashed_tail,
-        ("acme", HEADS["acme"], "checkpoint_mismatch"),
-        ("acme", HEADS["acme"], "checkpoint_mismatch"),
-        forged_head=True,
-    ),
-    "forged_append": Tampering(
-        forged_append,
-        ("acme", HEADS["acme"] + 1, "unsigned"),
-        ("acme", HEADS["acme"] + 1, "unsigned"),
-        forged_head=True,
-    ),
-    "truncated_note_left": Tampering(
-        truncated("left"), ("acme", 46, "missing"), ("acme", 46, "missing"), forged_head=True
-    ),
-    "truncated_note_nulled": Tampering(
-        truncated("null"),
-        ("acme", LAST_KEPT + 1, "unsigned"),
-        ("acme", LAST_KEPT + 1, "unsigned"),
-        forged_head=True,
-    ),
-    "rehashed_past_checkpoints_note_left": Tampering(
-        rehashed_past_checkpoints("left"),
-        ("acme", HEADS["acme"], "checkpoint_mismatch"),
-        ("acme", 40, "witness_mismatch"),
-        forged_head=True,
-    ),
-    "rehashed_past_checkpoints_note_nulled": Tampering(
-        rehashed_past_checkpoints("null"),
-        ("acme", 31, "unsigned"),
-        ("acme", 40, "witness_mismatch"),
-        forged_head=True,
-    ),
-    "cut_back_to_a_checkpoint": Tampering(
-        cut_back_to_a_checkpoint, None, ("acme", 31, "behind_witness")
-    ),
-    "unrecorded_deletion": Tampering(
-        unrecorded_deletion,
-        ("acme", 12, "unaccounted_deletion"),
-        ("acme", 12, "unaccounted_deletion"),
-    ),
-    "workspace_deleted": Tampering(workspace_deleted, None, ("globex", 1, "workspace_missing")),
-    "row_deleted": Tampering(row_deleted, ("acme", 15, "missing"), ("acme", 15, "missing")),
-    "row_inserted": Tampering(
-        row_inserted, ("acme", 15, "inserted"), ("acme", 15, "inserted"), forged_head=True
-    ),
-}
+TAMPERINGS = tamperings(
+    {
+        "body": body,
+        "rehashed_tail": rehashed_tail,
+        "forged_append": forged_append,
+        "truncated_note_left": truncated("left"),
+        "truncated_note_nulled": truncated("null"),
+        "rehashed_past_checkpoints_note_left": rehashed_past_checkpoints("left"),
+        "rehashed_past_checkpoints_note_nulled": rehashed_past_checkpoints("null"),
+        "cut_back_to_a_checkpoint": cut_back_to_a_checkpoint,
+        "unrecorded_deletion": unrecorded_deletion,
+        "workspace_deleted": workspace_deleted,
+        "row_deleted": row_deleted,
+        "row_inserted": row_inserted,
+    }
+)
 
 
 def test_the_seeded_log_verifies(seeded: Seeded) -> None:
@@ -345,7 +312,7 @@ def test_tampering_is_caught(seeded: Seeded, name: str) -> None:
     assert_caught(seeded, TAMPERINGS[name])
 
 
-@pytest.mark.parametrize("name", [n for n, t in TAMPERINGS.items() if t.forged_head])
+@pytest.mark.parametrize("name", [n for n, t in TAMPERINGS.items() if t.verdict.forged_head])
 def test_no_append_signs_a_forged_head(seeded: Seeded, name: str) -> None:
     TAMPERINGS[name].apply(seeded)
     heads = db(seeded).rows("SELECT * FROM chain_heads FINAL ORDER BY workspace")

@@ -29,7 +29,6 @@ from ._tamper import (
     LAST_KEPT,
     WORKSPACES,
     Seeded,
-    Tampering,
     assert_caught,
     assert_witness_caught,
     copy_database,
@@ -47,6 +46,7 @@ from ._tamper import (
     seeded_log,
     set_head,
     shift_seqs,
+    tamperings,
     verdicts,
 )
 
@@ -256,88 +256,30 @@ def insert(log: ActivityLog, row: dict[str, object]) -> None:
         sql(log, f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", **values)
 
 
-TAMPERINGS: dict[str, Tampering] = {
-    # (the label is kept in the body alone since migration 0017: what a page shows of an
-    # entry is its body; the searched words are its copy)
-    "search_text": Tampering(
-        filter_column("search_text", "viewed contact"),
-        ("acme", 12, "index_differs"),
-        ("acme", 12, "index_differs"),
-    ),
-    "category": Tampering(
-        filter_column("category", "settings"),
-        ("acme", 12, "index_differs"),
-        ("acme", 12, "index_differs"),
-    ),
-    "actor_id": Tampering(
-        filter_column("actor_id", "u_9"),
-        ("acme", 12, "index_differs"),
-        ("acme", 12, "index_differs"),
-    ),
-    "body": Tampering(body, ("acme", 7, "modified"), ("acme", 7, "modified")),
-    "body_and_content_hash": Tampering(
-        body_and_content_hash, ("acme", 12, "modified"), ("acme", 12, "modified")
-    ),
-    "rehashed_tail": Tampering(
-        rehashed_tail,
-        ("acme", HEADS["acme"], "checkpoint_mismatch"),
-        ("acme", HEADS["acme"], "checkpoint_mismatch"),
-        forged_head=True,
-    ),
-    "forged_append": Tampering(
-        forged_append,
-        ("acme", HEADS["acme"] + 1, "unsigned"),
-        ("acme", HEADS["acme"] + 1, "unsigned"),
-        forged_head=True,
-    ),
-    "truncated_note_left": Tampering(
-        truncated("left"), ("acme", 46, "missing"), ("acme", 46, "missing"), forged_head=True
-    ),
-    "truncated_note_nulled": Tampering(
-        truncated("null"),
-        ("acme", LAST_KEPT + 1, "unsigned"),
-        ("acme", LAST_KEPT + 1, "unsigned"),
-        forged_head=True,
-    ),
-    "rehashed_past_checkpoints_note_left": Tampering(
-        rehashed_past_checkpoints("left"),
-        ("acme", HEADS["acme"], "checkpoint_mismatch"),
-        ("acme", 40, "witness_mismatch"),
-        forged_head=True,
-    ),
-    "rehashed_past_checkpoints_note_nulled": Tampering(
-        rehashed_past_checkpoints("null"),
-        ("acme", 31, "unsigned"),
-        ("acme", 40, "witness_mismatch"),
-        forged_head=True,
-    ),
-    "cut_back_to_a_checkpoint": Tampering(
-        cut_back_to_a_checkpoint, None, ("acme", 31, "behind_witness")
-    ),
-    "unrecorded_deletion": Tampering(
-        unrecorded_deletion,
-        ("acme", 12, "unaccounted_deletion"),
-        ("acme", 12, "unaccounted_deletion"),
-    ),
-    "head_deleted": Tampering(
-        head_deleted,
-        ("globex", 1, "head_missing"),
-        ("globex", 1, "head_missing"),
-        forged_head=True,
-    ),
-    "workspace_deleted": Tampering(workspace_deleted, None, ("globex", 1, "workspace_missing")),
-    "bad_signature": Tampering(
-        bad_signature, ("acme", 20, "bad_signature"), ("acme", 20, "bad_signature")
-    ),
-    "checkpoint_deleted": Tampering(
-        checkpoint_deleted, ("acme", 11, "checkpoint_missing"), ("acme", 11, "checkpoint_missing")
-    ),
-    "swapped": Tampering(swapped, ("acme", 7, "reordered"), ("acme", 7, "reordered")),
-    "row_deleted": Tampering(row_deleted, ("acme", 15, "missing"), ("acme", 15, "missing")),
-    "row_inserted": Tampering(
-        row_inserted, ("acme", 15, "inserted"), ("acme", 15, "inserted"), forged_head=True
-    ),
-}
+TAMPERINGS = tamperings(
+    {
+        "search_text": filter_column("search_text", "viewed contact"),
+        "category": filter_column("category", "settings"),
+        "actor_id": filter_column("actor_id", "u_9"),
+        "body": body,
+        "body_and_content_hash": body_and_content_hash,
+        "rehashed_tail": rehashed_tail,
+        "forged_append": forged_append,
+        "truncated_note_left": truncated("left"),
+        "truncated_note_nulled": truncated("null"),
+        "rehashed_past_checkpoints_note_left": rehashed_past_checkpoints("left"),
+        "rehashed_past_checkpoints_note_nulled": rehashed_past_checkpoints("null"),
+        "cut_back_to_a_checkpoint": cut_back_to_a_checkpoint,
+        "unrecorded_deletion": unrecorded_deletion,
+        "head_deleted": head_deleted,
+        "workspace_deleted": workspace_deleted,
+        "bad_signature": bad_signature,
+        "checkpoint_deleted": checkpoint_deleted,
+        "swapped": swapped,
+        "row_deleted": row_deleted,
+        "row_inserted": row_inserted,
+    }
+)
 
 
 @pytest.mark.parametrize("name", list(TAMPERINGS))
@@ -346,7 +288,7 @@ def test_tampering_is_caught(seeded: Seeded, name: str) -> None:
 
 
 def test_what_only_a_witness_catches() -> None:
-    assert sorted(name for name, t in TAMPERINGS.items() if t.bare is None) == [
+    assert sorted(name for name, t in TAMPERINGS.items() if t.verdict.bare is None) == [
         "cut_back_to_a_checkpoint",
         "workspace_deleted",
     ]  # and the rollback to an older copy of the database, below
@@ -378,10 +320,10 @@ def test_an_older_copy_of_the_database_is_caught_only_by_the_witness(
     assert {w.workspace for w in witnessed.workspaces if w.ok} == {"globex", "initech"}
 
 
-@pytest.mark.parametrize("name", [n for n, t in TAMPERINGS.items() if t.forged_head])
+@pytest.mark.parametrize("name", [n for n, t in TAMPERINGS.items() if t.verdict.forged_head])
 def test_no_append_signs_a_forged_head(seeded: Seeded, name: str) -> None:
     tampering = TAMPERINGS[name]
-    workspace = tampering.witnessed[0]
+    workspace = tampering.verdict.witnessed[0]
     tampering.apply(seeded)
     heads = sql(seeded.log, "SELECT * FROM chain_heads ORDER BY workspace")
     for log in (seeded.log, seeded.open(witness=False)):  # running, and freshly started
