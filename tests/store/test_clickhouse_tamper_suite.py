@@ -339,3 +339,35 @@ def test_an_older_copy_of_the_tables_is_caught_only_by_the_witness(seeded: Seede
     witnessed = seeded.open(witness=True).verify()
     assert_witness_caught(witnessed, ("acme", HEADS["acme"] + 1, "behind_witness"))
     assert {w.workspace for w in witnessed.workspaces if w.ok} == {"globex", "initech"}
+
+
+# -- deletions -------------------------------------------------------------------------------
+def test_a_tombstone_rewritten_is_reported(seeded: Seeded) -> None:
+    """Who erased acme's entry 5 and why, shown beside it, rewritten in its tombstone."""
+    mutate(
+        seeded,
+        "ALTER TABLE tombstones UPDATE deleted_by = 'u_3', reason = 'routine cleanup'"
+        " WHERE workspace = 'acme' AND seq = %(s)s",
+        s=DELETED,
+    )
+    brk = seeded.log.verify().first_break
+    assert brk is not None
+    assert (brk.workspace, brk.seq, brk.kind) == ("acme", DELETED, "index_differs")
+
+
+@pytest.mark.parametrize("copies", [True, False], ids=["with_copies", "log_alone"])
+def test_an_erased_entry_put_back_from_a_copy_is_reported(seeded: Seeded, copies: bool) -> None:
+    """Entry 12 copied aside, erased on request, then put back as it was and its tombstone
+    removed: its hashes are the tombstone's, so the tree passes; its deletion record
+    still names it."""
+    db(seeded).run("CREATE TABLE kept AS events")
+    db(seeded).run("INSERT INTO kept SELECT * FROM events WHERE workspace = 'acme' AND seq = 12")
+    erased = seeded.ids[("acme", 12)]
+    assert seeded.log.delete([erased], by="u_0", reason="GDPR request 120") == [erased]
+    assert seeded.log.verify(copies=copies).ok
+    mutate(seeded, "DELETE FROM tombstones WHERE id = %(i)s", i=erased)
+    db(seeded).run("INSERT INTO events SELECT * FROM kept")
+    report = seeded.log.verify(copies=copies)
+    assert ("acme", 12, "unaccounted_deletion") in {
+        (b.workspace, b.seq, b.kind) for b in report.breaks
+    }
