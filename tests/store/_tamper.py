@@ -176,8 +176,14 @@ def content_hashes(log: ActivityLog, workspace: str) -> list[tuple[int, str]]:
 def state_at(log: ActivityLog, workspace: str, size: int) -> tuple[str, bytes]:
     """The chain hash and tree frontier of ``workspace`` after its first ``size`` entries,
     computed from the stored content hashes (what an attacker writes into the head)."""
+    return state_after(content_hashes(log, workspace), size)
+
+
+def state_after(hashes: list[tuple[int, str]], size: int) -> tuple[str, bytes]:
+    """The chain hash and tree frontier after the first ``size`` of ``(seq, content
+    hash)`` in seq order."""
     chain, tree = GENESIS, Frontier()
-    for seq, digest in content_hashes(log, workspace):
+    for seq, digest in hashes:
         if seq > size:
             break
         chain = link(chain, digest)

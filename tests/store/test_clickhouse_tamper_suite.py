@@ -20,7 +20,6 @@ import pytest
 from activitylog import ActivityLog
 from activitylog.chain import content_hash, link
 from activitylog.errors import IntegrityError
-from activitylog.merkle import Frontier
 from activitylog.settings import Settings
 from activitylog.store.clickhouse.connection import Database, Location
 from activitylog.store.clickhouse.schema import TABLES
@@ -39,6 +38,7 @@ from ._tamper import (
     assert_witness_caught,
     forged,
     seeded_log,
+    state_after,
     tamperings,
 )
 
@@ -103,17 +103,13 @@ def content_hashes(seeded: Seeded, workspace: str) -> list[tuple[int, str]]:
 def set_head(seeded: Seeded, workspace: str, seq: int, *, note: str | bool | None = True) -> None:
     """A head row of a higher revision at the consistent state after ``seq`` entries as
     they are stored now; its note kept (True) or replaced."""
-    chain, tree = GENESIS, Frontier()
-    for at, digest in content_hashes(seeded, workspace):
-        if at <= seq:
-            chain = link(chain, digest)
-            tree.append(bytes.fromhex(digest))
+    chain, frontier = state_after(content_hashes(seeded, workspace), seq)
     keep = "note" if note is True else "%(n)s"
     db(seeded).run(
         f"INSERT INTO chain_heads SELECT workspace, revision + 1, %(s)s, %(c)s, %(f)s, {keep},"
         " least(checkpoint_seq, %(s)s), checkpoint_at FROM chain_heads FINAL"
         " WHERE workspace = %(w)s",
-        {"s": seq, "c": chain, "f": tree.to_bytes().hex(), "n": note, "w": workspace},
+        {"s": seq, "c": chain, "f": frontier.hex(), "n": note, "w": workspace},
     )
 
 
