@@ -3,6 +3,7 @@ again on the same port (for the remote SDK's outage test and the browser tests).
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -17,12 +18,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class _ClosingServer(uvicorn.Server):
+    """A uvicorn server that closes every connection it still holds when it stops.
+
+    uvicorn gives connections ``timeout_graceful_shutdown`` to finish and then returns with
+    the rest still open (a client mid-request when the server stops, as in an outage test);
+    their sockets are then closed only by the garbage collector, as a ResourceWarning in
+    whichever test runs at that moment."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        for connection in list(self.server_state.connections):
+            connection.transport.abort()
+        await asyncio.sleep(0)  # the loop runs the aborts' callbacks, which close the sockets
+
+
 class LiveServer:
     def __init__(self, app: ASGIApp, port: int | None = None) -> None:
         self.app = app
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server: uvicorn.Server | None = None
+        self._server: _ClosingServer | None = None
         self._thread: threading.Thread | None = None
         self._hold: socket.socket | None = None
 
@@ -41,7 +57,7 @@ class LiveServer:
             loop="asyncio",
             timeout_graceful_shutdown=1,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _ClosingServer(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 15
