@@ -1,8 +1,9 @@
 """The ClickHouse engine on chdb: build a log from seed events (the real ingest path,
-batches of 1,000), report the ingest rate and the bytes per event on disk, then run every
-read scenario of bench/read.py on it (each in its own process).
+batches of 1,000, or ``--batch``), report the ingest rate and the bytes per event on disk,
+then run every read scenario of bench/read.py on it (each in its own process).
 
     python bench/clickhouse.py --dir bench/data/ch-1m --events 1000000
+    python bench/clickhouse.py --dir bench/data/ch-50m --events 50000000 --batch 50000
     python bench/clickhouse.py --dir bench/data/ch-1m --reads-only
     python bench/clickhouse.py --dir bench/data/ch-1m --reads-only --cores all
 
@@ -30,13 +31,13 @@ from common import emit
 KEY = Path("bench/data/bench-key.pem")
 
 
-def build(url: str, events: int) -> dict[str, Any]:
+def build(url: str, events: int, batch_size: int = 1000) -> dict[str, Any]:
     settings = Settings(db=url, signing_key=KEY)
     source = generate_events(events, seed=7)
     with ActivityLog(url, settings=settings) as log:
         start = time.perf_counter()
         done = 0
-        while batch := list(islice(source, 1000)):
+        while batch := list(islice(source, batch_size)):
             log.record_many(batch)
             done += len(batch)
             if done % 500_000 == 0:
@@ -54,6 +55,7 @@ def build(url: str, events: int) -> dict[str, Any]:
         "scenario": "ingest",
         "db": "chdb",
         "events": events,
+        "batch": batch_size,
         "seconds": round(elapsed, 1),
         "events_per_s": round(events / elapsed),
         "bytes_per_event_ingested": round(ingested / events, 1),
@@ -86,6 +88,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dir", required=True, help="chdb's data directory")
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument(
+        "--batch", type=int, default=1000, help="events a record_many call (a large build: 50000)"
+    )
     parser.add_argument("--reads-only", action="store_true")
     parser.add_argument(
         "--cores", choices=("one", "all"), default="one", help="cores each read runs on"
@@ -93,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     url = f"chdb://{Path(args.dir).resolve()}"
     if not args.reads_only:
-        result = build(url, args.events)
+        result = build(url, args.events, args.batch)
         side = Path(args.dir) / "activitylog.side.db"
         result["side_db_bytes"] = side.stat().st_size
         result["columns"] = columns(url)

@@ -100,6 +100,9 @@ class StorageFull(ActivityLogError):
 #: SQLite's result code for a full database or disk, and PostgreSQL's SQLSTATE.
 _SQLITE_FULL = 13
 _POSTGRES_DISK_FULL = "53100"
+#: How a full disk reads in an error's text: SQLite's, ClickHouse's (no space to reserve for
+#: a part, or the threshold a table keeps free), and an operating system's (ENOSPC).
+_FULL_IN_WORDS = ("database or disk is full", "(NOT_ENOUGH_SPACE)", "No space left on device")
 
 
 def is_storage_full(error: BaseException) -> bool:
@@ -112,7 +115,17 @@ def is_storage_full(error: BaseException) -> bool:
         return True
     if getattr(cause, "sqlstate", None) == _POSTGRES_DISK_FULL:
         return True
-    return "database or disk is full" in str(cause)
+    text = str(cause)
+    return any(words in text for words in _FULL_IN_WORDS)
+
+
+def batch_refused_for_space() -> StorageFull:
+    """What an append raises when a full database or disk (:func:`is_storage_full`)
+    stopped it."""
+    return StorageFull(
+        "the log's database or disk is full: nothing of this batch was stored;"
+        " send it again once space is freed"
+    )
 
 
 class IntegrityError(ActivityLogError):

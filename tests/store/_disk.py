@@ -1,9 +1,10 @@
-"""A full disk, as SQLite reports it, for the tests of what a write does then."""
+"""A full disk, as SQLite and ClickHouse report it, for the tests of what a write does then."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event
 
@@ -31,3 +32,16 @@ def full_disk(log: ActivityLog) -> Iterator[None]:
     finally:
         event.remove(engine, "connect", cap)
         reopen()
+
+
+@contextmanager
+def clickhouse_table_full(log: ActivityLog, table: str) -> Iterator[None]:
+    """ClickHouse refusing every insert into ``table`` of ``log`` while inside, as on a full
+    disk (its NOT_ENOUGH_SPACE error): the free space the table keeps for inserts
+    (``min_free_disk_bytes_to_perform_insert``) set above any disk's size."""
+    db: Any = log.store.db  # type: ignore[attr-defined]
+    db.run(f"ALTER TABLE {table} MODIFY SETTING min_free_disk_bytes_to_perform_insert = {10**18}")
+    try:
+        yield
+    finally:
+        db.run(f"ALTER TABLE {table} RESET SETTING min_free_disk_bytes_to_perform_insert")

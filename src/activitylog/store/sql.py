@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, select
 
 from activitylog.access import OPERATOR, visibility_for
 from activitylog.enrich import Prepared
-from activitylog.errors import IntegrityError, StorageFull, is_storage_full
+from activitylog.errors import IntegrityError, batch_refused_for_space, is_storage_full
 from activitylog.idempotency import Recorded
 from activitylog.sealing import SealPolicy
 from activitylog.store.base import READ_COLUMNS, chunks
@@ -101,10 +101,7 @@ class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
         except (sqlalchemy.exc.DBAPIError, OSError) as exc:
             if not is_storage_full(exc):
                 raise
-            raise StorageFull(
-                "the log's database or disk is full: nothing of this batch was stored;"
-                " send it again once space is freed"
-            ) from exc
+            raise batch_refused_for_space() from exc
 
     def _stored_on(self, conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
         everything = visibility_for(OPERATOR, "workspace", None)

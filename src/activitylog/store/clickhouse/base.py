@@ -42,6 +42,8 @@ class ClickHouseBase:
         self.cluster = cluster
         #: The chain hashes of the entries inserted since the last heads were written.
         self._unsaved: list[bytes] = []
+        #: The checkpoints inserted since, as inserted: ``(workspace, size, note)``.
+        self._unsaved_checkpoints: list[tuple[str, int, str]] = []
 
     def mutable(self, table: str) -> str:
         """Where a DELETE or ALTER of ``table`` goes: the table itself, or on a cluster its

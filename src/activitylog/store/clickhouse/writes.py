@@ -26,7 +26,13 @@ from sqlalchemy import Connection, column, select
 
 from activitylog.access import OPERATOR, Visibility, visibility_for
 from activitylog.enrich import Prepared, event_dict, search_text
-from activitylog.errors import ConfigurationError, Conflict, IntegrityError
+from activitylog.errors import (
+    ConfigurationError,
+    Conflict,
+    IntegrityError,
+    batch_refused_for_space,
+    is_storage_full,
+)
 from activitylog.idempotency import Recorded, conflict, differing_fields
 from activitylog.merkle import Frontier
 from activitylog.notes import Checkpoint, parse_checkpoint
@@ -160,8 +166,18 @@ class ClickHouseWrites(ClickHouseReads):
         return appended
 
     def _append_batch(self, batch: Sequence[Prepared]) -> list[Recorded]:
+        """Append ``batch``; a full database or disk raised as
+        :class:`~activitylog.errors.StorageFull`, nothing of it kept."""
         if not batch:
             return []
+        try:
+            return self._append_sequenced(batch)
+        except Exception as exc:
+            if not is_storage_full(exc):
+                raise
+            raise batch_refused_for_space() from exc
+
+    def _append_sequenced(self, batch: Sequence[Prepared]) -> list[Recorded]:
         workspaces = sorted({p.content["workspace"] for p in batch})
         with self.writer, self._leased(workspaces):
             heads = self._heads_for(workspaces)
@@ -358,8 +374,9 @@ class ClickHouseWrites(ClickHouseReads):
                 )
             )
         self.db.insert("checkpoints", kept, ("workspace", "size", "note"))
+        self._unsaved_checkpoints = kept
         self.db.insert("chain_heads", rows, HEAD_COLUMNS)
-        self._unsaved = []
+        self._unsaved, self._unsaved_checkpoints = [], []
         for row in rows:
             self._revisions[row[0]] = row[1]
 
@@ -386,20 +403,33 @@ class ClickHouseWrites(ClickHouseReads):
         return nullcontext() if self.leases is None else self.leases.held(workspaces)
 
     def _undo_unsaved(self) -> None:
-        """Remove the entries inserted since the last heads were written (by chain hash:
-        another writer's entries at the same seqs stay)."""
+        """Remove the entries and checkpoints inserted since the last heads were written
+        (by chain hash and note: another writer's at the same seqs and sizes stay)."""
         if self._unsaved:
             self.db.run(
                 f"DELETE FROM {self.mutable('events')} WHERE lower(hex(chain_hash)) IN %(h)s",
                 {"h": tuple(h.hex() for h in self._unsaved)},
             )
         self._unsaved = []
+        for workspace, size, note in self._unsaved_checkpoints:
+            self.db.run(
+                f"DELETE FROM {self.mutable('checkpoints')}"
+                " WHERE workspace = %(w)s AND size = %(s)s AND note = %(n)s",
+                {"w": workspace, "s": size, "n": note},
+            )
+        self._unsaved_checkpoints = []
 
     def _forget(self, heads: dict[str, Head]) -> None:
-        """After a failed append: trust no remembered head, and look past each head again
-        at the next append (its entries may be in without it)."""
+        """After a failed append: remove what it inserted (readers would see its entries,
+        never acknowledged, until the next append of their workspaces), trust no
+        remembered head, and look past each head again at the next append (what could
+        not be removed now, the database away or full, is removed then)."""
+        try:
+            self._undo_unsaved()
+        except Exception as exc:
+            logger.warning("a failed append's entries are left for the next one: %s", exc)
         self.sealer.forget(list(heads))
-        self._unsaved = []
+        self._unsaved, self._unsaved_checkpoints = [], []
         for workspace in heads:
             self._cleared.discard(workspace)
             self._revisions.pop(workspace, None)
