@@ -1,8 +1,13 @@
 """What only the ClickHouse engine does: its URLs, the cluster DDL, attacks made in
-ClickHouse, an unfinished append and a retried insert (on chdb)."""
+ClickHouse, an unfinished append (left by a process killed mid-append too) and a retried
+insert (on chdb)."""
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +19,8 @@ from activitylog import ActivityLog
 from activitylog.chain import content_hash, link
 from activitylog.errors import ConfigurationError
 from activitylog.settings import Settings
+from activitylog.store.clickhouse.in_flight import InFlight
+from activitylog.store.clickhouse.writes import HEAD_COLUMNS
 
 from ._support import ago, eid, event
 
@@ -109,6 +116,91 @@ def test_entries_past_the_head_are_removed_by_the_next_writer(
         assert log.record(**event())["seq"] == 4
         assert log.verify().ok
         assert log.count() == 4
+
+
+#: A process appending to a chdb log, killed (SIGKILL) right after its second append's
+#: insert into the table argv[3]: its entries are in, its heads are not.
+_KILLED_APPEND = """
+import os, signal, sys
+from activitylog import ActivityLog
+from activitylog.settings import Settings
+
+url, key, table = sys.argv[1:]
+log = ActivityLog(url, settings=Settings(signing_key=key, checkpoint_every=10, followers=False))
+insert, calls = log.store.db.insert, []
+
+def killed(into, rows, columns, **options):
+    insert(into, rows, columns, **options)
+    if into == table:
+        calls.append(into)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+log.store.db.insert = killed
+log.record_many([{"workspace": "acme", "action": "contact.updated"} for _ in range(3)])
+log.record_many([{"workspace": "acme", "action": "contact.updated"} for _ in range(12)])
+"""
+
+#: The next process: what it reads and verifies at once, then after an append.
+_OPENED_AFTER = """
+import json, sys
+from activitylog import ActivityLog
+from activitylog.settings import Settings
+
+url, key = sys.argv[1:]
+log = ActivityLog(url, settings=Settings(signing_key=key, checkpoint_every=10, followers=False))
+report = log.verify()
+seen = {"count": log.count(), "ok": report.ok, "breaks": [str(b) for b in report.breaks]}
+seen["next"] = log.record(workspace="acme", action="contact.updated")["seq"]
+seen["ok_after"] = log.verify().ok
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("killed_after", ["events", "checkpoints"])
+def test_an_append_killed_before_its_head_leaves_nothing_once_the_log_is_opened(
+    tmp_path: Path, killed_after: str
+) -> None:
+    """Nothing of the killed append is read, nor reported as tampering: opening the log
+    removes it (as the first append of the workspace would), before anything reads."""
+    url, key = f"chdb://{tmp_path / 'ch'}", str(tmp_path / "key.pem")
+    run = [sys.executable, "-c", _KILLED_APPEND, url, key, killed_after]
+    assert subprocess.run(run, timeout=120, check=False).returncode == -signal.SIGKILL
+    assert (tmp_path / "ch" / "activitylog.appending").read_text() == "acme\n"
+    opened = subprocess.run(
+        [sys.executable, "-c", _OPENED_AFTER, url, key],
+        timeout=120,
+        check=True,
+        capture_output=True,
+    )
+    seen = json.loads(opened.stdout)
+    assert seen == {"count": 3, "ok": True, "breaks": [], "next": 4, "ok_after": True}
+    assert not (tmp_path / "ch" / "activitylog.appending").exists()
+
+
+def test_an_unfinished_append_behind_the_witness_is_left_for_verify(
+    chdb_url: Callable[[], str], tmp_path: Path
+) -> None:
+    """A head rolled back to an older one we signed, its later entries left in place, looks
+    like an append cut short; but the witness holds a checkpoint past it: those entries
+    were acknowledged. Opening the log leaves them, for verify to report."""
+    url = chdb_url()
+    settings = Settings(
+        signing_key=tmp_path / "key.pem", checkpoint_every=10, witness_dir=tmp_path / "witness"
+    )
+    with ActivityLog(url, settings=settings) as log:
+        log.record_many([event() for _ in range(3)])
+        db: Any = log.store.db  # type: ignore[attr-defined]
+        [older] = db.rows("SELECT * FROM chain_heads FINAL WHERE workspace = 'acme'")
+        log.record_many([event() for _ in range(12)])  # a checkpoint at 10, witnessed
+        [(revision,)] = db.rows("SELECT max(revision) FROM chain_heads")
+        db.insert("chain_heads", [(older[0], revision + 1, *older[2:])], HEAD_COLUMNS)
+        (tmp_path / "in-flight").write_text("acme\n")
+        log.store.in_flight = InFlight(tmp_path / "in-flight")  # type: ignore[attr-defined]
+        log.store.recover()  # type: ignore[attr-defined]
+        assert log.count() == 15
+        report = log.verify()
+        assert "inserted" in {b.kind for b in report.breaks}  # past the head, kept
 
 
 def test_a_retried_insert_is_stored_once(chlog: ActivityLog) -> None:

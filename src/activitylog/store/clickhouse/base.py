@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from activitylog.sealing import Sealer, SealPolicy
 from activitylog.store.clickhouse.connection import Database
+from activitylog.store.clickhouse.in_flight import InFlight
 from activitylog.store.clickhouse.leases import Leases
 from activitylog.store.clickhouse.schema import quote_name
 
@@ -44,6 +45,9 @@ class ClickHouseBase:
         self._unsaved: list[bytes] = []
         #: The checkpoints inserted since, as inserted: ``(workspace, size, note)``.
         self._unsaved_checkpoints: list[tuple[str, int, str]] = []
+        #: Where an append names the workspaces it is writing (chdb; None: a server's log,
+        #: whose other writers' appends may be under way).
+        self.in_flight: InFlight | None = None
 
     def mutable(self, table: str) -> str:
         """Where a DELETE or ALTER of ``table`` goes: the table itself, or on a cluster its

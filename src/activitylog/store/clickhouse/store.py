@@ -22,6 +22,7 @@ from activitylog.sealing import SealPolicy
 from activitylog.store import migrate
 from activitylog.store.clickhouse import leases, outbox
 from activitylog.store.clickhouse.connection import Database, Location
+from activitylog.store.clickhouse.in_flight import InFlight
 from activitylog.store.clickhouse.ledger import ClickHouseLedger
 from activitylog.store.clickhouse.opening import prepare
 from activitylog.store.clickhouse.schema import statements, upgrades
@@ -52,6 +53,9 @@ class ClickHouseStore(ClickHouseLedger):
         writers = None if location.path is not None else leases.Leases(engine)
         super().__init__(db, engine, policy, writers, cluster)
         self.writer = writer_lock(location.key)
+        if location.path is not None:  # no other process writes this log
+            self.in_flight = InFlight(Path(location.path) / f"{location.database}.appending")
+            self.recover()
 
     def write_unsynced(self) -> AbstractContextManager[Connection]:
         """A transaction of the side database (a follower's cursor move)."""

@@ -276,15 +276,52 @@ class ClickHouseWrites(ClickHouseReads):
             ):
                 raise _changed_outside(workspace, f"is missing while {table} has rows")
 
+    def recover(self) -> None:
+        """Remove what an append that stopped before its heads left (a process killed
+        mid-append: never acknowledged) in the workspaces it was writing
+        (:attr:`in_flight`): what opening a log that no other process can be writing
+        does (chdb's directory is one process's), as SQLite rolls back a transaction
+        cut short when its file is opened, and as the first append of each workspace
+        would. Left for verify to report and for appends to refuse: a head we did not
+        sign, and one behind its witness (the entries past it were acknowledged: a
+        rollback)."""
+        if self.in_flight is None:
+            return
+        with self.writer:
+            names = self.in_flight.left()
+            try:
+                heads = self._read_heads(names) if names else {}
+            except IntegrityError as exc:
+                logger.warning("an unfinished append is left for verify to report: %s", exc)
+                return
+            for head in heads.values():
+                try:
+                    self.sealer.trust(head)
+                except IntegrityError as exc:
+                    logger.warning("an unfinished append is left for verify to report: %s", exc)
+                    continue
+                witness = self.witness
+                if witness is None or head.seq >= witness.witnessed_size(head.workspace):
+                    self._clear_unfinished(head)
+            self.in_flight.cleared()
+
     def _clear_unfinished(self, head: Head) -> None:
-        """Remove the entries past ``head``: an append that stopped before writing its
-        head (never acknowledged). Once per workspace and process when this process is
-        the log's only writer (its own appends leave none behind unnoticed,
+        """Remove the entries past ``head`` (an append that stopped before writing its
+        head, never acknowledged) and the checkpoints that append kept of them (its
+        sizes are among its seqs; a checkpoint past every entry stays, for verify to
+        report the entries missing). Once per workspace and process when this process
+        is the log's only writer (its own appends leave none behind unnoticed,
         :meth:`_forget`), at every append under leases (another writer's may have)."""
         past = {"w": head.workspace, "s": head.seq}
-        if self.db.rows(
-            "SELECT 1 FROM events WHERE workspace = %(w)s AND seq > %(s)s LIMIT 1", past
-        ):
+        [(count, newest)] = self.db.rows(
+            "SELECT count(), max(seq) FROM events WHERE workspace = %(w)s AND seq > %(s)s", past
+        )
+        if count:
+            self.db.run(
+                f"DELETE FROM {self.mutable('checkpoints')}"
+                " WHERE workspace = %(w)s AND size > %(s)s AND size <= %(n)s",
+                {**past, "n": newest},
+            )
             self.db.run(
                 f"DELETE FROM {self.mutable('events')} WHERE workspace = %(w)s AND seq > %(s)s",
                 past,
@@ -317,6 +354,8 @@ class ClickHouseWrites(ClickHouseReads):
             )
         token = hashlib.sha256(b"".join(row[4] for row in rows)).hexdigest()
         self._unsaved += [row[4] for row in rows]
+        if self.in_flight is not None:
+            self.in_flight.begin(heads)
         self.db.insert("events", rows, EVENT_COLUMNS, token=token)
         return written
 
@@ -377,6 +416,8 @@ class ClickHouseWrites(ClickHouseReads):
         self._unsaved_checkpoints = kept
         self.db.insert("chain_heads", rows, HEAD_COLUMNS)
         self._unsaved, self._unsaved_checkpoints = [], []
+        if self.in_flight is not None:
+            self.in_flight.end()
         for row in rows:
             self._revisions[row[0]] = row[1]
 
@@ -418,6 +459,8 @@ class ClickHouseWrites(ClickHouseReads):
                 {"w": workspace, "s": size, "n": note},
             )
         self._unsaved_checkpoints = []
+        if self.in_flight is not None:
+            self.in_flight.end()
 
     def _forget(self, heads: dict[str, Head]) -> None:
         """After a failed append: remove what it inserted (readers would see its entries,
