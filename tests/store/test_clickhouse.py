@@ -64,6 +64,22 @@ def test_chdb_runs_one_directory_per_process(
         ActivityLog(f"chdb://{tmp_path / 'elsewhere'}", settings=settings)
 
 
+def test_a_chdb_directory_another_process_runs_is_refused_by_name(chlog: ActivityLog) -> None:
+    url = chlog.store.db.location  # type: ignore[attr-defined]  # this process runs chdb there
+    opening = (
+        "import sys\n"
+        "from activitylog import ActivityLog\n"
+        "from activitylog.errors import ConfigurationError\n"
+        "try:\n"
+        "    ActivityLog(sys.argv[1])\n"
+        "except ConfigurationError as exc:\n"
+        "    print(exc)\n"
+    )
+    run = [sys.executable, "-c", opening, f"chdb://{url.path}?database={url.database}"]
+    done = subprocess.run(run, timeout=120, check=True, capture_output=True, text=True)
+    assert f"chdb's directory {url.path} is open in another process" in done.stdout
+
+
 def test_clickhouse_parses_the_cluster_ddl(chdb_url: Callable[[], str]) -> None:
     from activitylog.store.clickhouse.connection import Database, Location
     from activitylog.store.clickhouse.schema import statements

@@ -8,6 +8,7 @@ one directory shares it (each on its own database), and a second directory is re
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -97,7 +98,7 @@ class Database:
         if location.path is not None:
             self._turn = _chdb_turn(location.path)
             with self._turn:
-                self.client: Client = clickhouse_connect.get_client(dsn=f"chdb://{location.path}")
+                self.client: Client = _chdb_client(location.path)
         else:
             self.client = clickhouse_connect.get_client(
                 host=location.host,
@@ -153,6 +154,35 @@ class Database:
     def close(self) -> None:
         if self.location.path is None:
             self.client.close()
+
+
+def _chdb_client(path: str) -> Client:
+    """clickhouse-connect's client of chdb at ``path``; a ConfigurationError when another
+    process runs chdb there (ClickHouse locks its directory)."""
+    try:
+        return clickhouse_connect.get_client(dsn=f"chdb://{path}")
+    except Exception:
+        if not _locked_by_another(Path(path) / "status"):
+            raise
+        raise ConfigurationError(
+            f"chdb's directory {path} is open in another process (chdb runs in one process"
+            " per directory: stop that one, for example an `activitylog serve` on it, or"
+            " serve the log from a ClickHouse server to several processes)"
+        ) from None
+
+
+def _locked_by_another(status: Path) -> bool:
+    """Whether another process holds the lock of ClickHouse's ``status`` file (its server,
+    or chdb, runs on that directory)."""
+    try:
+        with status.open("rb") as file:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(file, fcntl.LOCK_UN)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _chdb_turn(path: str) -> threading.Lock:
