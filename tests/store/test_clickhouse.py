@@ -19,7 +19,6 @@ from activitylog import ActivityLog
 from activitylog.chain import content_hash, link
 from activitylog.errors import ConfigurationError
 from activitylog.settings import Settings
-from activitylog.store.clickhouse.in_flight import InFlight
 from activitylog.store.clickhouse.writes import HEAD_COLUMNS
 
 from ._support import ago, eid, event
@@ -64,18 +63,22 @@ def test_chdb_runs_one_directory_per_process(
         ActivityLog(f"chdb://{tmp_path / 'elsewhere'}", settings=settings)
 
 
-def test_a_chdb_directory_another_process_runs_is_refused_by_name(chlog: ActivityLog) -> None:
+def test_a_chdb_directory_another_process_runs_is_refused_by_name(
+    chlog: ActivityLog, tmp_path: Path
+) -> None:
     url = chlog.store.db.location  # type: ignore[attr-defined]  # this process runs chdb there
     opening = (
         "import sys\n"
         "from activitylog import ActivityLog\n"
         "from activitylog.errors import ConfigurationError\n"
+        "from activitylog.settings import Settings\n"
         "try:\n"
-        "    ActivityLog(sys.argv[1])\n"
+        "    ActivityLog(sys.argv[1], settings=Settings(signing_key=sys.argv[2]))\n"
         "except ConfigurationError as exc:\n"
         "    print(exc)\n"
     )
-    run = [sys.executable, "-c", opening, f"chdb://{url.path}?database={url.database}"]
+    where = f"chdb://{url.path}?database={url.database}"
+    run = [sys.executable, "-c", opening, where, str(tmp_path / "key.pem")]
     done = subprocess.run(run, timeout=120, check=True, capture_output=True, text=True)
     assert f"chdb's directory {url.path} is open in another process" in done.stdout
 
@@ -134,14 +137,14 @@ def test_entries_past_the_head_are_removed_by_the_next_writer(
         assert log.count() == 4
 
 
-#: A process appending to a chdb log, killed (SIGKILL) right after its second append's
-#: insert into the table argv[3]: its entries are in, its heads are not.
+#: A process appending to a chdb log, killed (SIGKILL) right after its append number
+#: argv[4]'s insert into the table argv[3]: its entries are in, its heads are not.
 _KILLED_APPEND = """
 import os, signal, sys
 from activitylog import ActivityLog
 from activitylog.settings import Settings
 
-url, key, table = sys.argv[1:]
+url, key, table, killed_at = sys.argv[1:]
 log = ActivityLog(url, settings=Settings(signing_key=key, checkpoint_every=10, followers=False))
 insert, calls = log.store.db.insert, []
 
@@ -149,7 +152,7 @@ def killed(into, rows, columns, **options):
     insert(into, rows, columns, **options)
     if into == table:
         calls.append(into)
-        if len(calls) == 2:
+        if len(calls) == int(killed_at):
             os.kill(os.getpid(), signal.SIGKILL)
 
 log.store.db.insert = killed
@@ -173,14 +176,19 @@ print(json.dumps(seen))
 """
 
 
-@pytest.mark.parametrize("killed_after", ["events", "checkpoints"])
+@pytest.mark.parametrize(
+    ("table", "append", "kept"),
+    [("events", 1, 0), ("events", 2, 3), ("checkpoints", 2, 3)],
+    ids=["first_append", "after_its_entries", "after_its_checkpoints"],
+)
 def test_an_append_killed_before_its_head_leaves_nothing_once_the_log_is_opened(
-    tmp_path: Path, killed_after: str
+    tmp_path: Path, table: str, append: int, kept: int
 ) -> None:
     """Nothing of the killed append is read, nor reported as tampering: opening the log
-    removes it (as the first append of the workspace would), before anything reads."""
+    removes it (as the next append of the workspace would), before anything reads. Its
+    workspace's first append, cut short, leaves a workspace that appends go on in."""
     url, key = f"chdb://{tmp_path / 'ch'}", str(tmp_path / "key.pem")
-    run = [sys.executable, "-c", _KILLED_APPEND, url, key, killed_after]
+    run = [sys.executable, "-c", _KILLED_APPEND, url, key, table, str(append)]
     assert subprocess.run(run, timeout=120, check=False).returncode == -signal.SIGKILL
     assert (tmp_path / "ch" / "activitylog.appending").read_text() == "acme\n"
     opened = subprocess.run(
@@ -190,7 +198,7 @@ def test_an_append_killed_before_its_head_leaves_nothing_once_the_log_is_opened(
         capture_output=True,
     )
     seen = json.loads(opened.stdout)
-    assert seen == {"count": 3, "ok": True, "breaks": [], "next": 4, "ok_after": True}
+    assert seen == {"count": kept, "ok": True, "breaks": [], "next": kept + 1, "ok_after": True}
     assert not (tmp_path / "ch" / "activitylog.appending").exists()
 
 
@@ -211,8 +219,7 @@ def test_an_unfinished_append_behind_the_witness_is_left_for_verify(
         log.record_many([event() for _ in range(12)])  # a checkpoint at 10, witnessed
         [(revision,)] = db.rows("SELECT max(revision) FROM chain_heads")
         db.insert("chain_heads", [(older[0], revision + 1, *older[2:])], HEAD_COLUMNS)
-        (tmp_path / "in-flight").write_text("acme\n")
-        log.store.in_flight = InFlight(tmp_path / "in-flight")  # type: ignore[attr-defined]
+        log.store.in_flight.begin(["acme"])  # type: ignore[attr-defined]  # as if cut short
         log.store.recover()  # type: ignore[attr-defined]
         assert log.count() == 15
         report = log.verify()

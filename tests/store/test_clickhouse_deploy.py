@@ -123,7 +123,11 @@ def test_every_mutation_on_a_cluster_goes_to_the_replicated_tables_on_cluster(
         store._cleared.clear()
         assert log.record(**event())["seq"] == 26
         [(chained,)] = db.rows("SELECT chain_hash FROM events WHERE seq = 26")
-        store._unsaved = [chained]  # an append whose lease expired: undone
+        [(note,)] = db.rows("SELECT note FROM checkpoints FINAL ORDER BY size DESC LIMIT 1")
+        # an append whose lease expired: undone, entries and checkpoints (none is kept at
+        # 26: the statement is what is looked at)
+        store._unsaved = [("acme", 26, chained)]
+        store._unsaved_checkpoints = [("acme", 26, note)]
         store._undo_unsaved()
         store.cluster = None
         monkeypatch.undo()
@@ -132,7 +136,8 @@ def test_every_mutation_on_a_cluster_goes_to_the_replicated_tables_on_cluster(
         assert shapes == {
             "DELETE FROM events_local ON CLUSTER logs",
             "DELETE FROM tombstones_local ON CLUSTER logs",
+            "DELETE FROM checkpoints_local ON CLUSTER logs",
             "ALTER TABLE events_local ON CLUSTER logs",
         }, sent
-        assert len(sent) == 7  # deletion, reindex (its deleted rows, then the copies), purge x2,
-        # unfinished, undo
+        assert len(sent) == 9  # deletion, reindex (its deleted rows, then the copies), purge x2,
+        # unfinished (its checkpoints, its entries), undo (its checkpoints, its entries)

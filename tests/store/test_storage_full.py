@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -69,6 +70,76 @@ def test_an_append_on_a_full_clickhouse_disk_stores_nothing(
     assert [e["seq"] for e in stored] == list(range(4, 16))
     assert [size for size, _ in log.store.kept_checkpoints("acme")] == [10]
     assert log.verify().ok
+
+
+@pytest.mark.clickhouse
+def test_a_batch_refused_on_clickhouse_is_stored_when_appended_again(chdb_log: ActivityLog) -> None:
+    """The same batch again, from the outbox (the entries exactly as before, the same
+    chain hashes): stored, not taken for a retry of the insert undone."""
+    log, store = chdb_log, chdb_log.store
+    with store.engine.begin() as conn:  # type: ignore[attr-defined]
+        log.record_many([an_event(description=f"#{i}") for i in range(3)], connection=conn)
+    with clickhouse_table_full(log, "chain_heads"):
+        assert store.settle() == 0  # type: ignore[attr-defined]  # refused, kept
+        assert log.count() == 0
+    assert store.settle() == 3  # type: ignore[attr-defined]
+    assert log.count() == 3
+    assert log.verify().ok
+
+
+@pytest.mark.clickhouse
+def test_an_undo_refused_too_is_finished_when_the_log_is_opened(
+    chdb_log: ActivityLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk full at the heads, and removing what the append inserted refused as well:
+    the workspace stays named beside the log, and opening it next removes the entries."""
+    log, store = chdb_log, chdb_log.store
+    db: Any = store.db  # type: ignore[attr-defined]
+    log.record_many([an_event() for _ in range(3)])
+    run = db.run
+
+    def refusing_deletes(statement: Any, params: Any = None) -> None:
+        if str(statement).startswith("DELETE"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        run(statement, params)
+
+    with clickhouse_table_full(log, "chain_heads"):
+        monkeypatch.setattr(db, "run", refusing_deletes)
+        with pytest.raises(StorageFull):
+            log.record_many([an_event() for _ in range(4)])
+        monkeypatch.setattr(db, "run", run)
+    assert log.count() == 7  # left: readers see them until they are removed
+    assert store.in_flight.left() == ["acme"]  # type: ignore[attr-defined]
+    store.recover()  # type: ignore[attr-defined]  # what opening the log does
+    assert log.count() == 3
+    assert store.in_flight.left() == []  # type: ignore[attr-defined]
+    assert log.verify().ok
+
+
+@pytest.mark.clickhouse
+def test_a_head_stored_though_its_insert_failed_keeps_its_entries(
+    chdb_log: ActivityLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that stores the heads and then loses the reply: the append fails, but
+    its head stands, so the entries it covers are not removed (verify would report
+    them missing under a signed head)."""
+    log, store = chdb_log, chdb_log.store
+    db: Any = store.db  # type: ignore[attr-defined]
+    log.record_many([an_event() for _ in range(3)])
+    insert = db.insert
+
+    def reply_lost(table: str, *args: Any, **options: Any) -> None:
+        insert(table, *args, **options)
+        if table == "chain_heads":
+            raise ConnectionResetError("the server went away before its reply")
+
+    monkeypatch.setattr(db, "insert", reply_lost)
+    with pytest.raises(ConnectionResetError):
+        log.record_many([an_event() for _ in range(4)])
+    monkeypatch.setattr(db, "insert", insert)
+    assert log.count() == 7
+    assert log.verify().ok
+    assert log.record(**an_event())["seq"] == 8
 
 
 def test_the_errors_a_full_disk_gives_are_recognised() -> None:

@@ -41,10 +41,12 @@ class ClickHouseBase:
         self.leases = leases
         #: The cluster the tables are Distributed over (None: one server's tables).
         self.cluster = cluster
-        #: The chain hashes of the entries inserted since the last heads were written.
-        self._unsaved: list[bytes] = []
-        #: The checkpoints inserted since, as inserted: ``(workspace, size, note)``.
+        #: The entries inserted since the last heads were written: (workspace, seq, chain
+        #: hash) each; the checkpoints, as inserted: ``(workspace, size, note)``; and the
+        #: heads being written: workspace -> (revision, chain hash).
+        self._unsaved: list[tuple[str, int, bytes]] = []
         self._unsaved_checkpoints: list[tuple[str, int, str]] = []
+        self._unsaved_heads: dict[str, tuple[int, str]] = {}
         #: Where an append names the workspaces it is writing (chdb; None: a server's log,
         #: whose other writers' appends may be under way).
         self.in_flight: InFlight | None = None

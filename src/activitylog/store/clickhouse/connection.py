@@ -96,9 +96,14 @@ class Database:
         self.name = location.database
         self._turn: AbstractContextManager[Any] = nullcontext()
         if location.path is not None:
-            self._turn = _chdb_turn(location.path)
-            with self._turn:
-                self.client: Client = _chdb_client(location.path)
+            self._turn, first = _chdb_turn(location.path)
+            try:
+                with self._turn:
+                    self.client: Client = _chdb_client(location.path, first)
+            except BaseException:
+                if first:  # this process runs no chdb after all: another directory may open
+                    _CHDB.pop(location.path, None)
+                raise
         else:
             self.client = clickhouse_connect.get_client(
                 host=location.host,
@@ -156,13 +161,14 @@ class Database:
             self.client.close()
 
 
-def _chdb_client(path: str) -> Client:
-    """clickhouse-connect's client of chdb at ``path``; a ConfigurationError when another
-    process runs chdb there (ClickHouse locks its directory)."""
+def _chdb_client(path: str, first: bool) -> Client:
+    """clickhouse-connect's client of chdb at ``path``; when chdb starts there for this
+    process (``first``), a ConfigurationError if another process runs it (ClickHouse
+    locks its directory)."""
     try:
         return clickhouse_connect.get_client(dsn=f"chdb://{path}")
     except Exception:
-        if not _locked_by_another(Path(path) / "status"):
+        if not (first and _locked_by_another(Path(path) / "status")):
             raise
         raise ConfigurationError(
             f"chdb's directory {path} is open in another process (chdb runs in one process"
@@ -182,19 +188,22 @@ def _locked_by_another(status: Path) -> bool:
         return True
     except OSError:
         return False
-    return False
+    else:
+        return False
 
 
-def _chdb_turn(path: str) -> threading.Lock:
-    """The lock of chdb's engine at ``path``: a ConfigurationError when this process runs
-    it at another directory already (chdb holds one per process)."""
+def _chdb_turn(path: str) -> tuple[threading.Lock, bool]:
+    """The lock of chdb's engine at ``path``, and whether this process runs none yet; a
+    ConfigurationError when it runs one at another directory (chdb holds one per
+    process)."""
     with _CHDB_LOCK:
         if path not in _CHDB and _CHDB:
             raise ConfigurationError(
                 f"chdb runs at {next(iter(_CHDB))} in this process; it cannot open {path} too"
                 " (one data directory per process: use databases, ?database=NAME)"
             )
-        return _CHDB.setdefault(path, threading.Lock())
+        first = path not in _CHDB
+        return _CHDB.setdefault(path, threading.Lock()), first
 
 
 def _sql(

@@ -264,8 +264,8 @@ class ClickHouseLedger(ClickHouseWrites):
             try:
                 self._append_fresh([prepared], heads)
                 self._save_heads(heads)
-            except BaseException:
-                self._forget(heads)
+            except BaseException as exc:
+                self._forget(heads, undo=isinstance(exc, Exception))
                 raise
         self._committed(heads)
         removed = self.finish_purge(plan.workspace)

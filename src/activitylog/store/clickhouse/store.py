@@ -22,7 +22,7 @@ from activitylog.sealing import SealPolicy
 from activitylog.store import migrate
 from activitylog.store.clickhouse import leases, outbox
 from activitylog.store.clickhouse.connection import Database, Location
-from activitylog.store.clickhouse.in_flight import InFlight
+from activitylog.store.clickhouse.in_flight import in_flight_at
 from activitylog.store.clickhouse.ledger import ClickHouseLedger
 from activitylog.store.clickhouse.opening import prepare
 from activitylog.store.clickhouse.schema import statements, upgrades
@@ -54,7 +54,7 @@ class ClickHouseStore(ClickHouseLedger):
         super().__init__(db, engine, policy, writers, cluster)
         self.writer = writer_lock(location.key)
         if location.path is not None:  # no other process writes this log
-            self.in_flight = InFlight(Path(location.path) / f"{location.database}.appending")
+            self.in_flight = in_flight_at(Path(location.path) / f"{location.database}.appending")
             self.recover()
 
     def write_unsynced(self) -> AbstractContextManager[Connection]:

@@ -21,12 +21,14 @@ import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import Connection, column, select
 
 from activitylog.access import OPERATOR, Visibility, visibility_for
 from activitylog.enrich import Prepared, event_dict, search_text
 from activitylog.errors import (
+    ActivityLogError,
     ConfigurationError,
     Conflict,
     IntegrityError,
@@ -172,6 +174,8 @@ class ClickHouseWrites(ClickHouseReads):
             return []
         try:
             return self._append_sequenced(batch)
+        except ActivityLogError:
+            raise
         except Exception as exc:
             if not is_storage_full(exc):
                 raise
@@ -191,8 +195,8 @@ class ClickHouseWrites(ClickHouseReads):
                         fresh.setdefault(p.content["id"], p)
                 written = self._append_fresh(list(fresh.values()), heads) if fresh else {}
                 self._save_heads(heads)
-            except BaseException:
-                self._forget(heads)
+            except BaseException as exc:
+                self._forget(heads, undo=isinstance(exc, Exception))
                 raise
         self._committed(heads)
         seen: set[str] = set()
@@ -277,33 +281,51 @@ class ClickHouseWrites(ClickHouseReads):
                 raise _changed_outside(workspace, f"is missing while {table} has rows")
 
     def recover(self) -> None:
-        """Remove what an append that stopped before its heads left (a process killed
-        mid-append: never acknowledged) in the workspaces it was writing
+        """Remove what appends that stopped before their heads left (a process killed
+        mid-append: never acknowledged) in the workspaces they were writing
         (:attr:`in_flight`): what opening a log that no other process can be writing
-        does (chdb's directory is one process's), as SQLite rolls back a transaction
-        cut short when its file is opened, and as the first append of each workspace
-        would. Left for verify to report and for appends to refuse: a head we did not
-        sign, and one behind its witness (the entries past it were acknowledged: a
-        rollback)."""
+        does (chdb's directory is one process's), as SQLite rolls back a transaction cut
+        short when its file is opened, and as the first append of each workspace would.
+        A workspace that cannot be recovered now stays named, for the next opening."""
         if self.in_flight is None:
             return
         with self.writer:
-            names = self.in_flight.left()
-            try:
-                heads = self._read_heads(names) if names else {}
-            except IntegrityError as exc:
-                logger.warning("an unfinished append is left for verify to report: %s", exc)
-                return
-            for head in heads.values():
+            for workspace in self.in_flight.left():
                 try:
-                    self.sealer.trust(head)
-                except IntegrityError as exc:
-                    logger.warning("an unfinished append is left for verify to report: %s", exc)
-                    continue
-                witness = self.witness
-                if witness is None or head.seq >= witness.witnessed_size(head.workspace):
-                    self._clear_unfinished(head)
-            self.in_flight.cleared()
+                    self._recover(workspace)
+                except Exception as exc:
+                    logger.warning(
+                        "an unfinished append of workspace %r is left for verify to report"
+                        " and for the next append: %s",
+                        workspace,
+                        exc,
+                    )
+                else:
+                    self.in_flight.end([workspace])
+
+    def _recover(self, workspace: str) -> None:
+        """Left for verify to report and for appends to refuse: a head we did not sign,
+        and one behind its witness (the entries past it were acknowledged: a rollback).
+        Without a head, the workspace's first append was cut short: its entries and
+        checkpoints go, unless a tombstone or the witness says it had more."""
+        head = self._read_heads([workspace]).get(workspace)
+        witnessed = 0 if self.witness is None else self.witness.witnessed_size(workspace)
+        if head is None:
+            where = {"w": workspace}
+            [(count,)] = self.db.rows("SELECT count() FROM events WHERE workspace = %(w)s", where)
+            graves = self.db.rows("SELECT 1 FROM tombstones WHERE workspace = %(w)s LIMIT 1", where)
+            if count and not graves and not witnessed:
+                for table in ("checkpoints", "events"):
+                    self.db.run(f"DELETE FROM {self.mutable(table)} WHERE workspace = %(w)s", where)
+                logger.warning(
+                    "removed the %d entries of workspace %r's first append, which did not finish",
+                    count,
+                    workspace,
+                )
+            return
+        self.sealer.trust(head)
+        if head.seq >= witnessed:
+            self._clear_unfinished(head)
 
     def _clear_unfinished(self, head: Head) -> None:
         """Remove the entries past ``head`` (an append that stopped before writing its
@@ -326,6 +348,14 @@ class ClickHouseWrites(ClickHouseReads):
                 f"DELETE FROM {self.mutable('events')} WHERE workspace = %(w)s AND seq > %(s)s",
                 past,
             )
+            logger.warning(
+                "removed %d entries past the head of workspace %r (seqs %d..%d), left by an"
+                " append that did not finish",
+                count,
+                head.workspace,
+                head.seq + 1,
+                newest,
+            )
         self._cleared.add(head.workspace)
 
     def _append_fresh(
@@ -343,6 +373,7 @@ class ClickHouseWrites(ClickHouseReads):
             digest, chained = head.add(p.body)
             self.sealer.extended(head, now)
             rows.append((rid, head.seq, content["id"], p.body, head.chain, *copied(p)))
+            self._unsaved.append((head.workspace, head.seq, head.chain))
             written[content["id"]] = event_dict(
                 content,
                 seq=head.seq,
@@ -352,8 +383,9 @@ class ClickHouseWrites(ClickHouseReads):
                 chain_hash=chained,
                 location=p.location,
             )
-        token = hashlib.sha256(b"".join(row[4] for row in rows)).hexdigest()
-        self._unsaved += [row[4] for row in rows]
+        # Deduplicates the driver's retries of this insert, not a later attempt at the same
+        # entries (after one undone, the same chain hashes again: it must be stored).
+        token = f"{hashlib.sha256(b''.join(row[4] for row in rows)).hexdigest()}-{uuid4().hex}"
         if self.in_flight is not None:
             self.in_flight.begin(heads)
         self.db.insert("events", rows, EVENT_COLUMNS, token=token)
@@ -412,12 +444,13 @@ class ClickHouseWrites(ClickHouseReads):
                     head.checkpoint_at,
                 )
             )
-        self.db.insert("checkpoints", kept, ("workspace", "size", "note"))
         self._unsaved_checkpoints = kept
+        self.db.insert("checkpoints", kept, ("workspace", "size", "note"))
+        self._unsaved_heads = {row[0]: (row[1], row[3]) for row in rows}
         self.db.insert("chain_heads", rows, HEAD_COLUMNS)
-        self._unsaved, self._unsaved_checkpoints = [], []
+        self._unsaved, self._unsaved_checkpoints, self._unsaved_heads = [], [], {}
         if self.in_flight is not None:
-            self.in_flight.end()
+            self.in_flight.end(heads)
         for row in rows:
             self._revisions[row[0]] = row[1]
 
@@ -444,35 +477,53 @@ class ClickHouseWrites(ClickHouseReads):
         return nullcontext() if self.leases is None else self.leases.held(workspaces)
 
     def _undo_unsaved(self) -> None:
-        """Remove the entries and checkpoints inserted since the last heads were written
-        (by chain hash and note: another writer's at the same seqs and sizes stay)."""
-        if self._unsaved:
+        """Remove the checkpoints and entries inserted since the last heads were written
+        (by note and chain hash: another writer's at the same sizes and seqs stay), but
+        not in a workspace whose head was written after all (its insert reported an
+        error that it had not: the head stands, with what it covers)."""
+        landed = self._heads_written()
+        for workspace, size, note in self._unsaved_checkpoints:
+            if workspace not in landed:
+                self.db.run(
+                    f"DELETE FROM {self.mutable('checkpoints')}"
+                    " WHERE workspace = %(w)s AND size = %(s)s AND note = %(n)s",
+                    {"w": workspace, "s": size, "n": note},
+                )
+        hashes = tuple(chain.hex() for w, _, chain in self._unsaved if w not in landed)
+        if hashes:
             self.db.run(
                 f"DELETE FROM {self.mutable('events')} WHERE lower(hex(chain_hash)) IN %(h)s",
-                {"h": tuple(h.hex() for h in self._unsaved)},
+                {"h": hashes},
             )
-        self._unsaved = []
-        for workspace, size, note in self._unsaved_checkpoints:
-            self.db.run(
-                f"DELETE FROM {self.mutable('checkpoints')}"
-                " WHERE workspace = %(w)s AND size = %(s)s AND note = %(n)s",
-                {"w": workspace, "s": size, "n": note},
-            )
-        self._unsaved_checkpoints = []
+        done = {w for w, _, _ in self._unsaved} | {w for w, _, _ in self._unsaved_checkpoints}
+        self._unsaved, self._unsaved_checkpoints, self._unsaved_heads = [], [], {}
         if self.in_flight is not None:
-            self.in_flight.end()
+            self.in_flight.end(done)
 
-    def _forget(self, heads: dict[str, Head]) -> None:
-        """After a failed append: remove what it inserted (readers would see its entries,
-        never acknowledged, until the next append of their workspaces), trust no
-        remembered head, and look past each head again at the next append (what could
-        not be removed now, the database away or full, is removed then)."""
-        try:
-            self._undo_unsaved()
-        except Exception as exc:
-            logger.warning("a failed append's entries are left for the next one: %s", exc)
+    def _heads_written(self) -> set[str]:
+        """The workspaces whose head, as this append was writing it, is stored."""
+        if not self._unsaved_heads:
+            return set()
+        rows = self.db.rows(
+            "SELECT workspace, revision, chain_hash FROM chain_heads FINAL"
+            " WHERE workspace IN %(names)s",
+            {"names": tuple(self._unsaved_heads)},
+        )
+        return {w for w, rev, chain in rows if self._unsaved_heads.get(w) == (int(rev), chain)}
+
+    def _forget(self, heads: dict[str, Head], *, undo: bool = True) -> None:
+        """After a failed append: remove what it inserted (``undo``: readers would see its
+        entries, never acknowledged, until the next append of their workspaces), trust
+        no remembered head, and look past each head again at the next append (what could
+        not be removed now, the database away or full, is removed then, or when the log
+        is opened next)."""
+        if undo:
+            try:
+                self._undo_unsaved()
+            except Exception as exc:
+                logger.warning("a failed append's entries are left for the next one: %s", exc)
         self.sealer.forget(list(heads))
-        self._unsaved, self._unsaved_checkpoints = [], []
+        self._unsaved, self._unsaved_checkpoints, self._unsaved_heads = [], [], {}
         for workspace in heads:
             self._cleared.discard(workspace)
             self._revisions.pop(workspace, None)
@@ -495,8 +546,8 @@ class ClickHouseWrites(ClickHouseReads):
                 return None
             try:
                 self._save_heads(heads, keep=True)
-            except BaseException:
-                self._forget(heads)
+            except BaseException as exc:
+                self._forget(heads, undo=isinstance(exc, Exception))
                 raise
         self._committed(heads)
         return head.kept[-1]
@@ -582,8 +633,8 @@ class ClickHouseWrites(ClickHouseReads):
                 try:
                     self._append_fresh(records, heads)
                     self._save_heads(heads)
-                except BaseException:
-                    self._forget(heads)
+                except BaseException as exc:
+                    self._forget(heads, undo=isinstance(exc, Exception))
                     raise
         self._committed(heads)
         return [event_id for gone in done.values() for _, event_id in gone]
