@@ -226,6 +226,29 @@ def test_an_unfinished_append_behind_the_witness_is_left_for_verify(
         assert "inserted" in {b.kind for b in report.breaks}  # past the head, kept
 
 
+def test_a_deletion_cut_short_before_its_entries_went_is_finished_by_deleting_again(
+    chlog: ActivityLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = filled(chlog, 5)
+    ids = [str(stored[1]["id"]), str(stored[2]["id"])]
+    db = chlog.store.db  # type: ignore[attr-defined]
+    run = db.run
+
+    def cut(statement: Any, params: Any = None) -> None:
+        if str(statement).startswith("DELETE FROM events"):
+            raise ConnectionResetError("the server went away")
+        run(statement, params)
+
+    monkeypatch.setattr(db, "run", cut)
+    with pytest.raises(ConnectionResetError):  # after the tombstones, before the rest
+        chlog.delete(ids, by="ava@acme.example", reason="asked")
+    monkeypatch.setattr(db, "run", run)
+    assert chlog.delete(ids, by="ava@acme.example", reason="asked") == ids
+    report = chlog.verify()
+    assert report.ok, [str(b) for b in report.breaks]
+    assert chlog.count() == 5 - 2 + 1  # and the deletion's record
+
+
 def test_a_retried_insert_is_stored_once(chlog: ActivityLog) -> None:
     filled(chlog, 2)
     db = chlog.store.db  # type: ignore[attr-defined]

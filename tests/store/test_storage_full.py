@@ -142,6 +142,28 @@ def test_a_head_stored_though_its_insert_failed_keeps_its_entries(
     assert log.record(**an_event())["seq"] == 8
 
 
+@pytest.mark.clickhouse
+def test_a_deletion_cut_short_by_a_full_disk_is_finished_by_deleting_again(
+    chdb_log: ActivityLog,
+) -> None:
+    """On ClickHouse a deletion is several statements: refused at its records, after its
+    tombstones, it says so (StorageFull) and verify reports the deletion unrecorded;
+    the same deletion again writes the records, with the time the tombstones hold."""
+    log = chdb_log
+    stored = log.record_many([an_event(description=f"#{i}") for i in range(5)])
+    ids = [stored[1]["id"], stored[2]["id"]]
+    with (
+        clickhouse_table_full(log, "chain_heads"),
+        pytest.raises(StorageFull, match="delete the same ids again"),
+    ):
+        log.delete(ids, by="ava@acme.example", reason="asked")
+    assert {b.kind for b in log.verify().breaks} == {"unaccounted_deletion"}
+    assert log.delete(ids, by="ava@acme.example", reason="asked") == ids
+    report = log.verify()
+    assert report.ok, [str(b) for b in report.breaks]
+    assert log.delete(ids, by="ava@acme.example", reason="asked") == []  # nothing left to do
+
+
 def test_the_errors_a_full_disk_gives_are_recognised() -> None:
     assert is_storage_full(OSError(errno.ENOSPC, "No space left on device"))
     assert not is_storage_full(OSError(errno.EACCES, "Permission denied"))
