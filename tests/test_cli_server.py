@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -299,6 +300,57 @@ def test_follower_process_false_runs_them_in_threads_of_the_server(
     server, url, secret = _serve(tmp_path, env, follower_process="false")
     try:
         _record_and_follow(tmp_path, url, secret, 20)
+        assert _follower_children(server.pid) == []
+    finally:
+        stderr = _stop(server)
+    assert server.returncode == 0, stderr
+    assert "activitylog follow" not in stderr
+
+
+@on_linux
+@pytest.mark.slow
+@pytest.mark.clickhouse
+def test_serve_on_chdb_runs_the_followers_in_its_own_process(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """chdb's directory is one process's: a follower child could never open the log (it
+    would be refused, and started again, for ever); serve runs them itself."""
+    db = f"chdb://{tmp_path / 'ch'}"
+    create = ["keys", "create", "--workspace", "acme", "--scope", "ingest"]
+    made = subprocess.run(
+        [sys.executable, "-m", "activitylog", "--db", db, *create],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    secret = re.findall(r"alk_\S+", made.stdout)[-1]
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "activitylog", "serve", "--port", str(port), "--db", db],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(port, server)
+        events = [{"workspace": "acme", "action": "contact.updated"}] * 5
+        reply = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/events",
+            json={"events": events},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        assert reply.status_code == 201, reply.text
+        side = tmp_path / "ch" / "activitylog.side.db"  # SQLite: readable beside the server
+
+        def followed() -> bool:
+            with sqlite3.connect(side) as conn:
+                rows = conn.execute(
+                    "SELECT seq FROM follower_cursors WHERE workspace = 'acme'"
+                ).fetchall()
+            return bool(rows) and min(seq for (seq,) in rows) == 5
+
+        _until(followed, 30, lambda: "the followers did not follow the log")
         assert _follower_children(server.pid) == []
     finally:
         stderr = _stop(server)

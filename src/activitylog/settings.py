@@ -179,7 +179,8 @@ class Settings(BaseSettings):
     follower_process: bool = Field(
         True,
         description="Whether serve runs its followers and the indexer in a child process of "
-        "its own (started again if it dies); false: in threads of the web server's process.",
+        "its own (started again if it dies); false: in threads of the web server's process, "
+        "as always on chdb (one process per directory).",
     )
     smtp_host: str | None = Field(
         None, description="The SMTP server alert emails are sent through; none: no email."

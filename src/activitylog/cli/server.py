@@ -73,11 +73,14 @@ def _run(settings: Settings, log: ActivityLog, demo_accounts: Sequence[DemoAccou
     import uvicorn
 
     from activitylog.followers import FollowerProcess
+    from activitylog.store.engines import engine_for, scheme_of
     from activitylog.web.app import create_app
 
     # The followers and the indexer in a child process (follower_process), so that they and
-    # the requests do not take turns on one interpreter lock; else the app runs them.
-    child = FollowerProcess(settings) if settings.followers and settings.follower_process else None
+    # the requests do not take turns on one interpreter lock; else the app runs them (and
+    # always on a log one process at a time may open: chdb's).
+    apart = settings.follower_process and not engine_for(scheme_of(settings.db)).one_process
+    child = FollowerProcess(settings) if settings.followers and apart else None
     served = settings.replace(followers=False) if child is not None else settings
     app = create_app(served, log=log, demo_accounts=demo_accounts)
     settle_heap()
@@ -124,7 +127,7 @@ def _exit_cleanly(_signum: int, _frame: object) -> None:
     "--follower-process/--no-follower-process",
     default=None,
     help="Run the followers and the indexer in a child process, or in threads of the "
-    "server's [default: follower_process].",
+    "server's (always on chdb) [default: follower_process].",
 )
 def serve(
     host: str | None,

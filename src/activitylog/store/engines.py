@@ -37,6 +37,9 @@ class Engine:
     extra: str | None = None
     #: The keyword options of :func:`~activitylog.store.open_store` the class takes.
     options: tuple[str, ...] = ()
+    #: Whether one process at a time may open a log (chdb holds its directory): ``serve``
+    #: then runs the followers in its own process, not in a child.
+    one_process: bool = False
 
     def load(self, scheme: str) -> Callable[..., Store]:
         """Import the class; a :class:`ConfigurationError` naming the extra to install
@@ -55,12 +58,13 @@ class Engine:
 
 _POSTGRES = Engine("activitylog.store.postgres:PostgresStore", extra="postgres")
 _CLICKHOUSE = Engine("activitylog.store.clickhouse.store:ClickHouseStore", extra="clickhouse")
+_CHDB = Engine(_CLICKHOUSE.target, extra="clickhouse", one_process=True)
 #: The built-in engines; an entry point cannot replace one.
 ENGINES: dict[str, Engine] = {
     "sqlite": Engine("activitylog.store.sqlite:SQLiteStore", options=("durability",)),
     "postgresql": _POSTGRES,
     "postgres": _POSTGRES,
-    "chdb": _CLICKHOUSE,
+    "chdb": _CHDB,
     "clickhouse": _CLICKHOUSE,
     "clickhouses": _CLICKHOUSE,
 }
