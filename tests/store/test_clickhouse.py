@@ -226,6 +226,35 @@ def test_an_unfinished_append_behind_the_witness_is_left_for_verify(
         assert "inserted" in {b.kind for b in report.breaks}  # past the head, kept
 
 
+def test_verify_with_a_witness_opens_the_log_holding_it_to_that_witness(
+    chdb_url: Callable[[], str], tmp_path: Path
+) -> None:
+    """``verify --witness-dir`` on a log whose settings name no witness: what opening the
+    log tidies is held to the witness given (a rolled-back head's entries are kept, and
+    reported), not only the verification."""
+    from click.testing import CliRunner
+
+    from activitylog.cli import main
+
+    url, witness = chdb_url(), tmp_path / "witness"
+    keyed = {"signing_key": tmp_path / "key.pem", "checkpoint_every": 10}
+    with ActivityLog(url, settings=Settings(**keyed, witness_dir=witness)) as log:
+        log.record_many([event() for _ in range(3)])
+        db: Any = log.store.db  # type: ignore[attr-defined]
+        [older] = db.rows("SELECT * FROM chain_heads FINAL WHERE workspace = 'acme'")
+        log.record_many([event() for _ in range(12)])  # a checkpoint at 10, witnessed
+        [(revision,)] = db.rows("SELECT max(revision) FROM chain_heads")
+        db.insert("chain_heads", [(older[0], revision + 1, *older[2:])], HEAD_COLUMNS)
+        log.store.in_flight.begin(["acme"])  # type: ignore[attr-defined]  # as if cut short
+    done = CliRunner().invoke(
+        main,
+        ["--db", url, "verify", "--witness-dir", str(witness)],
+        env={"ACTIVITYLOG_SIGNING_KEY": str(tmp_path / "key.pem")},
+    )
+    assert done.exit_code == 1, done.output
+    assert db.rows("SELECT count() FROM events") == [(15,)]  # kept, for verify to report
+
+
 def test_a_deletion_cut_short_before_its_entries_went_is_finished_by_deleting_again(
     chlog: ActivityLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -135,9 +135,12 @@ def current_settings() -> Settings:
     return state.settings
 
 
-def open_log() -> ActivityLog:
-    """The ActivityLog for the command's settings, closed when the command ends."""
+def open_log(**changes: Any) -> ActivityLog:
+    """The ActivityLog for the command's settings (with ``changes``, a command's own
+    options), closed when the command ends."""
     settings = current_settings()
+    if changes:
+        settings = settings.replace(**changes)
     root = click.get_current_context().find_root()
     return root.with_resource(ActivityLog(settings.db, settings=settings))
 

@@ -65,7 +65,9 @@ def verify(
     usage error.
     """
     pems = [_read_pem(path) for path in public_keys]
-    log = open_log()
+    # the log opened with the witness to check: what opening it may tidy (an append cut
+    # short, on chdb) is then held to it too
+    log = open_log(**({"witness_dir": witness_dir} if witness_dir else {}))
     if workspace:
         _require_workspace(log, workspace, witness_dir)
     total = _entries(log, workspace) if stderr_is_tty() else None
