@@ -23,8 +23,8 @@ from activitylog.merkle import Frontier
 from activitylog.notes import verified_checkpoint
 from activitylog.retention import PURGE_ACTION, PurgePlan, PurgeStart, purge_start
 from activitylog.sealing import GENESIS_HASH
+from activitylog.store.clickhouse.deletions import ClickHouseDeletions
 from activitylog.store.clickhouse.schema import TABLES
-from activitylog.store.clickhouse.writes import ClickHouseWrites
 from activitylog.store.copies import COPY_COLUMNS, copies, differing
 from activitylog.store.derived_pass import Reindexed, describe
 from activitylog.store.ledger import RowStream, Snapshot
@@ -70,7 +70,7 @@ def _others_appends_done() -> None:
     time.sleep(IN_FLIGHT_SECONDS)
 
 
-class ClickHouseLedger(ClickHouseWrites):
+class ClickHouseLedger(ClickHouseDeletions):
     def workspaces(self) -> list[str]:
         rows = self.db.rows("SELECT DISTINCT workspace FROM chain_heads ORDER BY workspace")
         return [str(row[0]) for row in rows]
