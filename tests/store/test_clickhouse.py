@@ -202,6 +202,21 @@ def test_an_append_killed_before_its_head_leaves_nothing_once_the_log_is_opened(
     assert not (tmp_path / "ch" / "activitylog.appending").exists()
 
 
+def rolled_back_as_if_cut_short(log: ActivityLog) -> Any:
+    """15 entries recorded (a checkpoint kept at 10), then the attacker's rollback: the
+    head put back to the one signed at 3, as a newer revision, and acme named as being
+    appended to (the file beside the log), so that it looks like an append cut short.
+    Returns the log's database."""
+    log.record_many([event() for _ in range(3)])
+    db: Any = log.store.db  # type: ignore[attr-defined]
+    [older] = db.rows("SELECT * FROM chain_heads FINAL WHERE workspace = 'acme'")
+    log.record_many([event() for _ in range(12)])
+    [(revision,)] = db.rows("SELECT max(revision) FROM chain_heads")
+    db.insert("chain_heads", [(older[0], revision + 1, *older[2:])], HEAD_COLUMNS)
+    log.store.in_flight.begin(["acme"])  # type: ignore[attr-defined]
+    return db
+
+
 def test_an_unfinished_append_behind_the_witness_is_left_for_verify(
     chdb_url: Callable[[], str], tmp_path: Path
 ) -> None:
@@ -213,17 +228,29 @@ def test_an_unfinished_append_behind_the_witness_is_left_for_verify(
         signing_key=tmp_path / "key.pem", checkpoint_every=10, witness_dir=tmp_path / "witness"
     )
     with ActivityLog(url, settings=settings) as log:
-        log.record_many([event() for _ in range(3)])
-        db: Any = log.store.db  # type: ignore[attr-defined]
-        [older] = db.rows("SELECT * FROM chain_heads FINAL WHERE workspace = 'acme'")
-        log.record_many([event() for _ in range(12)])  # a checkpoint at 10, witnessed
-        [(revision,)] = db.rows("SELECT max(revision) FROM chain_heads")
-        db.insert("chain_heads", [(older[0], revision + 1, *older[2:])], HEAD_COLUMNS)
-        log.store.in_flight.begin(["acme"])  # type: ignore[attr-defined]  # as if cut short
+        rolled_back_as_if_cut_short(log)
         log.store.recover()  # type: ignore[attr-defined]
         assert log.count() == 15
         report = log.verify()
         assert "inserted" in {b.kind for b in report.breaks}  # past the head, kept
+
+
+def test_a_head_row_deleted_with_the_workspace_named_is_not_taken_for_a_first_append(
+    chdb_url: Callable[[], str], tmp_path: Path
+) -> None:
+    """The attacker deletes a workspace's head row and names it in the file beside the
+    log, so that opening takes its entries for a first append cut short and removes them.
+    The witness knows the workspace had more: opening leaves them for verify to report."""
+    url = chdb_url()
+    keyed = {"signing_key": tmp_path / "key.pem", "checkpoint_every": 10}
+    with ActivityLog(url, settings=Settings(**keyed, witness_dir=tmp_path / "witness")) as log:
+        log.record_many([event() for _ in range(12)])  # a checkpoint at 10, witnessed
+        db: Any = log.store.db  # type: ignore[attr-defined]
+        db.run("DELETE FROM chain_heads WHERE workspace = 'acme'")
+        log.store.in_flight.begin(["acme"])  # type: ignore[attr-defined]
+        log.store.recover()  # type: ignore[attr-defined]  # what opening the log does
+        assert db.rows("SELECT count() FROM events") == [(12,)]
+        assert not log.verify().ok
 
 
 def test_verify_with_a_witness_opens_the_log_holding_it_to_that_witness(
@@ -239,13 +266,7 @@ def test_verify_with_a_witness_opens_the_log_holding_it_to_that_witness(
     url, witness = chdb_url(), tmp_path / "witness"
     keyed = {"signing_key": tmp_path / "key.pem", "checkpoint_every": 10}
     with ActivityLog(url, settings=Settings(**keyed, witness_dir=witness)) as log:
-        log.record_many([event() for _ in range(3)])
-        db: Any = log.store.db  # type: ignore[attr-defined]
-        [older] = db.rows("SELECT * FROM chain_heads FINAL WHERE workspace = 'acme'")
-        log.record_many([event() for _ in range(12)])  # a checkpoint at 10, witnessed
-        [(revision,)] = db.rows("SELECT max(revision) FROM chain_heads")
-        db.insert("chain_heads", [(older[0], revision + 1, *older[2:])], HEAD_COLUMNS)
-        log.store.in_flight.begin(["acme"])  # type: ignore[attr-defined]  # as if cut short
+        db = rolled_back_as_if_cut_short(log)
     done = CliRunner().invoke(
         main,
         ["--db", url, "verify", "--witness-dir", str(witness)],
