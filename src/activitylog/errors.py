@@ -18,7 +18,8 @@ reply carry the status once, so callers never hand-build error replies::
 from __future__ import annotations
 
 import errno
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -119,13 +120,26 @@ def is_storage_full(error: BaseException) -> bool:
     return any(words in text for words in _FULL_IN_WORDS)
 
 
-def batch_refused_for_space() -> StorageFull:
-    """What an append raises when a full database or disk (:func:`is_storage_full`)
-    stopped it."""
-    return StorageFull(
-        "the log's database or disk is full: nothing of this batch was stored;"
-        " send it again once space is freed"
-    )
+#: What an append says when a full database or disk stopped it.
+BATCH_REFUSED_FOR_SPACE = (
+    "the log's database or disk is full: nothing of this batch was stored;"
+    " send it again once space is freed"
+)
+
+
+@contextmanager
+def full_storage_raised(message: str = BATCH_REFUSED_FOR_SPACE) -> Iterator[None]:
+    """Inside, a driver's or the system's error that says the database or its disk is
+    full (:func:`is_storage_full`) is raised as :class:`StorageFull` with ``message``;
+    our own errors pass as they are (their text is not looked at)."""
+    try:
+        yield
+    except ActivityLogError:
+        raise
+    except Exception as exc:
+        if not is_storage_full(exc):
+            raise
+        raise StorageFull(message) from exc
 
 
 class IntegrityError(ActivityLogError):

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, select
 
 from activitylog.access import OPERATOR, visibility_for
 from activitylog.enrich import Prepared
-from activitylog.errors import IntegrityError, batch_refused_for_space, is_storage_full
+from activitylog.errors import IntegrityError, full_storage_raised
 from activitylog.idempotency import Recorded
 from activitylog.sealing import SealPolicy
 from activitylog.store.base import READ_COLUMNS, chunks
@@ -92,16 +92,12 @@ class SQLStore(SQLPurges, SQLReads, SQLDerived, SQLLedger):
     ) -> tuple[dict[str, Recorded], list[str]]:
         """:meth:`_append`, redone carefully after a unique key was hit; a full database or
         disk raised as :class:`~activitylog.errors.StorageFull`."""
-        try:
+        with full_storage_raised():
             try:
                 return self._append(batch, connection=connection)
             except sqlalchemy.exc.IntegrityError:
                 # A time slot or an id was taken meanwhile: redo the batch checking everything.
                 return self._append(batch, careful=True, connection=connection)
-        except (sqlalchemy.exc.DBAPIError, OSError) as exc:
-            if not is_storage_full(exc):
-                raise
-            raise batch_refused_for_space() from exc
 
     def _stored_on(self, conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
         everything = visibility_for(OPERATOR, "workspace", None)

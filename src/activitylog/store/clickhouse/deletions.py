@@ -12,7 +12,7 @@ from sqlalchemy import column, select
 
 from activitylog.access import Visibility
 from activitylog.chain import DELETION_ACTION
-from activitylog.errors import ActivityLogError, StorageFull, is_storage_full
+from activitylog.errors import full_storage_raised
 from activitylog.query import Filters
 from activitylog.store.base import chunks, now_us
 from activitylog.store.clauses import Window
@@ -53,18 +53,12 @@ class ClickHouseDeletions(ClickHouseWrites):
         the tombstones hold. A full disk raises
         :class:`~activitylog.errors.StorageFull`."""
         self.settle()
-        try:
+        with full_storage_raised(
+            "the log's database or disk is full: the deletion was cut short; once space is"
+            " freed, delete the same ids again (by the same person, for the same reason) to"
+            " finish it"
+        ):
             return self._delete(list(dict.fromkeys(ids)), by, reason, visibility, record)
-        except ActivityLogError:
-            raise
-        except Exception as exc:
-            if not is_storage_full(exc):
-                raise
-            raise StorageFull(
-                "the log's database or disk is full: the deletion was cut short; once space"
-                " is freed, delete the same ids again (by the same person, for the same"
-                " reason) to finish it"
-            ) from exc
 
     def _delete(
         self,

@@ -28,12 +28,10 @@ from sqlalchemy import Connection, select
 from activitylog.access import OPERATOR, visibility_for
 from activitylog.enrich import Prepared, event_dict, search_text
 from activitylog.errors import (
-    ActivityLogError,
     ConfigurationError,
     Conflict,
     IntegrityError,
-    batch_refused_for_space,
-    is_storage_full,
+    full_storage_raised,
 )
 from activitylog.idempotency import Recorded, conflict, differing_fields
 from activitylog.merkle import Frontier
@@ -159,14 +157,8 @@ class ClickHouseWrites(ClickHouseReads):
         :class:`~activitylog.errors.StorageFull`, nothing of it kept."""
         if not batch:
             return []
-        try:
+        with full_storage_raised():
             return self._append_sequenced(batch)
-        except ActivityLogError:
-            raise
-        except Exception as exc:
-            if not is_storage_full(exc):
-                raise
-            raise batch_refused_for_space() from exc
 
     def _append_sequenced(self, batch: Sequence[Prepared]) -> list[Recorded]:
         workspaces = sorted({p.content["workspace"] for p in batch})
